@@ -1,0 +1,45 @@
+# Set-up is part of every target: a fresh clone needs only `make run` or `make test`.
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+FLASK := $(VENV)/bin/flask --app wsgi
+PYTHON ?= python3
+VENDOR := static/vendor
+
+.PHONY: run test setup assets db bench clean
+
+run: setup db
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed $(VENDOR)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade "pip==25.3"
+	$(PIP) install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+# Third-party front-end assets come from the npm registry at set-up and are never committed.
+# GOV.UK Frontend's typeface is for GOV.UK services only, so the stylesheet is pointed at Arial.
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/govuk $(VENDOR)/axe
+	sed 's/GDS Transport,arial/arial/g; s/font-family:GDS Transport/font-family:arial/g' \
+		node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css > $(VENDOR)/govuk/govuk-frontend.min.css
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(VENDOR)/govuk/
+	cp node_modules/axe-core/axe.min.js $(VENDOR)/axe/
+	touch $@
+
+db: setup
+	mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) instance/consult.sqlite3*

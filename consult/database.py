@@ -1,0 +1,103 @@
+"""Shared model plumbing: the declarative base, UTC timestamps and SQLite's connection rules."""
+
+import enum
+from datetime import datetime, timezone
+
+from flask import has_request_context, request
+from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Named constraints keep Alembic scripts identical on SQLite and PostgreSQL,
+# and let code recognise a constraint by name when the database refuses a row.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC and always hands back an aware UTC datetime.
+
+    SQLite has no time zone type, so without this a value read back would
+    compare wrongly against an aware "now" and deadlines would drift.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("Refusing a naive datetime: times must be aware (UTC).")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+def enum_type(enum_class: type[enum.Enum], name: str) -> Enum:
+    """Enums stored as their readable values in a VARCHAR plus CHECK, the same on every database."""
+    return Enum(enum_class, native_enum=False, length=40, name=name, create_constraint=True,
+                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+class LabelledEnum(enum.Enum):
+    """An enum whose members carry the words a person reads."""
+
+    def __new__(cls, value: str, label: str):
+        member = object.__new__(cls)
+        member._value_ = value
+        member.label = label
+        return member
+
+
+_UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Give SQLite real transactions, WAL, a busy timeout and foreign keys.
+
+    pysqlite's own transaction handling skips BEGIN before reads, which breaks
+    SAVEPOINTs; we emit BEGIN ourselves. A request that may write takes the
+    write lock at BEGIN (IMMEDIATE) so that two writers queue on busy_timeout
+    instead of one failing with "database is locked" halfway through.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        writing = has_request_context() and request.method in _UNSAFE_METHODS
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

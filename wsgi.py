@@ -1,0 +1,3 @@
+from consult import create_app
+
+app = create_app()
