@@ -1,0 +1,42 @@
+import enum
+import secrets
+
+from flask_login import UserMixin
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from consult.database import TimestampMixin, enum_type
+from consult.extensions import db
+
+
+class Role(enum.Enum):
+    STAKEHOLDER = "stakeholder"
+    STAFF = "staff"
+    COMMITTEE = "committee"
+    ADMIN = "admin"
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased, so the unique constraint makes emails case-insensitive.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        enum_type(Role, "role"),
+        default=Role.STAKEHOLDER,
+    )
+    # Part of the login cookie: changing it signs the user out everywhere else.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"

@@ -1,0 +1,155 @@
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.accounts.models import User
+from consult.consultations.models import Chapter, Consultation, Document, Section
+from consult.database import LabelledEnum, TimestampMixin, UTCDateTime, enum_type
+from consult.extensions import db
+
+MAX_COMMENT_LENGTH = 10_000
+
+
+class ParticipantKind(LabelledEnum):
+    INDIVIDUAL = ("individual", "As an individual")
+    ORGANISATION = ("organisation", "On behalf of an organisation")
+
+
+class IndividualType(LabelledEnum):
+    MEMBER_OF_PUBLIC = ("member_of_public", "Member of the public")
+    PATIENT_OR_CARER = ("patient_or_carer", "Patient or carer")
+    HEALTH_PROFESSIONAL = ("health_professional", "Health or social care professional")
+    RESEARCHER = ("researcher", "Researcher")
+    OTHER = ("other", "Other")
+
+
+class OrganisationType(LabelledEnum):
+    CHARITY_OR_PATIENT_GROUP = ("charity_or_patient_group", "Charity or patient group")
+    PROFESSIONAL_BODY = ("professional_body", "Professional body")
+    NHS_OR_PUBLIC_BODY = ("nhs_or_public_body", "NHS or public body")
+    COMPANY_OR_INDUSTRY = ("company_or_industry", "Company or industry")
+    OTHER = ("other", "Other")
+
+
+class Participation(TimestampMixin, db.Model):
+    """How one user takes part in one consultation: chosen once, never changed.
+
+    The unique constraint is what makes "once" true when two first choices
+    race; no service offers an update.
+    """
+
+    __tablename__ = "participations"
+    __table_args__ = (
+        UniqueConstraint("user_id", "consultation_id"),
+        CheckConstraint(
+            "(kind = 'individual' AND individual_type IS NOT NULL AND organisation_name IS NULL"
+            " AND organisation_type IS NULL)"
+            " OR (kind = 'organisation' AND organisation_name IS NOT NULL"
+            " AND organisation_type IS NOT NULL AND individual_type IS NULL)",
+            name="kind_details",
+        ),
+        CheckConstraint("has_tobacco_links OR tobacco_details = ''", name="tobacco_details_only_with_links"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    kind: Mapped[ParticipantKind] = mapped_column(enum_type(ParticipantKind, "participant_kind"))
+    individual_type: Mapped[IndividualType | None] = mapped_column(enum_type(IndividualType, "individual_type"))
+    organisation_name: Mapped[str | None] = mapped_column(String(200))
+    organisation_type: Mapped[OrganisationType | None] = mapped_column(
+        enum_type(OrganisationType, "organisation_type"))
+    has_tobacco_links: Mapped[bool] = mapped_column(default=False)
+    tobacco_details: Mapped[str] = mapped_column(Text, default="")
+    other_interests: Mapped[str] = mapped_column(Text, default="")
+    publish_name: Mapped[bool] = mapped_column(default=False)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    receipt_reference: Mapped[str | None] = mapped_column(String(40), unique=True)
+
+    user: Mapped[User] = relationship()
+    consultation: Mapped[Consultation] = relationship()
+
+    @property
+    def description(self) -> str:
+        """How the participant appears to themselves: 'On behalf of Foot Health UK (Charity…)'."""
+        if self.kind is ParticipantKind.ORGANISATION:
+            return f"On behalf of {self.organisation_name} ({self.organisation_type.label.lower()})"
+        return f"As an individual ({self.individual_type.label.lower()})"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+
+class CommentTarget(LabelledEnum):
+    DOCUMENT = ("document", "Whole document")
+    CHAPTER = ("chapter", "Chapter")
+    SECTION = ("section", "Section")
+
+
+class CommentStatus(LabelledEnum):
+    DRAFT = ("draft", "Draft")
+    SUBMITTED = ("submitted", "Submitted")
+
+
+class Comment(TimestampMixin, db.Model):
+    __tablename__ = "comments"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "number"),
+        CheckConstraint(
+            "(target = 'document' AND chapter_id IS NULL AND section_id IS NULL)"
+            " OR (target = 'chapter' AND chapter_id IS NOT NULL AND section_id IS NULL)"
+            " OR (target = 'section' AND chapter_id IS NOT NULL AND section_id IS NOT NULL)",
+            name="target_matches_ids",
+        ),
+        CheckConstraint("quote IS NULL OR target = 'section'", name="quote_only_on_section"),
+        CheckConstraint(f"length(body) BETWEEN 1 AND {MAX_COMMENT_LENGTH}", name="body_length"),
+        CheckConstraint("(status = 'submitted') = (number IS NOT NULL)", name="number_once_submitted"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participation_id: Mapped[int] = mapped_column(ForeignKey("participations.id"), index=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    chapter_id: Mapped[int | None] = mapped_column(ForeignKey("chapters.id"), index=True)
+    section_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id"), index=True)
+    target: Mapped[CommentTarget] = mapped_column(enum_type(CommentTarget, "comment_target"))
+    quote: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[CommentStatus] = mapped_column(enum_type(CommentStatus, "comment_status"),
+                                                  default=CommentStatus.DRAFT)
+    # Handed out at submission, unique within the consultation, never reused.
+    number: Mapped[int | None] = mapped_column(Integer)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    participation: Mapped[Participation] = relationship()
+    consultation: Mapped[Consultation] = relationship()
+    document: Mapped[Document] = relationship()
+    chapter: Mapped[Chapter | None] = relationship()
+    section: Mapped[Section | None] = relationship()
+
+    def is_visible_to(self, user) -> bool:
+        """Only the author sees a comment here; to anyone else it does not exist."""
+        return user.is_authenticated and self.participation.user_id == user.id
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status is CommentStatus.DRAFT
+
+    @property
+    def reference(self) -> str | None:
+        if self.number is None:
+            return None
+        return f"{self.consultation.reference}-{self.number:04d}"
+
+    @property
+    def target_label(self) -> str:
+        if self.target is CommentTarget.SECTION:
+            return f"Section {self.section.number}"
+        if self.target is CommentTarget.CHAPTER:
+            return f"Chapter: {self.chapter.label}"
+        return "The whole document"

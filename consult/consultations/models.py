@@ -1,0 +1,136 @@
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.database import TimestampMixin, UTCDateTime, utcnow
+from consult.extensions import db
+
+
+class ConsultationStatus(enum.Enum):
+    DRAFT = "draft"
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return {"draft": "Draft", "upcoming": "Opens soon", "open": "Open for comments",
+                "closed": "Closed"}[self.value]
+
+
+class Consultation(TimestampMixin, db.Model):
+    __tablename__ = "consultations"
+    __table_args__ = (CheckConstraint("closes_at > opens_at", name="closes_after_opens"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Held back by staff: not listed and not reachable by the public.
+    is_draft: Mapped[bool] = mapped_column(default=False)
+    # Comment numbers (HTE1001-0042) are handed out from here at submission.
+    last_comment_number: Mapped[int] = mapped_column(Integer, default=0)
+
+    documents: Mapped[list["Document"]] = relationship(
+        back_populates="consultation", order_by="Document.position", cascade="all, delete-orphan"
+    )
+
+    def status_at(self, moment: datetime) -> ConsultationStatus:
+        """The status follows from the dates; the deadline is the server's clock, not the page's."""
+        if self.is_draft:
+            return ConsultationStatus.DRAFT
+        if moment < self.opens_at:
+            return ConsultationStatus.UPCOMING
+        if moment >= self.closes_at:
+            return ConsultationStatus.CLOSED
+        return ConsultationStatus.OPEN
+
+    @property
+    def status(self) -> ConsultationStatus:
+        return self.status_at(utcnow())
+
+    def is_open_at(self, moment: datetime) -> bool:
+        return self.status_at(moment) is ConsultationStatus.OPEN
+
+
+class Document(TimestampMixin, db.Model):
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("consultation_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    numbers_generated: Mapped[bool] = mapped_column(default=False)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="documents")
+    chapters: Mapped[list["Chapter"]] = relationship(
+        back_populates="document", order_by="Chapter.position", cascade="all, delete-orphan"
+    )
+
+
+class Chapter(db.Model):
+    __tablename__ = "chapters"
+    __table_args__ = (UniqueConstraint("document_id", "position"), UniqueConstraint("document_id", "anchor"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str | None] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer)
+    anchor: Mapped[str] = mapped_column(String(80))
+
+    document: Mapped[Document] = relationship(back_populates="chapters")
+    sections: Mapped[list["Section"]] = relationship(
+        back_populates="chapter", order_by="Section.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.title}" if self.number else self.title
+
+    @property
+    def body_paragraphs(self) -> list[str]:
+        return [p for p in self.body.split("\n\n") if p.strip()]
+
+
+class Section(db.Model):
+    __tablename__ = "sections"
+    __table_args__ = (
+        UniqueConstraint("document_id", "number"),
+        UniqueConstraint("document_id", "anchor"),
+        UniqueConstraint("document_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Kept beside chapter_id so that a document's sections load in one query.
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(20))
+    heading: Mapped[str | None] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    # Position in the whole document, so "document order" is one ORDER BY.
+    position: Mapped[int] = mapped_column(Integer)
+    anchor: Mapped[str] = mapped_column(String(80))
+
+    chapter: Mapped[Chapter] = relationship(back_populates="sections")
+    document: Mapped[Document] = relationship()
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.text.split("\n\n") if p.strip()]
+
+
+def anchor_for(kind: str, number: str | None, title: str = "") -> str:
+    """A stable fragment id from the number, so links survive re-rendering and re-import."""
+    if number:
+        return f"{kind}-{number.replace('.', '-')}"
+    slug = "".join(ch if ch.isalnum() else "-" for ch in title.lower()).strip("-")
+    while "--" in slug:
+        slug = slug.replace("--", "-")
+    return f"{kind}-{slug[:60] or 'untitled'}"
