@@ -1,0 +1,214 @@
+"""Public consultation comment service."""
+
+import secrets
+import uuid
+from zoneinfo import ZoneInfo
+
+from flask import Flask, flash, g, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from consult.config import PROJECT_ROOT, config_from_environment
+from consult.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config=None) -> Flask:
+    """Build the app: settings, extensions, blueprints, CLI, error pages, headers."""
+    app = Flask(
+        __name__,
+        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_object(config or config_from_environment())
+
+    _configure_templates(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_request_hooks(app)
+    _register_error_pages(app)
+    return app
+
+
+def _configure_templates(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(str(PROJECT_ROOT / "templates")),
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+    zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
+
+    @app.template_filter("uk_datetime")
+    def uk_datetime(value) -> str:
+        """'5pm on 12 January 2027': UK time, as NICE writes deadlines."""
+        if value is None:
+            return ""
+        local = value.astimezone(zone)
+        hour = local.strftime("%I").lstrip("0")
+        minutes = "" if local.minute == 0 else local.strftime(":%M")
+        suffix = "am" if local.hour < 12 else "pm"
+        if local.hour == 12 and local.minute == 0:
+            time = "midday"
+        elif local.hour == 0 and local.minute == 0:
+            time = "midnight"
+        else:
+            time = f"{hour}{minutes}{suffix}"
+        return f"{time} on {local.day} {local.strftime('%B %Y')}"
+
+    @app.template_filter("uk_date")
+    def uk_date(value) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(zone)
+        return f"{local.day} {local.strftime('%B %Y')}"
+
+    @app.context_processor
+    def service_globals() -> dict:
+        return {"service_name": app.config["SERVICE_NAME"], "csp_nonce": g.get("csp_nonce", "")}
+
+
+def _init_extensions(app: Flask) -> None:
+    from consult.accounts.services import load_user_from_session
+    from consult.database import configure_sqlite
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user_from_session)
+
+    @login_manager.unauthorized_handler
+    def send_to_sign_in():
+        from consult.web import current_path, safe_next_url
+
+        flash("Sign in to continue. If you do not have an account, you can create one.", "info")
+        if request.method == "GET":
+            target = current_path()
+        else:  # a POST cannot be replayed after sign-in; return to the page it came from
+            target = safe_next_url(request.headers.get("Referer", "").partition(request.host)[2] or None)
+        return redirect(url_for("accounts.sign_in", next=target))
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from consult.accounts.views import bp as accounts_bp
+    from consult.comments.views import bp as comments_bp
+    from consult.consultations.views import bp as consultations_bp
+
+    for blueprint in (accounts_bp, consultations_bp, comments_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from consult.consultations.cli import consultations_cli
+    from consult.demo.cli import demo_cli
+
+    app.cli.add_command(consultations_cli)
+    app.cli.add_command(demo_cli)
+
+
+def _content_security_policy(nonce: str) -> str:
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src 'self' 'nonce-{nonce}'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ])
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from consult.access import enforce_route_access
+
+    @app.before_request
+    def start_request():
+        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    app.before_request(enforce_route_access)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers["Content-Security-Policy"] = _content_security_policy(g.get("csp_nonce", "none"))
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+# Never echoed back into a page, even to the person who typed them.
+_SECRET_FIELDS = {"password", "confirm", "current_password", "new_password"}
+
+
+def _register_error_pages(app: Flask) -> None:
+    from consult.forms import EmptyForm
+
+    def page(status: int, title: str, message: str):
+        return render_template("errors/error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        # Keep what the person typed: offer it back in a fresh form with a new token.
+        kept = [(key, value) for key, value in request.form.items(multi=True)
+                if key != "csrf_token" and key not in _SECRET_FIELDS]
+        return render_template("errors/csrf.html", kept=kept, action=request.path,
+                               form=EmptyForm(), reason=error.description), 400
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return page(400, "Sorry, there is a problem with the request",
+                    "The page could not understand what was sent. Go back and try again.")
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return page(403, "You do not have permission to see this page",
+                    "If you think you should have access, contact the consultation team.")
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return page(404, "Page not found",
+                    "If you typed the web address, check it is correct. If you pasted it, "
+                    "check you copied the entire address.")
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return page(405, "Sorry, that action is not available here",
+                    "Go back to the page you were on and use the buttons on the page.")
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return page(413, "The file or text you sent is too large",
+                    "Go back and send something smaller.")
+
+    @app.errorhandler(429)
+    def rate_limited(error):
+        return page(429, "Too many attempts",
+                    f"You have tried this too many times. Wait a while and try again ({error.description}).")
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return page(500, "Sorry, there is a problem with the service",
+                    "Try again later. Anything you had already saved is safe.")

@@ -1,0 +1,84 @@
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovPasswordInput,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import Email, EqualTo, InputRequired, Length
+
+from consult.accounts.services import MIN_PASSWORD_LENGTH
+
+_new_password_rules = [
+    InputRequired(message="Enter a password"),
+    Length(min=MIN_PASSWORD_LENGTH, max=200,
+           message=f"Password must be between {MIN_PASSWORD_LENGTH} and 200 characters"),
+]
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter your full name"),
+                    Length(max=120, message="Full name must be 120 characters or fewer")],
+    )
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter your email address"),
+                    Length(max=254, message="Email address must be 254 characters or fewer"),
+                    Email(message="Enter an email address in the correct format, like name@example.com",
+                          check_deliverability=False)],
+    )
+    password = PasswordField(
+        "Create a password",
+        description=f"Use at least {MIN_PASSWORD_LENGTH} characters",
+        widget=GovPasswordInput(),
+        validators=_new_password_rules,
+    )
+    confirm = PasswordField(
+        "Confirm password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Confirm your password"),
+                    EqualTo("password", message="Passwords must match")],
+    )
+    submit = SubmitField("Create account", widget=GovSubmitInput())
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter your email address"),
+                    Length(max=254, message="Email address must be 254 characters or fewer")],
+    )
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter your password"), Length(max=200)],
+    )
+    remember = BooleanField("Keep me signed in on this device", widget=GovCheckboxInput())
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter your current password"), Length(max=200)],
+    )
+    new_password = PasswordField(
+        "New password",
+        description=f"Use at least {MIN_PASSWORD_LENGTH} characters",
+        widget=GovPasswordInput(),
+        validators=_new_password_rules,
+    )
+    confirm = PasswordField(
+        "Confirm new password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Confirm your new password"),
+                    EqualTo("new_password", message="Passwords must match")],
+    )
+    submit = SubmitField("Change password", widget=GovSubmitInput())

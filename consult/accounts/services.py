@@ -1,0 +1,77 @@
+"""Account rules: registration, authentication and password changes."""
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from consult.accounts.models import Role, User, new_session_token
+from consult.extensions import db
+
+MIN_PASSWORD_LENGTH = 10
+# A fixed hash to compare against when the email is unknown, so that a
+# missing account takes as long to refuse as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class EmailAlreadyRegistered(Exception):
+    pass
+
+
+class WrongPassword(Exception):
+    pass
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def register_user(email: str, name: str, password: str, role: Role = Role.STAKEHOLDER) -> User:
+    """Create an account; the email is unique whatever its case, enforced by the database."""
+    user = User(
+        email=normalise_email(email),
+        name=name.strip(),
+        password_hash=generate_password_hash(password),
+        role=role,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError as error:
+        raise EmailAlreadyRegistered(email) from error
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user whose email and password match, or None, in constant-ish time."""
+    user = find_user_by_email(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Replace the password and rotate the session token, signing out other devices."""
+    if not check_password_hash(user.password_hash, current_password):
+        raise WrongPassword()
+    user.password_hash = generate_password_hash(new_password)
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def load_user_from_session(user_id: str) -> User | None:
+    """Flask-Login's loader: the id must carry the user's current session token."""
+    raw_id, _, token = user_id.partition(":")
+    if not raw_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(raw_id))
+    if user is None or user.session_token != token:
+        return None
+    return user
+

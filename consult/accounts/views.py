@@ -1,0 +1,88 @@
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from consult.access import public, signed_in
+from consult.accounts import services
+from consult.accounts.forms import ChangePasswordForm, RegisterForm, SignInForm
+from consult.extensions import db
+from consult.forms import EmptyForm
+from consult.web import safe_next_url
+
+bp = Blueprint("accounts", __name__, url_prefix="/account")
+
+
+def _start_session(user, remember: bool) -> None:
+    # A fresh session at sign-in: nothing from before (including the CSRF
+    # token) survives into the signed-in session.
+    session.clear()
+    login_user(user, remember=remember)
+
+
+def _after_sign_in():
+    return redirect(safe_next_url(request.args.get("next")) or url_for("consultations.index"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@public
+def register():
+    if current_user.is_authenticated:
+        return _after_sign_in()
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(form.email.data, form.name.data, form.password.data)
+        except services.EmailAlreadyRegistered:
+            form.email.errors.append(
+                "An account with this email address already exists. Sign in instead."
+            )
+        else:
+            db.session.commit()
+            _start_session(user, remember=False)
+            flash("Your account has been created.", "success")
+            return _after_sign_in()
+    return render_template("accounts/register.html", form=form, next=safe_next_url(request.args.get("next")))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+def sign_in():
+    if current_user.is_authenticated:
+        return _after_sign_in()
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.email.errors.append("Enter a correct email address and password")
+        else:
+            _start_session(user, remember=form.remember.data)
+            return _after_sign_in()
+    return render_template("accounts/sign_in.html", form=form, next=safe_next_url(request.args.get("next")))
+
+
+@bp.route("/sign-out", methods=["POST"])
+@public
+def sign_out():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+        flash("You have signed out.", "success")
+    return redirect(url_for("consultations.index"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@signed_in
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.new_password.data)
+        except services.WrongPassword:
+            form.current_password.errors.append("Your current password is not correct")
+        else:
+            db.session.commit()
+            # The session token changed, so renew this device's login with it.
+            _start_session(current_user._get_current_object(), remember=False)
+            flash("Your password has been changed. Other devices have been signed out.", "success")
+            return redirect(url_for("consultations.index"))
+    return render_template("accounts/change_password.html", form=form)

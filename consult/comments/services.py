@@ -1,0 +1,352 @@
+"""The stakeholder's rules: take part once, keep drafts, submit once before the deadline.
+
+Every function takes plain values and the moment it acts at (`now`), raises a
+domain error when a rule is broken, flushes, and leaves the commit to the view.
+"""
+
+import re
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from consult.consultations.models import Chapter, Consultation, ConsultationStatus, Document, Section
+from consult.comments.models import (
+    MAX_COMMENT_LENGTH,
+    Comment,
+    CommentStatus,
+    CommentTarget,
+    IndividualType,
+    OrganisationType,
+    ParticipantKind,
+    Participation,
+)
+from consult.extensions import db
+
+
+class CommentingError(Exception):
+    """A broken rule, with the sentence to show the person who broke it."""
+
+    message = "This action is not allowed."
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConsultationNotOpen(CommentingError):
+    def __init__(self, consultation: Consultation, status: ConsultationStatus):
+        self.consultation = consultation
+        self.status = status
+        if status is ConsultationStatus.CLOSED:
+            self.message = (
+                "This consultation closed and is no longer accepting comments. "
+                "Your saved drafts are still here for you to read."
+            )
+        else:
+            self.message = "This consultation is not open for comments yet."
+
+
+class ParticipationAlreadyChosen(CommentingError):
+    message = "You have already chosen how you are taking part in this consultation. It cannot be changed."
+
+    def __init__(self, existing: Participation):
+        self.existing = existing
+
+
+class ParticipationRequired(CommentingError):
+    message = "Tell us how you are taking part in this consultation before you comment."
+
+
+class ResponseAlreadySubmitted(CommentingError):
+    message = "You have already submitted your response to this consultation, so comments can no longer be added or changed."
+
+
+class NothingToSubmit(CommentingError):
+    message = "You have no draft comments to submit. Add a comment first."
+
+
+class InvalidComment(CommentingError):
+    def __init__(self, message: str):
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ParticipationChoice:
+    """The answers to 'How are you taking part?', as plain values."""
+
+    kind: ParticipantKind
+    individual_type: IndividualType | None = None
+    organisation_name: str | None = None
+    organisation_type: OrganisationType | None = None
+    has_tobacco_links: bool = False
+    tobacco_details: str = ""
+    other_interests: str = ""
+    publish_name: bool = False
+
+    def to_session(self) -> dict:
+        data = asdict(self)
+        for key in ("kind", "individual_type", "organisation_type"):
+            data[key] = data[key].value if data[key] else None
+        return data
+
+    @classmethod
+    def from_session(cls, data: dict) -> "ParticipationChoice":
+        return cls(
+            kind=ParticipantKind(data["kind"]),
+            individual_type=IndividualType(data["individual_type"]) if data.get("individual_type") else None,
+            organisation_name=data.get("organisation_name"),
+            organisation_type=OrganisationType(data["organisation_type"]) if data.get("organisation_type") else None,
+            has_tobacco_links=bool(data.get("has_tobacco_links")),
+            tobacco_details=data.get("tobacco_details") or "",
+            other_interests=data.get("other_interests") or "",
+            publish_name=bool(data.get("publish_name")),
+        )
+
+
+def require_open(consultation: Consultation, now: datetime) -> None:
+    """Refuse unless the consultation is open at `now` by the server's clock."""
+    status = consultation.status_at(now)
+    if status is not ConsultationStatus.OPEN:
+        raise ConsultationNotOpen(consultation, status)
+
+
+def find_participation(user_id: int, consultation_id: int) -> Participation | None:
+    return db.session.scalar(
+        select(Participation).where(
+            Participation.user_id == user_id, Participation.consultation_id == consultation_id
+        )
+    )
+
+
+def choose_participation(user, consultation: Consultation, choice: ParticipationChoice,
+                         now: datetime) -> Participation:
+    """Record how `user` takes part. Exactly once: the database refuses a second row.
+
+    When two first choices race, the loser's insert fails on the unique
+    constraint inside a savepoint; it then raises ParticipationAlreadyChosen
+    carrying the row that won, so the caller can show it instead of an error.
+    """
+    require_open(consultation, now)
+    existing = find_participation(user.id, consultation.id)
+    if existing is not None:
+        raise ParticipationAlreadyChosen(existing)
+    is_organisation = choice.kind is ParticipantKind.ORGANISATION
+    participation = Participation(
+        user_id=user.id,
+        consultation_id=consultation.id,
+        kind=choice.kind,
+        individual_type=None if is_organisation else choice.individual_type,
+        organisation_name=(choice.organisation_name or "").strip() if is_organisation else None,
+        organisation_type=choice.organisation_type if is_organisation else None,
+        has_tobacco_links=choice.has_tobacco_links,
+        tobacco_details=choice.tobacco_details.strip() if choice.has_tobacco_links else "",
+        other_interests=choice.other_interests.strip(),
+        publish_name=choice.publish_name,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(participation)
+    except IntegrityError:
+        winner = find_participation(user.id, consultation.id)
+        if winner is None:  # refused for another reason: not a race, so not ours to hide
+            raise
+        raise ParticipationAlreadyChosen(winner) from None
+    return participation
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _normalise_space(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise InvalidComment("Enter your comment")
+    if len(body) > MAX_COMMENT_LENGTH:
+        raise InvalidComment(
+            f"Your comment must be {MAX_COMMENT_LENGTH:,} characters or fewer. It has {len(body):,}."
+        )
+    return body
+
+
+def _clean_quote(quote: str | None, section: Section | None) -> str | None:
+    """A quoted passage must really occur in the section it quotes (spacing aside)."""
+    quote = _normalise_space(quote or "")
+    if not quote:
+        return None
+    if section is None:
+        raise InvalidComment("A quoted passage can only be added to a comment on a section.")
+    if quote not in _normalise_space(section.text):
+        raise InvalidComment(
+            f"The quoted passage does not appear in section {section.number}. "
+            "Copy the words exactly from the section, or leave the quote empty."
+        )
+    return quote
+
+
+def _claim_for_editing(participation: Participation, now: datetime) -> None:
+    """Lock the participation row and check it is still unsubmitted.
+
+    The conditional UPDATE waits for a concurrent submission to finish and
+    then matches no row, so a save can never slip in after a submission.
+    """
+    claimed = db.session.execute(
+        update(Participation)
+        .where(Participation.id == participation.id, Participation.submitted_at.is_(None))
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        raise ResponseAlreadySubmitted()
+
+
+@dataclass(frozen=True)
+class CommentTargetRef:
+    """Where a comment points: a document, one of its chapters, or one of its sections."""
+
+    document: Document
+    chapter: Chapter | None = None
+    section: Section | None = None
+
+    @property
+    def kind(self) -> CommentTarget:
+        if self.section is not None:
+            return CommentTarget.SECTION
+        if self.chapter is not None:
+            return CommentTarget.CHAPTER
+        return CommentTarget.DOCUMENT
+
+
+def save_draft(participation: Participation, target: CommentTargetRef, body: str,
+               quote: str | None, now: datetime) -> Comment:
+    """Keep a new draft comment for the participant to review before submitting."""
+    require_open(participation.consultation, now)
+    if target.document.consultation_id != participation.consultation_id:
+        raise InvalidComment("That part of the document belongs to another consultation.")
+    cleaned_body = _clean_body(body)
+    cleaned_quote = _clean_quote(quote, target.section)
+    _claim_for_editing(participation, now)
+    comment = Comment(
+        participation=participation,
+        consultation_id=participation.consultation_id,
+        document_id=target.document.id,
+        chapter_id=target.section.chapter_id if target.section else (target.chapter.id if target.chapter else None),
+        section_id=target.section.id if target.section else None,
+        target=target.kind,
+        quote=cleaned_quote,
+        body=cleaned_body,
+        status=CommentStatus.DRAFT,
+    )
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
+def _require_editable(comment: Comment, now: datetime) -> None:
+    if not comment.is_draft:
+        raise ResponseAlreadySubmitted()
+    require_open(comment.consultation, now)
+    _claim_for_editing(comment.participation, now)
+
+
+def update_draft(comment: Comment, body: str, quote: str | None, now: datetime) -> Comment:
+    """Change a draft's text or quote; submitted comments are read-only."""
+    cleaned_body = _clean_body(body)
+    cleaned_quote = _clean_quote(quote, comment.section)
+    _require_editable(comment, now)
+    comment.body = cleaned_body
+    comment.quote = cleaned_quote
+    db.session.flush()
+    return comment
+
+
+def delete_draft(comment: Comment, now: datetime) -> None:
+    """Remove a draft. Submitted comments are never deleted."""
+    _require_editable(comment, now)
+    db.session.delete(comment)
+    db.session.flush()
+
+
+def list_comments(participation: Participation) -> list[Comment]:
+    """The participant's comments in document order: document, chapter, then section."""
+    return list(
+        db.session.scalars(
+            select(Comment)
+            .where(Comment.participation_id == participation.id)
+            .outerjoin(Section, Comment.section_id == Section.id)
+            .outerjoin(Chapter, Comment.chapter_id == Chapter.id)
+            .join(Document, Comment.document_id == Document.id)
+            .options(joinedload(Comment.section), joinedload(Comment.chapter),
+                     joinedload(Comment.document))
+            .order_by(
+                Document.position,
+                Chapter.position.is_not(None),
+                Chapter.position,
+                Section.position.is_not(None),
+                Section.position,
+                Comment.created_at,
+                Comment.id,
+            )
+        )
+    )
+
+
+def _new_receipt_reference(consultation: Consultation) -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+    code = "".join(secrets.choice(alphabet) for _ in range(8))
+    return f"{consultation.reference}-{code[:4]}-{code[4:]}"
+
+
+def submit_response(participation: Participation, now: datetime) -> Participation:
+    """Turn every draft into a numbered, read-only comment, once.
+
+    A second call (double click, replayed POST, a second tab) finds the
+    response already submitted and returns it unchanged, so the caller shows
+    the same receipt. The conditional UPDATE is the lock: of two concurrent
+    submissions exactly one matches the unsubmitted row.
+    """
+    if participation.is_submitted:
+        return participation
+    require_open(participation.consultation, now)
+    drafts = [c for c in list_comments(participation) if c.is_draft]
+    if not drafts:
+        raise NothingToSubmit()
+    claimed = db.session.execute(
+        update(Participation)
+        .where(Participation.id == participation.id, Participation.submitted_at.is_(None))
+        .values(submitted_at=now, receipt_reference=_new_receipt_reference(participation.consultation),
+                updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(participation)
+    if not claimed:
+        return participation
+    # Re-read the drafts now that the row is ours: a save that won the lock
+    # just before us is included, none can follow.
+    drafts = list(db.session.scalars(
+        select(Comment).where(Comment.participation_id == participation.id,
+                              Comment.status == CommentStatus.DRAFT)
+    ))
+    last_number = db.session.execute(
+        update(Consultation)
+        .where(Consultation.id == participation.consultation_id)
+        .values(last_comment_number=Consultation.last_comment_number + len(drafts))
+        .returning(Consultation.last_comment_number)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    ordered = {c.id: i for i, c in enumerate(list_comments(participation))}
+    drafts.sort(key=lambda c: ordered[c.id])
+    first_number = last_number - len(drafts) + 1
+    for offset, comment in enumerate(drafts):
+        comment.status = CommentStatus.SUBMITTED
+        comment.number = first_number + offset
+        comment.submitted_at = now
+    db.session.flush()
+    return participation
+

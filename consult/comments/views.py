@@ -1,0 +1,338 @@
+"""The stakeholder journey: take part, comment, review, submit, receipt.
+
+Each view: load or 404, check the rule, validate, call the service, commit
+once, flash, redirect. Domain errors become a message on the page.
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from consult.access import signed_in
+from consult.comments import services
+from consult.comments.forms import NO, YES, CommentForm, ParticipationForm
+from consult.comments.models import (
+    MAX_COMMENT_LENGTH,
+    Comment,
+    IndividualType,
+    OrganisationType,
+    ParticipantKind,
+)
+from consult.consultations.models import Chapter, Document, Section
+from consult.consultations.views import load_consultation_or_404
+from consult.database import utcnow
+from consult.extensions import db
+from consult.forms import EmptyForm
+from consult.web import current_path, safe_next_url
+
+bp = Blueprint("comments", __name__, url_prefix="/consultations/<reference>")
+
+_PENDING_KEY = "pending_participation"
+
+
+def _load_in(model, object_id: int, consultation):
+    """A document, chapter or section of this consultation, else 404 (another consultation's too)."""
+    query = select(model).where(model.id == object_id)
+    if model is Document:
+        query = query.where(Document.consultation_id == consultation.id)
+    else:
+        query = query.join(Document, model.document_id == Document.id).where(
+            Document.consultation_id == consultation.id)
+    found = db.session.scalar(query)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _own_comment_or_404(consultation, comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.consultation_id != consultation.id or not comment.is_visible_to(current_user):
+        abort(404)
+    return comment
+
+
+def _participation(consultation):
+    return services.find_participation(current_user.id, consultation.id)
+
+
+def _redirect_to_take_part(consultation):
+    flash(services.ParticipationRequired.message, "info")
+    return redirect(url_for("comments.take_part", reference=consultation.reference, next=current_path()))
+
+
+# --- How you take part -------------------------------------------------------
+
+@bp.route("/take-part", methods=["GET", "POST"])
+@signed_in
+def take_part(reference: str):
+    consultation = load_consultation_or_404(reference)
+    existing = _participation(consultation)
+    if existing is not None:
+        flash(f"You are taking part {_lower_first(existing.description)}. This cannot be changed.", "info")
+        return redirect(url_for("consultations.show", reference=consultation.reference))
+    pending = session.get(_PENDING_KEY, {}).get(str(consultation.id))
+    form = ParticipationForm(data=_form_data_from_choice(pending) if pending and request.method == "GET" else None)
+    try:
+        services.require_open(consultation, utcnow())
+    except services.ConsultationNotOpen as error:
+        return render_template("comments/not_open.html", consultation=consultation, message=error.message), 409
+    if form.validate_on_submit():
+        choice = _choice_from_form(form)
+        session[_PENDING_KEY] = {**session.get(_PENDING_KEY, {}), str(consultation.id): choice.to_session()}
+        return redirect(url_for("comments.check_take_part", reference=consultation.reference,
+                                next=safe_next_url(request.args.get("next"))))
+    return render_template("comments/take_part.html", consultation=consultation, form=form)
+
+
+@bp.route("/take-part/check", methods=["GET", "POST"])
+@signed_in
+def check_take_part(reference: str):
+    consultation = load_consultation_or_404(reference)
+    pending = session.get(_PENDING_KEY, {}).get(str(consultation.id))
+    existing = _participation(consultation)
+    if existing is not None or pending is None:
+        return redirect(url_for("comments.take_part", reference=consultation.reference))
+    choice = services.ParticipationChoice.from_session(pending)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            participation = services.choose_participation(current_user, consultation, choice, utcnow())
+        except services.ParticipationAlreadyChosen as error:
+            db.session.rollback()
+            _forget_pending(consultation)
+            flash(f"You are already taking part {_lower_first(error.existing.description)}. "
+                  "This cannot be changed.", "info")
+            return redirect(url_for("consultations.show", reference=consultation.reference))
+        except services.ConsultationNotOpen as error:
+            return render_template("comments/not_open.html", consultation=consultation,
+                                   message=error.message), 409
+        _forget_pending(consultation)
+        db.session.commit()
+        flash(f"You are taking part {_lower_first(participation.description)}.", "success")
+        return redirect(safe_next_url(request.args.get("next"))
+                        or url_for("consultations.show", reference=consultation.reference))
+    return render_template("comments/check_take_part.html", consultation=consultation, choice=choice, form=form)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _forget_pending(consultation) -> None:
+    pending = dict(session.get(_PENDING_KEY, {}))
+    pending.pop(str(consultation.id), None)
+    session[_PENDING_KEY] = pending
+
+
+def _choice_from_form(form: ParticipationForm) -> services.ParticipationChoice:
+    kind = ParticipantKind(form.kind.data)
+    organisation = kind is ParticipantKind.ORGANISATION
+    has_links = form.has_tobacco_links.data == YES
+    return services.ParticipationChoice(
+        kind=kind,
+        individual_type=None if organisation else IndividualType(form.individual_type.data),
+        organisation_name=form.organisation_name.data.strip() if organisation else None,
+        organisation_type=OrganisationType(form.organisation_type.data) if organisation else None,
+        has_tobacco_links=has_links,
+        tobacco_details=(form.tobacco_details.data or "").strip() if has_links else "",
+        other_interests=(form.other_interests.data or "").strip(),
+        publish_name=form.publish_name.data == YES,
+    )
+
+
+def _form_data_from_choice(pending: dict) -> dict:
+    return {
+        "kind": pending["kind"],
+        "individual_type": pending.get("individual_type"),
+        "organisation_name": pending.get("organisation_name") or "",
+        "organisation_type": pending.get("organisation_type"),
+        "has_tobacco_links": YES if pending.get("has_tobacco_links") else NO,
+        "tobacco_details": pending.get("tobacco_details") or "",
+        "other_interests": pending.get("other_interests") or "",
+        "publish_name": YES if pending.get("publish_name") else NO,
+    }
+
+
+# --- Comments ----------------------------------------------------------------
+
+def _comment_page(consultation, participation, target: services.CommentTargetRef, form,
+                  comment: Comment | None = None, status: int = 200):
+    return render_template(
+        "comments/comment_form.html", consultation=consultation, participation=participation,
+        target=target, form=form, comment=comment, max_length=MAX_COMMENT_LENGTH,
+    ), status
+
+
+def _new_comment(consultation, target: services.CommentTargetRef):
+    participation = _participation(consultation)
+    if participation is None:
+        return _redirect_to_take_part(consultation)
+    if participation.is_submitted:
+        flash(services.ResponseAlreadySubmitted.message, "info")
+        return redirect(url_for("comments.receipt", reference=consultation.reference))
+    form = CommentForm()
+    if target.section is None:
+        del form.quote
+    if request.method == "GET":
+        try:
+            services.require_open(consultation, utcnow())
+        except services.ConsultationNotOpen as error:
+            return render_template("comments/not_open.html", consultation=consultation,
+                                   participation=participation, message=error.message), 409
+        if target.section is not None and request.args.get("quote"):
+            form.quote.data = request.args["quote"][:5000]
+    if form.validate_on_submit():
+        try:
+            services.save_draft(participation, target, form.body.data,
+                                form.quote.data if "quote" in form else None, utcnow())
+        except services.CommentingError as error:
+            db.session.rollback()
+            _attach_error(form, error)
+            return _comment_page(consultation, participation, target, form, status=_status_for(error))
+        db.session.commit()
+        flash("Your comment has been saved as a draft. It is not sent until you submit your response.",
+              "success")
+        return redirect(url_for("comments.review", reference=consultation.reference))
+    return _comment_page(consultation, participation, target, form)
+
+
+def _attach_error(form, error: services.CommentingError) -> None:
+    """Put a domain error next to the field it is about, so the error summary links to it."""
+    message = str(error)
+    if "quote" in form and "quoted passage" in message.lower():
+        form.quote.errors = [message]
+    else:
+        form.body.errors = [message]
+
+
+def _status_for(error: services.CommentingError) -> int:
+    if isinstance(error, (services.ConsultationNotOpen, services.ResponseAlreadySubmitted)):
+        return 409
+    return 200
+
+
+@bp.route("/documents/<int:document_id>/comment", methods=["GET", "POST"])
+@signed_in
+def comment_on_document(reference: str, document_id: int):
+    consultation = load_consultation_or_404(reference)
+    document = _load_in(Document, document_id, consultation)
+    return _new_comment(consultation, services.CommentTargetRef(document=document))
+
+
+@bp.route("/chapters/<int:chapter_id>/comment", methods=["GET", "POST"])
+@signed_in
+def comment_on_chapter(reference: str, chapter_id: int):
+    consultation = load_consultation_or_404(reference)
+    chapter = _load_in(Chapter, chapter_id, consultation)
+    return _new_comment(consultation, services.CommentTargetRef(document=chapter.document, chapter=chapter))
+
+
+@bp.route("/sections/<int:section_id>/comment", methods=["GET", "POST"])
+@signed_in
+def comment_on_section(reference: str, section_id: int):
+    consultation = load_consultation_or_404(reference)
+    section = _load_in(Section, section_id, consultation)
+    return _new_comment(consultation, services.CommentTargetRef(
+        document=section.document, chapter=section.chapter, section=section))
+
+
+@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@signed_in
+def edit_comment(reference: str, comment_id: int):
+    consultation = load_consultation_or_404(reference)
+    comment = _own_comment_or_404(consultation, comment_id)
+    participation = comment.participation
+    target = services.CommentTargetRef(document=comment.document, chapter=comment.chapter, section=comment.section)
+    if not comment.is_draft:
+        flash(services.ResponseAlreadySubmitted.message, "info")
+        return redirect(url_for("comments.receipt", reference=consultation.reference))
+    form = CommentForm(obj=comment)
+    form.submit.label.text = "Save changes"
+    if comment.section is None:
+        del form.quote
+    if form.validate_on_submit():
+        try:
+            services.update_draft(comment, form.body.data, form.quote.data if "quote" in form else None, utcnow())
+        except services.CommentingError as error:
+            db.session.rollback()
+            _attach_error(form, error)
+            return _comment_page(consultation, participation, target, form, comment, status=_status_for(error))
+        db.session.commit()
+        flash("Your draft comment has been updated.", "success")
+        return redirect(url_for("comments.review", reference=consultation.reference))
+    return _comment_page(consultation, participation, target, form, comment)
+
+
+@bp.route("/comments/<int:comment_id>/delete", methods=["GET", "POST"])
+@signed_in
+def delete_comment(reference: str, comment_id: int):
+    consultation = load_consultation_or_404(reference)
+    comment = _own_comment_or_404(consultation, comment_id)
+    form = EmptyForm()
+    form.submit.label.text = "Yes, delete this draft"
+    error_message = None
+    if form.validate_on_submit():
+        try:
+            services.delete_draft(comment, utcnow())
+        except services.CommentingError as error:
+            db.session.rollback()
+            error_message = str(error)
+        else:
+            db.session.commit()
+            flash("Your draft comment has been deleted.", "success")
+            return redirect(url_for("comments.review", reference=consultation.reference))
+    return render_template("comments/delete_comment.html", consultation=consultation,
+                           participation=comment.participation, comment=comment, form=form,
+                           error_message=error_message), 409 if error_message else 200
+
+
+# --- Review, submit, receipt -------------------------------------------------
+
+@bp.route("/response")
+@signed_in
+def review(reference: str):
+    consultation = load_consultation_or_404(reference)
+    participation = _participation(consultation)
+    if participation is None:
+        return _redirect_to_take_part(consultation)
+    comments = services.list_comments(participation)
+    return render_template("comments/review.html", consultation=consultation, participation=participation,
+                           comments=comments, is_open=consultation.is_open_at(utcnow()))
+
+
+@bp.route("/response/submit", methods=["GET", "POST"])
+@signed_in
+def submit(reference: str):
+    consultation = load_consultation_or_404(reference)
+    participation = _participation(consultation)
+    if participation is None:
+        return _redirect_to_take_part(consultation)
+    if participation.is_submitted:
+        return redirect(url_for("comments.receipt", reference=consultation.reference))
+    form = EmptyForm()
+    form.submit.label.text = "Submit your response"
+    comments = services.list_comments(participation)
+    error_message = None
+    if form.validate_on_submit():
+        try:
+            services.submit_response(participation, utcnow())
+        except services.CommentingError as error:
+            db.session.rollback()
+            error_message = str(error)
+        else:
+            db.session.commit()
+            return redirect(url_for("comments.receipt", reference=consultation.reference))
+    return render_template("comments/submit.html", consultation=consultation, participation=participation,
+                           comments=comments, form=form, error_message=error_message), 409 if error_message else 200
+
+
+@bp.route("/response/receipt")
+@signed_in
+def receipt(reference: str):
+    consultation = load_consultation_or_404(reference)
+    participation = _participation(consultation)
+    if participation is None or not participation.is_submitted:
+        abort(404)
+    comments = services.list_comments(participation)
+    return render_template("comments/receipt.html", consultation=consultation, participation=participation,
+                           comments=comments)

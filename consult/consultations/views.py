@@ -1,0 +1,69 @@
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_login import current_user
+
+from consult.access import public
+from consult.comments.services import find_participation, list_comments
+from consult.consultations import services
+from consult.consultations.models import ConsultationStatus
+from consult.database import utcnow
+
+bp = Blueprint("consultations", __name__)
+
+
+def load_consultation_or_404(reference: str):
+    consultation = services.find_public_consultation(reference)
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def current_participation(consultation):
+    if not current_user.is_authenticated:
+        return None
+    return find_participation(current_user.id, consultation.id)
+
+
+@bp.route("/")
+@public
+def home():
+    return redirect(url_for("consultations.index"))
+
+
+@bp.route("/consultations/")
+@public
+def index():
+    grouped = services.list_public_consultations(utcnow())
+    return render_template("consultations/index.html", grouped=grouped, statuses=ConsultationStatus)
+
+
+@bp.route("/consultations/<reference>")
+@public
+def show(reference: str):
+    consultation = load_consultation_or_404(reference)
+    participation = current_participation(consultation)
+    comments = list_comments(participation) if participation else []
+    return render_template(
+        "consultations/show.html", consultation=consultation, participation=participation,
+        comments=comments,
+    )
+
+
+@bp.route("/consultations/<reference>/documents/<int:document_id>")
+@public
+def document(reference: str, document_id: int):
+    consultation = load_consultation_or_404(reference)
+    document = services.load_document(consultation, document_id)
+    if document is None:
+        abort(404)
+    participation = current_participation(consultation)
+    comments_by_target: dict[tuple[str, int], int] = {}
+    if participation:
+        for comment in list_comments(participation):
+            if comment.document_id != document.id:
+                continue
+            key = (comment.target.value, comment.section_id or comment.chapter_id or comment.document_id)
+            comments_by_target[key] = comments_by_target.get(key, 0) + 1
+    return render_template(
+        "consultations/document.html", consultation=consultation, document=document,
+        participation=participation, comments_by_target=comments_by_target,
+    )

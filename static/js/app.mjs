@@ -1,0 +1,51 @@
+// Progressive enhancement only: every journey works without this file.
+import { initAll } from "/static/vendor/govuk/govuk-frontend.min.js";
+
+initAll();
+
+// Selecting text inside a section turns that section's "Comment on section"
+// link into one that carries the selection as the quoted passage.
+const MAX_QUOTE = 2000;
+
+function sectionOf(node) {
+  const element = node && (node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement);
+  return element ? element.closest("[data-section]") : null;
+}
+
+function resetLinks() {
+  document.querySelectorAll("[data-quote-link]").forEach((link) => {
+    if (link.dataset.baseHref) link.href = link.dataset.baseHref;
+    const hint = link.parentElement.querySelector("[data-quote-hint]");
+    if (hint) hint.textContent = "";
+  });
+}
+
+function onSelectionChange() {
+  const selection = window.getSelection();
+  const text = selection ? selection.toString().replace(/\s+/g, " ").trim() : "";
+  if (!text) return; // keep the last selection so that moving to the link does not lose it
+  const section = sectionOf(selection.anchorNode);
+  const textBox = section && section.querySelector("[data-section-text]");
+  if (!section || section !== sectionOf(selection.focusNode) || !textBox ||
+      !textBox.contains(selection.anchorNode) || !textBox.contains(selection.focusNode)) {
+    return;
+  }
+  resetLinks();
+  const link = section.querySelector("[data-quote-link]");
+  if (!link) return;
+  link.dataset.baseHref = link.dataset.baseHref || link.href;
+  const url = new URL(link.dataset.baseHref, window.location.href);
+  url.searchParams.set("quote", text.slice(0, MAX_QUOTE));
+  link.href = url.toString();
+  const hint = section.querySelector("[data-quote-hint]");
+  if (hint) hint.textContent = "Your selected text will be quoted in your comment.";
+}
+
+if (document.querySelector("[data-quote-link]")) {
+  document.addEventListener("selectionchange", onSelectionChange);
+}
+
+document.querySelectorAll("[data-print-page]").forEach((button) => {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+});
