@@ -1,0 +1,90 @@
+"""Demo content for `make run`: three consultations (open, upcoming, closed) and sample comments.
+
+Dates are set relative to today so that the demo always has one of each.
+Loading twice changes nothing: existing references are left as they are.
+"""
+
+import json
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from consult.accounts import services as accounts
+from consult.comments import services as comments
+from consult.comments.models import IndividualType, OrganisationType, ParticipantKind
+from consult.consultations import services as consultations
+from consult.consultations.importer import parse_document
+from consult.consultations.models import Consultation
+
+CONTENT = Path(__file__).parent / "content"
+UK = ZoneInfo("Europe/London")
+# For local use only: create_demo_accounts() runs in development mode and nowhere else.
+DEMO_PASSWORD = "demo-password-2026"
+
+
+def uk_5pm(day: date) -> datetime:
+    """NICE consultations close at 5pm UK time, whatever the season."""
+    return datetime.combine(day, time(17, 0), tzinfo=UK).astimezone(ZoneInfo("UTC"))
+
+
+def _window(state: str, today: date) -> tuple[datetime, datetime]:
+    if state == "open":
+        return uk_5pm(today - timedelta(days=10)), uk_5pm(today + timedelta(days=25))
+    if state == "upcoming":
+        return uk_5pm(today + timedelta(days=14)), uk_5pm(today + timedelta(days=42))
+    return uk_5pm(today - timedelta(days=60)), uk_5pm(today - timedelta(days=18))
+
+
+def load_demo(now: datetime) -> list[str]:
+    """Create whatever demo consultations are missing; returns the references created."""
+    created = []
+    for entry in json.loads((CONTENT / "consultations.json").read_text(encoding="utf-8")):
+        if consultations.find_consultation(entry["reference"]) is not None:
+            continue
+        opens_at, closes_at = _window(entry["state"], now.astimezone(UK).date())
+        consultation = consultations.create_consultation(
+            entry["reference"], entry["title"], entry["summary"], opens_at, closes_at)
+        parsed = parse_document((CONTENT / entry["document"]).read_text(encoding="utf-8"))
+        document = consultations.import_document(consultation, parsed)
+        _add_sample_comments(consultation, document, entry.get("sample_comments", []))
+        created.append(consultation.reference)
+    return created
+
+
+def _add_sample_comments(consultation: Consultation, document, samples: list[dict]) -> None:
+    """Submitted comments from fictional stakeholders, made while the consultation was open."""
+    during = consultation.closes_at - timedelta(days=3)
+    sections = {s.number: s for chapter in document.chapters for s in chapter.sections}
+    chapters = {c.number: c for c in document.chapters}
+    for index, sample in enumerate(samples, start=1):
+        email = f"sample-stakeholder-{consultation.reference.lower()}-{index}@example.org"
+        user = accounts.find_user_by_email(email) or accounts.register_user(
+            email, sample["name"], f"unused-{consultation.reference}-{index}-password")
+        participation = comments.choose_participation(user, consultation, comments.ParticipationChoice(
+            kind=ParticipantKind(sample["participant"]),
+            individual_type=IndividualType(sample["individual_type"]) if sample["individual_type"] else None,
+            organisation_name=sample["organisation_name"],
+            organisation_type=OrganisationType(sample["organisation_type"]) if sample["organisation_type"] else None,
+            has_tobacco_links=sample["has_tobacco_links"],
+            publish_name=sample["publish_name"],
+        ), during)
+        if sample["target"] == "section":
+            section = sections[sample["section"]]
+            target = comments.CommentTargetRef(document=document, chapter=section.chapter, section=section)
+        elif sample["target"] == "chapter":
+            target = comments.CommentTargetRef(document=document, chapter=chapters[sample["chapter"]])
+        else:
+            target = comments.CommentTargetRef(document=document)
+        comments.save_draft(participation, target, sample["body"], sample["quote"], during)
+        comments.submit_response(participation, during)
+
+
+def create_demo_accounts() -> list[tuple[str, str]]:
+    """A ready-made stakeholder account for trying the journey; development only."""
+    made = []
+    for email, name in [("stakeholder@example.org", "Sam Stakeholder")]:
+        if accounts.find_user_by_email(email) is None:
+            accounts.register_user(email, name, DEMO_PASSWORD)
+            made.append((email, name))
+    return made
+
