@@ -1,0 +1,101 @@
+"""A real server for tests that need real HTTP: browsers, races, the deadline surge.
+
+The app runs under werkzeug's threaded WSGI server on 127.0.0.1 with its own
+throwaway database (a SQLite file, or a fresh PostgreSQL database beside the
+one TEST_DATABASE_URL names), migrated from nothing. Its data is committed
+for real, so live tests make their own unique users and consultations.
+"""
+
+import os
+import re
+import tempfile
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import requests
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from consult import create_app
+from consult.extensions import db
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Flask
+    database_url: str
+
+    @contextmanager
+    def app_context(self):
+        """Run setup code against the server's database, committed when the block ends."""
+        with self.app.app_context():
+            yield
+            db.session.commit()
+
+
+def throwaway_database_url(name: str, directory: str) -> str:
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{directory}/{name}.sqlite3"
+    url = sa.engine.make_url(base)
+    database = f"{url.database}_{name}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
+    admin.dispose()
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+@contextmanager
+def running_server(name: str = "live", **config):
+    from tests.conftest import make_test_config
+
+    with tempfile.TemporaryDirectory(prefix="consult-live-") as directory:
+        database_url = throwaway_database_url(name, directory)
+        app = create_app(make_test_config(database_url, **config))
+        with app.app_context():
+            upgrade()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, database_url)
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            with app.app_context():
+                db.engine.dispose()
+
+
+class Visitor:
+    """A person with their own cookie jar, sending what a browser would."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.http = requests.Session()
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.http.get(self.base_url + path, timeout=60, **kwargs)
+
+    def token(self, path: str) -> str:
+        page = self.get(path)
+        match = _CSRF.search(page.text)
+        assert match, f"no CSRF token on {path} ({page.status_code})"
+        return match.group(1)
+
+    def post(self, path: str, data: dict | None = None, token_from: str | None = None,
+             token: str | None = None, **kwargs) -> requests.Response:
+        payload = {"csrf_token": token or self.token(token_from or path), **(data or {})}
+        return self.http.post(self.base_url + path, data=payload, timeout=60,
+                              allow_redirects=kwargs.pop("allow_redirects", False), **kwargs)
+
+    def sign_in(self, email: str, password: str) -> None:
+        response = self.post("/account/sign-in", {"email": email, "password": password})
+        assert response.status_code == 302, response.text[:500]
