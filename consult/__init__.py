@@ -8,6 +8,7 @@ from flask import Flask, flash, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from consult.config import PROJECT_ROOT, config_from_environment
 from consult.extensions import csrf, db, limiter, login_manager, migrate
@@ -22,6 +23,9 @@ def create_app(config=None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.from_object(config or config_from_environment())
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     _configure_templates(app)
     _init_extensions(app)
@@ -71,7 +75,7 @@ def _configure_templates(app: Flask) -> None:
 
     @app.context_processor
     def service_globals() -> dict:
-        return {"service_name": app.config["SERVICE_NAME"], "csp_nonce": g.get("csp_nonce", "")}
+        return {"service_name": app.config["SERVICE_NAME"], "csp_nonce": csp_nonce()}
 
 
 def _init_extensions(app: Flask) -> None:
@@ -119,6 +123,17 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
 
 
+def csp_nonce() -> str:
+    """This request's script nonce, made on first use.
+
+    Lazily, because an error raised by an earlier before-request hook (a
+    CSRF failure) still renders a page whose inline script needs it.
+    """
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
 def _content_security_policy(nonce: str) -> str:
     return "; ".join([
         "default-src 'self'",
@@ -140,13 +155,12 @@ def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def start_request():
         g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
-        g.csp_nonce = secrets.token_urlsafe(16)
 
     app.before_request(enforce_route_access)
 
     @app.after_request
     def security_headers(response):
-        response.headers["Content-Security-Policy"] = _content_security_policy(g.get("csp_nonce", "none"))
+        response.headers["Content-Security-Policy"] = _content_security_policy(csp_nonce())
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
@@ -204,8 +218,7 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(429)
     def rate_limited(error):
-        return page(429, "Too many attempts",
-                    f"You have tried this too many times. Wait a while and try again ({error.description}).")
+        return page(429, "Too many attempts", error.description)
 
     @app.errorhandler(500)
     def server_error(error):

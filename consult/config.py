@@ -37,9 +37,18 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a long comment can take an afternoon to write
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
 
+    # In-memory limits are per process; production sets a Redis URI so that
+    # every worker and instance counts against the same limits.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "consult")
+    FAILED_SIGN_INS_PER_ACCOUNT = os.environ.get("FAILED_SIGN_INS_PER_ACCOUNT", "20 per hour")
+    SIGN_IN_ATTEMPTS_PER_ADDRESS = os.environ.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "100 per hour")
+    REGISTRATIONS_PER_ADDRESS = os.environ.get("REGISTRATIONS_PER_ADDRESS", "30 per hour")
+    COMMENT_WRITES_PER_USER = os.environ.get("COMMENT_WRITES_PER_USER", "120 per 10 minutes")
+    # Number of proxies in front of the app whose X-Forwarded-For can be trusted.
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 
 class ProductionConfig(Config):
@@ -72,7 +81,12 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_ENABLED = False
+    RATELIMIT_ENABLED = True
+    # High enough that ordinary tests never meet them; rate-limit tests lower them.
+    FAILED_SIGN_INS_PER_ACCOUNT = "10000 per hour"
+    SIGN_IN_ATTEMPTS_PER_ADDRESS = "10000 per hour"
+    REGISTRATIONS_PER_ADDRESS = "10000 per hour"
+    COMMENT_WRITES_PER_USER = "10000 per hour"
 
 
 def config_from_environment() -> type[Config] | Config:

@@ -5,6 +5,7 @@ PostgreSQL named by TEST_DATABASE_URL) and every test runs inside a
 transaction that is rolled back, so tests never see each other's rows.
 """
 
+import contextvars
 import os
 import re
 import tempfile
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -51,6 +53,18 @@ def reset_database(url: str) -> None:
     engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs with its own app context, session and `g`, as in production.
+
+    Without this, a request made while a test holds an app context would
+    share the test's session and `g` (Flask reuses a pushed app context),
+    and a view's rollback or a cached CSRF token would leak between them.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def make_test_config(url: str, **overrides) -> type:
     return type("SuiteConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
 
@@ -60,6 +74,7 @@ def app():
     url = database_url()
     reset_database(url)
     application = create_app(make_test_config(url))
+    application.test_client_class = IsolatedClient
     with application.app_context():
         upgrade()
     yield application
@@ -108,12 +123,16 @@ def client(app):
 _unique = count(1)
 
 
+# Factories commit (releasing their savepoint), so their rows are settled
+# before any request runs; the outer transaction still rolls everything back.
+
+
 @pytest.fixture
 def make_user(app_context):
     def make(name: str = "Alex Stakeholder", email: str | None = None, role: Role = Role.STAKEHOLDER,
              password: str = PASSWORD) -> User:
         user = register_user(email or f"user{next(_unique)}@example.org", name, password, role)
-        db.session.flush()
+        db.session.commit()
         return user
 
     return make
@@ -152,7 +171,7 @@ def make_consultation(app_context):
         consultation = create_consultation(reference or f"TST{next(_unique):04d}", title,
                                            "A summary of the consultation.", opens_at, closes_at)
         import_document(consultation, parse_document(text if text is not None else SAMPLE_DRAFT))
-        db.session.flush()
+        db.session.commit()
         return consultation
 
     return make
@@ -179,7 +198,7 @@ def make_participation(app_context):
                 individual_type=answers.get("individual_type", IndividualType.PATIENT_OR_CARER),
             )
         participation = comment_services.choose_participation(user, consultation, choice, utcnow())
-        db.session.flush()
+        db.session.commit()
         return participation
 
     return make

@@ -6,6 +6,7 @@ from consult.accounts import services
 from consult.accounts.forms import ChangePasswordForm, RegisterForm, SignInForm
 from consult.extensions import db
 from consult.forms import EmptyForm
+from consult.limits import failed_sign_ins_per_account, registrations_per_address, sign_in_attempts_per_address
 from consult.web import safe_next_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -24,6 +25,7 @@ def _after_sign_in():
 
 @bp.route("/register", methods=["GET", "POST"])
 @public
+@registrations_per_address
 def register():
     if current_user.is_authenticated:
         return _after_sign_in()
@@ -45,6 +47,8 @@ def register():
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
+@sign_in_attempts_per_address
+@failed_sign_ins_per_account
 def sign_in():
     if current_user.is_authenticated:
         return _after_sign_in()

@@ -23,6 +23,7 @@ from consult.consultations.views import load_consultation_or_404
 from consult.database import utcnow
 from consult.extensions import db
 from consult.forms import EmptyForm
+from consult.limits import comment_writes_per_user
 from consult.web import current_path, safe_next_url
 
 bp = Blueprint("comments", __name__, url_prefix="/consultations/<reference>")
@@ -213,6 +214,7 @@ def _status_for(error: services.CommentingError) -> int:
 
 @bp.route("/documents/<int:document_id>/comment", methods=["GET", "POST"])
 @signed_in
+@comment_writes_per_user
 def comment_on_document(reference: str, document_id: int):
     consultation = load_consultation_or_404(reference)
     document = _load_in(Document, document_id, consultation)
@@ -221,6 +223,7 @@ def comment_on_document(reference: str, document_id: int):
 
 @bp.route("/chapters/<int:chapter_id>/comment", methods=["GET", "POST"])
 @signed_in
+@comment_writes_per_user
 def comment_on_chapter(reference: str, chapter_id: int):
     consultation = load_consultation_or_404(reference)
     chapter = _load_in(Chapter, chapter_id, consultation)
@@ -229,6 +232,7 @@ def comment_on_chapter(reference: str, chapter_id: int):
 
 @bp.route("/sections/<int:section_id>/comment", methods=["GET", "POST"])
 @signed_in
+@comment_writes_per_user
 def comment_on_section(reference: str, section_id: int):
     consultation = load_consultation_or_404(reference)
     section = _load_in(Section, section_id, consultation)
@@ -238,6 +242,7 @@ def comment_on_section(reference: str, section_id: int):
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
 @signed_in
+@comment_writes_per_user
 def edit_comment(reference: str, comment_id: int):
     consultation = load_consultation_or_404(reference)
     comment = _own_comment_or_404(consultation, comment_id)
@@ -265,6 +270,7 @@ def edit_comment(reference: str, comment_id: int):
 
 @bp.route("/comments/<int:comment_id>/delete", methods=["GET", "POST"])
 @signed_in
+@comment_writes_per_user
 def delete_comment(reference: str, comment_id: int):
     consultation = load_consultation_or_404(reference)
     comment = _own_comment_or_404(consultation, comment_id)
@@ -331,8 +337,12 @@ def submit(reference: str):
 def receipt(reference: str):
     consultation = load_consultation_or_404(reference)
     participation = _participation(consultation)
-    if participation is None or not participation.is_submitted:
-        abort(404)
+    if participation is None:
+        return _redirect_to_take_part(consultation)
+    if not participation.is_submitted:
+        flash("You have not submitted your response yet, so there is no receipt. "
+              "Review your comments and submit them before the consultation closes.", "info")
+        return redirect(url_for("comments.review", reference=consultation.reference))
     comments = services.list_comments(participation)
     return render_template("comments/receipt.html", consultation=consultation, participation=participation,
                            comments=comments)
