@@ -79,6 +79,7 @@ def _configure_templates(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    import consult.models  # noqa: F401  every model is mapped before the first query
     from consult.accounts.services import load_user_from_session
     from consult.database import configure_sqlite
 
@@ -154,7 +155,7 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def start_request():
-        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
 
     app.before_request(enforce_route_access)
 

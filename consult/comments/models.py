@@ -7,6 +7,7 @@ from consult.accounts.models import User
 from consult.consultations.models import Chapter, Consultation, Document, Section
 from consult.database import LabelledEnum, TimestampMixin, UTCDateTime, enum_type
 from consult.extensions import db
+from consult.moderation.states import ModerationState, RejectionReason
 
 MAX_COMMENT_LENGTH = 10_000
 
@@ -106,6 +107,10 @@ class Comment(TimestampMixin, db.Model):
         CheckConstraint("quote IS NULL OR target = 'section'", name="quote_only_on_section"),
         CheckConstraint(f"length(body) BETWEEN 1 AND {MAX_COMMENT_LENGTH}", name="body_length"),
         CheckConstraint("(status = 'submitted') = (number IS NOT NULL)", name="number_once_submitted"),
+        CheckConstraint("moderation_state != 'rejected' OR rejection_reason IS NOT NULL",
+                        name="rejection_has_reason"),
+        CheckConstraint("moderation_state != 'redacted' OR redacted_body IS NOT NULL",
+                        name="redaction_has_text"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +127,16 @@ class Comment(TimestampMixin, db.Model):
     # Handed out at submission, unique within the consultation, never reused.
     number: Mapped[int | None] = mapped_column(Integer)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Staff moderation. The original body is never changed: a redaction is a
+    # copy shown downstream, and only admins see the original beside it.
+    moderation_state: Mapped[ModerationState] = mapped_column(
+        enum_type(ModerationState, "moderation_state"), default=ModerationState.NEW, index=True)
+    rejection_reason: Mapped[RejectionReason | None] = mapped_column(enum_type(RejectionReason, "rejection_reason"))
+    moderation_note: Mapped[str] = mapped_column(Text, default="")
+    redacted_body: Mapped[str | None] = mapped_column(Text)
+    redacted_quote: Mapped[str | None] = mapped_column(Text)
+    moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
@@ -131,6 +146,7 @@ class Comment(TimestampMixin, db.Model):
     document: Mapped[Document] = relationship()
     chapter: Mapped[Chapter | None] = relationship()
     section: Mapped[Section | None] = relationship()
+    moderated_by: Mapped[User | None] = relationship(foreign_keys=[moderated_by_id])
 
     def is_visible_to(self, user) -> bool:
         """Only the author sees a comment here; to anyone else it does not exist."""
@@ -139,6 +155,17 @@ class Comment(TimestampMixin, db.Model):
     @property
     def is_draft(self) -> bool:
         return self.status is CommentStatus.DRAFT
+
+    @property
+    def shown_body(self) -> str:
+        """What everyone downstream of moderation reads: the redacted copy if there is one."""
+        return self.redacted_body if self.moderation_state is ModerationState.REDACTED else self.body
+
+    @property
+    def shown_quote(self) -> str | None:
+        if self.moderation_state is ModerationState.REDACTED and self.redacted_quote is not None:
+            return self.redacted_quote
+        return self.quote
 
     @property
     def reference(self) -> str | None:

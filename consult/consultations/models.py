@@ -34,6 +34,11 @@ class Consultation(TimestampMixin, db.Model):
     is_draft: Mapped[bool] = mapped_column(default=False)
     # Comment numbers (HTE1001-0042) are handed out from here at submission.
     last_comment_number: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when staff publish the comments and responses; cleared on withdrawal.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
 
     documents: Mapped[list["Document"]] = relationship(
         back_populates="consultation", order_by="Document.position", cascade="all, delete-orphan"
@@ -55,6 +60,16 @@ class Consultation(TimestampMixin, db.Model):
 
     def is_open_at(self, moment: datetime) -> bool:
         return self.status_at(moment) is ConsultationStatus.OPEN
+
+
+class CommitteeAssignment(db.Model):
+    """A committee member may read this consultation's comments, themes and outputs."""
+
+    __tablename__ = "committee_assignments"
+
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Document(TimestampMixin, db.Model):

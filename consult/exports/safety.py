@@ -1,0 +1,16 @@
+"""Spreadsheet safety: text that a spreadsheet would run as a formula is neutralised."""
+
+# A cell starting with one of these is treated as a formula (or DDE) by Excel,
+# LibreOffice and Google Sheets.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """Text that would start a formula gets a leading apostrophe; everything else is unchanged.
+
+    The apostrophe is the convention spreadsheet users recognise (Excel hides
+    it and shows the text as typed). Numbers, dates and None pass through.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value

@@ -1,0 +1,13 @@
+"""Every model, imported in one place so that mappers and migrations see the whole schema."""
+
+from consult.accounts.models import User  # noqa: F401
+from consult.audit.models import AuditEvent  # noqa: F401
+from consult.comments.models import Comment, Participation  # noqa: F401
+from consult.consultations.models import (  # noqa: F401
+    Chapter,
+    CommitteeAssignment,
+    Consultation,
+    Document,
+    Section,
+)
+from consult.moderation.models import CommentResponse, CommentTheme, ModerationDecision, Theme  # noqa: F401

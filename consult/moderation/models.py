@@ -1,0 +1,78 @@
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.accounts.models import User
+from consult.database import TimestampMixin, UTCDateTime, enum_type, utcnow
+from consult.extensions import db
+from consult.moderation.states import ModerationState, RejectionReason, ResponseState, TagSource
+
+
+class Theme(TimestampMixin, db.Model):
+    """A theme staff group comments under, per consultation."""
+
+    __tablename__ = "themes"
+    __table_args__ = (UniqueConstraint("consultation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CommentTheme(db.Model):
+    """One theme on one comment, with who put it there and when (its provenance)."""
+
+    __tablename__ = "comment_themes"
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), primary_key=True)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id"), primary_key=True, index=True)
+    source: Mapped[TagSource] = mapped_column(enum_type(TagSource, "tag_source"), default=TagSource.PERSON)
+    tagged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    tagged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    theme: Mapped[Theme] = relationship()
+    tagged_by: Mapped[User | None] = relationship()
+
+
+class ModerationDecision(db.Model):
+    """The history of a comment's moderation: every decision, never edited."""
+
+    __tablename__ = "moderation_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    from_state: Mapped[ModerationState] = mapped_column(enum_type(ModerationState, "from_state"))
+    to_state: Mapped[ModerationState] = mapped_column(enum_type(ModerationState, "to_state"))
+    reason: Mapped[RejectionReason | None] = mapped_column(enum_type(RejectionReason, "rejection_reason"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    actor: Mapped[User] = relationship()
+
+
+class CommentResponse(TimestampMixin, db.Model):
+    """The developer's response to one comment (none until a row exists)."""
+
+    __tablename__ = "comment_responses"
+    __table_args__ = (
+        CheckConstraint("state != 'not_needed' OR length(reason) > 0", name="not_needed_has_reason"),
+        CheckConstraint("state = 'not_needed' OR length(text) > 0", name="response_has_text"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), unique=True)
+    state: Mapped[ResponseState] = mapped_column(enum_type(ResponseState, "response_state"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    updated_by: Mapped[User] = relationship()
