@@ -109,10 +109,13 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from consult.accounts.views import bp as accounts_bp
+    from consult.admin.views import bp as admin_bp
     from consult.comments.views import bp as comments_bp
+    from consult.consultations.manage_views import bp as manage_bp
     from consult.consultations.views import bp as consultations_bp
+    from consult.moderation.views import bp as moderation_bp
 
-    for blueprint in (accounts_bp, consultations_bp, comments_bp):
+    for blueprint in (accounts_bp, consultations_bp, comments_bp, manage_bp, moderation_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -53,6 +53,34 @@ def roles(*allowed: Role) -> Callable:
     return _declare(AccessRule("roles: " + ", ".join(r.value for r in allowed), True, frozenset(allowed)))
 
 
+# Staff build consultations and moderate; admins can do all that staff can.
+staff = roles(Role.STAFF, Role.ADMIN)
+admin = roles(Role.ADMIN)
+# Committee pages: the route admits the role, the object rule below admits the consultation.
+committee_or_staff = roles(Role.COMMITTEE, Role.STAFF, Role.ADMIN)
+
+
+def is_staff(user) -> bool:
+    return user.is_authenticated and user.role in (Role.STAFF, Role.ADMIN)
+
+
+def can_review_consultation(user, consultation) -> bool:
+    """Staff review every consultation; a committee member only those they are assigned to."""
+    if is_staff(user):
+        return True
+    if not user.is_authenticated or user.role is not Role.COMMITTEE:
+        return False
+    from consult.consultations.models import CommitteeAssignment
+    from consult.extensions import db
+
+    return db.session.get(CommitteeAssignment, (consultation.id, user.id)) is not None
+
+
+def can_see_original_of_redacted(user) -> bool:
+    """The original text of a redacted comment is for admins only."""
+    return user.is_authenticated and user.role is Role.ADMIN
+
+
 def rule_for_endpoint(endpoint: str) -> AccessRule | None:
     if endpoint in _BUILT_IN_RULES:
         return _BUILT_IN_RULES[endpoint]
