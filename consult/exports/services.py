@@ -1,0 +1,274 @@
+"""Committee outputs built row by row: the comments workbook, CSV, themed workbook and Word table.
+
+Nothing here holds a whole export in memory: workbooks are written with
+xlsxwriter's constant-memory mode to a temporary file, CSV is yielded line
+by line, and rows come from exports.rows in batches. The functions take
+plain iterables so the work can move to a background worker unchanged.
+"""
+
+import csv
+import io
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+import xlsxwriter
+from docx import Document as WordDocument
+from docx.enum.section import WD_ORIENT
+from docx.shared import Cm, Pt
+
+from consult.exports.rows import ExportComment, columns, participant_type, response_text, stakeholder_name
+from consult.exports.safety import safe_cell
+
+EXCEL_CELL_LIMIT = 32_767
+CONTINUED = " (continued)"
+NO_THEME = "No theme"
+# Column widths in characters, by heading; unlisted columns get 18.
+WIDTHS = {"Comment number": 16, "User": 24, "Email address": 28, "Document": 30, "Chapter": 24,
+          "Section number": 10, "Section heading": 24, "Selected text": 40, "Comment": 70,
+          "Tobacco link details": 30, "Themes": 24, "Response": 60, "Submitted at (UK time)": 20}
+
+
+def split_for_excel(values: list) -> list[list]:
+    """One spreadsheet row, or several when a text cell is over Excel's 32,767-character limit.
+
+    The text continues on following rows, each marked '(continued)' in the
+    comment number column; nothing is truncated.
+    """
+    chunks = [[value[i:i + EXCEL_CELL_LIMIT] for i in range(0, len(value), EXCEL_CELL_LIMIT)] or [""]
+              if isinstance(value, str) else [value] for value in values]
+    height = max(len(parts) for parts in chunks)
+    if height == 1:
+        return [values]
+    rows = []
+    for index in range(height):
+        row = [parts[index] if index < len(parts) else ("" if isinstance(parts[0], str) else None)
+               for parts in chunks]
+        if index:
+            row[0] = f"{values[0]}{CONTINUED}"
+        rows.append(row)
+    return rows
+
+
+class _SheetWriter:
+    """A worksheet with a frozen, filtered header, sensible widths and wrapped text."""
+
+    def __init__(self, book, name: str, headings: list[str], formats: dict):
+        self.sheet = book.add_worksheet(name)
+        self.headings = headings
+        self.formats = formats
+        self.row = 0
+        for index, heading in enumerate(headings):
+            self.sheet.set_column(index, index, WIDTHS.get(heading, 18), formats["wrap"])
+        for index, heading in enumerate(headings):
+            self.sheet.write_string(0, index, heading, formats["header"])
+        self.sheet.freeze_panes(1, 0)
+
+    def write(self, values: list) -> None:
+        for row_values in split_for_excel(values):
+            self.row += 1
+            for column, value in enumerate(row_values):
+                if value is None or value == "":
+                    continue
+                if isinstance(value, str):
+                    self.sheet.write_string(self.row, column, safe_cell(value), self.formats["wrap"])
+                elif hasattr(value, "year"):
+                    self.sheet.write_datetime(self.row, column, value, self.formats["datetime"])
+                else:
+                    self.sheet.write_number(self.row, column, value)
+
+    def finish(self) -> None:
+        self.sheet.autofilter(0, 0, max(self.row, 1), len(self.headings) - 1)
+
+
+def _workbook(target: IO[bytes] | str):
+    book = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False,
+                                        "strings_to_formulas": False, "strings_to_urls": False})
+    formats = {
+        "header": book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#F3F2F1",
+                                   "bottom": 1}),
+        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+        "datetime": book.add_format({"num_format": "d mmm yyyy hh:mm", "valign": "top"}),
+    }
+    return book, formats
+
+
+def write_comments_workbook(items: Iterable[ExportComment], target: IO[bytes] | str, include_email: bool) -> int:
+    """The comments workbook in NICE's column order; returns how many comments it holds."""
+    book, formats = _workbook(target)
+    sheet = _SheetWriter(book, "Comments", columns(include_email), formats)
+    count = 0
+    for item in items:
+        sheet.write(item.values(include_email))
+        count += 1
+    sheet.finish()
+    book.close()
+    return count
+
+
+def comments_csv(items: Iterable[ExportComment], include_email: bool) -> Iterator[str]:
+    """The same columns as the workbook, as UTF-8 CSV with a BOM so Excel reads it right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def take() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(columns(include_email))
+    yield "\ufeff" + take()
+    for item in items:
+        writer.writerow([_csv_value(value) for value in item.values(include_email)])
+        yield take()
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    if hasattr(value, "year"):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return safe_cell(value)
+
+
+def _sheet_name(name: str, taken: set[str]) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique ignoring case."""
+    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in name).strip("' ") or "Theme"
+    candidate, suffix = cleaned[:31], 2
+    while candidate.lower() in taken:
+        tail = f" ({suffix})"
+        candidate, suffix = cleaned[:31 - len(tail)] + tail, suffix + 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+THEME_SHEET_COLUMNS = ["Comment number", "Stakeholder", "Participant type", "Section number", "Section heading",
+                       "Selected text", "Comment", "Other themes", "Response"]
+
+
+def write_themed_workbook(items: Iterable[ExportComment], theme_names: list[str], target: IO[bytes] | str) -> int:
+    """A summary sheet, one sheet per theme in document order, and one for comments with no theme.
+
+    `items` must arrive in document order; each comment is written to the
+    sheet of every theme it carries as it passes, so one pass suffices.
+    """
+    book, formats = _workbook(target)
+    taken: set[str] = set()
+    summary = book.add_worksheet(_sheet_name("Summary", taken))
+    sheets = {name: _SheetWriter(book, _sheet_name(name, taken), THEME_SHEET_COLUMNS, formats)
+              for name in theme_names}
+    sheets[NO_THEME] = _SheetWriter(book, _sheet_name(NO_THEME, taken), THEME_SHEET_COLUMNS, formats)
+    by_theme_and_type: Counter = Counter()
+    by_section: dict[str, int] = defaultdict(int)
+    section_order: list[str] = []
+    types: set[str] = set()
+    count = 0
+    for item in items:
+        count += 1
+        kind = participant_type(item.participation)
+        types.add(kind)
+        section = item.comment.section.number if item.comment.section else (
+            item.comment.chapter.label if item.comment.chapter else "Whole document")
+        if section not in by_section:
+            section_order.append(section)
+        by_section[section] += 1
+        for theme in item.themes or (NO_THEME,):
+            by_theme_and_type[(theme, kind)] += 1
+            others = "; ".join(t for t in item.themes if t != theme)
+            sheets.setdefault(theme, sheets[NO_THEME]).write([
+                item.comment.reference, stakeholder_name(item.participation), kind,
+                item.comment.section.number if item.comment.section else "",
+                (item.comment.section.heading or "") if item.comment.section else "",
+                item.comment.shown_quote or "", item.comment.shown_body, others, response_text(item.response),
+            ])
+    for sheet in sheets.values():
+        sheet.finish()
+    _write_summary(summary, formats, theme_names + [NO_THEME], sorted(types), by_theme_and_type,
+                   section_order, by_section)
+    book.close()
+    return count
+
+
+def _write_summary(sheet, formats, themes, types, counts, section_order, by_section) -> None:
+    sheet.set_column(0, 0, 40)
+    sheet.set_column(1, len(types) + 1, 18)
+    sheet.write_string(0, 0, "Comments by theme and participant type", formats["header"])
+    header = ["Theme", *types, "Total"]
+    for column, heading in enumerate(header):
+        sheet.write_string(1, column, heading, formats["header"])
+    row = 2
+    for theme in themes:
+        sheet.write_string(row, 0, safe_cell(theme))
+        for column, kind in enumerate(types, start=1):
+            sheet.write_number(row, column, counts[(theme, kind)])
+        sheet.write_number(row, len(types) + 1, sum(counts[(theme, kind)] for kind in types))
+        row += 1
+    row += 1
+    sheet.write_string(row, 0, "Comments per section", formats["header"])
+    sheet.write_string(row + 1, 0, "Section", formats["header"])
+    sheet.write_string(row + 1, 1, "Comments", formats["header"])
+    row += 2
+    for section in section_order:
+        sheet.write_string(row, 0, safe_cell(section))
+        sheet.write_number(row, 1, by_section[section])
+        row += 1
+
+
+def write_word_table(items: Iterable[ExportComment], target: IO[bytes] | str, group_by: str, title: str) -> int:
+    """The consultation comments and responses table for committee papers, grouped by section or theme."""
+    document = WordDocument()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = section.page_height, section.page_width
+    for margin in ("left_margin", "right_margin"):
+        setattr(section, margin, Cm(1.5))
+    document.styles["Normal"].font.size = Pt(9)
+    document.add_heading(title, level=1)
+    groups: dict[str, list[ExportComment]] = defaultdict(list)
+    order: list[str] = []
+    count = 0
+    for item in items:
+        count += 1
+        keys = (list(item.themes) or [NO_THEME]) if group_by == "theme" else [_section_label(item)]
+        for key in keys:
+            if key not in groups:
+                order.append(key)
+            groups[key].append(item)
+    if group_by == "theme":
+        order.sort(key=lambda name: (name == NO_THEME, name.lower()))
+    for key in order:
+        document.add_heading(key, level=2)
+        table = document.add_table(rows=1, cols=5)
+        table.style = "Table Grid"
+        for cell, heading in zip(table.rows[0].cells, ["Comment number", "Stakeholder", "Section", "Comment",
+                                                       "Response"]):
+            cell.text = heading
+            cell.paragraphs[0].runs[0].bold = True
+        for item in groups[key]:
+            cells = table.add_row().cells
+            cells[0].text = item.comment.reference
+            cells[1].text = stakeholder_name(item.participation)
+            cells[2].text = _section_label(item)
+            cells[3].text = ((f"Quoted: \u201c{item.comment.shown_quote}\u201d\n\n" if item.comment.shown_quote
+                              else "") + item.comment.shown_body)
+            cells[4].text = response_text(item.response)
+    if not order:
+        document.add_paragraph("No comments match.")
+    document.save(target)
+    return count
+
+
+def _section_label(item: ExportComment) -> str:
+    comment = item.comment
+    if comment.section:
+        return f"{comment.section.number} {comment.section.heading or ''}".strip()
+    if comment.chapter:
+        return comment.chapter.label
+    return "Whole document"
+
+
+def spooled_file() -> IO[bytes]:
+    """Where a workbook is built before it is streamed: memory while small, disk after."""
+    return tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)

@@ -1,0 +1,170 @@
+"""Outputs read back from the real files: columns, order, moderation, names, formula safety."""
+
+import csv
+import io
+from datetime import datetime, timedelta
+
+import openpyxl
+import pytest
+from docx import Document as WordDocument
+
+from consult.exports import services
+from consult.exports.rows import COLUMNS, columns, export_comments, in_document_order, publishable
+from tests.exports.conftest import all_comments_of
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _items(consultation):
+    return list(export_comments(in_document_order(publishable(all_comments_of(consultation)))))
+
+
+def _read_workbook(data: bytes, sheet: str | None = None) -> list[list]:
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    worksheet = book[sheet] if sheet else book.active
+    return [list(row) for row in worksheet.iter_rows(values_only=True)]
+
+
+def _workbook_bytes(consultation, include_email: bool) -> tuple[bytes, int]:
+    buffer = io.BytesIO()
+    count = services.write_comments_workbook(_items(consultation), buffer, include_email)
+    return buffer.getvalue(), count
+
+
+def test_workbook_has_nice_columns_in_order_with_moderation_applied(moderated_consultation):
+    consultation, comments = moderated_consultation
+    data, count = _workbook_bytes(consultation, include_email=True)
+    rows = _read_workbook(data)
+    assert rows[0] == COLUMNS
+    body = {row[0]: dict(zip(COLUMNS, row)) for row in rows[1:]}
+    assert count == len(body) == 5  # six submitted, one rejected and left out
+    assert "Spam spam spam" not in str(rows)
+    # Document order: the whole-document comment first, then by section position.
+    assert [row[COLUMNS.index("Section number")] or "" for row in rows[1:]] == ["", "1.1", "2.1", "2.1", "2.2"]
+    redacted = body[comments["Please add follow-up data"].reference]
+    assert redacted["Comment"] == "Please add [redacted] data"
+    assert redacted["Moderation state"] == "Redacted"
+    assert redacted["User"] == "Individual (health or social care professional)"  # no consent to be named
+    named = body[comments["=1+1 looks like a formula"].reference]
+    assert named["User"] == "Pat Named" and named["Email address"] == "pat@example.org"
+    assert named["Themes"] == "Evidence gaps; Safety"
+    assert named["Response"] == "Thank you. The committee agreed."
+    assert body[comments["Section one comment"].reference]["Response"].startswith("No response needed")
+    charity = body[comments["@SUM(A1) and more"].reference]
+    assert charity["User"] == "Neuroma Support" and charity["Represents an organisation"] == "Yes"
+    assert charity["Has tobacco links"] == "Yes"
+
+
+def test_workbook_header_is_frozen_and_filtered(moderated_consultation):
+    consultation, _ = moderated_consultation
+    data, _ = _workbook_bytes(consultation, include_email=True)
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref.startswith("A1:")
+    assert sheet.column_dimensions["J"].width > 40  # the comment column is wide
+
+
+def test_committee_workbook_never_has_email(moderated_consultation):
+    consultation, _ = moderated_consultation
+    data, _ = _workbook_bytes(consultation, include_email=False)
+    rows = _read_workbook(data)
+    assert "Email address" not in rows[0]
+    assert not any("@example.org" in str(cell) for row in rows for cell in row)
+
+
+def _assert_only_triggers_neutralised(exported: list[list], expected: list[list]) -> None:
+    for row_out, row_in in zip(exported, expected):
+        for out, original in zip(row_out, row_in):
+            if isinstance(original, str) and original.startswith(TRIGGERS):
+                assert out == "'" + original
+            elif isinstance(original, str):
+                assert out == original
+            elif isinstance(original, datetime):  # Excel keeps milliseconds
+                assert abs(out - original) < timedelta(milliseconds=1)
+            else:
+                assert out == original or (out in ("", None) and original in ("", None))
+
+
+def test_formula_cells_are_neutralised_in_every_column_and_nothing_else_changes(moderated_consultation):
+    consultation, _ = moderated_consultation
+    items = _items(consultation)
+    expected = [[value if value != "" else None for value in item.values(True)] for item in items]
+    data, _ = _workbook_bytes(consultation, include_email=True)
+    exported = _read_workbook(data)[1:]
+    _assert_only_triggers_neutralised(exported, expected)
+    assert any(isinstance(v, str) and v.startswith("'=") for row in exported for v in row)
+    assert any(isinstance(v, str) and v.startswith("'@") for row in exported for v in row)
+    assert any(isinstance(v, str) and v.startswith("'-") for row in exported for v in row)
+
+
+def test_csv_has_bom_same_columns_and_neutralised_formulas(moderated_consultation):
+    consultation, _ = moderated_consultation
+    items = _items(consultation)
+    text = "".join(services.comments_csv(items, include_email=True))
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert rows[0] == COLUMNS
+    expected = [[("" if value is None else value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "year") else value)
+                 for value in item.values(True)] for item in items]
+    _assert_only_triggers_neutralised(rows[1:], expected)
+
+
+def test_long_text_continues_on_following_rows_without_truncation():
+    long_response = "x" * 40_000 + "END"
+    values = ["HTE1-0001", "Name", long_response, 7]
+    rows = services.split_for_excel(values)
+    assert len(rows) == 2
+    assert rows[1][0] == "HTE1-0001 (continued)"
+    assert rows[0][2] + rows[1][2] == long_response
+    assert rows[1][3] is None
+
+
+def test_workbook_row_over_the_cell_limit_reads_back_whole(tmp_path):
+    class Item:
+        def values(self, include_email):
+            return ["HTE1-0002"] + ["a"] * (len(columns(include_email)) - 3) + ["y" * 70_000, None]
+
+    target = tmp_path / "long.xlsx"
+    services.write_comments_workbook([Item()], str(target), include_email=False)
+    rows = _read_workbook(target.read_bytes())[1:]
+    assert [row[0] for row in rows] == ["HTE1-0002", "HTE1-0002 (continued)", "HTE1-0002 (continued)"]
+    assert "".join(row[-2] or "" for row in rows) == "y" * 70_000
+
+
+def test_themed_workbook_has_summary_theme_sheets_and_unthemed(moderated_consultation):
+    consultation, comments = moderated_consultation
+    buffer = io.BytesIO()
+    services.write_themed_workbook(_items(consultation), ["Evidence gaps", "Safety"], buffer)
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    assert book.sheetnames == ["Summary", "Evidence gaps", "Safety", "No theme"]
+    evidence = [list(r) for r in book["Evidence gaps"].iter_rows(values_only=True)]
+    assert evidence[0] == services.THEME_SHEET_COLUMNS
+    assert [row[0] for row in evidence[1:]] == [comments["=1+1 looks like a formula"].reference,
+                                               comments["Please add follow-up data"].reference]
+    assert evidence[1][7] == "Safety"  # its other themes
+    summary = [list(r) for r in book["Summary"].iter_rows(values_only=True)]
+    header = summary[1]
+    evidence_row = next(row for row in summary if row[0] == "Evidence gaps")
+    assert evidence_row[header.index("Total")] == 2
+    unthemed = [row[0] for row in book["No theme"].iter_rows(min_row=2, values_only=True)]
+    assert comments["Spam spam spam"].reference not in unthemed
+    assert len(unthemed) == 3
+
+
+@pytest.mark.parametrize("group_by", ["section", "theme"])
+def test_word_table_groups_and_columns(moderated_consultation, group_by):
+    consultation, comments = moderated_consultation
+    buffer = io.BytesIO()
+    services.write_word_table(_items(consultation), buffer, group_by, "HTE3001 comments")
+    document = WordDocument(io.BytesIO(buffer.getvalue()))
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    assert all(len(t.rows[0].cells) == 5 for t in document.tables)
+    assert [c.text for c in document.tables[0].rows[0].cells] == [
+        "Comment number", "Stakeholder", "Section", "Comment", "Response"]
+    all_text = "\n".join(cell.text for t in document.tables for row in t.rows for cell in row.cells)
+    assert "Spam spam spam" not in all_text and "Please add [redacted] data" in all_text
+    assert "hidden@example.org" not in all_text and "Hidden Person" not in all_text
+    if group_by == "theme":
+        assert headings == ["Evidence gaps", "Safety", "No theme"]
+    else:
+        assert headings[0] == "Whole document" and headings[1].startswith("1.1")
