@@ -62,7 +62,14 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        def isolated():
+            response = super(IsolatedClient, self).open(*args, **kwargs)
+            # A streamed body is read in the context that made it, as a server would.
+            if not response.is_sequence:
+                response.make_sequence()
+            return response
+
+        return contextvars.Context().run(isolated)
 
 
 def make_test_config(url: str, **overrides) -> type:

@@ -21,6 +21,9 @@ from consult.comments.models import (
 from consult.consultations.models import Chapter, Document, Section
 from consult.consultations.views import load_consultation_or_404
 from consult.database import utcnow
+from consult.exports.responses import XLSX, csv_download, file_download
+from consult.exports.rows import OWN_COLUMNS, own_values
+from consult.exports.services import table_csv, write_table_workbook
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.limits import comment_writes_per_user
@@ -346,3 +349,29 @@ def receipt(reference: str):
     comments = services.list_comments(participation)
     return render_template("comments/receipt.html", consultation=consultation, participation=participation,
                            comments=comments)
+
+
+@bp.route("/response.xlsx")
+@signed_in
+def download_response_workbook(reference: str):
+    consultation, participation = _own_response_or_redirect(reference)
+    if participation is None:
+        return _redirect_to_take_part(consultation)
+    rows = [own_values(comment) for comment in services.list_comments(participation)]
+    return file_download(lambda handle: write_table_workbook(rows, OWN_COLUMNS, handle, "Your response"),
+                         f"{consultation.reference}-your-response.xlsx", XLSX)
+
+
+@bp.route("/response.csv")
+@signed_in
+def download_response_csv(reference: str):
+    consultation, participation = _own_response_or_redirect(reference)
+    if participation is None:
+        return _redirect_to_take_part(consultation)
+    rows = [own_values(comment) for comment in services.list_comments(participation)]
+    return csv_download(table_csv(rows, OWN_COLUMNS), f"{consultation.reference}-your-response.csv")
+
+
+def _own_response_or_redirect(reference: str):
+    consultation = load_consultation_or_404(reference)
+    return consultation, _participation(consultation)

@@ -94,21 +94,27 @@ def _workbook(target: IO[bytes] | str):
     return book, formats
 
 
-def write_comments_workbook(items: Iterable[ExportComment], target: IO[bytes] | str, include_email: bool) -> int:
-    """The comments workbook in NICE's column order; returns how many comments it holds."""
+def write_table_workbook(rows: Iterable[list], headings: list[str], target: IO[bytes] | str,
+                         sheet_name: str = "Comments") -> int:
+    """One sheet of rows under a header; returns how many rows it was given."""
     book, formats = _workbook(target)
-    sheet = _SheetWriter(book, "Comments", columns(include_email), formats)
+    sheet = _SheetWriter(book, sheet_name, headings, formats)
     count = 0
-    for item in items:
-        sheet.write(item.values(include_email))
+    for values in rows:
+        sheet.write(values)
         count += 1
     sheet.finish()
     book.close()
     return count
 
 
-def comments_csv(items: Iterable[ExportComment], include_email: bool) -> Iterator[str]:
-    """The same columns as the workbook, as UTF-8 CSV with a BOM so Excel reads it right."""
+def write_comments_workbook(items: Iterable[ExportComment], target: IO[bytes] | str, include_email: bool) -> int:
+    """The comments workbook in NICE's column order; returns how many comments it holds."""
+    return write_table_workbook((item.values(include_email) for item in items), columns(include_email), target)
+
+
+def table_csv(rows: Iterable[list], headings: list[str]) -> Iterator[str]:
+    """Rows as UTF-8 CSV with a BOM so that Excel reads it right, one line at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -118,11 +124,16 @@ def comments_csv(items: Iterable[ExportComment], include_email: bool) -> Iterato
         buffer.truncate()
         return text
 
-    writer.writerow(columns(include_email))
+    writer.writerow(headings)
     yield "\ufeff" + take()
-    for item in items:
-        writer.writerow([_csv_value(value) for value in item.values(include_email)])
+    for values in rows:
+        writer.writerow([_csv_value(value) for value in values])
         yield take()
+
+
+def comments_csv(items: Iterable[ExportComment], include_email: bool) -> Iterator[str]:
+    """The same columns as the comments workbook."""
+    return table_csv((item.values(include_email) for item in items), columns(include_email))
 
 
 def _csv_value(value):

@@ -1,0 +1,82 @@
+"""Publishing the comments and responses once a consultation has closed.
+
+Publication is a recorded, audited act that can be withdrawn. What the
+public reads is decided here, once: accepted and redacted comments only,
+organisations named, individuals named only with consent, no emails.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Select, select
+
+from consult.audit.services import record, snapshot
+from consult.comments.models import Comment, CommentStatus
+from consult.consultations.models import Consultation, ConsultationStatus
+from consult.exports.rows import ExportComment, participant_type, response_text, stakeholder_name
+from consult.extensions import db
+from consult.moderation.states import ModerationState
+
+PUBLISHED_COLUMNS = ["Comment number", "Stakeholder", "Stakeholder type", "Section number", "Section heading",
+                     "Selected text", "Comment", "Tobacco industry links", "Response"]
+
+
+class PublicationRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def publish_comments(consultation: Consultation, actor, now: datetime) -> None:
+    """Make the comments and responses public. Refused before the consultation closes."""
+    if consultation.status_at(now) is not ConsultationStatus.CLOSED:
+        raise PublicationRefused(
+            "Comments can only be published after the consultation closes "
+            f"(it closes at {consultation.closes_at:%H:%M} UTC on {consultation.closes_at:%d %B %Y}).")
+    if consultation.published_at is not None:
+        raise PublicationRefused("The comments and responses are already published.")
+    before = snapshot(consultation, ["published_at"])
+    consultation.published_at = now
+    record(actor, "consultation.publish_comments", consultation, before, snapshot(consultation, ["published_at"]))
+    db.session.flush()
+
+
+def withdraw_publication(consultation: Consultation, actor) -> None:
+    """Take the published comments down again; the record of both acts stays in the audit trail."""
+    if consultation.published_at is None:
+        raise PublicationRefused("The comments and responses are not published.")
+    before = snapshot(consultation, ["published_at"])
+    consultation.published_at = None
+    record(actor, "consultation.withdraw_comments", consultation, before, snapshot(consultation, ["published_at"]))
+    db.session.flush()
+
+
+def published_comments_query(consultation: Consultation) -> Select:
+    return select(Comment).where(
+        Comment.consultation_id == consultation.id,
+        Comment.status == CommentStatus.SUBMITTED,
+        Comment.moderation_state.in_([ModerationState.ACCEPTED, ModerationState.REDACTED]),
+    )
+
+
+def tobacco_declaration(item: ExportComment) -> str:
+    """As published alongside comments: the declared links, or that none were declared."""
+    participation = item.participation
+    if participation.has_tobacco_links:
+        return f"Declared links with, or funding from, the tobacco industry: {participation.tobacco_details}"
+    return "None declared"
+
+
+def published_values(item: ExportComment) -> list:
+    comment = item.comment
+    return [
+        comment.reference,
+        stakeholder_name(item.participation),
+        participant_type(item.participation),
+        comment.section.number if comment.section else "",
+        (comment.section.heading or "") if comment.section else (comment.chapter.label if comment.chapter else
+                                                                "Whole document"),
+        comment.shown_quote or "",
+        comment.shown_body,
+        tobacco_declaration(item),
+        response_text(item.response),
+    ]
