@@ -41,10 +41,7 @@ class ConsultationNotOpen(CommentingError):
         self.consultation = consultation
         self.status = status
         if status is ConsultationStatus.CLOSED:
-            self.message = (
-                "This consultation closed and is no longer accepting comments. "
-                "Your saved drafts are still here for you to read."
-            )
+            self.message = "This consultation closed and is no longer accepting comments."
         else:
             self.message = "This consultation is not open for comments yet."
 

@@ -177,14 +177,10 @@ def _new_comment(consultation, target: services.CommentTargetRef):
     form = CommentForm()
     if target.section is None:
         del form.quote
-    if request.method == "GET":
-        try:
-            services.require_open(consultation, utcnow())
-        except services.ConsultationNotOpen as error:
-            return render_template("comments/not_open.html", consultation=consultation,
-                                   participation=participation, message=error.message), 409
-        if target.section is not None and request.args.get("quote"):
-            form.quote.data = request.args["quote"][:5000]
+    if request.method == "GET" and not consultation.is_open_at(utcnow()):
+        return _not_open_page(consultation, participation)
+    if request.method == "GET" and target.section is not None and request.args.get("quote"):
+        form.quote.data = request.args["quote"][:5000]
     if form.validate_on_submit():
         try:
             services.save_draft(participation, target, form.body.data,
@@ -198,6 +194,13 @@ def _new_comment(consultation, target: services.CommentTargetRef):
               "success")
         return redirect(url_for("comments.review", reference=consultation.reference))
     return _comment_page(consultation, participation, target, form)
+
+
+def _not_open_page(consultation, participation):
+    """Closed or not yet open: say so on the page; drafts stay readable on the response page."""
+    message = services.ConsultationNotOpen(consultation, consultation.status).message
+    return render_template("comments/not_open.html", consultation=consultation,
+                           participation=participation, message=message), 409
 
 
 def _attach_error(form, error: services.CommentingError) -> None:
@@ -254,6 +257,8 @@ def edit_comment(reference: str, comment_id: int):
     if not comment.is_draft:
         flash(services.ResponseAlreadySubmitted.message, "info")
         return redirect(url_for("comments.receipt", reference=consultation.reference))
+    if request.method == "GET" and not consultation.is_open_at(utcnow()):
+        return _not_open_page(consultation, comment.participation)
     form = CommentForm(obj=comment)
     form.submit.label.text = "Save changes"
     if comment.section is None:
@@ -277,6 +282,8 @@ def edit_comment(reference: str, comment_id: int):
 def delete_comment(reference: str, comment_id: int):
     consultation = load_consultation_or_404(reference)
     comment = _own_comment_or_404(consultation, comment_id)
+    if request.method == "GET" and not consultation.is_open_at(utcnow()):
+        return _not_open_page(consultation, comment.participation)
     form = EmptyForm()
     form.submit.label.text = "Yes, delete this draft"
     error_message = None

@@ -33,9 +33,9 @@ def import_command(file: Path, reference: str) -> None:
         raise click.ClickException(f"No consultation has the reference {reference.upper()}.")
     try:
         parsed = parse_document(read_draft(file))
+        document = services.import_document(consultation, parsed)
     except DocumentFormatError as error:
         raise click.ClickException(str(error)) from None
-    document = services.import_document(consultation, parsed)
     db.session.commit()
     sections = sum(len(chapter.sections) for chapter in parsed.chapters)
     click.echo(

@@ -160,7 +160,22 @@ def parse_document(text: str) -> ParsedDocument:
     chapters = _assemble_numbered(events, title) if numbered else _assemble_generated(events, title)
     if not any(chapter.sections or chapter.body for chapter in chapters):
         raise DocumentFormatError(_NOTHING_MESSAGE)
+    _refuse_repeated_chapters(chapters)
     return ParsedDocument(title=title, chapters=chapters, numbers_generated=not numbered)
+
+
+def _refuse_repeated_chapters(chapters: tuple[ParsedChapter, ...]) -> None:
+    """Two chapters with one number would make section numbers ambiguous; say which."""
+    seen: set[str] = set()
+    for chapter in chapters:
+        if chapter.number is None:
+            continue
+        if chapter.number in seen:
+            raise DocumentFormatError(
+                f"Chapter {chapter.number} appears twice ('{chapter.title}' repeats an earlier chapter number). "
+                "Give each chapter its own number."
+            )
+        seen.add(chapter.number)
 
 
 # Input clean-up

@@ -3,10 +3,10 @@
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
 
-from consult.consultations.importer import ParsedDocument
+from consult.consultations.importer import DocumentFormatError, ParsedDocument
 from consult.consultations.models import (
     Chapter,
     Consultation,
@@ -71,21 +71,46 @@ def create_consultation(reference: str, title: str, summary: str, opens_at: date
         with db.session.begin_nested():
             db.session.add(consultation)
     except IntegrityError as error:
-        raise DuplicateReference(reference.strip().upper()) from error
+        if find_consultation(consultation.reference) is None:  # refused for another reason, such as the dates
+            raise
+        raise DuplicateReference(consultation.reference) from error
     return consultation
 
 
 def import_document(consultation: Consultation, parsed: ParsedDocument) -> Document:
-    """Store a parsed draft as the consultation's next document, all or nothing."""
+    """Store a parsed draft as the consultation's next document, all or nothing.
+
+    A draft the database refuses (two chapters with the same number, say)
+    leaves no rows behind and raises DocumentFormatError saying so.
+    """
     position = 1 + max((d.position for d in consultation.documents), default=0)
+    try:
+        # Built inside the savepoint so that a refusal takes every row of it away.
+        with db.session.begin_nested():
+            document = _build_document(consultation, parsed, position)
+            db.session.add(document)
+    except (IntegrityError, DataError) as error:
+        reason = str(error.orig).strip().splitlines()[0]
+        raise DocumentFormatError(
+            f"The draft could not be stored, so nothing was imported ({reason}). Check that no chapter "
+            "or section number is used twice and that titles and headings are under 300 characters."
+        ) from None
+    return document
+
+
+def _build_document(consultation: Consultation, parsed: ParsedDocument, position: int) -> Document:
     document = Document(consultation=consultation, title=parsed.title, position=position,
                         numbers_generated=parsed.numbers_generated)
     section_position = 0
+    anchors: set[str] = set()
     for chapter_position, parsed_chapter in enumerate(parsed.chapters, start=1):
+        anchor = anchor_for("chapter", parsed_chapter.number, parsed_chapter.title)
+        if anchor in anchors:  # two unnumbered chapters with one title, e.g. two "Appendix"
+            anchor = f"{anchor}-{chapter_position}"
+        anchors.add(anchor)
         chapter = Chapter(
             number=parsed_chapter.number, title=parsed_chapter.title, body=parsed_chapter.body,
-            position=chapter_position,
-            anchor=anchor_for("chapter", parsed_chapter.number, parsed_chapter.title),
+            position=chapter_position, anchor=anchor,
         )
         document.chapters.append(chapter)
         for parsed_section in parsed_chapter.sections:
@@ -95,6 +120,4 @@ def import_document(consultation: Consultation, parsed: ParsedDocument) -> Docum
                 text=parsed_section.text, position=section_position,
                 anchor=anchor_for("section", parsed_section.number),
             ))
-    db.session.add(document)
-    db.session.flush()
     return document

@@ -383,3 +383,9 @@ def test_binary_content_is_rejected() -> None:
 
 def test_error_is_a_value_error() -> None:
     assert issubclass(DocumentFormatError, ValueError)
+
+
+def test_two_chapters_with_one_number_are_refused():
+    text = "# Draft\n\n## 1 First\n\n1.1 Text.\n\n## 1 Second\n\nMore text.\n"
+    with pytest.raises(DocumentFormatError, match="Chapter 1 appears twice"):
+        parse_document(text)

@@ -1,0 +1,731 @@
+"""The stakeholder journey through the pages: take part once, comment, review, submit, receipt."""
+
+import html
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from consult.comments import services
+from consult.comments.models import (
+    Comment,
+    CommentStatus,
+    CommentTarget,
+    IndividualType,
+    OrganisationType,
+    ParticipantKind,
+    Participation,
+)
+from consult.consultations.importer import parse_document
+from consult.consultations.services import import_document
+from consult.database import utcnow
+from consult.extensions import db
+from tests.conftest import sections_of
+
+SCRIPT = "<script>alert(1)</script>"
+ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+AS_PATIENT = {"kind": "individual", "individual_type": "patient_or_carer",
+              "has_tobacco_links": "no", "publish_name": "no"}
+AS_CHARITY = {"kind": "organisation", "organisation_name": "Foot Health Charity",
+              "organisation_type": "charity_or_patient_group", "has_tobacco_links": "yes",
+              "tobacco_details": "A grant in 2019", "other_interests": "We sell insoles",
+              "publish_name": "no"}
+CHARITY_STATUS = "You are taking part on behalf of Foot Health Charity (charity or patient group)"
+CLOSED_MESSAGE = "This consultation closed and is no longer accepting comments."
+SUBMITTED_MESSAGE = "You have already submitted your response to this consultation"
+CANNOT_CHANGE = "This cannot be changed."
+
+
+# --- helpers -------------------------------------------------------------------
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def main_of(response) -> str:
+    page = text_of(response)
+    return page[page.index("<main"):page.index("</main>")]
+
+
+def error_summary_items(page: str) -> list[str]:
+    match = re.search(r'class="govuk-error-summary".*?</ul>', page, re.S)
+    assert match, "page has no error summary"
+    return [html.unescape(item) for item in re.findall(r'<a href="#[^"]*">(.*?)</a>', match.group(0))]
+
+
+def path(consultation, rest: str = "") -> str:
+    return f"/consultations/{consultation.reference}{rest}"
+
+
+def document_comment_url(consultation) -> str:
+    return path(consultation, f"/documents/{consultation.documents[0].id}/comment")
+
+
+def chapter_comment_url(consultation, number: str) -> str:
+    chapter = next(c for c in consultation.documents[0].chapters if c.number == number)
+    return path(consultation, f"/chapters/{chapter.id}/comment")
+
+
+def section_comment_url(consultation, number: str) -> str:
+    return path(consultation, f"/sections/{sections_of(consultation)[number].id}/comment")
+
+
+def page_after(client, response) -> str:
+    """The page the person ends up reading: the response itself, or where it redirects."""
+    if response.status_code in (301, 302, 303):
+        return text_of(client.get(response.headers["Location"], follow_redirects=True))
+    return text_of(response)
+
+
+def add_draft(participation, body: str, section: str | None = None, chapter: str | None = None,
+              document=None, quote: str | None = None) -> Comment:
+    consultation = participation.consultation
+    document = document or consultation.documents[0]
+    if section:
+        found = next(s for c in document.chapters for s in c.sections if s.number == section)
+        target = services.CommentTargetRef(document=document, chapter=found.chapter, section=found)
+    elif chapter:
+        target = services.CommentTargetRef(
+            document=document, chapter=next(c for c in document.chapters if c.number == chapter))
+    else:
+        target = services.CommentTargetRef(document=document)
+    comment = services.save_draft(participation, target, body, quote, utcnow())
+    db.session.commit()
+    return comment
+
+
+def close(consultation) -> None:
+    consultation.closes_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+
+
+def stored_comment(comment_id: int) -> Comment | None:
+    db.session.expire_all()
+    return db.session.get(Comment, comment_id)
+
+
+def stored_participations(user) -> list[Participation]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Participation).where(Participation.user_id == user.id)))
+
+
+@pytest.fixture
+def participant(login_as, make_consultation, make_participation):
+    """A signed-in stakeholder taking part, as a patient, in an open consultation."""
+    consultation = make_consultation()
+    participation = make_participation(login_as(), consultation)
+    db.session.commit()
+    return participation
+
+
+@pytest.fixture
+def signed_in_at(login_as, make_consultation):
+    """A signed-in stakeholder who has not yet said how they take part, and the consultation."""
+    consultation = make_consultation()
+    user = login_as()
+    db.session.commit()
+    return user, consultation
+
+
+def answer_and_confirm(post_form, consultation, answers: dict):
+    answered = post_form(path(consultation, "/take-part"), answers)
+    assert answered.status_code == 302, text_of(answered)
+    return post_form(answered.headers["Location"])
+
+
+# --- How you take part ---------------------------------------------------------
+
+def test_take_part_form_asks_the_question_and_defaults_publish_name_to_no(client, signed_in_at):
+    _, consultation = signed_in_at
+    page = text_of(client.get(path(consultation, "/take-part")))
+    assert "How are you taking part in this consultation?" in page
+    assert "You will not be able to change how you comment later" in page
+    assert re.search(r'<input[^>]*name="publish_name"[^>]*value="no"[^>]*checked', page)
+    assert not re.search(r'<input[^>]*name="publish_name"[^>]*value="yes"[^>]*checked', page)
+
+
+@pytest.mark.parametrize("answers, message", [
+    ({**AS_PATIENT, "kind": None}, "Select how you are taking part in this consultation"),
+    ({**AS_PATIENT, "individual_type": None}, "Select which best describes you"),
+    ({**AS_CHARITY, "organisation_name": "  "}, "Enter the name of the organisation"),
+    ({**AS_CHARITY, "organisation_type": None}, "Select the type of organisation"),
+    ({**AS_PATIENT, "has_tobacco_links": None},
+     "Select yes if you have links with, or funding from, the tobacco industry"),
+    ({**AS_CHARITY, "tobacco_details": ""},
+     "Give details of the links with, or funding from, the tobacco industry"),
+    ({**AS_PATIENT, "publish_name": None}, "Select yes if we can publish your name with your comments"),
+], ids=["kind", "individual-type", "organisation-name", "organisation-type", "tobacco", "tobacco-details",
+        "publish-name"])
+def test_each_missing_answer_gets_its_own_message_in_the_error_summary(client, post_form, signed_in_at,
+                                                                       answers, message):
+    user, consultation = signed_in_at
+    response = post_form(path(consultation, "/take-part"),
+                         {key: value for key, value in answers.items() if value is not None})
+    assert response.status_code == 200
+    assert error_summary_items(text_of(response)) == [message]
+    assert stored_participations(user) == []
+    with client.session_transaction() as session:
+        assert not session.get("pending_participation")
+
+
+def test_answers_are_checked_before_anything_is_stored(client, post_form, signed_in_at):
+    user, consultation = signed_in_at
+    answered = post_form(path(consultation, "/take-part"), AS_CHARITY)
+    assert answered.status_code == 302
+    check = client.get(answered.headers["Location"])
+    page = text_of(check)
+    assert "Check how you are taking part" in page
+    for shown in ("On behalf of an organisation", "Foot Health Charity", "Charity or patient group",
+                  "Yes: A grant in 2019", "We sell insoles", "You will not be able to change how you comment later"):
+        assert shown in page
+    assert stored_participations(user) == []
+
+    confirmed = post_form(answered.headers["Location"])
+    assert confirmed.status_code == 302
+    assert confirmed.headers["Location"].endswith(path(consultation))
+    [stored] = stored_participations(user)
+    assert stored.kind is ParticipantKind.ORGANISATION
+    assert (stored.organisation_name, stored.organisation_type) == \
+        ("Foot Health Charity", OrganisationType.CHARITY_OR_PATIENT_GROUP)
+    assert (stored.has_tobacco_links, stored.tobacco_details) == (True, "A grant in 2019")
+    assert stored.other_interests == "We sell insoles"
+    assert stored.publish_name is False
+
+
+def test_individual_is_stored_with_their_sub_type_and_publish_choice(post_form, signed_in_at):
+    user, consultation = signed_in_at
+    answers = {**AS_PATIENT, "individual_type": "health_professional", "publish_name": "yes"}
+    assert answer_and_confirm(post_form, consultation, answers).status_code == 302
+    [stored] = stored_participations(user)
+    assert (stored.kind, stored.individual_type) == (ParticipantKind.INDIVIDUAL,
+                                                     IndividualType.HEALTH_PROFESSIONAL)
+    assert stored.organisation_name is None
+    assert stored.publish_name is True
+
+
+def test_taking_part_is_shown_on_every_page_of_the_consultation(client, post_form, signed_in_at):
+    _, consultation = signed_in_at
+    answer_and_confirm(post_form, consultation, AS_CHARITY)
+    for url in (path(consultation), path(consultation, f"/documents/{consultation.documents[0].id}"),
+                section_comment_url(consultation, "1.1"), path(consultation, "/response")):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert CHARITY_STATUS in text_of(response), url
+
+
+def test_a_second_take_part_post_is_refused_and_the_choice_is_unchanged(client, post_form, signed_in_at):
+    user, consultation = signed_in_at
+    answer_and_confirm(post_form, consultation, AS_PATIENT)
+    response = post_form(path(consultation, "/take-part"), AS_CHARITY)
+    assert response.status_code == 302
+    assert CANNOT_CHANGE in page_after(client, response)
+    [stored] = stored_participations(user)
+    assert (stored.kind, stored.organisation_name) == (ParticipantKind.INDIVIDUAL, None)
+
+
+def test_a_crafted_confirm_with_other_answers_is_refused_and_the_choice_is_unchanged(client, post_form,
+                                                                                     signed_in_at):
+    user, consultation = signed_in_at
+    answer_and_confirm(post_form, consultation, AS_PATIENT)
+    # A second tab that reached the check page with other answers, or a hand-made request.
+    crafted = services.ParticipationChoice(
+        kind=ParticipantKind.ORGANISATION, organisation_name="Tobacco Friends Ltd",
+        organisation_type=OrganisationType.COMPANY_OR_INDUSTRY).to_session()
+    with client.session_transaction() as session:
+        session["pending_participation"] = {str(consultation.id): crafted}
+    response = post_form(path(consultation, "/take-part/check"), AS_CHARITY)
+    assert response.status_code == 302
+    assert CANNOT_CHANGE in page_after(client, response)
+    [stored] = stored_participations(user)
+    assert (stored.kind, stored.individual_type) == (ParticipantKind.INDIVIDUAL, IndividualType.PATIENT_OR_CARER)
+
+
+@pytest.mark.parametrize("state, message", [
+    ("closed", CLOSED_MESSAGE),
+    ("upcoming", "This consultation is not open for comments yet."),
+])
+def test_taking_part_is_refused_unless_the_consultation_is_open(client, post_form, login_as, make_consultation,
+                                                                state, message):
+    consultation = make_consultation(state=state)
+    user = login_as()
+    db.session.commit()
+    shown = client.get(path(consultation, "/take-part"))
+    posted = post_form(path(consultation, "/take-part"), AS_PATIENT)
+    for response in (shown, posted):
+        assert response.status_code == 409
+        assert message in text_of(response)
+    assert stored_participations(user) == []
+
+
+def test_confirming_after_the_consultation_closed_stores_nothing(post_form, signed_in_at):
+    user, consultation = signed_in_at
+    answered = post_form(path(consultation, "/take-part"), AS_PATIENT)
+    close(consultation)
+    response = post_form(answered.headers["Location"])
+    assert response.status_code == 409
+    assert CLOSED_MESSAGE in text_of(response)
+    assert stored_participations(user) == []
+
+
+def test_commenting_before_taking_part_asks_how_then_returns_to_the_comment_form(client, post_form,
+                                                                                 signed_in_at):
+    _, consultation = signed_in_at
+    form_url = section_comment_url(consultation, "2.1")
+    asked = client.get(form_url)
+    assert asked.status_code == 302
+    assert asked.headers["Location"].startswith(path(consultation, "/take-part"))
+    answered = post_form(asked.headers["Location"], AS_PATIENT)
+    confirmed = post_form(answered.headers["Location"])
+    assert confirmed.headers["Location"] == form_url
+    assert "Comment on section 2.1" in text_of(client.get(form_url))
+
+
+def test_stakeholder_takes_part_comments_and_submits_through_the_pages(client, post_form, signed_in_at):
+    user, consultation = signed_in_at
+    confirmed = answer_and_confirm(post_form, consultation, AS_CHARITY)
+    assert confirmed.status_code == 302
+    saved = post_form(section_comment_url(consultation, "2.1"),
+                      {"body": "Please say more about the probe.", "quote": "A thin probe"})
+    assert saved.status_code == 302
+    review = main_of(client.get(saved.headers["Location"]))
+    assert "Please say more about the probe." in review and "A thin probe" in review
+    submitted = post_form(path(consultation, "/response/submit"))
+    assert submitted.status_code == 302
+    receipt = main_of(client.get(submitted.headers["Location"]))
+    [participation] = stored_participations(user)
+    assert "Response submitted" in receipt
+    assert participation.receipt_reference in receipt
+    assert f"Comment number {consultation.reference}-0001" in receipt
+    assert "Please say more about the probe." in receipt
+
+
+# --- Writing comments ----------------------------------------------------------
+
+@pytest.mark.parametrize("where, kind, label", [
+    ("document", CommentTarget.DOCUMENT, "The whole document"),
+    ("chapter", CommentTarget.CHAPTER, "Chapter: 2 The procedure"),
+    ("section", CommentTarget.SECTION, "Section 2.1"),
+])
+def test_comment_can_be_saved_on_the_document_a_chapter_or_a_section(client, post_form, participant,
+                                                                     where, kind, label):
+    consultation = participant.consultation
+    url = {"document": document_comment_url(consultation), "chapter": chapter_comment_url(consultation, "2"),
+           "section": section_comment_url(consultation, "2.1")}[where]
+    response = post_form(url, {"body": "Please explain the gas."})
+    assert response.status_code == 302
+    assert response.headers["Location"] == path(consultation, "/response")
+    [comment] = services.list_comments(participant)
+    assert (comment.target, comment.body, comment.status) == (kind, "Please explain the gas.", CommentStatus.DRAFT)
+    review = main_of(client.get(path(consultation, "/response")))
+    assert label in review and "Please explain the gas." in review
+
+
+def test_quote_with_different_spacing_is_accepted(post_form, participant):
+    consultation = participant.consultation
+    response = post_form(section_comment_url(consultation, "2.1"),
+                         {"body": "Which gas?", "quote": "cooled\r\n  with   gas"})
+    assert response.status_code == 302
+    [comment] = services.list_comments(participant)
+    assert comment.quote == "cooled with gas"
+
+
+def test_quote_not_in_section_is_refused_and_body_kept(post_form, participant):
+    consultation = participant.consultation
+    response = post_form(section_comment_url(consultation, "2.1"),
+                         {"body": "My carefully typed comment", "quote": "The procedure can be repeated"})
+    assert response.status_code == 200
+    page = text_of(response)
+    [message] = error_summary_items(page)
+    assert "does not appear in section 2.1" in message
+    assert re.search(r'<textarea[^>]*name="body"[^>]*>\s*My carefully typed comment</textarea>', page)
+    assert services.list_comments(participant) == []
+
+
+def test_quote_box_is_offered_only_on_section_comments(client, participant):
+    consultation = participant.consultation
+    assert 'name="quote"' in text_of(client.get(section_comment_url(consultation, "2.1")))
+    assert 'name="quote"' not in text_of(client.get(chapter_comment_url(consultation, "2")))
+    assert 'name="quote"' not in text_of(client.get(document_comment_url(consultation)))
+
+
+@pytest.mark.parametrize("body", ["", "   \r\n  "])
+def test_empty_comment_is_refused_with_enter_your_comment(post_form, participant, body):
+    response = post_form(section_comment_url(participant.consultation, "1.1"), {"body": body})
+    assert response.status_code == 200
+    assert error_summary_items(text_of(response)) == ["Enter your comment"]
+    assert services.list_comments(participant) == []
+
+
+def test_comment_over_10000_characters_is_refused_with_its_count_and_kept(post_form, participant):
+    typed = "word " * 2000 + "x"  # 10,001 characters
+    response = post_form(section_comment_url(participant.consultation, "1.1"), {"body": typed})
+    assert response.status_code == 200
+    page = text_of(response)
+    [message] = error_summary_items(page)
+    assert "10,000 characters or fewer" in message and "It has 10,001" in message
+    assert typed.strip() in page
+    assert services.list_comments(participant) == []
+
+
+def test_comment_of_exactly_10000_characters_is_saved(post_form, participant):
+    response = post_form(section_comment_url(participant.consultation, "1.1"), {"body": "y" * 10_000})
+    assert response.status_code == 302
+    [comment] = services.list_comments(participant)
+    assert len(comment.body) == 10_000
+
+
+MARKUP_DRAFT = f"""# Draft with markup
+
+## 1 Recommendations
+
+1.1 Never run {SCRIPT} in a page.
+
+1.2 A plain section.
+"""
+
+
+def test_markup_in_comments_and_quotes_is_escaped_on_every_page(client, post_form, login_as, make_consultation,
+                                                                make_participation):
+    consultation = make_consultation(text=MARKUP_DRAFT)
+    participation = make_participation(login_as(), consultation)
+    db.session.commit()
+    comment = add_draft(participation, f"I object to {SCRIPT}", section="1.1", quote=SCRIPT)
+    pages = [
+        path(consultation, f"/documents/{consultation.documents[0].id}"),
+        section_comment_url(consultation, "1.1"),
+        path(consultation, "/response"),
+        path(consultation, f"/comments/{comment.id}/edit"),
+        path(consultation, f"/comments/{comment.id}/delete"),
+        path(consultation, "/response/submit"),
+    ]
+    for url in pages:
+        page = text_of(client.get(url))
+        assert SCRIPT not in page, url
+        assert ESCAPED_SCRIPT in page, url
+    assert post_form(path(consultation, "/response/submit")).status_code == 302
+    receipt = text_of(client.get(path(consultation, "/response/receipt")))
+    assert SCRIPT not in receipt
+    assert receipt.count(ESCAPED_SCRIPT) >= 2  # the body and the quote
+
+
+def test_markup_in_organisation_and_user_names_is_escaped_on_every_page(client, post_form, login_as,
+                                                                        make_consultation):
+    consultation = make_consultation()
+    login_as(name=f"Mallory {SCRIPT}")
+    db.session.commit()
+    answered = post_form(path(consultation, "/take-part"), {**AS_CHARITY, "organisation_name": f"Org {SCRIPT}"})
+    check_page = text_of(client.get(answered.headers["Location"]))
+    post_form(answered.headers["Location"])
+    post_form(section_comment_url(consultation, "1.1"), {"body": "A comment."})
+    pages = {"check": check_page}
+    for url in ("/consultations/", path(consultation), path(consultation, f"/documents/{consultation.documents[0].id}"),
+                section_comment_url(consultation, "1.2"), path(consultation, "/response"),
+                path(consultation, "/response/submit")):
+        pages[url] = text_of(client.get(url))
+    post_form(path(consultation, "/response/submit"))
+    pages["receipt"] = text_of(client.get(path(consultation, "/response/receipt")))
+    for name, page in pages.items():
+        assert SCRIPT not in page, name
+        assert f"Mallory {ESCAPED_SCRIPT}" in page, name
+        if name != "/consultations/":
+            assert f"Org {ESCAPED_SCRIPT}" in page, name
+
+
+# --- Your response: drafts, edit, delete ---------------------------------------
+
+def test_drafts_are_listed_by_document_and_section_in_document_order(client, participant):
+    consultation = participant.consultation
+    second = import_document(consultation, parse_document("# Second document\n\n## 1 Costs\n\n1.1 Money.\n"))
+    db.session.commit()
+    written = [
+        add_draft(participant, "On the second document", document=second),
+        add_draft(participant, "Second thought on 2.2", section="2.2"),
+        add_draft(participant, "On chapter 2", chapter="2"),
+        add_draft(participant, "First thought on 2.2", section="2.2"),
+        add_draft(participant, "On 1.1", section="1.1"),
+        add_draft(participant, "On the whole document"),
+    ]
+    page = main_of(client.get(path(consultation, "/response")))
+    expected = ["Sample draft guidance", "The whole document", "On the whole document",
+                "Section 1.1: What we recommend", "On 1.1", "Chapter: 2 The procedure", "On chapter 2",
+                "Section 2.2", "Second thought on 2.2", "First thought on 2.2",
+                "Second document", "On the second document"]
+    positions = [page.index(text) for text in expected]
+    assert positions == sorted(positions)
+    assert page.count("<h3 class=\"govuk-heading-m\">Section 2.2") == 1
+    for comment in written:
+        assert path(consultation, f"/comments/{comment.id}/edit") in page
+        assert path(consultation, f"/comments/{comment.id}/delete") in page
+
+
+def test_editing_a_draft_shows_its_text_and_saves_the_change(client, post_form, participant):
+    consultation = participant.consultation
+    comment = add_draft(participant, "First wording", section="2.1", quote="A thin probe")
+    edit_url = path(consultation, f"/comments/{comment.id}/edit")
+    form = text_of(client.get(edit_url))
+    assert "First wording" in form and "A thin probe" in form
+    response = post_form(edit_url, {"body": "Better wording", "quote": "cooled with gas"})
+    assert response.status_code == 302
+    edited = stored_comment(comment.id)
+    assert (edited.body, edited.quote, edited.status) == ("Better wording", "cooled with gas", CommentStatus.DRAFT)
+    assert "Better wording" in main_of(client.get(path(consultation, "/response")))
+
+
+def test_editing_with_a_quote_not_in_the_section_keeps_the_draft_and_the_typed_text(post_form, participant):
+    comment = add_draft(participant, "First wording", section="2.1")
+    response = post_form(path(participant.consultation, f"/comments/{comment.id}/edit"),
+                         {"body": "New wording I typed", "quote": "not in this section"})
+    assert response.status_code == 200
+    assert "New wording I typed" in text_of(response)
+    assert "does not appear in section 2.1" in error_summary_items(text_of(response))[0]
+    assert stored_comment(comment.id).body == "First wording"
+
+
+def test_deleting_asks_for_confirmation_before_deleting(client, post_form, participant):
+    consultation = participant.consultation
+    comment = add_draft(participant, "Regrettable remark")
+    delete_url = path(consultation, f"/comments/{comment.id}/delete")
+    confirm = client.get(delete_url)
+    assert confirm.status_code == 200
+    assert "Are you sure you want to delete this draft comment?" in text_of(confirm)
+    assert "Regrettable remark" in text_of(confirm)
+    assert stored_comment(comment.id) is not None
+    response = post_form(delete_url)
+    assert response.status_code == 302
+    assert stored_comment(comment.id) is None
+    assert "Regrettable remark" not in main_of(client.get(path(consultation, "/response")))
+
+
+def test_a_user_sees_only_their_own_drafts(client, login, make_user, make_participation, participant):
+    consultation = participant.consultation
+    add_draft(participant, "Private thoughts")
+    assert "Private thoughts" in main_of(client.get(path(consultation, "/response")))
+    other = make_user()
+    make_participation(other, consultation)
+    db.session.commit()
+    login(other)
+    page = main_of(client.get(path(consultation, "/response")))
+    assert "Private thoughts" not in page
+    assert "You have not written any comments yet." in page
+
+
+@pytest.mark.parametrize("method, action", [("get", "edit"), ("post", "edit"), ("get", "delete"), ("post", "delete")])
+def test_another_users_comment_is_not_found(client, csrf, login, make_user, make_participation, participant,
+                                            method, action):
+    consultation = participant.consultation
+    comment = add_draft(participant, "Private thoughts")
+    intruder = make_user()
+    make_participation(intruder, consultation)
+    db.session.commit()
+    login(intruder)
+    url = path(consultation, f"/comments/{comment.id}/{action}")
+    if method == "get":
+        response = client.get(url)
+    else:
+        response = client.post(url, data={"csrf_token": csrf(), "body": "Vandalised"})
+    assert response.status_code == 404
+    assert "Private thoughts" not in text_of(response)
+    kept = stored_comment(comment.id)
+    assert kept is not None and kept.body == "Private thoughts"
+
+
+@pytest.mark.parametrize("rest", ["/documents/999999/comment", "/chapters/999999/comment",
+                                  "/sections/999999/comment", "/comments/999999/edit", "/comments/999999/delete"])
+def test_unknown_ids_are_not_found(client, participant, rest):
+    assert client.get(path(participant.consultation, rest)).status_code == 404
+
+
+def test_parts_and_comments_of_another_consultation_are_not_found_under_this_one(client, make_consultation,
+                                                                                 make_participation, participant):
+    consultation = participant.consultation
+    other = make_consultation()
+    elsewhere = make_participation(participant.user, other)
+    db.session.commit()
+    foreign_comment = add_draft(elsewhere, "Said elsewhere")
+    for rest in (f"/sections/{sections_of(other)['1.1'].id}/comment",
+                 f"/chapters/{other.documents[0].chapters[0].id}/comment",
+                 f"/documents/{other.documents[0].id}/comment",
+                 f"/comments/{foreign_comment.id}/edit",
+                 f"/comments/{foreign_comment.id}/delete"):
+        assert client.get(path(consultation, rest)).status_code == 404, rest
+
+
+# --- Submitting ----------------------------------------------------------------
+
+def test_submit_confirms_then_numbers_every_draft_in_document_order(client, post_form, participant):
+    consultation = participant.consultation
+    later = add_draft(participant, "On 2.2", section="2.2")
+    first = add_draft(participant, "On the whole document")
+    middle = add_draft(participant, "On 1.1", section="1.1")
+    confirm = client.get(path(consultation, "/response/submit"))
+    assert "You are about to submit 3 comments" in text_of(confirm)
+    assert all(stored_comment(c.id).status is CommentStatus.DRAFT for c in (first, middle, later))
+
+    response = post_form(path(consultation, "/response/submit"))
+    assert response.status_code == 302
+    assert response.headers["Location"] == path(consultation, "/response/receipt")
+    numbers = [stored_comment(c.id).reference for c in (first, middle, later)]
+    ref = consultation.reference
+    assert numbers == [f"{ref}-0001", f"{ref}-0002", f"{ref}-0003"]
+    assert all(stored_comment(c.id).status is CommentStatus.SUBMITTED for c in (first, middle, later))
+
+    receipt = main_of(client.get(response.headers["Location"]))
+    db.session.refresh(participant)
+    assert "Response submitted" in receipt
+    assert participant.receipt_reference and participant.receipt_reference in receipt
+    positions = [receipt.index(f"Comment number {number}") for number in numbers]
+    assert positions == sorted(positions)
+    assert all(body in receipt for body in ("On 2.2", "On the whole document", "On 1.1"))
+
+
+def test_a_second_submit_creates_nothing_and_shows_the_same_receipt(client, csrf, participant):
+    consultation = participant.consultation
+    add_draft(participant, "Only comment")
+    token = csrf()
+    first = client.post(path(consultation, "/response/submit"), data={"csrf_token": token})
+    db.session.refresh(participant)
+    receipt = participant.receipt_reference
+    replay = client.post(path(consultation, "/response/submit"), data={"csrf_token": token})
+    assert replay.status_code == 302
+    assert replay.headers["Location"] == first.headers["Location"]
+    db.session.expire_all()
+    assert participant.receipt_reference == receipt
+    assert [(c.number, c.status) for c in services.list_comments(participant)] == [(1, CommentStatus.SUBMITTED)]
+    assert participant.consultation.last_comment_number == 1
+    assert receipt in text_of(client.get(replay.headers["Location"]))
+
+
+def test_submitting_with_no_drafts_is_refused(post_form, participant):
+    response = post_form(path(participant.consultation, "/response/submit"))
+    assert response.status_code == 409
+    assert "You have no draft comments to submit" in text_of(response)
+    db.session.refresh(participant)
+    assert participant.submitted_at is None
+
+
+def _attempt(client, post_form, consultation, action: str, comment: Comment):
+    """One attempt to change a response, as the pages would send it."""
+    return {
+        "new comment form": lambda: client.get(section_comment_url(consultation, "1.2")),
+        "new comment": lambda: post_form(section_comment_url(consultation, "1.2"), {"body": "An afterthought"}),
+        "edit form": lambda: client.get(path(consultation, f"/comments/{comment.id}/edit")),
+        "edit": lambda: post_form(path(consultation, f"/comments/{comment.id}/edit"), {"body": "Changed"}),
+        "delete": lambda: post_form(path(consultation, f"/comments/{comment.id}/delete")),
+        "submit": lambda: post_form(path(consultation, "/response/submit")),
+    }[action]()
+
+
+@pytest.mark.parametrize("action", ["new comment form", "new comment", "edit form", "edit", "delete"])
+def test_submitted_response_is_read_only(client, post_form, participant, action):
+    consultation = participant.consultation
+    comment = add_draft(participant, "Final words", section="1.1")
+    post_form(path(consultation, "/response/submit"))
+    response = _attempt(client, post_form, consultation, action, comment)
+    assert SUBMITTED_MESSAGE in page_after(client, response)
+    assert [(c.body, c.status) for c in services.list_comments(participant)] == \
+        [("Final words", CommentStatus.SUBMITTED)]
+
+
+@pytest.mark.parametrize("action", ["new comment form", "new comment", "edit", "delete", "submit"])
+def test_after_the_close_changes_are_refused_with_409(client, post_form, participant, action):
+    consultation = participant.consultation
+    comment = add_draft(participant, "Draft before the deadline", section="1.1")
+    close(consultation)
+    response = _attempt(client, post_form, consultation, action, comment)
+    assert response.status_code == 409
+    assert CLOSED_MESSAGE in text_of(response)
+    assert [(c.body, c.status) for c in services.list_comments(participant)] == \
+        [("Draft before the deadline", CommentStatus.DRAFT)]
+
+
+def test_drafts_stay_readable_after_the_close_but_cannot_be_edited(client, participant):
+    consultation = participant.consultation
+    comment = add_draft(participant, "Draft before the deadline")
+    close(consultation)
+    response = client.get(path(consultation, "/response"))
+    assert response.status_code == 200
+    page = main_of(response)
+    assert "Draft before the deadline" in page
+    assert "cannot be changed or submitted" in page
+    assert f"/comments/{comment.id}/edit" not in page
+    assert "/response/submit" not in page
+
+
+def test_nothing_can_be_commented_before_the_consultation_opens(client, post_form, login_as, make_consultation):
+    consultation = make_consultation(state="upcoming")
+    user = login_as()
+    choice = services.ParticipationChoice(kind=ParticipantKind.INDIVIDUAL,
+                                          individual_type=IndividualType.RESEARCHER)
+    participation = services.choose_participation(user, consultation, choice, consultation.opens_at)
+    db.session.commit()
+    shown = client.get(section_comment_url(consultation, "1.1"))
+    posted = post_form(section_comment_url(consultation, "1.1"), {"body": "Too early"})
+    for response in (shown, posted):
+        assert response.status_code == 409
+        assert "not open for comments yet" in text_of(response)
+    assert services.list_comments(participation) == []
+
+
+# --- Forms sent without a valid CSRF token -------------------------------------
+
+def _hidden_fields(page: str, action: str) -> dict[str, str]:
+    """The hidden inputs of the form that posts to `action` (not the header's sign-out form)."""
+    form = re.search(rf'<form method="post" action="{re.escape(action)}".*?</form>', page, re.S)
+    assert form, f"page has no form posting to {action}"
+    return {name: html.unescape(value) for name, value in
+            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(0), re.S)}
+
+
+@pytest.mark.parametrize("token", ["missing", "wrong", "stale"])
+def test_comment_sent_without_a_valid_token_is_kept_on_the_session_timed_out_page(client, csrf, participant,
+                                                                                  token):
+    consultation = participant.consultation
+    url = section_comment_url(consultation, "2.1")
+    typed = f"A long afternoon's comment {SCRIPT}"
+    data = {"body": typed, "quote": "A thin probe"}
+    if token == "wrong":
+        data["csrf_token"] = "not-a-real-token"
+    elif token == "stale":
+        data["csrf_token"] = csrf()
+        with client.session_transaction() as session:  # the session that issued it has gone
+            session.pop("csrf_token")
+    response = client.post(url, data=data)
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "Your session timed out" in page
+    assert SCRIPT not in page
+    assert f"A long afternoon&#39;s comment {ESCAPED_SCRIPT}" in page
+    assert services.list_comments(participant) == []
+
+    offered = _hidden_fields(page, url)
+    assert offered["body"] == typed and offered["quote"] == "A thin probe"
+    assert offered["csrf_token"] and offered["csrf_token"] != data.get("csrf_token")
+    retried = client.post(url, data=offered)
+    assert retried.status_code == 302
+    assert [c.body for c in services.list_comments(participant)] == [typed]
+
+
+@pytest.mark.parametrize("action", ["edit", "delete", "submit"])
+def test_posts_without_a_token_change_nothing(client, participant, action):
+    consultation = participant.consultation
+    comment = add_draft(participant, "Untouched")
+    url = {"edit": f"/comments/{comment.id}/edit", "delete": f"/comments/{comment.id}/delete",
+           "submit": "/response/submit"}[action]
+    response = client.post(path(consultation, url), data={"body": "Changed"})
+    assert response.status_code == 400
+    assert "Your session timed out" in text_of(response)
+    kept = stored_comment(comment.id)
+    assert (kept.body, kept.status) == ("Untouched", CommentStatus.DRAFT)
+    db.session.refresh(participant)
+    assert participant.submitted_at is None
+
+
+def test_confirming_how_you_take_part_without_a_token_stores_nothing(client, post_form, signed_in_at):
+    user, consultation = signed_in_at
+    check_url = post_form(path(consultation, "/take-part"), AS_PATIENT).headers["Location"]
+    response = client.post(check_url)
+    assert response.status_code == 400
+    assert "Your session timed out" in text_of(response)
+    assert stored_participations(user) == []

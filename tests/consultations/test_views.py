@@ -1,0 +1,163 @@
+"""The public pages: the list of consultations, one consultation, and its numbered document."""
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from consult.consultations.importer import parse_document
+from consult.consultations.services import create_consultation, import_document
+from consult.database import utcnow
+from consult.extensions import db
+from tests.conftest import GUIDANCE_SEED, SAMPLE_DRAFT, sections_of
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def main_of(response) -> str:
+    page = text_of(response)
+    return page[page.index("<main"):page.index("</main>")]
+
+
+def document_path(consultation, document=None) -> str:
+    document = document or consultation.documents[0]
+    return f"/consultations/{consultation.reference}/documents/{document.id}"
+
+
+def groups_on_list_page(client) -> dict[str, str]:
+    """Each heading of the list page with the markup under it, up to the next heading."""
+    page = main_of(client.get("/consultations/"))
+    parts = re.split(r'<h2 class="govuk-heading-l">(.*?)</h2>', page)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+# --- The list ------------------------------------------------------------------
+
+def test_list_groups_open_upcoming_and_closed_consultations(client, make_consultation):
+    make_consultation(state="open", title="Insoles for foot pain")
+    make_consultation(state="upcoming", title="Nerve stimulation for migraine")
+    make_consultation(state="closed", title="Cryoablation of neuroma")
+    groups = groups_on_list_page(client)
+    assert list(groups) == ["Open for comments", "Opening soon", "Closed"]
+    assert "Insoles for foot pain" in groups["Open for comments"]
+    assert "Nerve stimulation for migraine" in groups["Opening soon"]
+    assert "Cryoablation of neuroma" in groups["Closed"]
+    assert "Insoles for foot pain" not in groups["Opening soon"] + groups["Closed"]
+    assert "Nerve stimulation for migraine" not in groups["Open for comments"] + groups["Closed"]
+
+
+def test_draft_consultation_is_not_listed_and_its_pages_are_not_found(client, login_as, make_consultation):
+    consultation = make_consultation(title="Held back by staff")
+    consultation.is_draft = True
+    db.session.commit()
+    login_as()
+    assert "Held back by staff" not in text_of(client.get("/consultations/"))
+    for url in (f"/consultations/{consultation.reference}", document_path(consultation),
+                f"/consultations/{consultation.reference}/take-part",
+                f"/consultations/{consultation.reference}/sections/{sections_of(consultation)['1.1'].id}/comment"):
+        assert client.get(url).status_code == 404, url
+
+
+# --- One consultation ----------------------------------------------------------
+
+@pytest.mark.parametrize("month, expected_utc_hour", [(1, 17), (7, 16)])
+def test_consultation_page_shows_summary_documents_and_uk_deadline(client, app_context, month, expected_utc_hour):
+    year = utcnow().year + 1
+    closes_at = datetime(year, month, 15, 17, 0, tzinfo=LONDON)
+    consultation = create_consultation("UKT1", "Deadline in UK time", "First paragraph.\n\nSecond paragraph.",
+                                       utcnow() - timedelta(days=2), closes_at)
+    document = import_document(consultation, parse_document(SAMPLE_DRAFT))
+    db.session.commit()
+    assert consultation.closes_at.hour == expected_utc_hour  # stored as UTC, shown as UK time
+    page = main_of(client.get("/consultations/UKT1"))
+    month_name = closes_at.strftime("%B")
+    assert f"5pm on 15 {month_name} {year}" in page
+    assert "First paragraph." in page and "Second paragraph." in page
+    assert f'href="{document_path(consultation, document)}"' in page
+    assert "Sample draft guidance" in page
+    assert f"Closes at 5pm on 15 {month_name} {year}" in main_of(client.get("/consultations/"))
+
+
+def test_signed_out_visitor_is_invited_to_sign_in_to_take_part(client, make_consultation):
+    consultation = make_consultation()
+    page = main_of(client.get(f"/consultations/{consultation.reference}"))
+    assert "Sign in to take part" in page
+    assert "next=/consultations/" in page.replace("%2F", "/")
+    assert "You are taking part" not in page
+
+
+def test_consultation_page_shows_how_the_signed_in_user_takes_part(client, login_as, make_consultation,
+                                                                   make_participation):
+    consultation = make_consultation()
+    make_participation(login_as(), consultation, kind="organisation")
+    page = main_of(client.get(f"/consultations/{consultation.reference}"))
+    assert "You are taking part on behalf of Foot Health Charity (charity or patient group)" in page
+    assert "Tell us how you are taking part" not in page
+
+
+def test_signed_in_user_not_yet_taking_part_is_asked_how(client, login_as, make_consultation):
+    consultation = make_consultation()
+    login_as()
+    page = main_of(client.get(f"/consultations/{consultation.reference}"))
+    assert f'href="/consultations/{consultation.reference}/take-part"' in page
+    assert "You will not be able to change how you comment later" in page
+
+
+# --- The document --------------------------------------------------------------
+
+def section_block(page: str, anchor: str) -> str:
+    """The markup of one numbered section, from its anchor to the next section or chapter."""
+    start = page.index(f'id="{anchor}"')
+    ends = [page.find(marker, start + 1) for marker in ('class="app-section"', "</section>")]
+    return page[start:min(end for end in ends if end != -1)]
+
+
+def test_document_page_numbers_sections_with_stable_anchors_and_comment_links(client, make_consultation):
+    consultation = make_consultation()
+    document = consultation.documents[0]
+    ref = consultation.reference
+    page = main_of(client.get(document_path(consultation)))
+    contents = page[page.index('id="contents-heading"'):page.index("</nav>")]
+    assert '<a class="govuk-link" href="#chapter-1">1 Recommendations</a>' in contents
+    assert '<a class="govuk-link" href="#chapter-2">2 The procedure</a>' in contents
+    for chapter, anchor in zip(document.chapters, ("chapter-1", "chapter-2")):
+        assert f'id="{anchor}"' in page
+        assert f'href="/consultations/{ref}/chapters/{chapter.id}/comment">Comment on chapter {chapter.number}' in page
+    sections = sections_of(consultation)
+    for number, anchor in (("1.1", "section-1-1"), ("1.2", "section-1-2"), ("2.1", "section-2-1"),
+                           ("2.2", "section-2-2")):
+        block = section_block(page, anchor)
+        assert f">{number}</p>" in block
+        link = f'href="/consultations/{ref}/sections/{sections[number].id}/comment">Comment on section {number}</a>'
+        assert link in block
+    assert "A thin probe is passed through the skin and cooled with gas." in section_block(page, "section-2-1")
+    assert f'href="/consultations/{ref}/documents/{document.id}/comment">Comment on the whole document</a>' in page
+
+
+def test_imported_guidance_shows_every_section_without_link_markup_or_front_matter(client, make_consultation):
+    consultation = make_consultation(text=GUIDANCE_SEED.read_text(encoding="utf-8"))
+    page = main_of(client.get(document_path(consultation)))
+    expected = [f"1.{n}" for n in (1, 2)] + [f"2.{n}" for n in range(1, 7)] + [f"3.{n}" for n in range(1, 6)]
+    assert sorted(sections_of(consultation)) == expected
+    positions = [page.index(f'id="section-{number.replace(".", "-")}"') for number in expected]
+    assert positions == sorted(positions)
+    for number in expected:
+        assert f"Comment on section {number}</a>" in page
+    assert "Percutaneous image-guided cryoablation of peripheral neuroma for chronic pain" in page
+    assert "Find out only in research means on the NICE guidance page." in page
+    assert "[" not in page and "](#)" not in page
+    assert "Your responsibility" not in page
+
+
+def test_unknown_consultation_and_document_are_not_found(client, make_consultation):
+    consultation = make_consultation()
+    other = make_consultation()
+    assert client.get("/consultations/NOSUCHREF").status_code == 404
+    assert client.get(f"/consultations/{consultation.reference}/documents/999999").status_code == 404
+    assert client.get(document_path(other)).status_code == 200
+    assert client.get(f"/consultations/{consultation.reference}/documents/{other.documents[0].id}").status_code == 404

@@ -1,0 +1,66 @@
+"""Settings from the environment, production's refusals, and SQLite's connection rules."""
+
+import pytest
+
+from consult import create_app
+from consult.config import config_from_environment
+from consult.extensions import db
+
+
+@pytest.fixture
+def production(monkeypatch, tmp_path):
+    """The environment of a production deployment, with a throwaway database."""
+    monkeypatch.setenv("CONSULT_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'production.sqlite3'}")
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("secret", [None, ""])
+def test_production_refuses_to_start_without_a_secret_key(production, secret):
+    if secret is None:
+        production.delenv("SECRET_KEY")
+    else:
+        production.setenv("SECRET_KEY", secret)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        config_from_environment()
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_production_uses_the_secret_key_from_the_environment(production):
+    config = config_from_environment()
+    assert config.SECRET_KEY == "a-long-random-production-secret"
+
+
+def test_production_session_cookies_are_secure(production):
+    config = config_from_environment()
+    assert config.SESSION_COOKIE_SECURE is True
+    assert config.REMEMBER_COOKIE_SECURE is True
+    app = create_app(config)
+    try:
+        response = app.test_client().get("/account/sign-in")
+        [session_cookie] = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]
+        attributes = {part.strip().split("=")[0].lower() for part in session_cookie.split(";")[1:]}
+        assert {"secure", "httponly"} <= attributes
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(app):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite connection settings; the suite is running on another database")
+        yield db.engine
+
+
+def test_sqlite_connections_enforce_foreign_keys_wait_when_busy_and_use_wal(sqlite_engine):
+    with sqlite_engine.connect() as connection:
+        values = {name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                  for name in ("foreign_keys", "busy_timeout", "journal_mode")}
+    assert values["foreign_keys"] == 1
+    assert values["busy_timeout"] >= 1000
+    assert str(values["journal_mode"]).lower() == "wal"
