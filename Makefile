@@ -23,11 +23,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 # Third-party front-end assets come from the npm registry at set-up and are never committed.
-# GOV.UK Frontend's typeface is for GOV.UK services only, so the stylesheet is pointed at Arial.
+# GOV.UK Frontend's typeface is for GOV.UK services only: its @font-face rules are
+# removed and the stylesheet is pointed at Arial, so no font file is ever asked for.
 $(VENDOR)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/govuk $(VENDOR)/axe
-	sed 's/GDS Transport,arial/arial/g; s/font-family:GDS Transport/font-family:arial/g' \
+	perl -0pe 's/\@font-face\{[^}]*\}//g; s/GDS Transport,arial/arial/g; s/font-family:GDS Transport/font-family:arial/g' \
 		node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css > $(VENDOR)/govuk/govuk-frontend.min.css
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(VENDOR)/govuk/
 	cp node_modules/axe-core/axe.min.js $(VENDOR)/axe/

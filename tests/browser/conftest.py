@@ -1,0 +1,434 @@
+"""Browser fixtures: one Chromium per run, a fresh context and page per test.
+
+The browser is the distribution's Chromium at /usr/bin/chromium, driven by
+Playwright; the tests never download one. Where it is absent the browser
+tests are skipped with a reason that pytest's summary shows, unless
+REQUIRE_BROWSER=1 (as CI sets), when they fail instead.
+
+Every page talks to the session's live server (tests/conftest.py): the real
+app under a threaded WSGI server, with its own database and CSRF switched on.
+Tests seed what they need through the services and then act as a person
+would, through labels and roles.
+"""
+
+import json
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from itertools import count
+from pathlib import Path
+
+import pytest
+
+from consult.accounts.services import find_user_by_email, register_user
+from consult.comments import services as comment_services
+from consult.comments.models import IndividualType, ParticipantKind
+from consult.consultations.importer import parse_document
+from consult.consultations.models import Document
+from consult.consultations.services import create_consultation, import_document
+from consult.database import utcnow
+from consult.extensions import db
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+AXE_REPORTS = ARTIFACTS / "axe"
+AXE_SCRIPT = REPO_ROOT / "static" / "vendor" / "axe" / "axe.min.js"
+DEMO_DRAFT = REPO_ROOT / "consult" / "demo" / "content" / "cryoablation-draft.md"
+
+# The demo draft's title and a phrase from its section 2.5, which the journeys quote.
+DOCUMENT_TITLE = "Image-guided cryoablation of peripheral neuroma for chronic pain"
+QUOTE_SECTION = "2.5"
+QUOTE = "a thin probe is passed through the skin"
+
+PASSWORD = "a long and memorable passphrase"
+DEFAULT_TIMEOUT_MS = 15_000
+DESKTOP = {"width": 1280, "height": 900}
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+# --- Availability ----------------------------------------------------------
+
+def browser_required() -> bool:
+    return os.environ.get("REQUIRE_BROWSER", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def unavailable(missing: str, skipped: str = "browser tests skipped"):
+    """Skip, or fail loudly where the environment promises a browser (REQUIRE_BROWSER=1)."""
+    if browser_required():
+        pytest.fail(f"{missing}, and REQUIRE_BROWSER=1 says browser tests must run", pytrace=False)
+    pytest.skip(f"{missing}: {skipped}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Let fixtures see whether the test itself failed (for the failure screenshot).
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+# --- Browser, context, page --------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        unavailable(f"Chromium not found at {CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright is not installed")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser, live_server):
+    """A fresh browser profile per test: no cookies or storage carried between tests."""
+    browser_context = browser.new_context(base_url=live_server.url, viewport=DESKTOP,
+                                          locale="en-GB", timezone_id="Europe/London")
+    browser_context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    yield browser_context
+    browser_context.close()
+
+
+@pytest.fixture
+def page(request, context):
+    """A page that fails the test on any uncaught script error or blocked script.
+
+    A Content Security Policy violation or an exception in app.mjs would
+    silently turn progressive enhancement off, so both count as failures.
+    """
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(f"uncaught script error: {error}"))
+    tab.on("console", lambda message: problems.append(f"console: {message.text}")
+           if message.type == "error" and "Content Security Policy" in message.text else None)
+    yield tab
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed and not tab.is_closed():
+        directory = SCREENSHOTS / safe_name(request.node.name)
+        directory.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=directory / "failure.png", full_page=True)
+    if problems:
+        pytest.fail("The page reported problems:\n" + "\n".join(problems), pytrace=False)
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")
+
+
+@pytest.fixture
+def screenshot(request):
+    """screenshot(page, "name") saves test-artifacts/screenshots/<test>/<NN>-<name>.png."""
+    directory = SCREENSHOTS / safe_name(request.node.name)
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    numbers = count(1)
+
+    def take(tab, name: str) -> Path:
+        path = directory / f"{next(numbers):02d}-{safe_name(name)}.png"
+        tab.screenshot(path=path, full_page=True)
+        return path
+
+    return take
+
+
+# --- Accessibility -----------------------------------------------------------
+
+@cache
+def axe_source() -> str:
+    if not AXE_SCRIPT.is_file():
+        unavailable("axe-core not found in static/vendor/axe (`make setup` puts it there)",
+                    "accessibility checks skipped")
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+def inject_axe(tab) -> None:
+    """Put axe-core into the page, whatever the page's Content Security Policy says.
+
+    The app sends `script-src 'self' 'nonce-…'`. page.add_script_tag(content=…)
+    and add_script_tag(path=…) both insert an inline <script> without the
+    nonce, which the policy blocks. add_script_tag(url=…) would pass as 'self',
+    but then the check would depend on the app serving the vendored file.
+    page.evaluate runs the source through the DevTools protocol
+    (Runtime.evaluate), which a page's CSP does not govern, so axe is defined
+    on every page, error pages included, without relaxing the policy.
+    """
+    if not tab.evaluate("() => typeof window.axe === 'object'"):
+        tab.evaluate(axe_source())
+    assert tab.evaluate("() => typeof window.axe === 'object'"), "axe-core did not load into the page"
+
+
+_RUN_AXE = """async (tags) => {
+  const results = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+  return results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    nodes: v.nodes.map((n) => ({target: n.target, impact: n.impact, html: n.html.slice(0, 300),
+                                summary: n.failureSummary})),
+  }));
+}"""
+
+
+def describe_violations(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"- [{violation['impact']}] {violation['id']}: {violation['help']} ({violation['helpUrl']})")
+        for node in violation["nodes"]:
+            lines.append(f"    at {' '.join(map(str, node['target']))}: {node['html']}")
+            if node.get("summary"):
+                lines.append("      " + node["summary"].replace("\n", "\n      "))
+    return "\n".join(lines)
+
+
+def check_accessibility(tab, name: str) -> list[dict]:
+    """Run axe-core's WCAG 2.2 AA rules on the page; fail on any serious or critical violation.
+
+    Every violation found (of any impact) is written to test-artifacts/axe/<name>.json;
+    the minor and moderate ones are returned for the caller to look at.
+    """
+    tab.wait_for_load_state("load")
+    inject_axe(tab)
+    violations = tab.evaluate(_RUN_AXE, WCAG_TAGS)
+    AXE_REPORTS.mkdir(parents=True, exist_ok=True)
+    (AXE_REPORTS / f"{safe_name(name)}.json").write_text(
+        json.dumps({"page": name, "url": tab.url, "violations": violations},
+                   indent=2), encoding="utf-8")
+    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, (f"axe found {len(blocking)} serious or critical WCAG violation(s) on "
+                          f"'{name}' ({tab.url}):\n{describe_violations(blocking)}")
+    # axe no longer checks that radios are grouped under a question (its rule for
+    # that was retired), so check it here: each radio's fieldset has a legend with words.
+    unnamed = tab.evaluate("""() => [...document.querySelectorAll('input[type=radio]')]
+      .filter((radio) => {
+        const legend = radio.closest('fieldset')?.querySelector(':scope > legend');
+        return !(legend && legend.textContent.trim());
+      })
+      .map((radio) => `#${radio.id}`)""")
+    assert not unnamed, (f"radios on '{name}' ({tab.url}) are not in a fieldset whose legend asks "
+                         f"the question (WCAG 1.3.1, 3.3.2): {unnamed}")
+    return violations
+
+
+def assert_reflows(tab, name: str, width: int = 320) -> None:
+    """WCAG 1.4.10: at 320 CSS px wide nothing makes the page scroll sideways.
+
+    Two checks: the page itself does not scroll horizontally, and no visible
+    element sticks out past the right edge (which an overflow: hidden further
+    up would otherwise hide by cutting it off).
+    """
+    tab.set_viewport_size({"width": width, "height": 720})
+    tab.wait_for_load_state("load")
+    overflow = tab.evaluate("""() => {
+      const root = document.documentElement;
+      const hidden = (el) => el.closest('.govuk-visually-hidden, .govuk-skip-link, [hidden]')
+        || getComputedStyle(el).visibility === 'hidden' || el.getClientRects().length === 0;
+      const wide = [...document.body.querySelectorAll('*')]
+        .filter((el) => el.getBoundingClientRect().right > root.clientWidth + 1 && !hidden(el))
+        .slice(0, 5)
+        .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${[...el.classList].join('.')}`
+                     + ` (right edge ${Math.round(el.getBoundingClientRect().right)}px)`);
+      return {scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, wide};
+    }""")
+    assert overflow["clientWidth"] <= width, overflow
+    assert overflow["scrollWidth"] <= overflow["clientWidth"], (
+        f"'{name}' scrolls horizontally at {width}px: scrollWidth {overflow['scrollWidth']} > "
+        f"clientWidth {overflow['clientWidth']}; elements past the edge: {overflow['wide']}")
+    assert not overflow["wide"], f"'{name}' has elements past the right edge at {width}px: {overflow['wide']}"
+
+
+# --- Keyboard ------------------------------------------------------------------
+
+# What a focus stop looks like, for the visible-focus check and for messages.
+_FOCUS_SNAPSHOT = """(el) => {
+  // GOV.UK draws a radio's or checkbox's focus ring on its label's ::before.
+  const isToggle = el.matches('input[type=radio], input[type=checkbox]') && el.labels && el.labels.length;
+  const style = isToggle ? getComputedStyle(el.labels[0], '::before') : getComputedStyle(el);
+  return {
+    outline: `${style.outlineStyle} ${style.outlineWidth} ${style.outlineColor}`,
+    outlineStyle: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth) || 0,
+    outlineColor: style.outlineColor, boxShadow: style.boxShadow,
+    backgroundColor: style.backgroundColor, borderColor: style.borderColor,
+  };
+}"""
+
+_DESCRIBE = """(el) => {
+  if (!el || el === document.body) return 'the page itself (nothing focused)';
+  const name = (el.getAttribute('aria-label') || (el.labels && el.labels[0] && el.labels[0].innerText)
+                || el.innerText || el.value || el.name || '').trim().replace(/\\s+/g, ' ').slice(0, 60);
+  return `<${el.tagName.toLowerCase()}${el.type ? ' type=' + el.type : ''}> "${name}"`;
+}"""
+
+
+def _is_opaque(colour: str) -> bool:
+    if colour in ("transparent", ""):
+        return False
+    match = re.match(r"rgba\([^)]*,\s*([\d.]+)\)", colour)
+    return not match or float(match.group(1)) > 0
+
+
+def assert_focus_visible(tab) -> None:
+    """The focused element looks different from its unfocused self, in a way a person can see.
+
+    Visible means an opaque outline, a box-shadow, or a background colour that
+    only appears with focus (GOV.UK's focus state is #ffdd00 yellow). The
+    element is blurred for a moment to compare, then focused again, so the tab
+    sequence carries on from the same place.
+    """
+    focused = tab.evaluate_handle("() => document.activeElement")
+    element = focused.as_element()
+    assert element is not None, "nothing has focus"
+    description = element.evaluate(_DESCRIBE)
+    with_focus = element.evaluate(_FOCUS_SNAPSHOT)
+    without_focus = element.evaluate(f"(el) => {{ el.blur(); const s = ({_FOCUS_SNAPSHOT})(el); "
+                                     "el.focus({preventScroll: true}); return s; }")
+    assert element.evaluate("(el) => el === document.activeElement"), f"could not return focus to {description}"
+    outline = (with_focus["outlineStyle"] != "none" and with_focus["outlineWidth"] > 0
+               and _is_opaque(with_focus["outlineColor"]) and with_focus["outline"] != without_focus["outline"])
+    shadow = with_focus["boxShadow"] != "none" and with_focus["boxShadow"] != without_focus["boxShadow"]
+    background = (_is_opaque(with_focus["backgroundColor"])
+                  and with_focus["backgroundColor"] != without_focus["backgroundColor"])
+    assert outline or shadow or background, (
+        f"focus is not visible on {description} at {tab.url}: focused {with_focus}, unfocused {without_focus}")
+
+
+def focus_description(tab) -> str:
+    return tab.evaluate(f"() => ({_DESCRIBE})(document.activeElement)")
+
+
+def tab_to(tab, target, max_presses: int = 200) -> int:
+    """Press Tab until the target has focus; check at every stop that focus is visible.
+
+    target is a Playwright locator (focus must land on the element it names) or
+    a JavaScript predicate taking the focused element, e.g. "el => el.type === 'radio'".
+    Returns the number of presses.
+    """
+    if isinstance(target, str):
+        def arrived() -> bool:
+            return tab.evaluate(f"() => !!document.activeElement && ({target})(document.activeElement)")
+    else:
+        def arrived() -> bool:
+            return target.evaluate("(el) => el === document.activeElement")
+    visited = []
+    for presses in range(1, max_presses + 1):
+        tab.keyboard.press("Tab")
+        visited.append(focus_description(tab))
+        assert_focus_visible(tab)
+        if arrived():
+            return presses
+    raise AssertionError(f"{target} was not reached in {max_presses} presses of Tab on {tab.url}; "
+                         f"focus visited: {visited[:40]}{' …' if len(visited) > 40 else ''}")
+
+
+# --- Seeding through the services ---------------------------------------------
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8].upper()}"
+
+
+@dataclass(frozen=True)
+class SeededConsultation:
+    reference: str
+    title: str
+    document_id: int
+    section_ids: dict[str, int]
+
+    @property
+    def path(self) -> str:
+        return f"/consultations/{self.reference}"
+
+    @property
+    def document_path(self) -> str:
+        return f"{self.path}/documents/{self.document_id}"
+
+
+def seed_consultation(live_server, state: str = "open") -> SeededConsultation:
+    """A consultation (open, closed or upcoming) carrying the demo cryoablation draft."""
+    reference = unique("BR")
+    title = f"Cryoablation for neuroma pain ({reference})"
+    now = utcnow()
+    opens_at, closes_at = {
+        "open": (now - timedelta(days=3), now + timedelta(days=25)),
+        "closed": (now - timedelta(days=40), now - timedelta(days=2)),
+        "upcoming": (now + timedelta(days=4), now + timedelta(days=30)),
+    }[state]
+    with live_server.app_context():
+        consultation = create_consultation(
+            reference, title, "The committee's draft recommendations on cryoablation of a peripheral neuroma.",
+            opens_at, closes_at)
+        document = import_document(consultation, parse_document(DEMO_DRAFT.read_text(encoding="utf-8")))
+        db.session.flush()
+        seeded = SeededConsultation(
+            reference=consultation.reference, title=title, document_id=document.id,
+            section_ids={s.number: s.id for c in document.chapters for s in c.sections},
+        )
+    return seeded
+
+
+def seed_user(live_server, name: str = "Robin Reader") -> str:
+    """A stakeholder account; returns its (unique) email address. The password is PASSWORD."""
+    email = f"{unique('reader-').lower()}@example.org"
+    with live_server.app_context():
+        register_user(email, name, PASSWORD)
+    return email
+
+
+def seed_response(live_server, email: str, seeded: SeededConsultation, comments: int = 1,
+                  submitted: bool = False) -> str | None:
+    """Take part as a patient and write drafts (on section 2.5, then the whole document, then chapter 1).
+
+    Returns the receipt reference when the response is submitted.
+    """
+    with live_server.app_context():
+        user = find_user_by_email(email)
+        document = db.session.get(Document, seeded.document_id)
+        consultation = document.consultation
+        choice = comment_services.ParticipationChoice(
+            kind=ParticipantKind.INDIVIDUAL, individual_type=IndividualType.PATIENT_OR_CARER)
+        now = utcnow()
+        participation = comment_services.choose_participation(user, consultation, choice, now)
+        section = next(s for c in document.chapters for s in c.sections if s.number == QUOTE_SECTION)
+        targets = [
+            (comment_services.CommentTargetRef(document=document, chapter=section.chapter, section=section),
+             "The probe description should say how long the freezing takes.", QUOTE),
+            (comment_services.CommentTargetRef(document=document),
+             "Please add a plain English summary at the start.", None),
+            (comment_services.CommentTargetRef(document=document, chapter=document.chapters[0]),
+             "The research recommendation should name quality of life outcomes.", None),
+        ]
+        for target, body, quote in targets[:comments]:
+            comment_services.save_draft(participation, target, body, quote, now)
+        receipt = None
+        if submitted:
+            comment_services.submit_response(participation, now)
+            receipt = participation.receipt_reference
+    return receipt
+
+
+def receipt_reference_of(live_server, email: str, seeded: SeededConsultation) -> str | None:
+    with live_server.app_context():
+        user = find_user_by_email(email)
+        document = db.session.get(Document, seeded.document_id)
+        participation = comment_services.find_participation(user.id, document.consultation_id)
+        return participation.receipt_reference if participation else None
+
+
+def sign_in(tab, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the sign-in page, as a person would."""
+    tab.goto("/account/sign-in")
+    tab.get_by_label("Email address").fill(email)
+    tab.get_by_label("Password", exact=True).fill(password)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.get_by_text("Signed in as").wait_for()

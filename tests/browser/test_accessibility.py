@@ -1,0 +1,357 @@
+"""Every kind of page, in its normal and its error states, meets WCAG 2.2 AA as far as a machine can tell.
+
+For each page in PAGES:
+- axe-core (WCAG 2.0/2.1/2.2 A and AA rules) finds no serious or critical
+  violation, and every radio sits in a fieldset whose legend asks the question;
+- at 320 CSS pixels wide (WCAG 1.4.10 reflow) the page never scrolls sideways.
+Error states also show GOV.UK's error summary: focused on load, every message a
+link to something on the page, and the page title starting "Error:".
+
+To check another page, add one line to PAGES: a name and a function that
+takes a Scene and leaves its page showing that page.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import (
+    PASSWORD,
+    QUOTE,
+    QUOTE_SECTION,
+    SeededConsultation,
+    assert_reflows,
+    check_accessibility,
+    seed_consultation,
+    seed_response,
+    seed_user,
+    sign_in,
+)
+from tests.liveserver import LiveServer
+
+pytestmark = pytest.mark.browser
+
+TOO_LONG = ("This comment is far too long. " * 334).strip()  # 10,019 characters; the limit is 10,000
+
+
+@dataclass
+class Scene:
+    """A fresh page, the module's consultations, and ways to become a signed-in stakeholder."""
+
+    page: Page
+    live_server: LiveServer
+    open: SeededConsultation
+    closed: SeededConsultation
+
+    def signed_in(self, take_part: bool = True, comments: int = 0, submitted: bool = False) -> str:
+        email = seed_user(self.live_server)
+        if take_part:
+            seed_response(self.live_server, email, self.open, comments=comments, submitted=submitted)
+        sign_in(self.page, email)
+        return email
+
+    def goto(self, path: str, status: int = 200) -> None:
+        response = self.page.goto(path)
+        assert response is not None and response.status == status, (path, response and response.status)
+
+    def press(self, button: str) -> None:
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name=button).click()
+
+    def expect_errors(self, *messages: str) -> None:
+        summary = self.page.get_by_role("alert").filter(has_text="There is a problem")
+        expect(summary).to_be_visible()
+        # GOV.UK's error summary takes focus on load, so that it is read out first.
+        expect(self.page.locator(".govuk-error-summary")).to_be_focused()
+        for message in messages:
+            expect(summary.get_by_role("link", name=message)).to_be_visible()
+        # Every link in the summary leads to something on the page.
+        targets = summary.get_by_role("link").evaluate_all(
+            "(links) => links.map((a) => [a.getAttribute('href'), !!document.getElementById(a.hash.slice(1))])")
+        assert all(found for _, found in targets), f"error summary links to nothing: {targets}"
+        assert self.page.title().startswith("Error: "), self.page.title()
+
+    @property
+    def section_comment_path(self) -> str:
+        section_id = self.open.section_ids[QUOTE_SECTION]
+        return f"{self.open.path}/sections/{section_id}/comment"
+
+
+# --- The pages ------------------------------------------------------------------
+
+def consultation_list(scene: Scene) -> None:
+    scene.goto("/consultations/")
+
+
+def consultation_signed_out(scene: Scene) -> None:
+    scene.goto(scene.open.path)
+
+
+def consultation_taking_part(scene: Scene) -> None:
+    scene.signed_in(comments=2)
+    scene.goto(scene.open.path)
+
+
+def consultation_closed(scene: Scene) -> None:
+    scene.goto(scene.closed.path)
+
+
+def document_page(scene: Scene) -> None:
+    scene.signed_in(comments=3)
+    scene.goto(scene.open.document_path)
+
+
+def document_with_selection(scene: Scene) -> None:
+    """The document after text is selected: the quote hint appears beside the link."""
+    document_page(scene)
+    scene.page.get_by_text(QUOTE).evaluate("""(paragraph, phrase) => {
+      const node = [...paragraph.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.data.includes(phrase));
+      const range = document.createRange();
+      range.setStart(node, node.data.indexOf(phrase));
+      range.setEnd(node, node.data.indexOf(phrase) + phrase.length);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+    }""", QUOTE)
+    expect(scene.page.get_by_text("Your selected text will be quoted in your comment.")).to_be_visible()
+
+
+def take_part(scene: Scene) -> None:
+    scene.signed_in(take_part=False)
+    scene.goto(f"{scene.open.path}/take-part")
+
+
+def take_part_nothing_chosen(scene: Scene) -> None:
+    take_part(scene)
+    scene.press("Continue")
+    scene.expect_errors("Select how you are taking part in this consultation",
+                        "Select yes if you have links with, or funding from, the tobacco industry")
+
+
+def take_part_organisation_incomplete(scene: Scene) -> None:
+    take_part(scene)
+    scene.page.get_by_label("On behalf of an organisation").check()
+    scene.page.get_by_role("group", name="Do you, or the organisation you represent").get_by_label(
+        "Yes", exact=True).check()
+    scene.press("Continue")
+    scene.expect_errors("Enter the name of the organisation", "Select the type of organisation",
+                        "Give details of the links with, or funding from, the tobacco industry")
+
+
+def check_answers(scene: Scene) -> None:
+    take_part(scene)
+    scene.page.get_by_label("As an individual").check()
+    scene.page.get_by_label("Patient or carer").check()
+    scene.page.get_by_role("group", name="Do you, or the organisation you represent").get_by_label(
+        "No", exact=True).check()
+    scene.press("Continue")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Check how you are taking part")
+
+
+def not_open(scene: Scene) -> None:
+    scene.signed_in(take_part=False)
+    scene.goto(f"{scene.closed.path}/take-part", status=409)
+
+
+def comment_form(scene: Scene) -> None:
+    scene.signed_in()
+    scene.goto(f"{scene.section_comment_path}?quote={QUOTE.replace(' ', '+')}")
+
+
+def comment_form_empty(scene: Scene) -> None:
+    comment_form(scene)
+    scene.press("Save draft comment")
+    scene.expect_errors("Enter your comment")
+
+
+def comment_form_too_long(scene: Scene) -> None:
+    comment_form(scene)
+    scene.page.get_by_label("Your comment").fill(TOO_LONG)
+    expect(scene.page.get_by_text("You have 19 characters too many").first).to_be_visible()
+    scene.press("Save draft comment")
+    scene.expect_errors("Your comment must be 10,000 characters or fewer. It has 10,019.")
+
+
+def comment_form_quote_not_in_section(scene: Scene) -> None:
+    comment_form(scene)
+    scene.page.get_by_label("Quoted passage (optional)").fill("words that are not in the section")
+    scene.page.get_by_label("Your comment").fill("A comment.")
+    scene.press("Save draft comment")
+    scene.expect_errors(f"The quoted passage does not appear in section {QUOTE_SECTION}. "
+                        "Copy the words exactly from the section, or leave the quote empty.")
+
+
+def edit_comment(scene: Scene) -> None:
+    scene.signed_in(comments=1)
+    scene.goto(f"{scene.open.path}/response")
+    with scene.page.expect_navigation():
+        scene.page.get_by_role("link", name=f"Edit comment on Section {QUOTE_SECTION}").click()
+
+
+def delete_confirmation(scene: Scene) -> None:
+    scene.signed_in(comments=2)
+    scene.goto(f"{scene.open.path}/response")
+    with scene.page.expect_navigation():
+        scene.page.get_by_role("link", name="Delete comment on The whole document").click()
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text(
+        "Are you sure you want to delete this draft comment?")
+
+
+def response_review(scene: Scene) -> None:
+    scene.signed_in(comments=3)
+    scene.goto(f"{scene.open.path}/response")
+
+
+def response_review_empty(scene: Scene) -> None:
+    scene.signed_in(comments=0)
+    scene.goto(f"{scene.open.path}/response")
+
+
+def submit_confirmation(scene: Scene) -> None:
+    scene.signed_in(comments=3)
+    scene.goto(f"{scene.open.path}/response/submit")
+
+
+def receipt(scene: Scene) -> None:
+    scene.signed_in(comments=3, submitted=True)
+    scene.goto(f"{scene.open.path}/response/receipt")
+
+
+def page_not_found(scene: Scene) -> None:
+    scene.goto("/consultations/NO-SUCH-CONSULTATION", status=404)
+
+
+def session_timed_out(scene: Scene) -> None:
+    """The CSRF failure page: a form sent with a security token that is no longer valid."""
+    comment_form(scene)
+    scene.page.get_by_label("Your comment").fill("Kept for me even though the token was refused.")
+    scene.page.get_by_role("main").locator("input[name='csrf_token']").evaluate(
+        "(input) => { input.value = 'expired-token'; }")
+    scene.press("Save draft comment")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Your session timed out")
+    expect(scene.page.get_by_text("Kept for me even though the token was refused.")).to_be_visible()
+
+
+def sign_in_page(scene: Scene) -> None:
+    scene.goto("/account/sign-in")
+
+
+def sign_in_empty(scene: Scene) -> None:
+    sign_in_page(scene)
+    scene.press("Sign in")
+    scene.expect_errors("Enter your email address", "Enter your password")
+
+
+def sign_in_wrong_password(scene: Scene) -> None:
+    email = seed_user(scene.live_server)
+    sign_in_page(scene)
+    scene.page.get_by_label("Email address").fill(email)
+    scene.page.get_by_label("Password", exact=True).fill("not the password at all")
+    scene.press("Sign in")
+    scene.expect_errors("Enter a correct email address and password")
+
+
+def register(scene: Scene) -> None:
+    scene.goto("/account/register")
+
+
+def register_empty(scene: Scene) -> None:
+    register(scene)
+    scene.press("Create account")
+    scene.expect_errors("Enter your full name", "Enter your email address", "Enter a password",
+                        "Confirm your password")
+
+
+def register_invalid(scene: Scene) -> None:
+    register(scene)
+    scene.page.get_by_label("Full name").fill("Sam Stakeholder")
+    scene.page.get_by_label("Email address").fill("not-an-email-address")
+    scene.page.get_by_label("Create a password").fill("short")
+    scene.page.get_by_label("Confirm password").fill("different")
+    scene.press("Create account")
+    scene.expect_errors("Enter an email address in the correct format, like name@example.com",
+                        "Password must be between 10 and 200 characters", "Passwords must match")
+
+
+def change_password(scene: Scene) -> None:
+    scene.signed_in(take_part=False)
+    scene.goto("/account/password")
+
+
+def change_password_errors(scene: Scene) -> None:
+    change_password(scene)
+    scene.page.get_by_label("Current password").fill("this is not my password")
+    scene.page.get_by_label("New password", exact=True).fill(PASSWORD + " again")
+    scene.page.get_by_label("Confirm new password").fill(PASSWORD + " again")
+    scene.press("Change password")
+    scene.expect_errors("Your current password is not correct")
+
+
+def change_password_empty(scene: Scene) -> None:
+    change_password(scene)
+    scene.press("Change password")
+    scene.expect_errors("Enter your current password", "Enter a password", "Confirm your new password")
+
+
+PAGES: list[tuple[str, Callable[[Scene], None]]] = [
+    ("consultation-list", consultation_list),
+    ("consultation", consultation_signed_out),
+    ("consultation-taking-part", consultation_taking_part),
+    ("consultation-closed", consultation_closed),
+    ("document", document_page),
+    ("document-with-selection", document_with_selection),
+    ("take-part", take_part),
+    ("take-part-error-nothing-chosen", take_part_nothing_chosen),
+    ("take-part-error-organisation", take_part_organisation_incomplete),
+    ("check-answers", check_answers),
+    ("not-open", not_open),
+    ("comment-form", comment_form),
+    ("comment-form-error-empty", comment_form_empty),
+    ("comment-form-error-too-long", comment_form_too_long),
+    ("comment-form-error-quote", comment_form_quote_not_in_section),
+    ("edit-comment", edit_comment),
+    ("delete-confirmation", delete_confirmation),
+    ("response-review", response_review),
+    ("response-review-empty", response_review_empty),
+    ("submit-confirmation", submit_confirmation),
+    ("receipt", receipt),
+    ("error-404", page_not_found),
+    ("error-session-timed-out", session_timed_out),
+    ("sign-in", sign_in_page),
+    ("sign-in-error-empty", sign_in_empty),
+    ("sign-in-error-wrong-password", sign_in_wrong_password),
+    ("register", register),
+    ("register-error-empty", register_empty),
+    ("register-error-invalid", register_invalid),
+    ("change-password", change_password),
+    ("change-password-error-empty", change_password_empty),
+    ("change-password-error-wrong", change_password_errors),
+]
+
+every_page = pytest.mark.parametrize("name, setup", PAGES, ids=[name for name, _ in PAGES])
+
+
+@pytest.fixture(scope="module")
+def consultations(live_server):
+    return seed_consultation(live_server, "open"), seed_consultation(live_server, "closed")
+
+
+@pytest.fixture
+def scene(page, live_server, consultations) -> Scene:
+    return Scene(page, live_server, *consultations)
+
+
+@every_page
+def test_page_has_no_serious_wcag_violations(name, setup, scene, screenshot):
+    setup(scene)
+    screenshot(scene.page, name)
+    check_accessibility(scene.page, name)
+
+
+@every_page
+def test_page_reflows_at_320_css_pixels(name, setup, scene, screenshot):
+    scene.page.set_viewport_size({"width": 320, "height": 720})
+    setup(scene)
+    screenshot(scene.page, f"{name}-320px")
+    assert_reflows(scene.page, name)
