@@ -1,4 +1,9 @@
-"""Settings. Every value can come from the environment, so that one build runs anywhere."""
+"""Settings. Every value can come from the environment, so that one build runs anywhere.
+
+The environment is read when a configuration is built (by create_app via
+config_from_environment), not when this module is imported, so a process
+that sets its environment late still gets what it set.
+"""
 
 import os
 from pathlib import Path
@@ -18,59 +23,73 @@ class Config:
     """Development defaults: safe to run on a laptop, never used as production values."""
 
     ENV_NAME = "development"
-    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret-key-change-me")
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'consult.sqlite3'}"
-    )
+    SECRET_KEY = "development-only-secret-key-change-me"
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'consult.sqlite3'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    SERVICE_NAME = os.environ.get("SERVICE_NAME", "Have your say on draft guidance")
+    SERVICE_NAME = "Have your say on draft guidance"
     # UK time for every date a person reads; storage stays UTC.
     DISPLAY_TIMEZONE = "Europe/London"
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", False)
+    SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = False
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a long comment can take an afternoon to write
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
 
     # In-memory limits are per process; production sets a Redis URI so that
     # every worker and instance counts against the same limits.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
-    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "consult")
-    FAILED_SIGN_INS_PER_ACCOUNT = os.environ.get("FAILED_SIGN_INS_PER_ACCOUNT", "20 per hour")
-    SIGN_IN_ATTEMPTS_PER_ADDRESS = os.environ.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "100 per hour")
-    REGISTRATIONS_PER_ADDRESS = os.environ.get("REGISTRATIONS_PER_ADDRESS", "30 per hour")
-    COMMENT_WRITES_PER_USER = os.environ.get("COMMENT_WRITES_PER_USER", "120 per 10 minutes")
+    RATELIMIT_KEY_PREFIX = "consult"
+    FAILED_SIGN_INS_PER_ACCOUNT = "20 per hour"
+    SIGN_IN_ATTEMPTS_PER_ADDRESS = "100 per hour"
+    REGISTRATIONS_PER_ADDRESS = "30 per hour"
+    COMMENT_WRITES_PER_USER = "120 per 10 minutes"
     # Number of proxies in front of the app whose X-Forwarded-For can be trusted.
-    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+    TRUSTED_PROXY_COUNT = 0
+
+    _FROM_ENVIRONMENT = {
+        "SECRET_KEY": "SECRET_KEY",
+        "SQLALCHEMY_DATABASE_URI": "DATABASE_URL",
+        "SERVICE_NAME": "SERVICE_NAME",
+        "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+        "RATELIMIT_KEY_PREFIX": "RATELIMIT_KEY_PREFIX",
+        "FAILED_SIGN_INS_PER_ACCOUNT": "FAILED_SIGN_INS_PER_ACCOUNT",
+        "SIGN_IN_ATTEMPTS_PER_ADDRESS": "SIGN_IN_ATTEMPTS_PER_ADDRESS",
+        "REGISTRATIONS_PER_ADDRESS": "REGISTRATIONS_PER_ADDRESS",
+        "COMMENT_WRITES_PER_USER": "COMMENT_WRITES_PER_USER",
+    }
+
+    def __init__(self) -> None:
+        for setting, variable in self._FROM_ENVIRONMENT.items():
+            if variable in os.environ:
+                setattr(self, setting, os.environ[variable])
+        self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", self.RATELIMIT_ENABLED)
+        self.TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", self.TRUSTED_PROXY_COUNT))
+        self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = self._secure_cookies()
+
+    def _secure_cookies(self) -> bool:
+        return _flag("SESSION_COOKIE_SECURE", False)
 
 
 class ProductionConfig(Config):
-    """Refuses to start without the secrets a public deployment needs."""
+    """Refuses to start without the secrets a public deployment needs; cookies are always Secure."""
 
     ENV_NAME = "production"
-    SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", True)
-    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
     def __init__(self) -> None:
-        secret = os.environ.get("SECRET_KEY")
-        if not secret:
-            raise RuntimeError(
-                "SECRET_KEY must be set in the environment when CONSULT_ENV=production."
-            )
-        self.SECRET_KEY = secret
-        database = os.environ.get("DATABASE_URL")
-        if not database:
-            raise RuntimeError(
-                "DATABASE_URL must be set in the environment when CONSULT_ENV=production."
-            )
-        self.SQLALCHEMY_DATABASE_URI = database
+        for variable in ("SECRET_KEY", "DATABASE_URL"):
+            if not os.environ.get(variable):
+                raise RuntimeError(f"{variable} must be set in the environment when CONSULT_ENV=production.")
+        super().__init__()
+
+    def _secure_cookies(self) -> bool:
+        return True
 
 
 class TestConfig(Config):
@@ -79,7 +98,7 @@ class TestConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "test-secret-key"
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     # High enough that ordinary tests never meet them; rate-limit tests lower them.
@@ -89,11 +108,14 @@ class TestConfig(Config):
     COMMENT_WRITES_PER_USER = "10000 per hour"
 
 
-def config_from_environment() -> type[Config] | Config:
-    """Pick the configuration named by CONSULT_ENV (development unless told otherwise)."""
+def config_from_environment() -> Config:
+    """The configuration named by CONSULT_ENV (development unless told otherwise), read now."""
     env = os.environ.get("CONSULT_ENV", "development").lower()
     if env == "production":
         return ProductionConfig()
     if env == "testing":
-        return TestConfig
-    return Config
+        # Tests build their own configuration; this is for running the app by hand in test mode.
+        config = TestConfig.__new__(TestConfig)
+        config.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", TestConfig.SQLALCHEMY_DATABASE_URI)
+        return config
+    return Config()

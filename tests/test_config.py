@@ -64,3 +64,21 @@ def test_sqlite_connections_enforce_foreign_keys_wait_when_busy_and_use_wal(sqli
     assert values["foreign_keys"] == 1
     assert values["busy_timeout"] >= 1000
     assert str(values["journal_mode"]).lower() == "wal"
+
+
+def test_the_environment_is_read_when_the_app_is_built_not_at_import(monkeypatch):
+    monkeypatch.setenv("CONSULT_ENV", "development")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/3")
+    monkeypatch.setenv("SERVICE_NAME", "Comment on draft guidance")
+    config = config_from_environment()
+    assert config.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/3"
+    assert config.SERVICE_NAME == "Comment on draft guidance"
+
+
+def test_production_cookies_are_secure_even_if_the_environment_says_otherwise(monkeypatch):
+    monkeypatch.setenv("CONSULT_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://db/consult")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "0")
+    config = config_from_environment()
+    assert config.SESSION_COOKIE_SECURE is True and config.REMEMBER_COOKIE_SECURE is True
