@@ -7,12 +7,12 @@ organisations named, individuals named only with consent, no emails.
 
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
 from consult.audit.services import record, snapshot
 from consult.comments.models import Comment, CommentStatus
 from consult.consultations.models import Consultation, ConsultationStatus
-from consult.exports.rows import ExportComment, participant_type, response_text, stakeholder_name
+from consult.exports.rows import ExportItem, comments_select
 from consult.extensions import db
 from consult.moderation.states import ModerationState
 
@@ -51,32 +51,23 @@ def withdraw_publication(consultation: Consultation, actor) -> None:
 
 
 def published_comments_query(consultation: Consultation) -> Select:
-    return select(Comment).where(
+    return comments_select().where(
         Comment.consultation_id == consultation.id,
         Comment.status == CommentStatus.SUBMITTED,
         Comment.moderation_state.in_([ModerationState.ACCEPTED, ModerationState.REDACTED]),
     )
 
 
-def tobacco_declaration(item: ExportComment) -> str:
+def tobacco_declaration(item: ExportItem) -> str:
     """As published alongside comments: the declared links, or that none were declared."""
-    participation = item.participation
-    if participation.has_tobacco_links:
-        return f"Declared links with, or funding from, the tobacco industry: {participation.tobacco_details}"
+    if item.has_tobacco_links:
+        return f"Declared links with, or funding from, the tobacco industry: {item.tobacco_details}"
     return "None declared"
 
 
-def published_values(item: ExportComment) -> list:
-    comment = item.comment
+def published_values(item: ExportItem) -> list:
     return [
-        comment.reference,
-        stakeholder_name(item.participation),
-        participant_type(item.participation),
-        comment.section.number if comment.section else "",
-        (comment.section.heading or "") if comment.section else (comment.chapter.label if comment.chapter else
-                                                                "Whole document"),
-        comment.shown_quote or "",
-        comment.shown_body,
-        tobacco_declaration(item),
-        response_text(item.response),
+        item.reference, item.stakeholder, item.participant_type, item.section_number,
+        item.section_heading if item.section_number else (item.chapter_label or "Whole document"),
+        item.quote, item.body, tobacco_declaration(item), item.response,
     ]

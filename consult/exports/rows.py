@@ -11,10 +11,17 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
 
-from consult.comments.models import Comment, CommentStatus, ParticipantKind, Participation
-from consult.consultations.models import Chapter, Document, Section
+from consult.accounts.models import User
+from consult.comments.models import (
+    Comment,
+    CommentStatus,
+    IndividualType,
+    OrganisationType,
+    ParticipantKind,
+    Participation,
+)
+from consult.consultations.models import Chapter, Consultation, Document, Section
 from consult.extensions import db
 from consult.moderation.models import CommentResponse, CommentTheme, Theme
 from consult.moderation.states import ModerationState, ResponseState
@@ -35,65 +42,65 @@ def columns(include_email: bool) -> list[str]:
     return COLUMNS if include_email else COLUMNS[:EMAIL_COLUMN] + COLUMNS[EMAIL_COLUMN + 1:]
 
 
-def participant_type(participation: Participation) -> str:
-    if participation.kind is ParticipantKind.ORGANISATION:
-        return f"Organisation ({participation.organisation_type.label.lower()})"
-    return f"Individual ({participation.individual_type.label.lower()})"
+def _participant_type(kind: ParticipantKind, individual: IndividualType | None,
+                      organisation: OrganisationType | None) -> str:
+    if kind is ParticipantKind.ORGANISATION:
+        return f"Organisation ({organisation.label.lower()})"
+    return f"Individual ({individual.label.lower()})"
 
 
-def stakeholder_name(participation: Participation) -> str:
+def _stakeholder_name(kind: ParticipantKind, organisation_name: str | None, publish_name: bool, person: str,
+                      type_label: str) -> str:
     """The name an output may show: the organisation, or the person only if they agreed."""
-    if participation.kind is ParticipantKind.ORGANISATION:
-        return participation.organisation_name
-    if participation.publish_name:
-        return participation.user.name
-    return participant_type(participation)
+    if kind is ParticipantKind.ORGANISATION:
+        return organisation_name
+    return person if publish_name else type_label
 
 
-def response_text(response: CommentResponse | None) -> str:
-    if response is None:
+def response_text(state: ResponseState | None, text: str = "", reason: str = "") -> str:
+    if state is None:
         return ""
-    if response.state is ResponseState.NOT_NEEDED:
-        return f"No response needed: {response.reason}"
-    return response.text
+    if state is ResponseState.NOT_NEEDED:
+        return f"No response needed: {reason}"
+    return text
 
 
-@dataclass(frozen=True)
-class ExportComment:
-    """One comment with everything an output shows about it, already moderated."""
+@dataclass(frozen=True, slots=True)
+class ExportItem:
+    """One comment as every output shows it: moderated, named as consent allows, flat."""
 
-    comment: Comment
-    themes: tuple[str, ...]
-    response: CommentResponse | None
-
-    @property
-    def participation(self) -> Participation:
-        return self.comment.participation
+    comment_id: int
+    reference: str
+    consultation_reference: str
+    document_title: str
+    chapter_label: str
+    section_id: int | None
+    section_number: str
+    section_heading: str
+    target_label: str
+    quote: str
+    body: str
+    moderation_label: str
+    stakeholder: str
+    email: str
+    is_organisation: bool
+    organisation_name: str
+    participant_type: str
+    has_tobacco_links: bool
+    tobacco_details: str
+    submitted_at: datetime | None
+    themes: tuple[str, ...] = ()
+    response_state: ResponseState | None = None
+    response: str = ""
 
     def values(self, include_email: bool) -> list:
-        comment, participation = self.comment, self.participation
-        is_organisation = participation.kind is ParticipantKind.ORGANISATION
-        submitted: datetime | None = comment.submitted_at
         row = [
-            comment.reference,
-            stakeholder_name(participation),
-            participation.user.email,
-            comment.consultation.reference,
-            comment.document.title,
-            comment.chapter.label if comment.chapter else "",
-            comment.section.number if comment.section else "",
-            (comment.section.heading or "") if comment.section else "",
-            comment.shown_quote or "",
-            comment.shown_body,
-            "Yes" if is_organisation else "No",
-            participation.organisation_name or "",
-            participant_type(participation),
-            "Yes" if participation.has_tobacco_links else "No",
-            participation.tobacco_details,
-            "; ".join(self.themes),
-            comment.moderation_state.label,
-            response_text(self.response),
-            submitted.astimezone(UK).replace(tzinfo=None) if submitted else None,
+            self.reference, self.stakeholder, self.email, self.consultation_reference, self.document_title,
+            self.chapter_label, self.section_number, self.section_heading, self.quote, self.body,
+            "Yes" if self.is_organisation else "No", self.organisation_name, self.participant_type,
+            "Yes" if self.has_tobacco_links else "No", self.tobacco_details, "; ".join(self.themes),
+            self.moderation_label, self.response,
+            self.submitted_at.astimezone(UK).replace(tzinfo=None) if self.submitted_at else None,
         ]
         if not include_email:
             del row[EMAIL_COLUMN]
@@ -107,36 +114,94 @@ def publishable(query: Select) -> Select:
 
 
 def in_document_order(query: Select) -> Select:
-    return (query.join(Document, Comment.document_id == Document.id)
-            .outerjoin(Chapter, Comment.chapter_id == Chapter.id)
-            .outerjoin(Section, Comment.section_id == Section.id)
-            .order_by(Document.position, Chapter.position.is_not(None), Chapter.position,
-                      Section.position.is_not(None), Section.position, Comment.number))
+    return query.order_by(Document.position, Chapter.position.is_not(None), Chapter.position,
+                          Section.position.is_not(None), Section.position, Comment.number)
 
 
-def export_comments(query: Select) -> Iterator[ExportComment]:
-    """Stream the comments a query selects, with themes and responses, BATCH at a time.
+def comments_select() -> Select:
+    """Every column an output needs, joined once; callers add filters and the order."""
+    return (
+        select(Comment.id, Comment.number, Comment.quote, Comment.body, Comment.moderation_state,
+               Comment.redacted_body, Comment.redacted_quote, Comment.submitted_at, Comment.section_id,
+               Consultation.reference, Document.title, Chapter.number, Chapter.title, Section.number,
+               Section.heading, Participation.kind, Participation.individual_type, Participation.organisation_name,
+               Participation.organisation_type, Participation.has_tobacco_links, Participation.tobacco_details,
+               Participation.publish_name, User.name, User.email)
+        .select_from(Comment)
+        .join(Participation, Participation.id == Comment.participation_id)
+        .join(User, User.id == Participation.user_id)
+        .join(Consultation, Consultation.id == Comment.consultation_id)
+        .join(Document, Document.id == Comment.document_id)
+        .outerjoin(Chapter, Chapter.id == Comment.chapter_id)
+        .outerjoin(Section, Section.id == Comment.section_id)
+    )
 
-    Many-to-one context is joined into the comment query; themes and
-    responses come from one query each per batch, so the cost per batch is
-    fixed whatever the number of comments.
+
+def _item(row, themes: tuple[str, ...], response: tuple) -> ExportItem:
+    (comment_id, number, quote, body, state, redacted_body, redacted_quote, submitted_at, section_id,
+     consultation_reference, document_title, chapter_number, chapter_title, section_number, section_heading,
+     kind, individual_type, organisation_name, organisation_type, tobacco, tobacco_details, publish_name,
+     person, email) = row
+    redacted = state is ModerationState.REDACTED
+    chapter_label = "" if chapter_title is None else (
+        f"{chapter_number} {chapter_title}" if chapter_number else chapter_title)
+    if section_number is not None:
+        target = f"Section {section_number}"
+    elif chapter_title is not None:
+        target = f"Chapter: {chapter_label}"
+    else:
+        target = "The whole document"
+    type_label = _participant_type(kind, individual_type, organisation_type)
+    return ExportItem(
+        comment_id=comment_id,
+        reference=f"{consultation_reference}-{number:04d}",
+        consultation_reference=consultation_reference,
+        document_title=document_title,
+        chapter_label=chapter_label,
+        section_id=section_id,
+        section_number=section_number or "",
+        section_heading=section_heading or "",
+        target_label=target,
+        quote=(redacted_quote if redacted and redacted_quote is not None else quote) or "",
+        body=redacted_body if redacted else body,
+        moderation_label=state.label,
+        stakeholder=_stakeholder_name(kind, organisation_name, publish_name, person, type_label),
+        email=email,
+        is_organisation=kind is ParticipantKind.ORGANISATION,
+        organisation_name=organisation_name or "",
+        participant_type=type_label,
+        has_tobacco_links=tobacco,
+        tobacco_details=tobacco_details,
+        submitted_at=submitted_at,
+        themes=themes,
+        response_state=response[0],
+        response=response_text(*response),
+    )
+
+
+def export_comments(query: Select) -> Iterator[ExportItem]:
+    """Stream the rows of a comments_select() query with their themes and responses, BATCH at a time.
+
+    Plain rows, not ORM objects: an export of 100,000 comments spends its
+    time writing, not building objects. Themes and responses come from one
+    query each per batch, so the cost per batch is fixed.
     """
-    query = query.options(
-        joinedload(Comment.participation).joinedload(Participation.user),
-        joinedload(Comment.consultation), joinedload(Comment.document),
-        joinedload(Comment.chapter), joinedload(Comment.section),
-    ).execution_options(yield_per=BATCH)
-    for partition in db.session.execute(query).scalars().partitions(BATCH):
-        ids = [comment.id for comment in partition]
+    result = db.session.execute(query.execution_options(yield_per=BATCH))
+    for partition in result.partitions(BATCH):
+        ids = [row[0] for row in partition]
         themes: dict[int, list[str]] = defaultdict(list)
         for comment_id, name in db.session.execute(
                 select(CommentTheme.comment_id, Theme.name).join(Theme, CommentTheme.theme_id == Theme.id)
                 .where(CommentTheme.comment_id.in_(ids)).order_by(Theme.name)):
             themes[comment_id].append(name)
-        responses = {r.comment_id: r for r in db.session.scalars(
-            select(CommentResponse).where(CommentResponse.comment_id.in_(ids)))}
-        for comment in partition:
-            yield ExportComment(comment, tuple(themes[comment.id]), responses.get(comment.id))
+        responses = {comment_id: (state, text, reason) for comment_id, state, text, reason in db.session.execute(
+            select(CommentResponse.comment_id, CommentResponse.state, CommentResponse.text, CommentResponse.reason)
+            .where(CommentResponse.comment_id.in_(ids)))}
+        for row in partition:
+            yield _item(row, tuple(themes.get(row[0], ())), responses.get(row[0], _NO_RESPONSE))
+
+
+_NO_RESPONSE = (None, "", "")
 
 
 OWN_COLUMNS = ["Comment number", "Status", "Document", "Chapter", "Section number", "Section heading",

@@ -3,6 +3,7 @@
 # A cell starting with one of these is treated as a formula (or DDE) by Excel,
 # LibreOffice and Google Sheets.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGER_SET = frozenset(FORMULA_TRIGGERS)
 
 
 def safe_cell(value):
@@ -11,6 +12,6 @@ def safe_cell(value):
     The apostrophe is the convention spreadsheet users recognise (Excel hides
     it and shows the text as typed). Numbers, dates and None pass through.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    if value.__class__ is str and value[:1] in _TRIGGER_SET:
         return "'" + value
     return value

@@ -18,7 +18,7 @@ from docx import Document as WordDocument
 from docx.enum.section import WD_ORIENT
 from docx.shared import Cm, Pt
 
-from consult.exports.rows import ExportComment, columns, participant_type, response_text, stakeholder_name
+from consult.exports.rows import ExportItem, columns
 from consult.exports.safety import safe_cell
 
 EXCEL_CELL_LIMIT = 32_767
@@ -108,7 +108,7 @@ def write_table_workbook(rows: Iterable[list], headings: list[str], target: IO[b
     return count
 
 
-def write_comments_workbook(items: Iterable[ExportComment], target: IO[bytes] | str, include_email: bool) -> int:
+def write_comments_workbook(items: Iterable[ExportItem], target: IO[bytes] | str, include_email: bool) -> int:
     """The comments workbook in NICE's column order; returns how many comments it holds."""
     return write_table_workbook((item.values(include_email) for item in items), columns(include_email), target)
 
@@ -131,17 +131,19 @@ def table_csv(rows: Iterable[list], headings: list[str]) -> Iterator[str]:
         yield take()
 
 
-def comments_csv(items: Iterable[ExportComment], include_email: bool) -> Iterator[str]:
+def comments_csv(items: Iterable[ExportItem], include_email: bool) -> Iterator[str]:
     """The same columns as the comments workbook."""
     return table_csv((item.values(include_email) for item in items), columns(include_email))
 
 
 def _csv_value(value):
+    if value.__class__ is str:
+        return safe_cell(value)
     if value is None:
         return ""
     if hasattr(value, "year"):
         return value.strftime("%Y-%m-%d %H:%M")
-    return safe_cell(value)
+    return value
 
 
 def _sheet_name(name: str, taken: set[str]) -> str:
@@ -159,7 +161,7 @@ THEME_SHEET_COLUMNS = ["Comment number", "Stakeholder", "Participant type", "Sec
                        "Selected text", "Comment", "Other themes", "Response"]
 
 
-def write_themed_workbook(items: Iterable[ExportComment], theme_names: list[str], target: IO[bytes] | str) -> int:
+def write_themed_workbook(items: Iterable[ExportItem], theme_names: list[str], target: IO[bytes] | str) -> int:
     """A summary sheet, one sheet per theme in document order, and one for comments with no theme.
 
     `items` must arrive in document order; each comment is written to the
@@ -178,10 +180,9 @@ def write_themed_workbook(items: Iterable[ExportComment], theme_names: list[str]
     count = 0
     for item in items:
         count += 1
-        kind = participant_type(item.participation)
+        kind = item.participant_type
         types.add(kind)
-        section = item.comment.section.number if item.comment.section else (
-            item.comment.chapter.label if item.comment.chapter else "Whole document")
+        section = item.section_number or (item.chapter_label or "Whole document")
         if section not in by_section:
             section_order.append(section)
         by_section[section] += 1
@@ -189,10 +190,8 @@ def write_themed_workbook(items: Iterable[ExportComment], theme_names: list[str]
             by_theme_and_type[(theme, kind)] += 1
             others = "; ".join(t for t in item.themes if t != theme)
             sheets.setdefault(theme, sheets[NO_THEME]).write([
-                item.comment.reference, stakeholder_name(item.participation), kind,
-                item.comment.section.number if item.comment.section else "",
-                (item.comment.section.heading or "") if item.comment.section else "",
-                item.comment.shown_quote or "", item.comment.shown_body, others, response_text(item.response),
+                item.reference, item.stakeholder, kind, item.section_number, item.section_heading,
+                item.quote, item.body, others, item.response,
             ])
     for sheet in sheets.values():
         sheet.finish()
@@ -227,7 +226,7 @@ def _write_summary(sheet, formats, themes, types, counts, section_order, by_sect
         row += 1
 
 
-def write_word_table(items: Iterable[ExportComment], target: IO[bytes] | str, group_by: str, title: str) -> int:
+def write_word_table(items: Iterable[ExportItem], target: IO[bytes] | str, group_by: str, title: str) -> int:
     """The consultation comments and responses table for committee papers, grouped by section or theme."""
     document = WordDocument()
     section = document.sections[0]
@@ -237,7 +236,7 @@ def write_word_table(items: Iterable[ExportComment], target: IO[bytes] | str, gr
         setattr(section, margin, Cm(1.5))
     document.styles["Normal"].font.size = Pt(9)
     document.add_heading(title, level=1)
-    groups: dict[str, list[ExportComment]] = defaultdict(list)
+    groups: dict[str, list[ExportItem]] = defaultdict(list)
     order: list[str] = []
     count = 0
     for item in items:
@@ -259,25 +258,21 @@ def write_word_table(items: Iterable[ExportComment], target: IO[bytes] | str, gr
             cell.paragraphs[0].runs[0].bold = True
         for item in groups[key]:
             cells = table.add_row().cells
-            cells[0].text = item.comment.reference
-            cells[1].text = stakeholder_name(item.participation)
+            cells[0].text = item.reference
+            cells[1].text = item.stakeholder
             cells[2].text = _section_label(item)
-            cells[3].text = ((f"Quoted: \u201c{item.comment.shown_quote}\u201d\n\n" if item.comment.shown_quote
-                              else "") + item.comment.shown_body)
-            cells[4].text = response_text(item.response)
+            cells[3].text = (f"Quoted: \u201c{item.quote}\u201d\n\n" if item.quote else "") + item.body
+            cells[4].text = item.response
     if not order:
         document.add_paragraph("No comments match.")
     document.save(target)
     return count
 
 
-def _section_label(item: ExportComment) -> str:
-    comment = item.comment
-    if comment.section:
-        return f"{comment.section.number} {comment.section.heading or ''}".strip()
-    if comment.chapter:
-        return comment.chapter.label
-    return "Whole document"
+def _section_label(item: ExportItem) -> str:
+    if item.section_number:
+        return f"{item.section_number} {item.section_heading}".strip()
+    return item.chapter_label or "Whole document"
 
 
 def spooled_file() -> IO[bytes]:

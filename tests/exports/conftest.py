@@ -64,6 +64,6 @@ def moderated_consultation(make_user, make_consultation, make_participation):
 
 
 def all_comments_of(consultation):
-    from sqlalchemy import select
+    from consult.exports.rows import comments_select
 
-    return select(Comment).where(Comment.consultation_id == consultation.id)
+    return comments_select().where(Comment.consultation_id == consultation.id)
