@@ -9,7 +9,10 @@ from flask_wtf.csrf import CSRFProtect
 
 from consult.database import Base
 
-db = SQLAlchemy(model_class=Base)
+# A request commits once and then only redirects or renders what it already
+# holds, so expiring every object at commit would just cost a second round
+# trip (and, on SQLite, a second write lock) to build the redirect.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
