@@ -1,0 +1,348 @@
+"""Staff workspace forms: the queue's filters (from the query string), decisions, themes, responses, bulk."""
+
+import re
+from datetime import date
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
+
+from consult.comments.models import MAX_COMMENT_LENGTH
+from consult.consultations.models import Document
+from consult.moderation.queries import (
+    NO_THEME,
+    PER_PAGE_CHOICES,
+    ParticipantType,
+    QueueFilters,
+    participant_types,
+)
+from consult.moderation.services import NOTE_MAX, REDACTION_REASONS, THEME_DESCRIPTION_MAX, THEME_NAME_MAX
+from consult.moderation.states import ModerationState, RejectionReason, ResponseState
+
+_DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{4})\s*$")
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as the choices a select or radios offers."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def parse_uk_date(text: str) -> date:
+    """'27/3/2027' (or with dashes, dots or spaces) as a date; ValueError otherwise."""
+    match = _DATE.match(text or "")
+    if not match:
+        raise ValueError(text)
+    day, month, year = (int(part) for part in match.groups())
+    return date(year, month, day)
+
+
+class ListChoiceField(SelectField):
+    """A select whose value must be one of its options, with a message a person can act on."""
+
+    widget = GovSelect()
+
+    def pre_validate(self, form):
+        if self.validate_choice and self.data and self.data not in {str(value) for value, *_ in self.iter_choices()}:
+            raise ValidationError(f"Select {self.label.text.lower()} from the list")
+
+
+class UKDateTextField(StringField):
+    """A date typed as day/month/year; blank means no date."""
+
+    widget = GovTextInput()
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.date = None
+        if not self.data:
+            return
+        try:
+            self.date = parse_uk_date(self.data)
+        except ValueError:
+            raise ValueError(f"{self.label.text} must be a real date, like 27/3/2027") from None
+
+
+class QueueFilterForm(FlaskForm):
+    """The queue's filters, read from the query string so that a filtered queue has a URL."""
+
+    class Meta:
+        csrf = False  # a GET filter changes nothing, and its URL can be shared
+
+    q = StringField("Words in the comment or quoted passage", widget=GovTextInput(), filters=[_strip],
+                    validators=[Length(max=200, message="Search must be 200 characters or fewer")])
+    state = ListChoiceField("Moderation state")
+    theme = ListChoiceField("Theme")
+    document = ListChoiceField("Document")
+    chapter = ListChoiceField("Chapter")
+    section = ListChoiceField("Section")
+    participant = ListChoiceField("Type of participant")
+    organisation = StringField("Organisation name contains", widget=GovTextInput(), filters=[_strip],
+                               validators=[Length(max=200, message="Organisation name must be 200 characters "
+                                                                   "or fewer")])
+    tobacco = ListChoiceField("Links with the tobacco industry",
+                              choices=options([("", "Any"), ("yes", "Links declared"), ("no", "No links declared")]))
+    submitted_from = UKDateTextField("Submitted on or after", description="For example, 27/3/2027")
+    submitted_to = UKDateTextField("Submitted on or before", description="For example, 27/3/2027")
+    per_page = ListChoiceField("Comments per page", choices=options((str(n), str(n)) for n in PER_PAGE_CHOICES))
+
+    FIELDS = ("q", "state", "theme", "document", "chapter", "section", "participant", "organisation", "tobacco",
+              "submitted_from", "submitted_to", "per_page")
+
+    def set_choices(self, documents: list[Document], themes) -> None:
+        self.state.choices = options([("", "Any state")] + [(s.value, s.label) for s in ModerationState])
+        self.theme.choices = options([("", "Any theme"), (str(NO_THEME), "No theme yet")]
+                                     + [(str(t.id), t.name) for t in themes])
+        many = len(documents) > 1
+        self.document.choices = options([("", "Any document")] + [(str(d.id), d.title) for d in documents])
+        self.chapter.choices = options([("", "Any chapter")] + [
+            (str(c.id), f"{d.title}: {c.label}" if many else c.label) for d in documents for c in d.chapters])
+        self.section.choices = options([("", "Any section")] + [
+            (str(s.id), (f"{d.title}: " if many else "") + f"{s.number}" + (f" {s.heading}" if s.heading else ""))
+            for d in documents for c in d.chapters for s in c.sections])
+        self.participant.choices = options([("", "Any participant")]
+                                           + [(t.key, t.label) for t in participant_types()])
+
+    def validate_submitted_to(self, field):
+        start, end = getattr(self.submitted_from, "date", None), getattr(field, "date", None)
+        if start and end and end < start:
+            raise ValidationError("Submitted on or before must be the same as or after submitted on or after")
+
+    def query_args(self) -> dict[str, str]:
+        """The filters in use, for links that keep them (pagination, back links, the bulk form)."""
+        args = {}
+        for name in self.FIELDS:
+            value = self[name].data
+            if value and not self[name].errors and not (name == "per_page" and value == str(PER_PAGE_CHOICES[0])):
+                args[name] = value
+        return args
+
+    def filters(self, search_original: bool, day_bounds) -> QueueFilters:
+        """The valid filters as plain values; a field with an error is left out, not guessed at."""
+
+        def chosen(name: str) -> str | None:
+            field = self[name]
+            return field.data if field.data and not field.errors else None
+
+        def number(name: str) -> int | None:
+            value = chosen(name)
+            return int(value) if value is not None else None
+
+        start = self.submitted_from.date if chosen("submitted_from") else None
+        end = self.submitted_to.date if chosen("submitted_to") else None
+        starts_at, ends_before = day_bounds(start, end)
+        tobacco = chosen("tobacco")
+        return QueueFilters(
+            document_id=number("document"),
+            chapter_id=number("chapter"),
+            section_id=number("section"),
+            state=ModerationState(chosen("state")) if chosen("state") else None,
+            theme_id=number("theme"),
+            participant_type=ParticipantType.from_key(chosen("participant")) if chosen("participant") else None,
+            organisation_name=chosen("organisation") or "",
+            has_tobacco_links=None if tobacco is None else tobacco == "yes",
+            submitted_from=starts_at,
+            submitted_before=ends_before,
+            text=chosen("q") or "",
+            search_original=search_original,
+        )
+
+    @property
+    def page_size(self) -> int:
+        value = self.per_page.data
+        return int(value) if value and not self.per_page.errors else PER_PAGE_CHOICES[0]
+
+
+def _version_field(required: bool = True):
+    return IntegerField(widget=HiddenInput(), validators=[InputRequired()] if required else [Optional()])
+
+
+class AcceptForm(FlaskForm):
+    version = _version_field()
+    submit = SubmitField("Accept", widget=GovSubmitInput())
+
+
+def _reason_choices(reasons) -> list[SelectChoice]:
+    return options((reason.value, reason.label) for reason in reasons)
+
+
+class RejectForm(FlaskForm):
+    reason = RadioField("Why are you rejecting this comment?", choices=_reason_choices(RejectionReason),
+                        widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
+    note = TextAreaField("Note", description="Required if you choose ‘Other’. Staff and the committee can read it.",
+                         widget=GovTextArea(),
+                         validators=[Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters "
+                                                                  "or fewer")])
+    version = _version_field()
+    submit = SubmitField("Reject comment", widget=GovSubmitInput())
+
+    @property
+    def chosen_reason(self) -> RejectionReason | None:
+        try:
+            return RejectionReason(self.reason.data) if self.reason.data else None
+        except ValueError:
+            return None
+
+
+class RedactForm(FlaskForm):
+    reason = RadioField("Why are you redacting this comment?", choices=_reason_choices(REDACTION_REASONS),
+                        widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
+    redacted_body = TextAreaField(
+        "Redacted comment",
+        description="Edit the comment to remove what must not be published. This copy is shown everywhere "
+                    "instead of the original, which only admins can see.",
+        widget=GovCharacterCount())
+    redacted_quote = TextAreaField(
+        "Redacted quoted passage",
+        description="Leave it as it is to keep the original passage, or clear it to withhold the passage.",
+        widget=GovTextArea())
+    note = TextAreaField("Note", description="Required if you choose ‘Other’.", widget=GovTextArea(),
+                         validators=[Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters "
+                                                                  "or fewer")])
+    version = _version_field()
+    submit = SubmitField("Save redaction", widget=GovSubmitInput())
+
+    chosen_reason = RejectForm.chosen_reason
+
+
+class TagForm(FlaskForm):
+    # An unknown theme is refused by the view (404), not offered as a choice to correct.
+    theme = ListChoiceField("Add a theme", validate_choice=False,
+                            validators=[InputRequired(message="Select a theme to add")])
+    submit = SubmitField("Add theme", widget=GovSubmitInput())
+
+
+_WRITTEN_STATES = [SelectChoice(ResponseState.DRAFT.value, "Draft: still being written"),
+                   SelectChoice(ResponseState.AGREED.value, "Agreed: ready to publish")]
+
+
+class ResponseForm(FlaskForm):
+    text = TextAreaField("Response", widget=GovCharacterCount())
+    state = RadioField("Is the response ready?", choices=_WRITTEN_STATES, default=ResponseState.DRAFT.value,
+                       widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
+    version = _version_field(required=False)
+    submit = SubmitField("Save response", widget=GovSubmitInput())
+
+    @property
+    def chosen_state(self) -> ResponseState | None:
+        return ResponseState(self.state.data) if self.state.data in ("draft", "agreed") else None
+
+
+class NoResponseForm(FlaskForm):
+    reason = TextAreaField("Why does this comment need no response?",
+                           description="For example, it repeats comment 12, which has a response.",
+                           widget=GovTextArea())
+    version = _version_field(required=False)
+    submit = SubmitField("Confirm no response is needed", widget=GovSubmitInput())
+
+
+class ThemeForm(FlaskForm):
+    name = StringField("Theme name", widget=GovTextInput(), filters=[_strip],
+                       validators=[Length(max=THEME_NAME_MAX,
+                                          message=f"The theme name must be {THEME_NAME_MAX} characters or fewer")])
+    description = TextAreaField("Description (optional)", description="What comments with this theme are about.",
+                                widget=GovTextArea(),
+                                validators=[Length(max=THEME_DESCRIPTION_MAX,
+                                                   message=f"The description must be {THEME_DESCRIPTION_MAX:,} "
+                                                           "characters or fewer")])
+    version = _version_field(required=False)
+    submit = SubmitField("Save theme", widget=GovSubmitInput())
+
+
+class MergeThemeForm(FlaskForm):
+    target = ListChoiceField("Merge into", validate_choice=False,
+                             validators=[InputRequired(message="Select the theme to merge into")])
+    submit = SubmitField("Merge themes", widget=GovSubmitInput())
+
+
+class DeleteThemeForm(FlaskForm):
+    reassign_to = ListChoiceField("Move its comments to", validate_choice=False, validators=[Optional()])
+    submit = SubmitField("Delete theme", widget=GovSubmitInput())
+
+
+class ThemeResponseForm(FlaskForm):
+    text = TextAreaField("Response", widget=GovCharacterCount())
+    state = RadioField("Is the response ready?", choices=_WRITTEN_STATES, default=ResponseState.DRAFT.value,
+                       widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
+    submit = SubmitField("Apply response", widget=GovSubmitInput())
+
+    chosen_state = ResponseForm.chosen_state
+
+
+BULK_ACTIONS = [("accept", "Accept"), ("reject", "Reject"), ("tag", "Add a theme"), ("respond", "Apply a response")]
+YES = "yes"
+
+
+class BulkForm(FlaskForm):
+    """A bulk action on the queue: chosen on the queue, then confirmed on a page that states the count."""
+
+    scope = RadioField("Which comments?",
+                       choices=options([("selected", "The comments selected"), ("all", "All matching")]),
+                       default="selected", widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
+    selected = SelectMultipleField(choices=[], validate_choice=False)
+    action = RadioField("What do you want to do?", choices=options(BULK_ACTIONS), widget=GovRadioInput(),
+                        validate_choice=False)
+    reason = ListChoiceField("Reason for rejecting",
+                             choices=options([("", "Select a reason")] + [(r.value, r.label) for r in RejectionReason]))
+    note = TextAreaField("Note", description="Required if the reason is ‘Other’.", widget=GovTextArea(),
+                         validators=[Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters "
+                                                                  "or fewer")])
+    tag_theme = ListChoiceField("Theme to add", validate_choice=False)
+    response_text = TextAreaField("Response", widget=GovTextArea(),
+                                  validators=[Length(max=MAX_COMMENT_LENGTH,
+                                                     message=f"The response must be {MAX_COMMENT_LENGTH:,} "
+                                                             "characters or fewer")])
+    response_state = RadioField("Is the response ready?", choices=_WRITTEN_STATES,
+                                default=ResponseState.DRAFT.value, widget=GovRadioInput(), validate_choice=False,
+                                validators=[Optional()])
+    # Carried from the queue: its filters, when it was loaded and how many matched then.
+    filters = HiddenField()
+    snapshot = HiddenField()
+    total = HiddenField()
+    # Carried from the confirmation page: the comments and the versions it showed.
+    items = HiddenField()
+    confirmed = HiddenField()
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+    def validate_action(self, field):
+        if field.data not in dict(BULK_ACTIONS):
+            raise ValidationError("Select what you want to do with the comments")
+
+    def validate_tag_theme(self, field):
+        if self.action.data == "tag" and not field.data:
+            raise ValidationError("Select the theme to add")
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed.data == YES
+
+    @property
+    def chosen_reason(self) -> RejectionReason | None:
+        return RejectionReason(self.reason.data) if self.reason.data else None
+
+    @property
+    def chosen_response_state(self) -> ResponseState | None:
+        value = self.response_state.data
+        return ResponseState(value) if value in ("draft", "agreed") else None

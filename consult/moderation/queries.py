@@ -1,0 +1,391 @@
+"""Reading the staff workspace: the filtered triage queue, a page at a time, and progress counts.
+
+Nothing here changes a row. Every function takes plain values and returns
+rows or counts; a page of the queue costs the same number of statements
+whatever its size, because everything a row shows is loaded in batches.
+"""
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from consult.access import is_staff
+from consult.comments.models import (
+    Comment,
+    CommentStatus,
+    IndividualType,
+    OrganisationType,
+    ParticipantKind,
+    Participation,
+)
+from consult.consultations.models import Chapter, CommitteeAssignment, Consultation, Document
+from consult.extensions import db
+from consult.moderation.models import CommentResponse, CommentTheme, Theme
+from consult.moderation.states import ModerationState, ResponseState
+
+PER_PAGE_CHOICES = (25, 50, 100)
+DEFAULT_PER_PAGE = PER_PAGE_CHOICES[0]
+# Far beyond any real queue, low enough that OFFSET never overflows.
+MAX_PAGE = 100_000
+# Keeps every IN (...) list well inside SQLite's and PostgreSQL's parameter limits.
+_BATCH = 500
+
+ANSWERED_STATES = (ResponseState.AGREED, ResponseState.NOT_NEEDED)
+
+
+@dataclass(frozen=True)
+class ParticipantType:
+    """'Individual', 'individual: patient or carer', 'organisation: professional body' and so on."""
+
+    kind: ParticipantKind
+    individual_type: IndividualType | None = None
+    organisation_type: OrganisationType | None = None
+
+    @property
+    def key(self) -> str:
+        subtype = self.individual_type or self.organisation_type
+        return f"{self.kind.value}:{subtype.value}" if subtype else self.kind.value
+
+    @property
+    def label(self) -> str:
+        subtype = self.individual_type or self.organisation_type
+        if self.kind is ParticipantKind.INDIVIDUAL:
+            return f"Individual: {subtype.label.lower()}" if subtype else "Any individual"
+        return f"Organisation: {subtype.label.lower()}" if subtype else "Any organisation"
+
+    @classmethod
+    def from_key(cls, key: str) -> "ParticipantType":
+        """The type a key names; ValueError for anything else."""
+        kind_value, _, subtype_value = key.partition(":")
+        kind = ParticipantKind(kind_value)
+        if not subtype_value:
+            return cls(kind)
+        if kind is ParticipantKind.INDIVIDUAL:
+            return cls(kind, individual_type=IndividualType(subtype_value))
+        return cls(kind, organisation_type=OrganisationType(subtype_value))
+
+    @classmethod
+    def of(cls, participation: Participation) -> "ParticipantType":
+        return cls(participation.kind, participation.individual_type, participation.organisation_type)
+
+
+def participant_types() -> list[ParticipantType]:
+    """Every type a queue can be filtered by, individuals first."""
+    types = [ParticipantType(ParticipantKind.INDIVIDUAL)]
+    types += [ParticipantType(ParticipantKind.INDIVIDUAL, individual_type=t) for t in IndividualType]
+    types.append(ParticipantType(ParticipantKind.ORGANISATION))
+    types += [ParticipantType(ParticipantKind.ORGANISATION, organisation_type=t) for t in OrganisationType]
+    return types
+
+
+NO_THEME = 0  # the theme filter's value for "comments with no theme yet"
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What narrows the queue. Every field is optional and they combine with AND."""
+
+    document_id: int | None = None
+    chapter_id: int | None = None
+    section_id: int | None = None
+    state: ModerationState | None = None
+    theme_id: int | None = None  # NO_THEME for comments without any theme
+    participant_type: ParticipantType | None = None
+    organisation_name: str = ""
+    has_tobacco_links: bool | None = None
+    submitted_from: datetime | None = None  # inclusive, aware
+    submitted_before: datetime | None = None  # exclusive, aware
+    text: str = ""
+    # Only admins may search the words a redaction withheld; everyone else
+    # searches what they can read, so a search cannot reveal them.
+    search_original: bool = False
+
+
+def like_pattern(text: str) -> str:
+    """'%…%' for a LIKE that matches `text` literally: its own % and _ are not wildcards."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _contains(column, text: str):
+    return column.ilike(like_pattern(text), escape="\\")
+
+
+_SHOWN_BODY = case((Comment.moderation_state == ModerationState.REDACTED, Comment.redacted_body),
+                   else_=Comment.body)
+_SHOWN_QUOTE = case(
+    (and_(Comment.moderation_state == ModerationState.REDACTED, Comment.redacted_quote.is_not(None)),
+     Comment.redacted_quote),
+    else_=Comment.quote,
+)
+
+
+def submitted_comments(consultation_id: int) -> Select:
+    """Every submitted comment of one consultation; drafts never reach staff."""
+    return select(Comment).where(Comment.consultation_id == consultation_id,
+                                 Comment.status == CommentStatus.SUBMITTED)
+
+
+def matching_comments(consultation_id: int, filters: QueueFilters) -> Select:
+    """The queue's rows, filtered, in comment-number order (no paging, no eager loads)."""
+    query = submitted_comments(consultation_id)
+    if filters.document_id is not None:
+        query = query.where(Comment.document_id == filters.document_id)
+    if filters.chapter_id is not None:
+        query = query.where(Comment.chapter_id == filters.chapter_id)
+    if filters.section_id is not None:
+        query = query.where(Comment.section_id == filters.section_id)
+    if filters.state is not None:
+        query = query.where(Comment.moderation_state == filters.state)
+    if filters.theme_id == NO_THEME:
+        query = query.where(~exists().where(CommentTheme.comment_id == Comment.id))
+    elif filters.theme_id is not None:
+        query = query.where(exists().where(CommentTheme.comment_id == Comment.id,
+                                           CommentTheme.theme_id == filters.theme_id))
+    participant = filters.participant_type
+    if participant or filters.organisation_name or filters.has_tobacco_links is not None:
+        query = query.join(Participation, Comment.participation_id == Participation.id)
+    if participant is not None:
+        query = query.where(Participation.kind == participant.kind)
+        if participant.individual_type is not None:
+            query = query.where(Participation.individual_type == participant.individual_type)
+        if participant.organisation_type is not None:
+            query = query.where(Participation.organisation_type == participant.organisation_type)
+    if filters.organisation_name:
+        query = query.where(_contains(Participation.organisation_name, filters.organisation_name))
+    if filters.has_tobacco_links is not None:
+        query = query.where(Participation.has_tobacco_links == filters.has_tobacco_links)
+    if filters.submitted_from is not None:
+        query = query.where(Comment.submitted_at >= filters.submitted_from)
+    if filters.submitted_before is not None:
+        query = query.where(Comment.submitted_at < filters.submitted_before)
+    if filters.text:
+        searched = [_contains(_SHOWN_BODY, filters.text), _contains(_SHOWN_QUOTE, filters.text)]
+        if filters.search_original:
+            searched += [_contains(Comment.body, filters.text), _contains(Comment.quote, filters.text)]
+        query = query.where(or_(*searched))
+    return query.order_by(Comment.number)
+
+
+@dataclass
+class QueueRow:
+    """One comment as the queue shows it, with its themes (and who tagged them) and its response."""
+
+    comment: Comment
+    tags: list[CommentTheme] = field(default_factory=list)
+    response: CommentResponse | None = None
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def first_number(self) -> int:
+        return 0 if not self.rows else (self.page - 1) * self.per_page + 1
+
+    @property
+    def last_number(self) -> int:
+        return self.first_number + len(self.rows) - 1 if self.rows else 0
+
+
+def count_matching(consultation_id: int, filters: QueueFilters) -> int:
+    subquery = matching_comments(consultation_id, filters).order_by(None).with_only_columns(Comment.id).subquery()
+    return db.session.scalar(select(func.count()).select_from(subquery))
+
+
+def queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,
+               per_page: int = DEFAULT_PER_PAGE) -> QueuePage:
+    """One page of the filtered queue. A page past the end shows the last page."""
+    total = count_matching(consultation_id, filters)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages, MAX_PAGE)
+    comments = list(db.session.scalars(
+        matching_comments(consultation_id, filters)
+        .options(joinedload(Comment.participation), joinedload(Comment.section),
+                 joinedload(Comment.chapter), joinedload(Comment.document))
+        .limit(per_page).offset((page - 1) * per_page)
+    ).unique())
+    return QueuePage(rows=rows_for(comments), total=total, page=page, per_page=per_page)
+
+
+def rows_for(comments: list[Comment]) -> list[QueueRow]:
+    """Attach themes and responses to comments in two statements, however many comments there are."""
+    rows = {comment.id: QueueRow(comment) for comment in comments}
+    if not rows:
+        return []
+    for tag in tags_for(rows):
+        rows[tag.comment_id].tags.append(tag)
+    for response in db.session.scalars(
+            select(CommentResponse).where(CommentResponse.comment_id.in_(list(rows)))):
+        rows[response.comment_id].response = response
+    return list(rows.values())
+
+
+def tags_for(comment_ids: Iterable[int]) -> list[CommentTheme]:
+    """The tags on these comments with their themes and taggers, ordered by theme name."""
+    return list(db.session.scalars(
+        select(CommentTheme)
+        .join(Theme, CommentTheme.theme_id == Theme.id)
+        .where(CommentTheme.comment_id.in_(list(comment_ids)))
+        .options(joinedload(CommentTheme.theme), joinedload(CommentTheme.tagged_by))
+        .order_by(Theme.name, Theme.id)
+    ))
+
+
+@dataclass(frozen=True)
+class MatchedComment:
+    """What a bulk action needs to know about a comment it may change, read in one statement."""
+
+    id: int
+    number: int
+    version: int
+    submitted_at: datetime
+    updated_at: datetime
+
+
+def matching_snapshot(consultation_id: int, filters: QueueFilters) -> list[MatchedComment]:
+    """Every comment matching the filters with its version: what 'all N matching' stands for."""
+    query = matching_comments(consultation_id, filters).with_only_columns(
+        Comment.id, Comment.number, Comment.version, Comment.submitted_at, Comment.updated_at)
+    return [MatchedComment(*row) for row in db.session.execute(query)]
+
+
+def comments_by_id(consultation_id: int, comment_ids: Iterable[int]) -> dict[int, Comment]:
+    """Submitted comments of this consultation among `comment_ids` (others are simply absent)."""
+    ids = sorted(set(comment_ids))
+    found: dict[int, Comment] = {}
+    for start in range(0, len(ids), _BATCH):
+        batch = ids[start:start + _BATCH]
+        for comment in db.session.scalars(
+                submitted_comments(consultation_id).where(Comment.id.in_(batch))
+                .options(joinedload(Comment.moderated_by))):
+            found[comment.id] = comment
+    return found
+
+
+def responses_by_comment(comment_ids: Iterable[int]) -> dict[int, CommentResponse]:
+    ids = sorted(set(comment_ids))
+    found: dict[int, CommentResponse] = {}
+    for start in range(0, len(ids), _BATCH):
+        batch = ids[start:start + _BATCH]
+        for response in db.session.scalars(
+                select(CommentResponse).where(CommentResponse.comment_id.in_(batch))
+                .options(joinedload(CommentResponse.updated_by))):
+            found[response.comment_id] = response
+    return found
+
+
+# --- Progress ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far staff have got with a consultation's submitted comments."""
+
+    submitted: int = 0
+    triaged: int = 0  # a moderation decision has been made
+    themed: int = 0  # carries at least one theme
+    answered: int = 0  # response agreed, or no response needed
+
+    @staticmethod
+    def percent(part: int, whole: int) -> int:
+        return 0 if not whole else math.floor(100 * part / whole)
+
+
+def progress_for(consultation_ids: Iterable[int]) -> dict[int, Progress]:
+    """Progress for each consultation, in three statements however many consultations there are."""
+    ids = list(consultation_ids)
+    if not ids:
+        return {}
+    submitted = Comment.status == CommentStatus.SUBMITTED
+    counts: dict[int, dict[str, int]] = {cid: {} for cid in ids}
+    for cid, total, triaged in db.session.execute(
+        select(Comment.consultation_id, func.count(Comment.id),
+               func.coalesce(func.sum(case((Comment.moderation_state != ModerationState.NEW, 1), else_=0)), 0))
+        .where(Comment.consultation_id.in_(ids), submitted)
+        .group_by(Comment.consultation_id)
+    ):
+        counts[cid].update(submitted=total, triaged=triaged)
+    for cid, themed in db.session.execute(
+        select(Comment.consultation_id, func.count(Comment.id))
+        .where(Comment.consultation_id.in_(ids), submitted,
+               exists().where(CommentTheme.comment_id == Comment.id))
+        .group_by(Comment.consultation_id)
+    ):
+        counts[cid]["themed"] = themed
+    for cid, answered in db.session.execute(
+        select(Comment.consultation_id, func.count(Comment.id))
+        .join(CommentResponse, CommentResponse.comment_id == Comment.id)
+        .where(Comment.consultation_id.in_(ids), submitted, CommentResponse.state.in_(ANSWERED_STATES))
+        .group_by(Comment.consultation_id)
+    ):
+        counts[cid]["answered"] = answered
+    return {cid: Progress(**values) for cid, values in counts.items()}
+
+
+# --- What a user may review, and what the filters offer ------------------------------------
+
+
+def reviewable_consultations(user) -> list[Consultation]:
+    """Staff: every consultation, drafts included. Committee: those they are assigned to."""
+    query = select(Consultation).order_by(Consultation.closes_at.desc(), Consultation.id.desc())
+    if not is_staff(user):
+        query = query.join(CommitteeAssignment, and_(CommitteeAssignment.consultation_id == Consultation.id,
+                                                     CommitteeAssignment.user_id == user.id))
+    return list(db.session.scalars(query))
+
+
+def documents_with_parts(consultation_id: int) -> list[Document]:
+    """The consultation's documents with their chapters and sections, in three statements."""
+    return list(db.session.scalars(
+        select(Document).where(Document.consultation_id == consultation_id).order_by(Document.position)
+        .options(selectinload(Document.chapters).selectinload(Chapter.sections))
+    ))
+
+
+def themes_of(consultation_id: int) -> list[Theme]:
+    return list(db.session.scalars(
+        select(Theme).where(Theme.consultation_id == consultation_id).order_by(func.lower(Theme.name), Theme.id)))
+
+
+@dataclass
+class ThemeUsage:
+    """How many comments carry a theme, in total and from each type of participant."""
+
+    theme: Theme
+    total: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)  # ParticipantType.key → comments
+
+
+def theme_usage(consultation_id: int) -> tuple[list[ThemeUsage], list[ParticipantType]]:
+    """Each theme's counts, and the participant types that occur (the table's columns), in two statements."""
+    usage = {theme.id: ThemeUsage(theme) for theme in themes_of(consultation_id)}
+    present: set[str] = set()
+    for theme_id, kind, individual_type, organisation_type, comments in db.session.execute(
+        select(CommentTheme.theme_id, Participation.kind, Participation.individual_type,
+               Participation.organisation_type, func.count(Comment.id))
+        .join(Comment, Comment.id == CommentTheme.comment_id)
+        .join(Participation, Participation.id == Comment.participation_id)
+        .where(Comment.consultation_id == consultation_id, Comment.status == CommentStatus.SUBMITTED)
+        .group_by(CommentTheme.theme_id, Participation.kind, Participation.individual_type,
+                  Participation.organisation_type)
+    ):
+        key = ParticipantType(kind, individual_type, organisation_type).key
+        present.add(key)
+        row = usage[theme_id]
+        row.by_type[key] = row.by_type.get(key, 0) + comments
+        row.total += comments
+    columns = [t for t in participant_types() if t.key in present]
+    return list(usage.values()), columns

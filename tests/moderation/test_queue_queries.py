@@ -1,0 +1,330 @@
+"""The triage queue's filters, alone and combined, its pages, and its cost in SQL statements."""
+
+import re
+from collections import Counter
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import event
+
+from consult.accounts.models import Role
+from consult.comments import services as comment_services
+from consult.comments.models import IndividualType, OrganisationType, ParticipantKind
+from consult.consultations.importer import parse_document
+from consult.consultations.services import create_consultation, import_document
+from consult.database import utcnow
+from consult.extensions import db
+from consult.moderation import queries, services
+from consult.moderation.queries import NO_THEME, ParticipantType, QueueFilters
+from consult.moderation.states import ModerationState, RejectionReason, ResponseState
+from tests.conftest import SAMPLE_DRAFT, sections_of
+
+
+def numbers(consultation, **filters) -> list[int]:
+    return [c.number for c in db.session.scalars(
+        queries.matching_comments(consultation.id, QueueFilters(**filters)))]
+
+
+@pytest.fixture
+def queue(make_consultation, make_submitted_comments, make_staff):
+    """Five participants' comments, one per kind of row the queue must tell apart.
+
+    1: patient, section 1.1, quoting it       2: health professional, section 2.1
+    3: charity with tobacco links, chapter 2  4: professional body, the whole document
+    5: researcher, section 1.2
+    """
+    consultation = make_consultation()
+    now = utcnow()
+    [patient] = make_submitted_comments(consultation, body="Cost is too HIGH for 100% of patients",
+                                        quote="only be used in research", submitted_at=now - timedelta(days=4))
+    [professional] = make_submitted_comments(consultation, individual_type=IndividualType.HEALTH_PROFESSIONAL,
+                                             body="The probe_size matters", section="2.1",
+                                             submitted_at=now - timedelta(days=3))
+    [charity] = make_submitted_comments(consultation, kind="organisation", organisation_name="Foot Health Charity",
+                                        has_tobacco_links=True, tobacco_details="A grant in 2019",
+                                        body="Patients wait too long", section="2.1", target="chapter",
+                                        submitted_at=now - timedelta(days=2))
+    [college] = make_submitted_comments(consultation, kind="organisation", organisation_name="Royal College",
+                                        organisation_type=OrganisationType.PROFESSIONAL_BODY,
+                                        body="We support the draft", target="document",
+                                        submitted_at=now - timedelta(days=1))
+    [researcher] = make_submitted_comments(consultation, individual_type=IndividualType.RESEARCHER,
+                                           body="More research on cost please", section="1.2", submitted_at=now)
+    staff = make_staff()
+    cost = services.create_theme(consultation.id, "Cost", "", staff)
+    for comment in (patient, researcher):
+        services.tag_comment(comment, cost, staff, now)
+    services.decide_comment(professional, services.Decision(ModerationState.ACCEPTED), staff,
+                            professional.version, now)
+    services.decide_comment(college, services.Decision(ModerationState.REJECTED, reason=RejectionReason.SPAM),
+                            staff, college.version, now)
+    db.session.commit()
+    return {"consultation": consultation, "cost": cost, "now": now, "staff": staff,
+            "comments": [patient, professional, charity, college, researcher]}
+
+
+def test_no_filters_lists_every_submitted_comment_in_number_order(queue):
+    assert numbers(queue["consultation"]) == [1, 2, 3, 4, 5]
+
+
+def test_drafts_and_other_consultations_never_appear(queue, make_user, make_participation, make_consultation,
+                                                     make_submitted_comments):
+    consultation = queue["consultation"]
+    participation = make_participation(make_user(), consultation)
+    section = sections_of(consultation)["1.1"]
+    comment_services.save_draft(participation, comment_services.CommentTargetRef(
+        section.document, section.chapter, section), "Still a draft with cost", None, utcnow())
+    make_submitted_comments(make_consultation(), body="Cost elsewhere")
+    db.session.commit()
+    assert numbers(consultation) == [1, 2, 3, 4, 5]
+    assert numbers(consultation, text="cost") == [1, 5]
+
+
+def test_filter_by_document_chapter_and_section(queue):
+    consultation = queue["consultation"]
+    parts = sections_of(consultation)
+    assert numbers(consultation, document_id=parts["1.1"].document_id) == [1, 2, 3, 4, 5]
+    assert numbers(consultation, document_id=parts["1.1"].document_id + 999) == []
+    assert numbers(consultation, chapter_id=parts["2.1"].chapter_id) == [2, 3]  # the chapter and its sections
+    assert numbers(consultation, chapter_id=parts["1.1"].chapter_id) == [1, 5]
+    assert numbers(consultation, section_id=parts["2.1"].id) == [2]
+    assert numbers(consultation, section_id=parts["1.2"].id) == [5]
+
+
+def test_filter_by_moderation_state(queue):
+    consultation = queue["consultation"]
+    assert numbers(consultation, state=ModerationState.NEW) == [1, 3, 5]
+    assert numbers(consultation, state=ModerationState.ACCEPTED) == [2]
+    assert numbers(consultation, state=ModerationState.REJECTED) == [4]
+    assert numbers(consultation, state=ModerationState.REDACTED) == []
+
+
+def test_filter_by_theme_or_no_theme(queue):
+    consultation = queue["consultation"]
+    assert numbers(consultation, theme_id=queue["cost"].id) == [1, 5]
+    assert numbers(consultation, theme_id=NO_THEME) == [2, 3, 4]
+
+
+def test_filter_by_participant_type(queue):
+    consultation = queue["consultation"]
+    individual, organisation = ParticipantKind.INDIVIDUAL, ParticipantKind.ORGANISATION
+    assert numbers(consultation, participant_type=ParticipantType(individual)) == [1, 2, 5]
+    assert numbers(consultation, participant_type=ParticipantType(organisation)) == [3, 4]
+    assert numbers(consultation, participant_type=ParticipantType(
+        individual, individual_type=IndividualType.RESEARCHER)) == [5]
+    assert numbers(consultation, participant_type=ParticipantType(
+        organisation, organisation_type=OrganisationType.PROFESSIONAL_BODY)) == [4]
+    assert numbers(consultation, participant_type=ParticipantType(
+        organisation, organisation_type=OrganisationType.COMPANY_OR_INDUSTRY)) == []
+
+
+def test_participant_type_keys_round_trip():
+    for kind in queries.participant_types():
+        assert ParticipantType.from_key(kind.key) == kind
+    with pytest.raises(ValueError):
+        ParticipantType.from_key("individual:charity_or_patient_group")
+
+
+def test_filter_by_organisation_name_contains_ignoring_case(queue):
+    consultation = queue["consultation"]
+    assert numbers(consultation, organisation_name="health char") == [3]
+    assert numbers(consultation, organisation_name="COLLEGE") == [4]
+    assert numbers(consultation, organisation_name="%") == []  # a wildcard is a literal character
+
+
+def test_filter_by_tobacco_links(queue):
+    consultation = queue["consultation"]
+    assert numbers(consultation, has_tobacco_links=True) == [3]
+    assert numbers(consultation, has_tobacco_links=False) == [1, 2, 4, 5]
+
+
+def test_filter_by_submitted_dates(queue):
+    consultation, now = queue["consultation"], queue["now"]
+    assert numbers(consultation, submitted_from=now - timedelta(days=2)) == [3, 4, 5]
+    assert numbers(consultation, submitted_before=now - timedelta(days=2)) == [1, 2]
+    assert numbers(consultation, submitted_from=now - timedelta(days=3),
+                   submitted_before=now - timedelta(days=1)) == [2, 3]
+
+
+def test_text_search_covers_body_and_quote_ignoring_case(queue):
+    consultation = queue["consultation"]
+    assert numbers(consultation, text="COST") == [1, 5]
+    assert numbers(consultation, text="used in RESEARCH") == [1]  # only in the quote of comment 1
+    assert numbers(consultation, text="research") == [1, 5]
+
+
+def test_text_search_treats_like_wildcards_as_plain_characters(queue):
+    consultation = queue["consultation"]
+    assert numbers(consultation, text="100%") == [1]
+    assert numbers(consultation, text="%") == [1]
+    assert numbers(consultation, text="probe_size") == [2]
+    assert numbers(consultation, text="probe_") == [2]
+    assert numbers(consultation, text="t_e") == []  # "_" does not stand for any one character ("The")
+    assert numbers(consultation, text="_") == [2]
+    assert numbers(consultation, text="\\") == []
+
+
+def test_search_finds_a_redacted_comment_by_its_redacted_words_and_only_admins_by_the_original(queue):
+    consultation, staff = queue["consultation"], queue["staff"]
+    researcher = queue["comments"][4]
+    services.decide_comment(researcher, services.Decision(
+        ModerationState.REDACTED, reason=RejectionReason.PERSONAL_DATA, redacted_body="More [removed] please"),
+        staff, researcher.version, utcnow())
+    db.session.commit()
+    assert numbers(consultation, text="research on cost") == []
+    assert numbers(consultation, text="[removed]") == [5]
+    assert numbers(consultation, text="research on cost", search_original=True) == [5]
+
+
+def test_filters_combine(queue):
+    consultation, cost = queue["consultation"], queue["cost"]
+    individual = ParticipantType(ParticipantKind.INDIVIDUAL)
+    assert numbers(consultation, theme_id=cost.id, state=ModerationState.NEW, text="cost") == [1, 5]
+    assert numbers(consultation, theme_id=cost.id, participant_type=ParticipantType(
+        ParticipantKind.INDIVIDUAL, individual_type=IndividualType.PATIENT_OR_CARER)) == [1]
+    assert numbers(consultation, participant_type=individual, state=ModerationState.NEW,
+                   chapter_id=sections_of(consultation)["1.1"].chapter_id, text="research") == [1, 5]
+    assert numbers(consultation, has_tobacco_links=True, state=ModerationState.ACCEPTED) == []
+    assert numbers(consultation, organisation_name="o", submitted_from=queue["now"] - timedelta(hours=30)) == [4]
+
+
+def test_pages_hold_per_page_rows_and_a_page_past_the_end_shows_the_last(queue, make_submitted_comments):
+    consultation = queue["consultation"]
+    make_submitted_comments(consultation, 25)  # 30 in all
+    first = queries.queue_page(consultation.id, QueueFilters(), page=1, per_page=25)
+    second = queries.queue_page(consultation.id, QueueFilters(), page=2, per_page=25)
+    beyond = queries.queue_page(consultation.id, QueueFilters(), page=9, per_page=25)
+    assert (first.total, first.pages, len(first.rows)) == (30, 2, 25)
+    assert [r.comment.number for r in second.rows] == [26, 27, 28, 29, 30]
+    assert (second.first_number, second.last_number) == (26, 30)
+    assert beyond.page == 2 and len(beyond.rows) == 5
+    filtered = queries.queue_page(consultation.id, QueueFilters(theme_id=queue["cost"].id), page=1, per_page=25)
+    assert (filtered.total, filtered.pages) == (2, 1)
+
+
+def test_rows_carry_their_themes_and_response(queue):
+    consultation, staff = queue["consultation"], queue["staff"]
+    patient = queue["comments"][0]
+    services.save_response(patient, "Thanks", ResponseState.AGREED, staff, None, utcnow())
+    db.session.commit()
+    rows = {r.comment.number: r for r in queries.queue_page(consultation.id, QueueFilters()).rows}
+    assert [t.theme.name for t in rows[1].tags] == ["Cost"] and rows[1].response.text == "Thanks"
+    assert rows[2].tags == [] and rows[2].response is None
+
+
+# --- UK dates through the page ------------------------------------------------------------
+
+
+@pytest.fixture
+def summer_consultation(app_context):
+    """Open in British Summer Time, when a UK day starts at 23:00 UTC the day before."""
+    consultation = create_consultation("SUM0001", "Summer consultation", "",
+                                       datetime(2026, 5, 1, tzinfo=timezone.utc),
+                                       datetime(2026, 7, 1, tzinfo=timezone.utc))
+    import_document(consultation, parse_document(SAMPLE_DRAFT))
+    db.session.commit()
+    return consultation
+
+
+def test_date_filters_are_uk_calendar_days(client, login_as, summer_consultation, make_submitted_comments):
+    make_submitted_comments(summer_consultation, body="Late on the 31st",
+                            submitted_at=datetime(2026, 5, 31, 22, 30, tzinfo=timezone.utc))  # 23:30 BST
+    make_submitted_comments(summer_consultation, body="Just into June",
+                            submitted_at=datetime(2026, 5, 31, 23, 30, tzinfo=timezone.utc))  # 00:30 BST
+    login_as(Role.STAFF)
+    path = "/staff/consultations/SUM0001/comments"
+    june = client.get(path, query_string={"submitted_from": "1/6/2026"}).get_data(as_text=True)
+    may = client.get(path, query_string={"submitted_to": "31/05/2026"}).get_data(as_text=True)
+    both = client.get(path, query_string={"submitted_from": "31-5-2026", "submitted_to": "1.6.2026"})
+    assert "Just into June" in june and "Late on the 31st" not in june
+    assert "Late on the 31st" in may and "Just into June" not in may
+    assert "Showing 1 to 2 of 2 comments" in both.get_data(as_text=True)
+
+
+# --- Statements per page ----------------------------------------------------------------------
+
+
+@contextmanager
+def counted_queries():
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, _parameters, _context, _executemany) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _shape(statement: str) -> str:
+    statement = re.sub(r"\((?:\s*(?:\?|%\(\w+\)s|\$\d+)\s*,?)+\)", "(…)", statement)
+    statement = re.sub(r"\[POSTCOMPILE_\w+\]", "…", statement)
+    return " ".join(statement.split())
+
+
+@pytest.fixture
+def busy_queue(make_consultation, make_submitted_comments, make_staff):
+    """`size` comments with everything a row can show: every kind of participant and target, several
+    themes tagged by different people, responses by different people, decisions and redactions."""
+
+    def build(size: int):
+        consultation = make_consultation()
+        alice, bob = make_staff("Alice Staff"), make_staff("Bob Staff")
+        themes = [services.create_theme(consultation.id, name, "", alice) for name in ("Cost", "Safety", "Access")]
+        shapes = [
+            {"quote": "only be used in research"},
+            {"kind": "organisation", "has_tobacco_links": True, "tobacco_details": "Grant", "target": "chapter"},
+            {"individual_type": IndividualType.RESEARCHER, "target": "document"},
+            {"kind": "organisation", "organisation_type": OrganisationType.PROFESSIONAL_BODY, "section": "2.1"},
+            {"individual_type": IndividualType.HEALTH_PROFESSIONAL, "section": "1.2"},
+        ]
+        comments = []
+        for start in range(0, size, 10):
+            comments += make_submitted_comments(consultation, min(10, size - start), **shapes[(start // 10) % 5])
+        for index, comment in enumerate(comments):
+            who = alice if index % 2 else bob
+            services.tag_comment(comment, themes[index % 3], who, utcnow())
+            if index % 4 == 0:
+                services.tag_comment(comment, themes[(index + 1) % 3], alice, utcnow())
+            if index % 3 == 0:
+                services.save_response(comment, f"Response {index}", ResponseState.DRAFT, who, None, utcnow())
+            if index % 5 == 1:
+                services.decide_comment(comment, services.Decision(ModerationState.ACCEPTED), who,
+                                        comment.version, utcnow())
+            if index % 5 == 2:
+                services.decide_comment(comment, services.Decision(
+                    ModerationState.REDACTED, reason=RejectionReason.PERSONAL_DATA,
+                    redacted_body=f"Redacted {index}"), who, comment.version, utcnow())
+        db.session.commit()
+        return consultation
+
+    return build
+
+
+def test_the_queue_runs_the_same_statements_for_10_rows_as_for_100(app, client, login_as, busy_queue):
+    login_as(Role.STAFF)
+    counts, built = {}, {}
+    for size in (10, 100):
+        consultation = built[size] = busy_queue(size)
+        with app.app_context(), counted_queries() as statements:
+            response = client.get(f"/staff/consultations/{consultation.reference}/comments?per_page=100")
+            assert response.status_code == 200
+            body = response.get_data(as_text=True)
+        assert body.count("data-comment=") == size
+        assert f"of {size} comments" in body
+        counts[size] = statements
+    small, large = counts[10], counts[100]
+    grown = Counter(map(_shape, large)) - Counter(map(_shape, small))
+    assert len(small) == len(large), f"{len(small)} statements for 10 rows, {len(large)} for 100: {grown}"
+
+    # The counter is sharp enough to see the N+1 it guards against: rows read without eager loading.
+    naive = {}
+    for size, consultation in built.items():
+        with app.app_context(), counted_queries() as statements:
+            for comment in db.session.scalars(queries.submitted_comments(consultation.id)):
+                _ = comment.participation.kind, comment.section and comment.section.number
+        naive[size] = len(statements)
+    assert naive[100] > naive[10]
