@@ -1,5 +1,288 @@
-"""Staff pages for building consultations: create, edit, import drafts, assign committees."""
+"""Staff pages for building consultations: create, edit, import drafts, assign committees.
 
-from flask import Blueprint
+Every route here is for staff and admins. Each view: load or 404, validate the form, call the
+service, commit once, flash, redirect. Form mistakes come back on the page (200), a refused file
+with its reason (400), and a change that clashes with what is saved now (409).
+"""
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from consult.access import staff
+from consult.consultations import services
+from consult.consultations.importer import DocumentFormatError
+from consult.consultations.manage_forms import (
+    AssignCommitteeMemberForm,
+    ConfirmImportForm,
+    ConsultationForm,
+    RemoveCommitteeMemberForm,
+    UploadDraftForm,
+)
+from consult.consultations.uploads import (
+    ACCEPTED_EXTENSIONS,
+    ImportStaging,
+    PreviewNotFound,
+    check_upload,
+    parse_upload,
+)
+from consult.database import utcnow
+from consult.extensions import db
 
 bp = Blueprint("manage", __name__, url_prefix="/staff/consultations")
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+
+
+def _load_or_404(reference: str):
+    consultation = services.load_consultation_for_staff(reference)
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def _staging() -> ImportStaging:
+    directory = current_app.config.get("IMPORT_STAGING_DIR") or Path(current_app.instance_path) / "import-previews"
+    return ImportStaging(Path(directory))
+
+
+def _details(form: ConsultationForm, opens_at, closes_at) -> services.ConsultationDetails:
+    return services.ConsultationDetails(
+        reference=form.reference.data, title=form.title.data, summary=form.summary.data or "",
+        opens_at=opens_at, closes_at=closes_at, is_draft=bool(form.is_draft.data),
+    )
+
+
+def _attach_details_error(form: ConsultationForm, error: Exception) -> None:
+    if isinstance(error, services.ConsultationDatesInvalid):
+        form.closes_on.errors.append(error.message)
+    elif isinstance(error, services.DuplicateReference):
+        form.reference.errors.append(f"A consultation with the reference {error.reference} already exists; "
+                                     "enter a different reference")
+
+
+# --- Consultations -----------------------------------------------------------
+
+@bp.route("/")
+@staff
+def index():
+    return render_template("staff/consultations/index.html", rows=services.list_all_consultations())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff
+def new():
+    form = ConsultationForm()
+    del form.version, form.digest
+    form.submit.label.text = "Create consultation"
+    if form.validate_on_submit() and (times := form.times(_zone())):
+        try:
+            consultation = services.add_consultation(current_user, _details(form, *times))
+        except (services.ConsultationDatesInvalid, services.DuplicateReference) as error:
+            db.session.rollback()
+            _attach_details_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Consultation {consultation.reference} created. Next, import its draft document.", "success")
+            return redirect(url_for("manage.show", reference=consultation.reference))
+    return render_template("staff/consultations/form.html", form=form, consultation=None)
+
+
+@bp.route("/<reference>")
+@staff
+def show(reference: str):
+    consultation = _load_or_404(reference)
+    return _show_page(consultation, AssignCommitteeMemberForm())
+
+
+def _show_page(consultation, form: AssignCommitteeMemberForm, status: int = 200):
+    return render_template(
+        "staff/consultations/show.html", consultation=consultation, form=form,
+        members=services.list_committee_members(consultation),
+    ), status
+
+
+@bp.route("/<reference>/edit", methods=["GET", "POST"])
+@staff
+def edit(reference: str):
+    consultation = _load_or_404(reference)
+    zone = _zone()
+    form = ConsultationForm()
+    form.submit.label.text = "Save changes"
+    if request.method == "GET":
+        form.fill_from(consultation, zone)
+        _remember_seen(form, consultation)
+    elif form.validate_on_submit() and (times := form.times(zone)):
+        if not (form.version.data or "").isdigit():
+            abort(400)
+        details = _details(form, *times)
+        try:
+            changed = services.edit_consultation(current_user, consultation, details,
+                                                 int(form.version.data), form.digest.data or "")
+        except services.EditConflict as conflict:
+            db.session.rollback()
+            # Saving again from this page now means "keep my version", knowing theirs.
+            _remember_seen(form, consultation)
+            return render_template("staff/consultations/form.html", form=form, consultation=consultation,
+                                   conflict=conflict, yours=details), 409
+        except (services.ConsultationDatesInvalid, services.DuplicateReference) as error:
+            db.session.rollback()
+            _attach_details_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Consultation {consultation.reference} updated." if changed
+                  else "No changes were made.", "success" if changed else "info")
+            return redirect(url_for("manage.show", reference=consultation.reference))
+    return render_template("staff/consultations/form.html", form=form, consultation=consultation)
+
+
+def _remember_seen(form: ConsultationForm, consultation) -> None:
+    form.version.data = str(consultation.version)
+    form.digest.data = services.details_digest(consultation)
+
+
+# --- Importing a draft ---------------------------------------------------------
+
+@bp.route("/<reference>/import", methods=["GET", "POST"])
+@staff
+def upload(reference: str):
+    consultation = _load_or_404(reference)
+    form = UploadDraftForm()
+    form.offer_documents(consultation.documents)
+    if form.validate_on_submit():
+        replace_id = form.replace_document_id()
+        try:
+            replacing = _document_of(consultation, replace_id)
+            if replacing is not None:
+                count = services.count_comments_on_document(replacing)
+                if count:
+                    raise services.DocumentHasComments(replacing, count)
+            checked = check_upload(form.draft.data.filename, form.draft.data.stream)
+            parsed = parse_upload(checked)
+            services.check_parsed_document(parsed)
+        except services.DocumentHasComments as error:
+            form.target.errors.append(str(error))
+            return _upload_page(consultation, form, 409)
+        except DocumentFormatError as error:
+            form.draft.errors.append(str(error))
+            return _upload_page(consultation, form, 400)
+        pending = _staging().stage(
+            user_id=current_user.id, consultation_id=consultation.id, filename=checked.filename,
+            replace_document_id=replace_id, parsed=parsed, now=utcnow(),
+        )
+        return redirect(url_for("manage.preview", reference=consultation.reference, token=pending.token))
+    return _upload_page(consultation, form)
+
+
+def _upload_page(consultation, form: UploadDraftForm, status: int = 200):
+    return render_template("staff/consultations/upload.html", consultation=consultation, form=form,
+                           accept=ACCEPTED_EXTENSIONS), status
+
+
+def _document_of(consultation, document_id: int | None):
+    if document_id is None:
+        return None
+    document = next((d for d in consultation.documents if d.id == document_id), None)
+    if document is None:
+        abort(404)
+    return document
+
+
+@bp.route("/<reference>/import/preview")
+@staff
+def preview(reference: str):
+    consultation = _load_or_404(reference)
+    try:
+        pending = _staging().load(request.args.get("token"), user_id=current_user.id,
+                                  consultation_id=consultation.id, now=utcnow())
+    except PreviewNotFound as missing:
+        flash(missing.message, "info")
+        return redirect(url_for("manage.upload", reference=consultation.reference))
+    return _preview_page(consultation, pending, ConfirmImportForm(token=pending.token))
+
+
+def _preview_page(consultation, pending, confirm_form: ConfirmImportForm | None, error: str | None = None,
+                  status: int = 200):
+    replacing = next((d for d in consultation.documents if d.id == pending.replace_document_id), None)
+    return render_template("staff/consultations/preview.html", consultation=consultation, pending=pending,
+                           parsed=pending.parsed, replacing=replacing, confirm_form=confirm_form,
+                           error=error), status
+
+
+@bp.route("/<reference>/import/confirm", methods=["POST"])
+@staff
+def confirm_import(reference: str):
+    consultation = _load_or_404(reference)
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        pending = _staging().claim(form.token.data, user_id=current_user.id,
+                                   consultation_id=consultation.id, now=utcnow())
+    except PreviewNotFound as missing:
+        flash(missing.message, "info")
+        return redirect(url_for("manage.upload", reference=consultation.reference))
+    try:
+        if pending.replace_document_id is not None:
+            replacing = next((d for d in consultation.documents if d.id == pending.replace_document_id), None)
+            if replacing is None:
+                raise DocumentFormatError("The document you chose to replace no longer exists, so nothing was "
+                                          "imported. Upload the file again.")
+            document = services.replace_document(current_user, consultation, replacing, pending.parsed,
+                                                 pending.filename)
+        else:
+            document = services.add_document(current_user, consultation, pending.parsed, pending.filename)
+    except services.DocumentHasComments as error:
+        db.session.rollback()
+        return _preview_page(consultation, pending, None, str(error), 409)
+    except DocumentFormatError as error:
+        db.session.rollback()
+        return _preview_page(consultation, pending, None, str(error), 400)
+    db.session.commit()
+    sections = sum(len(chapter.sections) for chapter in pending.parsed.chapters)
+    flash(f"Imported “{document.title}”: {len(pending.parsed.chapters)} chapters and {sections} sections.",
+          "success")
+    return redirect(url_for("manage.show", reference=consultation.reference))
+
+
+# --- Committee -----------------------------------------------------------------
+
+@bp.route("/<reference>/committee", methods=["POST"])
+@staff
+def assign_committee_member(reference: str):
+    consultation = _load_or_404(reference)
+    form = AssignCommitteeMemberForm()
+    if form.validate_on_submit():
+        try:
+            services.assign_committee_member(current_user, consultation, form.email.data)
+        except services.CommitteeAssignmentError as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+            return _show_page(consultation, form, 409 if isinstance(error, services.AlreadyAssigned) else 200)
+        db.session.commit()
+        flash(f"{form.email.data.strip()} can now review {consultation.reference}.", "success")
+        return redirect(url_for("manage.show", reference=consultation.reference, _anchor="committee"))
+    return _show_page(consultation, form)
+
+
+@bp.route("/<reference>/committee/remove", methods=["POST"])
+@staff
+def unassign_committee_member(reference: str):
+    consultation = _load_or_404(reference)
+    form = RemoveCommitteeMemberForm()
+    if not form.validate_on_submit() or not form.user_id.data.isdigit():
+        flash("Choose a committee member to remove.", "info")
+        return redirect(url_for("manage.show", reference=consultation.reference, _anchor="committee"))
+    try:
+        user = services.unassign_committee_member(current_user, consultation, int(form.user_id.data))
+    except services.NotAssigned as error:
+        db.session.rollback()
+        flash(str(error), "info")
+        return redirect(url_for("manage.show", reference=consultation.reference, _anchor="committee"))
+    db.session.commit()
+    flash(f"{user.name} ({user.email}) can no longer review {consultation.reference}.", "success")
+    return redirect(url_for("manage.show", reference=consultation.reference, _anchor="committee"))

@@ -1,0 +1,226 @@
+"""Forms for the staff pages that build consultations.
+
+Dates are entered as GOV.UK date inputs plus a time, in UK time; the form turns them into aware
+datetimes, and the service decides whether they make sense together.
+"""
+
+import re
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovDateInput,
+    GovFileInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import BooleanField, DateField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
+
+from consult.consultations.uploads import MAX_UPLOAD_LABEL
+
+NEW_DOCUMENT = "new"
+DEFAULT_OPENING_TIME = "9am"
+DEFAULT_CLOSING_TIME = "5pm"
+
+_TIME = re.compile(r"(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2}))?\s*(?P<suffix>am|pm|a\.m\.|p\.m\.)?")
+_WORD_TIMES = {"midday": time(12, 0), "noon": time(12, 0), "midnight": time(0, 0)}
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class UKDateField(DateField):
+    """A GOV.UK date input (day, month, year) with messages that say which part is wrong."""
+
+    def __init__(self, label: str, noun: str, **kwargs):
+        kwargs.setdefault("widget", GovDateInput())
+        super().__init__(label, format="%d %m %Y", **kwargs)
+        self.noun = noun
+
+    def process_formdata(self, valuelist):
+        # The widget posts three values under one name; anything else is made three so it re-renders.
+        parts = [(value or "").strip() for value in valuelist[:3]]
+        parts += [""] * (3 - len(parts))
+        self.raw_data = parts
+        day, month, year = parts
+        self.data = None
+        if not any(parts):
+            raise ValueError(f"Enter the {self.noun}")
+        missing = [name for name, value in (("day", day), ("month", month), ("year", year)) if not value]
+        if missing:
+            raise ValueError(f"The {self.noun} must include a {' and a '.join(missing)}")
+        if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) != 4:
+            raise ValueError(f"The {self.noun} must be a real date, for example 27 3 2027")
+        try:
+            self.data = date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValueError(f"The {self.noun} must be a real date, for example 27 3 2027") from None
+
+
+def parse_time(text: str) -> time | None:
+    """'5pm', '5:30pm', '17:30', '9.15am', 'midday' as a time; None if it is not one."""
+    cleaned = " ".join((text or "").lower().split())
+    if cleaned in _WORD_TIMES:
+        return _WORD_TIMES[cleaned]
+    match = _TIME.fullmatch(cleaned)
+    if match is None:
+        return None
+    hour, minute = int(match["hour"]), int(match["minute"] or 0)
+    suffix = (match["suffix"] or "").replace(".", "")
+    if minute > 59:
+        return None
+    if suffix:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    elif hour > 23 or match["minute"] is None:
+        return None  # "17" alone is ambiguous; ask for 17:00 or 5pm
+    return time(hour, minute)
+
+
+def format_time(value: time) -> str:
+    """A time as people write it: 9am, 5:30pm, midday."""
+    if value == time(12, 0):
+        return "midday"
+    if value == time(0, 0):
+        return "midnight"
+    hour = value.hour % 12 or 12
+    minutes = f":{value.minute:02d}" if value.minute else ""
+    return f"{hour}{minutes}{'am' if value.hour < 12 else 'pm'}"
+
+
+class TimeField(StringField):
+    def __init__(self, label: str, noun: str, **kwargs):
+        kwargs.setdefault("widget", GovTextInput())
+        super().__init__(label, **kwargs)
+        self.noun = noun
+
+    def pre_validate(self, form):
+        if not (self.data or "").strip():
+            raise ValidationError(f"Enter the {self.noun}")
+        if parse_time(self.data) is None:
+            raise ValidationError(f"Enter the {self.noun} as a real time, for example 5pm or 17:00")
+
+
+class ConsultationForm(FlaskForm):
+    reference = StringField(
+        "Reference",
+        description="Letters and numbers, for example HTE1001. It appears in web addresses and comment numbers.",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[
+            DataRequired(message="Enter a reference"),
+            Length(max=20, message="Reference must be 20 characters or fewer"),
+            Regexp(r"^[A-Za-z0-9][A-Za-z0-9-]*$",
+                   message="Reference must contain only letters, numbers and hyphens"),
+        ],
+    )
+    title = StringField(
+        "Title",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[DataRequired(message="Enter a title"),
+                    Length(max=300, message="Title must be 300 characters or fewer")],
+    )
+    summary = TextAreaField(
+        "Summary (optional)",
+        description="Shown on the consultation page under the title.",
+        widget=GovTextArea(),
+        validators=[Length(max=5000, message="Summary must be 5,000 characters or fewer")],
+    )
+    opens_on = UKDateField("Opening date", "opening date", description="For example, 27 3 2027")
+    opens_time = TimeField("Opening time", "opening time", description="UK time, for example 9am or 09:00",
+                           default=DEFAULT_OPENING_TIME)
+    closes_on = UKDateField("Closing date", "closing date", description="For example, 24 4 2027")
+    closes_time = TimeField("Closing time", "closing time", description="UK time, for example 5pm or 17:00",
+                            default=DEFAULT_CLOSING_TIME)
+    is_draft = BooleanField("Hold as draft: not visible to the public", widget=GovCheckboxInput())
+    version = HiddenField()
+    digest = HiddenField()
+    submit = SubmitField("Save consultation", widget=GovSubmitInput())
+
+    def times(self, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
+        """Opening and closing as aware UTC datetimes, or None with the field errors set.
+
+        A UK time that does not exist (the hour skipped when the clocks go
+        forward) is refused rather than silently moved.
+        """
+        opens = self._moment(self.opens_on, self.opens_time, zone)
+        closes = self._moment(self.closes_on, self.closes_time, zone)
+        if opens is None or closes is None:
+            return None
+        return opens, closes
+
+    @staticmethod
+    def _moment(day_field: UKDateField, time_field: TimeField, zone: ZoneInfo) -> datetime | None:
+        local = datetime.combine(day_field.data, parse_time(time_field.data), tzinfo=zone)
+        moment = local.astimezone(timezone.utc)
+        if moment.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+            time_field.errors = [f"The {time_field.noun} does not exist on that day because the clocks go "
+                                 "forward; choose a different time"]
+            return None
+        return moment
+
+    def fill_from(self, consultation, zone: ZoneInfo) -> None:
+        """Show the stored UTC times back in UK time."""
+        opens, closes = consultation.opens_at.astimezone(zone), consultation.closes_at.astimezone(zone)
+        self.reference.data = consultation.reference
+        self.title.data = consultation.title
+        self.summary.data = consultation.summary
+        self.opens_on.data, self.opens_time.data = opens.date(), format_time(opens.time())
+        self.closes_on.data, self.closes_time.data = closes.date(), format_time(closes.time())
+        self.is_draft.data = consultation.is_draft
+
+
+class UploadDraftForm(FlaskForm):
+    draft = FileField(
+        "Upload a file",
+        description=f"A Word document (.docx), plain text (.txt) or Markdown (.md), smaller than {MAX_UPLOAD_LABEL}",
+        widget=GovFileInput(),
+        validators=[FileRequired(message="Select a file to import")],
+    )
+    # Browsers always send the checked radio; a missing answer means the default.
+    target = RadioField("Where should the draft go?", widget=GovRadioInput(), default=NEW_DOCUMENT)
+    submit = SubmitField("Upload and preview", widget=GovSubmitInput())
+
+    def offer_documents(self, documents) -> None:
+        """Offer to replace an existing document; with none, the question is not asked."""
+        if not documents:
+            del self.target
+            return
+        self.target.choices = [(NEW_DOCUMENT, "Add it as a new document")] + [
+            (str(document.id), f"Replace “{document.title}”") for document in documents
+        ]
+
+    def replace_document_id(self) -> int | None:
+        if "target" not in self or self.target.data in (None, NEW_DOCUMENT):
+            return None
+        return int(self.target.data)
+
+
+class ConfirmImportForm(FlaskForm):
+    token = HiddenField()
+    submit = SubmitField("Import this draft", widget=GovSubmitInput())
+
+
+class AssignCommitteeMemberForm(FlaskForm):
+    email = StringField(
+        "Email address of the committee member",
+        description="They must already have an account with the committee role",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[DataRequired(message="Enter the email address of a committee member"),
+                    Length(max=254, message="Email address must be 254 characters or fewer")],
+    )
+    submit = SubmitField("Assign to this consultation", widget=GovSubmitInput())
+
+
+class RemoveCommitteeMemberForm(FlaskForm):
+    user_id = HiddenField(validators=[InputRequired(message="Choose who to remove")])

@@ -1,0 +1,707 @@
+"""Staff pages for building consultations, through the HTTP client."""
+
+import html
+import io
+import json
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select, update
+from werkzeug.routing import Rule
+
+from consult.access import can_review_consultation
+from consult.accounts.models import Role
+from consult.audit.models import AuditEvent
+from consult.comments import services as comment_services
+from consult.consultations import services
+from consult.consultations.models import Chapter, CommitteeAssignment, Consultation, Document, Section
+from consult.database import utcnow
+from consult.extensions import db
+from tests.conftest import GUIDANCE_SEED, sections_of
+from tests.consultations.test_docx_importer import guidance_docx
+
+UTC = timezone.utc
+BASE = "/staff/consultations"
+
+
+@pytest.fixture(autouse=True)
+def staged_previews(app, tmp_path, monkeypatch):
+    directory = tmp_path / "previews"
+    monkeypatch.setitem(app.config, "IMPORT_STAGING_DIR", str(directory))
+    return directory
+
+
+# --- helpers -------------------------------------------------------------------
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def main_of(response) -> str:
+    page = text_of(response)
+    return page[page.index("<main"):page.index("</main>")]
+
+
+def plain(response) -> str:
+    """The main content as one line of text, entities decoded, for matching sentences."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", main_of(response))).split())
+
+
+def error_summary_items(page: str) -> list[str]:
+    match = re.search(r'class="govuk-error-summary".*?</ul>', page, re.S)
+    assert match, "page has no error summary"
+    return [html.unescape(item) for item in re.findall(r'<a href="#[^"]*">(.*?)</a>', match.group(0))]
+
+
+def input_value(page: str, name: str) -> str:
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page)
+    assert tag, f"no input named {name}"
+    value = re.search(r'value="([^"]*)"', tag.group(0))
+    return html.unescape(value.group(1)) if value else ""
+
+
+def audit_events(consultation, action: str | None = None) -> list[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.object_type == "consultations",
+                                     AuditEvent.object_id == str(consultation.id)).order_by(AuditEvent.id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return list(db.session.scalars(query))
+
+
+def count(model, *conditions) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
+
+
+def reload(consultation) -> Consultation:
+    db.session.expire_all()
+    return db.session.get(Consultation, consultation.id)
+
+
+def new_form(**overrides) -> dict:
+    values = {
+        "reference": "hte2001", "title": "Cryoablation for neuroma pain", "summary": "What we propose.",
+        "opens_on": ["12", "1", "2027"], "opens_time": "9am",
+        "closes_on": ["9", "2", "2027"], "closes_time": "5pm",
+    }
+    values.update(overrides)
+    return values
+
+
+def staff_consultation(reference="HTE3001", title="Existing consultation", is_draft=False,
+                       opens_at=datetime(2027, 1, 12, 9, tzinfo=UTC), closes_at=datetime(2027, 2, 9, 17, tzinfo=UTC)):
+    consultation = services.create_consultation(reference, title, "Summary.", opens_at, closes_at, is_draft)
+    db.session.commit()
+    return consultation
+
+
+# --- Who may use these pages ---------------------------------------------------
+
+def _manage_routes(app) -> list[tuple[str, str]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("manage."):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                found.append((rule.endpoint, method))
+    return found
+
+
+def _url(app, endpoint: str, reference: str) -> str:
+    rule: Rule = next(app.url_map.iter_rules(endpoint))
+    with app.test_request_context():
+        from flask import url_for
+        return url_for(endpoint, **({"reference": reference} if "reference" in rule.arguments else {}))
+
+
+def test_the_staff_pages_are_all_declared_for_staff(app):
+    from consult.access import rule_for_endpoint
+
+    routes = _manage_routes(app)
+    assert len({endpoint for endpoint, _ in routes}) == 9
+    with app.test_request_context():
+        assert {rule_for_endpoint(endpoint).name for endpoint, _ in routes} == {"roles: staff, admin"}
+
+
+@pytest.mark.parametrize("role", [None, Role.STAKEHOLDER, Role.COMMITTEE])
+def test_everyone_but_staff_is_kept_out_of_every_staff_route(app, client, csrf, login_as, make_consultation, role):
+    consultation = make_consultation()
+    if role is not None:
+        login_as(role)
+    for endpoint, method in _manage_routes(app):
+        url = _url(app, endpoint, consultation.reference)
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": csrf(), "email": "x@example.org", "token": "t" * 43})
+        if role is None:
+            assert response.status_code == 302, (endpoint, method)
+            assert response.headers["Location"].startswith("/account/sign-in"), (endpoint, method)
+        else:
+            assert response.status_code == 403, (endpoint, method, response.status_code)
+    assert audit_events(consultation) == []
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.ADMIN])
+def test_staff_and_admins_can_use_every_staff_route(app, client, csrf, login_as, make_consultation, role):
+    consultation = make_consultation()
+    login_as(role)
+    for endpoint, method in _manage_routes(app):
+        url = _url(app, endpoint, consultation.reference)
+        response = client.get(url) if method == "GET" else client.post(url, data={"csrf_token": csrf()})
+        assert response.status_code not in (403, 404, 500), (endpoint, method, response.status_code)
+
+
+def test_a_state_changing_route_refuses_a_missing_csrf_token(client, login_as, make_consultation):
+    consultation = make_consultation()
+    login_as(Role.STAFF)
+    response = client.post(f"{BASE}/{consultation.reference}/edit", data={"title": "Changed"})
+    assert response.status_code == 400
+    assert reload(consultation).title == "Sample consultation"
+
+
+# --- The list of consultations --------------------------------------------------
+
+def test_the_list_shows_every_consultation_with_status_dates_and_document_count(client, login_as,
+                                                                                make_consultation):
+    login_as(Role.STAFF)
+    open_one = make_consultation(reference="OPN1001", state="open")
+    draft = staff_consultation(reference="DRF1001", title="Held back", is_draft=True)
+
+    response = client.get(f"{BASE}/")
+
+    assert response.status_code == 200
+    page = main_of(response)
+    open_row = re.search(r'<tr[^>]*data-reference="OPN1001".*?</tr>', page, re.S).group(0)
+    draft_row = re.search(r'<tr[^>]*data-reference="DRF1001".*?</tr>', page, re.S).group(0)
+    assert "Open for comments" in open_row and "Draft" in draft_row
+    assert re.search(r'numeric">1</td>', open_row) and re.search(r'numeric">0</td>', draft_row)
+    assert "9am on 12 January 2027" in draft_row and "5pm on 9 February 2027" in draft_row
+    assert f'href="{BASE}/DRF1001/edit"' in draft_row and f'href="{BASE}/DRF1001/import"' in draft_row
+    assert f'href="{BASE}/OPN1001"' in open_row
+    assert "Held back" in page and open_one.title in page
+
+
+def test_titles_are_escaped_on_staff_pages(client, login_as):
+    login_as(Role.STAFF)
+    staff_consultation(reference="XSS1001", title="<script>alert(1)</script>")
+    for url in (f"{BASE}/", f"{BASE}/XSS1001", f"{BASE}/XSS1001/edit"):
+        page = text_of(client.get(url))
+        assert "<script>alert(1)</script>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# --- Creating a consultation ----------------------------------------------------
+
+def test_the_new_form_suggests_nine_in_the_morning_and_five_in_the_afternoon(client, login_as):
+    login_as(Role.STAFF)
+    page = text_of(client.get(f"{BASE}/new"))
+    assert input_value(page, "opens_time") == "9am"
+    assert input_value(page, "closes_time") == "5pm"
+    assert page.count("<h1") == 1
+    assert 'for="reference"' in page and 'id="opens_on-day"' in page
+
+
+def test_creating_a_consultation_stores_uk_times_as_utc_and_audits_it(client, post_form, login_as):
+    actor = login_as(Role.STAFF, name="Priya Staff")
+    response = post_form(f"{BASE}/new", new_form(
+        opens_on=["12", "1", "2027"], opens_time="9am",  # GMT: the same in UTC
+        closes_on=["1", "7", "2027"], closes_time="5pm",  # BST: an hour ahead of UTC
+        is_draft="y"))
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{BASE}/HTE2001"
+    consultation = services.find_consultation("HTE2001")
+    assert consultation.title == "Cryoablation for neuroma pain"
+    assert consultation.opens_at == datetime(2027, 1, 12, 9, tzinfo=UTC)
+    assert consultation.closes_at == datetime(2027, 7, 1, 16, tzinfo=UTC)
+    assert consultation.is_draft is True
+    [event] = audit_events(consultation)
+    assert (event.actor_id, event.action, event.before) == (actor.id, "consultation.create", None)
+    assert event.after == {
+        "reference": "HTE2001", "title": "Cryoablation for neuroma pain", "summary": "What we propose.",
+        "opens_at": "2027-01-12T09:00:00+00:00", "closes_at": "2027-07-01T16:00:00+00:00", "is_draft": True,
+    }
+    assert "Consultation HTE2001 created" in text_of(client.get(response.headers["Location"]))
+
+
+def test_a_draft_consultation_is_hidden_from_the_public(client, post_form, login_as):
+    login_as(Role.STAFF)
+    post_form(f"{BASE}/new", new_form(is_draft="y"))
+    client.post("/account/sign-out", data={"csrf_token": ""})
+    with client.session_transaction() as session:
+        session.clear()
+    assert client.get("/consultations/HTE2001").status_code == 404
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"reference": ""}, "Enter a reference"),
+    ({"reference": "HTE 2001"}, "Reference must contain only letters, numbers and hyphens"),
+    ({"reference": "H" * 21}, "Reference must be 20 characters or fewer"),
+    ({"title": "  "}, "Enter a title"),
+    ({"title": "t" * 301}, "Title must be 300 characters or fewer"),
+    ({"opens_on": ["", "", ""]}, "Enter the opening date"),
+    ({"opens_on": ["12", "", "2027"]}, "The opening date must include a month"),
+    ({"closes_on": ["", "", "2027"]}, "The closing date must include a day and a month"),
+    ({"closes_on": ["31", "2", "2027"]}, "The closing date must be a real date, for example 27 3 2027"),
+    ({"closes_on": ["9", "13", "2027"]}, "The closing date must be a real date, for example 27 3 2027"),
+    ({"closes_on": ["9", "2", "27"]}, "The closing date must be a real date, for example 27 3 2027"),
+    ({"closes_on": ["nine", "2", "2027"]}, "The closing date must be a real date, for example 27 3 2027"),
+    ({"closes_on": ["9"]}, "The closing date must include a month and a year"),
+    ({"opens_time": ""}, "Enter the opening time"),
+    ({"closes_time": "25:00"}, "Enter the closing time as a real time, for example 5pm or 17:00"),
+    ({"closes_time": "13pm"}, "Enter the closing time as a real time, for example 5pm or 17:00"),
+    ({"closes_time": "17"}, "Enter the closing time as a real time, for example 5pm or 17:00"),
+    ({"closes_on": ["11", "1", "2027"]}, "The closing date and time must be after the opening date and time"),
+    ({"closes_on": ["12", "1", "2027"], "closes_time": "9am"},
+     "The closing date and time must be after the opening date and time"),
+    ({"opens_on": ["28", "3", "2027"], "opens_time": "1:30am"},
+     "The opening time does not exist on that day because the clocks go forward; choose a different time"),
+])
+def test_invalid_details_are_explained_and_nothing_is_saved(client, post_form, login_as, overrides, message):
+    login_as(Role.STAFF)
+    response = post_form(f"{BASE}/new", new_form(**overrides))
+
+    assert response.status_code == 200
+    page = text_of(response)
+    assert message in error_summary_items(page)
+    assert count(Consultation) == 0
+    assert count(AuditEvent) == 0
+    assert page.count("<h1") == 1
+
+
+def test_what_was_typed_is_kept_when_a_date_is_wrong(client, post_form, login_as):
+    login_as(Role.STAFF)
+    page = text_of(post_form(f"{BASE}/new", new_form(closes_on=["31", "2", "2027"])))
+    assert re.search(r'id="closes_on-day"[^>]*value="31"', page)
+    assert re.search(r'id="closes_on-month"[^>]*value="2"', page)
+    assert input_value(page, "title") == "Cryoablation for neuroma pain"
+
+
+def test_a_duplicate_reference_is_refused_whatever_its_case(client, post_form, login_as):
+    login_as(Role.STAFF)
+    staff_consultation(reference="HTE2001", title="The first")
+    response = post_form(f"{BASE}/new", new_form(reference=" hte2001 ", title="The second"))
+
+    assert response.status_code == 200
+    assert error_summary_items(text_of(response)) == [
+        "A consultation with the reference HTE2001 already exists; enter a different reference"]
+    assert count(Consultation) == 1
+    assert services.find_consultation("HTE2001").title == "The first"
+
+
+# --- Editing -------------------------------------------------------------------
+
+def test_the_edit_form_shows_the_saved_times_in_uk_time(client, login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation(opens_at=datetime(2027, 6, 1, 8, tzinfo=UTC),
+                                      closes_at=datetime(2027, 12, 1, 17, 30, tzinfo=UTC))
+    page = text_of(client.get(f"{BASE}/{consultation.reference}/edit"))
+
+    assert re.search(r'id="opens_on-day"[^>]*value="01"', page)
+    assert re.search(r'id="opens_on-month"[^>]*value="06"', page)
+    assert input_value(page, "opens_time") == "9am"
+    assert input_value(page, "closes_time") == "5:30pm"
+    assert input_value(page, "version") == str(consultation.version)
+
+
+def test_editing_saves_and_audits_before_and_after(client, post_form, login_as):
+    actor = login_as(Role.ADMIN)
+    consultation = staff_consultation()
+    page = text_of(client.get(f"{BASE}/{consultation.reference}/edit"))
+    response = post_form(f"{BASE}/{consultation.reference}/edit", new_form(
+        reference="HTE3001", title="A better title", summary="Summary.",
+        opens_on=["12", "1", "2027"], opens_time="9am", closes_on=["16", "2", "2027"], closes_time="midday",
+        version=input_value(page, "version"), digest=input_value(page, "digest")))
+
+    assert response.status_code == 302
+    saved = reload(consultation)
+    assert saved.title == "A better title"
+    assert saved.closes_at == datetime(2027, 2, 16, 12, tzinfo=UTC)
+    assert saved.is_draft is False
+    [event] = audit_events(saved, "consultation.edit")
+    assert event.actor_id == actor.id
+    assert event.before["title"] == "Existing consultation" and event.after["title"] == "A better title"
+    assert event.before["closes_at"] == "2027-02-09T17:00:00+00:00"
+    assert event.after["closes_at"] == "2027-02-16T12:00:00+00:00"
+
+
+def test_saving_without_changes_records_nothing(client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    page = text_of(client.get(f"{BASE}/{consultation.reference}/edit"))
+    fields = {name: input_value(page, name) for name in ("reference", "title", "opens_time", "closes_time",
+                                                        "version", "digest")}
+    response = post_form(f"{BASE}/{consultation.reference}/edit", {
+        **fields, "summary": "Summary.", "opens_on": ["12", "1", "2027"], "closes_on": ["9", "2", "2027"]},
+        follow_redirects=True)
+
+    assert "No changes were made." in text_of(response)
+    assert audit_events(consultation, "consultation.edit") == []
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"closes_on": ["1", "1", "2027"]}, "The closing date and time must be after the opening date and time"),
+    ({"reference": "OTH1001"}, "A consultation with the reference OTH1001 already exists; enter a different reference"),
+    ({"opens_on": ["30", "2", "2027"]}, "The opening date must be a real date, for example 27 3 2027"),
+])
+def test_invalid_edits_save_nothing(client, post_form, login_as, overrides, message):
+    login_as(Role.STAFF)
+    staff_consultation(reference="OTH1001", title="Other")
+    consultation = staff_consultation()
+    page = text_of(client.get(f"{BASE}/{consultation.reference}/edit"))
+    response = post_form(f"{BASE}/{consultation.reference}/edit", new_form(**{
+        "reference": "HTE3001", "version": input_value(page, "version"), "digest": input_value(page, "digest"),
+        **overrides}))
+
+    assert response.status_code == 200
+    assert message in error_summary_items(text_of(response))
+    saved = reload(consultation)
+    assert (saved.reference, saved.title, saved.closes_at) == (
+        "HTE3001", "Existing consultation", datetime(2027, 2, 9, 17, tzinfo=UTC))
+    assert audit_events(saved, "consultation.edit") == []
+
+
+def test_a_stale_edit_shows_who_changed_it_and_both_versions_and_saves_nothing(app, client, post_form, login_as,
+                                                                                make_user):
+    login_as(Role.STAFF, name="Sam Slow")
+    consultation = staff_consultation()
+    page = text_of(client.get(f"{BASE}/{consultation.reference}/edit"))
+    seen = {"version": input_value(page, "version"), "digest": input_value(page, "digest")}
+
+    quick = make_user(name="Quinn Quick", role=Role.STAFF)
+    services.edit_consultation(quick, consultation, services.ConsultationDetails(
+        "HTE3001", "Quinn's title", "Summary.", consultation.opens_at, consultation.closes_at, False),
+        consultation.version, services.details_digest(consultation))
+    db.session.commit()
+    quinn_saved_at = audit_events(consultation, "consultation.edit")[-1].occurred_at
+
+    response = post_form(f"{BASE}/{consultation.reference}/edit", new_form(
+        reference="HTE3001", title="Sam's title", opens_on=["12", "1", "2027"], closes_on=["9", "2", "2027"],
+        **seen))
+
+    assert response.status_code == 409
+    expected_time = app.jinja_env.filters["uk_datetime"](quinn_saved_at)
+    assert (f"This consultation was changed by Quinn Quick at {expected_time} since you opened it."
+            in plain(response))
+    table = main_of(response)
+    assert "Quinn&#39;s title" in table and "Sam&#39;s title" in table
+    assert reload(consultation).title == "Quinn's title"
+    assert len(audit_events(consultation, "consultation.edit")) == 1
+
+    # Having seen Quinn's version, saving again keeps Sam's on purpose.
+    conflict_page = text_of(response)
+    again = post_form(f"{BASE}/{consultation.reference}/edit", new_form(
+        reference="HTE3001", title="Sam's title", opens_on=["12", "1", "2027"], closes_on=["9", "2", "2027"],
+        version=input_value(conflict_page, "version"), digest=input_value(conflict_page, "digest")))
+    assert again.status_code == 302
+    assert reload(consultation).title == "Sam's title"
+
+
+def test_a_response_submitted_while_editing_is_not_a_conflict(client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    page = text_of(client.get(f"{BASE}/{consultation.reference}/edit"))
+    # Submitting a response moves the comment counter, and with it the version.
+    db.session.execute(update(Consultation).where(Consultation.id == consultation.id).values(
+        last_comment_number=Consultation.last_comment_number + 1, version=Consultation.version + 1))
+    db.session.commit()
+
+    response = post_form(f"{BASE}/{consultation.reference}/edit", new_form(
+        reference="HTE3001", title="Edited during the consultation", opens_on=["12", "1", "2027"],
+        closes_on=["9", "2", "2027"], version=input_value(page, "version"), digest=input_value(page, "digest")))
+
+    assert response.status_code == 302
+    assert reload(consultation).title == "Edited during the consultation"
+
+
+def test_an_edit_without_the_version_it_started_from_is_refused(client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    response = post_form(f"{BASE}/{consultation.reference}/edit", new_form(reference="HTE3001", title="No version"))
+    assert response.status_code == 400
+    assert reload(consultation).title == "Existing consultation"
+
+
+def test_an_unknown_reference_is_not_found(client, login_as):
+    login_as(Role.STAFF)
+    for url in (f"{BASE}/NOPE1", f"{BASE}/NOPE1/edit", f"{BASE}/NOPE1/import"):
+        assert client.get(url).status_code == 404
+
+
+# --- Importing a draft ----------------------------------------------------------
+
+def upload(post_form, reference: str, data: bytes, name: str, **fields):
+    return post_form(f"{BASE}/{reference}/import", {"draft": (io.BytesIO(data), name), **fields})
+
+
+def preview_sections(page: str) -> list[str]:
+    return re.findall(r'<tr class="govuk-table__row" data-section="([^"]+)"', page)
+
+
+def test_the_guidance_seed_is_previewed_then_imported(client, post_form, login_as, staged_previews):
+    actor = login_as(Role.STAFF)
+    consultation = staff_consultation()
+
+    response = upload(post_form, consultation.reference, GUIDANCE_SEED.read_bytes(), "guidance.txt")
+    assert response.status_code == 302
+    preview = client.get(response.headers["Location"])
+    assert preview.status_code == 200
+    page = text_of(preview)
+    assert preview_sections(page) == ["1.1", "1.2"] + [f"2.{n}" for n in range(1, 7)] + [
+        f"3.{n}" for n in range(1, 6)]
+    assert "Percutaneous image-guided cryoablation of peripheral neuroma for chronic pain" in page
+    assert "4 chapters, 13 sections" in page
+    assert count(Document) == 0  # nothing is imported until confirmed
+
+    token = input_value(page, "token")
+    confirmed = post_form(f"{BASE}/{consultation.reference}/import/confirm", {"token": token})
+
+    assert confirmed.status_code == 302
+    saved = reload(consultation)
+    assert list(sections_of(saved)) == preview_sections(page)
+    assert len(sections_of(saved)) == 13
+    [event] = audit_events(saved, "consultation.import_document")
+    assert event.actor_id == actor.id
+    assert event.after["sections"] == 13 and event.after["chapters"] == 4
+    assert event.after["filename"] == "guidance.txt"
+    assert list(staged_previews.iterdir()) == []
+    assert "13 sections" in text_of(client.get(confirmed.headers["Location"]))
+
+    # Confirming twice (a double click) imports once.
+    again = post_form(f"{BASE}/{consultation.reference}/import/confirm", {"token": token})
+    assert again.status_code == 302 and again.headers["Location"].endswith("/import")
+    assert count(Document) == 1
+
+
+def test_a_word_document_is_previewed_and_imported_with_its_structure(client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+
+    preview = client.get(upload(post_form, consultation.reference, guidance_docx(), "draft.docx").headers["Location"])
+    page = text_of(preview)
+    assert preview_sections(page) == ["1.1", "1.2", "2.1", "2.2"]
+    post_form(f"{BASE}/{consultation.reference}/import/confirm", {"token": input_value(page, "token")})
+
+    [document] = reload(consultation).documents
+    assert document.title == "Cryoablation for neuroma pain"
+    assert [(c.number, c.title, [(s.number, s.heading) for s in c.sections]) for c in document.chapters] == [
+        ("1", "Recommendations", [("1.1", "More research is needed"), ("1.2", "What research is needed")]),
+        ("2", "The procedure", [("2.1", None), ("2.2", None)]),
+        (None, "Update information", []),
+    ]
+
+
+def test_a_preview_belongs_to_the_person_who_uploaded(client, post_form, login_as, make_user, login):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    location = upload(post_form, consultation.reference, guidance_docx(), "draft.docx").headers["Location"]
+    token = input_value(text_of(client.get(location)), "token")
+
+    login(make_user(role=Role.STAFF, name="Someone Else"))
+    assert client.get(location).status_code == 302
+    response = post_form(f"{BASE}/{consultation.reference}/import/confirm", {"token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/import")
+    assert count(Document) == 0
+
+
+def test_an_expired_preview_explains_and_imports_nothing(client, post_form, login_as, staged_previews):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    location = upload(post_form, consultation.reference, guidance_docx(), "draft.docx").headers["Location"]
+    token = input_value(text_of(client.get(location)), "token")
+    staged = staged_previews / f"{token}.json"
+    stored = json.loads(staged.read_text())
+    stored["expires_at"] = (utcnow() - timedelta(seconds=1)).isoformat()
+    staged.write_text(json.dumps(stored))
+
+    response = post_form(f"{BASE}/{consultation.reference}/import/confirm", {"token": token},
+                         follow_redirects=True)
+    assert "This preview has expired or has already been used, so nothing was imported." in text_of(response)
+    assert count(Document) == 0
+
+
+def test_no_file_chosen_is_explained(client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    response = post_form(f"{BASE}/{consultation.reference}/import", {})
+    assert response.status_code == 200
+    assert error_summary_items(text_of(response)) == ["Select a file to import"]
+
+
+def test_a_draft_that_cannot_be_parsed_is_explained(client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    response = upload(post_form, consultation.reference, b"1 Recommendations\n\n1.1 One.\n\n1.1 Again.\n",
+                      "draft.txt")
+    assert response.status_code == 400
+    assert "Section 1.1 appears twice" in error_summary_items(text_of(response))[0]
+
+
+def test_another_document_can_be_added(client, post_form, login_as, make_consultation):
+    login_as(Role.STAFF)
+    consultation = make_consultation()
+    location = upload(post_form, consultation.reference, guidance_docx(), "draft.docx", target="new").headers[
+        "Location"]
+    page = text_of(client.get(location))
+    assert "It is added as a new document" in page
+    post_form(f"{BASE}/{consultation.reference}/import/confirm", {"token": input_value(page, "token")})
+
+    documents = reload(consultation).documents
+    assert [(d.position, d.title) for d in documents] == [
+        (1, "Sample draft guidance"), (2, "Cryoablation for neuroma pain")]
+
+
+def test_a_document_without_comments_is_replaced_in_place(client, post_form, login_as, make_consultation):
+    actor = login_as(Role.STAFF)
+    consultation = make_consultation()
+    [old] = consultation.documents
+    old_id = old.id
+    location = upload(post_form, consultation.reference, guidance_docx(), "draft.docx",
+                      target=str(old_id)).headers["Location"]
+    page = text_of(client.get(location))
+    assert "It replaces “Sample draft guidance”" in html.unescape(page)
+    post_form(f"{BASE}/{consultation.reference}/import/confirm", {"token": input_value(page, "token")})
+
+    [document] = reload(consultation).documents
+    assert (document.position, document.title) == (1, "Cryoablation for neuroma pain")
+    # Only the new rows remain (SQLite may hand the new document the old id).
+    assert count(Document) == 1 and count(Chapter) == 3 and count(Section) == 4
+    texts = [s.text for s in sections_of(reload(consultation)).values()]
+    assert "A probe is passed through the skin." in texts
+    assert not any("should only be used in research" in text for text in texts)
+    [event] = audit_events(consultation, "consultation.replace_document")
+    assert event.actor_id == actor.id
+    assert event.before == {"document_id": old_id, "title": "Sample draft guidance", "position": 1,
+                            "chapters": 2, "sections": 4}
+    assert event.after["title"] == "Cryoablation for neuroma pain" and event.after["sections"] == 4
+
+
+def _draft_comment(make_user, make_participation, consultation):
+    participation = make_participation(make_user(), consultation)
+    section = sections_of(consultation)["1.1"]
+    comment_services.save_draft(participation, comment_services.CommentTargetRef(
+        section.document, section.chapter, section), "A draft comment.", None, utcnow())
+    db.session.commit()
+
+
+def test_replacing_a_document_with_comments_is_refused_at_upload(client, post_form, login_as, make_consultation,
+                                                                make_user, make_participation):
+    consultation = make_consultation()
+    _draft_comment(make_user, make_participation, consultation)
+    login_as(Role.STAFF)
+    [old] = consultation.documents
+
+    response = upload(post_form, consultation.reference, guidance_docx(), "draft.docx", target=str(old.id))
+
+    assert response.status_code == 409
+    [message] = error_summary_items(text_of(response))
+    assert message == ("“Sample draft guidance” cannot be replaced because it has 1 comment; versioned drafts "
+                       "come later. Import the new draft as an additional document instead.")
+    assert [d.id for d in reload(consultation).documents] == [old.id]
+
+
+def test_a_comment_made_between_preview_and_confirm_stops_the_replacement(client, post_form, login_as,
+                                                                         make_consultation, make_user,
+                                                                         make_participation):
+    login_as(Role.STAFF)
+    consultation = make_consultation()
+    [old] = consultation.documents
+    old_id, old_sections = old.id, count(Section, Section.document_id == old.id)
+    location = upload(post_form, consultation.reference, guidance_docx(), "draft.docx",
+                      target=str(old_id)).headers["Location"]
+    token = input_value(text_of(client.get(location)), "token")
+    _draft_comment(make_user, make_participation, consultation)
+
+    response = post_form(f"{BASE}/{consultation.reference}/import/confirm", {"token": token})
+
+    assert response.status_code == 409
+    assert "cannot be replaced because it has 1 comment; versioned drafts come later" in html.unescape(
+        text_of(response))
+    assert [d.id for d in reload(consultation).documents] == [old_id]
+    assert count(Section, Section.document_id == old_id) == old_sections
+    assert audit_events(consultation, "consultation.replace_document") == []
+
+
+# --- Committee -----------------------------------------------------------------
+
+def test_a_committee_member_is_assigned_by_email_and_unassigned(client, post_form, login_as, make_user):
+    actor = login_as(Role.STAFF)
+    consultation = staff_consultation()
+    member = make_user(name="Dr Committee", email="chair@example.org", role=Role.COMMITTEE)
+    assert not can_review_consultation(member, consultation)
+
+    response = post_form(f"{BASE}/{consultation.reference}/committee", {"email": "  Chair@Example.org "})
+    assert response.status_code == 302
+    assert can_review_consultation(member, consultation)
+    page = text_of(client.get(response.headers["Location"]))
+    assert "Dr Committee (chair@example.org)" in page
+    [assigned] = audit_events(consultation, "consultation.assign_committee_member")
+    assert (assigned.actor_id, assigned.before) == (actor.id, None)
+    assert assigned.after == {"user_id": member.id, "email": "chair@example.org", "name": "Dr Committee"}
+
+    response = post_form(f"{BASE}/{consultation.reference}/committee/remove", {"user_id": str(member.id)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert not can_review_consultation(member, consultation)
+    [removed] = audit_events(consultation, "consultation.unassign_committee_member")
+    assert removed.before == assigned.after and removed.after is None
+    assert "can no longer review HTE3001" in text_of(client.get(response.headers["Location"]))
+
+
+@pytest.mark.parametrize("email,role,message,status", [
+    ("", None, "Enter the email address of a committee member", 200),
+    ("nobody@example.org", None, "There is no account with the email address nobody@example.org. "
+                                 "Check the address, or ask the person to create an account first.", 200),
+    ("stake@example.org", Role.STAKEHOLDER, "Pat Person (stake@example.org) is not a committee member. "
+                                            "An admin can give them the committee role first.", 200),
+])
+def test_assigning_someone_who_cannot_be_assigned_is_explained(client, post_form, login_as, make_user, email, role,
+                                                               message, status):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    if role:
+        make_user(name="Pat Person", email=email, role=role)
+    response = post_form(f"{BASE}/{consultation.reference}/committee", {"email": email})
+
+    assert response.status_code == status
+    assert error_summary_items(text_of(response)) == [message]
+    assert count(CommitteeAssignment) == 0
+    assert audit_events(consultation) == []
+
+
+def test_assigning_someone_twice_is_explained(client, post_form, login_as, make_user):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    make_user(name="Dr Committee", email="chair@example.org", role=Role.COMMITTEE)
+    post_form(f"{BASE}/{consultation.reference}/committee", {"email": "chair@example.org"})
+    response = post_form(f"{BASE}/{consultation.reference}/committee", {"email": "chair@example.org"})
+
+    assert response.status_code == 409
+    assert error_summary_items(text_of(response)) == [
+        "Dr Committee (chair@example.org) is already assigned to this consultation."]
+    assert count(CommitteeAssignment) == 1
+
+
+def test_removing_someone_not_assigned_changes_nothing(client, post_form, login_as, make_user):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    member = make_user(role=Role.COMMITTEE)
+    response = post_form(f"{BASE}/{consultation.reference}/committee/remove", {"user_id": str(member.id)},
+                         follow_redirects=True)
+    assert "That person is not assigned to this consultation" in text_of(response)
+    assert audit_events(consultation) == []
+
+
+def test_the_staff_page_has_one_heading_and_no_duplicate_ids(client, post_form, login_as, make_user,
+                                                            make_consultation):
+    login_as(Role.STAFF)
+    consultation = make_consultation()
+    for number in range(2):
+        member = make_user(role=Role.COMMITTEE, email=f"member{number}@example.org")
+        post_form(f"{BASE}/{consultation.reference}/committee", {"email": member.email})
+    for url in (f"{BASE}/", f"{BASE}/new", f"{BASE}/{consultation.reference}", f"{BASE}/{consultation.reference}/edit",
+                f"{BASE}/{consultation.reference}/import"):
+        page = text_of(client.get(url))
+        ids = re.findall(r'\sid="([^"]+)"', page)
+        assert len(ids) == len(set(ids)), (url, sorted(i for i in ids if ids.count(i) > 1))
+        assert page.count("<h1") == 1, url
