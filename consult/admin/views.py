@@ -1,5 +1,224 @@
-"""Admin pages: users and roles, and the audit trail."""
+"""Admin pages: users and roles, and the audit trail.
 
-from flask import Blueprint
+Every route here is for admins only. The audit trail is read-only: no route
+changes or removes an event, and the page and its CSV export run the same
+query with the same filters.
+"""
+
+import json
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from consult.access import admin
+from consult.accounts.models import User
+from consult.accounts.services import find_user_by_email
+from consult.admin import services
+from consult.admin.forms import YES, AuditFilterForm, ChangeRoleForm, UserSearchForm, role_hints
+from consult.audit.models import AuditEvent
+from consult.audit.services import AuditFilter, audit_csv_rows, audit_query
+from consult.database import utcnow
+from consult.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+AUDIT_EVENTS_PER_PAGE = 50
+# Far beyond any real page, low enough that OFFSET never overflows.
+_MAX_PAGE = 100_000
+
+
+def _page_number() -> int:
+    return min(max(request.args.get("page", 1, type=int), 1), _MAX_PAGE)
+
+
+def _page_links(pagination, endpoint: str, **values) -> dict | None:
+    """govukPagination parameters for a paginated list, keeping the other query values."""
+    if pagination.pages <= 1:
+        return None
+
+    def href(number: int) -> str:
+        return url_for(endpoint, **values, page=number)
+
+    items = []
+    for number in pagination.iter_pages(left_edge=1, left_current=1, right_current=1, right_edge=1):
+        if number is None:
+            items.append({"ellipsis": True})
+        else:
+            items.append({"number": number, "href": href(number), "current": number == pagination.page})
+    return {
+        "previous": {"href": href(pagination.prev_num)} if pagination.has_prev else None,
+        "next": {"href": href(pagination.next_num)} if pagination.has_next and pagination.page < _MAX_PAGE else None,
+        "items": items,
+        "landmarkLabel": "Pages",
+    }
+
+
+# --- users and roles -------------------------------------------------------------
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/users")
+@admin
+def users():
+    form = UserSearchForm(formdata=request.args)
+    search = form.q.data if form.validate() else ""
+    pagination = db.paginate(services.user_search_query(search or ""), page=_page_number(),
+                             per_page=services.USERS_PER_PAGE, error_out=False, count=True)
+    return render_template("admin/users.html", form=form, search=search, pagination=pagination,
+                           page_links=_page_links(pagination, "admin.users", q=search or None),
+                           role_labels=services.ROLE_LABELS)
+
+
+def _render_user(user: User, form: ChangeRoleForm, status: int = 200):
+    return render_template("admin/user.html", user=user, form=form, role_hints=role_hints(),
+                           role_labels=services.ROLE_LABELS,
+                           is_self=user.id == current_user.id), status
+
+
+@bp.get("/users/<int:user_id>")
+@admin
+def user(user_id: int):
+    found = _user_or_404(user_id)
+    return _render_user(found, ChangeRoleForm(formdata=None))
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin
+def change_role(user_id: int):
+    """Two steps on one URL: choose the role, then confirm what changes. Only the confirmed POST acts."""
+    found = _user_or_404(user_id)
+    form = ChangeRoleForm()
+    if not form.validate_on_submit():
+        return _render_user(found, form)
+    new_role = form.new_role
+    if not form.is_confirmed:
+        problem = None
+        if found.id == current_user.id and new_role is not found.role:
+            problem = services.CannotRemoveOwnAdminRole.message
+        elif new_role is found.role:
+            problem = services.RoleUnchanged(found).message
+        if problem:
+            form.role.errors.append(problem)
+            return _render_user(found, form)
+        return render_template("admin/confirm_role.html", user=found, form=form, new_role=new_role,
+                               confirmed=YES, role_labels=services.ROLE_LABELS,
+                               role_descriptions=services.ROLE_DESCRIPTIONS)
+    try:
+        services.change_role(found, new_role, current_user._get_current_object())
+    except services.RoleChangeRefused as refused:
+        form.role.errors.append(refused.message)
+        return _render_user(found, form)
+    db.session.commit()
+    flash(f"{found.name}’s role is now {services.ROLE_LABELS[new_role]}. They have been signed out on "
+          "every device, and have the new role when they sign in again.", "success")
+    return redirect(url_for("admin.user", user_id=found.id))
+
+
+# --- audit trail -----------------------------------------------------------------
+
+
+def _read_audit_filters() -> tuple[AuditFilterForm, AuditFilter | None]:
+    """The filters in the query string, or None with the form's errors when they cannot be used."""
+    form = AuditFilterForm(formdata=request.args)
+    if not form.validate():
+        return form, None
+    actor_id = None
+    if form.actor.data:
+        actor = find_user_by_email(form.actor.data)
+        if actor is None:
+            form.actor.errors.append("No account has this email address")
+            return form, None
+        actor_id = actor.id
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    # Dates are UK calendar days: "to" includes the whole of its day.
+    since = datetime.combine(form.since.data, time.min, tzinfo=zone) if form.since.data else None
+    until = (datetime.combine(form.until.data + timedelta(days=1), time.min, tzinfo=zone)
+             if form.until.data else None)
+    return form, AuditFilter(
+        actor_id=actor_id,
+        object_type=form.object_type.data or None,
+        object_id=form.object_id.data or None,
+        action=form.action.data or None,
+        since=since,
+        until=until,
+    )
+
+
+def _filter_query_values() -> dict:
+    """The filter values exactly as given, for links that keep them (pages, CSV)."""
+    return {key: request.args.getlist(key) for key in request.args if key not in ("page", "submit")}
+
+
+def _readable(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _changes(event: AuditEvent) -> list[dict]:
+    """One row per field in before or after, so that a person reads what changed."""
+    before, after = event.before or {}, event.after or {}
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return [{"field": "value", "before": _readable(event.before), "after": _readable(event.after),
+                 "changed": event.before != event.after}]
+    rows = []
+    for field in sorted(set(before) | set(after)):
+        rows.append({
+            "field": field,
+            "before": _readable(before.get(field)) if field in before else "",
+            "after": _readable(after.get(field)) if field in after else "",
+            "changed": before.get(field) != after.get(field),
+        })
+    return rows
+
+
+@bp.get("/audit")
+@admin
+def audit():
+    form, filters = _read_audit_filters()
+    pagination, page_links, events = None, None, []
+    if filters is not None:
+        query = audit_query(filters).options(selectinload(AuditEvent.actor))
+        pagination = db.paginate(query, page=_page_number(), per_page=AUDIT_EVENTS_PER_PAGE,
+                                 error_out=False, count=True)
+        page_links = _page_links(pagination, "admin.audit", **_filter_query_values())
+        events = [{"event": event, "changes": _changes(event)} for event in pagination.items]
+    return render_template("admin/audit.html", form=form, pagination=pagination, page_links=page_links,
+                           events=events, csv_url=url_for("admin.audit_csv", **_filter_query_values()))
+
+
+@bp.get("/audit.csv")
+@admin
+def audit_csv():
+    form, filters = _read_audit_filters()
+    if filters is None:
+        # The page shows what is wrong with the filters; a CSV of an error would not.
+        return redirect(url_for("admin.audit", **_filter_query_values()))
+    filename = f"audit-trail-{utcnow():%Y%m%d-%H%M%S}.csv"
+    return Response(
+        stream_with_context(audit_csv_rows(filters)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -20,5 +20,5 @@ def load_command() -> None:
         accounts = create_demo_accounts()
     db.session.commit()
     click.echo(f"Demo consultations created: {', '.join(created) or 'none (already there)'}.")
-    for email, _name in accounts:
-        click.echo(f"Demo account created: {email} / {DEMO_PASSWORD} (development only).")
+    for email, role in accounts:
+        click.echo(f"Demo account created: {email} / {DEMO_PASSWORD} ({role}, development only).")

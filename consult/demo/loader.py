@@ -1,4 +1,5 @@
-"""Demo content for `make run`: three consultations (open, upcoming, closed) and sample comments.
+"""Demo content for `make run`: three consultations (open, upcoming, closed) and sample comments,
+and in development only an account for each role.
 
 Dates are set relative to today so that the demo always has one of each.
 Loading twice changes nothing: existing references are left as they are.
@@ -9,12 +10,16 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from flask import current_app
+
 from consult.accounts import services as accounts
+from consult.accounts.models import Role
 from consult.comments import services as comments
 from consult.comments.models import IndividualType, OrganisationType, ParticipantKind
 from consult.consultations import services as consultations
 from consult.consultations.importer import parse_document
-from consult.consultations.models import Consultation
+from consult.consultations.models import CommitteeAssignment, Consultation
+from consult.extensions import db
 
 CONTENT = Path(__file__).parent / "content"
 UK = ZoneInfo("Europe/London")
@@ -79,12 +84,47 @@ def _add_sample_comments(consultation: Consultation, document, samples: list[dic
         comments.submit_response(participation, during)
 
 
+DEMO_ACCOUNTS = [
+    ("stakeholder@example.org", "Sam Stakeholder", Role.STAKEHOLDER),
+    ("staff@example.org", "Sasha Staff", Role.STAFF),
+    ("committee@example.org", "Chris Committee", Role.COMMITTEE),
+    ("admin@example.org", "Ada Admin", Role.ADMIN),
+]
+COMMITTEE_EMAIL = "committee@example.org"
+# The committee member reviews the consultations whose comments are in: open and closed.
+COMMITTEE_STATES = ("open", "closed")
+
+
+class DemoAccountsRefused(RuntimeError):
+    pass
+
+
 def create_demo_accounts() -> list[tuple[str, str]]:
-    """A ready-made stakeholder account for trying the journey; development only."""
+    """Ready-made accounts, one per role, with DEMO_PASSWORD; development only.
+
+    Refuses outright anywhere but development, so that a known password can
+    never reach another environment. Missing accounts are created and the
+    committee member is assigned to the demo's open and closed
+    consultations; existing accounts keep whatever role they now have.
+    Returns the (email, role) of each account created.
+    """
+    if current_app.config["ENV_NAME"] != "development":
+        raise DemoAccountsRefused("Demo accounts are created in development only.")
     made = []
-    for email, name in [("stakeholder@example.org", "Sam Stakeholder")]:
+    for email, name, role in DEMO_ACCOUNTS:
         if accounts.find_user_by_email(email) is None:
-            accounts.register_user(email, name, DEMO_PASSWORD)
-            made.append((email, name))
+            accounts.register_user(email, name, DEMO_PASSWORD, role)
+            made.append((email, role.value))
+    _assign_demo_committee(accounts.find_user_by_email(COMMITTEE_EMAIL))
     return made
 
+
+def _assign_demo_committee(member) -> None:
+    for entry in json.loads((CONTENT / "consultations.json").read_text(encoding="utf-8")):
+        if entry["state"] not in COMMITTEE_STATES:
+            continue
+        consultation = consultations.find_consultation(entry["reference"])
+        if consultation is None or db.session.get(CommitteeAssignment, (consultation.id, member.id)):
+            continue
+        db.session.add(CommitteeAssignment(consultation_id=consultation.id, user_id=member.id))
+    db.session.flush()

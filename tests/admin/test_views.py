@@ -1,0 +1,571 @@
+"""The admin pages as an admin uses them: users and roles, the audit trail and its CSV export."""
+
+import csv
+import html
+import io
+import re
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import select
+
+from consult.access import rule_for_endpoint
+from consult.accounts.models import Role, User
+from consult.admin import services
+from consult.audit.models import AuditEvent
+from consult.audit.services import record
+from consult.extensions import db
+from tests.conftest import csrf_token_from
+
+SCRIPT = "<script>alert(1)</script>"
+ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+# --- helpers -------------------------------------------------------------------
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def main_of(response) -> str:
+    page = text_of(response)
+    return page[page.index("<main"):page.index("</main>")]
+
+
+def error_summary_items(page: str) -> list[str]:
+    match = re.search(r'class="govuk-error-summary".*?</ul>', page, re.S)
+    assert match, "page has no error summary"
+    return [html.unescape(item).strip() for item in re.findall(r'<a href="#[^"]*">(.*?)</a>', match.group(0), re.S)]
+
+
+def audit_events(*conditions) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(*conditions).order_by(AuditEvent.id)))
+
+
+def role_of(user: User) -> Role:
+    return db.session.scalar(select(User.role).where(User.id == user.id))
+
+
+class _TableRows(HTMLParser):
+    """The text of each cell in each audit row (rows carrying data-event-id), as a reader sees it."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._in_row = False
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr" and "data-event-id" in dict(attrs):
+            self._in_row = True
+            self.rows.append([])
+        elif tag == "td" and self._in_row:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr":
+            self._in_row = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
+         "path"}
+
+
+class _Structure(HTMLParser):
+    """Every element closed in order, and no id used twice: what a validator would complain of first."""
+
+    def __init__(self):
+        super().__init__()
+        self.open: list[str] = []
+        self.ids: list[str] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if "id" in dict(attrs):
+            self.ids.append(dict(attrs)["id"])
+        if tag not in _VOID:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        if "id" in dict(attrs):
+            self.ids.append(dict(attrs)["id"])
+
+    def handle_endtag(self, tag):
+        if tag in _VOID:
+            return
+        if not self.open or self.open[-1] != tag:
+            self.problems.append(f"</{tag}> closes <{self.open[-1] if self.open else 'nothing'}>")
+        else:
+            self.open.pop()
+
+
+def assert_well_formed(response) -> None:
+    parser = _Structure()
+    parser.feed(text_of(response))
+    parser.close()
+    assert parser.problems == []
+    assert parser.open == []
+    assert sorted({i for i in parser.ids if parser.ids.count(i) > 1}) == []
+
+
+def page_rows(response) -> list[tuple[str, str, str]]:
+    """(done by, action, "object_type object_id") of each event on an audit page."""
+    parser = _TableRows()
+    parser.feed(text_of(response))
+    return [(cells[1], cells[2], cells[3]) for cells in parser.rows]
+
+
+def csv_rows(response) -> list[tuple[str, str, str]]:
+    rows = list(csv.reader(io.StringIO(text_of(response).lstrip("\ufeff"))))
+    assert rows[0][:5] == ["Time (UTC)", "Actor", "Action", "Object type", "Object id"]
+    return [("System" if row[1] == "system" else row[1], row[2], f"{row[3]} {row[4]}") for row in rows[1:]]
+
+
+@pytest.fixture
+def admin(login_as):
+    return login_as(Role.ADMIN, name="Ada Admin", email="ada.admin@example.org")
+
+
+@pytest.fixture
+def change_role(client, post_form):
+    """Choose a role, then confirm it, as the two pages do."""
+
+    def change(user: User, role: str, confirm: bool = True):
+        first = post_form(f"/admin/users/{user.id}/role", {"role": role})
+        if not confirm or first.status_code != 200 or "confirmed" not in text_of(first):
+            return first
+        token = csrf_token_from(text_of(first))
+        return client.post(f"/admin/users/{user.id}/role",
+                           data={"csrf_token": token, "role": role, "confirmed": "yes"})
+
+    return change
+
+
+def sign_in_elsewhere(app, user: User):
+    """A second browser, signed in as `user` with their current session token."""
+    other = app.test_client()
+    with other.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    return other
+
+
+# --- who may use the admin pages -------------------------------------------------
+
+def _admin_routes(app) -> list[tuple[str, str]]:
+    return sorted((rule.rule, method) for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.")
+                  for method in rule.methods - {"HEAD", "OPTIONS"})
+
+
+def test_the_admin_pages_exist_and_are_for_admins_only(app):
+    routes = _admin_routes(app)
+    assert routes == [
+        ("/admin/audit", "GET"), ("/admin/audit.csv", "GET"), ("/admin/users", "GET"),
+        ("/admin/users/<int:user_id>", "GET"), ("/admin/users/<int:user_id>/role", "POST"),
+    ]
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("admin."):
+            assert rule_for_endpoint(rule.endpoint).roles == frozenset({Role.ADMIN}), rule.rule
+
+
+@pytest.mark.parametrize("role", [Role.STAKEHOLDER, Role.STAFF, Role.COMMITTEE])
+def test_everyone_but_an_admin_is_refused(app, client, csrf, login_as, make_user, role):
+    target = make_user(role=Role.STAFF)
+    login_as(role)
+    for path, method in _admin_routes(app):
+        url = path.replace("<int:user_id>", str(target.id))
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": csrf(), "role": "admin", "confirmed": "yes"})
+        assert response.status_code == 403, (method, url)
+    assert role_of(target) is Role.STAFF
+    assert audit_events() == []
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(app, client, csrf, make_user):
+    target = make_user(role=Role.STAFF)
+    for path, method in _admin_routes(app):
+        url = path.replace("<int:user_id>", str(target.id))
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": csrf(), "role": "admin", "confirmed": "yes"})
+        assert response.status_code == 302, (method, url)
+        assert response.headers["Location"].startswith("/account/sign-in"), (method, url)
+    assert role_of(target) is Role.STAFF
+
+
+def test_an_admin_sees_the_admin_link_and_the_pages(client, admin):
+    assert 'href="/admin/users"' in text_of(client.get("/consultations/"))
+    for path in ("/admin/users", f"/admin/users/{admin.id}", "/admin/audit", "/admin/audit.csv"):
+        assert client.get(path).status_code == 200, path
+
+
+# --- the list of users -----------------------------------------------------------
+
+def test_the_user_list_shows_each_user_with_their_role(client, admin, make_user):
+    make_user(name="Sasha Staff", email="sasha@example.org", role=Role.STAFF)
+    make_user(name="Chris Committee", email="chris@example.org", role=Role.COMMITTEE)
+    page = main_of(client.get("/admin/users"))
+    assert re.search(r"Sasha Staff</td>\s*<td[^>]*>sasha@example.org</td>\s*<td[^>]*>Staff</td>", page)
+    assert re.search(r"Chris Committee</td>\s*<td[^>]*>chris@example.org</td>\s*<td[^>]*>Committee member</td>", page)
+    assert "3 users" in page
+
+
+def test_the_user_list_can_be_searched_by_email_or_name(client, admin, make_user):
+    make_user(name="Sasha Staff", email="sasha@example.org", role=Role.STAFF)
+    make_user(name="Chris Committee", email="chris@nhs.example", role=Role.COMMITTEE)
+
+    by_name = main_of(client.get("/admin/users?q=sasha"))
+    assert "sasha@example.org" in by_name and "chris@nhs.example" not in by_name
+    assert "1 user matches “sasha”" in by_name
+
+    by_email = main_of(client.get("/admin/users?q=NHS.example"))
+    assert "chris@nhs.example" in by_email and "sasha@example.org" not in by_email
+
+    nothing = main_of(client.get("/admin/users?q=nobody-at-all"))
+    assert "No users match your search" in nothing
+
+
+def test_the_user_list_is_paginated(client, admin, make_user, monkeypatch):
+    monkeypatch.setattr(services, "USERS_PER_PAGE", 2)
+    for letter in "bcd":
+        make_user(name=f"User {letter}", email=f"{letter}@example.org")
+    first = main_of(client.get("/admin/users"))
+    second = main_of(client.get("/admin/users?page=2"))
+    assert "ada.admin@example.org" in first and "b@example.org" in first and "c@example.org" not in first
+    assert "c@example.org" in second and "d@example.org" in second and "b@example.org" not in second
+    assert 'href="/admin/users?page=2"' in first
+    assert "govuk-pagination" in first
+
+
+@pytest.mark.parametrize("page", ["0", "-3", "abc", "99999999999999999999", "100001"])
+def test_an_odd_page_number_is_not_an_error(client, admin, page):
+    response = client.get(f"/admin/users?page={page}")
+    assert response.status_code == 200
+
+
+def test_a_search_with_control_characters_is_explained(client, admin):
+    response = client.get("/admin/users?q=ada%00")
+    assert response.status_code == 200
+    assert error_summary_items(text_of(response)) == ["Search must only include letters, numbers and symbols"]
+
+
+def test_an_unknown_user_is_not_found(client, admin, post_form):
+    assert client.get("/admin/users/999999").status_code == 404
+    assert post_form("/admin/users/999999/role", {"role": "staff", "confirmed": "yes"}).status_code == 404
+    assert client.get("/admin/users/not-a-number").status_code == 404
+
+
+def test_names_and_emails_are_shown_as_text(client, admin, make_user, change_role):
+    target = make_user(name=f"Name {SCRIPT}", email="markup@example.org", role=Role.STAFF)
+    pages = [client.get("/admin/users"), client.get(f"/admin/users/{target.id}"),
+             change_role(target, "committee", confirm=False)]
+    confirmed = change_role(target, "committee")
+    pages.append(client.get(confirmed.headers["Location"]))
+    for response in pages:
+        assert SCRIPT not in text_of(response)
+        assert ESCAPED_SCRIPT in text_of(response)
+
+
+# --- granting and revoking roles -------------------------------------------------
+
+def test_the_role_change_is_confirmed_before_anything_changes(client, admin, make_user, change_role):
+    target = make_user(name="Sasha Staff", role=Role.STAFF)
+    response = change_role(target, "admin", confirm=False)
+
+    assert response.status_code == 200
+    page = main_of(response)
+    assert "Change Sasha Staff’s role from Staff to Admin?" in page
+    assert "will be signed out on every device" in page
+    assert 'name="confirmed" value="yes"' in page
+    assert role_of(target) is Role.STAFF
+    assert audit_events() == []
+
+
+@pytest.mark.parametrize("start,new", [(Role.STAKEHOLDER, Role.STAFF), (Role.STAFF, Role.ADMIN),
+                                       (Role.STAKEHOLDER, Role.COMMITTEE)])
+def test_granting_a_role_is_recorded(client, admin, make_user, change_role, start, new):
+    target = make_user(name="Taylor", role=start)
+    response = change_role(target, new.value)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/admin/users/{target.id}"
+    assert role_of(target) is new
+    [event] = audit_events(AuditEvent.action == "user.change_role")
+    assert (event.actor_id, event.object_type, event.object_id) == (admin.id, "users", str(target.id))
+    assert (event.before, event.after) == ({"role": start.value}, {"role": new.value})
+    assert event.request_id
+    page = main_of(client.get(response.headers["Location"]))
+    assert f"Taylor’s role is now {services.ROLE_LABELS[new]}" in page
+
+
+@pytest.mark.parametrize("start", [Role.ADMIN, Role.STAFF, Role.COMMITTEE])
+def test_revoking_a_role_is_recorded(client, admin, make_user, change_role, start):
+    target = make_user(role=start)
+    assert change_role(target, "stakeholder").status_code == 302
+    assert role_of(target) is Role.STAKEHOLDER
+    [event] = audit_events(AuditEvent.action == "user.change_role")
+    assert (event.before, event.after) == ({"role": start.value}, {"role": "stakeholder"})
+
+
+def test_a_demoted_users_open_session_stops_working(app, client, admin, make_user, change_role):
+    target = make_user(role=Role.STAFF)
+    elsewhere = sign_in_elsewhere(app, target)
+    assert elsewhere.get("/account/password").status_code == 200
+
+    assert change_role(target, "stakeholder").status_code == 302
+
+    response = elsewhere.get("/account/password")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/account/sign-in")
+
+
+def test_a_promoted_user_signs_in_again_to_use_the_new_role(app, client, admin, make_user, change_role):
+    target = make_user(role=Role.STAKEHOLDER)
+    elsewhere = sign_in_elsewhere(app, target)
+    assert change_role(target, "admin").status_code == 302
+    assert elsewhere.get("/admin/users").status_code == 302  # the old session is over
+
+    db.session.expire_all()
+    again = sign_in_elsewhere(app, db.session.get(User, target.id))
+    assert again.get("/admin/users").status_code == 200
+
+
+def test_an_admin_cannot_remove_their_own_admin_role(client, admin, change_role, post_form):
+    response = change_role(admin, "staff", confirm=False)
+    assert response.status_code == 200
+    assert "Change Ada Admin’s role" not in text_of(response)  # refused before the confirmation
+    assert error_summary_items(text_of(response)) == [services.CannotRemoveOwnAdminRole.message]
+    assert "Error: " in text_of(response).split("</title>")[0]
+
+    # Sending the confirmation straight away is refused by the service too.
+    skipped = post_form(f"/admin/users/{admin.id}/role", {"role": "stakeholder", "confirmed": "yes"})
+    assert skipped.status_code == 200
+    assert error_summary_items(text_of(skipped)) == [services.CannotRemoveOwnAdminRole.message]
+
+    assert role_of(admin) is Role.ADMIN
+    assert audit_events() == []
+    assert client.get("/admin/users").status_code == 200  # still signed in, still an admin
+
+
+def test_choosing_the_role_a_user_already_has_says_so(client, admin, make_user, change_role):
+    target = make_user(name="Sasha Staff", role=Role.STAFF)
+    response = change_role(target, "staff")
+    assert error_summary_items(text_of(response)) == [
+        "Sasha Staff already has the role Staff. Choose a different role."]
+    assert audit_events() == []
+
+
+@pytest.mark.parametrize("role,message", [
+    ("wizard", "Select one of the roles in the list"),
+    ("ADMIN", "Select one of the roles in the list"),
+    ("", "Select a new role"),
+])
+def test_an_unknown_role_is_a_clear_error(client, admin, make_user, post_form, role, message):
+    target = make_user(role=Role.STAFF)
+    for confirmed in ("", "yes"):
+        response = post_form(f"/admin/users/{target.id}/role", {"role": role, "confirmed": confirmed})
+        assert response.status_code == 200
+        assert error_summary_items(text_of(response)) == [message]
+    assert role_of(target) is Role.STAFF
+    assert audit_events() == []
+
+
+def test_a_role_change_without_a_valid_token_is_refused(client, admin, make_user):
+    target = make_user(role=Role.STAFF)
+    response = client.post(f"/admin/users/{target.id}/role",
+                           data={"role": "admin", "confirmed": "yes", "csrf_token": "forged"})
+    assert response.status_code == 400
+    assert role_of(target) is Role.STAFF
+    assert audit_events() == []
+
+
+# --- the audit trail -------------------------------------------------------------
+
+def at(year, month, day, hour=12, minute=0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def trail(app_context, make_user):
+    """Events by two admins and the system, on known days, including one late at night in BST."""
+    ada = make_user(name="Ada", email="ada@example.org", role=Role.ADMIN)
+    bo = make_user(name="Bo", email="bo@example.org", role=Role.ADMIN)
+    target = make_user(name="Target", email="target@example.org")
+    made = [
+        (ada, "user.change_role", target, at(2026, 3, 2)),
+        (bo, "consultation.publish_comments", "HTE1001", at(2026, 3, 10)),
+        (None, "user.create", bo, at(2026, 3, 20)),
+        # 23:30 UTC on 29 March is 00:30 on 30 March in London (BST began that morning).
+        (ada, "user.change_role", bo, at(2026, 3, 29, 23, 30)),
+        (bo, "user.change_role", ada, at(2026, 3, 30, 23, 30)),  # 00:30 on 31 March in London
+    ]
+    for actor, action, obj, when in made:
+        event = record(actor, action, obj, {"role": "staff"}, {"role": "admin"})
+        event.occurred_at = when
+    db.session.commit()
+    return {"ada": ada, "bo": bo, "target": target}
+
+
+def test_the_trail_is_newest_first_and_readable(client, login, trail):
+    login(trail["ada"])
+    response = client.get("/admin/audit")
+    rows = page_rows(response)
+    assert rows == [
+        ("bo@example.org", "user.change_role", f"users {trail['ada'].id}"),
+        ("ada@example.org", "user.change_role", f"users {trail['bo'].id}"),
+        ("System", "user.create", f"users {trail['bo'].id}"),
+        ("bo@example.org", "consultation.publish_comments", "str HTE1001"),
+        ("ada@example.org", "user.change_role", f"users {trail['target'].id}"),
+    ]
+    page = main_of(response)
+    assert "5 events" in page
+    assert "12:30am on 31 March 2026" in page  # UK time
+    assert re.search(r"<code>role</code>:\s*<span class=\"govuk-visually-hidden\">changed from </span>staff", page)
+    assert "<strong>admin</strong>" in page
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("actor=ADA@example.org", ["user.change_role users {bo}", "user.change_role users {target}"]),
+    ("action=user.create", ["user.create users {bo}"]),
+    ("object_type=users&object_id={bo}", ["user.change_role users {bo}", "user.create users {bo}"]),
+    ("object_type=str", ["consultation.publish_comments str HTE1001"]),
+    ("since=30&since=3&since=2026&until=30&until=3&until=2026", ["user.change_role users {bo}"]),
+    ("since=10&since=3&since=2026&until=20&until=3&until=2026",
+     ["user.create users {bo}", "consultation.publish_comments str HTE1001"]),
+    ("until=1&until=3&until=2026", []),
+    ("actor=bo@example.org&action=user.change_role&since=31&since=3&since=2026", ["user.change_role users {ada}"]),
+])
+def test_the_page_and_the_csv_show_the_same_filtered_events(client, login, trail, query, expected):
+    ids = {name: trail[name].id for name in ("ada", "bo", "target")}
+    query = query.format(**ids)
+    login(trail["ada"])
+
+    page = page_rows(client.get(f"/admin/audit?{query}"))
+    exported = csv_rows(client.get(f"/admin/audit.csv?{query}"))
+
+    assert [f"{action} {obj}" for _, action, obj in page] == [line.format(**ids) for line in expected]
+    assert page == exported
+
+
+def test_the_page_links_to_the_csv_with_the_same_filters(client, login, trail):
+    login(trail["ada"])
+    page = text_of(client.get("/admin/audit?action=user.change_role&since=1&since=3&since=2026"))
+    link = html.unescape(re.search(r'href="(/admin/audit\.csv[^"]*)"', page).group(1))
+    assert link == "/admin/audit.csv?action=user.change_role&since=1&since=3&since=2026"
+    assert len(csv_rows(client.get(link))) == 3
+
+
+def test_the_page_and_the_csv_agree_across_pages(client, login, make_user):
+    admin = login(make_user(role=Role.ADMIN))
+    for number in range(53):
+        record(admin, "bulk.test", f"thing-{number:02d}")
+    db.session.commit()
+
+    first = page_rows(client.get("/admin/audit?action=bulk.test"))
+    second = page_rows(client.get("/admin/audit?action=bulk.test&page=2"))
+    assert (len(first), len(second)) == (50, 3)
+    assert first + second == csv_rows(client.get("/admin/audit.csv?action=bulk.test"))
+    assert 'href="/admin/audit?action=bulk.test&amp;page=2"' in text_of(client.get("/admin/audit?action=bulk.test"))
+
+
+def test_the_csv_is_a_download(client, login, trail):
+    login(trail["ada"])
+    response = client.get("/admin/audit.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert re.fullmatch(r'attachment; filename="audit-trail-\d{8}-\d{6}\.csv"',
+                        response.headers["Content-Disposition"])
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(client, login, make_user):
+    admin = login(make_user(role=Role.ADMIN))
+    sneaky = make_user(email="=cmd@example.org")
+    record(sneaky, '=HYPERLINK("http://evil.example","click")', "+SUM(1,2)")
+    db.session.commit()
+
+    rows = list(csv.reader(io.StringIO(text_of(client.get("/admin/audit.csv")).lstrip("\ufeff"))))
+    [row] = [row for row in rows[1:] if "HYPERLINK" in row[2]]
+    assert row[1] == "'=cmd@example.org"
+    assert row[2] == '\'=HYPERLINK("http://evil.example","click")'
+    assert row[4] == "'+SUM(1,2)"
+    assert admin  # the admin who downloads it
+
+
+def test_markup_in_an_event_is_shown_as_text(client, login, make_user):
+    admin = login(make_user(role=Role.ADMIN))
+    record(admin, SCRIPT[:80], SCRIPT, {"note": SCRIPT}, {"note": "fine"})
+    db.session.commit()
+    page = text_of(client.get("/admin/audit"))
+    assert SCRIPT not in page
+    assert ESCAPED_SCRIPT in page
+
+
+@pytest.mark.parametrize("query,message", [
+    ("since=31&since=2&since=2026", "Date from must be a real date"),
+    ("since=1&since=&since=2026", "Date from must include a month"),
+    ("until=&until=&until=2026", "Date to must include a day and a month"),
+    ("until=1&until=2&until=26", "Year in date to must include 4 numbers, like 2026"),
+    ("since=a&since=b&since=c", "Date from must be a real date"),
+    ("since=2026-01-01", "Date from must include a month and a year"),
+    ("since=1&since=2&since=2026&since=4", "Date from must be a real date"),
+    ("until=31&until=12&until=9999", "Date to must be a real date"),
+    ("since=1&since=1&since=0001", "Date from must be a real date"),
+    ("since=2&since=3&since=2026&until=1&until=3&until=2026", "Date to must be the same as or after date from"),
+    ("actor=nobody@example.org", "No account has this email address"),
+    ("object_id=12", "Enter the object type as well as the object id"),
+    ("action=" + "x" * 81, "Action must be 80 characters or fewer"),
+    ("object_type=users%00&object_id=1", "Object type must only include letters, numbers and symbols"),
+    ("actor=a%00@example.org", "Email address must only include letters, numbers and symbols"),
+])
+def test_filters_that_cannot_be_used_are_explained(client, login, trail, query, message):
+    login(trail["ada"])
+    response = client.get(f"/admin/audit?{query}")
+    assert response.status_code == 200
+    assert error_summary_items(text_of(response)) == [message]
+    assert page_rows(response) == []
+    assert "Correct the filters to see the events" in text_of(response)
+
+    csv_response = client.get(f"/admin/audit.csv?{query}")
+    assert csv_response.status_code == 302
+    assert csv_response.headers["Location"].startswith("/admin/audit?")
+
+
+def test_what_was_typed_in_a_date_is_shown_back(client, login, trail):
+    login(trail["ada"])
+    page = text_of(client.get("/admin/audit?since=31&since=2&since=2026"))
+    assert re.search(r'id="since-day" name="since" type="text" value="31"', page)
+    assert re.search(r'id="since-year" name="since" type="text" value="2026"', page)
+
+
+def test_no_admin_page_is_a_server_error_whatever_the_query(client, admin):
+    for path in ("/admin/users?q=%00%ff", "/admin/audit?actor=%00&action=%ff&page=x",
+                 "/admin/audit?since=99&since=99&since=9999&until=31&until=12&until=9999",
+                 "/admin/audit.csv?since=1&since=1&since=0001", "/admin/audit?object_type=%25&object_id=_"):
+        assert client.get(path).status_code < 500, path
+
+
+def test_every_admin_page_is_well_formed(client, login, trail, make_user, change_role):
+    login(trail["ada"])
+    target = trail["target"]
+    pages = [
+        client.get("/admin/users"), client.get("/admin/users?q=zzz"), client.get("/admin/users?q=%00"),
+        client.get(f"/admin/users/{target.id}"), change_role(target, "staff", confirm=False),
+        change_role(target, "wizard"), change_role(trail["ada"], "staff"),
+        client.get("/admin/audit"), client.get("/admin/audit?since=31&since=2&since=2026&object_id=1"),
+        client.get("/admin/audit?action=nothing-matches"),
+    ]
+    for response in pages:
+        assert response.status_code == 200
+        assert_well_formed(response)

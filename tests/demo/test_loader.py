@@ -1,0 +1,122 @@
+"""`flask demo load`: demo consultations everywhere, demo accounts in development only."""
+
+import pytest
+from sqlalchemy import func, select
+
+from consult.accounts.models import Role, User
+from consult.accounts.services import authenticate
+from consult.consultations.models import CommitteeAssignment, Consultation
+from consult.demo.loader import DEMO_PASSWORD, DemoAccountsRefused, create_demo_accounts
+from consult.extensions import db
+
+DEMO_ACCOUNTS = {
+    "stakeholder@example.org": Role.STAKEHOLDER,
+    "staff@example.org": Role.STAFF,
+    "committee@example.org": Role.COMMITTEE,
+    "admin@example.org": Role.ADMIN,
+}
+
+
+@pytest.fixture
+def environment(app, monkeypatch):
+    def set_to(name: str) -> None:
+        monkeypatch.setitem(app.config, "ENV_NAME", name)
+
+    return set_to
+
+
+@pytest.fixture
+def demo_load(app, app_context):
+    def run():
+        result = app.test_cli_runner().invoke(args=["demo", "load"])
+        assert result.exit_code == 0, result.output
+        db.session.expire_all()
+        return result
+
+    return run
+
+
+def demo_users() -> dict[str, Role]:
+    return dict(db.session.execute(select(User.email, User.role).where(User.email.in_(DEMO_ACCOUNTS))).all())
+
+
+def assigned_references(email: str) -> list[str]:
+    return sorted(db.session.scalars(
+        select(Consultation.reference)
+        .join(CommitteeAssignment, CommitteeAssignment.consultation_id == Consultation.id)
+        .join(User, User.id == CommitteeAssignment.user_id)
+        .where(User.email == email)))
+
+
+def test_development_gets_an_account_for_each_role(demo_load, environment):
+    environment("development")
+    result = demo_load()
+
+    assert demo_users() == DEMO_ACCOUNTS
+    for email, role in DEMO_ACCOUNTS.items():
+        assert authenticate(email, DEMO_PASSWORD).role is role
+        assert f"Demo account created: {email} / {DEMO_PASSWORD} ({role.value}, development only)." in result.output
+
+
+def test_the_demo_committee_member_reviews_the_open_and_closed_consultations(demo_load, environment):
+    environment("development")
+    demo_load()
+    # HTE1001 is open, HTE0987 closed and HTE1012 not yet open.
+    assert assigned_references("committee@example.org") == ["HTE0987", "HTE1001"]
+    assert assigned_references("staff@example.org") == []
+
+
+def test_loading_twice_changes_nothing(demo_load, environment):
+    environment("development")
+    demo_load()
+    counts = (db.session.scalar(select(func.count()).select_from(User)),
+              db.session.scalar(select(func.count()).select_from(CommitteeAssignment)),
+              db.session.scalar(select(func.count()).select_from(Consultation)))
+
+    again = demo_load()
+
+    assert "Demo account created" not in again.output
+    assert "Demo consultations created: none (already there)." in again.output
+    assert (db.session.scalar(select(func.count()).select_from(User)),
+            db.session.scalar(select(func.count()).select_from(CommitteeAssignment)),
+            db.session.scalar(select(func.count()).select_from(Consultation))) == counts
+
+
+def test_loading_again_keeps_a_role_an_admin_has_changed(demo_load, environment):
+    environment("development")
+    demo_load()
+    staff = db.session.scalar(select(User).where(User.email == "staff@example.org"))
+    staff.role = Role.STAKEHOLDER
+    db.session.commit()
+
+    demo_load()
+    assert demo_users()["staff@example.org"] is Role.STAKEHOLDER
+
+
+def test_accounts_are_made_for_consultations_loaded_earlier(demo_load, environment):
+    """A database loaded before the demo accounts existed gets them, assignments included."""
+    demo_load()  # testing: consultations only
+    assert demo_users() == {}
+    environment("development")
+    demo_load()
+    assert assigned_references("committee@example.org") == ["HTE0987", "HTE1001"]
+
+
+@pytest.mark.parametrize("env_name", ["production", "testing"])
+def test_no_demo_account_is_made_outside_development(demo_load, environment, env_name):
+    environment(env_name)
+    result = demo_load()
+
+    assert "Demo consultations created: HTE1001, HTE0987, HTE1012." in result.output
+    assert demo_users() == {}
+    assert "Demo account created" not in result.output
+    assert DEMO_PASSWORD not in result.output
+    assert db.session.scalar(select(func.count()).select_from(CommitteeAssignment)) == 0
+
+
+@pytest.mark.parametrize("env_name", ["production", "testing"])
+def test_the_loader_itself_refuses_outside_development(app_context, environment, env_name):
+    environment(env_name)
+    with pytest.raises(DemoAccountsRefused):
+        create_demo_accounts()
+    assert demo_users() == {}
