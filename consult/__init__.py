@@ -113,9 +113,10 @@ def _register_blueprints(app: Flask) -> None:
     from consult.comments.views import bp as comments_bp
     from consult.consultations.manage_views import bp as manage_bp
     from consult.consultations.views import bp as consultations_bp
+    from consult.exports.views import bp as exports_bp
     from consult.moderation.views import bp as moderation_bp
 
-    for blueprint in (accounts_bp, consultations_bp, comments_bp, manage_bp, moderation_bp, admin_bp):
+    for blueprint in (accounts_bp, consultations_bp, comments_bp, manage_bp, moderation_bp, admin_bp, exports_bp):
         app.register_blueprint(blueprint)
 
 

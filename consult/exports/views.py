@@ -1,0 +1,181 @@
+"""Committee review and downloads, and the public page of published comments and responses."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from consult.access import can_review_consultation, committee_or_staff, is_staff, public, staff
+from consult.comments.models import Comment
+from consult.consultations.models import Section
+from consult.consultations.services import find_consultation
+from consult.consultations.views import load_consultation_or_404
+from consult.database import utcnow
+from consult.exports import publication, review, services
+from consult.exports.responses import DOCX, XLSX, csv_download, file_download
+from consult.exports.rows import comments_select, export_comments, in_document_order, publishable
+from consult.extensions import db
+from consult.forms import EmptyForm
+from consult.moderation.models import CommentTheme, Theme
+
+bp = Blueprint("exports", __name__)
+
+
+def _reviewable_or_404(reference: str):
+    """Committee members learn nothing of consultations they are not assigned to."""
+    consultation = find_consultation(reference)
+    if consultation is None or not can_review_consultation(current_user, consultation):
+        abort(404)
+    return consultation
+
+
+def _comments_query(consultation):
+    return in_document_order(publishable(comments_select().where(Comment.consultation_id == consultation.id)))
+
+
+def _theme_names(consultation) -> list[str]:
+    return list(db.session.scalars(select(Theme.name).where(Theme.consultation_id == consultation.id)
+                                   .order_by(Theme.name)))
+
+
+@bp.route("/staff/consultations/<reference>/review")
+@committee_or_staff
+def committee_review(reference: str):
+    consultation = _reviewable_or_404(reference)
+    summary = review.summarise(consultation)
+    drill_title, items = None, None
+    theme_key, section_key = request.args.get("theme"), request.args.get("section", type=int)
+    query = _comments_query(consultation)
+    if theme_key == "none":
+        drill_title = "Comments with no theme"
+        query = query.where(~select(CommentTheme.comment_id).where(CommentTheme.comment_id == Comment.id).exists())
+    elif theme_key:
+        theme = db.session.get(Theme, int(theme_key)) if theme_key.isdigit() else None
+        if theme is None or theme.consultation_id != consultation.id:
+            abort(404)
+        drill_title = f"Theme: {theme.name}"
+        query = query.where(Comment.id.in_(select(CommentTheme.comment_id).where(CommentTheme.theme_id == theme.id)))
+    elif section_key:
+        section = db.session.get(Section, section_key)
+        if section is None or section.document.consultation_id != consultation.id:
+            abort(404)
+        drill_title = f"Section {section.number}" + (f": {section.heading}" if section.heading else "")
+        query = query.where(Comment.section_id == section.id)
+    if drill_title:
+        items = list(export_comments(query))
+    return render_template("exports/review.html", consultation=consultation, summary=summary,
+                           drill_title=drill_title, items=items, publish_form=EmptyForm(),
+                           can_publish=is_staff(current_user))
+
+
+@bp.route("/staff/consultations/<reference>/downloads/comments.xlsx")
+@committee_or_staff
+def download_comments_workbook(reference: str):
+    consultation = _reviewable_or_404(reference)
+    include_email = is_staff(current_user)  # never for the committee
+    items = export_comments(_comments_query(consultation))
+    return file_download(lambda handle: services.write_comments_workbook(items, handle, include_email),
+                         f"{consultation.reference}-comments.xlsx", XLSX)
+
+
+@bp.route("/staff/consultations/<reference>/downloads/comments.csv")
+@committee_or_staff
+def download_comments_csv(reference: str):
+    consultation = _reviewable_or_404(reference)
+    items = export_comments(_comments_query(consultation))
+    return csv_download(services.comments_csv(items, is_staff(current_user)), f"{consultation.reference}-comments.csv")
+
+
+@bp.route("/staff/consultations/<reference>/downloads/themed.xlsx")
+@committee_or_staff
+def download_themed_workbook(reference: str):
+    consultation = _reviewable_or_404(reference)
+    items = export_comments(_comments_query(consultation))
+    names = _theme_names(consultation)
+    return file_download(lambda handle: services.write_themed_workbook(items, names, handle),
+                         f"{consultation.reference}-comments-by-theme.xlsx", XLSX)
+
+
+@bp.route("/staff/consultations/<reference>/downloads/table.docx")
+@committee_or_staff
+def download_word_table(reference: str):
+    consultation = _reviewable_or_404(reference)
+    group_by = request.args.get("group", "section")
+    if group_by not in ("section", "theme"):
+        abort(404)
+    items = export_comments(_comments_query(consultation))
+    title = f"{consultation.reference} {consultation.title}: consultation comments and responses"
+    return file_download(lambda handle: services.write_word_table(items, handle, group_by, title),
+                         f"{consultation.reference}-comments-by-{group_by}.docx", DOCX)
+
+
+@bp.route("/staff/consultations/<reference>/publication", methods=["POST"])
+@staff
+def publish(reference: str):
+    consultation = find_consultation(reference) or abort(404)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            publication.publish_comments(consultation, current_user, utcnow())
+        except publication.PublicationRefused as error:
+            db.session.rollback()
+            flash(error.message, "info")
+        else:
+            db.session.commit()
+            flash("The comments and responses are now published.", "success")
+    return redirect(url_for("exports.committee_review", reference=consultation.reference))
+
+
+@bp.route("/staff/consultations/<reference>/publication/withdraw", methods=["POST"])
+@staff
+def withdraw(reference: str):
+    consultation = find_consultation(reference) or abort(404)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            publication.withdraw_publication(consultation, current_user)
+        except publication.PublicationRefused as error:
+            db.session.rollback()
+            flash(error.message, "info")
+        else:
+            db.session.commit()
+            flash("The published comments and responses have been withdrawn.", "success")
+    return redirect(url_for("exports.committee_review", reference=consultation.reference))
+
+
+def _published_or_404(reference: str):
+    consultation = load_consultation_or_404(reference)
+    if consultation.published_at is None:
+        abort(404)
+    return consultation
+
+
+def _published_items(consultation):
+    return export_comments(in_document_order(publication.published_comments_query(consultation)))
+
+
+@bp.route("/consultations/<reference>/published-comments")
+@public
+def published_comments(reference: str):
+    consultation = _published_or_404(reference)
+    return render_template("exports/published.html", consultation=consultation,
+                           items=list(_published_items(consultation)),
+                           tobacco_declaration=publication.tobacco_declaration)
+
+
+@bp.route("/consultations/<reference>/published-comments.csv")
+@public
+def published_comments_csv(reference: str):
+    consultation = _published_or_404(reference)
+    rows = (publication.published_values(item) for item in _published_items(consultation))
+    return csv_download(services.table_csv(rows, publication.PUBLISHED_COLUMNS),
+                        f"{consultation.reference}-comments-and-responses.csv")
+
+
+@bp.route("/consultations/<reference>/published-comments.xlsx")
+@public
+def published_comments_workbook(reference: str):
+    consultation = _published_or_404(reference)
+    rows = (publication.published_values(item) for item in _published_items(consultation))
+    return file_download(
+        lambda handle: services.write_table_workbook(rows, publication.PUBLISHED_COLUMNS, handle),
+        f"{consultation.reference}-comments-and-responses.xlsx", XLSX)
