@@ -41,6 +41,7 @@ db: setup
 
 bench: setup
 	$(PY) -m bench
+	$(PY) -m bench.exports
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) instance/consult.sqlite3*
