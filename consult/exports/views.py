@@ -15,6 +15,8 @@ from consult.exports.responses import DOCX, XLSX, csv_download, file_download
 from consult.exports.rows import comments_select, export_comments, in_document_order, publishable
 from consult.extensions import db
 from consult.forms import EmptyForm
+from consult.moderation import queries
+from consult.moderation.views import queue_filters_from
 from consult.moderation.models import CommentTheme, Theme
 
 bp = Blueprint("exports", __name__)
@@ -28,8 +30,14 @@ def _reviewable_or_404(reference: str):
     return consultation
 
 
-def _comments_query(consultation):
-    return in_document_order(publishable(comments_select().where(Comment.consultation_id == consultation.id)))
+def _comments_query(consultation, args=None):
+    """The consultation's publishable comments, narrowed by the triage queue's filters when given."""
+    query = publishable(comments_select().where(Comment.consultation_id == consultation.id))
+    if args:
+        filters, _ = queue_filters_from(consultation, args)
+        matching = queries.matching_comments(consultation.id, filters).with_only_columns(Comment.id).order_by(None)
+        query = query.where(Comment.id.in_(matching))
+    return in_document_order(query)
 
 
 def _theme_names(consultation) -> list[str]:
@@ -72,7 +80,7 @@ def committee_review(reference: str):
 def download_comments_workbook(reference: str):
     consultation = _reviewable_or_404(reference)
     include_email = is_staff(current_user)  # never for the committee
-    items = export_comments(_comments_query(consultation))
+    items = export_comments(_comments_query(consultation, request.args))
     return file_download(lambda handle: services.write_comments_workbook(items, handle, include_email),
                          f"{consultation.reference}-comments.xlsx", XLSX)
 
@@ -81,7 +89,7 @@ def download_comments_workbook(reference: str):
 @committee_or_staff
 def download_comments_csv(reference: str):
     consultation = _reviewable_or_404(reference)
-    items = export_comments(_comments_query(consultation))
+    items = export_comments(_comments_query(consultation, request.args))
     return csv_download(services.comments_csv(items, is_staff(current_user)), f"{consultation.reference}-comments.csv")
 
 
@@ -89,7 +97,7 @@ def download_comments_csv(reference: str):
 @committee_or_staff
 def download_themed_workbook(reference: str):
     consultation = _reviewable_or_404(reference)
-    items = export_comments(_comments_query(consultation))
+    items = export_comments(_comments_query(consultation, request.args))
     names = _theme_names(consultation)
     return file_download(lambda handle: services.write_themed_workbook(items, names, handle),
                          f"{consultation.reference}-comments-by-theme.xlsx", XLSX)
@@ -102,7 +110,7 @@ def download_word_table(reference: str):
     group_by = request.args.get("group", "section")
     if group_by not in ("section", "theme"):
         abort(404)
-    items = export_comments(_comments_query(consultation))
+    items = export_comments(_comments_query(consultation, request.args))
     title = f"{consultation.reference} {consultation.title}: consultation comments and responses"
     return file_download(lambda handle: services.write_word_table(items, handle, group_by, title),
                          f"{consultation.reference}-comments-by-{group_by}.docx", DOCX)

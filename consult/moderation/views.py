@@ -147,6 +147,13 @@ def _filter_form(consultation, args, themes=None, documents=None) -> QueueFilter
     return form
 
 
+def queue_filters_from(consultation, args) -> tuple[queries.QueueFilters, dict]:
+    """The queue's filters read from a query string, so a download can select exactly what the queue shows."""
+    form = _filter_form(consultation, args)
+    filters = form.filters(search_original=can_see_original_of_redacted(current_user), day_bounds=_uk_day_bounds)
+    return filters, form.query_args()
+
+
 def _bulk_choices(form: BulkForm, themes) -> None:
     form.tag_theme.choices = options([("", "Select a theme")] + [(str(t.id), t.name) for t in themes])
 

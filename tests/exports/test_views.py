@@ -158,3 +158,17 @@ def _token(client, path: str = "/consultations/") -> str:
     from tests.conftest import csrf_token_from
 
     return csrf_token_from(client.get(path).get_data(as_text=True))
+
+
+def test_downloads_apply_the_triage_queue_filters(client, login_as, moderated_consultation):
+    consultation, comments = moderated_consultation
+    login_as(Role.STAFF)
+    evidence = db.session.scalar(select(Theme).where(Theme.name == "Evidence gaps"))
+    text = client.get(_url(consultation, f"downloads/comments.csv?theme={evidence.id}")).get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))[1:]
+    assert sorted(row[0] for row in rows) == sorted([comments["=1+1 looks like a formula"].reference,
+                                                      comments["Please add follow-up data"].reference])
+    text = client.get(_url(consultation, "downloads/comments.csv?q=follow-up")).get_data(as_text=True)
+    assert len(list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))) == 1  # redacted words are not searched
+    queue = client.get(_url(consultation, f"comments?theme={evidence.id}")).get_data(as_text=True)
+    assert f"downloads/comments.csv?theme={evidence.id}" in queue
