@@ -14,7 +14,7 @@ from consult.comments.models import Comment, CommentStatus
 from consult.consultations.models import Consultation, ConsultationStatus
 from consult.exports.rows import ExportItem, comments_select
 from consult.extensions import db
-from consult.moderation.states import ModerationState
+from consult.moderation.states import ModerationState, ResponseState
 
 PUBLISHED_COLUMNS = ["Comment number", "Stakeholder", "Stakeholder type", "Section number", "Section heading",
                      "Selected text", "Comment", "Tobacco industry links", "Response"]
@@ -65,9 +65,14 @@ def tobacco_declaration(item: ExportItem) -> str:
     return "None declared"
 
 
+def published_response(item: ExportItem) -> str:
+    """Only an agreed response is published; drafts and internal 'no response needed' reasons are not."""
+    return item.response if item.response_state is ResponseState.AGREED else ""
+
+
 def published_values(item: ExportItem) -> list:
     return [
         item.reference, item.stakeholder, item.participant_type, item.section_number,
         item.section_heading if item.section_number else (item.chapter_label or "Whole document"),
-        item.quote, item.body, tobacco_declaration(item), item.response,
+        item.quote, item.body, tobacco_declaration(item), published_response(item),
     ]

@@ -79,18 +79,18 @@ def summarise(consultation: Consultation) -> ReviewSummary:
             sections.append(ChartRow("Whole document", count))
 
     by_type = db.session.execute(
-        select(func.coalesce(Theme.name, NO_THEME), Participation.kind, Participation.individual_type,
+        select(Theme.name, Participation.kind, Participation.individual_type,
                Participation.organisation_type, func.count(base.c.id))
         .select_from(base)
         .join(Participation, Participation.id == base.c.participation_id)
         .outerjoin(CommentTheme, CommentTheme.comment_id == base.c.id)
         .outerjoin(Theme, Theme.id == CommentTheme.theme_id)
-        .group_by(func.coalesce(Theme.name, NO_THEME), Participation.kind, Participation.individual_type,
-                  Participation.organisation_type)
+        .group_by(Theme.name, Participation.kind, Participation.individual_type, Participation.organisation_type)
     ).all()
     theme_by_type: dict[str, dict[str, int]] = defaultdict(dict)
     types: set[str] = set()
-    for theme_name, kind, individual, organisation, count in by_type:
+    for name, kind, individual, organisation, count in by_type:
+        theme_name = name if name is not None else NO_THEME
         label = _type_label(kind, individual, organisation)
         types.add(label)
         theme_by_type[theme_name][label] = theme_by_type[theme_name].get(label, 0) + count

@@ -167,7 +167,8 @@ def published_comments(reference: str):
     consultation = _published_or_404(reference)
     return render_template("exports/published.html", consultation=consultation,
                            items=list(_published_items(consultation)),
-                           tobacco_declaration=publication.tobacco_declaration)
+                           tobacco_declaration=publication.tobacco_declaration,
+                           published_response=publication.published_response)
 
 
 @bp.route("/consultations/<reference>/published-comments.csv")

@@ -265,7 +265,7 @@ def _action_sentence(form: BulkForm, count: int, theme: Theme | None) -> str:
     if action == "tag":
         return f"add the theme ‘{theme.name}’ to {comments}"
     state = form.chosen_response_state.label.lower()
-    return f"apply this response to {comments}, as a {state}"
+    return f"apply this response to {comments}, marked {state}"
 
 
 @bp.post("/consultations/<reference>/comments/bulk")

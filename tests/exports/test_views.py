@@ -172,3 +172,24 @@ def test_downloads_apply_the_triage_queue_filters(client, login_as, moderated_co
     assert len(list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))) == 1  # redacted words are not searched
     queue = client.get(_url(consultation, f"comments?theme={evidence.id}")).get_data(as_text=True)
     assert f"downloads/comments.csv?theme={evidence.id}" in queue
+
+
+def test_only_agreed_responses_are_published(client, login_as, post_form, moderated_consultation):
+    from consult.moderation.models import CommentResponse
+    from consult.moderation.states import ModerationState, ResponseState
+
+    consultation, comments = moderated_consultation
+    _close(consultation)
+    charity = comments["@SUM(A1) and more"]
+    charity.moderation_state = ModerationState.ACCEPTED
+    db.session.add(CommentResponse(comment_id=charity.id, state=ResponseState.DRAFT, text="Half-written reply",
+                                   updated_by_id=comments["=1+1 looks like a formula"].participation.user_id))
+    db.session.commit()
+    login_as(Role.STAFF)
+    post_form(_url(consultation, "publication"))
+    page = client.get(f"/consultations/{consultation.reference}/published-comments").get_data(as_text=True)
+    assert "Half-written reply" not in page
+    csv_text = client.get(f"/consultations/{consultation.reference}/published-comments.csv").get_data(as_text=True)
+    assert "Half-written reply" not in csv_text
+    assert "Read the comments received" in client.get(f"/consultations/{consultation.reference}").get_data(
+        as_text=True)

@@ -663,7 +663,7 @@ def test_bulk_tag_and_bulk_response_from_the_queue(client, login, world):
     _html, data = start_bulk(client, world, {"theme": theme.id}, scope="all", action="respond",
                              response_text="Cost is outside the remit.", response_state="draft")
     confirm = client.post(f"{base(world)}/comments/bulk", data=data).get_data(as_text=True)
-    assert "You are about to apply this response to 2 comments, as a draft." in text_of(confirm)
+    assert "You are about to apply this response to 2 comments, marked draft." in text_of(confirm)
     client.post(f"{base(world)}/comments/bulk", data=hidden_values(form_posting_to(confirm,
                                                                                   f"{base(world)}/comments/bulk")))
     answered = [services.find_response(c.id) for c in world["comments"]]
