@@ -23,15 +23,25 @@ from itertools import count
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from consult.accounts.models import Role
 from consult.accounts.services import find_user_by_email, register_user
 from consult.comments import services as comment_services
-from consult.comments.models import IndividualType, ParticipantKind
+from consult.comments.models import Comment, IndividualType, OrganisationType, ParticipantKind
 from consult.consultations.importer import parse_document
-from consult.consultations.models import Document
-from consult.consultations.services import create_consultation, import_document
+from consult.consultations.models import Consultation, Document
+from consult.consultations.services import (
+    assign_committee_member,
+    create_consultation,
+    find_consultation,
+    import_document,
+)
 from consult.database import utcnow
+from consult.exports.publication import publish_comments
 from consult.extensions import db
+from consult.moderation import services as moderation_services
+from consult.moderation.states import ModerationState, RejectionReason, ResponseState
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -432,3 +442,181 @@ def sign_in(tab, email: str, password: str = PASSWORD) -> None:
     tab.get_by_label("Password", exact=True).fill(password)
     tab.get_by_role("button", name="Sign in").click()
     tab.get_by_text("Signed in as").wait_for()
+
+
+# --- Staff, committee and admin: accounts, submissions, moderated worlds -------------
+
+def seed_account(live_server, name: str, role: Role) -> str:
+    """An account with the given role; returns its (unique) email address. The password is PASSWORD."""
+    email = f"{unique(role.value + '-').lower()}@example.org"
+    with live_server.app_context():
+        register_user(email, name, PASSWORD, role)
+    return email
+
+
+@dataclass(frozen=True)
+class SeededComment:
+    reference: str  # the comment number people see, e.g. BR1A2B3C4D-0003
+    number: int
+    body: str
+    author: str
+    email: str
+
+
+def _moment_to_take_part(consultation: Consultation):
+    """Now while the consultation is open; otherwise a moment when it was (or will be) open."""
+    now = utcnow()
+    if consultation.is_open_at(now):
+        return now
+    return consultation.opens_at + (consultation.closes_at - consultation.opens_at) / 2
+
+
+def seed_submission(live_server, reference: str, body: str, *, section: str | None = None,
+                    quote: str | None = None, organisation: str | None = None,
+                    individual_type: IndividualType = IndividualType.PATIENT_OR_CARER,
+                    author: str = "Sam Submitter", publish_name: bool = False) -> SeededComment:
+    """A new stakeholder who submits one comment (on a section, or the whole document) to the
+    consultation's first document; on a closed consultation it is submitted while it was open."""
+    email = f"{unique('submitter-').lower()}@example.org"
+    with live_server.app_context():
+        user = register_user(email, author, PASSWORD)
+        consultation = find_consultation(reference)
+        document = consultation.documents[0]
+        moment = _moment_to_take_part(consultation)
+        if organisation:
+            choice = comment_services.ParticipationChoice(
+                kind=ParticipantKind.ORGANISATION, organisation_name=organisation,
+                organisation_type=OrganisationType.CHARITY_OR_PATIENT_GROUP, publish_name=publish_name)
+        else:
+            choice = comment_services.ParticipationChoice(
+                kind=ParticipantKind.INDIVIDUAL, individual_type=individual_type, publish_name=publish_name)
+        participation = comment_services.choose_participation(user, consultation, choice, moment)
+        if section is None:
+            target = comment_services.CommentTargetRef(document=document)
+        else:
+            part = next(s for c in document.chapters for s in c.sections if s.number == section)
+            target = comment_services.CommentTargetRef(document=document, chapter=part.chapter, section=part)
+        comment = comment_services.save_draft(participation, target, body, quote, moment)
+        comment_services.submit_response(participation, moment)
+        db.session.refresh(comment)
+        seeded = SeededComment(comment.reference, comment.number, body, author, email)
+    return seeded
+
+
+def _comment(reference: str, number: int) -> Comment:
+    consultation = find_consultation(reference)
+    return db.session.scalar(select(Comment).where(Comment.consultation_id == consultation.id,
+                                                   Comment.number == number))
+
+
+def moderate(live_server, reference: str, number: int, staff_email: str, state: ModerationState,
+             reason: RejectionReason | None = None, redacted_body: str | None = None) -> None:
+    """A decision made by a member of staff through the moderation service (audited as usual)."""
+    with live_server.app_context():
+        comment = _comment(reference, number)
+        decision = moderation_services.Decision(state, reason=reason, redacted_body=redacted_body)
+        moderation_services.decide_comment(comment, decision, find_user_by_email(staff_email), comment.version,
+                                           utcnow())
+
+
+@dataclass(frozen=True)
+class ReviewWorld:
+    """A closed consultation whose comments are triaged, themed and answered, and its people."""
+
+    consultation: SeededConsultation
+    staff_email: str
+    committee_email: str
+    committee_name: str
+    themes: dict[str, int]  # name -> id
+    organisation: SeededComment  # accepted, themed 'Procedure detail', agreed response
+    named: SeededComment  # an individual who agreed to be named; accepted, themed 'Evidence'
+    anonymous: SeededComment  # an individual who did not; redacted, themed 'Evidence'
+    rejected: SeededComment  # rejected as spam
+    untriaged: SeededComment  # not yet moderated, no theme
+    redacted_body: str
+    responses: dict[str, str]  # comment reference -> agreed response
+
+    @property
+    def reference(self) -> str:
+        return self.consultation.reference
+
+    @property
+    def review_path(self) -> str:
+        return f"/staff/consultations/{self.reference}/review"
+
+
+ORGANISATION_NAME = "Neuroma Support Network"
+NAMED_PERSON = "Robin Named"
+ANONYMOUS_PERSON = "Hidden Person"
+
+
+def seed_review_world(live_server, publish: bool = False) -> ReviewWorld:
+    """A closed consultation with five submitted comments, moderated, themed and answered by staff,
+    and a committee member assigned to it. Everything goes through the services, so it is audited."""
+    seeded = seed_consultation(live_server, "closed")
+    reference = seeded.reference
+    staff_email = seed_account(live_server, "Morgan Moderator", Role.STAFF)
+    committee_name = "Casey Committee"
+    committee_email = seed_account(live_server, committee_name, Role.COMMITTEE)
+    organisation = seed_submission(
+        live_server, reference, "Say how long each freezing cycle lasts.", section=QUOTE_SECTION, quote=QUOTE,
+        organisation=ORGANISATION_NAME, author="Olu Organiser")
+    named = seed_submission(live_server, reference, "Research should report quality of life at one year.",
+                            section="1.1", author=NAMED_PERSON, publish_name=True)
+    anonymous = seed_submission(
+        live_server, reference, "My patient Jane Doe of 4 Mill Lane waited two years for this.", section="2.1",
+        individual_type=IndividualType.HEALTH_PROFESSIONAL, author=ANONYMOUS_PERSON)
+    rejected = seed_submission(live_server, reference, "Buy cheap insoles at my shop today.",
+                               author="Spam Sender", individual_type=IndividualType.MEMBER_OF_PUBLIC)
+    untriaged = seed_submission(live_server, reference, "The whole document reads clearly.",
+                                organisation="Foot Health Forum", author="Fran Forum")
+    redacted_body = "My patient [name and address removed] waited two years for this."
+    moderate(live_server, reference, organisation.number, staff_email, ModerationState.ACCEPTED)
+    moderate(live_server, reference, named.number, staff_email, ModerationState.ACCEPTED)
+    moderate(live_server, reference, anonymous.number, staff_email, ModerationState.REDACTED,
+             RejectionReason.PERSONAL_DATA, redacted_body)
+    moderate(live_server, reference, rejected.number, staff_email, ModerationState.REJECTED, RejectionReason.SPAM)
+    responses = {
+        organisation.reference: "Thank you. Section 2.5 now gives the length of a freezing cycle.",
+        named.reference: "Thank you. The research recommendation now names quality of life.",
+        anonymous.reference: "Thank you. The committee noted the waiting times.",
+    }
+    with live_server.app_context():
+        staff = find_user_by_email(staff_email)
+        consultation = find_consultation(reference)
+        now = utcnow()
+        themes = {name: moderation_services.create_theme(consultation.id, name, description, staff)
+                  for name, description in [("Evidence", "The evidence base and what research should measure."),
+                                            ("Procedure detail", "How the procedure is carried out.")]}
+        for comment, theme in [(organisation, "Procedure detail"), (named, "Evidence"), (anonymous, "Evidence")]:
+            moderation_services.tag_comment(_comment(reference, comment.number), themes[theme], staff, now)
+        for comment in (organisation, named, anonymous):
+            moderation_services.save_response(_comment(reference, comment.number), responses[comment.reference],
+                                              ResponseState.AGREED, staff, None, now)
+        assign_committee_member(staff, consultation, committee_email)
+        if publish:
+            publish_comments(consultation, staff, now)
+        db.session.flush()
+        theme_ids = {name: theme.id for name, theme in themes.items()}
+    return ReviewWorld(seeded, staff_email, committee_email, committee_name, theme_ids, organisation, named,
+                       anonymous, rejected, untriaged, redacted_body, responses)
+
+
+@pytest.fixture(scope="module")
+def import_staging(live_server, tmp_path_factory):
+    """Uploaded drafts wait for confirmation in a temporary directory, not the app's instance folder."""
+    config = live_server.app.config
+    missing = object()
+    before = config.get("IMPORT_STAGING_DIR", missing)
+    config["IMPORT_STAGING_DIR"] = str(tmp_path_factory.mktemp("import-previews"))
+    yield
+    if before is missing:
+        config.pop("IMPORT_STAGING_DIR", None)
+    else:
+        config["IMPORT_STAGING_DIR"] = before
+
+
+def sign_out(tab) -> None:
+    """Sign out with the header's button, as a person would."""
+    tab.get_by_role("navigation", name="Account").get_by_role("button", name="Sign out").click()
+    tab.get_by_role("navigation", name="Account").get_by_role("link", name="Sign in").wait_for()

@@ -17,18 +17,28 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
+from consult.accounts.models import Role
+from consult.accounts.services import find_user_by_email
+from consult.consultations.services import ConsultationDetails, details_digest, edit_consultation, find_consultation
+from consult.moderation.states import ModerationState
 from tests.browser.conftest import (
     PASSWORD,
     QUOTE,
     QUOTE_SECTION,
+    ReviewWorld,
     SeededConsultation,
     assert_reflows,
     check_accessibility,
+    moderate,
+    seed_account,
     seed_consultation,
     seed_response,
+    seed_review_world,
+    seed_submission,
     seed_user,
     sign_in,
 )
+from tests.conftest import GUIDANCE_SEED
 from tests.liveserver import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -36,14 +46,27 @@ pytestmark = pytest.mark.browser
 TOO_LONG = ("This comment is far too long. " * 334).strip()  # 10,019 characters; the limit is 10,000
 
 
+@dataclass(frozen=True)
+class StaffWorld:
+    """For the staff, committee and admin pages: a closed consultation whose comments are moderated,
+    themed, answered and published, with its staff member and committee member; an admin; and a
+    stakeholder whose role the admin could change."""
+
+    review: ReviewWorld
+    admin_email: str
+    stakeholder_id: int
+
+
 @dataclass
 class Scene:
-    """A fresh page, the module's consultations, and ways to become a signed-in stakeholder."""
+    """A fresh page, the module's consultations, and ways to become a signed-in stakeholder;
+    `staff` holds the module's world for the staff, committee and admin pages."""
 
     page: Page
     live_server: LiveServer
     open: SeededConsultation
     closed: SeededConsultation
+    staff: StaffWorld | None = None
 
     def signed_in(self, take_part: bool = True, comments: int = 0, submitted: bool = False) -> str:
         email = seed_user(self.live_server)
@@ -294,6 +317,272 @@ def change_password_empty(scene: Scene) -> None:
     scene.expect_errors("Enter your current password", "Enter a password", "Confirm your new password")
 
 
+# --- Staff, committee and admin pages ----------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # a picture, whatever its name says
+
+
+def as_staff(scene: Scene) -> ReviewWorld:
+    sign_in(scene.page, scene.staff.review.staff_email)
+    return scene.staff.review
+
+
+def as_committee(scene: Scene) -> ReviewWorld:
+    sign_in(scene.page, scene.staff.review.committee_email)
+    return scene.staff.review
+
+
+def as_admin(scene: Scene) -> None:
+    sign_in(scene.page, scene.staff.admin_email)
+
+
+def follow(scene: Scene, name: str, role: str = "link") -> None:
+    with scene.page.expect_navigation():
+        scene.page.get_by_role("main").get_by_role(role, name=name).click()
+
+
+def comment_path(world: ReviewWorld, number: int, page: str = "") -> str:
+    return f"/staff/consultations/{world.reference}/comments/{number}{page}"
+
+
+def staff_consultations(scene: Scene) -> None:
+    as_staff(scene)
+    scene.goto("/staff/consultations/")
+
+
+def new_consultation(scene: Scene) -> None:
+    as_staff(scene)
+    scene.goto("/staff/consultations/new")
+
+
+def new_consultation_empty(scene: Scene) -> None:
+    new_consultation(scene)
+    scene.press("Create consultation")
+    scene.expect_errors("Enter a reference", "Enter a title", "Enter the opening date", "Enter the closing date")
+
+
+def staff_consultation(scene: Scene) -> None:
+    world = as_staff(scene)
+    scene.goto(f"/staff/consultations/{world.reference}")
+
+
+def edit_consultation_form(scene: Scene) -> None:
+    world = as_staff(scene)
+    scene.goto(f"/staff/consultations/{world.reference}/edit")
+
+
+def edit_consultation_errors(scene: Scene) -> None:
+    edit_consultation_form(scene)
+    scene.page.get_by_label("Title", exact=True).fill("")
+    closing = scene.page.get_by_role("group", name="Closing date", exact=True)
+    closing.get_by_label("Day").fill("31")
+    closing.get_by_label("Month").fill("2")
+    scene.press("Save changes")
+    scene.expect_errors("Enter a title", "The closing date must be a real date, for example 27 3 2027")
+
+
+def edit_consultation_conflict(scene: Scene) -> None:
+    """Someone else saves new details while this form is open; saving it shows both versions (409)."""
+    seeded = seed_consultation(scene.live_server, "open")
+    world = as_staff(scene)
+    scene.goto(f"/staff/consultations/{seeded.reference}/edit")
+    with scene.live_server.app_context():
+        consultation = find_consultation(seeded.reference)
+        theirs = ConsultationDetails(reference=consultation.reference, title=f"{consultation.title} (revised)",
+                                     summary=consultation.summary, opens_at=consultation.opens_at,
+                                     closes_at=consultation.closes_at, is_draft=consultation.is_draft)
+        edit_consultation(find_user_by_email(world.staff_email), consultation, theirs, consultation.version,
+                          details_digest(consultation))
+    scene.page.get_by_label("Summary (optional)").fill("My own summary of the consultation.")
+    with scene.page.expect_navigation() as navigation:
+        scene.page.get_by_role("button", name="Save changes").click()
+    assert navigation.value.status == 409
+    expect(scene.page.get_by_role("heading", name="Your changes were not saved")).to_be_visible()
+
+
+def import_upload(scene: Scene) -> None:
+    world = as_staff(scene)
+    scene.goto(f"/staff/consultations/{world.reference}/import")
+
+
+def import_upload_wrong_type(scene: Scene) -> None:
+    import_upload(scene)
+    scene.page.get_by_label("Upload a file").set_input_files(
+        {"name": "draft.txt", "mimeType": "text/plain", "buffer": PNG})
+    scene.press("Upload and preview")
+    scene.expect_errors("The selected file is a PNG image, not a draft document. Upload a Word document (.docx), "
+                        "a plain-text file (.txt) or a Markdown file (.md).")
+
+
+def import_preview(scene: Scene) -> None:
+    import_upload(scene)
+    scene.page.get_by_label("Upload a file").set_input_files(str(GUIDANCE_SEED))
+    scene.press("Upload and preview")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Check the draft before importing it")
+
+
+def queue(scene: Scene) -> None:
+    world = as_staff(scene)
+    scene.goto(f"/staff/consultations/{world.reference}/comments")
+
+
+def queue_filtered(scene: Scene) -> None:
+    queue(scene)
+    scene.page.get_by_label("Moderation state").select_option(label="Accepted")
+    scene.page.get_by_label("Theme", exact=True).select_option(label="Evidence")
+    scene.press("Apply filters")
+    expect(scene.page.get_by_role("main")).to_contain_text("Showing 1 to 1 of 1 comment matching these filters.")
+
+
+def queue_bad_date(scene: Scene) -> None:
+    queue(scene)
+    scene.page.get_by_label("Submitted on or after").fill("31/2/2027")
+    scene.press("Apply filters")
+    scene.expect_errors("Submitted on or after must be a real date, like 27/3/2027")
+
+
+def staff_comment(scene: Scene) -> None:
+    world = as_staff(scene)
+    scene.goto(comment_path(world, world.anonymous.number))
+
+
+def reject_form(scene: Scene) -> None:
+    world = as_staff(scene)
+    scene.goto(comment_path(world, world.untriaged.number, "/reject"))
+
+
+def reject_form_no_reason(scene: Scene) -> None:
+    reject_form(scene)
+    scene.press("Reject comment")
+    scene.expect_errors("Select why the comment is rejected")
+
+
+def redact_form(scene: Scene) -> None:
+    world = as_staff(scene)
+    scene.goto(comment_path(world, world.organisation.number, "/redact"))  # with its quoted passage
+
+
+def redact_form_no_reason(scene: Scene) -> None:
+    world = as_staff(scene)
+    scene.goto(comment_path(world, world.untriaged.number, "/redact"))
+    scene.press("Save redaction")
+    scene.expect_errors("Select why the comment is redacted")
+
+
+def response_form(scene: Scene) -> None:
+    world = as_staff(scene)
+    scene.goto(comment_path(world, world.named.number, "/response"))
+
+
+def response_form_empty(scene: Scene) -> None:
+    response_form(scene)
+    scene.page.get_by_label("Response", exact=True).fill("")
+    scene.press("Save response")
+    scene.expect_errors("Enter the response")
+
+
+def themes(scene: Scene) -> None:
+    world = as_staff(scene)
+    scene.goto(f"/staff/consultations/{world.reference}/themes")
+
+
+def theme_form(scene: Scene) -> None:
+    themes(scene)
+    follow(scene, "Create a theme", role="button")
+
+
+def theme_form_duplicate(scene: Scene) -> None:
+    theme_form(scene)
+    scene.page.get_by_label("Theme name").fill("evidence")
+    scene.press("Save theme")
+    scene.expect_errors("There is already a theme called ‘evidence’ in this consultation. "
+                        "Choose a different name, or merge the two themes.")
+
+
+def bulk_confirmation(scene: Scene) -> None:
+    world = scene.staff.review
+    queue(scene)
+    scene.page.get_by_label(f"Select comment {world.untriaged.reference}").check()
+    scene.page.get_by_role("group", name="What do you want to do?").get_by_label("Accept").check()
+    scene.press("Continue")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Check before you change 1 comment")
+
+
+def moderation_conflict(scene: Scene) -> None:
+    """Someone else decides about a comment while this form is open; saving it shows both versions (409)."""
+    world = scene.staff.review
+    comment = seed_submission(scene.live_server, world.reference, "A comment two people triage at once.")
+    as_staff(scene)
+    scene.goto(comment_path(world, comment.number, "/reject"))
+    moderate(scene.live_server, world.reference, comment.number, world.staff_email, ModerationState.ACCEPTED)
+    scene.page.get_by_role("group", name="Why are you rejecting this comment?").get_by_label("Spam").check()
+    with scene.page.expect_navigation() as navigation:
+        scene.page.get_by_role("button", name="Reject comment").click()
+    assert navigation.value.status == 409
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("This comment has changed since you opened it")
+
+
+def staff_dashboard(scene: Scene) -> None:
+    as_staff(scene)
+    scene.goto("/staff/")
+
+
+def committee_dashboard(scene: Scene) -> None:
+    as_committee(scene)
+    scene.goto("/staff/")
+
+
+def staff_review(scene: Scene) -> None:
+    """The themed review as staff see it: publication controls below the charts."""
+    world = as_staff(scene)
+    scene.goto(world.review_path)
+    expect(scene.page.get_by_role("button", name="Withdraw publication")).to_be_visible()
+
+
+def committee_review_drill_down(scene: Scene) -> None:
+    world = as_committee(scene)
+    scene.goto(f"{world.review_path}?theme={world.themes['Evidence']}")
+    expect(scene.page.get_by_role("heading", level=2, name="Theme: Evidence")).to_be_visible()
+
+
+def published_comments(scene: Scene) -> None:
+    scene.goto(f"/consultations/{scene.staff.review.reference}/published-comments")
+
+
+def admin_users(scene: Scene) -> None:
+    as_admin(scene)
+    scene.goto("/admin/users")
+
+
+def admin_user(scene: Scene) -> None:
+    as_admin(scene)
+    scene.goto(f"/admin/users/{scene.staff.stakeholder_id}")
+
+
+def role_confirmation(scene: Scene) -> None:
+    admin_user(scene)
+    scene.page.get_by_role("group", name="Change role").get_by_label("Staff", exact=True).check()
+    scene.press("Continue")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text(
+        "Change Sam Stakeholder’s role from Stakeholder to Staff?")
+
+
+def audit_trail(scene: Scene) -> None:
+    as_admin(scene)
+    scene.goto("/admin/audit")
+
+
+def audit_trail_bad_date(scene: Scene) -> None:
+    audit_trail(scene)
+    since = scene.page.get_by_role("group", name="Date from", exact=True)
+    since.get_by_label("Day").fill("31")
+    since.get_by_label("Month").fill("2")
+    since.get_by_label("Year").fill("2026")
+    scene.press("Apply filters")
+    scene.expect_errors("Date from must be a real date")
+
+
+
 PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("consultation-list", consultation_list),
     ("consultation", consultation_signed_out),
@@ -327,6 +616,44 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("change-password", change_password),
     ("change-password-error-empty", change_password_empty),
     ("change-password-error-wrong", change_password_errors),
+    # Staff: building consultations
+    ("staff-consultations", staff_consultations),
+    ("staff-new-consultation", new_consultation),
+    ("staff-new-consultation-error-empty", new_consultation_empty),
+    ("staff-consultation", staff_consultation),
+    ("staff-edit-consultation", edit_consultation_form),
+    ("staff-edit-consultation-error", edit_consultation_errors),
+    ("staff-edit-consultation-conflict", edit_consultation_conflict),
+    ("staff-import-upload", import_upload),
+    ("staff-import-upload-error-file-type", import_upload_wrong_type),
+    ("staff-import-preview", import_preview),
+    # Staff: triage, themes and responses
+    ("staff-dashboard", staff_dashboard),
+    ("triage-queue-filtered", queue_filtered),
+    ("triage-queue-error-date", queue_bad_date),
+    ("staff-comment", staff_comment),
+    ("reject-form", reject_form),
+    ("reject-form-error-no-reason", reject_form_no_reason),
+    ("redact-form", redact_form),
+    ("redact-form-error-no-reason", redact_form_no_reason),
+    ("response-form", response_form),
+    ("response-form-error-empty", response_form_empty),
+    ("themes", themes),
+    ("theme-form", theme_form),
+    ("theme-form-error-duplicate", theme_form_duplicate),
+    ("bulk-confirmation", bulk_confirmation),
+    ("moderation-conflict", moderation_conflict),
+    # Committee, publication and the public
+    ("committee-dashboard", committee_dashboard),
+    ("committee-review-drill-down", committee_review_drill_down),
+    ("staff-review-published", staff_review),
+    ("published-comments", published_comments),
+    # Admin
+    ("admin-users", admin_users),
+    ("admin-user", admin_user),
+    ("admin-role-confirmation", role_confirmation),
+    ("audit-trail", audit_trail),
+    ("audit-trail-error-date", audit_trail_bad_date),
 ]
 
 every_page = pytest.mark.parametrize("name, setup", PAGES, ids=[name for name, _ in PAGES])
@@ -337,9 +664,19 @@ def consultations(live_server):
     return seed_consultation(live_server, "open"), seed_consultation(live_server, "closed")
 
 
+@pytest.fixture(scope="module")
+def staff_world(live_server, import_staging) -> StaffWorld:
+    review = seed_review_world(live_server, publish=True)
+    admin_email = seed_account(live_server, "Ada Admin", Role.ADMIN)
+    stakeholder_email = seed_account(live_server, "Sam Stakeholder", Role.STAKEHOLDER)
+    with live_server.app_context():
+        stakeholder_id = find_user_by_email(stakeholder_email).id
+    return StaffWorld(review, admin_email, stakeholder_id)
+
+
 @pytest.fixture
-def scene(page, live_server, consultations) -> Scene:
-    return Scene(page, live_server, *consultations)
+def scene(page, live_server, consultations, staff_world) -> Scene:
+    return Scene(page, live_server, *consultations, staff=staff_world)
 
 
 @every_page
