@@ -4,7 +4,7 @@ import secrets
 import uuid
 from zoneinfo import ZoneInfo
 
-from flask import Flask, flash, g, redirect, render_template, request, url_for
+from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
@@ -164,6 +164,14 @@ def _register_request_hooks(app: Flask) -> None:
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
 
     app.before_request(enforce_route_access)
+
+    @app.before_request
+    def refuse_nul_characters():
+        # No form field has a use for NUL, and PostgreSQL cannot store one:
+        # refuse it here with a clear 400 rather than fail deep in an INSERT.
+        # (Search pages explain a NUL in their own query strings.)
+        if any("\x00" in value for value in request.form.values()):
+            abort(400)
 
     @app.after_request
     def security_headers(response):

@@ -171,3 +171,11 @@ def test_the_inline_script_carries_the_policy_nonce(client):
     response = client.get("/consultations/")
     nonce = response.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
     assert f'<script nonce="{nonce}">' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/account/sign-in", "/account/register"])
+def test_a_nul_character_in_a_form_gets_a_clear_400(client, csrf, path):
+    response = client.post(path, data={"csrf_token": csrf(), "email": "a\x00@example.org", "password": "x",
+                                       "name": "N\x00", "confirm": "x"})
+    assert response.status_code == 400
+    assert "problem with the request" in response.get_data(as_text=True)
