@@ -6,16 +6,14 @@ slow on a 60-section draft with dozens of comments. Each page is requested for
 a small and a large consultation, and the statements are counted on the engine.
 """
 
-import re
 from collections import Counter
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from consult.comments import services as comment_services
 from consult.database import utcnow
 from consult.extensions import db
+from tests.query_counting import counted_queries, statement_shape
 
 SMALL, LARGE = 5, 50
 
@@ -29,29 +27,6 @@ def draft_with_sections(count: int) -> str:
             lines += [f"## {chapter + 1} Chapter {chapter + 1}", "", f"### Topic {chapter + 1}", ""]
         lines += [f"{chapter + 1}.{number + 1} The committee considered point {index + 1} of the evidence.", ""]
     return "\n".join(lines)
-
-
-@contextmanager
-def counted_queries():
-    """Every statement sent to the database while the block runs, in order."""
-    statements: list[str] = []
-
-    def record(_connection, _cursor, statement, _parameters, _context, _executemany) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
-def _shape(statement: str) -> str:
-    """A statement with its IN-list collapsed, so the same query at two sizes reads the same."""
-    statement = re.sub(r"\((?:\s*(?:\?|%\(\w+\)s|\$\d+)\s*,?)+\)", "(…)", statement)
-    statement = re.sub(r"\[POSTCOMPILE_\w+\]", "…", statement)
-    statement = re.sub(r"sa_savepoint_\d+", "sa_savepoint_N", statement)
-    return " ".join(statement.split())
 
 
 @pytest.fixture
@@ -99,7 +74,7 @@ def _queries_for(app, client, path: str) -> tuple[list[str], str]:
 def _assert_same_count(small: list[str], large: list[str]) -> None:
     if len(small) == len(large):
         return
-    grown = Counter(map(_shape, large)) - Counter(map(_shape, small))
+    grown = Counter(map(statement_shape, large)) - Counter(map(statement_shape, small))
     repeated = "\n".join(f"  +{times}× {statement[:300]}" for statement, times in grown.most_common())
     pytest.fail(f"{len(small)} queries for {SMALL} sections and comments, {len(large)} for {LARGE}; "
                 f"the statements that repeat with size:\n{repeated}")

@@ -1,12 +1,9 @@
 """The triage queue's filters, alone and combined, its pages, and its cost in SQL statements."""
 
-import re
 from collections import Counter
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event
 
 from consult.accounts.models import Role
 from consult.comments import services as comment_services
@@ -19,6 +16,7 @@ from consult.moderation import queries, services
 from consult.moderation.queries import NO_THEME, ParticipantType, QueueFilters
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState
 from tests.conftest import SAMPLE_DRAFT, sections_of
+from tests.query_counting import counted_queries, statement_shape
 
 
 def numbers(consultation, **filters) -> list[int]:
@@ -245,26 +243,6 @@ def test_date_filters_are_uk_calendar_days(client, login_as, summer_consultation
 # --- Statements per page ----------------------------------------------------------------------
 
 
-@contextmanager
-def counted_queries():
-    statements: list[str] = []
-
-    def record(_connection, _cursor, statement, _parameters, _context, _executemany) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
-def _shape(statement: str) -> str:
-    statement = re.sub(r"\((?:\s*(?:\?|%\(\w+\)s|\$\d+)\s*,?)+\)", "(…)", statement)
-    statement = re.sub(r"\[POSTCOMPILE_\w+\]", "…", statement)
-    return " ".join(statement.split())
-
-
 @pytest.fixture
 def busy_queue(make_consultation, make_submitted_comments, make_staff):
     """`size` comments with everything a row can show: every kind of participant and target, several
@@ -317,7 +295,7 @@ def test_the_queue_runs_the_same_statements_for_10_rows_as_for_100(app, client, 
         assert f"of {size} comments" in body
         counts[size] = statements
     small, large = counts[10], counts[100]
-    grown = Counter(map(_shape, large)) - Counter(map(_shape, small))
+    grown = Counter(map(statement_shape, large)) - Counter(map(statement_shape, small))
     assert len(small) == len(large), f"{len(small)} statements for 10 rows, {len(large)} for 100: {grown}"
 
     # The counter is sharp enough to see the N+1 it guards against: rows read without eager loading.
