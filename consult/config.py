@@ -37,6 +37,11 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
 
+    # werkzeug's method string. scrypt costs about 0.1 s of CPU by design; only
+    # the test suite, whose thousands of throwaway accounts guard nothing, may
+    # choose a cheaper one.
+    PASSWORD_HASH_METHOD = "scrypt"
+
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a long comment can take an afternoon to write
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
 
@@ -106,6 +111,9 @@ class TestConfig(Config):
     SIGN_IN_ATTEMPTS_PER_ADDRESS = "10000 per hour"
     REGISTRATIONS_PER_ADDRESS = "10000 per hour"
     COMMENT_WRITES_PER_USER = "10000 per hour"
+    # One round of PBKDF2: tests that prove the real hash opt back in with
+    # @pytest.mark.real_password_hash.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
 
 
 def config_from_environment() -> Config:

@@ -82,3 +82,22 @@ def test_production_cookies_are_secure_even_if_the_environment_says_otherwise(mo
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "0")
     config = config_from_environment()
     assert config.SESSION_COOKIE_SECURE is True and config.REMEMBER_COOKIE_SECURE is True
+
+
+def test_production_and_development_hash_passwords_with_scrypt(production):
+    assert config_from_environment().PASSWORD_HASH_METHOD == "scrypt"
+    production.setenv("CONSULT_ENV", "development")
+    assert config_from_environment().PASSWORD_HASH_METHOD == "scrypt"
+
+
+@pytest.mark.real_password_hash
+def test_the_real_hash_marker_restores_scrypt(app, app_context):
+    from consult.accounts.services import hash_password
+
+    assert hash_password("a password of some length").startswith("scrypt:")
+
+
+def test_the_suite_hashes_quickly_unless_a_test_asks_for_the_real_hash(app, app_context):
+    from consult.accounts.services import hash_password
+
+    assert hash_password("a password of some length").startswith("pbkdf2:sha256:1$")

@@ -1,5 +1,8 @@
 """Account rules: registration, authentication and password changes."""
 
+from functools import cache
+
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -8,9 +11,18 @@ from consult.accounts.models import Role, User, new_session_token
 from consult.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
-# A fixed hash to compare against when the email is unknown, so that a
-# missing account takes as long to refuse as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    """A salted hash by the configured method: scrypt everywhere but the test suite (see Config)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """A fixed hash to compare against when the email is unknown, so that a
+    missing account takes as long to refuse as a wrong password."""
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 class EmailAlreadyRegistered(Exception):
@@ -34,7 +46,7 @@ def register_user(email: str, name: str, password: str, role: Role = Role.STAKEH
     user = User(
         email=normalise_email(email),
         name=name.strip(),
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         role=role,
     )
     try:
@@ -49,7 +61,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The user whose email and password match, or None, in constant-ish time."""
     user = find_user_by_email(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     if not check_password_hash(user.password_hash, password):
         return None
@@ -60,7 +72,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     """Replace the password and rotate the session token, signing out other devices."""
     if not check_password_hash(user.password_hash, current_password):
         raise WrongPassword()
-    user.password_hash = generate_password_hash(new_password)
+    user.password_hash = hash_password(new_password)
     user.session_token = new_session_token()
     db.session.flush()
 

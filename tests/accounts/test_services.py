@@ -14,6 +14,7 @@ def users_with_email(email: str) -> int:
     return db.session.scalar(select(func.count()).select_from(User).where(User.email == email))
 
 
+@pytest.mark.real_password_hash
 def test_password_is_stored_as_a_scrypt_hash(app_context):
     user = services.register_user("hash@example.org", "Hash Person", PASSWORD)
     assert user.password_hash.startswith("scrypt:")
@@ -63,6 +64,7 @@ def test_change_password_refuses_a_wrong_current_password(make_user):
     assert services.authenticate(user.email, PASSWORD) is user
 
 
+@pytest.mark.real_password_hash
 def test_change_password_replaces_the_password_and_rotates_the_session_token(make_user):
     user = make_user()
     old_login_id = user.get_id()

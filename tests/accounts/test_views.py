@@ -61,6 +61,7 @@ def stored_user(email: str) -> User | None:
 
 # --- Register ------------------------------------------------------------------
 
+@pytest.mark.real_password_hash
 def test_registering_creates_a_signed_in_account_with_a_scrypt_hash(client, post_form):
     response = register(post_form, "New.Person@Example.org", name="New Person")
     assert response.status_code == 302

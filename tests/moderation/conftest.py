@@ -1,14 +1,9 @@
 """Factories for the staff workspace: submitted comments, staff, committee assignments."""
 
 from datetime import datetime
-from functools import partial
 from itertools import count
 
 import pytest
-from werkzeug.security import generate_password_hash
-
-from consult.accounts import services as account_services
-
 from consult.accounts.models import Role
 from consult.comments import services as comment_services
 from consult.comments.models import Comment, IndividualType, OrganisationType, ParticipantKind
@@ -19,13 +14,6 @@ from consult.moderation import queries
 from tests.conftest import sections_of
 
 _bodies = count(1)
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch):
-    """These tests sign in through the session, never with a password: a slow hash only costs time."""
-    monkeypatch.setattr(account_services, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1"))
 
 
 @pytest.fixture
