@@ -11,8 +11,11 @@ VENDOR := static/vendor
 run: setup db
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# Both cores by default: each pytest-xdist worker has its own database and live servers.
+PYTEST_WORKERS ?= 2
+
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed $(VENDOR)/.installed
 

@@ -1,8 +1,11 @@
 """Fixtures shared by the whole suite.
 
-The database is migrated once per run (SQLite in a temporary file, or the
-PostgreSQL named by TEST_DATABASE_URL) and every test runs inside a
-transaction that is rolled back, so tests never see each other's rows.
+The database is migrated once per run and pytest-xdist worker: SQLite in a
+temporary file, or on PostgreSQL a database of the worker's own, created
+beside the one TEST_DATABASE_URL names and dropped at the end. Two runs, or
+two workers, therefore never touch each other's schema. Every test runs
+inside a transaction that is rolled back, so tests never see each other's
+rows.
 """
 
 import contextvars
@@ -37,20 +40,79 @@ PASSWORD = "correct horse battery"
 _sqlite_dir = tempfile.TemporaryDirectory(prefix="consult-tests-")
 
 
+def run_label() -> str:
+    """Names this process's databases: its xdist worker and its pid, unique on the machine."""
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+
+
 def database_url() -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_sqlite_dir.name}/suite.sqlite3"
+    """The suite's database for this process (see throwaway_database_url)."""
+    return throwaway_database_url("suite", _sqlite_dir.name)
 
 
-def reset_database(url: str) -> None:
-    """Leave the database empty so that the migrations build it from nothing."""
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+def throwaway_database_url(name: str, directory: str) -> str:
+    """An empty database of this process's own, for the suite or for one live server.
+
+    On PostgreSQL it sits beside the database TEST_DATABASE_URL names, as
+    `<that>_<name>_<worker>_<pid>`; databases left behind by a run that was
+    killed (its pid gone) are dropped on the way.
+    """
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        path = Path(directory) / f"{name}.sqlite3"
+        path.unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    url = sa.engine.make_url(base)
+    database = f"{url.database}_{name}_{run_label()}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        _drop_abandoned_databases(connection, url.database)
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
+    admin.dispose()
+    _created_databases.append((base, database))
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+_created_databases: list[tuple[str, str]] = []
+_OWN_DATABASE = re.compile(r"_(?:main|gw\d+)_(\d+)$")
+
+
+def _drop_abandoned_databases(connection, prefix: str) -> None:
+    names = connection.exec_driver_sql(
+        "SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix.replace("_", r"\_") + r"\_%",)
+    ).scalars()
+    for name in names:
+        match = _OWN_DATABASE.search(name)
+        if match and not Path(f"/proc/{match.group(1)}").exists():
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def drop_created_databases() -> None:
+    for base, database in _created_databases:
+        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin.dispose()
+    _created_databases.clear()
+
+
+def pytest_sessionfinish(session):
+    drop_created_databases()
+
+
+@pytest.fixture(autouse=True)
+def password_hash_method(request, app):
+    """The suite hashes with one quick round; tests about the real hash opt back in to scrypt."""
+    if request.node.get_closest_marker("real_password_hash") is None:
+        yield
         return
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-        connection.exec_driver_sql("CREATE SCHEMA public")
-    engine.dispose()
+    quick = app.config["PASSWORD_HASH_METHOD"]
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    try:
+        yield
+    finally:
+        app.config["PASSWORD_HASH_METHOD"] = quick
 
 
 class IsolatedClient(FlaskClient):
@@ -79,7 +141,6 @@ def make_test_config(url: str, **overrides) -> type:
 @pytest.fixture(scope="session")
 def app():
     url = database_url()
-    reset_database(url)
     application = create_app(make_test_config(url))
     application.test_client_class = IsolatedClient
     with application.app_context():

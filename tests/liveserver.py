@@ -2,11 +2,10 @@
 
 The app runs under werkzeug's threaded WSGI server on 127.0.0.1 with its own
 throwaway database (a SQLite file, or a fresh PostgreSQL database beside the
-one TEST_DATABASE_URL names), migrated from nothing. Its data is committed
+one TEST_DATABASE_URL names, of this process's own), migrated from nothing. Its data is committed
 for real, so live tests make their own unique users and consultations.
 """
 
-import os
 import re
 import tempfile
 import threading
@@ -14,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import requests
-import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
@@ -39,23 +37,9 @@ class LiveServer:
             db.session.commit()
 
 
-def throwaway_database_url(name: str, directory: str) -> str:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        return f"sqlite:///{directory}/{name}.sqlite3"
-    url = sa.engine.make_url(base)
-    database = f"{url.database}_{name}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
-    admin.dispose()
-    return url.set(database=database).render_as_string(hide_password=False)
-
-
 @contextmanager
 def running_server(name: str = "live", **config):
-    from tests.conftest import make_test_config
+    from tests.conftest import make_test_config, throwaway_database_url
 
     with tempfile.TemporaryDirectory(prefix="consult-live-") as directory:
         database_url = throwaway_database_url(name, directory)
