@@ -191,7 +191,16 @@ def _register_request_hooks(app: Flask) -> None:
 _SECRET_FIELDS = {"password", "confirm", "current_password", "new_password"}
 
 
+_DOMAIN_ERROR_TITLES = {
+    403: "You cannot do that",
+    404: "Page not found",
+    409: "That could not be done",
+    429: "Too many attempts",
+}
+
+
 def _register_error_pages(app: Flask) -> None:
+    from consult.errors import DomainError
     from consult.forms import EmptyForm
 
     def page(status: int, title: str, message: str):
@@ -234,6 +243,13 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(429)
     def rate_limited(error):
         return page(429, "Too many attempts", error.description)
+
+    @app.errorhandler(DomainError)
+    def broken_rule(error: DomainError):
+        # A rule a view did not catch: nothing it half-did is kept, and the person reads why.
+        db.session.rollback()
+        title = _DOMAIN_ERROR_TITLES.get(error.status, "Sorry, that could not be done")
+        return page(error.status, title, str(error))
 
     @app.errorhandler(500)
     def server_error(error):
