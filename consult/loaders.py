@@ -1,0 +1,109 @@
+"""Load what a URL names, or 404: written once, on top of the rules in access.py.
+
+Each loader answers "does this exist *for the person asking*?". Where a
+person may not see an object, it does not exist for them (404), so a URL
+never tells a stranger that a draft consultation or someone else's comment
+is there. Views call these first, then check what the person may *do*.
+"""
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from consult.access import can_review_consultation
+from consult.comments.models import Comment
+from consult.consultations import services as consultation_services
+from consult.consultations.models import Consultation
+from consult.extensions import db
+from consult.moderation.models import Theme
+
+# Ids and numbers beyond a 32-bit integer cannot exist; the databases would refuse even to compare them.
+LARGEST_ID = 2**31 - 1
+
+
+def public_consultation_or_404(reference: str) -> Consultation:
+    """A consultation the public may see: any that staff have not held back as a draft."""
+    consultation = consultation_services.find_public_consultation(reference)
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def published_consultation_or_404(reference: str) -> Consultation:
+    """A public consultation whose comments staff have published."""
+    consultation = public_consultation_or_404(reference)
+    if consultation.published_at is None:
+        abort(404)
+    return consultation
+
+
+def reviewable_consultation_or_404(reference: str) -> Consultation:
+    """Any consultation, drafts included, that the person may review; to anyone else it does not exist."""
+    consultation = consultation_services.find_consultation(reference)
+    if consultation is None or not can_review_consultation(current_user, consultation):
+        abort(404)
+    return consultation
+
+
+def staff_consultation_or_404(reference: str) -> Consultation:
+    """Any consultation, drafts included, with its documents, chapters and sections loaded.
+
+    The route rule has already admitted only staff.
+    """
+    consultation = consultation_services.load_consultation_for_staff(reference)
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def submitted_comment_or_404(consultation: Consultation, number: int) -> Comment:
+    """A submitted comment of this consultation by its number; drafts have none, so never match."""
+    from consult.moderation import queries
+
+    if number > LARGEST_ID:
+        abort(404)
+    comment = db.session.scalar(
+        queries.submitted_comments(consultation.id).where(Comment.number == number)
+        .options(joinedload(Comment.participation), joinedload(Comment.section), joinedload(Comment.chapter),
+                 joinedload(Comment.document), joinedload(Comment.moderated_by))
+    )
+    if comment is None:
+        abort(404)
+    return comment
+
+
+def own_comment_or_404(consultation: Consultation, comment_id: int) -> Comment:
+    """A comment of this consultation that the person may see (their own draft, or a submitted one)."""
+    comment = db.session.get(Comment, comment_id) if 0 < comment_id <= LARGEST_ID else None
+    if comment is None or comment.consultation_id != consultation.id or not comment.is_visible_to(current_user):
+        abort(404)
+    return comment
+
+
+def theme_or_404(consultation: Consultation, theme_id) -> Theme:
+    """A theme of this consultation; an id that is not a number, or another consultation's, is not found."""
+    try:
+        theme_id = int(theme_id)
+    except (TypeError, ValueError):
+        abort(404)
+    theme = db.session.get(Theme, theme_id) if 0 < theme_id <= LARGEST_ID else None
+    if theme is None or theme.consultation_id != consultation.id:
+        abort(404)
+    return theme
+
+
+def part_of_consultation_or_404(model, object_id: int, consultation: Consultation):
+    """A document, chapter or section of this consultation, else 404 (another consultation's too)."""
+    from consult.consultations.models import Document
+
+    query = select(model).where(model.id == object_id)
+    if model is Document:
+        query = query.where(Document.consultation_id == consultation.id)
+    else:
+        query = query.join(Document, model.document_id == Document.id).where(
+            Document.consultation_id == consultation.id)
+    found = db.session.scalar(query) if 0 < object_id <= LARGEST_ID else None
+    if found is None:
+        abort(404)
+    return found
