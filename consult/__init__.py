@@ -10,6 +10,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from consult import operations
 from consult.config import PROJECT_ROOT, config_from_environment
 from consult.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -33,6 +34,7 @@ def create_app(config=None) -> Flask:
     _register_cli(app)
     _register_request_hooks(app)
     _register_error_pages(app)
+    operations.init_app(app)
     return app
 
 

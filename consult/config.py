@@ -55,6 +55,8 @@ class Config:
     SIGN_IN_ATTEMPTS_PER_ADDRESS = "100 per hour"
     REGISTRATIONS_PER_ADDRESS = "30 per hour"
     COMMENT_WRITES_PER_USER = "120 per 10 minutes"
+    # One JSON line per request on stderr (see consult/operations.py).
+    LOG_REQUESTS = True
     # Number of proxies in front of the app whose X-Forwarded-For can be trusted.
     TRUSTED_PROXY_COUNT = 0
 
@@ -75,6 +77,7 @@ class Config:
             if variable in os.environ:
                 setattr(self, setting, os.environ[variable])
         self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", self.RATELIMIT_ENABLED)
+        self.LOG_REQUESTS = _flag("LOG_REQUESTS", self.LOG_REQUESTS)
         self.TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", self.TRUSTED_PROXY_COUNT))
         self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = self._secure_cookies()
 
@@ -111,6 +114,7 @@ class TestConfig(Config):
     SIGN_IN_ATTEMPTS_PER_ADDRESS = "10000 per hour"
     REGISTRATIONS_PER_ADDRESS = "10000 per hour"
     COMMENT_WRITES_PER_USER = "10000 per hour"
+    LOG_REQUESTS = False
     # One round of PBKDF2: tests that prove the real hash opt back in with
     # @pytest.mark.real_password_hash.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"

@@ -1,5 +1,5 @@
 // Progressive enhancement only: every journey works without this file.
-import { initAll } from "/static/vendor/govuk/govuk-frontend.min.js";
+import { initAll } from "govuk-frontend";
 
 initAll();
 

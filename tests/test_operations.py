@@ -1,0 +1,76 @@
+"""What an operator relies on: the health check, request logs, and cacheable static files."""
+
+import json
+import logging
+import re
+
+import redis
+
+from consult import create_app
+from consult.operations import YEAR_IN_SECONDS
+from tests.conftest import make_test_config
+
+
+def test_health_check_reports_the_database_and_that_redis_is_not_used(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "redis": "not used"}
+
+
+def test_health_check_is_unavailable_when_redis_cannot_be_reached(app, client, monkeypatch):
+    # Nothing listens on port 1: the instance must say it cannot serve rather than claim health.
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json["redis"] == "unreachable" and response.json["status"] == "unavailable"
+
+
+def test_health_check_reaches_a_running_redis(app, client, monkeypatch):
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        import pytest
+
+        pytest.skip("Redis is not running here")
+    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    assert client.get("/healthz").json["redis"] == "ok"
+
+
+def test_each_request_is_one_json_log_line_with_the_request_id(app, caplog):
+    logged = create_app(make_test_config(app.config["SQLALCHEMY_DATABASE_URI"], LOG_REQUESTS=True))
+    with caplog.at_level(logging.INFO, logger="consult.requests"):
+        logging.getLogger("consult.requests").propagate = True
+        try:
+            response = logged.test_client().get("/healthz?q=secret-search", headers={"X-Request-Id": "abc123"})
+        finally:
+            logging.getLogger("consult.requests").propagate = False
+    assert response.headers["X-Request-Id"] == "abc123"
+    line = json.loads(caplog.records[-1].getMessage())
+    assert line["request_id"] == "abc123" and line["path"] == "/healthz" and line["status"] == 200
+    assert line["method"] == "GET" and line["duration_ms"] >= 0 and line["user_id"] is None
+    assert "secret-search" not in caplog.text  # query strings are never logged
+
+
+def test_static_files_are_linked_by_content_and_cached_for_a_year(client):
+    page = client.get("/account/sign-in").get_data(as_text=True)
+    stylesheet = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]{12})"', page).group(1)
+    assert "immutable" in _cache_control(client, stylesheet)
+    assert f"max-age={YEAR_IN_SECONDS}" in _cache_control(client, stylesheet)
+    # Without the current hash, a browser must revalidate: it may be an old page asking.
+    for stale in ("/static/css/app.css", "/static/css/app.css?v=000000000000"):
+        assert "immutable" not in _cache_control(client, stale)
+
+
+def _cache_control(client, url: str) -> str:
+    response = client.get(url)
+    response.close()  # a static file is sent from an open file
+    assert response.status_code == 200
+    return response.headers.get("Cache-Control", "")
+
+
+def test_modules_import_gov_uk_frontend_through_its_versioned_address(client):
+    page = client.get("/account/sign-in").get_data(as_text=True)
+    importmap = re.search(r'<script type="importmap" nonce="[^"]+">(.*?)</script>', page).group(1)
+    target = json.loads(importmap)["imports"]["govuk-frontend"]
+    assert re.fullmatch(r"/static/vendor/govuk/govuk-frontend\.min\.js\?v=[0-9a-f]{12}", target)
