@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PYTHON ?= python3
 VENDOR := static/vendor
 
-.PHONY: run test setup assets db bench clean
+.PHONY: run test setup assets db bench bench-scale clean
 
 run: setup db
 	$(FLASK) run --host 127.0.0.1 --port 5000
@@ -45,6 +45,10 @@ db: setup
 bench: setup
 	$(PY) -m bench
 	$(PY) -m bench.exports
+
+# Each page's cost at 1k, 10k and 100k comments, on SQLite and PostgreSQL.
+bench-scale: setup
+	$(PY) -m bench.scale
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) instance/consult.sqlite3*
