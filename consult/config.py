@@ -59,6 +59,9 @@ class Config:
     LOG_REQUESTS = True
     # Number of proxies in front of the app whose X-Forwarded-For can be trusted.
     TRUSTED_PROXY_COUNT = 0
+    # Stakeholder accounts unused for this many years are anonymised by
+    # `flask privacy anonymise-inactive`; the privacy notice states the same figure.
+    ACCOUNT_RETENTION_YEARS = 3
 
     _FROM_ENVIRONMENT = {
         "SECRET_KEY": "SECRET_KEY",
@@ -79,6 +82,7 @@ class Config:
         self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", self.RATELIMIT_ENABLED)
         self.LOG_REQUESTS = _flag("LOG_REQUESTS", self.LOG_REQUESTS)
         self.TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", self.TRUSTED_PROXY_COUNT))
+        self.ACCOUNT_RETENTION_YEARS = int(os.environ.get("ACCOUNT_RETENTION_YEARS", self.ACCOUNT_RETENTION_YEARS))
         self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = self._secure_cookies()
 
     def _secure_cookies(self) -> bool:

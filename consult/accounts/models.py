@@ -1,11 +1,12 @@
 import enum
 import secrets
+from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consult.database import TimestampMixin, enum_type
+from consult.database import TimestampMixin, UTCDateTime, enum_type
 from consult.extensions import db
 
 
@@ -34,6 +35,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     )
     # Part of the login cookie: changing it signs the user out everywhere else.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    # Kept for the retention job (consult.privacy): an account unused for years is anonymised.
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set once, when the person's email and name were erased (see consult.privacy.services).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
