@@ -1,0 +1,365 @@
+"""People's own data (UK GDPR): what we hold about a person, erasing it, and how long we keep it.
+
+Every function takes plain values and the moment it acts at (`now`), raises
+a DomainError when a rule is broken, flushes, and leaves the commit to its
+caller (a view, or the retention command).
+"""
+
+import enum
+import importlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, delete, exists, inspect, or_, select
+from werkzeug.security import check_password_hash
+
+from consult.accounts.models import Role, User, new_session_token
+from consult.audit.services import record
+from consult.comments import services as comment_services
+from consult.comments.models import Comment, CommentStatus, ParticipantKind, Participation
+from consult.errors import DomainError
+from consult.exports.services import _SheetWriter, _workbook
+from consult.extensions import db
+
+UK = ZoneInfo("Europe/London")
+
+# What an anonymised account keeps in place of what identified the person.
+ERASED_NAME = "Deleted account"
+ERASED_DETAILS = "Details erased when the participant deleted their account."
+# No "$" separator, so werkzeug's check_password_hash refuses every password against it.
+UNUSABLE_PASSWORD = "erased"
+
+DELETED_BY_OWNER = "deleted by the account holder"
+
+
+def erased_email(user_id: int) -> str:
+    """A unique stand-in for an erased address: the reserved .invalid domain can never receive mail,
+    and the registration form's email check refuses it, so no one can register it."""
+    return f"deleted-{user_id}@invalid"
+
+
+class WrongPassword(DomainError):
+    message = "Your password is not correct"
+    field = "password"
+
+
+class AccountCannotBeDeleted(DomainError):
+    message = ("Accounts with the staff, committee or admin role cannot be deleted here, because what they "
+               "did is part of the consultation record. Ask an admin to change your role to stakeholder first.")
+    status = 403
+
+
+class AlreadyAnonymised(DomainError):
+    message = "This account has already been deleted."
+    status = 409
+
+
+# --- Your data -----------------------------------------------------------------
+
+ACCOUNT_FIELDS = [
+    ("id", "Account number"), ("email", "Email address"), ("name", "Full name"), ("role", "Role"),
+    ("created_at", "Created (UK time)"), ("last_signed_in_at", "Last signed in (UK time)"),
+]
+PARTICIPATION_FIELDS = [
+    ("consultation", "Consultation"), ("consultation_title", "Consultation title"),
+    ("taking_part", "How you are taking part"), ("individual_type", "Participant type"),
+    ("organisation_name", "Organisation"), ("organisation_type", "Organisation type"),
+    ("has_tobacco_links", "Links with the tobacco industry"), ("tobacco_details", "Tobacco link details"),
+    ("other_interests", "Other interests"), ("publish_name", "Name may be published"),
+    ("chosen_at", "Chosen (UK time)"), ("submitted_at", "Submitted (UK time)"),
+    ("receipt_reference", "Receipt reference"),
+]
+COMMENT_FIELDS = [
+    ("consultation", "Consultation"), ("reference", "Comment number"), ("status", "Status"),
+    ("document", "Document"), ("chapter", "Chapter"), ("section_number", "Section number"),
+    ("section_heading", "Section heading"), ("quote", "Selected text"), ("comment", "Comment"),
+    ("written_at", "Written (UK time)"), ("submitted_at", "Submitted (UK time)"),
+]
+
+
+@dataclass(frozen=True)
+class YourData:
+    """Everything held about one person, as plain values: the same for the JSON and the workbook."""
+
+    account: dict
+    participations: list[dict]
+    comments: list[dict]
+    emails: list[dict]
+
+    def as_dict(self) -> dict:
+        return {"account": self.account, "participations": self.participations, "comments": self.comments,
+                "emails": self.emails}
+
+
+def _label(value) -> str | None:
+    return None if value is None else value.label
+
+
+def emails_sent_to(user: User) -> list[dict]:
+    """The emails the service has sent this person, from the mail outbox, or [] where there is none.
+
+    The outbox (consult.mail.models.OutboxEmail) is optional here: until it
+    exists there is nothing sent to list. Once it does, its rows with this
+    user's user_id are listed with every column, so nothing it holds about
+    the person is left out of their download.
+    """
+    try:
+        module = importlib.import_module("consult.mail.models")
+    except ModuleNotFoundError as error:
+        if error.name not in ("consult.mail", "consult.mail.models"):
+            raise  # the outbox exists but something it needs does not: not ours to hide
+        return []
+    model = getattr(module, "OutboxEmail", None)
+    if model is None:
+        return []
+    keys = [attribute.key for attribute in inspect(model).column_attrs]
+    rows = db.session.scalars(select(model).where(model.user_id == user.id).order_by(model.id))
+    return [{key: _plain(getattr(row, key)) for key in keys} for row in rows]
+
+
+def _plain(value):
+    """A column value as JSON would carry it: enums by their value, everything else unchanged."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def collect_your_data(user: User) -> YourData:
+    """Everything held about `user` and nobody else: their account, how they took part (with their
+    declarations), every comment they wrote (drafts and submitted) and the emails sent to them.
+
+    Comments appear as the person wrote them, before any moderation, since
+    it is their own text. Staff's moderation notes are not included.
+    """
+    account = {
+        "id": user.id, "email": user.email, "name": user.name, "role": user.role.value,
+        "created_at": user.created_at, "last_signed_in_at": user.last_signed_in_at,
+    }
+    participations, comments = [], []
+    for participation in db.session.scalars(
+            select(Participation).where(Participation.user_id == user.id).order_by(Participation.created_at,
+                                                                                   Participation.id)):
+        consultation = participation.consultation
+        participations.append({
+            "consultation": consultation.reference,
+            "consultation_title": consultation.title,
+            "taking_part": participation.kind.label,
+            "individual_type": _label(participation.individual_type),
+            "organisation_name": participation.organisation_name,
+            "organisation_type": _label(participation.organisation_type),
+            "has_tobacco_links": participation.has_tobacco_links,
+            "tobacco_details": participation.tobacco_details,
+            "other_interests": participation.other_interests,
+            "publish_name": participation.publish_name,
+            "chosen_at": participation.created_at,
+            "submitted_at": participation.submitted_at,
+            "receipt_reference": participation.receipt_reference,
+        })
+        for comment in comment_services.list_comments(participation):
+            comments.append({
+                "consultation": consultation.reference,
+                "reference": comment.reference,
+                "status": comment.status.label,
+                "document": comment.document.title,
+                "chapter": comment.chapter.label if comment.chapter else None,
+                "section_number": comment.section.number if comment.section else None,
+                "section_heading": (comment.section.heading or None) if comment.section else None,
+                "quote": comment.quote,
+                "comment": comment.body,
+                "written_at": comment.created_at,
+                "submitted_at": comment.submitted_at,
+            })
+    return YourData(account, participations, comments, emails_sent_to(user))
+
+
+def _json_value(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be written as JSON")
+
+
+def your_data_json(data: YourData) -> str:
+    """The data as JSON: the same keys whether or not a value is empty, dates as ISO 8601 in UTC."""
+    return json.dumps(data.as_dict(), default=_json_value, ensure_ascii=False, indent=2)
+
+
+def _cell(value):
+    """A value as a spreadsheet cell: UK time for dates (as every other download), Yes/No for answers."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime):
+        return value.astimezone(UK).replace(tzinfo=None)
+    return value
+
+
+def _sheets(data: YourData) -> Iterator[tuple[str, list[str], list[list]]]:
+    def rows(fields, items):
+        return [[_cell(item[key]) for key, _ in fields] for item in items]
+
+    yield "Account", [h for _, h in ACCOUNT_FIELDS], rows(ACCOUNT_FIELDS, [data.account])
+    yield "Participations", [h for _, h in PARTICIPATION_FIELDS], rows(PARTICIPATION_FIELDS, data.participations)
+    yield "Comments", [h for _, h in COMMENT_FIELDS], rows(COMMENT_FIELDS, data.comments)
+    email_keys = list(data.emails[0]) if data.emails else ["sent"]
+    yield "Emails", email_keys, rows([(key, key) for key in email_keys], data.emails)
+
+
+def write_your_data_workbook(data: YourData, target: IO[bytes] | str) -> None:
+    """A workbook with one sheet per section (Account, Participations, Comments, Emails).
+
+    Written by the committee outputs' sheet writer, so text that a spreadsheet
+    would run as a formula is neutralised and long text is never truncated.
+    """
+    book, formats = _workbook(target)
+    for name, headings, rows in _sheets(data):
+        sheet = _SheetWriter(book, name, headings, formats)
+        for values in rows:
+            sheet.write(values)
+        sheet.finish()
+    book.close()
+
+
+# --- Deleting an account -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Anonymised:
+    """What anonymising one account did, in counts (the audit trail records the same)."""
+
+    drafts_deleted: int
+    participations_deleted: int
+    responses_kept: int
+
+
+def anonymise_account(user: User, actor: User | None, now: datetime, reason: str) -> Anonymised:
+    """Erase what identifies `user` while the consultation record stays whole.
+
+    Guarantees, in one transaction:
+    - Draft (unsubmitted) comments are deleted, and so is a participation
+      with nothing submitted: without a response, the declarations have no
+      purpose left.
+    - Submitted comments stay, unchanged, in every staff output. A response
+      on behalf of an organisation keeps the organisation's name, type and
+      declarations: they are the organisation's, and the committee must see
+      an organisation's tobacco links (WHO FCTC article 5.3). An individual's
+      response shows as "Individual (<type>)": consent to publish the name is
+      withdrawn (the name no longer exists), "other interests" free text is
+      erased, and the tobacco-link details text is replaced by a note saying
+      it was erased. Whether they declared tobacco links (yes or no) is kept,
+      because the committee weighs the comment by it and it names nobody.
+    - The email becomes `deleted-<id>@invalid` (the column is unique and not
+      null), so the address can register again; the name and last sign-in are
+      erased, the password can no longer match anything, and the session
+      token is rotated, so every session and remember-me cookie ends at once.
+    - The audit trail records the act, the reason and the counts, never the
+      erased email or name.
+    A second call for the same account raises AlreadyAnonymised.
+    """
+    # Lock the account, then its participations, so that a comment saved at the same moment either lands
+    # before (and is deleted here) or finds its participation gone; re-read so the rules see what is committed.
+    db.session.execute(select(User).where(User.id == user.id).with_for_update()
+                       .execution_options(populate_existing=True)).one()
+    if user.anonymised_at is not None:
+        raise AlreadyAnonymised()
+    participations = list(db.session.scalars(
+        select(Participation).where(Participation.user_id == user.id).order_by(Participation.id)
+        .with_for_update().execution_options(populate_existing=True)))
+    ids = [participation.id for participation in participations]
+    drafts_deleted = db.session.execute(
+        delete(Comment).where(Comment.participation_id.in_(ids), Comment.status == CommentStatus.DRAFT)
+        .execution_options(synchronize_session="fetch")).rowcount if ids else 0
+    kept = deleted = 0
+    for participation in participations:
+        if not participation.is_submitted:
+            db.session.delete(participation)
+            deleted += 1
+            continue
+        kept += 1
+        participation.publish_name = False
+        if participation.kind is ParticipantKind.INDIVIDUAL:
+            participation.other_interests = ""
+            if participation.tobacco_details:
+                participation.tobacco_details = ERASED_DETAILS
+    user.email = erased_email(user.id)
+    user.name = ERASED_NAME
+    user.password_hash = UNUSABLE_PASSWORD
+    user.session_token = new_session_token()
+    user.last_signed_in_at = None
+    user.anonymised_at = now
+    result = Anonymised(drafts_deleted=drafts_deleted, participations_deleted=deleted, responses_kept=kept)
+    record(actor, "user.anonymise", user, None,
+           {"reason": reason, "anonymised_at": now.isoformat(), "drafts_deleted": drafts_deleted,
+            "participations_deleted": deleted, "responses_kept": kept})
+    db.session.flush()
+    return result
+
+
+def can_delete_own_account(user: User) -> bool:
+    """Only stakeholders delete their own accounts.
+
+    Staff, committee and admin accounts act in the audit trail, moderation
+    and committee assignments, which must keep saying who did what; an admin
+    changes such a role to stakeholder first. As an admin can never remove
+    their own admin role, the last admin can never delete the last admin account.
+    """
+    return user.role is Role.STAKEHOLDER
+
+
+def delete_own_account(user: User, password: str, now: datetime) -> Anonymised:
+    """The account holder deletes their account, confirming with their password (see anonymise_account)."""
+    if not can_delete_own_account(user):
+        raise AccountCannotBeDeleted()
+    if not check_password_hash(user.password_hash, password):
+        raise WrongPassword()
+    return anonymise_account(user, user, now, DELETED_BY_OWNER)
+
+
+# --- Activity and retention ----------------------------------------------------
+
+def record_sign_in(user: User, now: datetime) -> None:
+    """Note when the account was last signed in to, for the retention job."""
+    user.last_signed_in_at = now
+    db.session.flush()
+
+
+def years_before(moment: datetime, years: int) -> datetime:
+    """The same date and time `years` earlier; 29 February becomes 28 February in a common year."""
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:
+        return moment.replace(year=moment.year - years, day=28)
+
+
+def inactive_accounts_query(cutoff: datetime) -> Select:
+    """Stakeholder accounts, not yet anonymised, with no sign-in, no account creation and no comment
+    written, changed or submitted since `cutoff`.
+
+    Comment activity is read from the participation, which every draft save,
+    change, deletion and submission touches (comments.services claims it).
+    """
+    recent_comment_activity = exists().where(Participation.user_id == User.id,
+                                             Participation.updated_at >= cutoff)
+    return (select(User)
+            .where(User.role == Role.STAKEHOLDER, User.anonymised_at.is_(None), User.created_at < cutoff,
+                   or_(User.last_signed_in_at.is_(None), User.last_signed_in_at < cutoff),
+                   ~recent_comment_activity)
+            .order_by(User.id))
+
+
+def inactive_reason(years: int) -> str:
+    return f"no activity for {years} years"
+
+
+def anonymise_if_inactive(user_id: int, cutoff: datetime, now: datetime, reason: str) -> bool:
+    """Anonymise the account if it is still inactive since `cutoff`, by the system; True if it was.
+
+    The test is made again on the locked row, so an account signed in to
+    since the job listed it is kept.
+    """
+    user = db.session.scalar(inactive_accounts_query(cutoff).where(User.id == user_id).with_for_update())
+    if user is None:
+        return False
+    anonymise_account(user, None, now, reason)
+    return True
