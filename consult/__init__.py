@@ -117,9 +117,11 @@ def _register_blueprints(app: Flask) -> None:
     from consult.consultations.views import bp as consultations_bp
     from consult.exports.views import bp as exports_bp
     from consult.moderation.views import bp as moderation_bp
+    from consult.privacy.views import bp as privacy_bp
 
     for blueprint in (accounts_bp, consultations_bp, comments_bp, manage_bp, moderation_bp, admin_bp, exports_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(privacy_bp)
 
 
 def _register_cli(app: Flask) -> None:

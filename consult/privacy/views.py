@@ -1,0 +1,109 @@
+"""People's own data: the privacy notice, "Your data" and its downloads, and deleting an account."""
+
+from flask import Blueprint, Response, current_app, redirect, render_template, session, url_for
+from flask_login import current_user, logout_user, user_logged_in
+from sqlalchemy import func, select
+
+from consult.access import public, signed_in
+from consult.comments.models import Comment, Participation
+from consult.database import utcnow
+from consult.errors import form_errors
+from consult.exports.responses import XLSX, file_download
+from consult.extensions import db, limiter
+from consult.privacy import services
+from consult.privacy.forms import DeleteAccountForm
+
+bp = Blueprint("privacy", __name__)
+
+_DELETED_KEY = "account_deleted"
+
+
+@bp.route("/privacy")
+@public
+def notice():
+    return render_template("privacy/notice.html", retention_years=current_app.config["ACCOUNT_RETENTION_YEARS"])
+
+
+@bp.route("/account/your-data")
+@signed_in
+def your_data():
+    participations, comments = db.session.execute(
+        select(func.count(Participation.id.distinct()), func.count(Comment.id))
+        .select_from(Participation).outerjoin(Comment, Comment.participation_id == Participation.id)
+        .where(Participation.user_id == current_user.id)).one()
+    return render_template("privacy/your_data.html", participations=participations, comments=comments,
+                           can_delete=services.can_delete_own_account(current_user))
+
+
+def _filename(extension: str) -> str:
+    return f"your-data-{utcnow():%Y-%m-%d}.{extension}"
+
+
+@bp.route("/account/your-data.json")
+@signed_in
+def download_json():
+    data = services.collect_your_data(current_user)
+    return Response(services.your_data_json(data), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{_filename("json")}"',
+                             "Cache-Control": "no-store"})
+
+
+@bp.route("/account/your-data.xlsx")
+@signed_in
+def download_workbook():
+    data = services.collect_your_data(current_user)
+    return file_download(lambda handle: services.write_your_data_workbook(data, handle), _filename("xlsx"), XLSX)
+
+
+def _deleting_user() -> str:
+    return f"delete-account:{current_user.id}"
+
+
+def _password_refused(response) -> bool:
+    # A deletion redirects; a refused password shows the form again.
+    return response.status_code != 302
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@signed_in
+@limiter.limit(lambda: current_app.config["FAILED_SIGN_INS_PER_ACCOUNT"], key_func=_deleting_user,
+               methods=["POST"], deduct_when=_password_refused, scope="delete-account",
+               error_message="Too many wrong passwords. Wait an hour and try again.")
+def delete_account():
+    if not services.can_delete_own_account(current_user):
+        return render_template("privacy/delete_refused.html", message=services.AccountCannotBeDeleted.message), 403
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            services.delete_own_account(current_user._get_current_object(), form.password.data, utcnow())
+        if outcome.ok:
+            db.session.commit()
+            logout_user()
+            session.clear()
+            session[_DELETED_KEY] = True
+            return redirect(url_for("privacy.account_deleted"))
+        return render_template("privacy/delete_account.html", form=form), outcome.status
+    return render_template("privacy/delete_account.html", form=form)
+
+
+@bp.route("/account/deleted")
+@public
+def account_deleted():
+    # Shown once, to the browser that deleted the account; anyone else is sent home.
+    if not session.pop(_DELETED_KEY, False):
+        return redirect(url_for("consultations.index"))
+    return render_template("privacy/deleted.html")
+
+
+@user_logged_in.connect
+def _note_sign_in(app, user, **_extra) -> None:
+    """Every sign-in (the sign-in page, registration, a password change) records its time.
+
+    The sign-in page has nothing else to commit, and registration and a
+    password change have committed their own work before they sign the
+    person in, so this one-row write commits on its own. A remember-me
+    cookie is not counted: it lasts a year, well inside the retention period,
+    so an account in use is always signed in to again in time.
+    """
+    services.record_sign_in(user, utcnow())
+    db.session.commit()
