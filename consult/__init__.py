@@ -128,10 +128,12 @@ def _register_cli(app: Flask) -> None:
     from consult.accounts.cli import users_cli
     from consult.consultations.cli import consultations_cli
     from consult.demo.cli import demo_cli
+    from consult.privacy.cli import privacy_cli
 
     app.cli.add_command(consultations_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(privacy_cli)
 
 
 def csp_nonce() -> str:
