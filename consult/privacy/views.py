@@ -4,7 +4,8 @@ from flask import Blueprint, Response, current_app, redirect, render_template, s
 from flask_login import current_user, logout_user, user_logged_in
 from sqlalchemy import func, select
 
-from consult.access import public, signed_in
+from consult.access import public, roles, signed_in
+from consult.accounts.models import Role
 from consult.comments.models import Comment, Participation
 from consult.database import utcnow
 from consult.errors import form_errors
@@ -32,7 +33,8 @@ def your_data():
         .select_from(Participation).outerjoin(Comment, Comment.participation_id == Participation.id)
         .where(Participation.user_id == current_user.id)).one()
     return render_template("privacy/your_data.html", participations=participations, comments=comments,
-                           can_delete=services.can_delete_own_account(current_user))
+                           can_delete=services.can_delete_own_account(current_user),
+                           cannot_delete=services.AccountCannotBeDeleted.message)
 
 
 def _filename(extension: str) -> str:
@@ -64,14 +66,14 @@ def _password_refused(response) -> bool:
     return response.status_code != 302
 
 
+# Staff, committee and admin accounts are part of the record of who did what; "Your data" tells them
+# to ask an admin to change their role first (see services.can_delete_own_account).
 @bp.route("/account/delete", methods=["GET", "POST"])
-@signed_in
+@roles(Role.STAKEHOLDER)
 @limiter.limit(lambda: current_app.config["FAILED_SIGN_INS_PER_ACCOUNT"], key_func=_deleting_user,
                methods=["POST"], deduct_when=_password_refused, scope="delete-account",
                error_message="Too many wrong passwords. Wait an hour and try again.")
 def delete_account():
-    if not services.can_delete_own_account(current_user):
-        return render_template("privacy/delete_refused.html", message=services.AccountCannotBeDeleted.message), 403
     form = DeleteAccountForm()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
