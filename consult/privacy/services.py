@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, exists, inspect, or_, select
+from sqlalchemy import Select, delete, exists, func, inspect, or_, select
 from werkzeug.security import check_password_hash
 
 from consult.accounts.models import Role, User, new_session_token
@@ -174,6 +174,14 @@ def collect_your_data(user: User) -> YourData:
                 "submitted_at": comment.submitted_at,
             })
     return YourData(account, participations, comments, emails_sent_to(user))
+
+
+def count_your_data(user: User) -> tuple[int, int]:
+    """How many consultations the person has taken part in, and how many comments (drafts too) they wrote."""
+    return tuple(db.session.execute(
+        select(func.count(Participation.id.distinct()), func.count(Comment.id))
+        .select_from(Participation).outerjoin(Comment, Comment.participation_id == Participation.id)
+        .where(Participation.user_id == user.id)).one())
 
 
 def _json_value(value):

@@ -2,11 +2,9 @@
 
 from flask import Blueprint, Response, current_app, redirect, render_template, session, url_for
 from flask_login import current_user, logout_user, user_logged_in
-from sqlalchemy import func, select
 
 from consult.access import public, roles, signed_in
 from consult.accounts.models import Role
-from consult.comments.models import Comment, Participation
 from consult.database import utcnow
 from consult.errors import form_errors
 from consult.exports.responses import XLSX, file_download
@@ -28,10 +26,7 @@ def notice():
 @bp.route("/account/your-data")
 @signed_in
 def your_data():
-    participations, comments = db.session.execute(
-        select(func.count(Participation.id.distinct()), func.count(Comment.id))
-        .select_from(Participation).outerjoin(Comment, Comment.participation_id == Participation.id)
-        .where(Participation.user_id == current_user.id)).one()
+    participations, comments = services.count_your_data(current_user)
     return render_template("privacy/your_data.html", participations=participations, comments=comments,
                            can_delete=services.can_delete_own_account(current_user),
                            cannot_delete=services.AccountCannotBeDeleted.message)

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 
 import openpyxl
 import pytest
@@ -63,6 +64,8 @@ def test_the_your_data_page_shows_what_is_held_and_links_the_downloads(client, l
     login(person["user"])
     page = text_of(client.get("/account/your-data"))
     assert "pat.person@example.org" in page
+    values = [" ".join(v.split()) for v in re.findall(r'govuk-summary-list__value">(.*?)</dd>', page, re.S)]
+    assert values[-2:] == ["3", "3"]  # consultations taken part in; comments, the draft included
     assert "/account/your-data.xlsx" in page and "/account/your-data.json" in page
     assert 'href="/account/delete"' in page
     assert 'href="/account/your-data"' in text_of(client.get("/consultations/"))  # from the footer
