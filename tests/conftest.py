@@ -150,31 +150,77 @@ def app():
         db.engine.dispose()
 
 
+class session_on:  # noqa: N801 - used like a function: `with session_on(connection):`
+    """db.session bound to `connection`: commits release a savepoint, never the connection's transaction."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def __enter__(self):
+        self.original = db.session
+        db.session = scoped_session(
+            sessionmaker(bind=self.connection, join_transaction_mode="create_savepoint"),
+            scopefunc=self.original.registry.scopefunc,
+        )
+        return db.session
+
+    def __exit__(self, *exc_info):
+        db.session.remove()
+        db.session = self.original
+
+
+@pytest.fixture(scope="module")
+def module_database(app):
+    """One connection whose outer transaction lasts the whole module, for data built once per module.
+
+    A module opts in by using this fixture (for instance with
+    `pytestmark = pytest.mark.usefixtures("module_database")`) and builds its
+    data in module-scoped fixtures inside `session_on(module_database)`.
+    Each of its tests then runs in a SAVEPOINT of this transaction that is
+    rolled back afterwards (see db_session), so every test sees exactly the
+    module's data and never another test's writes; the data itself is rolled
+    back when the module ends.
+    """
+    with app.app_context():
+        engine = db.engine
+    connection = engine.connect()
+    outer = connection.begin()
+    try:
+        yield connection
+    finally:
+        outer.rollback()
+        connection.close()
+
+
 @pytest.fixture(autouse=True)
 def db_session(request, app):
     """Each test's writes go to a transaction that is rolled back afterwards.
 
     Views commit as usual; with create_savepoint those commits only release
-    a savepoint inside the outer transaction.
+    a savepoint inside the test's transaction. In a module that uses
+    module_database, the test's transaction is a SAVEPOINT on the module's
+    connection, so the module's data is there and the test's writes are not
+    kept.
     """
     if "live_server" in request.fixturenames:  # a live server commits for real, elsewhere
         yield None
         return
+    shared = "module_database" in request.fixturenames
     with app.app_context():
-        connection = db.engine.connect()
-        outer = connection.begin()
-        original = db.session
-        db.session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
-            scopefunc=original.registry.scopefunc,
-        )
+        if shared:
+            connection = request.getfixturevalue("module_database")
+            transaction = connection.begin_nested()
+        else:
+            connection = db.engine.connect()
+            transaction = connection.begin()
         try:
-            yield db.session
+            with session_on(connection) as session:
+                yield session
         finally:
-            db.session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
+            if transaction.is_active:
+                transaction.rollback()
+            if not shared:
+                connection.close()
 
 
 @pytest.fixture
@@ -195,15 +241,16 @@ _unique = count(1)
 # before any request runs; the outer transaction still rolls everything back.
 
 
+def new_user(name: str = "Alex Stakeholder", email: str | None = None, role: Role = Role.STAKEHOLDER,
+             password: str = PASSWORD) -> User:
+    user = register_user(email or f"user{next(_unique)}@example.org", name, password, role)
+    db.session.commit()
+    return user
+
+
 @pytest.fixture
 def make_user(app_context):
-    def make(name: str = "Alex Stakeholder", email: str | None = None, role: Role = Role.STAKEHOLDER,
-             password: str = PASSWORD) -> User:
-        user = register_user(email or f"user{next(_unique)}@example.org", name, password, role)
-        db.session.commit()
-        return user
-
-    return make
+    return new_user
 
 
 SAMPLE_DRAFT = """# Sample draft guidance
@@ -224,52 +271,54 @@ SAMPLE_DRAFT = """# Sample draft guidance
 """
 
 
+def new_consultation(reference: str | None = None, state: str = "open", text: str | None = None,
+                     title: str = "Sample consultation"):
+    """A consultation with one imported document; `state` sets its dates around now."""
+    now = utcnow()
+    opens_at, closes_at = {
+        "open": (now - timedelta(days=5), now + timedelta(days=20)),
+        "closed": (now - timedelta(days=30), now - timedelta(days=1)),
+        "upcoming": (now + timedelta(days=3), now + timedelta(days=30)),
+    }[state]
+    consultation = create_consultation(reference or f"TST{next(_unique):04d}", title,
+                                       "A summary of the consultation.", opens_at, closes_at)
+    import_document(consultation, parse_document(text if text is not None else SAMPLE_DRAFT))
+    db.session.commit()
+    return consultation
+
+
 @pytest.fixture
 def make_consultation(app_context):
-    """A consultation with one imported document; `state` sets its dates around now."""
-
-    def make(reference: str | None = None, state: str = "open", text: str | None = None,
-             title: str = "Sample consultation"):
-        now = utcnow()
-        opens_at, closes_at = {
-            "open": (now - timedelta(days=5), now + timedelta(days=20)),
-            "closed": (now - timedelta(days=30), now - timedelta(days=1)),
-            "upcoming": (now + timedelta(days=3), now + timedelta(days=30)),
-        }[state]
-        consultation = create_consultation(reference or f"TST{next(_unique):04d}", title,
-                                           "A summary of the consultation.", opens_at, closes_at)
-        import_document(consultation, parse_document(text if text is not None else SAMPLE_DRAFT))
-        db.session.commit()
-        return consultation
-
-    return make
+    """new_consultation: a consultation with one imported document; `state` sets its dates around now."""
+    return new_consultation
 
 
 def sections_of(consultation) -> dict:
     return {s.number: s for d in consultation.documents for c in d.chapters for s in c.sections}
 
 
+def new_participation(user, consultation, kind: str = "individual", **answers):
+    if kind == "organisation":
+        choice = comment_services.ParticipationChoice(
+            kind=ParticipantKind.ORGANISATION,
+            organisation_name=answers.get("organisation_name", "Foot Health Charity"),
+            organisation_type=answers.get("organisation_type", OrganisationType.CHARITY_OR_PATIENT_GROUP),
+            has_tobacco_links=answers.get("has_tobacco_links", False),
+            tobacco_details=answers.get("tobacco_details", ""),
+        )
+    else:
+        choice = comment_services.ParticipationChoice(
+            kind=ParticipantKind.INDIVIDUAL,
+            individual_type=answers.get("individual_type", IndividualType.PATIENT_OR_CARER),
+        )
+    participation = comment_services.choose_participation(user, consultation, choice, utcnow())
+    db.session.commit()
+    return participation
+
+
 @pytest.fixture
 def make_participation(app_context):
-    def make(user, consultation, kind: str = "individual", **answers):
-        if kind == "organisation":
-            choice = comment_services.ParticipationChoice(
-                kind=ParticipantKind.ORGANISATION,
-                organisation_name=answers.get("organisation_name", "Foot Health Charity"),
-                organisation_type=answers.get("organisation_type", OrganisationType.CHARITY_OR_PATIENT_GROUP),
-                has_tobacco_links=answers.get("has_tobacco_links", False),
-                tobacco_details=answers.get("tobacco_details", ""),
-            )
-        else:
-            choice = comment_services.ParticipationChoice(
-                kind=ParticipantKind.INDIVIDUAL,
-                individual_type=answers.get("individual_type", IndividualType.PATIENT_OR_CARER),
-            )
-        participation = comment_services.choose_participation(user, consultation, choice, utcnow())
-        db.session.commit()
-        return participation
-
-    return make
+    return new_participation
 
 
 @pytest.fixture
