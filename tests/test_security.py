@@ -4,18 +4,29 @@ The route list is read from the app's url_map, so a route added later is in
 the matrix, the CSRF check and the header check without anyone adding it.
 """
 
+from dataclasses import dataclass
+
 import pytest
+from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from consult import create_app
 from consult.access import PUBLIC, rule_for_endpoint
-from consult.accounts.models import Role
+from consult.accounts.models import Role, User
 from consult.comments import services as comment_services
+from consult.comments.models import Comment
 from consult.consultations.models import CommitteeAssignment
 from consult.database import utcnow
 from consult.extensions import db
 from consult.moderation.models import Theme
-from tests.conftest import make_test_config, sections_of
+from tests.conftest import (
+    make_test_config,
+    new_consultation,
+    new_participation,
+    new_user,
+    sections_of,
+    session_on,
+)
 
 SECRET = "Owner-only draft text 7f3a"
 
@@ -51,48 +62,96 @@ def test_a_route_without_a_declaration_is_refused(app, client):
         view.access_rule = saved
 
 
-@pytest.fixture
-def world(make_user, make_consultation, make_participation):
-    """An open consultation: the owner keeps a draft, someone else has submitted, a theme exists."""
-    consultation = make_consultation()
-    section = sections_of(consultation)["2.1"]
-    target = comment_services.CommentTargetRef(section.document, section.chapter, section)
-    people = {
-        "owner": make_user(name="Owner"),
-        "other stakeholder": make_user(name="Other"),
-        "staff": make_user(name="Staff", role=Role.STAFF),
-        "admin": make_user(name="Admin", role=Role.ADMIN),
-        "committee (assigned)": make_user(name="Assigned", role=Role.COMMITTEE),
-        "committee (not assigned)": make_user(name="Unassigned", role=Role.COMMITTEE),
-    }
-    draft = comment_services.save_draft(make_participation(people["owner"], consultation), target, SECRET, None,
-                                        utcnow())
-    submitter = make_participation(make_user(name="Submitter"), consultation)
-    comment_services.save_draft(submitter, target, "A submitted comment", None, utcnow())
-    comment_services.submit_response(submitter, utcnow())
-    theme = Theme(consultation_id=consultation.id, name="Safety")
-    db.session.add_all([theme, CommitteeAssignment(consultation_id=consultation.id,
-                                                   user_id=people["committee (assigned)"].id)])
-    db.session.commit()
-    return {"consultation": consultation, "people": people, "comment": draft, "section": section,
-            "number": consultation.last_comment_number, "theme": theme}
+# Every test here runs in a SAVEPOINT of one module-wide transaction (tests/conftest.py
+# module_database): the world below is built once, and each cell's writes are rolled back.
+pytestmark = pytest.mark.usefixtures("module_database")
 
 
-def _url_for(app, endpoint: str, world) -> str:
+@dataclass(frozen=True)
+class World:
+    """An open consultation: the owner keeps a draft, someone else has submitted, a theme exists.
+
+    Plain ids and values only: each test has sessions of its own, so it loads what it needs.
+    """
+
+    reference: str
+    document_id: int
+    chapter_id: int
+    section_id: int
+    comment_id: int
+    number: int
+    theme_id: int
+    people: dict[str, int]  # role -> user id
+
+
+@pytest.fixture(scope="module")
+def world(app, module_database) -> World:
+    with app.app_context(), session_on(module_database):
+        consultation = new_consultation()
+        section = sections_of(consultation)["2.1"]
+        target = comment_services.CommentTargetRef(section.document, section.chapter, section)
+        people = {
+            "owner": new_user(name="Owner"),
+            "other stakeholder": new_user(name="Other"),
+            "staff": new_user(name="Staff", role=Role.STAFF),
+            "admin": new_user(name="Admin", role=Role.ADMIN),
+            "committee (assigned)": new_user(name="Assigned", role=Role.COMMITTEE),
+            "committee (not assigned)": new_user(name="Unassigned", role=Role.COMMITTEE),
+        }
+        draft = comment_services.save_draft(new_participation(people["owner"], consultation), target, SECRET,
+                                            None, utcnow())
+        submitter = new_participation(new_user(name="Submitter"), consultation)
+        comment_services.save_draft(submitter, target, "A submitted comment", None, utcnow())
+        comment_services.submit_response(submitter, utcnow())
+        theme = Theme(consultation_id=consultation.id, name="Safety")
+        db.session.add_all([theme, CommitteeAssignment(consultation_id=consultation.id,
+                                                       user_id=people["committee (assigned)"].id)])
+        db.session.commit()
+        return World(consultation.reference, section.document_id, section.chapter_id, section.id, draft.id,
+                     consultation.last_comment_number, theme.id, {role: user.id for role, user in people.items()})
+
+
+def _person(world: World, role: str) -> User | None:
+    user_id = world.people.get(role)
+    return None if user_id is None else db.session.get(User, user_id)
+
+
+def _url_for(app, endpoint: str, world: World) -> str:
     values = {
-        "reference": world["consultation"].reference,
-        "document_id": world["section"].document_id,
-        "chapter_id": world["section"].chapter_id,
-        "section_id": world["section"].id,
-        "comment_id": world["comment"].id,
-        "number": world["number"],
-        "theme_id": world["theme"].id,
-        "user_id": world["people"]["owner"].id,
+        "reference": world.reference,
+        "document_id": world.document_id,
+        "chapter_id": world.chapter_id,
+        "section_id": world.section_id,
+        "comment_id": world.comment_id,
+        "number": world.number,
+        "theme_id": world.theme_id,
+        "user_id": world.people["owner"],
     }
     rule: Rule = next(app.url_map.iter_rules(endpoint))
     with app.test_request_context():
         from flask import url_for
         return url_for(endpoint, **{name: values[name] for name in rule.arguments})
+
+
+@pytest.mark.xdist_group("security-world-isolation")  # both cells on one worker, one after the other
+@pytest.mark.parametrize("cell", ["first", "second"])
+def test_each_cell_sees_the_world_and_none_of_another_cells_writes(app_context, client, csrf, login, world, cell):
+    """Whichever cell runs second proves that the first one's committed writes were rolled back."""
+    draft = db.session.get(Comment, world.comment_id)
+    assert draft.body == SECRET
+    assert db.session.scalars(select(Theme.name).where(Theme.consultation_id == draft.consultation_id)).all() == [
+        "Safety"]
+
+    login(_person(world, "owner"))
+    response = client.post(f"/consultations/{world.reference}/comments/{world.comment_id}/edit",
+                           data={"csrf_token": csrf(), "body": f"Rewritten in the {cell} cell"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    db.session.add(Theme(consultation_id=draft.consultation_id, name=f"Added in the {cell} cell"))
+    db.session.commit()
+
+    db.session.expire_all()
+    assert db.session.get(Comment, world.comment_id).body == f"Rewritten in the {cell} cell"
+    assert len(db.session.scalars(select(Theme).where(Theme.consultation_id == draft.consultation_id)).all()) == 2
 
 
 def _expected_denial(rule, role: str, user, path: str) -> int | None:
@@ -112,8 +171,9 @@ def _expected_denial(rule, role: str, user, path: str) -> int | None:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint,method,path", ROUTES, ids=[f"{m} {p}" for _, m, p in ROUTES])
-def test_route_matrix_allows_only_whom_it_should(app, client, csrf, login, world, endpoint, method, path, role):
-    user = world["people"].get(role)
+def test_route_matrix_allows_only_whom_it_should(app, app_context, client, csrf, login, world, endpoint, method,
+                                                 path, role):
+    user = _person(world, role)
     if user is not None:
         login(user)
     url = _url_for(app, endpoint, world)
@@ -137,9 +197,9 @@ def test_route_matrix_allows_only_whom_it_should(app, client, csrf, login, world
 @pytest.mark.parametrize("endpoint,method,path", [r for r in ROUTES if r[1] == "POST"],
                          ids=[p for _, m, p in ROUTES if m == "POST"])
 @pytest.mark.parametrize("token", ["missing", "wrong"])
-def test_every_state_changing_route_refuses_a_bad_csrf_token(app, client, login, world, endpoint, method, path,
-                                                            token):
-    login(world["people"]["owner"])
+def test_every_state_changing_route_refuses_a_bad_csrf_token(app, app_context, client, login, world, endpoint,
+                                                            method, path, token):
+    login(_person(world, "owner"))
     url = _url_for(app, endpoint, world)
     data = {"body": "Kept text", **({"csrf_token": "not-the-token"} if token == "wrong" else {})}
     response = client.post(url, data=data)
@@ -147,7 +207,8 @@ def test_every_state_changing_route_refuses_a_bad_csrf_token(app, client, login,
     page = response.get_data(as_text=True)
     assert "Your session timed out" in page
     assert "Kept text" in page  # what was typed is offered back, not lost
-    assert comment_services.list_comments(world["comment"].participation)[0].body == SECRET
+    draft = db.session.get(Comment, world.comment_id)
+    assert comment_services.list_comments(draft.participation)[0].body == SECRET
 
 
 PAGES = ["/", "/consultations/", "/account/sign-in", "/account/register", "/no-such-page",
