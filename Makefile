@@ -12,10 +12,11 @@ run: setup db
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # Both cores by default: each pytest-xdist worker has its own database and live servers.
+# loadgroup spreads tests like load, but keeps tests marked with one xdist_group on one worker.
 PYTEST_WORKERS ?= 2
 
 test: setup
-	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed $(VENDOR)/.installed
 
