@@ -36,7 +36,7 @@ from tests.browser.conftest import (
     seed_review_world,
     seed_submission,
     seed_user,
-    sign_in,
+    sign_in_over_http,
 )
 from tests.conftest import GUIDANCE_SEED
 from tests.liveserver import LiveServer
@@ -72,7 +72,7 @@ class Scene:
         email = seed_user(self.live_server)
         if take_part:
             seed_response(self.live_server, email, self.open, comments=comments, submitted=submitted)
-        sign_in(self.page, email)
+        sign_in_over_http(self.page.context, email)
         return email
 
     def goto(self, path: str, status: int = 200) -> None:
@@ -323,17 +323,17 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # a picture, whatever its name says
 
 
 def as_staff(scene: Scene) -> ReviewWorld:
-    sign_in(scene.page, scene.staff.review.staff_email)
+    sign_in_over_http(scene.page.context, scene.staff.review.staff_email)
     return scene.staff.review
 
 
 def as_committee(scene: Scene) -> ReviewWorld:
-    sign_in(scene.page, scene.staff.review.committee_email)
+    sign_in_over_http(scene.page.context, scene.staff.review.committee_email)
     return scene.staff.review
 
 
 def as_admin(scene: Scene) -> None:
-    sign_in(scene.page, scene.staff.admin_email)
+    sign_in_over_http(scene.page.context, scene.staff.admin_email)
 
 
 def follow(scene: Scene, name: str, role: str = "link") -> None:
