@@ -444,7 +444,6 @@ def sign_in(tab, email: str, password: str = PASSWORD) -> None:
     tab.get_by_text("Signed in as").wait_for()
 
 
-_CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _signed_in_cookies: dict[str, list[dict]] = {}
 
 
@@ -458,13 +457,14 @@ def sign_in_over_http(context, email: str, password: str = PASSWORD) -> None:
     start signed in without asking the server again (the accounts are unique
     per run, and nothing here signs them out elsewhere).
     """
+    from tests.conftest import csrf_token_from
+
     cookies = _signed_in_cookies.get(email)
     if cookies is None:
         form = context.request.get("/account/sign-in")
-        token = _CSRF_FIELD.search(form.text())
-        assert form.ok and token, f"no sign-in form ({form.status})"
+        assert form.ok, f"no sign-in form ({form.status})"
         landed = context.request.post("/account/sign-in", form={
-            "csrf_token": token.group(1), "email": email, "password": password})
+            "csrf_token": csrf_token_from(form.text()), "email": email, "password": password})
         assert landed.ok and "Signed in as" in landed.text(), f"{email} could not sign in ({landed.status})"
         cookies = _signed_in_cookies[email] = context.cookies()
     else:
