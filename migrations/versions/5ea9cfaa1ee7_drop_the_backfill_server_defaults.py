@@ -8,7 +8,7 @@ differ from the models, and an INSERT that forgot a column would have been
 quietly filled in rather than refused. Existing rows keep their values.
 
 Revision ID: 5ea9cfaa1ee7
-Revises: 161a9d8cf022
+Revises: acdfe6e8acdb
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5ea9cfaa1ee7'
-down_revision = '161a9d8cf022'
+down_revision = 'acdfe6e8acdb'
 branch_labels = None
 depends_on = None
 
