@@ -111,6 +111,7 @@ class Comment(TimestampMixin, db.Model):
                         name="rejection_has_reason"),
         CheckConstraint("moderation_state != 'redacted' OR redacted_body IS NOT NULL",
                         name="redaction_has_text"),
+        UniqueConstraint("consultation_id", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,6 +139,9 @@ class Comment(TimestampMixin, db.Model):
     moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Responses sent on paper or by email and entered by staff: the sender's own id for the response.
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    entered_by_staff: Mapped[bool] = mapped_column(default=False)
 
     __mapper_args__ = {"version_id_col": version}
 
