@@ -126,14 +126,20 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from consult.accounts.cli import users_cli
+    from consult.analysis.cli import analysis_cli
+    from consult.comments.cli import comments_cli
     from consult.consultations.cli import consultations_cli
     from consult.demo.cli import demo_cli
     from consult.privacy.cli import privacy_cli
+    from consult.moderation.cli import themes_cli
 
     app.cli.add_command(consultations_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(privacy_cli)
+    app.cli.add_command(comments_cli)
+    app.cli.add_command(themes_cli)
+    app.cli.add_command(analysis_cli)
 
 
 def csp_nonce() -> str:

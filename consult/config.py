@@ -8,6 +8,8 @@ that sets its environment late still gets what it set.
 import os
 from pathlib import Path
 
+from consult.analysis.settings import CampaignSettings, campaign_settings_from_environment
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
@@ -62,6 +64,8 @@ class Config:
     # Stakeholder accounts unused for this many years are anonymised by
     # `flask privacy anonymise-inactive`; the privacy notice states the same figure.
     ACCOUNT_RETENTION_YEARS = 3
+    # Campaign grouping thresholds; each can be set with CAMPAIGN_<NAME>, e.g. CAMPAIGN_JACCARD_THRESHOLD.
+    CAMPAIGNS = CampaignSettings()
 
     _FROM_ENVIRONMENT = {
         "SECRET_KEY": "SECRET_KEY",
@@ -83,6 +87,7 @@ class Config:
         self.LOG_REQUESTS = _flag("LOG_REQUESTS", self.LOG_REQUESTS)
         self.TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", self.TRUSTED_PROXY_COUNT))
         self.ACCOUNT_RETENTION_YEARS = int(os.environ.get("ACCOUNT_RETENTION_YEARS", self.ACCOUNT_RETENTION_YEARS))
+        self.CAMPAIGNS = campaign_settings_from_environment()
         self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = self._secure_cookies()
 
     def _secure_cookies(self) -> bool:
