@@ -11,7 +11,8 @@ than what it proposes:
    comments are joined with union-find.
 2. Groups of at least ``min_size`` comments become campaigns.
 3. Paraphrases. A comment outside every group joins a group of at least
-   ``paraphrase_min_group`` members only when two independent signals agree:
+   ``paraphrase_min_group`` members only when two independent signals agree
+   (and a smaller group joins a larger one when most of its members do):
    its TF-IDF cosine with the group's centroid, and the share of its
    distinctive (IDF-weighted) words that the group's members use. IDF counts
    each group once, so a campaign's own wording stays distinctive however
@@ -20,11 +21,12 @@ than what it proposes:
 
 import math
 import re
+from collections import Counter
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from datasketch import LeanMinHash, MinHashLSH
+from datasketch import MinHashLSH
 from scipy import sparse
 
 from consult.analysis.settings import CampaignSettings
@@ -33,8 +35,8 @@ IDENTICAL = "identical"
 NEAR_DUPLICATE = "near-duplicate"
 PARAPHRASE = "paraphrase"
 
-_SENTENCE = re.compile(r"[.!?;:\n]+|,\s")
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+_BREAKS = frozenset(".!?;:\n")
+_TOKEN = re.compile(r"[.!?;:\n]|[^\W_]+(?:'[^\W_]+)?")
 _DIGITS = re.compile(r"\d+")
 
 # Words too common to say anything about who wrote a comment.
@@ -57,13 +59,16 @@ def tokens(text: str, mask_names: bool = True) -> list[str]:
     capitals and the pronoun "I" are kept.
     """
     words: list[str] = []
-    for sentence in _SENTENCE.split(text):
-        for position, match in enumerate(_WORD.finditer(sentence)):
-            word = match.group()
-            if (mask_names and position > 0 and word[0].isupper() and word != "I"
-                    and not (len(word) > 1 and word.isupper())):
-                continue
-            words.append(_DIGITS.sub("0", word.lower()))
+    starts_sentence = True
+    for part in _TOKEN.findall(_DIGITS.sub("0", text)):
+        if part in _BREAKS:
+            starts_sentence = True
+            continue
+        if (mask_names and not starts_sentence and part[0].isupper() and part != "I"
+                and not (len(part) > 1 and part.isupper())):
+            continue
+        starts_sentence = False
+        words.append(part.lower())
     return words
 
 
@@ -83,41 +88,77 @@ class _Corpus:
     shingles: list[frozenset]
 
 
-_PRIME = (1 << 61) - 1
-_MAX_HASH = (1 << 32) - 1
+def _shingles(docs: list[list[str]], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every document's word shingles as 64-bit hashes, all in one array, and where each document starts.
 
-
-def _shingle_hashes(words: list[str], size: int, vocabulary: dict[str, int]) -> np.ndarray:
-    ids = np.fromiter((vocabulary.setdefault(w, len(vocabulary) + 1) for w in words), dtype=np.uint64,
-                      count=len(words))
-    if len(ids) < size:
-        ids = np.concatenate([ids, np.zeros(size - len(ids), dtype=np.uint64)])
-    # A polynomial rolling hash of each run of `size` word ids (wrapping uint64).
-    hashes = np.zeros(len(ids) - size + 1, dtype=np.uint64)
+    A document shorter than `size` words is one shingle (padded with zeros).
+    """
+    vocabulary: dict[str, int] = {}
+    lengths = np.fromiter((max(len(d), size) for d in docs), dtype=np.int64, count=len(docs))
+    padding = [0] * size
+    ids = np.fromiter((vocabulary.setdefault(w, len(vocabulary) + 1)
+                       for d in docs for w in (d if len(d) >= size else (d + padding)[:size])),
+                      dtype=np.uint64, count=int(lengths.sum()))
+    # A polynomial hash of each run of `size` word ids (wrapping uint64), computed for all runs at once.
+    runs = len(ids) - size + 1
+    hashes = np.zeros(max(runs, 0), dtype=np.uint64)
     for offset in range(size):
-        hashes = hashes * np.uint64(1_000_003) + ids[offset:len(ids) - size + 1 + offset]
-    return np.unique(hashes)
+        hashes = hashes * np.uint64(1_000_003) + ids[offset:offset + runs]
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    # Keep only runs that lie inside one document: each document has length - size + 1 of them.
+    counts = lengths - size + 1
+    keep = np.repeat(starts, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    shingle_starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return hashes[keep], shingle_starts
 
 
-def _minhashes(shingle_arrays: list[np.ndarray], num_perm: int, seed: int = 1) -> np.ndarray:
-    """One MinHash signature per shingle set, computed for many sets at once with numpy."""
+def _minhashes(shingles: np.ndarray, starts: np.ndarray, num_perm: int, seed: int = 1) -> np.ndarray:
+    """One MinHash signature per document: the least of each of `num_perm` multiply-shift hashes."""
     rng = np.random.RandomState(seed)
-    a = rng.randint(1, _PRIME, size=num_perm, dtype=np.uint64)
-    b = rng.randint(0, _PRIME, size=num_perm, dtype=np.uint64)
-    signatures = np.empty((len(shingle_arrays), num_perm), dtype=np.uint64)
-    start = 0
-    while start < len(shingle_arrays):
-        # Batches of about 200,000 shingles keep the (shingles x permutations) block small.
-        end, total = start, 0
-        while end < len(shingle_arrays) and (total < 200_000 or end == start):
-            total += len(shingle_arrays[end])
-            end += 1
-        block = np.concatenate(shingle_arrays[start:end]) & np.uint64(_MAX_HASH)
-        permuted = ((block[:, None] * a[None, :] + b[None, :]) % np.uint64(_PRIME)) & np.uint64(_MAX_HASH)
-        offsets = np.cumsum([0] + [len(s) for s in shingle_arrays[start:end - 1]])
-        signatures[start:end] = np.minimum.reduceat(permuted, offsets, axis=0)
-        start = end
+    a = rng.randint(1, 1 << 62, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.randint(0, 1 << 62, size=num_perm, dtype=np.uint64)
+    signatures = np.empty((len(starts), num_perm), dtype=np.uint32)
+    ends = np.append(starts[1:], len(shingles))
+    batch = max(1, 4_000_000 // num_perm)  # shingles per block, so a block stays near 32 MB
+    first = 0
+    while first < len(starts):
+        last = int(np.searchsorted(ends, ends[first] - 1 + batch, side="right"))
+        last = max(last, first + 1)
+        block = shingles[starts[first]:ends[last - 1]]
+        permuted = ((block[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)).astype(np.uint32)
+        signatures[first:last] = np.minimum.reduceat(permuted, starts[first:last] - starts[first], axis=0)
+        first = last
     return signatures
+
+
+# How many earlier members of a bucket, in other groups, a comment is compared with before giving up there.
+# Each comment sits in one bucket per band, so a true near-duplicate has many chances to be found.
+_TRIES_PER_BUCKET = 8
+
+
+def _lsh_buckets(signatures: np.ndarray, settings: CampaignSettings) -> list[list[int]]:
+    """Groups of documents whose signatures agree on a whole band: the LSH candidates.
+
+    datasketch chooses the bands and rows that best separate similarity
+    `lsh_threshold`; the bucketing is done for all signatures at once with
+    numpy rather than one insert and one query per comment, which cost more
+    than the rest of the engine together at 100,000 comments.
+    """
+    lsh = MinHashLSH(threshold=settings.lsh_threshold, num_perm=settings.num_perm)
+    bands, rows = lsh.b, lsh.r
+    rng = np.random.RandomState(7)
+    weights = rng.randint(1, 1 << 62, size=rows, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    buckets: list[list[int]] = []
+    for band in range(bands):
+        values = signatures[:, band * rows:(band + 1) * rows].astype(np.uint64)
+        keys = (values * weights[None, :]).sum(axis=1) + values[:, 0]
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        edges = np.flatnonzero(np.diff(ordered)) + 1
+        for members in np.split(order, edges):
+            if len(members) > 1:
+                buckets.append(members.tolist())
+    return buckets
 
 
 class _UnionFind:
@@ -177,32 +218,48 @@ def group_comments(texts: Mapping[Hashable, str], settings: CampaignSettings | N
             unique.append(index)
     say(f"{len(keys)} comments, {len(unique)} distinct texts")
 
-    vocabulary: dict[str, int] = {}
-    shingle_arrays = [_shingle_hashes(words[i], settings.shingle_size, vocabulary) for i in unique]
-    signatures = _minhashes(shingle_arrays, settings.num_perm) if unique else np.empty((0, settings.num_perm))
+    shingles, starts = _shingles([words[i] for i in unique], settings.shingle_size)
+    ends = np.append(starts[1:], len(shingles))
+    signatures = _minhashes(shingles, starts, settings.num_perm)
     say("signatures computed")
 
     finder = _UnionFind(len(keys))
     best_link: dict[int, float] = {}
-    lsh = MinHashLSH(threshold=settings.lsh_threshold, num_perm=settings.num_perm)
     shingle_sets: dict[int, frozenset] = {}
 
     def shingles_of(position: int) -> frozenset:
         if position not in shingle_sets:
-            shingle_sets[position] = frozenset(shingle_arrays[position].tolist())
+            shingle_sets[position] = frozenset(shingles[starts[position]:ends[position]].tolist())
         return shingle_sets[position]
 
-    for position, index in enumerate(unique):
-        signature = LeanMinHash(seed=1, hashvalues=signatures[position], scheme="legacy")
-        for other in lsh.query(signature):
-            if finder.find(unique[other]) == finder.find(index):
-                continue
-            similarity = jaccard(shingles_of(position), shingles_of(other))
-            if similarity >= settings.jaccard_threshold:
-                finder.union(index, unique[other])
-                best_link[index] = max(best_link.get(index, 0.0), similarity)
-                best_link[unique[other]] = max(best_link.get(unique[other], 0.0), similarity)
-        lsh.insert(position, signature)
+    def link(position: int, other: int) -> bool:
+        similarity = jaccard(shingles_of(position), shingles_of(other))
+        if similarity < settings.jaccard_threshold:
+            return False
+        a, b = unique[position], unique[other]
+        finder.union(a, b)
+        best_link[a] = max(best_link.get(a, 0.0), similarity)
+        best_link[b] = max(best_link.get(b, 0.0), similarity)
+        return True
+
+    for bucket in _lsh_buckets(signatures, settings):
+        # One earlier member per group stands for its group in the bucket, so a campaign's
+        # thousand copies in one bucket cost a thousand comparisons, not half a million.
+        standing: list[int] = []
+        for position in bucket:
+            mine = finder.find(unique[position])
+            failures = 0
+            for other in reversed(standing):
+                if finder.find(unique[other]) == mine:
+                    continue
+                if link(position, other):
+                    mine = finder.find(unique[position])
+                else:
+                    failures += 1
+                    if failures >= _TRIES_PER_BUCKET:
+                        break
+            if not any(finder.find(unique[other]) == mine for other in standing):
+                standing.append(position)
     for twin, original in twin_of.items():
         finder.union(twin, original)
     say("near-duplicates linked")
@@ -225,6 +282,9 @@ def group_comments(texts: Mapping[Hashable, str], settings: CampaignSettings | N
     cores = {root: indices for root, indices in members.items() if len(indices) >= settings.paraphrase_min_group}
     if cores:
         _attach_paraphrases(keys, words, cores, result, settings)
+        # A pair whose one member joined a larger group as a paraphrase leaves the other alone.
+        sizes = Counter(m.group for m in result.values())
+        result = {key: m for key, m in result.items() if sizes[m.group] >= settings.min_size}
     say(f"{len({m.group for m in result.values()})} campaigns, {len(result)} comments in them")
     return result
 
@@ -234,8 +294,6 @@ def _attach_paraphrases(keys: list, words: list[list[str]], cores: dict[int, lis
     """Add comments outside every group to the core group both signals point to (see the module docstring)."""
     grouped = {index for indices in cores.values() for index in indices}
     candidates = [i for i in range(len(keys)) if i not in grouped and words[i]]
-    if not candidates:
-        return
     content = [[w for w in doc if w not in STOPWORDS and len(w) > 2] for doc in words]
     vocabulary: dict[str, int] = {}
     rows, cols, values = [], [], []
@@ -275,22 +333,42 @@ def _attach_paraphrases(keys: list, words: list[list[str]], cores: dict[int, lis
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
     group_vocab = np.vstack(group_vocab_columns)
 
-    chosen = weighted[candidates]
-    cosine = np.asarray(chosen @ centroids.T)
-    distinctive = present[candidates].multiply(idf[None, :]).tocsr()
-    overlap = np.asarray(distinctive @ group_vocab.T)
-    overlap /= np.maximum(np.asarray(distinctive.sum(axis=1)), 1e-12)
+    def signals(rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        cosine = np.asarray(weighted[rows] @ centroids.T)
+        distinctive = present[rows].multiply(idf[None, :]).tocsr()
+        overlap = np.asarray(distinctive @ group_vocab.T)
+        overlap /= np.maximum(np.asarray(distinctive.sum(axis=1)), 1e-12)
+        return cosine, overlap
+
+    def agree(cosine, overlap):
+        return (cosine >= settings.paraphrase_cosine) & (overlap >= settings.paraphrase_overlap)
+
+    # Supporters who reworded alike can form a group of their own: it joins a larger group
+    # when most of its members, one by one, pass both tests against that group.
+    target = {}
+    for j, root in enumerate(roots):
+        cosine, overlap = signals(cores[root])
+        passing = agree(cosine, overlap).mean(axis=0)
+        larger = [i for i, other in enumerate(roots) if i != j and len(cores[other]) >= len(cores[root])
+                  and (len(cores[other]), -other) > (len(cores[root]), -root)]
+        best = max(larger, key=lambda i: passing[i], default=None)
+        if best is not None and passing[best] > 0.5:
+            target[j] = (best, cosine[:, best], overlap[:, best])
+    for j, (i, cosine, overlap) in target.items():
+        while i in target:
+            i = target[i][0]
+        for index, c, o in zip(cores[roots[j]], cosine, overlap):
+            result[keys[index]] = Membership(keys[roots[i]], PARAPHRASE, {"cosine": round(float(c), 3),
+                                                                          "overlap": round(float(o), 3)})
+
+    if not candidates:
+        return
+    cosine, overlap = signals(candidates)
     for row, index in enumerate(candidates):
         best = int(np.argmax(cosine[row]))
-        if cosine[row, best] >= settings.paraphrase_cosine and overlap[row, best] >= settings.paraphrase_overlap:
-            result[keys[index]] = Membership(keys[roots[best]], PARAPHRASE, {
+        if agree(cosine[row, best], overlap[row, best]):
+            i = best
+            while i in target:
+                i = target[i][0]
+            result[keys[index]] = Membership(keys[roots[i]], PARAPHRASE, {
                 "cosine": round(float(cosine[row, best]), 3), "overlap": round(float(overlap[row, best]), 3)})
-
-
-def paraphrase_signals(texts: Mapping[Hashable, str], groups: Mapping[Hashable, Membership],
-                       settings: CampaignSettings | None = None) -> dict[Hashable, tuple[float, float]]:
-    """For tuning: each ungrouped comment's (cosine, overlap) with its best group, whatever the thresholds."""
-    loose = (settings or CampaignSettings()).with_overrides({"paraphrase_cosine": -1.0, "paraphrase_overlap": -1.0})
-    memberships = group_comments(texts, loose)
-    return {key: (m.score["cosine"], m.score["overlap"]) for key, m in memberships.items()
-            if m.method == PARAPHRASE and key not in groups}

@@ -154,8 +154,8 @@ def _from_cells(values: dict) -> dict:
 
 
 def _number_text(value: int | float) -> str:
-    """2.5 stays "2.5"; an id typed as 17 becomes "17", not "17.0"."""
-    return str(int(value)) if float(value).is_integer() and isinstance(value, int) else str(value)
+    """A spreadsheet's number as typed: 2.5 stays "2.5", an id 17 stays "17"."""
+    return str(value)
 
 
 def _csv_rows(text: str) -> list[tuple[int, dict]]:
