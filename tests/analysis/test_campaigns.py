@@ -140,3 +140,16 @@ def test_the_evaluation_set_is_reproducible():
     rows = [json.loads(line) for line in
             (Path(make_eval_set.__file__).parent / "data" / "analysis_eval.jsonl").read_text().splitlines()]
     assert make_eval_set.build(2026) == rows
+
+
+def test_supporters_who_reworded_alike_end_up_in_the_letters_campaign():
+    rng = random.Random(11)
+    campaign = make_eval_set.CAMPAIGNS["B"]
+    texts = {f"m{n}": make_eval_set.mail_merge(rng, campaign) for n in range(12)}
+    texts |= {f"own{n}": make_eval_set.own_words_member(rng, campaign) for n in range(12)}
+    texts |= {f"i{n}": text for n, text in enumerate(INDEPENDENT)}
+
+    found = group_comments(texts)
+
+    assert {found[key].group for key in texts if not key.startswith("i")} == {"m0"}
+    assert not any(key.startswith("i") for key in found)
