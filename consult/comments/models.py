@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.accounts.models import User
@@ -141,7 +141,7 @@ class Comment(TimestampMixin, db.Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     # Responses sent on paper or by email and entered by staff: the sender's own id for the response.
     external_id: Mapped[str | None] = mapped_column(String(100))
-    entered_by_staff: Mapped[bool] = mapped_column(default=False)
+    entered_by_staff: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     __mapper_args__ = {"version_id_col": version}
 
