@@ -11,7 +11,7 @@ twice) and an entered_by_staff marker; existing comments were all written
 by their authors, hence the server default false.
 
 Revision ID: 01c1d073c04a
-Revises: 161a9d8cf022
+Revises: 5ea9cfaa1ee7
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ from consult.database import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '01c1d073c04a'
-down_revision = '161a9d8cf022'
+down_revision = '5ea9cfaa1ee7'
 branch_labels = None
 depends_on = None
 
