@@ -1,7 +1,8 @@
 """Staff rules: moderation decisions, themes and responses, one at a time and in bulk.
 
 Every function takes plain values and the acting user, raises a
-ModerationError carrying the sentence to show when a rule is broken, writes
+ModerationError (a DomainError: the sentence to show, the field it is about
+and the HTTP status) when a rule is broken, writes
 an audit event for each change, flushes, and leaves the commit to the view.
 
 Two staff members may work on the same comment at once. A form carries the
@@ -24,6 +25,7 @@ from consult.access import can_see_original_of_redacted
 from consult.audit.models import AuditEvent
 from consult.audit.services import record, snapshot
 from consult.comments.models import MAX_COMMENT_LENGTH, Comment
+from consult.errors import DomainError
 from consult.extensions import db
 from consult.moderation import queries
 from consult.moderation.models import CommentResponse, CommentTheme, ModerationDecision, Theme
@@ -50,29 +52,29 @@ _DECISION_ACTIONS = {
 # --- Errors ------------------------------------------------------------------------
 
 
-class ModerationError(Exception):
-    """A broken rule, with the sentence to show the person who broke it."""
-
-    message = "This action is not allowed."
-    field: str | None = None  # the form field the message is about, if any
-
-    def __str__(self) -> str:
-        return self.message
+class ModerationError(DomainError):
+    """A broken rule of the staff workspace, with the sentence to show the person who broke it."""
 
 
 class InvalidInput(ModerationError):
+    """What the person entered breaks a rule; the sentence goes beside the field it names."""
+
     def __init__(self, message: str, field: str | None = None):
-        self.message = message
-        self.field = field
+        super().__init__(message, field)
 
 
 class NothingToChange(ModerationError):
+    """The change asked for is already so."""
+
+    status = 409
+
     def __init__(self, message: str):
-        self.message = message
+        super().__init__(message)
 
 
 class InvalidSelection(ModerationError):
     message = "Some of the selected comments are not in this consultation. Nothing has been changed."
+    status = 404
 
 
 @dataclass(frozen=True)
@@ -83,61 +85,70 @@ class Change:
     at: datetime | None
 
 
-class StaleComment(ModerationError):
+class StaleVersion(ModerationError):
+    """The row changed after the person opened it: carries who changed it. Nothing has been saved."""
+
+    status = 409
+
+    def __init__(self, subject: str, change: Change):
+        self.change = change
+        super().__init__(f"{subject} was changed by {change.by} since you opened it. "
+                         "Your change has not been saved.")
+
+
+class StaleComment(StaleVersion):
     """The comment changed after the person opened it: carries the current row and who changed it."""
 
     def __init__(self, comment: Comment, change: Change):
         self.comment = comment
-        self.change = change
-        self.message = (f"This comment was changed by {change.by} since you opened it. "
-                        "Your change has not been saved.")
+        super().__init__("This comment", change)
 
 
-class StaleResponse(ModerationError):
+class StaleResponse(StaleVersion):
     def __init__(self, comment: Comment, response: CommentResponse, change: Change):
         self.comment = comment
         self.response = response
-        self.change = change
-        self.message = (f"The response to this comment was changed by {change.by} since you opened it. "
-                        "Your change has not been saved.")
+        super().__init__("The response to this comment", change)
 
 
-class StaleTheme(ModerationError):
+class StaleTheme(StaleVersion):
     def __init__(self, theme: Theme, change: Change):
         self.theme = theme
-        self.change = change
-        self.message = (f"This theme was changed by {change.by} since you opened it. "
-                        "Your change has not been saved.")
+        super().__init__("This theme", change)
 
 
 class SelectionChanged(ModerationError):
     message = ("Another member of staff changed some of these comments at the same moment. "
                "Nothing has been changed. Go back to the queue and try again.")
+    status = 409
 
 
 class DuplicateThemeName(ModerationError):
     field = "name"
+    status = 409
 
     def __init__(self, name: str):
         self.name = name
-        self.message = (f"There is already a theme called ‘{name}’ in this consultation. "
-                        "Choose a different name, or merge the two themes.")
+        super().__init__(f"There is already a theme called ‘{name}’ in this consultation. "
+                         "Choose a different name, or merge the two themes.")
 
 
 class ThemesChanged(ModerationError):
     message = ("Another member of staff changed these themes at the same moment. Nothing has been changed. "
                "Check the themes and try again.")
+    status = 409
 
 
 class ThemeInUse(ModerationError):
     field = "reassign_to"
+    status = 409
 
     def __init__(self, theme: Theme, used: int):
         self.theme = theme
         self.used = used
         comments = "1 comment" if used == 1 else f"{used} comments"
-        self.message = (f"‘{theme.name}’ is on {comments}. Choose a theme to move "
-                        f"{'it' if used == 1 else 'them'} to before you delete it.")
+        super().__init__(f"‘{theme.name}’ is on {comments}. Choose a theme to move "
+                         f"{'it' if used == 1 else 'them'} to before you delete it.")
 
 
 # --- Who changed what ----------------------------------------------------------------
