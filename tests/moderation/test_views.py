@@ -18,6 +18,7 @@ from consult.comments.models import Comment
 from consult.database import utcnow
 from consult.extensions import db
 from consult.moderation import services
+from consult.moderation.services import decisions
 from consult.moderation.models import CommentTheme, ModerationDecision, Theme
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState, TagSource
 from tests.conftest import make_test_config, sections_of
@@ -503,7 +504,7 @@ def race_after_the_check(monkeypatch):
     the window only the database's version check can close."""
 
     def arm(actor_id: int) -> None:
-        check = services._check_comment_version
+        check = decisions._check_comment_version
 
         def check_then_lose_the_race(comment, expected_version):
             check(comment, expected_version)
@@ -513,7 +514,7 @@ def race_after_the_check(monkeypatch):
                         moderated_by_id=actor_id, moderated_at=utcnow())
                 .execution_options(synchronize_session=False))
 
-        monkeypatch.setattr(services, "_check_comment_version", check_then_lose_the_race)
+        monkeypatch.setattr(decisions, "_check_comment_version", check_then_lose_the_race)
 
     return arm
 

@@ -1,0 +1,76 @@
+"""Staff rules: moderation decisions, themes and responses, one at a time and in bulk.
+
+Every function takes plain values and the acting user, raises a
+ModerationError (a DomainError: the sentence to show, the field it is about
+and the HTTP status) when a rule is broken, writes an audit event for each
+change, flushes, and leaves the commit to the view. A row two staff may edit
+at once has a version: a change made since the person opened it is refused
+with a StaleVersion naming who made it, and nothing is overwritten.
+
+The rules live in one module per task; this package names them all, so
+callers write ``services.decide_comment(...)``.
+"""
+
+from consult.moderation.services.common import (
+    NOTE_MAX,
+    REDACTION_REASONS,
+    RESPONSE_MAX,
+    THEME_DESCRIPTION_MAX,
+    THEME_NAME_MAX,
+    BulkOutcome,
+    Conflict,
+    last_change,
+    last_comment_change,
+)
+from consult.moderation.services.decisions import (
+    REVEAL_REFUSED,
+    Decision,
+    bulk_decide,
+    clean_decision,
+    decide_comment,
+    would_reveal_original,
+)
+from consult.moderation.services.errors import (
+    Change,
+    DuplicateThemeName,
+    InvalidInput,
+    InvalidSelection,
+    ModerationError,
+    NothingToChange,
+    SelectionChanged,
+    StaleComment,
+    StaleResponse,
+    StaleTheme,
+    StaleVersion,
+    ThemeInUse,
+    ThemesChanged,
+)
+from consult.moderation.services.responses import (
+    apply_response,
+    apply_response_to_theme,
+    check_response_input,
+    find_response,
+    mark_no_response_needed,
+    save_response,
+)
+from consult.moderation.services.themes import (
+    bulk_tag,
+    comment_ids_with_theme,
+    create_theme,
+    delete_theme,
+    merge_themes,
+    tag_comment,
+    untag_comment,
+    update_theme,
+)
+
+__all__ = [
+    "NOTE_MAX", "REDACTION_REASONS", "RESPONSE_MAX", "REVEAL_REFUSED", "THEME_DESCRIPTION_MAX", "THEME_NAME_MAX",
+    "BulkOutcome", "Change", "Conflict", "Decision", "DuplicateThemeName", "InvalidInput", "InvalidSelection",
+    "ModerationError", "NothingToChange", "SelectionChanged", "StaleComment", "StaleResponse", "StaleTheme",
+    "StaleVersion", "ThemeInUse", "ThemesChanged",
+    "apply_response", "apply_response_to_theme", "bulk_decide", "bulk_tag", "check_response_input", "clean_decision",
+    "comment_ids_with_theme", "create_theme", "decide_comment", "delete_theme", "find_response", "last_change",
+    "last_comment_change", "mark_no_response_needed", "merge_themes", "save_response", "tag_comment",
+    "untag_comment", "update_theme", "would_reveal_original",
+]

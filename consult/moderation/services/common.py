@@ -1,0 +1,77 @@
+"""What every moderation service shares: limits, who changed a row last, and the chosen comments."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from consult.audit.models import AuditEvent
+from consult.comments.models import MAX_COMMENT_LENGTH, Comment
+from consult.extensions import db
+from consult.moderation import queries
+from consult.moderation.services.errors import Change, InvalidInput, InvalidSelection
+from consult.moderation.states import RejectionReason
+
+THEME_NAME_MAX = 120
+THEME_DESCRIPTION_MAX = 2000
+NOTE_MAX = 2000
+RESPONSE_MAX = MAX_COMMENT_LENGTH
+# A redaction withholds something that must not be published; these are the reasons that can be.
+REDACTION_REASONS = (RejectionReason.PERSONAL_DATA, RejectionReason.OFFENSIVE, RejectionReason.OTHER)
+
+
+def last_change(obj) -> Change:
+    """Who last changed a row, from its audit trail."""
+    event = db.session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == type(obj).__tablename__, AuditEvent.object_id == str(obj.id))
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(1)
+    )
+    if event is None:
+        return Change("another member of staff", None)
+    return Change(event.actor.name if event.actor else "the system", event.occurred_at)
+
+
+def last_comment_change(comment: Comment) -> Change:
+    """Who last moderated the comment (its version only moves on a decision), else its audit trail."""
+    if comment.moderated_by is not None:
+        return Change(comment.moderated_by.name, comment.moderated_at)
+    return last_change(comment)
+
+
+def require_submitted(comment: Comment) -> None:
+    if comment.is_draft:
+        raise InvalidInput("Only submitted comments can be moderated.")
+
+
+def clean_text(value: str | None) -> str:
+    return (value or "").replace("\r\n", "\n").strip()
+
+
+@dataclass
+class Conflict:
+    """A comment left alone because someone else changed it since it was chosen."""
+
+    comment: Comment
+    change: Change
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk action did: changed, left alone because someone else changed it, already so, or not allowed."""
+
+    changed: list[Comment] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    unchanged: list[Comment] = field(default_factory=list)
+    refused: list[Comment] = field(default_factory=list)
+
+
+def selected_comments(consultation_id: int, comment_ids: Iterable[int]) -> list[Comment]:
+    """The chosen comments of this consultation in number order; one that is not there refuses them all."""
+    ids = set(comment_ids)
+    if not ids:
+        raise InvalidInput("Select at least one comment", "selected")
+    found = queries.comments_by_id(consultation_id, ids)
+    if len(found) != len(ids):
+        raise InvalidSelection()
+    return sorted(found.values(), key=lambda c: c.number)

@@ -1,0 +1,206 @@
+"""Moderation decisions: accept, reject or redact a comment, one at a time or many at once.
+
+Two staff members may work on the same comment at once. A form carries the
+version of the row its user opened; a change made since is refused with
+StaleComment, naming who made it, and nothing is overwritten. The explicit
+comparison catches the ordinary case (someone saved while you were reading);
+the version column catches a true race between two saves, where both read
+the same version.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from consult.access import can_see_original_of_redacted
+from consult.audit.services import record, snapshot
+from consult.comments.models import MAX_COMMENT_LENGTH, Comment
+from consult.extensions import db
+from consult.moderation.models import ModerationDecision
+from consult.moderation.services.common import (
+    NOTE_MAX,
+    REDACTION_REASONS,
+    BulkOutcome,
+    Conflict,
+    clean_text,
+    last_comment_change,
+    require_submitted,
+    selected_comments,
+)
+from consult.moderation.services.errors import InvalidInput, NothingToChange, SelectionChanged, StaleComment
+from consult.moderation.states import ModerationState, RejectionReason
+
+_COMMENT_FIELDS = ("moderation_state", "rejection_reason", "moderation_note", "redacted_body", "redacted_quote",
+                   "moderated_by_id", "moderated_at", "version")
+_DECISION_ACTIONS = {
+    ModerationState.ACCEPTED: "comment.accept",
+    ModerationState.REJECTED: "comment.reject",
+    ModerationState.REDACTED: "comment.redact",
+}
+
+
+def _check_comment_version(comment: Comment, expected_version: int) -> None:
+    if comment.version != expected_version:
+        raise StaleComment(comment, last_comment_change(comment))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a member of staff decided about a comment, as plain values."""
+
+    state: ModerationState
+    reason: RejectionReason | None = None
+    note: str = ""
+    redacted_body: str | None = None
+    # None keeps the original quote; "" withholds the quote altogether.
+    redacted_quote: str | None = None
+
+    @property
+    def action(self) -> str:
+        return _DECISION_ACTIONS[self.state]
+
+
+def clean_decision(decision: Decision, comment: Comment | None = None) -> Decision:
+    """The decision with its text tidied, or InvalidInput naming what is missing.
+
+    A rejection needs a reason; a redaction needs a reason, the redacted copy
+    (which must differ from the original) and, for 'other', an explanation.
+    """
+    note = clean_text(decision.note)
+    if len(note) > NOTE_MAX:
+        raise InvalidInput(f"The note must be {NOTE_MAX:,} characters or fewer.", "note")
+    if decision.state is ModerationState.ACCEPTED:
+        return Decision(ModerationState.ACCEPTED, note=note)
+    if decision.state is ModerationState.REJECTED:
+        if decision.reason is None:
+            raise InvalidInput("Select why the comment is rejected", "reason")
+        if decision.reason is RejectionReason.OTHER and not note:
+            raise InvalidInput("Explain why the comment is rejected", "note")
+        return Decision(ModerationState.REJECTED, reason=decision.reason, note=note)
+    if decision.state is ModerationState.REDACTED:
+        if comment is None:
+            raise InvalidInput("Redact comments one at a time, from the comment's own page.")
+        if decision.reason not in REDACTION_REASONS:
+            raise InvalidInput("Select why the comment is redacted", "reason")
+        if decision.reason is RejectionReason.OTHER and not note:
+            raise InvalidInput("Explain why the comment is redacted", "note")
+        body = clean_text(decision.redacted_body)
+        if not body:
+            raise InvalidInput("Enter the redacted comment", "redacted_body")
+        if len(body) > MAX_COMMENT_LENGTH:
+            raise InvalidInput(f"The redacted comment must be {MAX_COMMENT_LENGTH:,} characters or fewer.",
+                               "redacted_body")
+        quote = None
+        if comment.quote is not None and decision.redacted_quote is not None:
+            quote = " ".join(decision.redacted_quote.split())
+            if quote == comment.quote:
+                quote = None
+        if body == comment.body and quote is None:
+            raise InvalidInput("The redacted comment is the same as the original. Remove the words that must "
+                               "not be published, or accept the comment instead.", "redacted_body")
+        return Decision(ModerationState.REDACTED, reason=decision.reason, note=note, redacted_body=body,
+                        redacted_quote=quote)
+    raise InvalidInput("Choose whether to accept, reject or redact the comment.", "state")
+
+
+def _same_as_now(comment: Comment, decision: Decision) -> bool:
+    if comment.moderation_state is not decision.state:
+        return False
+    if decision.state is ModerationState.ACCEPTED:
+        return True
+    if decision.state is ModerationState.REJECTED:
+        return comment.rejection_reason is decision.reason and comment.moderation_note == decision.note
+    return comment.redacted_body == decision.redacted_body and comment.redacted_quote == decision.redacted_quote
+
+
+def would_reveal_original(comment: Comment, decision: Decision, actor) -> bool:
+    """Accepting a redacted comment publishes its original, which only admins may see, so only they may."""
+    return (comment.moderation_state is ModerationState.REDACTED and decision.state is ModerationState.ACCEPTED
+            and not can_see_original_of_redacted(actor))
+
+
+REVEAL_REFUSED = ("Only an admin can accept a redacted comment, because accepting it publishes the original "
+                  "text. Change the redaction, or reject the comment, instead.")
+
+
+def _apply_decision(comment: Comment, decision: Decision, actor, now: datetime) -> ModerationDecision:
+    from_state = comment.moderation_state
+    comment.moderation_state = decision.state
+    comment.rejection_reason = decision.reason if decision.state is ModerationState.REJECTED else None
+    comment.moderation_note = decision.note
+    redacting = decision.state is ModerationState.REDACTED
+    comment.redacted_body = decision.redacted_body if redacting else None
+    comment.redacted_quote = decision.redacted_quote if redacting else None
+    comment.moderated_by = actor
+    comment.moderated_at = now
+    row = ModerationDecision(comment_id=comment.id, actor_id=actor.id, from_state=from_state,
+                             to_state=decision.state, reason=decision.reason, note=decision.note, decided_at=now)
+    db.session.add(row)
+    return row
+
+
+def decide_comment(comment: Comment, decision: Decision, actor, expected_version: int,
+                   now: datetime) -> ModerationDecision:
+    """Accept, reject or redact one submitted comment, as of the version the person opened.
+
+    Records the decision in the comment's history, on the comment (who and
+    when) and in the audit trail. Raises StaleComment if the comment changed
+    since `expected_version`, whether that is seen before saving or only by
+    the database when two saves race; either way nothing is written.
+    """
+    require_submitted(comment)
+    _check_comment_version(comment, expected_version)
+    decision = clean_decision(decision, comment)
+    if would_reveal_original(comment, decision, actor):
+        raise InvalidInput(REVEAL_REFUSED)
+    if _same_as_now(comment, decision):
+        raise NothingToChange(f"This comment is already {decision.state.label.lower()}"
+                              f"{' with that text' if decision.state is ModerationState.REDACTED else ''}.")
+    before = snapshot(comment, _COMMENT_FIELDS)
+    try:
+        with db.session.begin_nested():
+            row = _apply_decision(comment, decision, actor, now)
+            db.session.flush()
+            record(actor, decision.action, comment, before, snapshot(comment, _COMMENT_FIELDS))
+    except StaleDataError:
+        db.session.refresh(comment)
+        raise StaleComment(comment, last_comment_change(comment)) from None
+    return row
+
+
+
+def bulk_decide(consultation_id: int, expected_versions: dict[int, int], decision: Decision, actor,
+                now: datetime) -> BulkOutcome:
+    """Accept or reject many comments in one transaction, each as of the version the person saw.
+
+    A comment whose version has moved is reported as a conflict and left
+    alone; one already decided this way is reported as unchanged; a redacted
+    one that only an admin may accept is reported as refused. If two saves
+    race, SelectionChanged is raised and nothing at all is written.
+    """
+    if decision.state not in (ModerationState.ACCEPTED, ModerationState.REJECTED):
+        raise InvalidInput("Only accept and reject can be applied to many comments at once. "
+                           "Redact comments one at a time.", "action")
+    decision = clean_decision(decision)
+    outcome = BulkOutcome()
+    befores: list[tuple[Comment, dict]] = []
+    try:
+        with db.session.begin_nested():
+            for comment in selected_comments(consultation_id, expected_versions):
+                if comment.version != expected_versions[comment.id]:
+                    outcome.conflicts.append(Conflict(comment, last_comment_change(comment)))
+                elif _same_as_now(comment, decision):
+                    outcome.unchanged.append(comment)
+                elif would_reveal_original(comment, decision, actor):
+                    outcome.refused.append(comment)
+                else:
+                    befores.append((comment, snapshot(comment, _COMMENT_FIELDS)))
+                    _apply_decision(comment, decision, actor, now)
+                    outcome.changed.append(comment)
+            db.session.flush()
+            for comment, before in befores:
+                record(actor, decision.action, comment, before, snapshot(comment, _COMMENT_FIELDS))
+    except StaleDataError:
+        raise SelectionChanged() from None
+    return outcome

@@ -1,0 +1,107 @@
+"""The rules of the staff workspace, broken: each error carries its sentence, field and HTTP status."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from consult.comments.models import Comment
+from consult.errors import DomainError
+from consult.moderation.models import CommentResponse, Theme
+
+
+class ModerationError(DomainError):
+    """A broken rule of the staff workspace, with the sentence to show the person who broke it."""
+
+
+class InvalidInput(ModerationError):
+    """What the person entered breaks a rule; the sentence goes beside the field it names."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message, field)
+
+
+class NothingToChange(ModerationError):
+    """The change asked for is already so."""
+
+    status = 409
+
+    def __init__(self, message: str):
+        super().__init__(message)
+
+
+class InvalidSelection(ModerationError):
+    message = "Some of the selected comments are not in this consultation. Nothing has been changed."
+    status = 404
+
+
+@dataclass(frozen=True)
+class Change:
+    """Who last changed a row, and when (None when no record says)."""
+
+    by: str
+    at: datetime | None
+
+
+class StaleVersion(ModerationError):
+    """The row changed after the person opened it: carries who changed it. Nothing has been saved."""
+
+    status = 409
+
+    def __init__(self, subject: str, change: Change):
+        self.change = change
+        super().__init__(f"{subject} was changed by {change.by} since you opened it. "
+                         "Your change has not been saved.")
+
+
+class StaleComment(StaleVersion):
+    """The comment changed after the person opened it: carries the current row and who changed it."""
+
+    def __init__(self, comment: Comment, change: Change):
+        self.comment = comment
+        super().__init__("This comment", change)
+
+
+class StaleResponse(StaleVersion):
+    def __init__(self, comment: Comment, response: CommentResponse, change: Change):
+        self.comment = comment
+        self.response = response
+        super().__init__("The response to this comment", change)
+
+
+class StaleTheme(StaleVersion):
+    def __init__(self, theme: Theme, change: Change):
+        self.theme = theme
+        super().__init__("This theme", change)
+
+
+class SelectionChanged(ModerationError):
+    message = ("Another member of staff changed some of these comments at the same moment. "
+               "Nothing has been changed. Go back to the queue and try again.")
+    status = 409
+
+
+class DuplicateThemeName(ModerationError):
+    field = "name"
+    status = 409
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"There is already a theme called ‘{name}’ in this consultation. "
+                         "Choose a different name, or merge the two themes.")
+
+
+class ThemesChanged(ModerationError):
+    message = ("Another member of staff changed these themes at the same moment. Nothing has been changed. "
+               "Check the themes and try again.")
+    status = 409
+
+
+class ThemeInUse(ModerationError):
+    field = "reassign_to"
+    status = 409
+
+    def __init__(self, theme: Theme, used: int):
+        self.theme = theme
+        self.used = used
+        comments = "1 comment" if used == 1 else f"{used} comments"
+        super().__init__(f"‘{theme.name}’ is on {comments}. Choose a theme to move "
+                         f"{'it' if used == 1 else 'them'} to before you delete it.")

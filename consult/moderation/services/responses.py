@@ -1,0 +1,173 @@
+"""Responses: the developer's answer to a comment, or why none is needed; for one comment or many.
+
+A form carries the version of the response its user opened (None if there
+was none); a change made since is refused with StaleResponse, naming who
+made it. A response someone wrote is never replaced in bulk.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from consult.audit.services import record, snapshot
+from consult.comments.models import Comment
+from consult.extensions import db
+from consult.moderation import queries
+from consult.moderation.models import CommentResponse, Theme
+from consult.moderation.services.common import (
+    NOTE_MAX,
+    RESPONSE_MAX,
+    BulkOutcome,
+    clean_text,
+    require_submitted,
+    selected_comments,
+)
+from consult.moderation.services.errors import Change, InvalidInput, NothingToChange, SelectionChanged, StaleResponse
+from consult.moderation.services.themes import comment_ids_with_theme
+from consult.moderation.states import ResponseState
+
+_RESPONSE_FIELDS = ("comment_id", "state", "text", "reason", "updated_by_id", "version")
+
+
+def find_response(comment_id: int) -> CommentResponse | None:
+    return db.session.scalar(select(CommentResponse).where(CommentResponse.comment_id == comment_id))
+
+
+def _response_change(response: CommentResponse) -> Change:
+    return Change(response.updated_by.name, response.updated_at)
+
+
+def _check_response_version(comment: Comment, response: CommentResponse | None,
+                            expected_version: int | None) -> None:
+    """`expected_version` None means the person saw no response at all."""
+    current = response.version if response is not None else None
+    if current != expected_version:
+        raise StaleResponse(comment, response, _response_change(response) if response is not None
+                            else Change("another member of staff", None))
+
+
+def _clean_response_text(text: str) -> str:
+    text = clean_text(text)
+    if not text:
+        raise InvalidInput("Enter the response", "text")
+    if len(text) > RESPONSE_MAX:
+        raise InvalidInput(f"The response must be {RESPONSE_MAX:,} characters or fewer", "text")
+    return text
+
+
+def _require_written_state(state: ResponseState | None) -> ResponseState:
+    if state not in (ResponseState.DRAFT, ResponseState.AGREED):
+        raise InvalidInput("Select whether the response is a draft or agreed", "state")
+    return state
+
+
+def check_response_input(text: str, state: ResponseState | None) -> tuple[str, ResponseState]:
+    """The response text and state as a save would accept them, or InvalidInput."""
+    return _clean_response_text(text), _require_written_state(state)
+
+
+_RESPONSE_ACTIONS = {
+    ResponseState.DRAFT: "response.draft",
+    ResponseState.AGREED: "response.agree",
+    ResponseState.NOT_NEEDED: "response.not_needed",
+}
+
+
+def _write_response(comment: Comment, response: CommentResponse | None, actor, *, state: ResponseState,
+                    text: str, reason: str) -> CommentResponse:
+    """Create or change the response inside a savepoint; a racing save raises StaleResponse."""
+    before = snapshot(response, _RESPONSE_FIELDS) if response is not None else None
+    try:
+        with db.session.begin_nested():
+            if response is None:
+                response = CommentResponse(comment_id=comment.id)
+                db.session.add(response)
+            response.state, response.text, response.reason = state, text, reason
+            response.updated_by = actor
+            db.session.flush()
+            record(actor, _RESPONSE_ACTIONS[state], response, before, snapshot(response, _RESPONSE_FIELDS))
+    except (StaleDataError, IntegrityError):
+        current = find_response(comment.id)
+        if current is None:  # refused for another reason: not a race, so not ours to hide
+            raise
+        db.session.refresh(current)
+        raise StaleResponse(comment, current, _response_change(current)) from None
+    return response
+
+
+def save_response(comment: Comment, text: str, state: ResponseState, actor, expected_version: int | None,
+                  now: datetime) -> CommentResponse:
+    """Write or change the developer's response to one comment, as a draft or agreed.
+
+    `expected_version` is the response's version when the person opened it,
+    or None if there was none then.
+    """
+    require_submitted(comment)
+    response = find_response(comment.id)
+    _check_response_version(comment, response, expected_version)
+    state = _require_written_state(state)
+    text = _clean_response_text(text)
+    if response is not None and response.state is state and response.text == text:
+        raise NothingToChange("The response has not changed.")
+    return _write_response(comment, response, actor, state=state, text=text, reason="")
+
+
+def mark_no_response_needed(comment: Comment, reason: str, actor, expected_version: int | None,
+                            now: datetime) -> CommentResponse:
+    """Record that a comment needs no response, and why. Any draft text is kept."""
+    require_submitted(comment)
+    response = find_response(comment.id)
+    _check_response_version(comment, response, expected_version)
+    reason = clean_text(reason)
+    if not reason:
+        raise InvalidInput("Explain why no response is needed", "reason")
+    if len(reason) > NOTE_MAX:
+        raise InvalidInput(f"The reason must be {NOTE_MAX:,} characters or fewer", "reason")
+    if response is not None and response.state is ResponseState.NOT_NEEDED and response.reason == reason:
+        raise NothingToChange("This comment is already marked as needing no response, for that reason.")
+    return _write_response(comment, response, actor, state=ResponseState.NOT_NEEDED,
+                           text=response.text if response is not None else "", reason=reason)
+
+
+def apply_response(consultation_id: int, comment_ids: Iterable[int], text: str, state: ResponseState, actor,
+                   now: datetime) -> BulkOutcome:
+    """One response text for many comments, each then editable on its own.
+
+    A comment that already has a response keeps it and is reported as
+    unchanged: a response someone wrote is never replaced in bulk.
+    """
+    state = _require_written_state(state)
+    text = _clean_response_text(text)
+    comments = selected_comments(consultation_id, comment_ids)
+    existing = queries.responses_by_comment(c.id for c in comments)
+    outcome = BulkOutcome()
+    created: list[CommentResponse] = []
+    try:
+        with db.session.begin_nested():
+            for comment in comments:
+                if comment.id in existing:
+                    outcome.unchanged.append(comment)
+                    continue
+                response = CommentResponse(comment_id=comment.id, state=state, text=text, reason="",
+                                           updated_by=actor)
+                db.session.add(response)
+                created.append(response)
+                outcome.changed.append(comment)
+            db.session.flush()
+            for response in created:
+                record(actor, _RESPONSE_ACTIONS[state], response, None, snapshot(response, _RESPONSE_FIELDS))
+    except IntegrityError:
+        raise SelectionChanged() from None
+    return outcome
+
+
+def apply_response_to_theme(theme: Theme, text: str, state: ResponseState, actor, now: datetime) -> BulkOutcome:
+    """Apply one response to every comment with this theme (those with a response keep theirs)."""
+    ids = comment_ids_with_theme(theme)
+    if not ids:
+        raise InvalidInput(f"No comments have the theme ‘{theme.name}’ yet.", "text")
+    return apply_response(theme.consultation_id, ids, text, state, actor, now)
+
