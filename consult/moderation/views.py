@@ -8,9 +8,8 @@ something is staff-only, so the route rule refuses them with 403 before the
 view runs, and the pages they read show no controls.
 """
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -25,6 +24,8 @@ from consult.database import utcnow
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.moderation import queries, services
+from consult.moderation.filters import filter_form, filters_of, kept_queue_args
+from consult.moderation.filters import queue_filters_from  # noqa: F401  (the downloads import it from here)
 from consult.moderation.forms import (
     YES,
     AcceptForm,
@@ -32,7 +33,6 @@ from consult.moderation.forms import (
     DeleteThemeForm,
     MergeThemeForm,
     NoResponseForm,
-    QueueFilterForm,
     RedactForm,
     RejectForm,
     ResponseForm,
@@ -92,23 +92,12 @@ def _theme_or_404(consultation, theme_id) -> Theme:
 
 def _queue_args(source=None) -> dict[str, str]:
     """The queue's filters and page from a query string, so that links back keep them."""
-    source = request.args if source is None else source
-    keep = set(QueueFilterForm.FIELDS) | {"page"}
-    return {key: value for key, value in source.items() if key in keep and value}
+    return kept_queue_args(request.args if source is None else source)
 
 
 def _comment_url(consultation, comment, **extra) -> str:
     return url_for("moderation.comment", reference=consultation.reference, number=comment.number,
                    **_queue_args(), **extra)
-
-
-def _uk_day_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
-    """UK calendar days as UTC instants: from the start of `start` to the end of `end`."""
-    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
-    starts_at = datetime.combine(start, time.min, tzinfo=zone).astimezone(timezone.utc) if start else None
-    ends_before = (datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone).astimezone(timezone.utc)
-                   if end else None)
-    return starts_at, ends_before
 
 
 def _attach(form, error: services.ModerationError, fields: dict[str, str] | None = None) -> None:
@@ -139,21 +128,6 @@ def dashboard():
 # --- The queue ------------------------------------------------------------------------
 
 
-def _filter_form(consultation, args, themes=None, documents=None) -> QueueFilterForm:
-    form = QueueFilterForm(formdata=args)
-    form.set_choices(queries.documents_with_parts(consultation.id) if documents is None else documents,
-                     queries.themes_of(consultation.id) if themes is None else themes)
-    form.validate()
-    return form
-
-
-def queue_filters_from(consultation, args) -> tuple[queries.QueueFilters, dict]:
-    """The queue's filters read from a query string, so a download can select exactly what the queue shows."""
-    form = _filter_form(consultation, args)
-    filters = form.filters(search_original=can_see_original_of_redacted(current_user), day_bounds=_uk_day_bounds)
-    return filters, form.query_args()
-
-
 def _bulk_choices(form: BulkForm, themes) -> None:
     form.tag_theme.choices = options([("", "Select a theme")] + [(str(t.id), t.name) for t in themes])
 
@@ -161,9 +135,8 @@ def _bulk_choices(form: BulkForm, themes) -> None:
 def _render_queue(consultation, args, bulk_form: BulkForm | None = None, status: int = 200):
     themes = queries.themes_of(consultation.id)
     documents = queries.documents_with_parts(consultation.id)
-    filters_form = _filter_form(consultation, args, themes, documents)
-    filters = filters_form.filters(search_original=can_see_original_of_redacted(current_user),
-                                   day_bounds=_uk_day_bounds)
+    filters_form = filter_form(consultation, args, themes, documents)
+    filters = filters_of(filters_form)
     page = queries.queue_page(consultation.id, filters, page=args.get("page", 1, type=int) or 1,
                               per_page=filters_form.page_size)
     can_edit = is_staff(current_user)
@@ -310,12 +283,11 @@ def _bulk_plan(consultation, form: BulkForm, queue_args) -> dict:
             abort(400)
         if snapshot.tzinfo is None:
             abort(400)
-        filters_form = _filter_form(consultation, queue_args)
+        filters_form = filter_form(consultation, queue_args)
         if filters_form.errors:
             raise services.InvalidInput("Correct the filters before you act on all the comments matching them",
                                         "scope")
-        filters = filters_form.filters(search_original=can_see_original_of_redacted(current_user),
-                                       day_bounds=_uk_day_bounds)
+        filters = filters_of(filters_form)
         matched = queries.matching_snapshot(consultation.id, filters)
         arrived = [m for m in matched if m.submitted_at > snapshot]
         matched = [m for m in matched if m.submitted_at <= snapshot]
