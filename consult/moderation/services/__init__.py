@@ -11,6 +11,14 @@ The rules live in one module per task; this package names them all, so
 callers write ``services.decide_comment(...)``.
 """
 
+from consult.moderation.services.bulk import (
+    BulkAction,
+    BulkPlan,
+    apply_bulk_action,
+    check_bulk_action,
+    plan_matching,
+    plan_selected,
+)
 from consult.moderation.services.common import (
     NOTE_MAX,
     REDACTION_REASONS,
@@ -66,11 +74,11 @@ from consult.moderation.services.themes import (
 
 __all__ = [
     "NOTE_MAX", "REDACTION_REASONS", "RESPONSE_MAX", "REVEAL_REFUSED", "THEME_DESCRIPTION_MAX", "THEME_NAME_MAX",
-    "BulkOutcome", "Change", "Conflict", "Decision", "DuplicateThemeName", "InvalidInput", "InvalidSelection",
+    "BulkAction", "BulkOutcome", "BulkPlan", "Change", "Conflict", "Decision", "DuplicateThemeName", "InvalidInput", "InvalidSelection",
     "ModerationError", "NothingToChange", "SelectionChanged", "StaleComment", "StaleResponse", "StaleTheme",
     "StaleVersion", "ThemeInUse", "ThemesChanged",
-    "apply_response", "apply_response_to_theme", "bulk_decide", "bulk_tag", "check_response_input", "clean_decision",
+    "apply_bulk_action", "apply_response", "apply_response_to_theme", "bulk_decide", "bulk_tag", "check_bulk_action", "check_response_input", "clean_decision",
     "comment_ids_with_theme", "create_theme", "decide_comment", "delete_theme", "find_response", "last_change",
-    "last_comment_change", "mark_no_response_needed", "merge_themes", "save_response", "tag_comment",
+    "last_comment_change", "mark_no_response_needed", "merge_themes", "plan_matching", "plan_selected", "save_response", "tag_comment",
     "untag_comment", "update_theme", "would_reveal_original",
 ]
