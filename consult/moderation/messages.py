@@ -1,0 +1,191 @@
+"""The sentences the staff workspace says after an action: flashes, confirmations, and both sides of a conflict.
+
+Kept apart from the views so that the words can be read, and changed, in one place.
+"""
+
+from flask import current_app
+
+from consult.comments.models import Comment
+from consult.moderation.models import CommentResponse, Theme
+from consult.moderation.services import REVEAL_REFUSED, BulkAction, BulkOutcome, BulkPlan, Decision
+from consult.moderation.states import ModerationState, ResponseState
+
+Rows = list[tuple[str, str]]
+
+FIX_FILTERS = "Correct the filters before you act on all the comments matching them"
+
+
+def _uk_datetime(value) -> str:
+    return current_app.jinja_env.filters["uk_datetime"](value)
+
+
+def comments(number: int) -> str:
+    """'1 comment', '2 comments'."""
+    return "1 comment" if number == 1 else f"{number} comments"
+
+
+def _references(rows) -> str:
+    return ", ".join(c.reference for c in rows)
+
+
+# --- One comment -------------------------------------------------------------------------
+
+
+def decided(comment: Comment, decision: Decision) -> str:
+    return f"Comment {comment.reference} is now {decision.state.label.lower()}."
+
+
+def theme_added(theme: Theme, comment: Comment) -> str:
+    return f"Added the theme ‘{theme.name}’ to comment {comment.reference}."
+
+
+def theme_removed(theme: Theme, comment: Comment) -> str:
+    return f"Removed the theme ‘{theme.name}’ from comment {comment.reference}."
+
+
+def response_saved(comment: Comment) -> str:
+    return f"The response to comment {comment.reference} has been saved."
+
+
+# --- Both sides of a conflict ------------------------------------------------------------------
+
+
+def decision_rows(decision: Decision) -> Rows:
+    """What a person asked for, to show beside the current version when they collide."""
+    rows = [("Decision", decision.state.label)]
+    if decision.reason is not None:
+        rows.append(("Reason", decision.reason.label))
+    if decision.note:
+        rows.append(("Note", decision.note))
+    if decision.redacted_body is not None:
+        rows.append(("Redacted comment", decision.redacted_body))
+    if decision.redacted_quote is not None:
+        rows.append(("Redacted quoted passage", decision.redacted_quote or "(withheld)"))
+    return rows
+
+
+def current_comment_rows(comment: Comment) -> Rows:
+    """The comment's decision as it stands, to show beside the one that was refused."""
+    rows = [("Decision", comment.moderation_state.label)]
+    if comment.rejection_reason is not None:
+        rows.append(("Reason", comment.rejection_reason.label))
+    if comment.moderation_note:
+        rows.append(("Note", comment.moderation_note))
+    if comment.moderation_state is ModerationState.REDACTED:
+        rows.append(("Redacted comment", comment.redacted_body))
+        if comment.redacted_quote is not None:
+            rows.append(("Redacted quoted passage", comment.redacted_quote or "(withheld)"))
+    return rows
+
+
+def response_rows(response: CommentResponse | None) -> Rows:
+    """A response as it stands."""
+    if response is None:
+        return [("Response", "(none)")]
+    rows = [("Status", response.state.label)]
+    if response.text:
+        rows.append(("Response", response.text))
+    if response.reason:
+        rows.append(("Why no response is needed", response.reason))
+    return rows
+
+
+def written_response_rows(state: ResponseState | None, text: str | None) -> Rows:
+    """A response as a person wrote it."""
+    return [("Status", state.label if state else ""), ("Response", text or "")]
+
+
+def no_response_rows(reason: str | None) -> Rows:
+    """'No response needed', as a person asked for it."""
+    return [("Status", ResponseState.NOT_NEEDED.label), ("Why no response is needed", reason or "")]
+
+
+def theme_rows(name: str | None, description: str | None) -> Rows:
+    return [("Name", name or ""), ("Description", description or "")]
+
+
+# --- Themes -----------------------------------------------------------------------------------
+
+
+def theme_created(theme: Theme) -> str:
+    return f"Theme ‘{theme.name}’ created."
+
+
+def theme_saved(theme: Theme, changed: bool) -> tuple[str, str]:
+    return (f"Theme ‘{theme.name}’ saved.", "success") if changed else ("Nothing was changed.", "info")
+
+
+def themes_merged(name: str, target: Theme, moved: int) -> str:
+    return f"Merged ‘{name}’ into ‘{target.name}’: {comments(moved)} moved."
+
+
+def theme_deleted(name: str, moved: int, target: Theme | None) -> str:
+    return f"Deleted the theme ‘{name}’." + (
+        f" {comments(moved)} moved to ‘{target.name}’." if target else "")
+
+
+def theme_response_applied(theme: Theme, outcome: BulkOutcome) -> list[tuple[str, str]]:
+    """What applying a response to a theme's comments did, as flash messages."""
+    messages = [("success", f"Applied the response to {comments(len(outcome.changed))} "
+                            f"with the theme ‘{theme.name}’.")]
+    if outcome.unchanged:
+        messages.append(("info", f"{len(outcome.unchanged)} already had a response, which was kept: "
+                                 + _references(outcome.unchanged) + ". Edit those one at a time."))
+    return messages
+
+
+# --- Bulk actions -----------------------------------------------------------------------------
+
+
+def action_sentence(action: BulkAction, count: int) -> str:
+    """The action in words, for 'You are about to ...' and its button."""
+    chosen = comments(count)
+    if action.kind == "accept":
+        return f"accept {chosen}"
+    if action.kind == "reject":
+        return f"reject {chosen} as {action.reason.label}"
+    if action.kind == "tag":
+        return f"add the theme ‘{action.theme.name}’ to {chosen}"
+    return f"apply this response to {chosen}, marked {action.response_state.label.lower()}"
+
+
+def plan_notes(plan: BulkPlan) -> list[str]:
+    """What changed in the queue between loading it and choosing all the comments matching its filters."""
+    notes = []
+    if plan.arrived:
+        notes.append(f"{plan.arrived} {'comment was' if plan.arrived == 1 else 'comments were'} submitted "
+                     "since you loaded the queue. They are not included.")
+    if plan.shown_total is not None and plan.matching is not None and plan.shown_total != plan.matching:
+        notes.append(f"The queue showed {plan.shown_total} comments matching these filters. "
+                     f"{plan.matching} match now, because comments have changed since.")
+    return notes
+
+
+def bulk_summary(action: BulkAction, outcome: BulkOutcome) -> list[tuple[str, str]]:
+    """What happened, as flash messages: what changed, what already was so, what someone else had changed."""
+    reason = action.reason.label if action.reason else ""
+    changed = comments(len(outcome.changed))
+    done = {
+        "accept": f"Accepted {changed}.",
+        "reject": f"Rejected {changed} as {reason}.",
+        "tag": f"Added the theme ‘{action.theme.name if action.theme else ''}’ to {changed}.",
+        "respond": f"Applied the response to {changed}.",
+    }[action.kind]
+    messages = [("success", done)]
+    if outcome.unchanged:
+        why = {"accept": "they were already accepted", "reject": f"they were already rejected as {reason}",
+               "tag": "they already had this theme",
+               "respond": "they already had a response, which was kept"}[action.kind]
+        messages.append(("info", f"Not changed because {why}: {_references(outcome.unchanged)}."))
+    if outcome.refused:
+        messages.append(("info", f"Not changed because they are redacted: {_references(outcome.refused)}. "
+                                 + REVEAL_REFUSED))
+    if outcome.conflicts:
+        one = len(outcome.conflicts) == 1
+        listed = "; ".join(
+            f"{c.comment.reference} (changed by {c.change.by}"
+            f"{' at ' + _uk_datetime(c.change.at) if c.change.at else ''})" for c in outcome.conflicts)
+        messages.append(("info", f"{comments(len(outcome.conflicts))} {'was' if one else 'were'} not changed "
+                                 f"because someone else changed {'it' if one else 'them'} since you loaded the "
+                                 f"queue: {listed}."))
+    return messages

@@ -1,0 +1,174 @@
+"""One comment: its page, the moderation decisions on it (accept, reject, redact) and its themes."""
+
+from flask import abort, flash, redirect, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from consult.access import can_see_original_of_redacted, committee_or_staff, is_staff, staff
+from consult.comments.models import Comment
+from consult.database import utcnow
+from consult.extensions import db
+from consult.forms import EmptyForm
+from consult.loaders import reviewable_consultation_or_404, submitted_comment_or_404, theme_or_404
+from consult.moderation import messages, queries, services
+from consult.moderation.forms import AcceptForm, RedactForm, RejectForm, TagForm, options
+from consult.moderation.models import CommentResponse, ModerationDecision
+from consult.moderation.states import ModerationState
+from consult.moderation.views import bp
+from consult.moderation.views.common import actor, attempt, comment_url, conflict_page, queue_args
+
+
+def _render_comment(consultation, comment: Comment, tag_form: TagForm | None = None):
+    decisions = list(db.session.scalars(
+        select(ModerationDecision).where(ModerationDecision.comment_id == comment.id)
+        .options(joinedload(ModerationDecision.actor))
+        .order_by(ModerationDecision.decided_at, ModerationDecision.id)))
+    tags = queries.tags_for([comment.id])
+    response = db.session.scalar(select(CommentResponse).where(CommentResponse.comment_id == comment.id)
+                                 .options(joinedload(CommentResponse.updated_by)))
+    can_edit = is_staff(current_user)
+    if can_edit and tag_form is None:
+        tag_form = TagForm(formdata=None)
+    if tag_form is not None:
+        tagged = {tag.theme_id for tag in tags}
+        tag_form.theme.choices = options([("", "Select a theme")] + [
+            (str(t.id), t.name) for t in queries.themes_of(consultation.id) if t.id not in tagged])
+    can_accept = can_edit and comment.moderation_state is not ModerationState.ACCEPTED and not (
+        services.would_reveal_original(comment, services.Decision(ModerationState.ACCEPTED), current_user))
+    return render_template(
+        "moderation/comment.html", consultation=consultation, comment=comment, decisions=decisions, tags=tags,
+        response=response, can_edit=can_edit, tag_form=tag_form, can_accept=can_accept,
+        accept_form=AcceptForm(formdata=None, version=comment.version) if can_accept else None,
+        untag_form=EmptyForm(formdata=None) if can_edit else None,
+        participant_type=queries.ParticipantType.of(comment.participation),
+        show_original=can_see_original_of_redacted(current_user), queue_args=queue_args(),
+    )
+
+
+@bp.get("/consultations/<reference>/comments/<int:number>")
+@committee_or_staff
+def comment(reference: str, number: int):
+    consultation = reviewable_consultation_or_404(reference)
+    return _render_comment(consultation, submitted_comment_or_404(consultation, number))
+
+
+def _decide(consultation, comment: Comment, decision: services.Decision, expected_version: int, form=None,
+            template: str | None = None):
+    """Run one decision; a stale version shows both versions, bad input goes back to the form."""
+
+    def conflict(error: services.StaleComment):
+        return conflict_page(consultation, error.comment, "This comment", error, messages.decision_rows(decision),
+                             messages.current_comment_rows(error.comment), comment_url(consultation, error.comment))
+
+    with attempt(form, back_url=comment_url(consultation, comment), conflict=conflict) as decided:
+        services.decide_comment(comment, decision, actor(), expected_version, utcnow())
+    if decided.response is not None:
+        return decided.response
+    if not decided.ok:
+        return render_template(template, consultation=consultation, comment=comment, form=form,
+                               queue_args=queue_args())
+    db.session.commit()
+    flash(messages.decided(comment, decision), "success")
+    return redirect(comment_url(consultation, comment))
+
+
+@bp.post("/consultations/<reference>/comments/<int:number>/accept")
+@staff
+def accept_comment(reference: str, number: int):
+    consultation = reviewable_consultation_or_404(reference)
+    comment = submitted_comment_or_404(consultation, number)
+    form = AcceptForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _decide(consultation, comment, services.Decision(ModerationState.ACCEPTED), form.version.data)
+
+
+@bp.route("/consultations/<reference>/comments/<int:number>/reject", methods=["GET", "POST"])
+@staff
+def reject_comment(reference: str, number: int):
+    consultation = reviewable_consultation_or_404(reference)
+    comment = submitted_comment_or_404(consultation, number)
+    form = RejectForm()
+    if request.method == "GET":
+        form.version.data = comment.version
+        if comment.moderation_state is ModerationState.REJECTED:
+            form.reason.data = comment.rejection_reason.value
+            form.note.data = comment.moderation_note
+    elif form.validate_on_submit():
+        decision = services.Decision(ModerationState.REJECTED, reason=form.chosen_reason, note=form.note.data)
+        return _decide(consultation, comment, decision, form.version.data, form, "moderation/reject.html")
+    elif form.version.errors:
+        abort(400)
+    return render_template("moderation/reject.html", consultation=consultation, comment=comment, form=form,
+                           queue_args=queue_args())
+
+
+@bp.route("/consultations/<reference>/comments/<int:number>/redact", methods=["GET", "POST"])
+@staff
+def redact_comment(reference: str, number: int):
+    consultation = reviewable_consultation_or_404(reference)
+    comment = submitted_comment_or_404(consultation, number)
+    form = RedactForm()
+    if comment.quote is None:
+        del form.redacted_quote
+    if request.method == "GET":
+        form.version.data = comment.version
+        redacted = comment.moderation_state is ModerationState.REDACTED
+        form.redacted_body.data = comment.redacted_body if redacted else comment.body
+        if comment.quote is not None:
+            form.redacted_quote.data = comment.shown_quote or ""
+        if redacted:
+            latest = db.session.scalar(
+                select(ModerationDecision).where(ModerationDecision.comment_id == comment.id)
+                .order_by(ModerationDecision.decided_at.desc(), ModerationDecision.id.desc()).limit(1))
+            form.reason.data = latest.reason.value if latest and latest.reason else None
+            form.note.data = comment.moderation_note
+    elif form.validate_on_submit():
+        decision = services.Decision(
+            ModerationState.REDACTED, reason=form.chosen_reason, note=form.note.data,
+            redacted_body=form.redacted_body.data,
+            redacted_quote=form.redacted_quote.data if "redacted_quote" in form else None)
+        return _decide(consultation, comment, decision, form.version.data, form, "moderation/redact.html")
+    elif form.version.errors:
+        abort(400)
+    return render_template("moderation/redact.html", consultation=consultation, comment=comment, form=form,
+                           queue_args=queue_args())
+
+
+@bp.post("/consultations/<reference>/comments/<int:number>/themes")
+@staff
+def tag_comment(reference: str, number: int):
+    consultation = reviewable_consultation_or_404(reference)
+    comment = submitted_comment_or_404(consultation, number)
+    form = TagForm()
+    form.theme.choices = options((str(t.id), t.name) for t in queries.themes_of(consultation.id))
+    if not form.validate_on_submit():
+        return _render_comment(consultation, comment, tag_form=form)
+    theme = theme_or_404(consultation, form.theme.data)
+    back_url = comment_url(consultation, comment, _anchor="themes")
+    with attempt(back_url=back_url) as tagged:
+        services.tag_comment(comment, theme, actor(), utcnow())
+    if tagged.response is not None:
+        return tagged.response
+    db.session.commit()
+    flash(messages.theme_added(theme, comment), "success")
+    return redirect(back_url)
+
+
+@bp.post("/consultations/<reference>/comments/<int:number>/themes/<int:theme_id>/remove")
+@staff
+def untag_comment(reference: str, number: int, theme_id: int):
+    consultation = reviewable_consultation_or_404(reference)
+    comment = submitted_comment_or_404(consultation, number)
+    theme = theme_or_404(consultation, theme_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    back_url = comment_url(consultation, comment, _anchor="themes")
+    with attempt(back_url=back_url) as untagged:
+        services.untag_comment(comment, theme, actor())
+    if untagged.response is not None:
+        return untagged.response
+    db.session.commit()
+    flash(messages.theme_removed(theme, comment), "success")
+    return redirect(back_url)

@@ -1,0 +1,84 @@
+"""The dashboard of consultations, and one consultation's queue of comments with its filters."""
+
+from urllib.parse import urlencode
+
+from flask import render_template, request, url_for
+from flask_login import current_user
+
+from consult.access import committee_or_staff, is_staff
+from consult.database import utcnow
+from consult.loaders import reviewable_consultation_or_404
+from consult.moderation import queries
+from consult.moderation.filters import filter_form, filters_of
+from consult.moderation.forms import BulkForm, options
+from consult.moderation.views import bp
+
+
+@bp.get("/")
+@committee_or_staff
+def dashboard():
+    consultations = queries.reviewable_consultations(current_user)
+    progress = queries.progress_for(c.id for c in consultations)
+    return render_template("moderation/dashboard.html", consultations=consultations, progress=progress,
+                           can_edit=is_staff(current_user))
+
+
+def bulk_choices(form: BulkForm, themes) -> None:
+    form.tag_theme.choices = options([("", "Select a theme")] + [(str(t.id), t.name) for t in themes])
+
+
+def render_queue(consultation, args, bulk_form: BulkForm | None = None, status: int = 200):
+    """The queue as `args` filter it; `bulk_form` is shown again with its errors, if given."""
+    themes = queries.themes_of(consultation.id)
+    documents = queries.documents_with_parts(consultation.id)
+    filters_form = filter_form(consultation, args, themes, documents)
+    page = queries.queue_page(consultation.id, filters_of(filters_form), page=args.get("page", 1, type=int) or 1,
+                              per_page=filters_form.page_size)
+    can_edit = is_staff(current_user)
+    if can_edit:
+        if bulk_form is None:
+            bulk_form = BulkForm(formdata=None)
+        # The page shows the queue as it is now, so a new choice starts from now.
+        bulk_choices(bulk_form, themes)
+        bulk_form.filters.data = urlencode(filters_form.query_args())
+        bulk_form.snapshot.data = utcnow().isoformat()
+        bulk_form.total.data = str(page.total)
+    query_args = filters_form.query_args()
+    selected = set(bulk_form.selected.data or []) if bulk_form is not None else set()
+    return render_template(
+        "moderation/queue.html", consultation=consultation, filters_form=filters_form, bulk_form=bulk_form,
+        page=page, query_args=query_args, page_links=_page_links(consultation, page, query_args),
+        comment_args={**query_args, **({"page": str(page.page)} if page.page > 1 else {})},
+        progress=queries.progress_for([consultation.id])[consultation.id], can_edit=can_edit,
+        selected=selected, filtered=any(k != "per_page" for k in query_args), many_documents=len(documents) > 1,
+    ), status
+
+
+def _page_links(consultation, page: queries.QueuePage, query_args: dict) -> dict | None:
+    """govukPagination parameters: first, last, and the pages either side of this one."""
+    if page.pages <= 1:
+        return None
+
+    def href(number: int) -> str:
+        return url_for("moderation.queue", reference=consultation.reference, **query_args, page=number)
+
+    items, last_shown = [], 0
+    for number in range(1, page.pages + 1):
+        if number in (1, page.pages) or abs(number - page.page) <= 1:
+            if number - last_shown > 1:
+                items.append({"ellipsis": True})
+            items.append({"number": number, "href": href(number), "current": number == page.page})
+            last_shown = number
+    return {
+        "previous": {"href": href(page.page - 1)} if page.page > 1 else None,
+        "next": {"href": href(page.page + 1)} if page.page < page.pages else None,
+        "items": items,
+        "landmarkLabel": "Pages of comments",
+    }
+
+
+@bp.get("/consultations/<reference>/comments")
+@committee_or_staff
+def queue(reference: str):
+    consultation = reviewable_consultation_or_404(reference)
+    return render_queue(consultation, request.args)

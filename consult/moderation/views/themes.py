@@ -1,0 +1,141 @@
+"""A consultation's themes: list, create, rename, merge and delete them, and answer all their comments at once."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from consult.access import committee_or_staff, is_staff, staff
+from consult.database import utcnow
+from consult.errors import form_errors
+from consult.extensions import db
+from consult.loaders import reviewable_consultation_or_404, theme_or_404
+from consult.moderation import messages, queries, services
+from consult.moderation.forms import DeleteThemeForm, MergeThemeForm, ThemeForm, ThemeResponseForm, options
+from consult.moderation.models import Theme
+from consult.moderation.views import bp
+from consult.moderation.views.common import actor, attempt, conflict_page
+
+
+def _themes_url(consultation) -> str:
+    return url_for("moderation.themes", reference=consultation.reference)
+
+
+def _other_themes(consultation, theme: Theme) -> list[tuple[str, str]]:
+    return [(str(t.id), t.name) for t in queries.themes_of(consultation.id) if t.id != theme.id]
+
+
+@bp.get("/consultations/<reference>/themes")
+@committee_or_staff
+def themes(reference: str):
+    consultation = reviewable_consultation_or_404(reference)
+    usage, columns = queries.theme_usage(consultation.id)
+    return render_template("moderation/themes.html", consultation=consultation, usage=usage, columns=columns,
+                           can_edit=is_staff(current_user),
+                           progress=queries.progress_for([consultation.id])[consultation.id])
+
+
+@bp.route("/consultations/<reference>/themes/new", methods=["GET", "POST"])
+@staff
+def new_theme(reference: str):
+    consultation = reviewable_consultation_or_404(reference)
+    form = ThemeForm()
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            theme = services.create_theme(consultation.id, form.name.data, form.description.data, actor())
+        if outcome.ok:
+            db.session.commit()
+            flash(messages.theme_created(theme), "success")
+            return redirect(_themes_url(consultation))
+    return render_template("moderation/theme_form.html", consultation=consultation, form=form, theme=None)
+
+
+@bp.route("/consultations/<reference>/themes/<int:theme_id>/edit", methods=["GET", "POST"])
+@staff
+def edit_theme(reference: str, theme_id: int):
+    consultation = reviewable_consultation_or_404(reference)
+    theme = theme_or_404(consultation, theme_id)
+    form = ThemeForm()
+    if request.method == "GET":
+        form.name.data, form.description.data, form.version.data = theme.name, theme.description, theme.version
+    elif form.validate_on_submit():
+        if form.version.data is None:
+            abort(400)
+
+        def conflict(error: services.StaleTheme):
+            return conflict_page(consultation, None, "This theme", error,
+                                 messages.theme_rows(form.name.data, form.description.data),
+                                 messages.theme_rows(error.theme.name, error.theme.description),
+                                 url_for("moderation.edit_theme", reference=consultation.reference, theme_id=theme.id))
+
+        with attempt(form, conflict=conflict) as saved:
+            changed = services.update_theme(theme, form.name.data, form.description.data, actor(),
+                                            form.version.data)
+        if saved.response is not None:
+            return saved.response
+        if saved.ok:
+            db.session.commit()
+            flash(*messages.theme_saved(theme, changed))
+            return redirect(_themes_url(consultation))
+    return render_template("moderation/theme_form.html", consultation=consultation, form=form, theme=theme)
+
+
+@bp.route("/consultations/<reference>/themes/<int:theme_id>/merge", methods=["GET", "POST"])
+@staff
+def merge_theme(reference: str, theme_id: int):
+    consultation = reviewable_consultation_or_404(reference)
+    theme = theme_or_404(consultation, theme_id)
+    form = MergeThemeForm()
+    form.target.choices = options([("", "Select a theme")] + _other_themes(consultation, theme))
+    if form.validate_on_submit():
+        target = theme_or_404(consultation, form.target.data)
+        name = theme.name
+        with form_errors(form) as outcome:
+            moved = services.merge_themes(theme, target, actor())
+        if outcome.ok:
+            db.session.commit()
+            flash(messages.themes_merged(name, target, moved), "success")
+            return redirect(_themes_url(consultation))
+    return render_template("moderation/theme_merge.html", consultation=consultation, form=form, theme=theme,
+                           used=len(services.comment_ids_with_theme(theme)))
+
+
+@bp.route("/consultations/<reference>/themes/<int:theme_id>/delete", methods=["GET", "POST"])
+@staff
+def delete_theme(reference: str, theme_id: int):
+    consultation = reviewable_consultation_or_404(reference)
+    theme = theme_or_404(consultation, theme_id)
+    form = DeleteThemeForm()
+    form.reassign_to.choices = options([("", "Do not move them")] + _other_themes(consultation, theme))
+    if form.validate_on_submit():
+        target = theme_or_404(consultation, form.reassign_to.data) if form.reassign_to.data else None
+        name = theme.name
+        with form_errors(form) as outcome:
+            moved = services.delete_theme(theme, actor(), reassign_to=target)
+        if outcome.ok:
+            db.session.commit()
+            flash(messages.theme_deleted(name, moved, target), "success")
+            return redirect(_themes_url(consultation))
+    return render_template("moderation/theme_delete.html", consultation=consultation, form=form, theme=theme,
+                           used=len(services.comment_ids_with_theme(theme)))
+
+
+@bp.route("/consultations/<reference>/themes/<int:theme_id>/response", methods=["GET", "POST"])
+@staff
+def theme_response(reference: str, theme_id: int):
+    consultation = reviewable_consultation_or_404(reference)
+    theme = theme_or_404(consultation, theme_id)
+    form = ThemeResponseForm()
+    ids = services.comment_ids_with_theme(theme)
+    answered = len(queries.responses_by_comment(ids))
+    if form.validate_on_submit():
+        back_url = url_for("moderation.theme_response", reference=consultation.reference, theme_id=theme.id)
+        with attempt(form, back_url=back_url) as applied:
+            outcome = services.apply_response_to_theme(theme, form.text.data, form.chosen_state, actor(), utcnow())
+        if applied.response is not None:
+            return applied.response
+        if applied.ok:
+            db.session.commit()
+            for category, message in messages.theme_response_applied(theme, outcome):
+                flash(message, category)
+            return redirect(_themes_url(consultation))
+    return render_template("moderation/theme_response.html", consultation=consultation, form=form, theme=theme,
+                           used=len(ids), answered=answered)
