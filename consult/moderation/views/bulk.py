@@ -85,10 +85,12 @@ def bulk(reference: str):
         return render_queue(consultation, args, bulk_form=form)
     if form.is_confirmed:
         return _apply(consultation, form, action, queue_url)
+    form.confirmed.data = YES
+    form.items.data = ",".join(f"{i}:{v}" for i, v in plan.items.items())
     return render_template(
         "moderation/bulk_confirm.html", consultation=consultation, form=form, plan=plan,
-        notes=messages.plan_notes(plan), sentence=messages.action_sentence(action, len(plan.items)), confirmed=YES,
-        items=",".join(f"{i}:{v}" for i, v in plan.items.items()), queue_url=queue_url,
+        notes=messages.plan_notes(plan), sentence=messages.action_sentence(action, len(plan.items)),
+        queue_url=queue_url,
     )
 
 

@@ -39,7 +39,7 @@ def _render_comment(consultation, comment: Comment, tag_form: TagForm | None = N
     return render_template(
         "moderation/comment.html", consultation=consultation, comment=comment, decisions=decisions, tags=tags,
         response=response, can_edit=can_edit, tag_form=tag_form, can_accept=can_accept,
-        accept_form=AcceptForm(formdata=None, version=comment.version) if can_accept else None,
+        accept_form=AcceptForm(formdata=None, version=comment.version) if can_edit else None,
         untag_form=EmptyForm(formdata=None) if can_edit else None,
         participant_type=queries.ParticipantType.of(comment.participation),
         show_original=can_see_original_of_redacted(current_user), queue_args=queue_args(),
