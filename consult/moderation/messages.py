@@ -66,16 +66,11 @@ def decision_rows(decision: Decision) -> Rows:
 
 def current_comment_rows(comment: Comment) -> Rows:
     """The comment's decision as it stands, to show beside the one that was refused."""
-    rows = [("Decision", comment.moderation_state.label)]
-    if comment.rejection_reason is not None:
-        rows.append(("Reason", comment.rejection_reason.label))
-    if comment.moderation_note:
-        rows.append(("Note", comment.moderation_note))
-    if comment.moderation_state is ModerationState.REDACTED:
-        rows.append(("Redacted comment", comment.redacted_body))
-        if comment.redacted_quote is not None:
-            rows.append(("Redacted quoted passage", comment.redacted_quote or "(withheld)"))
-    return rows
+    redacted = comment.moderation_state is ModerationState.REDACTED
+    return decision_rows(Decision(
+        comment.moderation_state, reason=comment.rejection_reason, note=comment.moderation_note,
+        redacted_body=comment.redacted_body if redacted else None,
+        redacted_quote=comment.redacted_quote if redacted else None))
 
 
 def response_rows(response: CommentResponse | None) -> Rows:

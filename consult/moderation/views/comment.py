@@ -16,7 +16,14 @@ from consult.moderation.forms import AcceptForm, RedactForm, RejectForm, TagForm
 from consult.moderation.models import CommentResponse, ModerationDecision
 from consult.moderation.states import ModerationState
 from consult.moderation.views import bp
-from consult.moderation.views.common import actor, attempt, comment_url, conflict_page, queue_args
+from consult.moderation.views.common import (
+    actor,
+    attempt,
+    comment_form_page,
+    comment_url,
+    conflict_page,
+    queue_args,
+)
 
 
 def _render_comment(consultation, comment: Comment, tag_form: TagForm | None = None):
@@ -66,8 +73,7 @@ def _decide(consultation, comment: Comment, decision: services.Decision, expecte
     if decided.response is not None:
         return decided.response
     if not decided.ok:
-        return render_template(template, consultation=consultation, comment=comment, form=form,
-                               queue_args=queue_args())
+        return comment_form_page(template, consultation, comment, form)
     db.session.commit()
     flash(messages.decided(comment, decision), "success")
     return redirect(comment_url(consultation, comment))
@@ -100,8 +106,7 @@ def reject_comment(reference: str, number: int):
         return _decide(consultation, comment, decision, form.version.data, form, "moderation/reject.html")
     elif form.version.errors:
         abort(400)
-    return render_template("moderation/reject.html", consultation=consultation, comment=comment, form=form,
-                           queue_args=queue_args())
+    return comment_form_page("moderation/reject.html", consultation, comment, form)
 
 
 @bp.route("/consultations/<reference>/comments/<int:number>/redact", methods=["GET", "POST"])
@@ -132,8 +137,7 @@ def redact_comment(reference: str, number: int):
         return _decide(consultation, comment, decision, form.version.data, form, "moderation/redact.html")
     elif form.version.errors:
         abort(400)
-    return render_template("moderation/redact.html", consultation=consultation, comment=comment, form=form,
-                           queue_args=queue_args())
+    return comment_form_page("moderation/redact.html", consultation, comment, form)
 
 
 @bp.post("/consultations/<reference>/comments/<int:number>/themes")
@@ -146,14 +150,8 @@ def tag_comment(reference: str, number: int):
     if not form.validate_on_submit():
         return _render_comment(consultation, comment, tag_form=form)
     theme = theme_or_404(consultation, form.theme.data)
-    back_url = comment_url(consultation, comment, _anchor="themes")
-    with attempt(back_url=back_url) as tagged:
-        services.tag_comment(comment, theme, actor(), utcnow())
-    if tagged.response is not None:
-        return tagged.response
-    db.session.commit()
-    flash(messages.theme_added(theme, comment), "success")
-    return redirect(back_url)
+    return _change_tags(consultation, comment, lambda: services.tag_comment(comment, theme, actor(), utcnow()),
+                        messages.theme_added(theme, comment))
 
 
 @bp.post("/consultations/<reference>/comments/<int:number>/themes/<int:theme_id>/remove")
@@ -164,11 +162,17 @@ def untag_comment(reference: str, number: int, theme_id: int):
     theme = theme_or_404(consultation, theme_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    return _change_tags(consultation, comment, lambda: services.untag_comment(comment, theme, actor()),
+                        messages.theme_removed(theme, comment))
+
+
+def _change_tags(consultation, comment: Comment, change, done: str):
+    """Add or remove a theme; if it was already so, say that instead. Back to the comment's themes either way."""
     back_url = comment_url(consultation, comment, _anchor="themes")
-    with attempt(back_url=back_url) as untagged:
-        services.untag_comment(comment, theme, actor())
-    if untagged.response is not None:
-        return untagged.response
+    with attempt(back_url=back_url) as changed:
+        change()
+    if changed.response is not None:
+        return changed.response
     db.session.commit()
-    flash(messages.theme_removed(theme, comment), "success")
+    flash(done, "success")
     return redirect(back_url)

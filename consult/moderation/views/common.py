@@ -28,6 +28,12 @@ def comment_url(consultation, comment, **extra) -> str:
                    **queue_args(), **extra)
 
 
+def comment_form_page(template: str, consultation, comment, form):
+    """A form about one comment (reject, redact, respond), shown with the comment and links back to the queue."""
+    return render_template(template, consultation=consultation, comment=comment, form=form,
+                           queue_args=queue_args())
+
+
 def conflict_page(consultation, comment, subject: str, error: services.StaleVersion, yours: Rows, current: Rows,
                   back_url: str):
     """Both versions side by side, after a change that was refused because someone else's came first."""

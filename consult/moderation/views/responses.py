@@ -1,6 +1,6 @@
 """The developer's response to one comment: write or change it, or record that none is needed."""
 
-from flask import abort, flash, redirect, render_template, request
+from flask import abort, flash, redirect, request
 
 from consult.access import staff
 from consult.comments.models import Comment
@@ -12,7 +12,7 @@ from consult.moderation.forms import NoResponseForm, ResponseForm
 from consult.moderation.messages import Rows
 from consult.moderation.states import ResponseState
 from consult.moderation.views import bp
-from consult.moderation.views.common import actor, attempt, comment_url, conflict_page, queue_args
+from consult.moderation.views.common import actor, attempt, comment_form_page, comment_url, conflict_page
 
 
 def _respond(consultation, comment: Comment, form, template: str, save, yours: Rows):
@@ -28,15 +28,10 @@ def _respond(consultation, comment: Comment, form, template: str, save, yours: R
     if saved.response is not None:
         return saved.response
     if not saved.ok:
-        return _render(template, consultation, comment, form)
+        return comment_form_page(template, consultation, comment, form)
     db.session.commit()
     flash(messages.response_saved(comment), "success")
     return redirect(back_url)
-
-
-def _render(template: str, consultation, comment: Comment, form):
-    return render_template(template, consultation=consultation, comment=comment, form=form,
-                           queue_args=queue_args())
 
 
 @bp.route("/consultations/<reference>/comments/<int:number>/response", methods=["GET", "POST"])
@@ -60,7 +55,7 @@ def edit_response(reference: str, number: int):
             messages.written_response_rows(form.chosen_state, form.text.data))
     elif form.version.errors:
         abort(400)
-    return _render("moderation/response.html", consultation, comment, form)
+    return comment_form_page("moderation/response.html", consultation, comment, form)
 
 
 @bp.route("/consultations/<reference>/comments/<int:number>/no-response", methods=["GET", "POST"])
@@ -82,4 +77,4 @@ def no_response(reference: str, number: int):
             messages.no_response_rows(form.reason.data))
     elif form.version.errors:
         abort(400)
-    return _render("moderation/no_response.html", consultation, comment, form)
+    return comment_form_page("moderation/no_response.html", consultation, comment, form)
