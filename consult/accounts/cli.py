@@ -13,13 +13,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask.cli import AppGroup
 
 from consult.accounts.models import Role
-from consult.accounts.services import (
-    MIN_PASSWORD_LENGTH,
-    EmailAlreadyRegistered,
-    find_user_by_email,
-    normalise_email,
-)
-from consult.admin import services
+from consult.accounts import services
+from consult.accounts.services import MIN_PASSWORD_LENGTH, EmailAlreadyRegistered, find_user_by_email, normalise_email
 from consult.extensions import db
 
 PASSWORD_VARIABLE = "CONSULT_USER_PASSWORD"

@@ -1,4 +1,4 @@
-"""Account rules: registration, authentication and password changes."""
+"""Account rules: registration, accounts made for someone, authentication, password changes and sessions."""
 
 from functools import cache
 
@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from consult.accounts.models import Role, User, new_session_token
+from consult.errors import DomainError
 from consult.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
@@ -25,12 +26,20 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash("not-a-real-password", method=method)
 
 
-class EmailAlreadyRegistered(Exception):
-    pass
+class EmailAlreadyRegistered(DomainError):
+    message = "An account with this email address already exists. Sign in instead."
+    field = "email"
+    status = 409
 
 
-class WrongPassword(Exception):
-    pass
+class PasswordTooShort(DomainError):
+    message = f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."
+    field = "password"
+
+
+class WrongPassword(DomainError):
+    message = "Your current password is not correct"
+    field = "current_password"
 
 
 def normalise_email(email: str) -> str:
@@ -53,7 +62,24 @@ def register_user(email: str, name: str, password: str, role: Role = Role.STAKEH
         with db.session.begin_nested():
             db.session.add(user)
     except IntegrityError as error:
-        raise EmailAlreadyRegistered(email) from error
+        raise EmailAlreadyRegistered() from error
+    return user
+
+
+def create_account(email: str, name: str, password: str, role: Role, actor: User | None = None) -> User:
+    """An account made for someone (the first admin, from the command line), recorded in the audit trail.
+
+    The password must be at least MIN_PASSWORD_LENGTH characters
+    (PasswordTooShort otherwise); the email must be new (EmailAlreadyRegistered
+    otherwise). Nothing is stored when either is refused. `actor` None is the system.
+    """
+    from consult.audit.services import record, snapshot
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordTooShort()
+    user = register_user(email, name, password, role)
+    record(actor, "user.create", user, None, snapshot(user, ["email", "name", "role"]))
+    db.session.flush()
     return user
 
 

@@ -4,6 +4,7 @@ from flask_login import current_user, login_user, logout_user
 from consult.access import public, signed_in
 from consult.accounts import services
 from consult.accounts.forms import ChangePasswordForm, RegisterForm, SignInForm
+from consult.errors import form_errors
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.limits import failed_sign_ins_per_account, registrations_per_address, sign_in_attempts_per_address
@@ -30,19 +31,18 @@ def register():
     if current_user.is_authenticated:
         return _after_sign_in()
     form = RegisterForm()
+    status = 200
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             user = services.register_user(form.email.data, form.name.data, form.password.data)
-        except services.EmailAlreadyRegistered:
-            form.email.errors.append(
-                "An account with this email address already exists. Sign in instead."
-            )
-        else:
+        if outcome.ok:
             db.session.commit()
             _start_session(user, remember=False)
             flash("Your account has been created.", "success")
             return _after_sign_in()
-    return render_template("accounts/register.html", form=form, next=safe_next_url(request.args.get("next")))
+        status = outcome.status
+    return render_template("accounts/register.html", form=form,
+                           next=safe_next_url(request.args.get("next"))), status
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -78,15 +78,15 @@ def sign_out():
 @signed_in
 def change_password():
     form = ChangePasswordForm()
+    status = 200
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             services.change_password(current_user, form.current_password.data, form.new_password.data)
-        except services.WrongPassword:
-            form.current_password.errors.append("Your current password is not correct")
-        else:
+        status = outcome.status
+        if outcome.ok:
             db.session.commit()
             # The session token changed, so renew this device's login with it.
             _start_session(current_user._get_current_object(), remember=False)
             flash("Your password has been changed. Other devices have been signed out.", "success")
             return redirect(url_for("consultations.index"))
-    return render_template("accounts/change_password.html", form=form)
+    return render_template("accounts/change_password.html", form=form), status

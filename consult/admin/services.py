@@ -1,4 +1,4 @@
-"""Accounts as an admin or operator manages them: finding users, creating accounts, changing roles.
+"""Accounts as an admin manages them: finding users and changing roles.
 
 Every change here is recorded in the audit trail. Nothing here updates or
 deletes an audit event.
@@ -7,7 +7,6 @@ deletes an audit event.
 from sqlalchemy import Select, or_, select
 
 from consult.accounts.models import Role, User, new_session_token
-from consult.accounts.services import MIN_PASSWORD_LENGTH, register_user
 from consult.audit.services import record, snapshot
 from consult.extensions import db
 
@@ -26,10 +25,6 @@ ROLE_DESCRIPTIONS = {
     Role.COMMITTEE: "Reads the comments, themes and outputs of the consultations they are assigned to.",
     Role.ADMIN: "Can do everything staff can, and also change roles and read the audit trail.",
 }
-
-
-class PasswordTooShort(Exception):
-    message = f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."
 
 
 class RoleChangeRefused(Exception):
@@ -61,20 +56,6 @@ def user_search_query(search: str = "") -> Select:
         query = query.where(or_(User.email.icontains(search, autoescape=True),
                                 User.name.icontains(search, autoescape=True)))
     return query
-
-
-def create_account(email: str, name: str, password: str, role: Role, actor: User | None = None) -> User:
-    """An account made for someone (the first admin, from the command line), recorded in the audit trail.
-
-    The password must be at least MIN_PASSWORD_LENGTH characters; the email
-    must be new (EmailAlreadyRegistered otherwise). `actor` None is the system.
-    """
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordTooShort()
-    user = register_user(email, name, password, role)
-    record(actor, "user.create", user, None, snapshot(user, ["email", "name", "role"]))
-    db.session.flush()
-    return user
 
 
 def change_role(user: User, new_role: Role, actor: User) -> None:

@@ -1,11 +1,16 @@
-"""Account rules: hashed passwords, case-insensitive unique emails, session tokens that rotate."""
+"""Account rules: hashed passwords, case-insensitive unique emails, accounts made for someone,
+session tokens that rotate."""
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash
 
 from consult.accounts import services
 from consult.accounts.models import Role, User
+from consult.accounts.services import MIN_PASSWORD_LENGTH, EmailAlreadyRegistered
+from consult.audit.models import AuditEvent
+from consult.errors import DomainError
 from consult.extensions import db
 from tests.conftest import PASSWORD
 
@@ -81,3 +86,60 @@ def test_change_password_replaces_the_password_and_rotates_the_session_token(mak
 def test_malformed_or_unknown_login_ids_load_no_user(make_user, login_id):
     make_user()
     assert services.load_user_from_session(login_id) is None
+
+
+# --- Accounts made for someone (the command line, an admin) ----------------------
+
+def events_for(user: User) -> list[AuditEvent]:
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "users", AuditEvent.object_id == str(user.id))
+        .order_by(AuditEvent.id)))
+
+
+def audit_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEvent))
+
+
+def test_an_account_made_for_someone_is_recorded_as_done_by_the_system(make_user):
+    user = services.create_account("First.Admin@Example.org", "First Admin", "a" * MIN_PASSWORD_LENGTH, Role.ADMIN)
+    db.session.commit()
+
+    assert (user.email, user.role) == ("first.admin@example.org", Role.ADMIN)
+    assert check_password_hash(user.password_hash, "a" * MIN_PASSWORD_LENGTH)
+    [event] = events_for(user)
+    assert (event.actor_id, event.action, event.before) == (None, "user.create", None)
+    assert event.after == {"email": "first.admin@example.org", "name": "First Admin", "role": "admin"}
+
+
+def test_an_account_made_by_an_admin_names_the_admin(make_user):
+    admin = make_user(role=Role.ADMIN)
+    user = services.create_account("new@example.org", "New", "b" * 12, Role.STAFF, actor=admin)
+    assert events_for(user)[0].actor_id == admin.id
+
+
+def test_a_short_password_creates_nothing(make_user):
+    before = audit_count()
+    with pytest.raises(services.PasswordTooShort):
+        services.create_account("short@example.org", "Short", "a" * (MIN_PASSWORD_LENGTH - 1), Role.ADMIN)
+    assert db.session.scalar(select(User).where(User.email == "short@example.org")) is None
+    assert audit_count() == before
+
+
+def test_an_existing_email_creates_nothing_whatever_its_case(make_user):
+    make_user(email="taken@example.org")
+    before = audit_count()
+    with pytest.raises(EmailAlreadyRegistered):
+        services.create_account("TAKEN@example.org", "Other", "c" * 12, Role.ADMIN)
+    assert audit_count() == before
+
+
+@pytest.mark.parametrize("error, field, status", [
+    (services.EmailAlreadyRegistered, "email", 409),
+    (services.PasswordTooShort, "password", 400),
+    (services.WrongPassword, "current_password", 400),
+])
+def test_account_errors_are_domain_errors_that_name_their_field(error, field, status):
+    raised = error()
+    assert isinstance(raised, DomainError)
+    assert (raised.field, raised.status) == (field, status)
+    assert str(raised)

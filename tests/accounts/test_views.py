@@ -81,7 +81,7 @@ def test_registering_an_email_already_used_in_another_case_gives_a_clear_message
     response = other_browser.post("/account/register", data={
         "csrf_token": token, "name": "Someone Else", "email": "A@Example.org",
         "password": PASSWORD, "confirm": PASSWORD})
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "An account with this email address already exists. Sign in instead." in text_of(response)
     assert stored_user("a@example.org").name == "Robin Registrant"
 
@@ -228,7 +228,7 @@ def test_wrong_current_password_is_refused_with_a_message(client, make_user):
     old_hash = user.password_hash
     sign_in(client, "change@example.org")
     response = change_password(client, "not my password")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Your current password is not correct" in text_of(response)
     assert stored_user("change@example.org").password_hash == old_hash
 
