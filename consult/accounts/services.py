@@ -95,10 +95,21 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Replace the password and rotate the session token, signing out other devices."""
+    """Replace the password and end every session of the account (the view starts a new one here)."""
     if not check_password_hash(user.password_hash, current_password):
         raise WrongPassword()
     user.password_hash = hash_password(new_password)
+    end_all_sessions(user)
+
+
+def end_all_sessions(user: User) -> None:
+    """Sign the account out on every device: sign-out, sign out everywhere, password and role changes.
+
+    Session and remember-me cookies are signed but kept by the browser, so a
+    copy of one stays valid as long as what it names does. Each carries the
+    account's session token (see User.get_id), and a new token makes every
+    cookie issued before it load no user.
+    """
     user.session_token = new_session_token()
     db.session.flush()
 

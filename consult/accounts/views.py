@@ -63,15 +63,35 @@ def sign_in():
     return render_template("accounts/sign_in.html", form=form, next=safe_next_url(request.args.get("next")))
 
 
+def _end_sessions() -> None:
+    # Clearing this browser's cookies is not enough: a copy of the session or
+    # remember-me cookie would still sign in, until the token it carries changes.
+    if current_user.is_authenticated:
+        services.end_all_sessions(current_user._get_current_object())
+        db.session.commit()
+    logout_user()
+    session.clear()
+
+
 @bp.route("/sign-out", methods=["POST"])
 @public
 def sign_out():
     form = EmptyForm()
     if form.validate_on_submit():
-        logout_user()
-        session.clear()
+        _end_sessions()
         flash("You have signed out.", "success")
     return redirect(url_for("consultations.index"))
+
+
+@bp.post("/sign-out-everywhere")
+@signed_in
+def sign_out_everywhere():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        _end_sessions()
+        flash("You have been signed out on every device, including this one.", "success")
+        return redirect(url_for("accounts.sign_in"))
+    return redirect(url_for("accounts.change_password"))
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -143,3 +143,11 @@ def test_account_errors_are_domain_errors_that_name_their_field(error, field, st
     assert isinstance(raised, DomainError)
     assert (raised.field, raised.status) == (field, status)
     assert str(raised)
+
+
+def test_ending_all_sessions_invalidates_every_login_id_issued_before(make_user):
+    user = make_user()
+    old_login_id = user.get_id()
+    services.end_all_sessions(user)
+    assert services.load_user_from_session(old_login_id) is None
+    assert services.load_user_from_session(user.get_id()) is user

@@ -254,3 +254,57 @@ def test_changing_password_signs_out_other_sessions_but_not_this_one(app, client
 
     assert sign_in(app.test_client(), "change@example.org", PASSWORD).status_code == 200
     assert sign_in(app.test_client(), "change@example.org", NEW_PASSWORD).status_code == 302
+
+
+# --- Sessions that end ---------------------------------------------------------
+
+def sign_out(client, path: str = "/account/sign-out"):
+    token = csrf_token_from(text_of(client.get("/account/password")))
+    return client.post(path, data={"csrf_token": token})
+
+
+def test_a_copied_session_cookie_stops_working_at_sign_out(app, client, make_user):
+    make_user(email="copied@example.org")
+    sign_in(client, "copied@example.org")
+    copied = client.get_cookie("session").value
+    assert sign_out(client).status_code == 302
+
+    replayed = app.test_client()
+    replayed.set_cookie("session", copied)
+    assert not is_signed_in(replayed)
+    assert replayed.get("/account/password").status_code == 302
+
+
+def test_a_copied_remember_cookie_stops_working_at_sign_out(app, client, make_user):
+    make_user(email="remembered@example.org")
+    sign_in(client, "remembered@example.org", remember=True)
+    copied = client.get_cookie("remember_token").value
+    sign_out(client)
+
+    replayed = app.test_client()
+    replayed.set_cookie("remember_token", copied)
+    assert not is_signed_in(replayed)
+
+
+def test_signing_out_everywhere_ends_every_session_of_the_account(app, client, make_user):
+    make_user(email="everywhere@example.org")
+    other_device = app.test_client()
+    sign_in(other_device, "everywhere@example.org", remember=True)
+    sign_in(client, "everywhere@example.org")
+    assert "Sign out everywhere" in text_of(client.get("/account/password"))
+
+    response = sign_out(client, "/account/sign-out-everywhere")
+    assert response.status_code == 302
+    assert location_of(response) == "/account/sign-in"
+    assert "You have been signed out on every device" in text_of(client.get("/account/sign-in"))
+    assert not is_signed_in(client)
+    assert not is_signed_in(other_device)
+    assert sign_in(app.test_client(), "everywhere@example.org").status_code == 302
+
+
+def test_signing_out_everywhere_needs_a_post_with_a_token(client, make_user):
+    make_user(email="everywhere@example.org")
+    sign_in(client, "everywhere@example.org")
+    assert client.get("/account/sign-out-everywhere").status_code == 405
+    assert client.post("/account/sign-out-everywhere").status_code == 400
+    assert is_signed_in(client)
