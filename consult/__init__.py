@@ -168,6 +168,10 @@ def _content_security_policy(nonce: str) -> str:
     ])
 
 
+# Pages whose search forms tell the person which field holds a control character.
+_EXPLAIN_NUL_IN_QUERY = frozenset({"admin.users", "admin.audit", "admin.audit_csv"})
+
+
 def _register_request_hooks(app: Flask) -> None:
     from consult.access import enforce_route_access
 
@@ -175,15 +179,21 @@ def _register_request_hooks(app: Flask) -> None:
     def start_request():
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
 
-    app.before_request(enforce_route_access)
-
     @app.before_request
     def refuse_nul_characters():
-        # No form field has a use for NUL, and PostgreSQL cannot store one:
-        # refuse it here with a clear 400 rather than fail deep in an INSERT.
-        # (Search pages explain a NUL in their own query strings.)
-        if any("\x00" in value for value in request.form.values()):
+        # No URL, query or form field has a use for NUL, and PostgreSQL can
+        # neither store nor compare one: refuse it here with a clear 400,
+        # for every visitor, rather than fail deep in a query with a 500.
+        # Before the access check, so an address with NUL is never sent on
+        # to the sign-in page. The admin search pages explain a NUL in their
+        # own query strings beside the field it was typed in.
+        if "\x00" in request.path or any("\x00" in value for value in request.form.values()):
             abort(400)
+        if request.endpoint not in _EXPLAIN_NUL_IN_QUERY and any(
+                "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+            abort(400)
+
+    app.before_request(enforce_route_access)
 
     @app.after_request
     def security_headers(response):

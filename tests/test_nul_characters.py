@@ -1,0 +1,41 @@
+"""A NUL byte anywhere in a request is refused cleanly, never a 500 (PostgreSQL cannot compare one)."""
+
+import pytest
+
+from consult.accounts.models import Role
+
+
+def _paths(reference: str) -> list[str]:
+    return [
+        f"/consultations/{reference}%00",
+        f"/consultations/{reference}%00/take-part",
+        f"/consultations/{reference}?q=a%00b",
+        "/consultations/?q=a%00b",
+        "/consultations/?a%00b=1",
+        f"/staff/consultations/{reference}%00/comments",
+        f"/staff/consultations/{reference}/comments?theme=a%00",
+        "/account/sign-in?next=/consultations/%00",
+    ]
+
+
+@pytest.mark.parametrize("role", [None, Role.STAKEHOLDER, Role.STAFF])
+def test_a_nul_in_the_path_or_query_is_a_bad_request_for_anyone(client, login_as, make_consultation, role):
+    consultation = make_consultation()
+    if role is not None:
+        login_as(role)
+    for path in _paths(consultation.reference):
+        response = client.get(path)
+        assert response.status_code == 400, path
+        assert "there is a problem with the request" in response.get_data(as_text=True)
+
+
+def test_a_nul_in_a_form_is_still_refused(client, post_form):
+    response = post_form("/account/sign-in", {"email": "a\x00@example.org", "password": "x"})
+    assert response.status_code == 400
+
+
+def test_the_admin_search_still_explains_a_nul_beside_its_field(client, login_as):
+    login_as(Role.ADMIN)
+    response = client.get("/admin/users?q=ada%00")
+    assert response.status_code == 200
+    assert "Search must only include letters, numbers and symbols" in response.get_data(as_text=True)
