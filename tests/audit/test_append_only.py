@@ -91,6 +91,16 @@ def test_the_database_refuses_bulk_statements_that_skip_the_orm_guard(event, sta
     assert stored(event.id) == ("user.change_role", str(event.actor_id))
 
 
+@pytest.mark.parametrize("statement", ["TRUNCATE audit_events", "TRUNCATE TABLE audit_events CASCADE"])
+def test_postgresql_refuses_to_truncate_the_trail(event, statement):
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE.")
+    with pytest.raises(DBAPIError, match="append-only"):
+        with db.session.begin_nested():
+            db.session.execute(text(statement))
+    assert stored(event.id) == ("user.change_role", str(event.actor_id))
+
+
 def test_appending_still_works_after_a_refusal(event):
     with pytest.raises(DBAPIError):
         with db.session.begin_nested():
