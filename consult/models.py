@@ -1,6 +1,6 @@
 """Every model, imported in one place so that mappers and migrations see the whole schema."""
 
-from consult.accounts.models import User  # noqa: F401
+from consult.accounts.models import SignInFailureCount, User  # noqa: F401
 from consult.analysis.models import Campaign, CampaignMember  # noqa: F401
 from consult.audit.models import AuditEvent  # noqa: F401
 from consult.comments.models import Comment, Participation  # noqa: F401

@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consult.database import TimestampMixin, UTCDateTime, enum_type
@@ -45,3 +45,23 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
+
+
+class SignInFailureCount(db.Model):
+    """Sign-in attempts counted per bucket and time window, shared by every worker and instance.
+
+    A bucket is an account as untrusted browsers reach it, or one trusted
+    device of that account (see consult.accounts.throttling). It is stored
+    as a hash, so the table holds no email address, and counts attempts at
+    unknown emails just as it does at real ones.
+    """
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
+
+    bucket: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<SignInFailureCount {self.bucket[:8]} {self.window_start:%Y-%m-%d %H:%M} {self.attempts}>"

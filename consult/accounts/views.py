@@ -1,13 +1,14 @@
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from consult.access import public, signed_in
-from consult.accounts import services
+from consult.accounts import services, throttling
 from consult.accounts.forms import ChangePasswordForm, RegisterForm, SignInForm
+from consult.database import utcnow
 from consult.errors import form_errors
 from consult.extensions import db
 from consult.forms import EmptyForm
-from consult.limits import failed_sign_ins_per_account, registrations_per_address, sign_in_attempts_per_address
+from consult.limits import registrations_per_address, sign_in_attempts_per_address
 from consult.web import safe_next_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -22,6 +23,22 @@ def _start_session(user, remember: bool) -> None:
 
 def _after_sign_in():
     return redirect(safe_next_url(request.args.get("next")) or url_for("consultations.index"))
+
+
+def _trust_this_device(response, email: str):
+    """Mark this browser as one the account has signed in from (see consult.accounts.throttling)."""
+    if throttling.trusted_device(request.cookies.get(throttling.DEVICE_COOKIE), email) is None:
+        response.set_cookie(
+            throttling.DEVICE_COOKIE, throttling.new_device_cookie(email),
+            max_age=throttling.DEVICE_COOKIE_MAX_AGE, path=bp.url_prefix,
+            secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
+    return response
+
+
+def _sign_in_refused(refused: throttling.TooManySignInAttempts):
+    seconds = max(int((refused.retry_at - utcnow()).total_seconds()), 1)
+    page = render_template("accounts/sign_in_throttled.html", retry_at=refused.retry_at)
+    return page, 429, {"Retry-After": str(seconds)}
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -39,7 +56,7 @@ def register():
             db.session.commit()
             _start_session(user, remember=False)
             flash("Your account has been created.", "success")
-            return _after_sign_in()
+            return _trust_this_device(_after_sign_in(), user.email)
         status = outcome.status
     return render_template("accounts/register.html", form=form,
                            next=safe_next_url(request.args.get("next"))), status
@@ -48,18 +65,29 @@ def register():
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
 @sign_in_attempts_per_address
-@failed_sign_ins_per_account
 def sign_in():
     if current_user.is_authenticated:
         return _after_sign_in()
     form = SignInForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        email = form.email.data
+        device = throttling.trusted_device(request.cookies.get(throttling.DEVICE_COOKIE), email)
+        try:
+            attempt = throttling.count_sign_in_attempt(email, device, utcnow())
+        except throttling.TooManySignInAttempts as refused:
+            db.session.rollback()
+            return _sign_in_refused(refused)
+        # Committed before the password is checked, so that the attempt
+        # counts on every worker even if this request goes no further.
+        db.session.commit()
+        user = services.authenticate(email, form.password.data)
         if user is None:
             form.email.errors.append("Enter a correct email address and password")
         else:
+            throttling.give_back_sign_in_attempt(attempt)
+            db.session.commit()
             _start_session(user, remember=form.remember.data)
-            return _after_sign_in()
+            return _trust_this_device(_after_sign_in(), user.email)
     return render_template("accounts/sign_in.html", form=form, next=safe_next_url(request.args.get("next")))
 
 

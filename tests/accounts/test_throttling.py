@@ -1,0 +1,158 @@
+"""Failed sign-ins counted in the database, per account and per trusted device (OWASP device cookies)."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from consult.accounts import throttling
+from consult.accounts.models import SignInFailureCount
+from consult.extensions import db
+from tests.conftest import PASSWORD, csrf_token_from
+
+NOW = datetime(2026, 12, 4, 11, 20, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def limit(app, monkeypatch):
+    def set_limit(value: str) -> None:
+        monkeypatch.setitem(app.config, "FAILED_SIGN_INS_PER_ACCOUNT", value)
+
+    return set_limit
+
+
+def stored_attempts() -> int:
+    return db.session.scalar(select(func.coalesce(func.sum(SignInFailureCount.attempts), 0)))
+
+
+# --- The service ---------------------------------------------------------------
+
+def test_attempts_past_the_limit_are_refused_until_the_window_ends(app_context, limit):
+    limit("3 per hour")
+    for _ in range(3):
+        throttling.count_sign_in_attempt("Owner@Example.org", None, NOW)
+    with pytest.raises(throttling.TooManySignInAttempts) as refused:
+        throttling.count_sign_in_attempt("owner@example.org ", None, NOW)  # case and spaces do not dodge it
+    assert refused.value.status == 429
+    assert refused.value.retry_at == datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
+    throttling.count_sign_in_attempt("owner@example.org", None, NOW + timedelta(hours=1))
+
+
+def test_the_table_holds_no_email_address(app_context):
+    throttling.count_sign_in_attempt("private@example.org", None, NOW)
+    [row] = db.session.scalars(select(SignInFailureCount))
+    assert "private" not in row.bucket and len(row.bucket) == 64
+
+
+def test_a_trusted_device_counts_in_a_bucket_of_its_own(app_context, limit):
+    limit("2 per hour")
+    device = throttling.trusted_device(throttling.new_device_cookie("owner@example.org"), "owner@example.org")
+    assert device
+    for _ in range(2):
+        throttling.count_sign_in_attempt("owner@example.org", None, NOW)
+    with pytest.raises(throttling.TooManySignInAttempts):
+        throttling.count_sign_in_attempt("owner@example.org", None, NOW)
+    throttling.count_sign_in_attempt("owner@example.org", device, NOW)
+
+
+def test_a_correct_password_gives_its_attempt_back(app_context, limit):
+    limit("1 per hour")
+    attempt = throttling.count_sign_in_attempt("owner@example.org", None, NOW)
+    throttling.give_back_sign_in_attempt(attempt)
+    throttling.count_sign_in_attempt("owner@example.org", None, NOW)
+    assert stored_attempts() == 1
+
+
+def test_older_windows_are_cleared_as_new_ones_start(app_context):
+    throttling.count_sign_in_attempt("owner@example.org", None, NOW - timedelta(hours=3))
+    throttling.count_sign_in_attempt("owner@example.org", None, NOW)
+    assert db.session.scalar(select(func.count()).select_from(SignInFailureCount)) == 1
+
+
+@pytest.mark.parametrize("cookie", [
+    None, "", "not-signed", "forged.value.here",
+    "other-account",  # a valid cookie, for someone else
+])
+def test_only_a_valid_cookie_for_the_same_account_is_trusted(app_context, cookie):
+    if cookie == "other-account":
+        cookie = throttling.new_device_cookie("someone.else@example.org")
+    assert throttling.trusted_device(cookie, "owner@example.org") is None
+
+
+# --- The sign-in page ----------------------------------------------------------
+
+def attempt(client, email: str, password: str):
+    token = csrf_token_from(client.get("/account/sign-in").get_data(as_text=True))
+    return client.post("/account/sign-in", data={"csrf_token": token, "email": email, "password": password})
+
+
+def sign_out(client) -> None:
+    token = csrf_token_from(client.get("/consultations/").get_data(as_text=True))
+    client.post("/account/sign-out", data={"csrf_token": token})
+
+
+def test_signing_in_marks_the_browser_as_a_trusted_device(client, make_user):
+    user = make_user()
+    response = attempt(client, user.email, PASSWORD)
+    header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("consult_device="))
+    assert "HttpOnly" in header and "Path=/account" in header and "SameSite=Lax" in header
+    assert throttling.trusted_device(client.get_cookie("consult_device", path="/account").value, user.email)
+
+
+def test_failures_from_elsewhere_do_not_lock_the_owner_out_of_their_own_browser(app, client, make_user, limit):
+    limit("5 per hour")
+    owner = make_user()
+    assert attempt(client, owner.email, PASSWORD).status_code == 302  # the owner's browser, once
+    sign_out(client)
+
+    attacker = app.test_client()
+    statuses = [attempt(attacker, owner.email, "guess number %d" % i).status_code for i in range(8)]
+    assert statuses == [200] * 5 + [429] * 3
+    refused = attempt(attacker, owner.email, PASSWORD)
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    page = refused.get_data(as_text=True)
+    assert "Too many failed sign-in attempts for this account" in page
+    assert "cannot be signed in to from this browser until" in page
+
+    assert attempt(client, owner.email, PASSWORD).status_code == 302
+
+
+def test_a_new_browser_with_the_right_password_is_still_refused_while_locked(app, make_user, limit):
+    limit("2 per hour")
+    owner = make_user()
+    attacker = app.test_client()
+    for _ in range(2):
+        attempt(attacker, owner.email, "a wrong guess")
+    assert attempt(app.test_client(), owner.email, PASSWORD).status_code == 429
+
+
+def test_a_trusted_device_is_itself_limited(app, client, make_user, limit):
+    limit("2 per hour")
+    owner = make_user()
+    attempt(client, owner.email, PASSWORD)
+    sign_out(client)
+    statuses = [attempt(client, owner.email, "wrong").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_a_device_cookie_for_another_account_is_not_trusted(app, client, make_user, limit):
+    limit("1 per hour")
+    owner, other = make_user(), make_user()
+    attempt(client, other.email, PASSWORD)
+    sign_out(client)
+    attempt(app.test_client(), owner.email, "wrong")
+    assert attempt(client, owner.email, PASSWORD).status_code == 429
+
+
+def test_registering_marks_the_browser_as_a_trusted_device(client, post_form):
+    response = post_form("/account/register", {"name": "New Person", "email": "new@example.org",
+                                               "password": PASSWORD, "confirm": PASSWORD})
+    assert response.status_code == 302
+    assert throttling.trusted_device(client.get_cookie("consult_device", path="/account").value, "new@example.org")
+
+
+def test_unknown_emails_are_limited_as_real_ones_are(client, limit):
+    limit("2 per hour")
+    statuses = [attempt(client, "nobody@example.org", "guess").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
