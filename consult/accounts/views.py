@@ -1,15 +1,26 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
 from consult.access import public, signed_in
 from consult.accounts import services, throttling
 from consult.accounts.forms import ChangePasswordForm, RegisterForm, SignInForm
+from consult.accounts.models import Role
 from consult.database import utcnow
 from consult.errors import form_errors
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.limits import registrations_per_address, sign_in_attempts_per_address
-from consult.web import safe_next_url
+from consult.web import current_path, safe_next_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
@@ -21,8 +32,31 @@ def _start_session(user, remember: bool) -> None:
     login_user(user, remember=remember)
 
 
+# Where each role starts when sign-in was not on the way to somewhere else.
+_LANDING = {
+    Role.STAFF: "moderation.dashboard",  # the staff workspace
+    Role.COMMITTEE: "moderation.dashboard",  # the consultations they are assigned to
+    Role.ADMIN: "admin.users",
+}
+
+
 def _after_sign_in():
-    return redirect(safe_next_url(request.args.get("next")) or url_for("consultations.index"))
+    landing = url_for(_LANDING.get(current_user.role, "consultations.index"))
+    return redirect(safe_next_url(request.args.get("next")) or landing)
+
+
+@bp.app_context_processor
+def sign_in_links() -> dict:
+    """`return_to` for the header's sign-in and register links: the page to come back to afterwards.
+
+    On the account pages that is the page the person was already on the way
+    to, so that "Create an account" from the sign-in page keeps it.
+    """
+    if not has_request_context():
+        return {"return_to": None}
+    if request.blueprint == bp.name:
+        return {"return_to": safe_next_url(request.args.get("next"))}
+    return {"return_to": safe_next_url(current_path()) if request.method == "GET" else None}
 
 
 def _trust_this_device(response, email: str):

@@ -1,11 +1,13 @@
 """Register, sign in and out, remember me, change password, safe redirects and session cookies."""
 
+import html
+import re
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from consult.accounts.models import User
+from consult.accounts.models import Role, User
 from consult.extensions import db
 from tests.conftest import PASSWORD, csrf_token_from, sections_of
 
@@ -308,3 +310,47 @@ def test_signing_out_everywhere_needs_a_post_with_a_token(client, make_user):
     assert client.get("/account/sign-out-everywhere").status_code == 405
     assert client.post("/account/sign-out-everywhere").status_code == 400
     assert is_signed_in(client)
+
+
+# --- Where people land ---------------------------------------------------------
+
+@pytest.mark.parametrize("role, landing", [
+    (Role.STAKEHOLDER, "/consultations/"),
+    (Role.STAFF, "/staff/"),
+    (Role.COMMITTEE, "/staff/"),
+    (Role.ADMIN, "/admin/users"),
+])
+def test_each_role_lands_on_its_own_start_page(client, make_user, role, landing):
+    make_user(email="lands@example.org", role=role)
+    response = sign_in(client, "lands@example.org")
+    assert location_of(response) == landing
+    assert client.get(landing).status_code == 200
+
+
+def test_a_page_to_return_to_wins_over_the_role_start_page(client, make_user, make_consultation):
+    consultation = make_consultation()
+    make_user(email="staff@example.org", role=Role.STAFF)
+    target = f"/consultations/{consultation.reference}"
+    assert location_of(sign_in(client, "staff@example.org", next_url=target)) == target
+
+
+def test_create_an_account_from_sign_in_keeps_the_page_the_person_was_going_to(client, make_consultation):
+    consultation = make_consultation()
+    target = f"/consultations/{consultation.reference}/take-part"
+    sign_in_page = client.get(client.get(target).headers["Location"])
+    links = re.findall(r'href="(/account/register[^"]*)"', text_of(sign_in_page))
+    assert links and all(parse_qs(urlsplit(html.unescape(link)).query).get("next") == [target] for link in links)
+
+    register_url = html.unescape(links[0])
+    token = csrf_token_from(text_of(client.get(register_url)))
+    response = client.post(register_url, data={"csrf_token": token, "name": "Nia New", "email": "nia@example.org",
+                                               "password": PASSWORD, "confirm": PASSWORD})
+    assert location_of(response) == target
+
+
+def test_the_header_sign_in_link_comes_back_to_the_page_it_was_on(client, make_user, make_consultation):
+    consultation = make_consultation()
+    make_user(email="header@example.org")
+    page = f"/consultations/{consultation.reference}"
+    link = html.unescape(re.search(r'href="(/account/sign-in[^"]*)"', text_of(client.get(page))).group(1))
+    assert parse_qs(urlsplit(link).query)["next"] == [page]
