@@ -141,7 +141,9 @@ def sign_out():
     form = EmptyForm()
     if form.validate_on_submit():
         _end_sessions()
-        flash("You have signed out.", "success")
+        # One token per account, so signing out here ends the others too; say so.
+        flash("You have signed out. Any other devices signed in to your account have been signed out too.",
+              "success")
     return redirect(url_for("consultations.index"))
 
 

@@ -135,7 +135,7 @@ def test_signing_out_needs_a_post_with_a_token(client, make_user):
     response = client.post("/account/sign-out", data={"csrf_token": token})
     assert response.status_code == 302
     page = text_of(client.get("/consultations/"))
-    assert "You have signed out." in page
+    assert "You have signed out. Any other devices signed in to your account have been signed out too." in page
     assert "Signed in as" not in page
     assert not is_signed_in(client)
 
