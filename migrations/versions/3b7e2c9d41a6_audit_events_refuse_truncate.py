@@ -5,7 +5,7 @@ trigger calls the same function that raises 'audit_events is append-only'.
 SQLite has no TRUNCATE, so there is nothing to add there.
 
 Revision ID: 3b7e2c9d41a6
-Revises: 161a9d8cf022
+Revises: 01c1d073c04a
 Create Date: 2026-12-04
 """
 from alembic import op
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '3b7e2c9d41a6'
-down_revision = '161a9d8cf022'
+down_revision = '01c1d073c04a'
 branch_labels = None
 depends_on = None
 
