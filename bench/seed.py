@@ -101,7 +101,7 @@ def seed_app(database_url: str, users: int, drafts_per_user: int, sections: int 
     from consult.accounts.services import register_user
     from consult.comments import services as comments
     from consult.comments.models import IndividualType, ParticipantKind
-    from consult.consultations.importer import parse_document
+    from consult.consultations.importing import parse_document
     from consult.consultations.services import create_consultation, import_document
     from consult.database import utcnow
     from consult.extensions import db

@@ -28,7 +28,7 @@ from consult.accounts.services import register_user
 from consult.comments import services as comment_services
 from consult.comments.models import IndividualType, OrganisationType, ParticipantKind
 from consult.config import TestConfig
-from consult.consultations.importer import parse_document
+from consult.consultations.importing import parse_document
 from consult.consultations.services import create_consultation, import_document
 from consult.database import utcnow
 from consult.extensions import db

@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from consult.consultations import services
-from consult.consultations.importer import DocumentFormatError, parse_document
+from consult.consultations.importing import DocumentFormatError, parse_document
 from consult.extensions import db
 
 consultations_cli = AppGroup("consultations", help="Build consultations and import their drafts.")

@@ -22,7 +22,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, DateField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
-from consult.consultations.uploads import MAX_UPLOAD_LABEL
+from consult.consultations.importing import MAX_UPLOAD_LABEL
 
 NEW_DOCUMENT = "new"
 DEFAULT_OPENING_TIME = "9am"

@@ -13,7 +13,6 @@ from flask_login import current_user
 
 from consult.access import staff
 from consult.consultations import services
-from consult.consultations.importer import DocumentFormatError
 from consult.consultations.manage_forms import (
     AssignCommitteeMemberForm,
     ConfirmImportForm,
@@ -21,8 +20,9 @@ from consult.consultations.manage_forms import (
     RemoveCommitteeMemberForm,
     UploadDraftForm,
 )
-from consult.consultations.uploads import (
+from consult.consultations.importing import (
     ACCEPTED_EXTENSIONS,
+    DocumentFormatError,
     ImportStaging,
     PreviewNotFound,
     check_upload,

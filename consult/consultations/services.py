@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from consult.accounts.models import Role, User
 from consult.audit.models import AuditEvent
 from consult.audit.services import record, snapshot
-from consult.consultations.importer import DocumentFormatError, ParsedDocument
+from consult.consultations.importing import DocumentFormatError, ParsedDocument
 from consult.consultations.models import (
     Chapter,
     CommitteeAssignment,

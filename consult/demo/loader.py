@@ -17,7 +17,7 @@ from consult.accounts.models import Role
 from consult.comments import services as comments
 from consult.comments.models import IndividualType, OrganisationType, ParticipantKind
 from consult.consultations import services as consultations
-from consult.consultations.importer import parse_document
+from consult.consultations.importing import parse_document
 from consult.consultations.models import CommitteeAssignment, Consultation
 from consult.extensions import db
 

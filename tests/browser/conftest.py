@@ -29,7 +29,7 @@ from consult.accounts.models import Role
 from consult.accounts.services import find_user_by_email, register_user
 from consult.comments import services as comment_services
 from consult.comments.models import Comment, IndividualType, OrganisationType, ParticipantKind
-from consult.consultations.importer import parse_document
+from consult.consultations.importing import parse_document
 from consult.consultations.models import Consultation, Document
 from consult.consultations.services import (
     assign_committee_member,

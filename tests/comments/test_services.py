@@ -17,7 +17,7 @@ from consult.comments.models import (
     Participation,
 )
 from consult.consultations.models import ConsultationStatus
-from consult.consultations.importer import parse_document
+from consult.consultations.importing import parse_document
 from consult.consultations.services import import_document
 from consult.extensions import db
 

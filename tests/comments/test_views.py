@@ -17,7 +17,7 @@ from consult.comments.models import (
     ParticipantKind,
     Participation,
 )
-from consult.consultations.importer import parse_document
+from consult.consultations.importing import parse_document
 from consult.consultations.services import import_document
 from consult.database import utcnow
 from consult.extensions import db

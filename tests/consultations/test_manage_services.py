@@ -9,7 +9,7 @@ from consult.accounts.models import Role
 from consult.audit.models import AuditEvent
 from consult.comments import services as comment_services
 from consult.consultations import services
-from consult.consultations.importer import DocumentFormatError, ParsedChapter, ParsedDocument, ParsedSection
+from consult.consultations.importing import DocumentFormatError, ParsedChapter, ParsedDocument, ParsedSection
 from consult.consultations.models import Chapter, CommitteeAssignment, Consultation, Document, Section
 from consult.database import utcnow
 from consult.extensions import db

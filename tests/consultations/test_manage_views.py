@@ -19,7 +19,7 @@ from consult.consultations.models import Chapter, CommitteeAssignment, Consultat
 from consult.database import utcnow
 from consult.extensions import db
 from tests.conftest import GUIDANCE_SEED, sections_of
-from tests.consultations.test_docx_importer import guidance_docx
+from tests.consultations.importing.test_docx import guidance_docx
 
 UTC = timezone.utc
 BASE = "/staff/consultations"

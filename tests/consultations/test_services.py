@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from consult.consultations import services
-from consult.consultations.importer import (
+from consult.consultations.importing import (
     DocumentFormatError,
     ParsedChapter,
     ParsedDocument,

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from consult.consultations.importer import parse_document
+from consult.consultations.importing import parse_document
 from consult.consultations.services import create_consultation, import_document
 from consult.database import utcnow
 from consult.extensions import db

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from consult.accounts.services import register_user
 from consult.comments import services as comment_services
 from consult.comments.models import Comment, CommentStatus, IndividualType, ParticipantKind, Participation
-from consult.consultations.importer import parse_document
+from consult.consultations.importing import parse_document
 from consult.consultations.models import Consultation
 from consult.consultations.services import create_consultation, import_document
 from consult.database import utcnow

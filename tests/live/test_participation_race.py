@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from consult.accounts.services import register_user
 from consult.comments.models import Participation
-from consult.consultations.importer import parse_document
+from consult.consultations.importing import parse_document
 from consult.consultations.services import create_consultation, import_document
 from consult.database import utcnow
 from consult.extensions import db

@@ -3,14 +3,14 @@ from pathlib import Path
 
 import pytest
 
-from consult.consultations.importer import (
+from consult.consultations.importing import (
     DocumentFormatError,
     ParsedDocument,
     ParsedSection,
     parse_document,
 )
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[4] / "shared" / "seeds"
 GUIDANCE = SEEDS / "001_50bef06c426fe4d5.txt"
 LAY_PAGE = SEEDS / "002_f694aaa8ab680e36.txt"
 

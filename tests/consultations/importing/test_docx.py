@@ -8,8 +8,7 @@ import pytest
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
-from consult.consultations.docx_importer import parse_docx
-from consult.consultations.importer import DocumentFormatError, ParsedDocument, parse_document
+from consult.consultations.importing import DocumentFormatError, ParsedDocument, parse_document, parse_docx
 
 
 def shape(document: ParsedDocument) -> list[tuple]:

@@ -12,21 +12,24 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import stream_encode_multipart
 
 from consult.accounts.models import Role
-from consult.consultations.importer import DocumentFormatError, ParsedChapter, ParsedDocument, ParsedSection
-from consult.consultations.models import Chapter, Document, Section
-from consult.consultations.services import create_consultation
-from consult.consultations.uploads import (
+from consult.consultations.importing import (
     MAX_UPLOAD_BYTES,
+    DocumentFormatError,
     ImportStaging,
+    ParsedChapter,
+    ParsedDocument,
+    ParsedSection,
     PreviewNotFound,
     UploadRefused,
     check_upload,
     parse_upload,
     read_limited,
 )
+from consult.consultations.models import Chapter, Document, Section
+from consult.consultations.services import create_consultation
 from consult.database import utcnow
 from consult.extensions import db
-from tests.consultations.test_docx_importer import guidance_docx
+from tests.consultations.importing.test_docx import guidance_docx
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00" + bytes(64)
 CONTENT_TYPES = (

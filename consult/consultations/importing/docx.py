@@ -31,7 +31,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from consult.consultations.importer import (
+from consult.consultations.importing.text import (
     _CHAPTER,
     _NUMBERED,
     DocumentFormatError,
