@@ -113,13 +113,13 @@ def _register_blueprints(app: Flask) -> None:
     from consult.accounts.views import bp as accounts_bp
     from consult.admin.views import bp as admin_bp
     from consult.comments.views import bp as comments_bp
-    from consult.consultations.manage_views import bp as manage_bp
+    from consult.consultations.staff.views import bp as staff_consultations_bp
     from consult.consultations.views import bp as consultations_bp
     from consult.exports.views import bp as exports_bp
     from consult.moderation.views import bp as moderation_bp
     from consult.privacy.views import bp as privacy_bp
 
-    for blueprint in (accounts_bp, consultations_bp, comments_bp, manage_bp, moderation_bp, admin_bp, exports_bp):
+    for blueprint in (accounts_bp, consultations_bp, comments_bp, staff_consultations_bp, moderation_bp, admin_bp, exports_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(privacy_bp)
 

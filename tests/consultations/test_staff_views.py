@@ -97,10 +97,10 @@ def staff_consultation(reference="HTE3001", title="Existing consultation", is_dr
 
 # --- Who may use these pages ---------------------------------------------------
 
-def _manage_routes(app) -> list[tuple[str, str]]:
+def _staff_routes(app) -> list[tuple[str, str]]:
     found = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("manage."):
+        if rule.endpoint.startswith("staff_consultations."):
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 found.append((rule.endpoint, method))
     return found
@@ -116,7 +116,7 @@ def _url(app, endpoint: str, reference: str) -> str:
 def test_the_staff_pages_are_all_declared_for_staff(app):
     from consult.access import rule_for_endpoint
 
-    routes = _manage_routes(app)
+    routes = _staff_routes(app)
     assert len({endpoint for endpoint, _ in routes}) == 9
     with app.test_request_context():
         assert {rule_for_endpoint(endpoint).name for endpoint, _ in routes} == {"roles: staff, admin"}
@@ -127,7 +127,7 @@ def test_everyone_but_staff_is_kept_out_of_every_staff_route(app, client, csrf, 
     consultation = make_consultation()
     if role is not None:
         login_as(role)
-    for endpoint, method in _manage_routes(app):
+    for endpoint, method in _staff_routes(app):
         url = _url(app, endpoint, consultation.reference)
         if method == "GET":
             response = client.get(url)
@@ -145,7 +145,7 @@ def test_everyone_but_staff_is_kept_out_of_every_staff_route(app, client, csrf, 
 def test_staff_and_admins_can_use_every_staff_route(app, client, csrf, login_as, make_consultation, role):
     consultation = make_consultation()
     login_as(role)
-    for endpoint, method in _manage_routes(app):
+    for endpoint, method in _staff_routes(app):
         url = _url(app, endpoint, consultation.reference)
         response = client.get(url) if method == "GET" else client.post(url, data={"csrf_token": csrf()})
         assert response.status_code not in (403, 404, 500), (endpoint, method, response.status_code)

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from consult.access import staff
 from consult.consultations import services
-from consult.consultations.manage_forms import (
+from consult.consultations.staff.forms import (
     AssignCommitteeMemberForm,
     ConfirmImportForm,
     ConsultationForm,
@@ -31,7 +31,7 @@ from consult.consultations.importing import (
 from consult.database import utcnow
 from consult.extensions import db
 
-bp = Blueprint("manage", __name__, url_prefix="/staff/consultations")
+bp = Blueprint("staff_consultations", __name__, url_prefix="/staff/consultations")
 
 
 def _zone() -> ZoneInfo:
@@ -88,7 +88,7 @@ def new():
         else:
             db.session.commit()
             flash(f"Consultation {consultation.reference} created. Next, import its draft document.", "success")
-            return redirect(url_for("manage.show", reference=consultation.reference))
+            return redirect(url_for("staff_consultations.show", reference=consultation.reference))
     return render_template("staff/consultations/form.html", form=form, consultation=None)
 
 
@@ -136,7 +136,7 @@ def edit(reference: str):
             db.session.commit()
             flash(f"Consultation {consultation.reference} updated." if changed
                   else "No changes were made.", "success" if changed else "info")
-            return redirect(url_for("manage.show", reference=consultation.reference))
+            return redirect(url_for("staff_consultations.show", reference=consultation.reference))
     return render_template("staff/consultations/form.html", form=form, consultation=consultation)
 
 
@@ -174,7 +174,7 @@ def upload(reference: str):
             user_id=current_user.id, consultation_id=consultation.id, filename=checked.filename,
             replace_document_id=replace_id, parsed=parsed, now=utcnow(),
         )
-        return redirect(url_for("manage.preview", reference=consultation.reference, token=pending.token))
+        return redirect(url_for("staff_consultations.preview", reference=consultation.reference, token=pending.token))
     return _upload_page(consultation, form)
 
 
@@ -201,7 +201,7 @@ def preview(reference: str):
                                   consultation_id=consultation.id, now=utcnow())
     except PreviewNotFound as missing:
         flash(missing.message, "info")
-        return redirect(url_for("manage.upload", reference=consultation.reference))
+        return redirect(url_for("staff_consultations.upload", reference=consultation.reference))
     return _preview_page(consultation, pending, ConfirmImportForm(token=pending.token))
 
 
@@ -225,7 +225,7 @@ def confirm_import(reference: str):
                                    consultation_id=consultation.id, now=utcnow())
     except PreviewNotFound as missing:
         flash(missing.message, "info")
-        return redirect(url_for("manage.upload", reference=consultation.reference))
+        return redirect(url_for("staff_consultations.upload", reference=consultation.reference))
     try:
         if pending.replace_document_id is not None:
             replacing = next((d for d in consultation.documents if d.id == pending.replace_document_id), None)
@@ -246,7 +246,7 @@ def confirm_import(reference: str):
     sections = sum(len(chapter.sections) for chapter in pending.parsed.chapters)
     flash(f"Imported “{document.title}”: {len(pending.parsed.chapters)} chapters and {sections} sections.",
           "success")
-    return redirect(url_for("manage.show", reference=consultation.reference))
+    return redirect(url_for("staff_consultations.show", reference=consultation.reference))
 
 
 # --- Committee -----------------------------------------------------------------
@@ -265,7 +265,7 @@ def assign_committee_member(reference: str):
             return _show_page(consultation, form, 409 if isinstance(error, services.AlreadyAssigned) else 200)
         db.session.commit()
         flash(f"{form.email.data.strip()} can now review {consultation.reference}.", "success")
-        return redirect(url_for("manage.show", reference=consultation.reference, _anchor="committee"))
+        return redirect(url_for("staff_consultations.show", reference=consultation.reference, _anchor="committee"))
     return _show_page(consultation, form)
 
 
@@ -276,13 +276,13 @@ def unassign_committee_member(reference: str):
     form = RemoveCommitteeMemberForm()
     if not form.validate_on_submit() or not form.user_id.data.isdigit():
         flash("Choose a committee member to remove.", "info")
-        return redirect(url_for("manage.show", reference=consultation.reference, _anchor="committee"))
+        return redirect(url_for("staff_consultations.show", reference=consultation.reference, _anchor="committee"))
     try:
         user = services.unassign_committee_member(current_user, consultation, int(form.user_id.data))
     except services.NotAssigned as error:
         db.session.rollback()
         flash(str(error), "info")
-        return redirect(url_for("manage.show", reference=consultation.reference, _anchor="committee"))
+        return redirect(url_for("staff_consultations.show", reference=consultation.reference, _anchor="committee"))
     db.session.commit()
     flash(f"{user.name} ({user.email}) can no longer review {consultation.reference}.", "success")
-    return redirect(url_for("manage.show", reference=consultation.reference, _anchor="committee"))
+    return redirect(url_for("staff_consultations.show", reference=consultation.reference, _anchor="committee"))

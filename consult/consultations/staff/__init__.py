@@ -1,0 +1,1 @@
+"""The staff side of consultations: building them, importing their drafts, assigning committees."""
