@@ -23,13 +23,21 @@ from consult.consultations.models import (
     Section,
     anchor_for,
 )
+from consult.errors import DomainError
 from consult.extensions import db
 
 
-class DuplicateReference(Exception):
+# Statuses: 422 for a typed value the service cannot accept (the page shows the form again, as for its
+# own checks), 409 for a clash with what is saved now.
+
+
+class DuplicateReference(DomainError):
+    field = "reference"
+    status = 422
+
     def __init__(self, reference: str):
         self.reference = reference
-        super().__init__(f"A consultation with reference {reference} already exists.")
+        super().__init__(f"A consultation with the reference {reference} already exists; enter a different reference")
 
 
 def find_consultation(reference: str) -> Consultation | None:
@@ -154,15 +162,16 @@ class ConsultationDetails:
     is_draft: bool
 
 
-class ConsultationDatesInvalid(Exception):
+class ConsultationDatesInvalid(DomainError):
     message = "The closing date and time must be after the opening date and time"
+    field = "closes_on"
+    status = 422
 
-    def __init__(self):
-        super().__init__(self.message)
 
-
-class EditConflict(Exception):
+class EditConflict(DomainError):
     """Someone saved the consultation after this editor opened it; nothing was saved."""
+
+    status = 409
 
     def __init__(self, consultation: Consultation, event: AuditEvent | None):
         self.consultation = consultation
@@ -172,7 +181,10 @@ class EditConflict(Exception):
         super().__init__(f"{consultation.reference} was changed by {self.changed_by} since it was opened.")
 
 
-class DocumentHasComments(Exception):
+class DocumentHasComments(DomainError):
+    field = "target"
+    status = 409
+
     def __init__(self, document: Document, count: int):
         self.document = document
         self.count = count
@@ -183,8 +195,9 @@ class DocumentHasComments(Exception):
         )
 
 
-class CommitteeAssignmentError(Exception):
-    pass
+class CommitteeAssignmentError(DomainError):
+    field = "email"
+    status = 422
 
 
 class UnknownCommitteeMember(CommitteeAssignmentError):
@@ -200,11 +213,16 @@ class NotACommitteeMember(CommitteeAssignmentError):
 
 
 class AlreadyAssigned(CommitteeAssignmentError):
+    status = 409
+
     def __init__(self, user: User):
         super().__init__(f"{user.name} ({user.email}) is already assigned to this consultation.")
 
 
 class NotAssigned(CommitteeAssignmentError):
+    field = "user_id"
+    status = 409
+
     def __init__(self):
         super().__init__("That person is not assigned to this consultation, so there was nothing to remove.")
 

@@ -16,12 +16,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from consult.consultations.importing.text import ParsedChapter, ParsedDocument, ParsedSection
+from consult.errors import DomainError
 
 log = logging.getLogger(__name__)
 
 
-class PreviewNotFound(Exception):
+class PreviewNotFound(DomainError):
     """No staged draft for this token, user and consultation: expired, used, or never there."""
+
+    status = 404
 
     message = ("This preview has expired or has already been used, so nothing was imported. "
                "Upload the file again.")

@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from consult.errors import DomainError
+
 
 @dataclass(frozen=True)
 class ParsedSection:
@@ -45,8 +47,14 @@ class ParsedDocument:
     numbers_generated: bool
 
 
-class DocumentFormatError(ValueError):
-    """Raised with a clear, user-facing message when a file cannot be turned into a document."""
+class DocumentFormatError(DomainError, ValueError):
+    """Raised with a clear, user-facing message when a file cannot be turned into a document.
+
+    It stays a ValueError as well, because readers of untrusted files (such as
+    uploads.check_docx_package) catch ValueError to mean "this file is damaged".
+    """
+
+    field = "draft"
 
 
 _MAX_HEADING_CHARS = 120

@@ -61,8 +61,7 @@ def _attach_details_error(form: ConsultationForm, error: Exception) -> None:
     if isinstance(error, services.ConsultationDatesInvalid):
         form.closes_on.errors.append(error.message)
     elif isinstance(error, services.DuplicateReference):
-        form.reference.errors.append(f"A consultation with the reference {error.reference} already exists; "
-                                     "enter a different reference")
+        form.reference.errors.append(str(error))
 
 
 # --- Consultations -----------------------------------------------------------
