@@ -360,6 +360,13 @@ def count_comments_on_document(document: Document) -> int:
     return db.session.scalar(select(func.count(Comment.id)).where(Comment.document_id == document.id))
 
 
+def check_replaceable(document: Document) -> None:
+    """Refuse, with DocumentHasComments, to replace a document once anyone has commented on it."""
+    count = count_comments_on_document(document)
+    if count:
+        raise DocumentHasComments(document, count)
+
+
 def add_document(actor: User, consultation: Consultation, parsed: ParsedDocument, filename: str) -> Document:
     """Import a parsed draft as the consultation's next document and audit it; all or nothing."""
     check_parsed_document(parsed)
@@ -380,9 +387,7 @@ def replace_document(actor: User, consultation: Consultation, document: Document
     if document.consultation_id != consultation.id:
         raise ValueError("The document belongs to another consultation.")
     check_parsed_document(parsed)
-    count = count_comments_on_document(document)
-    if count:
-        raise DocumentHasComments(document, count)
+    check_replaceable(document)
     before = _document_summary(document)
     position = document.position
     try:

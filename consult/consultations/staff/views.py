@@ -1,8 +1,8 @@
 """Staff pages for building consultations: create, edit, import drafts, assign committees.
 
 Every route here is for staff and admins. Each view: load or 404, validate the form, call the
-service, commit once, flash, redirect. Form mistakes come back on the page (200), a refused file
-with its reason (400), and a change that clashes with what is saved now (409).
+service inside ``form_errors``, commit once, flash, redirect. Form mistakes come back on the page
+(200), a refused file with its reason (400), and a change that clashes with what is saved now (409).
 """
 
 from pathlib import Path
@@ -13,13 +13,6 @@ from flask_login import current_user
 
 from consult.access import staff
 from consult.consultations import services
-from consult.consultations.staff.forms import (
-    AssignCommitteeMemberForm,
-    ConfirmImportForm,
-    ConsultationForm,
-    RemoveCommitteeMemberForm,
-    UploadDraftForm,
-)
 from consult.consultations.importing import (
     ACCEPTED_EXTENSIONS,
     DocumentFormatError,
@@ -28,7 +21,15 @@ from consult.consultations.importing import (
     check_upload,
     parse_upload,
 )
+from consult.consultations.staff.forms import (
+    AssignCommitteeMemberForm,
+    ConfirmImportForm,
+    ConsultationForm,
+    RemoveCommitteeMemberForm,
+    UploadDraftForm,
+)
 from consult.database import utcnow
+from consult.errors import Outcome, form_errors
 from consult.extensions import db
 
 bp = Blueprint("staff_consultations", __name__, url_prefix="/staff/consultations")
@@ -57,11 +58,14 @@ def _details(form: ConsultationForm, opens_at, closes_at) -> services.Consultati
     )
 
 
-def _attach_details_error(form: ConsultationForm, error: Exception) -> None:
-    if isinstance(error, services.ConsultationDatesInvalid):
-        form.closes_on.errors.append(error.message)
-    elif isinstance(error, services.DuplicateReference):
-        form.reference.errors.append(str(error))
+def _status(outcome: Outcome) -> int:
+    """The status to show a form again with after the service refused.
+
+    A typed value the service cannot accept (422) comes back at 200, as the
+    form's own checks do; a refused file (400) or a clash with what is saved
+    now (409) keeps its own status.
+    """
+    return 200 if outcome.status == 422 else outcome.status
 
 
 # --- Consultations -----------------------------------------------------------
@@ -78,17 +82,16 @@ def new():
     form = ConsultationForm()
     del form.version, form.digest
     form.submit.label.text = "Create consultation"
+    status = 200
     if form.validate_on_submit() and (times := form.times(_zone())):
-        try:
+        with form_errors(form) as outcome:
             consultation = services.add_consultation(current_user, _details(form, *times))
-        except (services.ConsultationDatesInvalid, services.DuplicateReference) as error:
-            db.session.rollback()
-            _attach_details_error(form, error)
-        else:
+        if outcome.ok:
             db.session.commit()
             flash(f"Consultation {consultation.reference} created. Next, import its draft document.", "success")
             return redirect(url_for("staff_consultations.show", reference=consultation.reference))
-    return render_template("staff/consultations/form.html", form=form, consultation=None)
+        status = _status(outcome)
+    return render_template("staff/consultations/form.html", form=form, consultation=None), status
 
 
 @bp.route("/<reference>")
@@ -112,6 +115,7 @@ def edit(reference: str):
     zone = _zone()
     form = ConsultationForm()
     form.submit.label.text = "Save changes"
+    status = 200
     if request.method == "GET":
         form.fill_from(consultation, zone)
         _remember_seen(form, consultation)
@@ -119,24 +123,24 @@ def edit(reference: str):
         if not (form.version.data or "").isdigit():
             abort(400)
         details = _details(form, *times)
-        try:
-            changed = services.edit_consultation(current_user, consultation, details,
-                                                 int(form.version.data), form.digest.data or "")
-        except services.EditConflict as conflict:
-            db.session.rollback()
-            # Saving again from this page now means "keep my version", knowing theirs.
-            _remember_seen(form, consultation)
-            return render_template("staff/consultations/form.html", form=form, consultation=consultation,
-                                   conflict=conflict, yours=details), 409
-        except (services.ConsultationDatesInvalid, services.DuplicateReference) as error:
-            db.session.rollback()
-            _attach_details_error(form, error)
-        else:
+        with form_errors(form) as outcome:
+            try:
+                changed = services.edit_consultation(current_user, consultation, details,
+                                                     int(form.version.data), form.digest.data or "")
+            except services.EditConflict as conflict:
+                # A conflict is not about one field: it has a page of its own showing both versions.
+                db.session.rollback()
+                # Saving again from this page now means "keep my version", knowing theirs.
+                _remember_seen(form, consultation)
+                return render_template("staff/consultations/form.html", form=form, consultation=consultation,
+                                       conflict=conflict, yours=details), 409
+        if outcome.ok:
             db.session.commit()
             flash(f"Consultation {consultation.reference} updated." if changed
                   else "No changes were made.", "success" if changed else "info")
             return redirect(url_for("staff_consultations.show", reference=consultation.reference))
-    return render_template("staff/consultations/form.html", form=form, consultation=consultation)
+        status = _status(outcome)
+    return render_template("staff/consultations/form.html", form=form, consultation=consultation), status
 
 
 def _remember_seen(form: ConsultationForm, consultation) -> None:
@@ -154,21 +158,17 @@ def upload(reference: str):
     form.offer_documents(consultation.documents)
     if form.validate_on_submit():
         replace_id = form.replace_document_id()
-        try:
-            replacing = _document_of(consultation, replace_id)
+        replacing = _document(consultation, replace_id)
+        if replace_id is not None and replacing is None:
+            abort(404)
+        with form_errors(form) as outcome:
             if replacing is not None:
-                count = services.count_comments_on_document(replacing)
-                if count:
-                    raise services.DocumentHasComments(replacing, count)
+                services.check_replaceable(replacing)
             checked = check_upload(form.draft.data.filename, form.draft.data.stream)
             parsed = parse_upload(checked)
             services.check_parsed_document(parsed)
-        except services.DocumentHasComments as error:
-            form.target.errors.append(str(error))
-            return _upload_page(consultation, form, 409)
-        except DocumentFormatError as error:
-            form.draft.errors.append(str(error))
-            return _upload_page(consultation, form, 400)
+        if not outcome.ok:
+            return _upload_page(consultation, form, _status(outcome))
         pending = _staging().stage(
             user_id=current_user.id, consultation_id=consultation.id, filename=checked.filename,
             replace_document_id=replace_id, parsed=parsed, now=utcnow(),
@@ -182,13 +182,9 @@ def _upload_page(consultation, form: UploadDraftForm, status: int = 200):
                            accept=ACCEPTED_EXTENSIONS), status
 
 
-def _document_of(consultation, document_id: int | None):
-    if document_id is None:
-        return None
-    document = next((d for d in consultation.documents if d.id == document_id), None)
-    if document is None:
-        abort(404)
-    return document
+def _document(consultation, document_id: int | None):
+    """The consultation's document with this id; None for no id, or for one it no longer has."""
+    return next((d for d in consultation.documents if d.id == document_id), None)
 
 
 @bp.route("/<reference>/import/preview")
@@ -206,7 +202,7 @@ def preview(reference: str):
 
 def _preview_page(consultation, pending, confirm_form: ConfirmImportForm | None, error: str | None = None,
                   status: int = 200):
-    replacing = next((d for d in consultation.documents if d.id == pending.replace_document_id), None)
+    replacing = _document(consultation, pending.replace_document_id)
     return render_template("staff/consultations/preview.html", consultation=consultation, pending=pending,
                            parsed=pending.parsed, replacing=replacing, confirm_form=confirm_form,
                            error=error), status
@@ -225,22 +221,17 @@ def confirm_import(reference: str):
     except PreviewNotFound as missing:
         flash(missing.message, "info")
         return redirect(url_for("staff_consultations.upload", reference=consultation.reference))
-    try:
-        if pending.replace_document_id is not None:
-            replacing = next((d for d in consultation.documents if d.id == pending.replace_document_id), None)
-            if replacing is None:
-                raise DocumentFormatError("The document you chose to replace no longer exists, so nothing was "
-                                          "imported. Upload the file again.")
+    with form_errors(form) as outcome:
+        if pending.replace_document_id is None:
+            document = services.add_document(current_user, consultation, pending.parsed, pending.filename)
+        elif (replacing := _document(consultation, pending.replace_document_id)) is None:
+            raise DocumentFormatError("The document you chose to replace no longer exists, so nothing was "
+                                      "imported. Upload the file again.")
+        else:
             document = services.replace_document(current_user, consultation, replacing, pending.parsed,
                                                  pending.filename)
-        else:
-            document = services.add_document(current_user, consultation, pending.parsed, pending.filename)
-    except services.DocumentHasComments as error:
-        db.session.rollback()
-        return _preview_page(consultation, pending, None, str(error), 409)
-    except DocumentFormatError as error:
-        db.session.rollback()
-        return _preview_page(consultation, pending, None, str(error), 400)
+    if not outcome.ok:
+        return _preview_page(consultation, pending, None, str(outcome.error), _status(outcome))
     db.session.commit()
     sections = sum(len(chapter.sections) for chapter in pending.parsed.chapters)
     flash(f"Imported “{document.title}”: {len(pending.parsed.chapters)} chapters and {sections} sections.",
@@ -255,17 +246,15 @@ def confirm_import(reference: str):
 def assign_committee_member(reference: str):
     consultation = _load_or_404(reference)
     form = AssignCommitteeMemberForm()
-    if form.validate_on_submit():
-        try:
-            services.assign_committee_member(current_user, consultation, form.email.data)
-        except services.CommitteeAssignmentError as error:
-            db.session.rollback()
-            form.email.errors.append(str(error))
-            return _show_page(consultation, form, 409 if isinstance(error, services.AlreadyAssigned) else 200)
-        db.session.commit()
-        flash(f"{form.email.data.strip()} can now review {consultation.reference}.", "success")
-        return redirect(url_for("staff_consultations.show", reference=consultation.reference, _anchor="committee"))
-    return _show_page(consultation, form)
+    if not form.validate_on_submit():
+        return _show_page(consultation, form)
+    with form_errors(form) as outcome:
+        services.assign_committee_member(current_user, consultation, form.email.data)
+    if not outcome.ok:
+        return _show_page(consultation, form, _status(outcome))
+    db.session.commit()
+    flash(f"{form.email.data.strip()} can now review {consultation.reference}.", "success")
+    return redirect(url_for("staff_consultations.show", reference=consultation.reference, _anchor="committee"))
 
 
 @bp.route("/<reference>/committee/remove", methods=["POST"])
@@ -276,12 +265,11 @@ def unassign_committee_member(reference: str):
     if not form.validate_on_submit() or not form.user_id.data.isdigit():
         flash("Choose a committee member to remove.", "info")
         return redirect(url_for("staff_consultations.show", reference=consultation.reference, _anchor="committee"))
-    try:
+    with form_errors(form) as outcome:
         user = services.unassign_committee_member(current_user, consultation, int(form.user_id.data))
-    except services.NotAssigned as error:
-        db.session.rollback()
-        flash(str(error), "info")
-        return redirect(url_for("staff_consultations.show", reference=consultation.reference, _anchor="committee"))
-    db.session.commit()
-    flash(f"{user.name} ({user.email}) can no longer review {consultation.reference}.", "success")
+    if outcome.ok:
+        db.session.commit()
+        flash(f"{user.name} ({user.email}) can no longer review {consultation.reference}.", "success")
+    else:
+        flash(str(outcome.error), "info")
     return redirect(url_for("staff_consultations.show", reference=consultation.reference, _anchor="committee"))
