@@ -6,15 +6,12 @@ from consult.comments.services import find_participation, list_comments
 from consult.consultations import services
 from consult.consultations.models import ConsultationStatus
 from consult.database import utcnow
+from consult.loaders import public_consultation_or_404
 
 bp = Blueprint("consultations", __name__)
 
-
-def load_consultation_or_404(reference: str):
-    consultation = services.find_public_consultation(reference)
-    if consultation is None:
-        abort(404)
-    return consultation
+# Until comments and exports import the loader itself; then this goes.
+load_consultation_or_404 = public_consultation_or_404
 
 
 def current_participation(consultation):
@@ -39,7 +36,7 @@ def index():
 @bp.route("/consultations/<reference>")
 @public
 def show(reference: str):
-    consultation = load_consultation_or_404(reference)
+    consultation = public_consultation_or_404(reference)
     participation = current_participation(consultation)
     comments = list_comments(participation) if participation else []
     return render_template(
@@ -51,7 +48,7 @@ def show(reference: str):
 @bp.route("/consultations/<reference>/documents/<int:document_id>")
 @public
 def document(reference: str, document_id: int):
-    consultation = load_consultation_or_404(reference)
+    consultation = public_consultation_or_404(reference)
     document = services.load_document(consultation, document_id)
     if document is None:
         abort(404)

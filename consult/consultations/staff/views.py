@@ -31,19 +31,13 @@ from consult.consultations.staff.forms import (
 from consult.database import utcnow
 from consult.errors import Outcome, form_errors
 from consult.extensions import db
+from consult.loaders import staff_consultation_or_404
 
 bp = Blueprint("staff_consultations", __name__, url_prefix="/staff/consultations")
 
 
 def _zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
-
-
-def _load_or_404(reference: str):
-    consultation = services.load_consultation_for_staff(reference)
-    if consultation is None:
-        abort(404)
-    return consultation
 
 
 def _staging() -> ImportStaging:
@@ -97,7 +91,7 @@ def new():
 @bp.route("/<reference>")
 @staff
 def show(reference: str):
-    consultation = _load_or_404(reference)
+    consultation = staff_consultation_or_404(reference)
     return _show_page(consultation, AssignCommitteeMemberForm())
 
 
@@ -111,7 +105,7 @@ def _show_page(consultation, form: AssignCommitteeMemberForm, status: int = 200)
 @bp.route("/<reference>/edit", methods=["GET", "POST"])
 @staff
 def edit(reference: str):
-    consultation = _load_or_404(reference)
+    consultation = staff_consultation_or_404(reference)
     zone = _zone()
     form = ConsultationForm()
     form.submit.label.text = "Save changes"
@@ -153,7 +147,7 @@ def _remember_seen(form: ConsultationForm, consultation) -> None:
 @bp.route("/<reference>/import", methods=["GET", "POST"])
 @staff
 def upload(reference: str):
-    consultation = _load_or_404(reference)
+    consultation = staff_consultation_or_404(reference)
     form = UploadDraftForm()
     form.offer_documents(consultation.documents)
     if form.validate_on_submit():
@@ -190,7 +184,7 @@ def _document(consultation, document_id: int | None):
 @bp.route("/<reference>/import/preview")
 @staff
 def preview(reference: str):
-    consultation = _load_or_404(reference)
+    consultation = staff_consultation_or_404(reference)
     try:
         pending = _staging().load(request.args.get("token"), user_id=current_user.id,
                                   consultation_id=consultation.id, now=utcnow())
@@ -211,7 +205,7 @@ def _preview_page(consultation, pending, confirm_form: ConfirmImportForm | None,
 @bp.route("/<reference>/import/confirm", methods=["POST"])
 @staff
 def confirm_import(reference: str):
-    consultation = _load_or_404(reference)
+    consultation = staff_consultation_or_404(reference)
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400)
@@ -244,7 +238,7 @@ def confirm_import(reference: str):
 @bp.route("/<reference>/committee", methods=["POST"])
 @staff
 def assign_committee_member(reference: str):
-    consultation = _load_or_404(reference)
+    consultation = staff_consultation_or_404(reference)
     form = AssignCommitteeMemberForm()
     if not form.validate_on_submit():
         return _show_page(consultation, form)
@@ -260,7 +254,7 @@ def assign_committee_member(reference: str):
 @bp.route("/<reference>/committee/remove", methods=["POST"])
 @staff
 def unassign_committee_member(reference: str):
-    consultation = _load_or_404(reference)
+    consultation = staff_consultation_or_404(reference)
     form = RemoveCommitteeMemberForm()
     if not form.validate_on_submit() or not form.user_id.data.isdigit():
         flash("Choose a committee member to remove.", "info")
