@@ -1,0 +1,88 @@
+"""The rules for consultations, in three rooms, all importable from here.
+
+* ``consultations``: finding consultations, creating them and editing their details;
+* ``documents``: storing a parsed draft as chapters and numbered sections, and replacing it;
+* ``committee``: which committee members may review a consultation.
+
+Staff services take the acting staff member, record an audit event, flush and never commit. Their
+errors are DomainErrors: 422 for a typed value the service cannot accept (the page shows the form
+again, as for its own checks), 409 for a clash with what is saved now.
+"""
+
+from consult.consultations.services.committee import (
+    AlreadyAssigned,
+    CommitteeAssignmentError,
+    NotACommitteeMember,
+    NotAssigned,
+    UnknownCommitteeMember,
+    assign_committee_member,
+    list_committee_members,
+    unassign_committee_member,
+)
+from consult.consultations.services.consultations import (
+    EDITABLE_FIELDS,
+    ConsultationDatesInvalid,
+    ConsultationDetails,
+    DuplicateReference,
+    EditConflict,
+    add_consultation,
+    create_consultation,
+    details_digest,
+    edit_consultation,
+    find_consultation,
+    find_public_consultation,
+    latest_details_change,
+    list_all_consultations,
+    list_public_consultations,
+    load_consultation_for_staff,
+)
+from consult.consultations.services.documents import (
+    MAX_CHAPTER_NUMBER_CHARS,
+    MAX_SECTION_NUMBER_CHARS,
+    MAX_TITLE_CHARS,
+    DocumentHasComments,
+    add_document,
+    check_parsed_document,
+    check_replaceable,
+    count_comments_on_document,
+    import_document,
+    load_document,
+    replace_document,
+)
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "MAX_CHAPTER_NUMBER_CHARS",
+    "MAX_SECTION_NUMBER_CHARS",
+    "MAX_TITLE_CHARS",
+    "AlreadyAssigned",
+    "CommitteeAssignmentError",
+    "ConsultationDatesInvalid",
+    "ConsultationDetails",
+    "DocumentHasComments",
+    "DuplicateReference",
+    "EditConflict",
+    "NotACommitteeMember",
+    "NotAssigned",
+    "UnknownCommitteeMember",
+    "add_consultation",
+    "add_document",
+    "assign_committee_member",
+    "check_parsed_document",
+    "check_replaceable",
+    "count_comments_on_document",
+    "create_consultation",
+    "details_digest",
+    "edit_consultation",
+    "find_consultation",
+    "find_public_consultation",
+    "import_document",
+    "latest_details_change",
+    "list_all_consultations",
+    "list_committee_members",
+    "list_public_consultations",
+    "load_consultation_for_staff",
+    "load_document",
+    "replace_document",
+    "unassign_committee_member",
+]
