@@ -98,7 +98,7 @@ def show(reference: str):
 def _show_page(consultation, form: AssignCommitteeMemberForm, status: int = 200):
     return render_template(
         "staff/consultations/show.html", consultation=consultation, form=form,
-        members=services.list_committee_members(consultation),
+        remove_form=RemoveCommitteeMemberForm(), members=services.list_committee_members(consultation),
     ), status
 
 
