@@ -39,6 +39,7 @@ from consult.consultations.importing.text import (
     _assemble_generated,
     _assemble_numbered,
     _Chapter,
+    _Numbering,
     _Paragraph,
     _SubHeading,
     parse_document,
@@ -258,51 +259,6 @@ class _ListFormats:
 # From blocks to the text importer's events
 
 
-class _SectionNumbers:
-    """Section numbers as they are placed: repeats and backward steps are reported by paragraph."""
-
-    def __init__(self):
-        self.chapter: int | None = None
-        self.last_chapter = 0
-        self.in_chapter = 0
-        self.seen: dict[str, int] = {}
-
-    def open_chapter(self, number: int | None) -> None:
-        self.chapter = number
-        self.in_chapter = 0
-        if number is not None:
-            self.last_chapter = max(self.last_chapter, number)
-
-    def next_number(self) -> str:
-        return f"{self.chapter}.{self.in_chapter + 1}"
-
-    def place(self, number: str, paragraph: int) -> _Chapter | None:
-        """Record a section number; return the chapter to open when its heading is missing."""
-        if number in self.seen:
-            raise DocumentFormatError(
-                f"Section {number} appears twice (paragraphs {self.seen[number]} and {paragraph} of the "
-                "Word document). Give each paragraph its own number and upload the file again."
-            )
-        self.seen[number] = paragraph
-        major = int(number.split(".")[0])
-        implied = None
-        if self.chapter == major:
-            pass
-        elif self.chapter is None and self.last_chapter and major <= self.last_chapter:
-            pass  # unnumbered chapters after the numbered ones may hold their own numbered items
-        elif major > self.last_chapter:
-            self.open_chapter(major)
-            implied = _Chapter(str(major), f"Chapter {major}")
-        else:
-            raise DocumentFormatError(
-                f"Section {number} (paragraph {paragraph} of the Word document) comes after chapter "
-                f"{self.chapter} has started. Check the chapter headings and paragraph numbers, then "
-                "upload the file again."
-            )
-        self.in_chapter += 1
-        return implied
-
-
 def _events(blocks: list[_Block], fallback_title: str) -> tuple[str, list]:
     has_chapters = any(block.heading_level == 1 for block in blocks)
     title_index = next((i for i, block in enumerate(blocks) if block.is_title), None)
@@ -313,7 +269,7 @@ def _events(blocks: list[_Block], fallback_title: str) -> tuple[str, list]:
     title = blocks[title_index].text if title_index is not None else fallback_title
 
     events: list = []
-    numbers = _SectionNumbers()
+    numbers = _Numbering(unit="paragraph", source=" of the Word document")
     started = not has_chapters
     if not has_chapters:  # Word-numbered paragraphs with no chapters at all: one chapter, as generated
         events.append(_Chapter("1", title))
@@ -360,7 +316,7 @@ def _chapter(block: _Block, expected: int) -> _Chapter:
     return _Chapter(None, block.text)
 
 
-def _add_section(events: list, numbers: _SectionNumbers, number: str, text: str, position: int) -> None:
+def _add_section(events: list, numbers: _Numbering, number: str, text: str, position: int) -> None:
     implied = numbers.place(number, position)
     if implied:
         events.append(implied)

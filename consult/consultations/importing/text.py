@@ -120,38 +120,52 @@ class _Contents:
 
 @dataclass
 class _Numbering:
-    """Tracks chapter and paragraph numbers so that repeats and backward steps are reported."""
+    """Tracks chapter and section numbers as they are placed, so that repeats and backward steps are reported.
 
+    ``unit`` and ``source`` say where in the file a section is ("line 7", or "paragraph 7 of the Word
+    document"), so that the message leads the person to it.
+    """
+
+    unit: str = "line"
+    source: str = ""
     chapter: int | None = None
     last_chapter: int = 0
+    in_chapter: int = 0
     seen: dict[str, int] = field(default_factory=dict)
 
     def open_chapter(self, number: int | None) -> None:
         self.chapter = number
+        self.in_chapter = 0
         if number is not None:
             self.last_chapter = max(self.last_chapter, number)
 
-    def place(self, number: str, line: int) -> _Chapter | None:
-        """Record a numbered paragraph; return a chapter to open when its heading is missing."""
+    def next_number(self) -> str:
+        return f"{self.chapter}.{self.in_chapter + 1}"
+
+    def place(self, number: str, position: int) -> _Chapter | None:
+        """Record a numbered section; return a chapter to open when its heading is missing."""
         if number in self.seen:
             raise DocumentFormatError(
-                f"Section {number} appears twice (lines {self.seen[number]} and {line}). "
+                f"Section {number} appears twice ({self.unit}s {self.seen[number]} and {position}{self.source}). "
                 "Give each paragraph its own number and upload the file again."
             )
-        self.seen[number] = line
+        self.seen[number] = position
         major = int(number.split(".")[0])
+        implied = None
         if self.chapter == major:
-            return None
-        if self.chapter is None and self.last_chapter and major <= self.last_chapter:
-            # Unnumbered chapters after the numbered ones may hold their own numbered items.
-            return None
-        if major > self.last_chapter:
+            pass
+        elif self.chapter is None and self.last_chapter and major <= self.last_chapter:
+            pass  # unnumbered chapters after the numbered ones may hold their own numbered items
+        elif major > self.last_chapter:
             self.open_chapter(major)
-            return _Chapter(str(major), f"Chapter {major}")
-        raise DocumentFormatError(
-            f"Section {number} (line {line}) comes after chapter {self.chapter} has started. "
-            "Check the chapter headings and paragraph numbers, then upload the file again."
-        )
+            implied = _Chapter(str(major), f"Chapter {major}")
+        else:
+            raise DocumentFormatError(
+                f"Section {number} ({self.unit} {position}{self.source}) comes after chapter {self.chapter} has "
+                "started. Check the chapter headings and paragraph numbers, then upload the file again."
+            )
+        self.in_chapter += 1
+        return implied
 
 
 def parse_document(text: str) -> ParsedDocument:
