@@ -1,6 +1,7 @@
 """The staff services behind the consultation pages: rules, audit rows, all-or-nothing imports."""
 
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select, text
@@ -9,9 +10,17 @@ from consult.accounts.models import Role
 from consult.audit.models import AuditEvent
 from consult.comments import services as comment_services
 from consult.consultations import services
-from consult.consultations.importing import DocumentFormatError, ParsedChapter, ParsedDocument, ParsedSection
+from consult.consultations.importing import (
+    DocumentFormatError,
+    ParsedChapter,
+    ParsedDocument,
+    ParsedSection,
+    PreviewNotFound,
+    UploadRefused,
+)
 from consult.consultations.models import Chapter, CommitteeAssignment, Consultation, Document, Section
 from consult.database import utcnow
+from consult.errors import DomainError
 from consult.extensions import db
 from tests.conftest import sections_of
 
@@ -298,3 +307,28 @@ def test_removing_someone_not_assigned_is_explained(staff, consultation, make_us
     with pytest.raises(services.NotAssigned):
         services.unassign_committee_member(staff, consultation, make_user(role=Role.COMMITTEE).id)
     assert len(events(consultation)) == 1
+
+
+# --- What each refusal tells the page -------------------------------------------
+
+_PERSON = SimpleNamespace(name="Dr Committee", email="chair@example.org")
+
+
+@pytest.mark.parametrize("error,field,status", [
+    (services.DuplicateReference("HTE1001"), "reference", 422),
+    (services.ConsultationDatesInvalid(), "closes_on", 422),
+    (services.EditConflict(SimpleNamespace(reference="HTE1001"), None), None, 409),
+    (services.DocumentHasComments(SimpleNamespace(title="Draft"), 2), "target", 409),
+    (services.UnknownCommitteeMember("nobody@example.org"), "email", 422),
+    (services.NotACommitteeMember(_PERSON), "email", 422),
+    (services.AlreadyAssigned(_PERSON), "email", 409),
+    (services.NotAssigned(), "user_id", 409),
+    (DocumentFormatError("The file is empty."), "draft", 400),
+    (UploadRefused("The selected file is empty."), "draft", 400),
+    (PreviewNotFound(), None, 404),
+])
+def test_every_refusal_is_a_domain_error_with_its_field_and_status(error, field, status):
+    """The field puts the sentence beside what to fix; an error that escapes a view is a page with this status."""
+    assert isinstance(error, DomainError)
+    assert (error.field, error.status) == (field, status)
+    assert str(error) and str(error) == error.message
