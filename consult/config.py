@@ -67,6 +67,36 @@ class Config:
     # Campaign grouping thresholds; each can be set with CAMPAIGN_<NAME>, e.g. CAMPAIGN_JACCARD_THRESHOLD.
     CAMPAIGNS = CampaignSettings()
 
+    # The job queue (RQ). A job left unstarted this long is dropped; the mail
+    # worker's sweep still finds any email whose job was lost.
+    REDIS_URL = "redis://127.0.0.1:6379/0"
+    QUEUE_NAME = "consult"
+    JOB_TTL_SECONDS = 24 * 3600
+
+    # Email leaves only through the outbox and the worker. In development the
+    # defaults point at the local catcher that `make run` starts.
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 1025
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_USE_TLS = False
+    MAIL_FROM = "Have your say on draft guidance <no-reply@localhost>"
+    MAIL_TIMEOUT_SECONDS = 20
+    MAIL_MAX_ATTEMPTS = 6  # then the email is failed and shown to admins
+    MAIL_RETRY_SECONDS = 60  # back-off: 1, 2, 4, 8 and 16 minutes between attempts
+    # A claim older than this belongs to a worker that died: the email may be sent again.
+    MAIL_CLAIM_TIMEOUT_SECONDS = 300
+    MAIL_SWEEP_SECONDS = 15  # how often the worker looks for emails that are due
+    # Links in emails written outside a request (the command line, a job).
+    PUBLIC_URL = "http://127.0.0.1:5000"
+    MAIL_CATCHER_DIRECTORY = str(INSTANCE_DIR / "mail")
+
+    EMAIL_VERIFICATION_SECONDS = 7 * 24 * 3600
+    PASSWORD_RESET_SECONDS = 3600
+    VERIFICATION_EMAILS_PER_USER = "5 per hour"
+    PASSWORD_RESETS_PER_ADDRESS = "30 per hour"
+    PASSWORD_RESETS_PER_ACCOUNT = "5 per hour"
+
     _FROM_ENVIRONMENT = {
         "SECRET_KEY": "SECRET_KEY",
         "SQLALCHEMY_DATABASE_URI": "DATABASE_URL",
@@ -77,7 +107,20 @@ class Config:
         "SIGN_IN_ATTEMPTS_PER_ADDRESS": "SIGN_IN_ATTEMPTS_PER_ADDRESS",
         "REGISTRATIONS_PER_ADDRESS": "REGISTRATIONS_PER_ADDRESS",
         "COMMENT_WRITES_PER_USER": "COMMENT_WRITES_PER_USER",
+        "REDIS_URL": "REDIS_URL",
+        "QUEUE_NAME": "QUEUE_NAME",
+        "MAIL_SERVER": "MAIL_SERVER",
+        "MAIL_USERNAME": "MAIL_USERNAME",
+        "MAIL_PASSWORD": "MAIL_PASSWORD",
+        "MAIL_FROM": "MAIL_FROM",
+        "PUBLIC_URL": "PUBLIC_URL",
+        "MAIL_CATCHER_DIRECTORY": "MAIL_CATCHER_DIRECTORY",
+        "VERIFICATION_EMAILS_PER_USER": "VERIFICATION_EMAILS_PER_USER",
+        "PASSWORD_RESETS_PER_ADDRESS": "PASSWORD_RESETS_PER_ADDRESS",
+        "PASSWORD_RESETS_PER_ACCOUNT": "PASSWORD_RESETS_PER_ACCOUNT",
     }
+    _NUMBERS_FROM_ENVIRONMENT = ("MAIL_PORT", "MAIL_TIMEOUT_SECONDS", "MAIL_MAX_ATTEMPTS", "MAIL_RETRY_SECONDS",
+                                 "MAIL_CLAIM_TIMEOUT_SECONDS", "MAIL_SWEEP_SECONDS", "JOB_TTL_SECONDS")
 
     def __init__(self) -> None:
         for setting, variable in self._FROM_ENVIRONMENT.items():
@@ -88,6 +131,9 @@ class Config:
         self.TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", self.TRUSTED_PROXY_COUNT))
         self.ACCOUNT_RETENTION_YEARS = int(os.environ.get("ACCOUNT_RETENTION_YEARS", self.ACCOUNT_RETENTION_YEARS))
         self.CAMPAIGNS = campaign_settings_from_environment()
+        for setting in self._NUMBERS_FROM_ENVIRONMENT:
+            setattr(self, setting, int(os.environ.get(setting, getattr(self, setting))))
+        self.MAIL_USE_TLS = _flag("MAIL_USE_TLS", self.MAIL_USE_TLS)
         self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = self._secure_cookies()
 
     def _secure_cookies(self) -> bool:
@@ -127,6 +173,17 @@ class TestConfig(Config):
     # One round of PBKDF2: tests that prove the real hash opt back in with
     # @pytest.mark.real_password_hash.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
+    # A queue of this process's own, so that parallel runs never take each
+    # other's jobs; jobs nobody runs expire instead of piling up in Redis.
+    QUEUE_NAME = f"consult-test-{os.getpid()}"
+    JOB_TTL_SECONDS = 600
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    PUBLIC_URL = "http://consult.test"
+    MAIL_PORT = 9  # nothing listens; tests that send start their own SMTP server
+    MAIL_TIMEOUT_SECONDS = 5
+    VERIFICATION_EMAILS_PER_USER = "10000 per hour"
+    PASSWORD_RESETS_PER_ADDRESS = "10000 per hour"
+    PASSWORD_RESETS_PER_ACCOUNT = "10000 per hour"
 
 
 def config_from_environment() -> Config:

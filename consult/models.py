@@ -11,4 +11,5 @@ from consult.consultations.models import (  # noqa: F401
     Document,
     Section,
 )
+from consult.mail.models import OutboxEmail  # noqa: F401
 from consult.moderation.models import CommentResponse, CommentTheme, ModerationDecision, Theme  # noqa: F401

@@ -39,6 +39,19 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set once, when the person's email and name were erased (see consult.privacy.services).
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # None until the person follows the link sent to their address; until then they may draft but not submit.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set by an admin: a deactivated account cannot sign in, and its sessions have ended.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses to sign in an inactive user."""
+        return self.deactivated_at is None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"

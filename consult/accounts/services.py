@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from consult.accounts.models import Role, User, new_session_token
 from consult.errors import DomainError
+from consult.database import utcnow
 from consult.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
@@ -50,13 +51,20 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def register_user(email: str, name: str, password: str, role: Role = Role.STAKEHOLDER) -> User:
-    """Create an account; the email is unique whatever its case, enforced by the database."""
+def register_user(email: str, name: str, password: str, role: Role = Role.STAKEHOLDER, *,
+                  email_verified: bool = True) -> User:
+    """Create an account; the email is unique whatever its case, enforced by the database.
+
+    An account made by an operator or a seed has an address someone vouched
+    for; the public registration form passes ``email_verified=False`` and
+    sends a link to confirm it.
+    """
     user = User(
         email=normalise_email(email),
         name=name.strip(),
         password_hash=hash_password(password),
         role=role,
+        email_verified_at=utcnow() if email_verified else None,
     )
     try:
         with db.session.begin_nested():
@@ -91,6 +99,8 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if not check_password_hash(user.password_hash, password):
         return None
+    if not user.is_active:  # deactivated by an admin
+        return None
     return user
 
 
@@ -120,7 +130,7 @@ def load_user_from_session(user_id: str) -> User | None:
     if not raw_id.isdigit() or not token:
         return None
     user = db.session.get(User, int(raw_id))
-    if user is None or user.session_token != token:
+    if user is None or user.session_token != token or not user.is_active:
         return None
     return user
 
