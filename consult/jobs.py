@@ -1,0 +1,99 @@
+"""The job queue: RQ on the Redis the service already uses.
+
+A job is a plain function in its domain (``consult.mail.jobs.send_email``)
+that opens its own session, commits its own work and can be run in the
+foreground. ``enqueue`` puts one on the queue; ``flask --app wsgi worker``
+runs them.
+
+The worker is an RQ SimpleWorker: each job runs in the worker's own process,
+inside a fresh app context (so a fresh database session). RQ's default
+worker starts a new interpreter for every job, which would import the whole
+app each time for jobs that take milliseconds; a job that hangs is still
+stopped by RQ's timeout.
+"""
+
+import logging
+from collections.abc import Callable
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from redis import Redis
+from rq import Queue, SimpleWorker, get_current_job
+
+log = logging.getLogger(__name__)
+
+JOB_TIMEOUT_SECONDS = 120
+
+
+def redis_connection(app: Flask | None = None) -> Redis:
+    config = (app or current_app).config
+    # A short connect timeout: enqueueing happens after a request commits, and a
+    # Redis that is down must not hold the page (the worker's sweep catches up).
+    return Redis.from_url(config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+
+
+def queue(app: Flask | None = None, connection: Redis | None = None) -> Queue:
+    app = app or current_app._get_current_object()
+    return Queue(app.config["QUEUE_NAME"], connection=connection or redis_connection(app))
+
+
+def enqueue(function: Callable, *args, **kwargs):
+    """Put `function(*args, **kwargs)` on the queue; it runs in the worker, in an app context."""
+    return queue().enqueue(function, *args, **kwargs, job_timeout=JOB_TIMEOUT_SECONDS,
+                           ttl=current_app.config["JOB_TTL_SECONDS"], result_ttl=600, failure_ttl=7 * 24 * 3600)
+
+
+def report_progress(done: int, total: int) -> None:
+    """Record how far the running job has got, for a page that polls it; a no-op in the foreground."""
+    job = get_current_job()
+    if job is not None:
+        job.meta["progress"] = {"done": done, "total": total}
+        job.save_meta()
+
+
+def periodic_tasks() -> list[Callable[[Flask], object]]:
+    """What the worker does every MAIL_SWEEP_SECONDS besides running jobs, each given the app."""
+    from consult.mail.jobs import sweep_outbox
+
+    return [sweep_outbox]
+
+
+class AppWorker(SimpleWorker):
+    """An RQ worker whose every job runs inside a fresh app context of `app`."""
+
+    def __init__(self, *args, app: Flask, **kwargs):
+        self.app = app
+        super().__init__(*args, **kwargs)
+
+    def execute_job(self, job, queue):
+        with self.app.app_context():
+            return super().execute_job(job, queue)
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        for task in periodic_tasks():
+            try:
+                with self.app.app_context():
+                    task(self.app)
+            except Exception:  # a failed sweep must not stop the worker; the next one tries again
+                log.exception("Periodic task %s failed", getattr(task, "__name__", task))
+
+
+def make_worker(app: Flask, connection: Redis | None = None) -> AppWorker:
+    """A worker on the app's queue; the sweep runs on start and every MAIL_SWEEP_SECONDS."""
+    interval = max(1, int(app.config["MAIL_SWEEP_SECONDS"]))
+    connection = connection or redis_connection(app)
+    return AppWorker([queue(app, connection)], connection=connection, app=app,
+                     maintenance_interval=interval, worker_ttl=interval + 15)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs that are waiting (and one sweep), then stop.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Run queued jobs (sending email among them) until stopped with Ctrl-C."""
+    app = current_app._get_current_object()
+    worker = make_worker(app)
+    click.echo(f"Worker on queue {app.config['QUEUE_NAME']} at {app.config['REDIS_URL']}")
+    worker.work(burst=burst, logging_level="INFO")
