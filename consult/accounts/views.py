@@ -17,6 +17,7 @@ from consult.accounts.forms import ChangePasswordForm, RegisterForm, SignInForm
 from consult.accounts.models import Role
 from consult.database import utcnow
 from consult.errors import form_errors
+from consult.accounts.recovery_services import send_verification_email
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.limits import registrations_per_address, sign_in_attempts_per_address
@@ -85,11 +86,14 @@ def register():
     status = 200
     if form.validate_on_submit():
         with form_errors(form) as outcome:
-            user = services.register_user(form.email.data, form.name.data, form.password.data)
+            user = services.register_user(form.email.data, form.name.data, form.password.data,
+                                          email_verified=False)
+            send_verification_email(user)
         if outcome.ok:
             db.session.commit()
             _start_session(user, remember=False)
-            flash("Your account has been created.", "success")
+            flash(f"Your account has been created. We have sent a link to {user.email}: open it to confirm "
+                  "your address before you submit a response.", "success")
             return _trust_this_device(_after_sign_in(), user.email)
         status = outcome.status
     return render_template("accounts/register.html", form=form,

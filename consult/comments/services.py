@@ -61,6 +61,11 @@ class ResponseAlreadySubmitted(CommentingError):
     message = "You have already submitted your response to this consultation, so comments can no longer be added or changed."
 
 
+class EmailNotVerified(CommentingError):
+    message = ("Confirm your email address before you submit your response: open the link we sent you. "
+               "Your draft comments are kept. If the email has not arrived, ask for the link again.")
+
+
 class NothingToSubmit(CommentingError):
     message = "You have no draft comments to submit. Add a comment first."
 
@@ -311,6 +316,8 @@ def submit_response(participation: Participation, now: datetime) -> Participatio
     if participation.is_submitted:
         return participation
     require_open(participation.consultation, now)
+    if not participation.user.email_verified:
+        raise EmailNotVerified()
     drafts = [c for c in list_comments(participation) if c.is_draft]
     if not drafts:
         raise NothingToSubmit()
@@ -345,5 +352,20 @@ def submit_response(participation: Participation, now: datetime) -> Participatio
         comment.number = first_number + offset
         comment.submitted_at = now
     db.session.flush()
+    _queue_receipt_email(participation, len(drafts))
     return participation
+
+
+def _queue_receipt_email(participation: Participation, comment_count: int) -> None:
+    """The receipt, by email, in the submission's own transaction (sent after it commits)."""
+    from consult.mail.services import absolute_url, queue_email
+
+    consultation = participation.consultation
+    queue_email(
+        participation.user.email, "submission_receipt", f"Your response to {consultation.reference} was submitted",
+        name=participation.user.name, consultation_title=consultation.title,
+        consultation_reference=consultation.reference, receipt_reference=participation.receipt_reference,
+        comment_count=comment_count, submitted_at=participation.submitted_at,
+        link=absolute_url("comments.receipt", reference=consultation.reference),
+    )
 
