@@ -116,12 +116,20 @@ def _register_blueprints(app: Flask) -> None:
     from consult.consultations.staff.views import bp as staff_consultations_bp
     from consult.consultations.views import bp as consultations_bp
     from consult.exports.views import bp as exports_bp
+    from consult.mail.views import bp as mail_bp
+    from consult.mail.views import dev_bp as dev_mail_bp
     from consult.moderation.views import bp as moderation_bp
     from consult.privacy.views import bp as privacy_bp
 
-    for blueprint in (accounts_bp, consultations_bp, comments_bp, staff_consultations_bp, moderation_bp, admin_bp, exports_bp):
+    # Routes that live in modules of their own but belong to the accounts and admin blueprints.
+    import consult.accounts.recovery  # noqa: F401
+    import consult.admin.account_views  # noqa: F401
+
+    for blueprint in (accounts_bp, consultations_bp, comments_bp, staff_consultations_bp, moderation_bp, admin_bp,
+                      exports_bp, mail_bp, privacy_bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(privacy_bp)
+    if app.config["ENV_NAME"] == "development":
+        app.register_blueprint(dev_mail_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -130,10 +138,14 @@ def _register_cli(app: Flask) -> None:
     from consult.comments.cli import comments_cli
     from consult.consultations.cli import consultations_cli
     from consult.demo.cli import demo_cli
-    from consult.privacy.cli import privacy_cli
+    from consult.jobs import worker_command
+    from consult.mail.jobs import mail_cli
     from consult.moderation.cli import themes_cli
+    from consult.privacy.cli import privacy_cli
 
     app.cli.add_command(consultations_cli)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(mail_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(privacy_cli)

@@ -169,7 +169,9 @@ def test_the_admin_pages_exist_and_are_for_admins_only(app):
     routes = _admin_routes(app)
     assert routes == [
         ("/admin/audit", "GET"), ("/admin/audit.csv", "GET"), ("/admin/users", "GET"),
-        ("/admin/users/<int:user_id>", "GET"), ("/admin/users/<int:user_id>/role", "POST"),
+        ("/admin/users/<int:user_id>", "GET"), ("/admin/users/<int:user_id>/deactivate", "POST"),
+        ("/admin/users/<int:user_id>/password-reset", "POST"), ("/admin/users/<int:user_id>/reactivate", "POST"),
+        ("/admin/users/<int:user_id>/role", "POST"),
     ]
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("admin."):

@@ -1,0 +1,63 @@
+"""Admins deactivating and reactivating accounts, and sending a password reset link; all audited."""
+
+from sqlalchemy import select
+
+from consult.accounts.models import User, new_session_token
+from consult.accounts.recovery_services import send_password_reset
+from consult.audit.services import record, snapshot
+from consult.database import utcnow
+from consult.errors import DomainError
+from consult.extensions import db
+
+
+class CannotDeactivateSelf(DomainError):
+    message = "You cannot deactivate your own account. Ask another admin to do it."
+    status = 409
+
+
+class AlreadyInThatState(DomainError):
+    status = 409
+
+
+class AccountDeactivated(DomainError):
+    message = "This account is deactivated. Reactivate it before sending a password reset link."
+    status = 409
+
+
+def _lock(user: User) -> None:
+    db.session.execute(select(User).where(User.id == user.id).with_for_update()
+                       .execution_options(populate_existing=True)).one()
+
+
+def deactivate_user(user: User, actor: User) -> None:
+    """Stop `user` signing in and end every session they have, audited. Never the admin's own account."""
+    if user.id == actor.id:
+        raise CannotDeactivateSelf()
+    _lock(user)
+    if not user.is_active:
+        raise AlreadyInThatState(f"{user.name}’s account is already deactivated.")
+    before = snapshot(user, ["deactivated_at"])
+    user.deactivated_at = utcnow()
+    user.session_token = new_session_token()
+    record(actor, "user.deactivate", user, before, snapshot(user, ["deactivated_at"]))
+    db.session.flush()
+
+
+def reactivate_user(user: User, actor: User) -> None:
+    """Let a deactivated `user` sign in again (with the password they had), audited."""
+    _lock(user)
+    if user.is_active:
+        raise AlreadyInThatState(f"{user.name}’s account is already active.")
+    before = snapshot(user, ["deactivated_at"])
+    user.deactivated_at = None
+    record(actor, "user.reactivate", user, before, snapshot(user, ["deactivated_at"]))
+    db.session.flush()
+
+
+def send_reset_link(user: User, actor: User) -> None:
+    """Queue a password reset link to `user`'s own address, audited; the admin never sees the link."""
+    if not user.is_active:
+        raise AccountDeactivated()
+    email = send_password_reset(user, by_admin=True)
+    record(actor, "user.send_password_reset", user, None, {"email": user.email, "outbox_email": email.id})
+    db.session.flush()
