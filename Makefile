@@ -8,8 +8,9 @@ VENDOR := static/vendor
 
 .PHONY: run test setup assets db bench bench-scale clean
 
+# The app, the queue worker and (in development) a local mail catcher, stopped together by Ctrl-C.
 run: setup db
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(PY) -m consult.devserver --host 127.0.0.1 --port 5000
 
 # Both cores by default: each pytest-xdist worker has its own database and live servers.
 # loadgroup spreads tests like load, but keeps tests marked with one xdist_group on one worker.
