@@ -13,7 +13,7 @@ import logging
 import smtplib
 import socket
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
 import click
 from flask import Flask, current_app
@@ -36,8 +36,8 @@ def build_message(email: OutboxEmail) -> EmailMessage:
     message["To"] = email.to
     message["Date"] = formatdate(email.created_at.timestamp(), localtime=False)
     domain = config["MAIL_FROM"].rpartition("@")[2].strip(" >") or "localhost"
-    message["Message-ID"] = make_msgid(idstring=f"outbox-{email.id}-{int(email.created_at.timestamp())}",
-                                       domain=domain)
+    # The same for every attempt, so a message sent twice (see above) is shown once.
+    message["Message-ID"] = f"<outbox-{email.id}-{int(email.created_at.timestamp())}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
