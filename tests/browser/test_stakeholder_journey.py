@@ -25,6 +25,7 @@ from tests.browser.conftest import (
     tab_to,
     unique,
 )
+from tests.mail.helpers import latest_outbox_link
 
 pytestmark = pytest.mark.browser
 
@@ -231,6 +232,12 @@ def run_journey(page: Page, person, live_server, screenshot) -> None:
     expect(success_banner(page)).to_contain_text("Your draft comment has been deleted.")
     expect(main.get_by_text(DOCUMENT_COMMENT, exact=True)).to_have_count(0)
     screenshot(page, "response-after-delete")
+
+    # Confirm the email address with the link the service emailed (only a confirmed account can submit).
+    response_page = page.url
+    page.goto(latest_outbox_link(live_server, email, "verify_email", "/account/verify-email?token="))
+    expect(success_banner(page)).to_contain_text(f"Your email address {email} has been confirmed.")
+    page.goto(response_page)
 
     # Submit: a confirmation page, then the submission itself.
     person.activate(main.get_by_role("link", name="Submit your response"))
