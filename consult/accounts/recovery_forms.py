@@ -3,6 +3,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
+from consult.accounts.forms import _new_password_rules
 from consult.accounts.services import MIN_PASSWORD_LENGTH
 
 
@@ -24,9 +25,7 @@ class ResetPasswordForm(FlaskForm):
         "New password",
         description=f"Use at least {MIN_PASSWORD_LENGTH} characters",
         widget=GovPasswordInput(),
-        validators=[InputRequired(message="Enter a new password"),
-                    Length(min=MIN_PASSWORD_LENGTH, max=200,
-                           message=f"Password must be between {MIN_PASSWORD_LENGTH} and 200 characters")],
+        validators=_new_password_rules,
     )
     confirm = PasswordField(
         "Confirm new password",
