@@ -86,17 +86,22 @@ def redis_or_skip(app) -> redis.Redis:
     return connection
 
 
-def run_worker(app) -> None:
-    """Run the real RQ worker over what is queued (and one sweep of due email), then stop.
-
-    RQ installs its own SIGINT/SIGTERM handlers while it works; pytest's are put back.
-    """
+@contextmanager
+def signal_handlers_kept():
+    """RQ installs its own SIGINT/SIGTERM handlers while it works; put pytest's back afterwards,
+    or a later signal would reach a worker that has long finished."""
     handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        make_worker(app).work(burst=True, logging_level="WARNING")
+        yield
     finally:
         for number, handler in handlers.items():
             signal.signal(number, handler)
+
+
+def run_worker(app) -> None:
+    """Run the real RQ worker over what is queued (and one sweep of due email), then stop."""
+    with signal_handlers_kept():
+        make_worker(app).work(burst=True, logging_level="WARNING")
 
 
 def empty_queue(app) -> None:

@@ -15,7 +15,7 @@ from consult.jobs import queue, worker_command
 from consult.mail import services
 from consult.mail.jobs import send_email
 from consult.mail.models import OutboxEmail, OutboxStatus
-from tests.mail.helpers import free_port, run_worker
+from tests.mail.helpers import free_port, run_worker, signal_handlers_kept
 
 PASSWORD = "a long enough password"
 
@@ -98,7 +98,8 @@ def test_email_carries_no_tracking(app, app_context, inbox):
 
 def test_the_worker_command_runs_the_queue(app, app_context, inbox):
     _queue_one("cli@example.org")
-    result = app.test_cli_runner().invoke(worker_command, ["--burst"])
+    with signal_handlers_kept():
+        result = app.test_cli_runner().invoke(worker_command, ["--burst"])
     assert result.exit_code == 0, result.output
     assert inbox.only("cli@example.org").subject == "Reset your password"
 
