@@ -5,7 +5,7 @@ confirmed, so they count as confirmed from the day they were created: a
 person part-way through a consultation is not stopped from submitting.
 
 Revision ID: 3c5e7a1f9b20
-Revises: 161a9d8cf022
+Revises: 9c4f1e7a2b58
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '3c5e7a1f9b20'
-down_revision = '161a9d8cf022'
+down_revision = '9c4f1e7a2b58'
 branch_labels = None
 depends_on = None
 
