@@ -9,18 +9,7 @@ import json
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    stream_with_context,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -32,6 +21,7 @@ from consult.admin.forms import YES, AuditFilterForm, ChangeRoleForm, UserSearch
 from consult.audit.models import AuditEvent
 from consult.audit.services import AuditFilter, audit_csv_rows, audit_query
 from consult.database import utcnow
+from consult.downloads import csv_download
 from consult.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -217,8 +207,4 @@ def audit_csv():
         # The page shows what is wrong with the filters; a CSV of an error would not.
         return redirect(url_for("admin.audit", **_filter_query_values()))
     filename = f"audit-trail-{utcnow():%Y%m%d-%H%M%S}.csv"
-    return Response(
-        stream_with_context(audit_csv_rows(filters)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download(audit_csv_rows(filters), filename)

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from consult.audit.models import AuditEvent
-from consult.exports.services import table_csv
+from consult.downloads import table_csv
 from consult.extensions import db
 
 

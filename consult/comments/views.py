@@ -21,9 +21,9 @@ from consult.comments.models import (
 from consult.consultations.models import Chapter, Document, Section
 from consult.consultations.views import load_consultation_or_404
 from consult.database import utcnow
-from consult.exports.responses import XLSX, csv_download, file_download
+from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
 from consult.exports.rows import OWN_COLUMNS, own_values
-from consult.exports.services import table_csv, write_table_workbook
+from consult.exports.services import WIDTHS
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.limits import comment_writes_per_user
@@ -365,7 +365,7 @@ def download_response_workbook(reference: str):
     if participation is None:
         return _redirect_to_take_part(consultation)
     rows = [own_values(comment) for comment in services.list_comments(participation)]
-    return file_download(lambda handle: write_table_workbook(rows, OWN_COLUMNS, handle, "Your response"),
+    return file_download(lambda handle: write_table_workbook(rows, OWN_COLUMNS, handle, "Your response", WIDTHS),
                          f"{consultation.reference}-your-response.xlsx", XLSX)
 
 

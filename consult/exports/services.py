@@ -6,23 +6,17 @@ by line, and rows come from exports.rows in batches. The functions take
 plain iterables so the work can move to a background worker unchanged.
 """
 
-import csv
-import io
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import IO
 
-import xlsxwriter
 from docx import Document as WordDocument
 from docx.enum.section import WD_ORIENT
 from docx.shared import Cm, Pt
 
+from consult.downloads import SheetWriter, new_workbook, safe_cell, table_csv, write_table_workbook
 from consult.exports.rows import ExportItem, columns
-from consult.exports.safety import safe_cell
 
-EXCEL_CELL_LIMIT = 32_767
-CONTINUED = " (continued)"
 NO_THEME = "No theme"
 # Column widths in characters, by heading; unlisted columns get 18.
 WIDTHS = {"Comment number": 16, "User": 24, "Email address": 28, "Document": 30, "Chapter": 24,
@@ -30,120 +24,15 @@ WIDTHS = {"Comment number": 16, "User": 24, "Email address": 28, "Document": 30,
           "Tobacco link details": 30, "Themes": 24, "Response": 60, "Submitted at (UK time)": 20}
 
 
-def split_for_excel(values: list) -> list[list]:
-    """One spreadsheet row, or several when a text cell is over Excel's 32,767-character limit.
-
-    The text continues on following rows, each marked '(continued)' in the
-    comment number column; nothing is truncated.
-    """
-    chunks = [[value[i:i + EXCEL_CELL_LIMIT] for i in range(0, len(value), EXCEL_CELL_LIMIT)] or [""]
-              if isinstance(value, str) else [value] for value in values]
-    height = max(len(parts) for parts in chunks)
-    if height == 1:
-        return [values]
-    rows = []
-    for index in range(height):
-        row = [parts[index] if index < len(parts) else ("" if isinstance(parts[0], str) else None)
-               for parts in chunks]
-        if index:
-            row[0] = f"{values[0]}{CONTINUED}"
-        rows.append(row)
-    return rows
-
-
-class _SheetWriter:
-    """A worksheet with a frozen, filtered header, sensible widths and wrapped text."""
-
-    def __init__(self, book, name: str, headings: list[str], formats: dict):
-        self.sheet = book.add_worksheet(name)
-        self.headings = headings
-        self.formats = formats
-        self.row = 0
-        for index, heading in enumerate(headings):
-            self.sheet.set_column(index, index, WIDTHS.get(heading, 18), formats["wrap"])
-        for index, heading in enumerate(headings):
-            self.sheet.write_string(0, index, heading, formats["header"])
-        self.sheet.freeze_panes(1, 0)
-
-    def write(self, values: list) -> None:
-        for row_values in split_for_excel(values):
-            self.row += 1
-            for column, value in enumerate(row_values):
-                if value is None or value == "":
-                    continue
-                if isinstance(value, str):
-                    self.sheet.write_string(self.row, column, safe_cell(value), self.formats["wrap"])
-                elif hasattr(value, "year"):
-                    self.sheet.write_datetime(self.row, column, value, self.formats["datetime"])
-                else:
-                    self.sheet.write_number(self.row, column, value)
-
-    def finish(self) -> None:
-        self.sheet.autofilter(0, 0, max(self.row, 1), len(self.headings) - 1)
-
-
-def _workbook(target: IO[bytes] | str):
-    book = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False,
-                                        "strings_to_formulas": False, "strings_to_urls": False})
-    formats = {
-        "header": book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#F3F2F1",
-                                   "bottom": 1}),
-        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
-        "datetime": book.add_format({"num_format": "d mmm yyyy hh:mm", "valign": "top"}),
-    }
-    return book, formats
-
-
-def write_table_workbook(rows: Iterable[list], headings: list[str], target: IO[bytes] | str,
-                         sheet_name: str = "Comments") -> int:
-    """One sheet of rows under a header; returns how many rows it was given."""
-    book, formats = _workbook(target)
-    sheet = _SheetWriter(book, sheet_name, headings, formats)
-    count = 0
-    for values in rows:
-        sheet.write(values)
-        count += 1
-    sheet.finish()
-    book.close()
-    return count
-
-
 def write_comments_workbook(items: Iterable[ExportItem], target: IO[bytes] | str, include_email: bool) -> int:
     """The comments workbook in NICE's column order; returns how many comments it holds."""
-    return write_table_workbook((item.values(include_email) for item in items), columns(include_email), target)
-
-
-def table_csv(rows: Iterable[list], headings: list[str]) -> Iterator[str]:
-    """Rows as UTF-8 CSV with a BOM so that Excel reads it right, one line at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def take() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(headings)
-    yield "\ufeff" + take()
-    for values in rows:
-        writer.writerow([_csv_value(value) for value in values])
-        yield take()
+    return write_table_workbook((item.values(include_email) for item in items), columns(include_email), target,
+                                widths=WIDTHS)
 
 
 def comments_csv(items: Iterable[ExportItem], include_email: bool) -> Iterator[str]:
     """The same columns as the comments workbook."""
     return table_csv((item.values(include_email) for item in items), columns(include_email))
-
-
-def _csv_value(value):
-    if value.__class__ is str:
-        return safe_cell(value)
-    if value is None:
-        return ""
-    if hasattr(value, "year"):
-        return value.strftime("%Y-%m-%d %H:%M")
-    return value
 
 
 def _sheet_name(name: str, taken: set[str]) -> str:
@@ -167,12 +56,12 @@ def write_themed_workbook(items: Iterable[ExportItem], theme_names: list[str], t
     `items` must arrive in document order; each comment is written to the
     sheet of every theme it carries as it passes, so one pass suffices.
     """
-    book, formats = _workbook(target)
+    book, formats = new_workbook(target)
     taken: set[str] = set()
     summary = book.add_worksheet(_sheet_name("Summary", taken))
-    sheets = {name: _SheetWriter(book, _sheet_name(name, taken), THEME_SHEET_COLUMNS, formats)
+    sheets = {name: SheetWriter(book, _sheet_name(name, taken), THEME_SHEET_COLUMNS, formats, WIDTHS)
               for name in theme_names}
-    sheets[NO_THEME] = _SheetWriter(book, _sheet_name(NO_THEME, taken), THEME_SHEET_COLUMNS, formats)
+    sheets[NO_THEME] = SheetWriter(book, _sheet_name(NO_THEME, taken), THEME_SHEET_COLUMNS, formats, WIDTHS)
     by_theme_and_type: Counter = Counter()
     by_section: dict[str, int] = defaultdict(int)
     section_order: list[str] = []
@@ -274,7 +163,3 @@ def _section_label(item: ExportItem) -> str:
         return f"{item.section_number} {item.section_heading}".strip()
     return item.chapter_label or "Whole document"
 
-
-def spooled_file() -> IO[bytes]:
-    """Where a workbook is built before it is streamed: memory while small, disk after."""
-    return tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)

@@ -10,8 +10,8 @@ from consult.consultations.models import Section
 from consult.consultations.services import find_consultation
 from consult.consultations.views import load_consultation_or_404
 from consult.database import utcnow
+from consult.downloads import DOCX, XLSX, csv_download, file_download, table_csv, write_table_workbook
 from consult.exports import publication, review, services
-from consult.exports.responses import DOCX, XLSX, csv_download, file_download
 from consult.exports.rows import comments_select, export_comments, in_document_order, publishable
 from consult.extensions import db
 from consult.forms import EmptyForm
@@ -176,7 +176,7 @@ def published_comments(reference: str):
 def published_comments_csv(reference: str):
     consultation = _published_or_404(reference)
     rows = (publication.published_values(item) for item in _published_items(consultation))
-    return csv_download(services.table_csv(rows, publication.PUBLISHED_COLUMNS),
+    return csv_download(table_csv(rows, publication.PUBLISHED_COLUMNS),
                         f"{consultation.reference}-comments-and-responses.csv")
 
 
@@ -186,5 +186,5 @@ def published_comments_workbook(reference: str):
     consultation = _published_or_404(reference)
     rows = (publication.published_values(item) for item in _published_items(consultation))
     return file_download(
-        lambda handle: services.write_table_workbook(rows, publication.PUBLISHED_COLUMNS, handle),
+        lambda handle: write_table_workbook(rows, publication.PUBLISHED_COLUMNS, handle),
         f"{consultation.reference}-comments-and-responses.xlsx", XLSX)

@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 from docx import Document as WordDocument
 
+from consult import downloads
 from consult.exports import services
 from consult.exports.rows import COLUMNS, columns, export_comments, in_document_order, publishable
 from tests.exports.conftest import all_comments_of
@@ -112,7 +113,7 @@ def test_csv_has_bom_same_columns_and_neutralised_formulas(moderated_consultatio
 def test_long_text_continues_on_following_rows_without_truncation():
     long_response = "x" * 40_000 + "END"
     values = ["HTE1-0001", "Name", long_response, 7]
-    rows = services.split_for_excel(values)
+    rows = downloads.split_for_excel(values)
     assert len(rows) == 2
     assert rows[1][0] == "HTE1-0001 (continued)"
     assert rows[0][2] + rows[1][2] == long_response

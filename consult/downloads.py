@@ -1,0 +1,188 @@
+"""Offering a file: spreadsheet-safe cells, CSV and workbook writers, and the responses that send them.
+
+Any domain that offers a download builds on this, and this builds on no
+domain: it knows rows, headings and bytes, never comments or consultations.
+Nothing here holds a whole file in memory: CSV is yielded line by line, and
+a workbook is written in xlsxwriter's constant-memory mode to a spooled
+temporary file that is streamed out and discarded.
+"""
+
+import csv
+import io
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import IO
+
+import xlsxwriter
+from flask import Response, stream_with_context
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+# A cell starting with one of these is treated as a formula (or DDE) by Excel,
+# LibreOffice and Google Sheets.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGER_SET = frozenset(FORMULA_TRIGGERS)
+
+EXCEL_CELL_LIMIT = 32_767
+CONTINUED = " (continued)"
+DEFAULT_WIDTH = 18
+
+
+def safe_cell(value):
+    """Text that would start a formula gets a leading apostrophe; everything else is unchanged.
+
+    The apostrophe is the convention spreadsheet users recognise (Excel hides
+    it and shows the text as typed). Numbers, dates and None pass through.
+    """
+    if value.__class__ is str and value[:1] in _TRIGGER_SET:
+        return "'" + value
+    return value
+
+
+# --- CSV -----------------------------------------------------------------------
+
+def table_csv(rows: Iterable[list], headings: list[str]) -> Iterator[str]:
+    """Rows as UTF-8 CSV with a BOM so that Excel reads it right, one line at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def take() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(headings)
+    yield "\ufeff" + take()
+    for values in rows:
+        writer.writerow([_csv_value(value) for value in values])
+        yield take()
+
+
+def _csv_value(value):
+    if value.__class__ is str:
+        return safe_cell(value)
+    if value is None:
+        return ""
+    if hasattr(value, "year"):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value
+
+
+# --- Workbooks -----------------------------------------------------------------
+
+def split_for_excel(values: list) -> list[list]:
+    """One spreadsheet row, or several when a text cell is over Excel's 32,767-character limit.
+
+    The text continues on following rows, each marked '(continued)' in the
+    first column; nothing is truncated.
+    """
+    chunks = [[value[i:i + EXCEL_CELL_LIMIT] for i in range(0, len(value), EXCEL_CELL_LIMIT)] or [""]
+              if isinstance(value, str) else [value] for value in values]
+    height = max(len(parts) for parts in chunks)
+    if height == 1:
+        return [values]
+    rows = []
+    for index in range(height):
+        row = [parts[index] if index < len(parts) else ("" if isinstance(parts[0], str) else None)
+               for parts in chunks]
+        if index:
+            row[0] = f"{values[0]}{CONTINUED}"
+        rows.append(row)
+    return rows
+
+
+def new_workbook(target: IO[bytes] | str):
+    """A constant-memory workbook that never turns text into formulas or links, and its cell formats."""
+    book = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False,
+                                        "strings_to_formulas": False, "strings_to_urls": False})
+    formats = {
+        "header": book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#F3F2F1",
+                                   "bottom": 1}),
+        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+        "datetime": book.add_format({"num_format": "d mmm yyyy hh:mm", "valign": "top"}),
+    }
+    return book, formats
+
+
+class SheetWriter:
+    """A worksheet with a frozen, filtered header, widths by heading and wrapped, formula-safe text."""
+
+    def __init__(self, book, name: str, headings: list[str], formats: dict,
+                 widths: Mapping[str, int] | None = None):
+        self.sheet = book.add_worksheet(name)
+        self.headings = headings
+        self.formats = formats
+        self.row = 0
+        for index, heading in enumerate(headings):
+            self.sheet.set_column(index, index, (widths or {}).get(heading, DEFAULT_WIDTH), formats["wrap"])
+        for index, heading in enumerate(headings):
+            self.sheet.write_string(0, index, heading, formats["header"])
+        self.sheet.freeze_panes(1, 0)
+
+    def write(self, values: list) -> None:
+        for row_values in split_for_excel(values):
+            self.row += 1
+            for column, value in enumerate(row_values):
+                if value is None or value == "":
+                    continue
+                if isinstance(value, str):
+                    self.sheet.write_string(self.row, column, safe_cell(value), self.formats["wrap"])
+                elif hasattr(value, "year"):
+                    self.sheet.write_datetime(self.row, column, value, self.formats["datetime"])
+                else:
+                    self.sheet.write_number(self.row, column, value)
+
+    def finish(self) -> None:
+        self.sheet.autofilter(0, 0, max(self.row, 1), len(self.headings) - 1)
+
+
+def write_table_workbook(rows: Iterable[list], headings: list[str], target: IO[bytes] | str,
+                         sheet_name: str = "Comments", widths: Mapping[str, int] | None = None) -> int:
+    """One sheet of rows under a header; returns how many rows it was given."""
+    book, formats = new_workbook(target)
+    sheet = SheetWriter(book, sheet_name, headings, formats, widths)
+    count = 0
+    for values in rows:
+        sheet.write(values)
+        count += 1
+    sheet.finish()
+    book.close()
+    return count
+
+
+# --- Responses -----------------------------------------------------------------
+
+def spooled_file() -> IO[bytes]:
+    """Where a file is built before it is streamed: memory while small, disk after."""
+    return tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+
+
+def _attachment(filename: str) -> dict:
+    return {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+
+
+def file_download(build: Callable[[IO[bytes]], object], filename: str, mimetype: str) -> Response:
+    """Build into a spooled temporary file, then stream it out in chunks and discard it."""
+    handle = spooled_file()
+    build(handle)
+    size = handle.tell()
+    handle.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            while chunk := handle.read(64 * 1024):
+                yield chunk
+        finally:
+            handle.close()
+
+    headers = {**_attachment(filename), "Content-Length": str(size)}
+    return Response(chunks(), mimetype=mimetype, headers=headers, direct_passthrough=True)
+
+
+def csv_download(lines: Iterable[str], filename: str) -> Response:
+    """Stream CSV while the database is still being read, within the request's context."""
+    encoded = (line.encode("utf-8") for line in lines)
+    return Response(stream_with_context(encoded), mimetype="text/csv", headers=_attachment(filename),
+                    content_type="text/csv; charset=utf-8")
