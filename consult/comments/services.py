@@ -8,6 +8,7 @@ import re
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -369,3 +370,25 @@ def _queue_receipt_email(participation: Participation, comment_count: int) -> No
         link=absolute_url("comments.receipt", reference=consultation.reference),
     )
 
+# The stakeholder's own download: their comments as they wrote them, nothing anyone else added.
+OWN_COLUMNS = ["Comment number", "Status", "Document", "Chapter", "Section number", "Section heading",
+               "Selected text", "Comment", "Submitted at (UK time)"]
+# Column widths in characters, by heading; unlisted columns get the default.
+OWN_WIDTHS = {"Comment number": 16, "Document": 30, "Chapter": 24, "Section number": 10, "Section heading": 24,
+              "Selected text": 40, "Comment": 70, "Submitted at (UK time)": 20}
+UK = ZoneInfo("Europe/London")
+
+
+def own_values(comment: Comment) -> list:
+    """A stakeholder's own comment as they wrote it, for their own download."""
+    return [
+        comment.reference or "",
+        comment.status.label,
+        comment.document.title,
+        comment.chapter.label if comment.chapter else "",
+        comment.section.number if comment.section else "",
+        (comment.section.heading or "") if comment.section else "",
+        comment.quote or "",
+        comment.body,
+        comment.submitted_at.astimezone(UK).replace(tzinfo=None) if comment.submitted_at else None,
+    ]

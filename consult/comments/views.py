@@ -22,8 +22,6 @@ from consult.consultations.models import Chapter, Document, Section
 from consult.consultations.views import load_consultation_or_404
 from consult.database import utcnow
 from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
-from consult.exports.rows import OWN_COLUMNS, own_values
-from consult.exports.services import WIDTHS
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.limits import comment_writes_per_user
@@ -364,8 +362,9 @@ def download_response_workbook(reference: str):
     consultation, participation = _own_response_or_redirect(reference)
     if participation is None:
         return _redirect_to_take_part(consultation)
-    rows = [own_values(comment) for comment in services.list_comments(participation)]
-    return file_download(lambda handle: write_table_workbook(rows, OWN_COLUMNS, handle, "Your response", WIDTHS),
+    rows = [services.own_values(comment) for comment in services.list_comments(participation)]
+    return file_download(lambda handle: write_table_workbook(rows, services.OWN_COLUMNS, handle, "Your response",
+                                                             services.OWN_WIDTHS),
                          f"{consultation.reference}-your-response.xlsx", XLSX)
 
 
@@ -375,8 +374,8 @@ def download_response_csv(reference: str):
     consultation, participation = _own_response_or_redirect(reference)
     if participation is None:
         return _redirect_to_take_part(consultation)
-    rows = [own_values(comment) for comment in services.list_comments(participation)]
-    return csv_download(table_csv(rows, OWN_COLUMNS), f"{consultation.reference}-your-response.csv")
+    rows = [services.own_values(comment) for comment in services.list_comments(participation)]
+    return csv_download(table_csv(rows, services.OWN_COLUMNS), f"{consultation.reference}-your-response.csv")
 
 
 def _own_response_or_redirect(reference: str):

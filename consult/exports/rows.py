@@ -203,21 +203,3 @@ def export_comments(query: Select) -> Iterator[ExportItem]:
 
 _NO_RESPONSE = (None, "", "")
 
-
-OWN_COLUMNS = ["Comment number", "Status", "Document", "Chapter", "Section number", "Section heading",
-               "Selected text", "Comment", "Submitted at (UK time)"]
-
-
-def own_values(comment: Comment) -> list:
-    """A stakeholder's own comment as they wrote it, for their own download."""
-    return [
-        comment.reference or "",
-        comment.status.label,
-        comment.document.title,
-        comment.chapter.label if comment.chapter else "",
-        comment.section.number if comment.section else "",
-        (comment.section.heading or "") if comment.section else "",
-        comment.quote or "",
-        comment.body,
-        comment.submitted_at.astimezone(UK).replace(tzinfo=None) if comment.submitted_at else None,
-    ]

@@ -7,7 +7,7 @@ import openpyxl
 
 from consult.comments import services as comment_services
 from consult.database import utcnow
-from consult.exports.rows import OWN_COLUMNS
+from consult.comments.services import OWN_COLUMNS
 from consult.extensions import db
 from tests.conftest import sections_of
 
