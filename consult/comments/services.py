@@ -25,32 +25,31 @@ from consult.comments.models import (
     ParticipantKind,
     Participation,
 )
+from consult.errors import DomainError
 from consult.extensions import db
 
 
-class CommentingError(Exception):
-    """A broken rule, with the sentence to show the person who broke it."""
+class CommentingError(DomainError):
+    """A broken rule of taking part or commenting, with the sentence to show the person who broke it."""
 
-    message = "This action is not allowed."
-
-    def __str__(self) -> str:
-        return self.message
+    status = 409  # the request is fine; the state of the response or the consultation refuses it
 
 
 class ConsultationNotOpen(CommentingError):
     def __init__(self, consultation: Consultation, status: ConsultationStatus):
         self.consultation = consultation
-        self.status = status
+        self.consultation_status = status
         if status is ConsultationStatus.CLOSED:
-            self.message = "This consultation closed and is no longer accepting comments."
+            super().__init__("This consultation closed and is no longer accepting comments.")
         else:
-            self.message = "This consultation is not open for comments yet."
+            super().__init__("This consultation is not open for comments yet.")
 
 
 class ParticipationAlreadyChosen(CommentingError):
     message = "You have already chosen how you are taking part in this consultation. It cannot be changed."
 
     def __init__(self, existing: Participation):
+        super().__init__()
         self.existing = existing
 
 
@@ -72,8 +71,10 @@ class NothingToSubmit(CommentingError):
 
 
 class InvalidComment(CommentingError):
-    def __init__(self, message: str):
-        self.message = message
+    """The comment's own text is wrong: shown beside its field like any other answer to correct."""
+
+    field = "body"
+    status = 200
 
 
 @dataclass(frozen=True)
@@ -184,11 +185,12 @@ def _clean_quote(quote: str | None, section: Section | None) -> str | None:
     if not quote:
         return None
     if section is None:
-        raise InvalidComment("A quoted passage can only be added to a comment on a section.")
+        raise InvalidComment("A quoted passage can only be added to a comment on a section.", field="quote")
     if quote not in _normalise_space(section.text):
         raise InvalidComment(
             f"The quoted passage does not appear in section {section.number}. "
-            "Copy the words exactly from the section, or leave the quote empty."
+            "Copy the words exactly from the section, or leave the quote empty.",
+            field="quote",
         )
     return quote
 
@@ -369,6 +371,7 @@ def _queue_receipt_email(participation: Participation, comment_count: int) -> No
         comment_count=comment_count, submitted_at=participation.submitted_at,
         link=absolute_url("comments.receipt", reference=consultation.reference),
     )
+
 
 # The stakeholder's own download: their comments as they wrote them, nothing anyone else added.
 OWN_COLUMNS = ["Comment number", "Status", "Document", "Chapter", "Section number", "Section heading",

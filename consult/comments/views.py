@@ -22,6 +22,7 @@ from consult.consultations.models import Chapter, Document, Section
 from consult.consultations.views import load_consultation_or_404
 from consult.database import utcnow
 from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
+from consult.errors import Outcome, form_errors
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.limits import comment_writes_per_user
@@ -180,17 +181,15 @@ def _new_comment(consultation, target: services.CommentTargetRef):
     if request.method == "GET" and target.section is not None and request.args.get("quote"):
         form.quote.data = request.args["quote"][:5000]
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             services.save_draft(participation, target, form.body.data,
                                 form.quote.data if "quote" in form else None, utcnow())
-        except services.CommentingError as error:
-            db.session.rollback()
-            _attach_error(form, error)
-            return _comment_page(consultation, participation, target, form, status=_status_for(error))
-        db.session.commit()
-        flash("Your comment has been saved as a draft. It is not sent until you submit your response.",
-              "success")
-        return redirect(url_for("comments.review", reference=consultation.reference))
+        if outcome.ok:
+            db.session.commit()
+            flash("Your comment has been saved as a draft. It is not sent until you submit your response.",
+                  "success")
+            return redirect(url_for("comments.review", reference=consultation.reference))
+        return _comment_page(consultation, participation, target, form, status=outcome.status)
     return _comment_page(consultation, participation, target, form)
 
 
@@ -199,21 +198,6 @@ def _not_open_page(consultation, participation):
     message = services.ConsultationNotOpen(consultation, consultation.status).message
     return render_template("comments/not_open.html", consultation=consultation,
                            participation=participation, message=message), 409
-
-
-def _attach_error(form, error: services.CommentingError) -> None:
-    """Put a domain error next to the field it is about, so the error summary links to it."""
-    message = str(error)
-    if "quote" in form and "quoted passage" in message.lower():
-        form.quote.errors = [message]
-    else:
-        form.body.errors = [message]
-
-
-def _status_for(error: services.CommentingError) -> int:
-    if isinstance(error, (services.ConsultationNotOpen, services.ResponseAlreadySubmitted)):
-        return 409
-    return 200
 
 
 @bp.route("/documents/<int:document_id>/comment", methods=["GET", "POST"])
@@ -262,15 +246,13 @@ def edit_comment(reference: str, comment_id: int):
     if comment.section is None:
         del form.quote
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             services.update_draft(comment, form.body.data, form.quote.data if "quote" in form else None, utcnow())
-        except services.CommentingError as error:
-            db.session.rollback()
-            _attach_error(form, error)
-            return _comment_page(consultation, participation, target, form, comment, status=_status_for(error))
-        db.session.commit()
-        flash("Your draft comment has been updated.", "success")
-        return redirect(url_for("comments.review", reference=consultation.reference))
+        if outcome.ok:
+            db.session.commit()
+            flash("Your draft comment has been updated.", "success")
+            return redirect(url_for("comments.review", reference=consultation.reference))
+        return _comment_page(consultation, participation, target, form, comment, status=outcome.status)
     return _comment_page(consultation, participation, target, form, comment)
 
 
@@ -284,20 +266,16 @@ def delete_comment(reference: str, comment_id: int):
         return _not_open_page(consultation, comment.participation)
     form = EmptyForm()
     form.submit.label.text = "Yes, delete this draft"
-    error_message = None
+    outcome = Outcome()
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             services.delete_draft(comment, utcnow())
-        except services.CommentingError as error:
-            db.session.rollback()
-            error_message = str(error)
-        else:
+        if outcome.ok:
             db.session.commit()
             flash("Your draft comment has been deleted.", "success")
             return redirect(url_for("comments.review", reference=consultation.reference))
     return render_template("comments/delete_comment.html", consultation=consultation,
-                           participation=comment.participation, comment=comment, form=form,
-                           error_message=error_message), 409 if error_message else 200
+                           participation=comment.participation, comment=comment, form=form), outcome.status
 
 
 # --- Review, submit, receipt -------------------------------------------------
@@ -326,18 +304,15 @@ def submit(reference: str):
     form = EmptyForm()
     form.submit.label.text = "Submit your response"
     comments = services.list_comments(participation)
-    error_message = None
+    outcome = Outcome()
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             services.submit_response(participation, utcnow())
-        except services.CommentingError as error:
-            db.session.rollback()
-            error_message = str(error)
-        else:
+        if outcome.ok:
             db.session.commit()
             return redirect(url_for("comments.receipt", reference=consultation.reference))
     return render_template("comments/submit.html", consultation=consultation, participation=participation,
-                           comments=comments, form=form, error_message=error_message), 409 if error_message else 200
+                           comments=comments, form=form), outcome.status
 
 
 @bp.route("/response/receipt")

@@ -78,7 +78,7 @@ def test_taking_part_starts_exactly_at_opens_at(during, make_user, offset, allow
     else:
         with pytest.raises(services.ConsultationNotOpen) as refused:
             services.choose_participation(user, consultation, AS_PATIENT, moment)
-        assert refused.value.status is ConsultationStatus.UPCOMING
+        assert refused.value.consultation_status is ConsultationStatus.UPCOMING
     assert count(Participation, Participation.user_id == user.id) == (1 if allowed else 0)
 
 
@@ -92,7 +92,7 @@ def test_taking_part_ends_at_closes_at(during, make_user, offset, allowed):
     else:
         with pytest.raises(services.ConsultationNotOpen) as refused:
             services.choose_participation(user, consultation, AS_PATIENT, moment)
-        assert refused.value.status is ConsultationStatus.CLOSED
+        assert refused.value.consultation_status is ConsultationStatus.CLOSED
         assert "closed" in str(refused.value)
     assert count(Participation, Participation.user_id == user.id) == (1 if allowed else 0)
 
@@ -186,7 +186,7 @@ def test_save_draft_is_refused_before_opens_at(participant):
     participation, _ = participant
     with pytest.raises(services.ConsultationNotOpen) as refused:
         save(participation, participation.consultation.opens_at - TICK)
-    assert refused.value.status is ConsultationStatus.UPCOMING
+    assert refused.value.consultation_status is ConsultationStatus.UPCOMING
     assert count(Comment, Comment.participation_id == participation.id) == 0
 
 
@@ -391,3 +391,16 @@ def test_database_refuses_a_comment_for_a_missing_participation(participant):
     with pytest.raises(IntegrityError):
         with db.session.begin_nested():
             db.session.add(_raw_comment(participation, participation_id=participation.id + 10_000))
+
+
+def test_commenting_errors_carry_the_field_and_status_the_pages_show(participant):
+    participation, now = participant
+    with pytest.raises(services.InvalidComment) as wrong_quote:
+        save(participation, now, quote="Words from nowhere", section="2.1")
+    assert (wrong_quote.value.field, wrong_quote.value.status) == ("quote", 200)
+    with pytest.raises(services.InvalidComment) as empty:
+        save(participation, now, body="   ")
+    assert (empty.value.field, empty.value.status) == ("body", 200)
+    with pytest.raises(services.ConsultationNotOpen) as closed:
+        save(participation, participation.consultation.closes_at)
+    assert (closed.value.field, closed.value.status) == (None, 409)

@@ -729,3 +729,11 @@ def test_confirming_how_you_take_part_without_a_token_stores_nothing(client, pos
     assert response.status_code == 400
     assert "Your session timed out" in text_of(response)
     assert stored_participations(user) == []
+
+
+def test_a_quote_not_in_the_section_is_told_beside_the_quote_and_the_summary_links_there(post_form, participant):
+    response = post_form(section_comment_url(participant.consultation, "2.1"),
+                         {"body": "My comment", "quote": "Not a passage of this section"})
+    page = text_of(response)
+    assert re.search(r'<a href="#quote"[^>]*>[^<]*does not appear in section 2\.1', page)
+    assert re.search(r'id="quote-error"[^>]*>.*?does not appear in section 2\.1', page, re.S)
