@@ -8,6 +8,7 @@ from sqlalchemy import Select, or_, select
 
 from consult.accounts.models import Role, User, new_session_token
 from consult.audit.services import record, snapshot
+from consult.errors import DomainError
 from consult.extensions import db
 
 USERS_PER_PAGE = 25
@@ -27,10 +28,12 @@ ROLE_DESCRIPTIONS = {
 }
 
 
-class RoleChangeRefused(Exception):
+class RoleChangeRefused(DomainError):
     """A role change that breaks a rule; `message` says so in words an admin can act on."""
 
     message = "The role could not be changed."
+    field = "role"
+    status = 409  # the users' roles as they stand now refuse it
 
 
 class CannotRemoveOwnAdminRole(RoleChangeRefused):
@@ -44,8 +47,7 @@ class ActorIsNotAdmin(RoleChangeRefused):
 
 class RoleUnchanged(RoleChangeRefused):
     def __init__(self, user: User):
-        self.message = f"{user.name} already has the role {ROLE_LABELS[user.role]}. Choose a different role."
-        super().__init__(self.message)
+        super().__init__(f"{user.name} already has the role {ROLE_LABELS[user.role]}. Choose a different role.")
 
 
 def user_search_query(search: str = "") -> Select:

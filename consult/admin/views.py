@@ -22,6 +22,7 @@ from consult.audit.models import AuditEvent
 from consult.audit.services import AuditFilter, audit_csv_rows, audit_query
 from consult.database import utcnow
 from consult.downloads import csv_download
+from consult.errors import attach_error, form_errors
 from consult.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -104,19 +105,19 @@ def change_role(user_id: int):
     if not form.is_confirmed:
         problem = None
         if found.id == current_user.id and new_role is not found.role:
-            problem = services.CannotRemoveOwnAdminRole.message
+            problem = services.CannotRemoveOwnAdminRole()
         elif new_role is found.role:
-            problem = services.RoleUnchanged(found).message
+            problem = services.RoleUnchanged(found)
         if problem:
-            form.role.errors.append(problem)
+            attach_error(form, problem)
             return _render_user(found, form)
         return render_template("admin/confirm_role.html", user=found, form=form, new_role=new_role,
                                confirmed=YES, role_labels=services.ROLE_LABELS,
                                role_descriptions=services.ROLE_DESCRIPTIONS)
-    try:
+    with form_errors(form) as outcome:
         services.change_role(found, new_role, current_user._get_current_object())
-    except services.RoleChangeRefused as refused:
-        form.role.errors.append(refused.message)
+    if not outcome.ok:
+        # Shown beside the choice, as after any other choice that cannot be made.
         return _render_user(found, form)
     db.session.commit()
     flash(f"{found.name}’s role is now {services.ROLE_LABELS[new_role]}. They have been signed out on "
