@@ -13,6 +13,7 @@ from consult.audit.services import record, snapshot
 from consult.comments.models import Comment, CommentStatus
 from consult.consultations.models import Consultation, ConsultationStatus
 from consult.exports.rows import ExportItem, comments_select
+from consult.errors import DomainError
 from consult.extensions import db
 from consult.moderation.states import ModerationState, ResponseState
 
@@ -20,10 +21,10 @@ PUBLISHED_COLUMNS = ["Comment number", "Stakeholder", "Stakeholder type", "Secti
                      "Selected text", "Comment", "Tobacco industry links", "Response"]
 
 
-class PublicationRefused(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class PublicationRefused(DomainError):
+    """Publishing or withdrawing that the consultation's state does not allow now."""
+
+    status = 409
 
 
 def publish_comments(consultation: Consultation, actor, now: datetime) -> None:

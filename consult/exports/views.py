@@ -13,6 +13,7 @@ from consult.database import utcnow
 from consult.downloads import DOCX, XLSX, csv_download, file_download, table_csv, write_table_workbook
 from consult.exports import publication, review, services
 from consult.exports.rows import comments_select, export_comments, in_document_order, publishable
+from consult.errors import form_errors
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.moderation import queries
@@ -116,38 +117,33 @@ def download_word_table(reference: str):
                          f"{consultation.reference}-comments-by-{group_by}.docx", DOCX)
 
 
-@bp.route("/staff/consultations/<reference>/publication", methods=["POST"])
-@staff
-def publish(reference: str):
+def _publication_act(reference: str, act, done: str):
+    """Publish or withdraw, then back to the review page, where a refusal is told as a notice."""
     consultation = find_consultation(reference) or abort(404)
     form = EmptyForm()
     if form.validate_on_submit():
-        try:
-            publication.publish_comments(consultation, current_user, utcnow())
-        except publication.PublicationRefused as error:
-            db.session.rollback()
-            flash(error.message, "info")
-        else:
+        with form_errors(form) as outcome:
+            act(consultation, current_user)
+        if outcome.ok:
             db.session.commit()
-            flash("The comments and responses are now published.", "success")
+            flash(done, "success")
+        else:
+            flash(outcome.error.message, "info")
     return redirect(url_for("exports.committee_review", reference=consultation.reference))
+
+
+@bp.route("/staff/consultations/<reference>/publication", methods=["POST"])
+@staff
+def publish(reference: str):
+    return _publication_act(reference, lambda consultation, actor: publication.publish_comments(
+        consultation, actor, utcnow()), "The comments and responses are now published.")
 
 
 @bp.route("/staff/consultations/<reference>/publication/withdraw", methods=["POST"])
 @staff
 def withdraw(reference: str):
-    consultation = find_consultation(reference) or abort(404)
-    form = EmptyForm()
-    if form.validate_on_submit():
-        try:
-            publication.withdraw_publication(consultation, current_user)
-        except publication.PublicationRefused as error:
-            db.session.rollback()
-            flash(error.message, "info")
-        else:
-            db.session.commit()
-            flash("The published comments and responses have been withdrawn.", "success")
-    return redirect(url_for("exports.committee_review", reference=consultation.reference))
+    return _publication_act(reference, publication.withdraw_publication,
+                            "The published comments and responses have been withdrawn.")
 
 
 def _published_or_404(reference: str):

@@ -116,6 +116,21 @@ def test_publication_is_refused_before_the_close(client, login_as, post_form, mo
     assert client.get(f"/consultations/{consultation.reference}/published-comments").status_code == 404
 
 
+def test_publishing_twice_or_withdrawing_what_is_not_published_is_told_not_done(client, login_as, post_form,
+                                                                                moderated_consultation):
+    consultation, _ = moderated_consultation
+    _close(consultation)
+    db.session.commit()
+    login_as(Role.STAFF)
+    refused = post_form(_url(consultation, "publication/withdraw"), follow_redirects=True)
+    assert refused.status_code == 200
+    assert "The comments and responses are not published." in refused.get_data(as_text=True)
+    assert post_form(_url(consultation, "publication")).status_code == 302
+    again = post_form(_url(consultation, "publication"), follow_redirects=True)
+    assert "The comments and responses are already published." in again.get_data(as_text=True)
+    assert client.get(f"/consultations/{consultation.reference}/published-comments").status_code == 200
+
+
 def test_published_page_names_as_consent_allows_and_can_be_withdrawn(client, login_as, post_form,
                                                                       moderated_consultation):
     consultation, comments = moderated_consultation
