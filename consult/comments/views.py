@@ -4,9 +4,8 @@ Each view: load or 404, check the rule, validate, call the service, commit
 once, flash, redirect. Domain errors become a message on the page.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from consult.access import signed_in
 from consult.comments import services
@@ -19,39 +18,18 @@ from consult.comments.models import (
     ParticipantKind,
 )
 from consult.consultations.models import Chapter, Document, Section
-from consult.consultations.views import load_consultation_or_404
 from consult.database import utcnow
 from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
 from consult.errors import Outcome, form_errors
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.limits import comment_writes_per_user
+from consult.loaders import own_comment_or_404, part_of_consultation_or_404, public_consultation_or_404
 from consult.web import current_path, safe_next_url
 
 bp = Blueprint("comments", __name__, url_prefix="/consultations/<reference>")
 
 _PENDING_KEY = "pending_participation"
-
-
-def _load_in(model, object_id: int, consultation):
-    """A document, chapter or section of this consultation, else 404 (another consultation's too)."""
-    query = select(model).where(model.id == object_id)
-    if model is Document:
-        query = query.where(Document.consultation_id == consultation.id)
-    else:
-        query = query.join(Document, model.document_id == Document.id).where(
-            Document.consultation_id == consultation.id)
-    found = db.session.scalar(query)
-    if found is None:
-        abort(404)
-    return found
-
-
-def _own_comment_or_404(consultation, comment_id: int) -> Comment:
-    comment = db.session.get(Comment, comment_id)
-    if comment is None or comment.consultation_id != consultation.id or not comment.is_visible_to(current_user):
-        abort(404)
-    return comment
 
 
 def _participation(consultation):
@@ -68,7 +46,7 @@ def _redirect_to_take_part(consultation):
 @bp.route("/take-part", methods=["GET", "POST"])
 @signed_in
 def take_part(reference: str):
-    consultation = load_consultation_or_404(reference)
+    consultation = public_consultation_or_404(reference)
     existing = _participation(consultation)
     if existing is not None:
         flash(f"You are taking part {_lower_first(existing.description)}. This cannot be changed.", "info")
@@ -90,7 +68,7 @@ def take_part(reference: str):
 @bp.route("/take-part/check", methods=["GET", "POST"])
 @signed_in
 def check_take_part(reference: str):
-    consultation = load_consultation_or_404(reference)
+    consultation = public_consultation_or_404(reference)
     pending = session.get(_PENDING_KEY, {}).get(str(consultation.id))
     existing = _participation(consultation)
     if existing is not None or pending is None:
@@ -204,8 +182,8 @@ def _not_open_page(consultation, participation):
 @signed_in
 @comment_writes_per_user
 def comment_on_document(reference: str, document_id: int):
-    consultation = load_consultation_or_404(reference)
-    document = _load_in(Document, document_id, consultation)
+    consultation = public_consultation_or_404(reference)
+    document = part_of_consultation_or_404(Document, document_id, consultation)
     return _new_comment(consultation, services.CommentTargetRef(document=document))
 
 
@@ -213,8 +191,8 @@ def comment_on_document(reference: str, document_id: int):
 @signed_in
 @comment_writes_per_user
 def comment_on_chapter(reference: str, chapter_id: int):
-    consultation = load_consultation_or_404(reference)
-    chapter = _load_in(Chapter, chapter_id, consultation)
+    consultation = public_consultation_or_404(reference)
+    chapter = part_of_consultation_or_404(Chapter, chapter_id, consultation)
     return _new_comment(consultation, services.CommentTargetRef(document=chapter.document, chapter=chapter))
 
 
@@ -222,8 +200,8 @@ def comment_on_chapter(reference: str, chapter_id: int):
 @signed_in
 @comment_writes_per_user
 def comment_on_section(reference: str, section_id: int):
-    consultation = load_consultation_or_404(reference)
-    section = _load_in(Section, section_id, consultation)
+    consultation = public_consultation_or_404(reference)
+    section = part_of_consultation_or_404(Section, section_id, consultation)
     return _new_comment(consultation, services.CommentTargetRef(
         document=section.document, chapter=section.chapter, section=section))
 
@@ -232,8 +210,8 @@ def comment_on_section(reference: str, section_id: int):
 @signed_in
 @comment_writes_per_user
 def edit_comment(reference: str, comment_id: int):
-    consultation = load_consultation_or_404(reference)
-    comment = _own_comment_or_404(consultation, comment_id)
+    consultation = public_consultation_or_404(reference)
+    comment = own_comment_or_404(consultation, comment_id)
     participation = comment.participation
     target = services.CommentTargetRef(document=comment.document, chapter=comment.chapter, section=comment.section)
     if not comment.is_draft:
@@ -260,8 +238,8 @@ def edit_comment(reference: str, comment_id: int):
 @signed_in
 @comment_writes_per_user
 def delete_comment(reference: str, comment_id: int):
-    consultation = load_consultation_or_404(reference)
-    comment = _own_comment_or_404(consultation, comment_id)
+    consultation = public_consultation_or_404(reference)
+    comment = own_comment_or_404(consultation, comment_id)
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
         return _not_open_page(consultation, comment.participation)
     form = EmptyForm()
@@ -283,7 +261,7 @@ def delete_comment(reference: str, comment_id: int):
 @bp.route("/response")
 @signed_in
 def review(reference: str):
-    consultation = load_consultation_or_404(reference)
+    consultation = public_consultation_or_404(reference)
     participation = _participation(consultation)
     if participation is None:
         return _redirect_to_take_part(consultation)
@@ -295,7 +273,7 @@ def review(reference: str):
 @bp.route("/response/submit", methods=["GET", "POST"])
 @signed_in
 def submit(reference: str):
-    consultation = load_consultation_or_404(reference)
+    consultation = public_consultation_or_404(reference)
     participation = _participation(consultation)
     if participation is None:
         return _redirect_to_take_part(consultation)
@@ -318,7 +296,7 @@ def submit(reference: str):
 @bp.route("/response/receipt")
 @signed_in
 def receipt(reference: str):
-    consultation = load_consultation_or_404(reference)
+    consultation = public_consultation_or_404(reference)
     participation = _participation(consultation)
     if participation is None:
         return _redirect_to_take_part(consultation)
@@ -354,5 +332,5 @@ def download_response_csv(reference: str):
 
 
 def _own_response_or_redirect(reference: str):
-    consultation = load_consultation_or_404(reference)
+    consultation = public_consultation_or_404(reference)
     return consultation, _participation(consultation)

@@ -4,11 +4,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from consult.access import can_review_consultation, committee_or_staff, is_staff, public, staff
+from consult.access import committee_or_staff, is_staff, public, staff
 from consult.comments.models import Comment
 from consult.consultations.models import Section
-from consult.consultations.services import find_consultation
-from consult.consultations.views import load_consultation_or_404
 from consult.database import utcnow
 from consult.downloads import DOCX, XLSX, csv_download, file_download, table_csv, write_table_workbook
 from consult.exports import publication, review, services
@@ -16,19 +14,17 @@ from consult.exports.rows import comments_select, export_comments, in_document_o
 from consult.errors import form_errors
 from consult.extensions import db
 from consult.forms import EmptyForm
+from consult.loaders import (
+    part_of_consultation_or_404,
+    published_consultation_or_404,
+    reviewable_consultation_or_404,
+    theme_or_404,
+)
 from consult.moderation import queries
 from consult.moderation.views import queue_filters_from
 from consult.moderation.models import CommentTheme, Theme
 
 bp = Blueprint("exports", __name__)
-
-
-def _reviewable_or_404(reference: str):
-    """Committee members learn nothing of consultations they are not assigned to."""
-    consultation = find_consultation(reference)
-    if consultation is None or not can_review_consultation(current_user, consultation):
-        abort(404)
-    return consultation
 
 
 def _comments_query(consultation, args=None):
@@ -49,7 +45,7 @@ def _theme_names(consultation) -> list[str]:
 @bp.route("/staff/consultations/<reference>/review")
 @committee_or_staff
 def committee_review(reference: str):
-    consultation = _reviewable_or_404(reference)
+    consultation = reviewable_consultation_or_404(reference)
     summary = review.summarise(consultation)
     drill_title, items = None, None
     theme_key, section_key = request.args.get("theme"), request.args.get("section", type=int)
@@ -58,15 +54,11 @@ def committee_review(reference: str):
         drill_title = "Comments with no theme"
         query = query.where(~select(CommentTheme.comment_id).where(CommentTheme.comment_id == Comment.id).exists())
     elif theme_key:
-        theme = db.session.get(Theme, int(theme_key)) if theme_key.isdigit() else None
-        if theme is None or theme.consultation_id != consultation.id:
-            abort(404)
+        theme = theme_or_404(consultation, theme_key)
         drill_title = f"Theme: {theme.name}"
         query = query.where(Comment.id.in_(select(CommentTheme.comment_id).where(CommentTheme.theme_id == theme.id)))
     elif section_key:
-        section = db.session.get(Section, section_key)
-        if section is None or section.document.consultation_id != consultation.id:
-            abort(404)
+        section = part_of_consultation_or_404(Section, section_key, consultation)
         drill_title = f"Section {section.number}" + (f": {section.heading}" if section.heading else "")
         query = query.where(Comment.section_id == section.id)
     if drill_title:
@@ -79,7 +71,7 @@ def committee_review(reference: str):
 @bp.route("/staff/consultations/<reference>/downloads/comments.xlsx")
 @committee_or_staff
 def download_comments_workbook(reference: str):
-    consultation = _reviewable_or_404(reference)
+    consultation = reviewable_consultation_or_404(reference)
     include_email = is_staff(current_user)  # never for the committee
     items = export_comments(_comments_query(consultation, request.args))
     return file_download(lambda handle: services.write_comments_workbook(items, handle, include_email),
@@ -89,7 +81,7 @@ def download_comments_workbook(reference: str):
 @bp.route("/staff/consultations/<reference>/downloads/comments.csv")
 @committee_or_staff
 def download_comments_csv(reference: str):
-    consultation = _reviewable_or_404(reference)
+    consultation = reviewable_consultation_or_404(reference)
     items = export_comments(_comments_query(consultation, request.args))
     return csv_download(services.comments_csv(items, is_staff(current_user)), f"{consultation.reference}-comments.csv")
 
@@ -97,7 +89,7 @@ def download_comments_csv(reference: str):
 @bp.route("/staff/consultations/<reference>/downloads/themed.xlsx")
 @committee_or_staff
 def download_themed_workbook(reference: str):
-    consultation = _reviewable_or_404(reference)
+    consultation = reviewable_consultation_or_404(reference)
     items = export_comments(_comments_query(consultation, request.args))
     names = _theme_names(consultation)
     return file_download(lambda handle: services.write_themed_workbook(items, names, handle),
@@ -107,7 +99,7 @@ def download_themed_workbook(reference: str):
 @bp.route("/staff/consultations/<reference>/downloads/table.docx")
 @committee_or_staff
 def download_word_table(reference: str):
-    consultation = _reviewable_or_404(reference)
+    consultation = reviewable_consultation_or_404(reference)
     group_by = request.args.get("group", "section")
     if group_by not in ("section", "theme"):
         abort(404)
@@ -119,7 +111,7 @@ def download_word_table(reference: str):
 
 def _publication_act(reference: str, act, done: str):
     """Publish or withdraw, then back to the review page, where a refusal is told as a notice."""
-    consultation = find_consultation(reference) or abort(404)
+    consultation = reviewable_consultation_or_404(reference)
     form = EmptyForm()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
@@ -146,13 +138,6 @@ def withdraw(reference: str):
                             "The published comments and responses have been withdrawn.")
 
 
-def _published_or_404(reference: str):
-    consultation = load_consultation_or_404(reference)
-    if consultation.published_at is None:
-        abort(404)
-    return consultation
-
-
 def _published_items(consultation):
     return export_comments(in_document_order(publication.published_comments_query(consultation)))
 
@@ -160,7 +145,7 @@ def _published_items(consultation):
 @bp.route("/consultations/<reference>/published-comments")
 @public
 def published_comments(reference: str):
-    consultation = _published_or_404(reference)
+    consultation = published_consultation_or_404(reference)
     return render_template("exports/published.html", consultation=consultation,
                            items=list(_published_items(consultation)),
                            tobacco_declaration=publication.tobacco_declaration,
@@ -170,7 +155,7 @@ def published_comments(reference: str):
 @bp.route("/consultations/<reference>/published-comments.csv")
 @public
 def published_comments_csv(reference: str):
-    consultation = _published_or_404(reference)
+    consultation = published_consultation_or_404(reference)
     rows = (publication.published_values(item) for item in _published_items(consultation))
     return csv_download(table_csv(rows, publication.PUBLISHED_COLUMNS),
                         f"{consultation.reference}-comments-and-responses.csv")
@@ -179,7 +164,7 @@ def published_comments_csv(reference: str):
 @bp.route("/consultations/<reference>/published-comments.xlsx")
 @public
 def published_comments_workbook(reference: str):
-    consultation = _published_or_404(reference)
+    consultation = published_consultation_or_404(reference)
     rows = (publication.published_values(item) for item in _published_items(consultation))
     return file_download(
         lambda handle: write_table_workbook(rows, publication.PUBLISHED_COLUMNS, handle),

@@ -61,6 +61,8 @@ def test_drill_down_into_a_theme_and_a_section(client, login, committee_member, 
     page = client.get(_url(consultation, f"review?section={section.id}")).get_data(as_text=True)
     assert f"Section {section.number}" in page and comments["@SUM(A1) and more"].reference in page
     assert client.get(_url(consultation, "review?theme=999999")).status_code == 404
+    for drill in ("theme=abc", "theme=99999999999", "section=999999", "section=99999999999"):
+        assert client.get(_url(consultation, f"review?{drill}")).status_code == 404, drill
 
 
 def test_committee_sees_only_assigned_consultations(client, login, make_user, make_consultation,
