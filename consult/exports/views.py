@@ -21,7 +21,7 @@ from consult.loaders import (
     theme_or_404,
 )
 from consult.moderation import queries
-from consult.moderation.views import queue_filters_from
+from consult.moderation.filters import queue_filters_from
 from consult.moderation.models import CommentTheme, Theme
 
 bp = Blueprint("exports", __name__)
