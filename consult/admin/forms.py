@@ -52,6 +52,13 @@ class ChangeRoleForm(FlaskForm):
         return self.confirmed.data == YES
 
 
+class ConfirmRoleForm(FlaskForm):
+    """The confirmation step: the chosen role travels back, hidden, with `confirmed`; ChangeRoleForm reads it."""
+
+    role = HiddenField()
+    confirmed = HiddenField()
+
+
 def role_hints() -> list[dict]:
     """The hint under each radio: what that role may do."""
     return [{"hint": {"text": ROLE_DESCRIPTIONS[role]}} for role in Role]

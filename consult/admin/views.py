@@ -17,7 +17,7 @@ from consult.access import admin
 from consult.accounts.models import User
 from consult.accounts.services import find_user_by_email
 from consult.admin import services
-from consult.admin.forms import YES, AuditFilterForm, ChangeRoleForm, UserSearchForm, role_hints
+from consult.admin.forms import YES, AuditFilterForm, ChangeRoleForm, ConfirmRoleForm, UserSearchForm, role_hints
 from consult.audit.models import AuditEvent
 from consult.audit.services import AuditFilter, audit_csv_rows, audit_query
 from consult.database import utcnow
@@ -111,8 +111,9 @@ def change_role(user_id: int):
         if problem:
             attach_error(form, problem)
             return _render_user(found, form)
-        return render_template("admin/confirm_role.html", user=found, form=form, new_role=new_role,
-                               confirmed=YES, role_labels=services.ROLE_LABELS,
+        confirm = ConfirmRoleForm(formdata=None, role=new_role.value, confirmed=YES)
+        return render_template("admin/confirm_role.html", user=found, form=confirm, new_role=new_role,
+                               role_labels=services.ROLE_LABELS,
                                role_descriptions=services.ROLE_DESCRIPTIONS)
     with form_errors(form) as outcome:
         services.change_role(found, new_role, current_user._get_current_object())
