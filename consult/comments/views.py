@@ -56,7 +56,7 @@ def take_part(reference: str):
     try:
         services.require_open(consultation, utcnow())
     except services.ConsultationNotOpen as error:
-        return render_template("comments/not_open.html", consultation=consultation, message=error.message), 409
+        return _not_open_page(consultation, None, error)
     if form.validate_on_submit():
         choice = _choice_from_form(form)
         session[_PENDING_KEY] = {**session.get(_PENDING_KEY, {}), str(consultation.id): choice.to_session()}
@@ -85,8 +85,7 @@ def check_take_part(reference: str):
                   "This cannot be changed.", "info")
             return redirect(url_for("consultations.show", reference=consultation.reference))
         except services.ConsultationNotOpen as error:
-            return render_template("comments/not_open.html", consultation=consultation,
-                                   message=error.message), 409
+            return _not_open_page(consultation, None, error)
         _forget_pending(consultation)
         db.session.commit()
         flash(f"You are taking part {_lower_first(participation.description)}.", "success")
@@ -171,11 +170,11 @@ def _new_comment(consultation, target: services.CommentTargetRef):
     return _comment_page(consultation, participation, target, form)
 
 
-def _not_open_page(consultation, participation):
+def _not_open_page(consultation, participation, error: services.ConsultationNotOpen | None = None):
     """Closed or not yet open: say so on the page; drafts stay readable on the response page."""
-    message = services.ConsultationNotOpen(consultation, consultation.status).message
+    error = error or services.ConsultationNotOpen(consultation, consultation.status)
     return render_template("comments/not_open.html", consultation=consultation,
-                           participation=participation, message=message), 409
+                           participation=participation, message=error.message), error.status
 
 
 @bp.route("/documents/<int:document_id>/comment", methods=["GET", "POST"])

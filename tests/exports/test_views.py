@@ -122,7 +122,6 @@ def test_publishing_twice_or_withdrawing_what_is_not_published_is_told_not_done(
                                                                                 moderated_consultation):
     consultation, _ = moderated_consultation
     _close(consultation)
-    db.session.commit()
     login_as(Role.STAFF)
     refused = post_form(_url(consultation, "publication/withdraw"), follow_redirects=True)
     assert refused.status_code == 200
