@@ -376,9 +376,6 @@ def _queue_receipt_email(participation: Participation, comment_count: int) -> No
 # The stakeholder's own download: their comments as they wrote them, nothing anyone else added.
 OWN_COLUMNS = ["Comment number", "Status", "Document", "Chapter", "Section number", "Section heading",
                "Selected text", "Comment", "Submitted at (UK time)"]
-# Column widths in characters, by heading; unlisted columns get the default.
-OWN_WIDTHS = {"Comment number": 16, "Document": 30, "Chapter": 24, "Section number": 10, "Section heading": 24,
-              "Selected text": 40, "Comment": 70, "Submitted at (UK time)": 20}
 UK = ZoneInfo("Europe/London")
 
 

@@ -315,8 +315,7 @@ def download_response_workbook(reference: str):
     if participation is None:
         return _redirect_to_take_part(consultation)
     rows = [services.own_values(comment) for comment in services.list_comments(participation)]
-    return file_download(lambda handle: write_table_workbook(rows, services.OWN_COLUMNS, handle, "Your response",
-                                                             services.OWN_WIDTHS),
+    return file_download(lambda handle: write_table_workbook(rows, services.OWN_COLUMNS, handle, "Your response"),
                          f"{consultation.reference}-your-response.xlsx", XLSX)
 
 

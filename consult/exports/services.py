@@ -18,16 +18,11 @@ from consult.downloads import SheetWriter, new_workbook, safe_cell, table_csv, w
 from consult.exports.rows import ExportItem, columns
 
 NO_THEME = "No theme"
-# Column widths in characters, by heading; unlisted columns get 18.
-WIDTHS = {"Comment number": 16, "User": 24, "Email address": 28, "Document": 30, "Chapter": 24,
-          "Section number": 10, "Section heading": 24, "Selected text": 40, "Comment": 70,
-          "Tobacco link details": 30, "Themes": 24, "Response": 60, "Submitted at (UK time)": 20}
 
 
 def write_comments_workbook(items: Iterable[ExportItem], target: IO[bytes] | str, include_email: bool) -> int:
     """The comments workbook in NICE's column order; returns how many comments it holds."""
-    return write_table_workbook((item.values(include_email) for item in items), columns(include_email), target,
-                                widths=WIDTHS)
+    return write_table_workbook((item.values(include_email) for item in items), columns(include_email), target)
 
 
 def comments_csv(items: Iterable[ExportItem], include_email: bool) -> Iterator[str]:
@@ -59,9 +54,9 @@ def write_themed_workbook(items: Iterable[ExportItem], theme_names: list[str], t
     book, formats = new_workbook(target)
     taken: set[str] = set()
     summary = book.add_worksheet(_sheet_name("Summary", taken))
-    sheets = {name: SheetWriter(book, _sheet_name(name, taken), THEME_SHEET_COLUMNS, formats, WIDTHS)
+    sheets = {name: SheetWriter(book, _sheet_name(name, taken), THEME_SHEET_COLUMNS, formats)
               for name in theme_names}
-    sheets[NO_THEME] = SheetWriter(book, _sheet_name(NO_THEME, taken), THEME_SHEET_COLUMNS, formats, WIDTHS)
+    sheets[NO_THEME] = SheetWriter(book, _sheet_name(NO_THEME, taken), THEME_SHEET_COLUMNS, formats)
     by_theme_and_type: Counter = Counter()
     by_section: dict[str, int] = defaultdict(int)
     section_order: list[str] = []

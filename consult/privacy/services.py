@@ -21,8 +21,8 @@ from consult.accounts.models import Role, User, new_session_token
 from consult.audit.services import record
 from consult.comments import services as comment_services
 from consult.comments.models import Comment, CommentStatus, ParticipantKind, Participation
+from consult.downloads import SheetWriter, new_workbook
 from consult.errors import DomainError
-from consult.exports.services import _SheetWriter, _workbook
 from consult.extensions import db
 
 UK = ZoneInfo("Europe/London")
@@ -218,12 +218,12 @@ def _sheets(data: YourData) -> Iterator[tuple[str, list[str], list[list]]]:
 def write_your_data_workbook(data: YourData, target: IO[bytes] | str) -> None:
     """A workbook with one sheet per section (Account, Participations, Comments, Emails).
 
-    Written by the committee outputs' sheet writer, so text that a spreadsheet
+    Written by the service's shared sheet writer, so text that a spreadsheet
     would run as a formula is neutralised and long text is never truncated.
     """
-    book, formats = _workbook(target)
+    book, formats = new_workbook(target)
     for name, headings, rows in _sheets(data):
-        sheet = _SheetWriter(book, name, headings, formats)
+        sheet = SheetWriter(book, name, headings, formats)
         for values in rows:
             sheet.write(values)
         sheet.finish()

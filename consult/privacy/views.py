@@ -7,7 +7,7 @@ from consult.access import public, roles, signed_in
 from consult.accounts.models import Role
 from consult.database import utcnow
 from consult.errors import form_errors
-from consult.exports.responses import XLSX, file_download
+from consult.downloads import XLSX, file_download
 from consult.extensions import db, limiter
 from consult.privacy import services
 from consult.privacy.forms import DeleteAccountForm
