@@ -14,6 +14,3 @@ bp = Blueprint("moderation", __name__, url_prefix="/staff")
 
 # Importing the modules registers their routes on `bp`.
 from consult.moderation.views import bulk, comment, queue, responses, themes  # noqa: E402, F401
-
-# The downloads still import this from here; it lives in consult.moderation.filters.
-from consult.moderation.filters import queue_filters_from  # noqa: E402, F401
