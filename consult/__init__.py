@@ -2,7 +2,6 @@
 
 import secrets
 import uuid
-from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
@@ -49,14 +48,14 @@ def _configure_templates(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
-    zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
+    from consult.uk_time import display_zone
 
     @app.template_filter("uk_datetime")
     def uk_datetime(value) -> str:
         """'5pm on 12 January 2027': UK time, as NICE writes deadlines."""
         if value is None:
             return ""
-        local = value.astimezone(zone)
+        local = value.astimezone(display_zone())
         hour = local.strftime("%I").lstrip("0")
         minutes = "" if local.minute == 0 else local.strftime(":%M")
         suffix = "am" if local.hour < 12 else "pm"
@@ -72,7 +71,7 @@ def _configure_templates(app: Flask) -> None:
     def uk_date(value) -> str:
         if value is None:
             return ""
-        local = value.astimezone(zone)
+        local = value.astimezone(display_zone())
         return f"{local.day} {local.strftime('%B %Y')}"
 
     @app.context_processor

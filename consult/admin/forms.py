@@ -1,21 +1,13 @@
-import re
-from datetime import date
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovSubmitInput, GovTextInput
-from wtforms import Field, HiddenField, RadioField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
+from wtforms import HiddenField, RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, ValidationError
 
 from consult.accounts.models import Role
 from consult.admin.services import ROLE_DESCRIPTIONS, ROLE_LABELS
-
-YES = "yes"
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
+from consult.forms import YES, UKDateField, strip_whitespace
 
 class NoControlCharacters:
     """Refuses control characters (NUL among them), which PostgreSQL cannot compare with text."""
@@ -73,51 +65,9 @@ class UserSearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
-    q = StringField("Search by email address or name", widget=GovTextInput(), filters=[_strip],
+    q = StringField("Search by email address or name", widget=GovTextInput(), filters=[strip_whitespace],
                     validators=_text_rules("Search", 254))
     submit = SubmitField("Search", widget=GovSubmitInput())
-
-
-_DIGITS = re.compile(r"\d{1,4}")
-
-
-class UKDateField(Field):
-    """A GOV.UK day/month/year date, with GOV.UK's error messages; blank means no date.
-
-    raw_data is always three parts, which the date widget needs to show back
-    what was typed, whatever the query string held.
-    """
-
-    widget = GovDateInput()
-
-    def process_formdata(self, valuelist):
-        parts = [value.strip() for value in valuelist[:3]]
-        parts += [""] * (3 - len(parts))
-        self.raw_data = parts
-        self.data = None
-        if not any(parts):
-            return
-        label = self.label.text
-        if len(valuelist) > 3:
-            raise ValueError(f"{label} must be a real date")
-        missing = [name for name, part in zip(("day", "month", "year"), parts) if not part]
-        if missing:
-            raise ValueError(f"{label} must include a {' and a '.join(missing)}")
-        if not all(_DIGITS.fullmatch(part) for part in parts):
-            raise ValueError(f"{label} must be a real date")
-        if len(parts[2]) != 4:
-            raise ValueError(f"Year in {label.lower()} must include 4 numbers, like 2026")
-        day, month, year = (int(part) for part in parts)
-        try:
-            # The trail began this century; far years would only overflow the date arithmetic.
-            if not 1900 <= year <= 2999:
-                raise ValueError(year)
-            self.data = date(year, month, day)
-        except ValueError:
-            raise ValueError(f"{label} must be a real date") from None
-
-    def _value(self):
-        return " ".join(self.raw_data) if self.raw_data else ""
 
 
 class AuditFilterForm(FlaskForm):
@@ -126,13 +76,13 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing, and its URL can be shared
 
-    actor = StringField("Done by (email address)", widget=GovTextInput(), filters=[_strip],
+    actor = StringField("Done by (email address)", widget=GovTextInput(), filters=[strip_whitespace],
                         validators=_text_rules("Email address", 254))
     action = StringField("Action", description="For example, user.change_role", widget=GovTextInput(),
-                         filters=[_strip], validators=_text_rules("Action", 80))
+                         filters=[strip_whitespace], validators=_text_rules("Action", 80))
     object_type = StringField("Object type", description="For example, users or comments", widget=GovTextInput(),
-                              filters=[_strip], validators=_text_rules("Object type", 40))
-    object_id = StringField("Object id", widget=GovTextInput(), filters=[_strip],
+                              filters=[strip_whitespace], validators=_text_rules("Object type", 40))
+    object_id = StringField("Object id", widget=GovTextInput(), filters=[strip_whitespace],
                             validators=_text_rules("Object id", 40))
     since = UKDateField("Date from")
     until = UKDateField("Date to")

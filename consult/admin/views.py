@@ -6,10 +6,8 @@ query with the same filters.
 """
 
 import json
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -17,13 +15,15 @@ from consult.access import admin
 from consult.accounts.models import User
 from consult.accounts.services import find_user_by_email
 from consult.admin import services
-from consult.admin.forms import YES, AuditFilterForm, ChangeRoleForm, ConfirmRoleForm, UserSearchForm, role_hints
+from consult.admin.forms import AuditFilterForm, ChangeRoleForm, ConfirmRoleForm, UserSearchForm, role_hints
 from consult.audit.models import AuditEvent
 from consult.audit.services import AuditFilter, audit_csv_rows, audit_query
 from consult.database import utcnow
 from consult.downloads import csv_download
 from consult.errors import attach_error, form_errors
 from consult.extensions import db
+from consult.forms import YES
+from consult.uk_time import uk_day_bounds
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -141,11 +141,8 @@ def _read_audit_filters() -> tuple[AuditFilterForm, AuditFilter | None]:
             form.actor.errors.append("No account has this email address")
             return form, None
         actor_id = actor.id
-    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
     # Dates are UK calendar days: "to" includes the whole of its day.
-    since = datetime.combine(form.since.data, time.min, tzinfo=zone) if form.since.data else None
-    until = (datetime.combine(form.until.data + timedelta(days=1), time.min, tzinfo=zone)
-             if form.until.data else None)
+    since, until = uk_day_bounds(form.since.data, form.until.data)
     return form, AuditFilter(
         actor_id=actor_id,
         object_type=form.object_type.data or None,

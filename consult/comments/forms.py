@@ -11,9 +11,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from consult.comments.models import IndividualType, OrganisationType, ParticipantKind
+from consult.forms import NO, YES, YES_NO
 
-YES, NO = "yes", "no"
-YES_NO = [SelectChoice(YES, "Yes"), SelectChoice(NO, "No")]
 
 
 def _choices(enum_class) -> list[SelectChoice]:

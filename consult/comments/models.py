@@ -33,6 +33,18 @@ class OrganisationType(LabelledEnum):
     OTHER = ("other", "Other")
 
 
+def participant_type_label(kind: "ParticipantKind", individual_type: "IndividualType | None" = None,
+                           organisation_type: "OrganisationType | None" = None) -> str:
+    """The one way every staff page, filter, chart and file names a participant's type.
+
+    'Individual (patient or carer)', 'Organisation (charity or patient group)';
+    without a subtype, 'Any individual' or 'Any organisation' (a filter's choice).
+    """
+    subtype = individual_type if kind is ParticipantKind.INDIVIDUAL else organisation_type
+    noun = "Individual" if kind is ParticipantKind.INDIVIDUAL else "Organisation"
+    return f"{noun} ({subtype.label.lower()})" if subtype else f"Any {noun.lower()}"
+
+
 class Participation(TimestampMixin, db.Model):
     """How one user takes part in one consultation: chosen once, never changed.
 
@@ -70,6 +82,11 @@ class Participation(TimestampMixin, db.Model):
 
     user: Mapped[User] = relationship()
     consultation: Mapped[Consultation] = relationship()
+
+    @property
+    def type_label(self) -> str:
+        """'Individual (patient or carer)': how staff, committee and published outputs name the type."""
+        return participant_type_label(self.kind, self.individual_type, self.organisation_type)
 
     @property
     def description(self) -> str:

@@ -8,7 +8,6 @@ import re
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +26,7 @@ from consult.comments.models import (
 )
 from consult.errors import DomainError
 from consult.extensions import db
+from consult.uk_time import spreadsheet_time
 
 
 class CommentingError(DomainError):
@@ -376,7 +376,6 @@ def _queue_receipt_email(participation: Participation, comment_count: int) -> No
 # The stakeholder's own download: their comments as they wrote them, nothing anyone else added.
 OWN_COLUMNS = ["Comment number", "Status", "Document", "Chapter", "Section number", "Section heading",
                "Selected text", "Comment", "Submitted at (UK time)"]
-UK = ZoneInfo("Europe/London")
 
 
 def own_values(comment: Comment) -> list:
@@ -390,5 +389,5 @@ def own_values(comment: Comment) -> list:
         (comment.section.heading or "") if comment.section else "",
         comment.quote or "",
         comment.body,
-        comment.submitted_at.astimezone(UK).replace(tzinfo=None) if comment.submitted_at else None,
+        spreadsheet_time(comment.submitted_at),
     ]

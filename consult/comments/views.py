@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from consult.access import signed_in
 from consult.comments import services
-from consult.comments.forms import NO, YES, CommentForm, ParticipationForm
+from consult.comments.forms import CommentForm, ParticipationForm
 from consult.comments.models import (
     MAX_COMMENT_LENGTH,
     Comment,
@@ -22,7 +22,7 @@ from consult.database import utcnow
 from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
 from consult.errors import Outcome, form_errors
 from consult.extensions import db
-from consult.forms import EmptyForm
+from consult.forms import NO, YES, EmptyForm
 from consult.limits import comment_writes_per_user
 from consult.loaders import own_comment_or_404, part_of_consultation_or_404, public_consultation_or_404
 from consult.web import current_path, safe_next_url

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from consult.comments.models import Comment, IndividualType, OrganisationType, ParticipantKind, Participation
+from consult.comments.models import Comment, Participation, participant_type_label
 from consult.consultations.models import Chapter, Consultation, Section
 from consult.exports.rows import publishable
 from consult.extensions import db
@@ -32,12 +32,6 @@ class ReviewSummary:
     sections: list[ChartRow]
     participant_types: list[str]
     theme_by_type: dict[str, dict[str, int]]
-
-
-def _type_label(kind: ParticipantKind, individual: IndividualType | None, organisation: OrganisationType | None) -> str:
-    if kind is ParticipantKind.ORGANISATION:
-        return f"Organisation: {organisation.label.lower()}"
-    return f"Individual: {individual.label.lower()}"
 
 
 def summarise(consultation: Consultation) -> ReviewSummary:
@@ -91,7 +85,7 @@ def summarise(consultation: Consultation) -> ReviewSummary:
     types: set[str] = set()
     for name, kind, individual, organisation, count in by_type:
         theme_name = name if name is not None else NO_THEME
-        label = _type_label(kind, individual, organisation)
+        label = participant_type_label(kind, individual, organisation)
         types.add(label)
         theme_by_type[theme_name][label] = theme_by_type[theme_name].get(label, 0) + count
     return ReviewSummary(total, themes, sections, sorted(types), dict(theme_by_type))

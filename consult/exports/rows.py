@@ -8,7 +8,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 
@@ -16,17 +15,16 @@ from consult.accounts.models import User
 from consult.comments.models import (
     Comment,
     CommentStatus,
-    IndividualType,
-    OrganisationType,
     ParticipantKind,
     Participation,
+    participant_type_label,
 )
 from consult.consultations.models import Chapter, Consultation, Document, Section
 from consult.extensions import db
 from consult.moderation.models import CommentResponse, CommentTheme, Theme
 from consult.moderation.states import ModerationState, ResponseState
+from consult.uk_time import spreadsheet_time
 
-UK = ZoneInfo("Europe/London")
 BATCH = 1000
 
 COLUMNS = [
@@ -40,13 +38,6 @@ EMAIL_COLUMN = COLUMNS.index("Email address")
 
 def columns(include_email: bool) -> list[str]:
     return COLUMNS if include_email else COLUMNS[:EMAIL_COLUMN] + COLUMNS[EMAIL_COLUMN + 1:]
-
-
-def _participant_type(kind: ParticipantKind, individual: IndividualType | None,
-                      organisation: OrganisationType | None) -> str:
-    if kind is ParticipantKind.ORGANISATION:
-        return f"Organisation ({organisation.label.lower()})"
-    return f"Individual ({individual.label.lower()})"
 
 
 def _stakeholder_name(kind: ParticipantKind, organisation_name: str | None, publish_name: bool, person: str,
@@ -100,7 +91,7 @@ class ExportItem:
             "Yes" if self.is_organisation else "No", self.organisation_name, self.participant_type,
             "Yes" if self.has_tobacco_links else "No", self.tobacco_details, "; ".join(self.themes),
             self.moderation_label, self.response,
-            self.submitted_at.astimezone(UK).replace(tzinfo=None) if self.submitted_at else None,
+            spreadsheet_time(self.submitted_at),
         ]
         if not include_email:
             del row[EMAIL_COLUMN]
@@ -151,7 +142,7 @@ def _item(row, themes: tuple[str, ...], response: tuple) -> ExportItem:
         target = f"Chapter: {chapter_label}"
     else:
         target = "The whole document"
-    type_label = _participant_type(kind, individual_type, organisation_type)
+    type_label = participant_type_label(kind, individual_type, organisation_type)
     return ExportItem(
         comment_id=comment_id,
         reference=f"{consultation_reference}-{number:04d}",

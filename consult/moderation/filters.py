@@ -4,24 +4,12 @@ Nothing here is a view, so another domain (the downloads) can select exactly
 the comments the queue shows by importing ``queue_filters_from``.
 """
 
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
-
-from flask import current_app
 from flask_login import current_user
 
 from consult.access import can_see_original_of_redacted
 from consult.moderation import queries
 from consult.moderation.forms import QueueFilterForm
-
-
-def _uk_day_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
-    """UK calendar days as UTC instants: from the start of `start` to the end of `end`."""
-    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
-    starts_at = datetime.combine(start, time.min, tzinfo=zone).astimezone(timezone.utc) if start else None
-    ends_before = (datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone).astimezone(timezone.utc)
-                   if end else None)
-    return starts_at, ends_before
+from consult.uk_time import uk_day_bounds
 
 
 def filter_form(consultation, args, themes=None, documents=None) -> QueueFilterForm:
@@ -35,7 +23,7 @@ def filter_form(consultation, args, themes=None, documents=None) -> QueueFilterF
 
 def filters_of(form: QueueFilterForm) -> queries.QueueFilters:
     """The form's valid filters as plain values, searching the original text only for those who may see it."""
-    return form.filters(search_original=can_see_original_of_redacted(current_user), day_bounds=_uk_day_bounds)
+    return form.filters(search_original=can_see_original_of_redacted(current_user), day_bounds=uk_day_bounds)
 
 
 def queue_filters_from(consultation, args) -> tuple[queries.QueueFilters, dict]:

@@ -28,6 +28,7 @@ from wtforms.widgets import HiddenInput
 
 from consult.comments.models import MAX_COMMENT_LENGTH
 from consult.consultations.models import Document
+from consult.forms import YES, strip_whitespace
 from consult.moderation.queries import (
     NO_THEME,
     PER_PAGE_CHOICES,
@@ -44,10 +45,6 @@ _DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{4})\s*$
 def options(pairs) -> list[SelectChoice]:
     """(value, label) pairs as the choices a select or radios offers."""
     return [SelectChoice(value, label) for value, label in pairs]
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def parse_uk_date(text: str) -> date:
@@ -91,7 +88,7 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing, and its URL can be shared
 
-    q = StringField("Words in the comment or quoted passage", widget=GovTextInput(), filters=[_strip],
+    q = StringField("Words in the comment or quoted passage", widget=GovTextInput(), filters=[strip_whitespace],
                     validators=[Length(max=200, message="Search must be 200 characters or fewer")])
     state = ListChoiceField("Moderation state")
     theme = ListChoiceField("Theme")
@@ -99,7 +96,7 @@ class QueueFilterForm(FlaskForm):
     chapter = ListChoiceField("Chapter")
     section = ListChoiceField("Section")
     participant = ListChoiceField("Type of participant")
-    organisation = StringField("Organisation name contains", widget=GovTextInput(), filters=[_strip],
+    organisation = StringField("Organisation name contains", widget=GovTextInput(), filters=[strip_whitespace],
                                validators=[Length(max=200, message="Organisation name must be 200 characters "
                                                                    "or fewer")])
     tobacco = ListChoiceField("Links with the tobacco industry",
@@ -259,7 +256,7 @@ class NoResponseForm(FlaskForm):
 
 
 class ThemeForm(FlaskForm):
-    name = StringField("Theme name", widget=GovTextInput(), filters=[_strip],
+    name = StringField("Theme name", widget=GovTextInput(), filters=[strip_whitespace],
                        validators=[Length(max=THEME_NAME_MAX,
                                           message=f"The theme name must be {THEME_NAME_MAX} characters or fewer")])
     description = TextAreaField("Description (optional)", description="What comments with this theme are about.",
@@ -292,7 +289,6 @@ class ThemeResponseForm(FlaskForm):
 
 
 BULK_ACTIONS = [("accept", "Accept"), ("reject", "Reject"), ("tag", "Add a theme"), ("respond", "Apply a response")]
-YES = "yes"
 
 
 class BulkForm(FlaskForm):

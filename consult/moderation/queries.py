@@ -21,6 +21,7 @@ from consult.comments.models import (
     OrganisationType,
     ParticipantKind,
     Participation,
+    participant_type_label,
 )
 from consult.consultations.models import Chapter, CommitteeAssignment, Consultation, Document
 from consult.extensions import db
@@ -39,7 +40,7 @@ ANSWERED_STATES = (ResponseState.AGREED, ResponseState.NOT_NEEDED)
 
 @dataclass(frozen=True)
 class ParticipantType:
-    """'Individual', 'individual: patient or carer', 'organisation: professional body' and so on."""
+    """A participant type a filter or a chart can name: a kind, with or without its subtype."""
 
     kind: ParticipantKind
     individual_type: IndividualType | None = None
@@ -52,10 +53,7 @@ class ParticipantType:
 
     @property
     def label(self) -> str:
-        subtype = self.individual_type or self.organisation_type
-        if self.kind is ParticipantKind.INDIVIDUAL:
-            return f"Individual: {subtype.label.lower()}" if subtype else "Any individual"
-        return f"Organisation: {subtype.label.lower()}" if subtype else "Any organisation"
+        return participant_type_label(self.kind, self.individual_type, self.organisation_type)
 
     @classmethod
     def from_key(cls, key: str) -> "ParticipantType":

@@ -520,7 +520,7 @@ def test_markup_in_an_event_is_shown_as_text(client, login, make_user):
     ("since=31&since=2&since=2026", "Date from must be a real date"),
     ("since=1&since=&since=2026", "Date from must include a month"),
     ("until=&until=&until=2026", "Date to must include a day and a month"),
-    ("until=1&until=2&until=26", "Year in date to must include 4 numbers, like 2026"),
+    ("until=1&until=2&until=26", "Year in date to must include 4 numbers, like 2027"),
     ("since=a&since=b&since=c", "Date from must be a real date"),
     ("since=2026-01-01", "Date from must include a month and a year"),
     ("since=1&since=2&since=2026&since=4", "Date from must be a real date"),

@@ -114,8 +114,8 @@ def test_committee_reviews_themes_then_the_public_reads_the_published_comments(p
     totals = {row[0]: sum(int(n) for n in row[1:]) for row in by_type}
     assert totals == {name: int(count) for name, count in THEME_COUNTS}, (headings, by_type)
     evidence = dict(zip(headings[1:], by_type[[row[0] for row in by_type].index("Evidence")][1:]))
-    assert evidence["Individual: patient or carer"] == "1"
-    assert evidence["Individual: health or social care professional"] == "1"
+    assert evidence["Individual (patient or carer)"] == "1"
+    assert evidence["Individual (health or social care professional)"] == "1"
 
     # --- Drill into a theme. ---
     follow(page, themes_table.get_by_role("link", name="Evidence", exact=True))

@@ -244,7 +244,7 @@ def test_a_draft_consultation_is_hidden_from_the_public(client, post_form, login
     ({"closes_on": ["", "", "2027"]}, "The closing date must include a day and a month"),
     ({"closes_on": ["31", "2", "2027"]}, "The closing date must be a real date, for example 27 3 2027"),
     ({"closes_on": ["9", "13", "2027"]}, "The closing date must be a real date, for example 27 3 2027"),
-    ({"closes_on": ["9", "2", "27"]}, "The closing date must be a real date, for example 27 3 2027"),
+    ({"closes_on": ["9", "2", "27"]}, "Year in the closing date must include 4 numbers, like 2027"),
     ({"closes_on": ["nine", "2", "2027"]}, "The closing date must be a real date, for example 27 3 2027"),
     ({"closes_on": ["9"]}, "The closing date must include a month and a year"),
     ({"opens_time": ""}, "Enter the opening time"),

@@ -44,7 +44,7 @@ def test_review_page_shows_counts_and_accessible_charts(client, login, committee
     assert page.count('<svg role="img"') == 3
     assert '<title id="chart-themes-title">Comments per theme</title>' in page
     assert '<desc id="chart-sections-desc">' in page
-    assert "Individual: health or social care professional" in page  # the participant-type table
+    assert "Individual (health or social care professional)" in page  # the participant-type table
 
 
 def test_drill_down_into_a_theme_and_a_section(client, login, committee_member, moderated_consultation):

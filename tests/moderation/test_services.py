@@ -517,8 +517,8 @@ def test_theme_usage_counts_per_participant_type(world, make_submitted_comments)
     assert by_name["Cost"].total == 4 and by_name["Unused"].total == 0
     assert by_name["Cost"].by_type == {"individual:patient_or_carer": 1, "individual:health_professional": 1,
                                        "organisation:charity_or_patient_group": 2}
-    assert [c.label for c in columns] == ["Individual: patient or carer", "Individual: health or social care "
-                                          "professional", "Organisation: charity or patient group"]
+    assert [c.label for c in columns] == ["Individual (patient or carer)", "Individual (health or social care "
+                                          "professional)", "Organisation (charity or patient group)"]
 
 
 def test_the_race_helper_really_changes_the_row(world):

@@ -357,7 +357,7 @@ def test_the_comment_page_gives_the_full_context(client, login, world):
     assert "Section 1.1: What we recommend" in page
     assert "Quoted passage only be used in research" in page
     assert "Show the text of section 1.1" in page and "The procedure should only be used in research." in page
-    assert "Individual: patient or carer" in page
+    assert "Individual (patient or carer)" in page
     assert "I volunteer for a foot charity" in page
     assert "Links with the tobacco industry None declared" in page
     assert "Bob Staff changed it from new to rejected. Why: Out of scope: About cost" in page
@@ -778,7 +778,7 @@ def test_the_themes_page_counts_by_type_of_participant(client, login, world, ass
     login(world["committee"])
     html = client.get(f"{base(world)}/themes").get_data(as_text=True)
     table = html.split('id="themes-by-participant"')[1]
-    assert "Individual: patient or carer" in table and "Organisation: charity or patient group" in table
+    assert "Individual (patient or carer)" in table and "Organisation (charity or patient group)" in table
     cells = dict(re.findall(r'data-type="([\w:]+)">(\d+)<', table))
     assert cells == {"individual:patient_or_carer": "2", "organisation:charity_or_patient_group": "1"}
     assert "Create a theme" not in html and "Rename" not in html

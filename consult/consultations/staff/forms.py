@@ -5,24 +5,24 @@ datetimes, and the service decides whether they make sense together.
 """
 
 import re
-from datetime import date, datetime, time, timezone
+from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovDateInput,
     GovFileInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, DateField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
 from consult.consultations.importing import MAX_UPLOAD_LABEL
+from consult.forms import UKDateField, strip_whitespace
 
 NEW_DOCUMENT = "new"
 DEFAULT_OPENING_TIME = "9am"
@@ -30,38 +30,6 @@ DEFAULT_CLOSING_TIME = "5pm"
 
 _TIME = re.compile(r"(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2}))?\s*(?P<suffix>am|pm|a\.m\.|p\.m\.)?")
 _WORD_TIMES = {"midday": time(12, 0), "noon": time(12, 0), "midnight": time(0, 0)}
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class UKDateField(DateField):
-    """A GOV.UK date input (day, month, year) with messages that say which part is wrong."""
-
-    def __init__(self, label: str, noun: str, **kwargs):
-        kwargs.setdefault("widget", GovDateInput())
-        super().__init__(label, format="%d %m %Y", **kwargs)
-        self.noun = noun
-
-    def process_formdata(self, valuelist):
-        # The widget posts three values under one name; anything else is made three so it re-renders.
-        parts = [(value or "").strip() for value in valuelist[:3]]
-        parts += [""] * (3 - len(parts))
-        self.raw_data = parts
-        day, month, year = parts
-        self.data = None
-        if not any(parts):
-            raise ValueError(f"Enter the {self.noun}")
-        missing = [name for name, value in (("day", day), ("month", month), ("year", year)) if not value]
-        if missing:
-            raise ValueError(f"The {self.noun} must include a {' and a '.join(missing)}")
-        if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) != 4:
-            raise ValueError(f"The {self.noun} must be a real date, for example 27 3 2027")
-        try:
-            self.data = date(int(year), int(month), int(day))
-        except ValueError:
-            raise ValueError(f"The {self.noun} must be a real date, for example 27 3 2027") from None
 
 
 def parse_time(text: str) -> time | None:
@@ -114,7 +82,7 @@ class ConsultationForm(FlaskForm):
         "Reference",
         description="Letters and numbers, for example HTE1001. It appears in web addresses and comment numbers.",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[
             DataRequired(message="Enter a reference"),
             Length(max=20, message="Reference must be 20 characters or fewer"),
@@ -125,7 +93,7 @@ class ConsultationForm(FlaskForm):
     title = StringField(
         "Title",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[DataRequired(message="Enter a title"),
                     Length(max=300, message="Title must be 300 characters or fewer")],
     )
@@ -135,10 +103,12 @@ class ConsultationForm(FlaskForm):
         widget=GovTextArea(),
         validators=[Length(max=5000, message="Summary must be 5,000 characters or fewer")],
     )
-    opens_on = UKDateField("Opening date", "opening date", description="For example, 27 3 2027")
+    opens_on = UKDateField("Opening date", subject="The opening date", required="Enter the opening date",
+                           example="27 3 2027", description="For example, 27 3 2027")
     opens_time = TimeField("Opening time", "opening time", description="UK time, for example 9am or 09:00",
                            default=DEFAULT_OPENING_TIME)
-    closes_on = UKDateField("Closing date", "closing date", description="For example, 24 4 2027")
+    closes_on = UKDateField("Closing date", subject="The closing date", required="Enter the closing date",
+                           example="27 3 2027", description="For example, 24 4 2027")
     closes_time = TimeField("Closing time", "closing time", description="UK time, for example 5pm or 17:00",
                             default=DEFAULT_CLOSING_TIME)
     is_draft = BooleanField("Hold as draft: not visible to the public", widget=GovCheckboxInput())
@@ -215,7 +185,7 @@ class AssignCommitteeMemberForm(FlaskForm):
         "Email address of the committee member",
         description="They must already have an account with the committee role",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[DataRequired(message="Enter the email address of a committee member"),
                     Length(max=254, message="Email address must be 254 characters or fewer")],
     )

@@ -6,7 +6,6 @@ service inside ``form_errors``, commit once, flash, redirect. Form mistakes come
 """
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -32,12 +31,9 @@ from consult.database import utcnow
 from consult.errors import Outcome, form_errors
 from consult.extensions import db
 from consult.loaders import staff_consultation_or_404
+from consult.uk_time import display_zone
 
 bp = Blueprint("staff_consultations", __name__, url_prefix="/staff/consultations")
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
 
 
 def _staging() -> ImportStaging:
@@ -77,7 +73,7 @@ def new():
     del form.version, form.digest
     form.submit.label.text = "Create consultation"
     status = 200
-    if form.validate_on_submit() and (times := form.times(_zone())):
+    if form.validate_on_submit() and (times := form.times(display_zone())):
         with form_errors(form) as outcome:
             consultation = services.add_consultation(current_user, _details(form, *times))
         if outcome.ok:
@@ -106,7 +102,7 @@ def _show_page(consultation, form: AssignCommitteeMemberForm, status: int = 200)
 @staff
 def edit(reference: str):
     consultation = staff_consultation_or_404(reference)
-    zone = _zone()
+    zone = display_zone()
     form = ConsultationForm()
     form.submit.label.text = "Save changes"
     status = 200

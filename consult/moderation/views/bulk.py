@@ -9,10 +9,11 @@ from werkzeug.datastructures import MultiDict
 from consult.access import staff
 from consult.database import utcnow
 from consult.extensions import db
+from consult.forms import YES
 from consult.loaders import LARGEST_ID, reviewable_consultation_or_404, theme_or_404
 from consult.moderation import messages, queries, services
 from consult.moderation.filters import filter_form, filters_of
-from consult.moderation.forms import YES, BulkForm
+from consult.moderation.forms import BulkForm
 from consult.moderation.views import bp
 from consult.moderation.views.common import actor, attempt, queue_args
 from consult.moderation.views.queue import bulk_choices, render_queue
