@@ -30,7 +30,6 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from bench.exports import DEFAULT_POSTGRES_URL, RESULTS, _reset_peak, _status_mb, seed
 

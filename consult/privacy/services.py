@@ -6,15 +6,13 @@ caller (a view, or the retention command).
 """
 
 import enum
-import importlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, exists, func, inspect, or_, select
+from sqlalchemy import Select, delete, exists, func, inspect, or_, select, update
 from werkzeug.security import check_password_hash
 
 from consult.accounts.models import Role, User, new_session_token
@@ -24,8 +22,9 @@ from consult.comments.models import Comment, CommentStatus, ParticipantKind, Par
 from consult.downloads import SheetWriter, new_workbook
 from consult.errors import DomainError
 from consult.extensions import db
+from consult.mail.models import OutboxEmail, OutboxStatus
+from consult.uk_time import spreadsheet_time
 
-UK = ZoneInfo("Europe/London")
 
 # What an anonymised account keeps in place of what identified the person.
 ERASED_NAME = "Deleted account"
@@ -100,25 +99,29 @@ def _label(value) -> str | None:
 
 
 def emails_sent_to(user: User) -> list[dict]:
-    """The emails the service has sent this person, from the mail outbox, or [] where there is none.
+    """Every email the service has written to this person's address, whatever its state, oldest first.
 
-    The outbox (consult.mail.models.OutboxEmail) is optional here: until it
-    exists there is nothing sent to list. Once it does, its rows with this
-    user's user_id are listed with every column, so nothing it holds about
-    the person is left out of their download.
+    The outbox keeps the address, subject and both bodies: all of it is the
+    person's, so every column is listed.
     """
-    try:
-        module = importlib.import_module("consult.mail.models")
-    except ModuleNotFoundError as error:
-        if error.name not in ("consult.mail", "consult.mail.models"):
-            raise  # the outbox exists but something it needs does not: not ours to hide
-        return []
-    model = getattr(module, "OutboxEmail", None)
-    if model is None:
-        return []
-    keys = [attribute.key for attribute in inspect(model).column_attrs]
-    rows = db.session.scalars(select(model).where(model.user_id == user.id).order_by(model.id))
+    keys = [attribute.key for attribute in inspect(OutboxEmail).column_attrs]
+    rows = db.session.scalars(select(OutboxEmail).where(OutboxEmail.to == user.email).order_by(OutboxEmail.id))
     return [{key: _plain(getattr(row, key)) for key in keys} for row in rows]
+
+
+def _erase_emails_to(address: str, erased_address: str) -> int:
+    """Emails still to be sent are dropped; sent ones keep only their kind, subject and dates.
+
+    The subject names a consultation, never the person; the bodies greet
+    them by name, so they go.
+    """
+    unsent = db.session.execute(
+        delete(OutboxEmail).where(OutboxEmail.to == address, OutboxEmail.status != OutboxStatus.SENT)
+        .execution_options(synchronize_session="fetch")).rowcount
+    db.session.execute(
+        update(OutboxEmail).where(OutboxEmail.to == address)
+        .values(to=erased_address, text="", html="").execution_options(synchronize_session="fetch"))
+    return unsent
 
 
 def _plain(value):
@@ -200,7 +203,7 @@ def _cell(value):
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, datetime):
-        return value.astimezone(UK).replace(tzinfo=None)
+        return spreadsheet_time(value)
     return value
 
 
@@ -261,6 +264,8 @@ def anonymise_account(user: User, actor: User | None, now: datetime, reason: str
       null), so the address can register again; the name and last sign-in are
       erased, the password can no longer match anything, and the session
       token is rotated, so every session and remember-me cookie ends at once.
+    - Emails to the old address that were never sent are dropped; sent ones
+      keep their kind, subject and dates, with the address and bodies erased.
     - The audit trail records the act, the reason and the counts, never the
       erased email or name.
     A second call for the same account raises AlreadyAnonymised.
@@ -290,6 +295,7 @@ def anonymise_account(user: User, actor: User | None, now: datetime, reason: str
             participation.other_interests = ""
             if participation.tobacco_details:
                 participation.tobacco_details = ERASED_DETAILS
+    _erase_emails_to(user.email, erased_email(user.id))
     user.email = erased_email(user.id)
     user.name = ERASED_NAME
     user.password_hash = UNUSABLE_PASSWORD

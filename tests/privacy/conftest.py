@@ -1,7 +1,6 @@
 import pytest
 
 from consult.comments import services as comment_services
-from consult.comments.models import OrganisationType
 from consult.database import utcnow
 from consult.extensions import db
 from tests.conftest import sections_of

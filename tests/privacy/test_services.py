@@ -36,7 +36,8 @@ def test_your_data_holds_everything_about_you_and_nothing_about_anyone_else(pers
     assert data.participations[2]["organisation_name"] == "Foot Health Charity"
     assert {(c["comment"], c["status"]) for c in data.comments} == {
         (SUBMITTED, "Submitted"), (DRAFT, "Draft"), (ORGANISATION_COMMENT, "Submitted")}
-    assert data.emails == []  # no outbox on this branch
+    assert [email["kind"] for email in data.emails] == ["submission_receipt"] * len(data.emails) and data.emails
+    assert {email["to"] for email in data.emails} == {person["user"].email}
     assert SOMEONE_ELSES not in services.your_data_json(data)
     assert "other@example.org" not in services.your_data_json(data)
 
@@ -53,8 +54,40 @@ def test_the_json_has_the_same_keys_for_every_item_and_iso_dates(person):
     assert datetime.fromisoformat(draft["written_at"]).tzinfo is not None
 
 
-def test_without_an_outbox_no_emails_are_listed(person):
-    assert services.emails_sent_to(person["user"]) == []
+def test_the_emails_written_to_the_person_are_listed_and_no_one_elses(person, make_user):
+    from consult.mail.services import queue_email
+
+    other = make_user(email="someone-else@example.org")
+    queue_email(person["user"].email, "password_reset", "Reset your password", name="Pat", link="https://x/1")
+    queue_email(other.email, "password_reset", "Reset your password", name="Sam", link="https://x/2")
+    db.session.commit()
+
+    listed = services.emails_sent_to(person["user"])
+    assert listed and {email["to"] for email in listed} == {person["user"].email}
+    assert any(email["kind"] == "password_reset" and "Pat" in email["text"] for email in listed)
+
+
+def test_anonymising_drops_unsent_emails_and_erases_sent_ones(person):
+    from consult.mail.models import OutboxEmail, OutboxStatus
+    from consult.mail.services import queue_email
+
+    user = person["user"]
+    address = user.email
+    sent = queue_email(address, "password_reset", "Reset your password", name="Pat", link="https://x/1")
+    sent.status = OutboxStatus.SENT
+    unsent = queue_email(address, "password_reset", "Reset your password", name="Pat", link="https://x/2")
+    db.session.commit()
+    sent_id, unsent_id = sent.id, unsent.id
+
+    services.anonymise_account(user, user, utcnow(), services.DELETED_BY_OWNER)
+    db.session.commit()
+
+    assert db.session.get(OutboxEmail, unsent_id) is None
+    kept = fresh(OutboxEmail, sent_id)
+    assert (kept.to, kept.text, kept.html) == (f"deleted-{user.id}@invalid", "", "")
+    assert kept.subject == "Reset your password"
+    remaining = db.session.scalars(select(OutboxEmail.to).where(OutboxEmail.to == address)).all()
+    assert remaining == []
 
 
 # --- Anonymising -------------------------------------------------------------------
