@@ -17,6 +17,33 @@ _new_password_rules = [
 ]
 
 
+def email_address_field(description: str | None = None) -> EmailField:
+    """An email address a message will be sent to: required, at most 254 characters, well formed."""
+    return EmailField(
+        "Email address",
+        description=description,
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter your email address"),
+                    Length(max=254, message="Email address must be 254 characters or fewer"),
+                    Email(message="Enter an email address in the correct format, like name@example.com",
+                          check_deliverability=False)],
+    )
+
+
+def new_password_fields(label: str, field: str) -> tuple[PasswordField, PasswordField]:
+    """A new password and its confirmation, with the same rules wherever a password is chosen.
+
+    `field` is the new password's own field name, which the confirmation must equal.
+    """
+    password = PasswordField(label, description=f"Use at least {MIN_PASSWORD_LENGTH} characters",
+                             widget=GovPasswordInput(), validators=_new_password_rules)
+    noun = label[0].lower() + label[1:]
+    confirm = PasswordField(f"Confirm {noun.removeprefix('create a ')}", widget=GovPasswordInput(),
+                            validators=[InputRequired(message=f"Confirm your {noun.removeprefix('create a ')}"),
+                                        EqualTo(field, message="Passwords must match")])
+    return password, confirm
+
+
 class RegisterForm(FlaskForm):
     name = StringField(
         "Full name",
@@ -24,26 +51,8 @@ class RegisterForm(FlaskForm):
         validators=[InputRequired(message="Enter your full name"),
                     Length(max=120, message="Full name must be 120 characters or fewer")],
     )
-    email = EmailField(
-        "Email address",
-        widget=GovTextInput(),
-        validators=[InputRequired(message="Enter your email address"),
-                    Length(max=254, message="Email address must be 254 characters or fewer"),
-                    Email(message="Enter an email address in the correct format, like name@example.com",
-                          check_deliverability=False)],
-    )
-    password = PasswordField(
-        "Create a password",
-        description=f"Use at least {MIN_PASSWORD_LENGTH} characters",
-        widget=GovPasswordInput(),
-        validators=_new_password_rules,
-    )
-    confirm = PasswordField(
-        "Confirm password",
-        widget=GovPasswordInput(),
-        validators=[InputRequired(message="Confirm your password"),
-                    EqualTo("password", message="Passwords must match")],
-    )
+    email = email_address_field()
+    password, confirm = new_password_fields("Create a password", "password")
     submit = SubmitField("Create account", widget=GovSubmitInput())
 
 
@@ -69,16 +78,5 @@ class ChangePasswordForm(FlaskForm):
         widget=GovPasswordInput(),
         validators=[InputRequired(message="Enter your current password"), Length(max=200)],
     )
-    new_password = PasswordField(
-        "New password",
-        description=f"Use at least {MIN_PASSWORD_LENGTH} characters",
-        widget=GovPasswordInput(),
-        validators=_new_password_rules,
-    )
-    confirm = PasswordField(
-        "Confirm new password",
-        widget=GovPasswordInput(),
-        validators=[InputRequired(message="Confirm your new password"),
-                    EqualTo("new_password", message="Passwords must match")],
-    )
+    new_password, confirm = new_password_fields("New password", "new_password")
     submit = SubmitField("Change password", widget=GovSubmitInput())
