@@ -141,12 +141,18 @@ class Config:
 
 
 class ProductionConfig(Config):
-    """Refuses to start without the secrets a public deployment needs; cookies are always Secure."""
+    """Refuses to start without what a public deployment needs; cookies are always Secure.
+
+    The mail server, sender, public address and Redis have development
+    defaults that would fail quietly in production (email to a catcher that
+    is not there, links to 127.0.0.1), so they must be named.
+    """
 
     ENV_NAME = "production"
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "MAIL_FROM", "PUBLIC_URL")
 
     def __init__(self) -> None:
-        for variable in ("SECRET_KEY", "DATABASE_URL"):
+        for variable in self.REQUIRED:
             if not os.environ.get(variable):
                 raise RuntimeError(f"{variable} must be set in the environment when CONSULT_ENV=production.")
         super().__init__()

@@ -7,12 +7,19 @@ from consult.config import config_from_environment
 from consult.extensions import db
 
 
+PRODUCTION_SERVICES = {"REDIS_URL": "redis://cache.internal:6379/0", "MAIL_SERVER": "smtp.internal",
+                       "MAIL_FROM": "Consultations <no-reply@consult.example>",
+                       "PUBLIC_URL": "https://consult.example"}
+
+
 @pytest.fixture
 def production(monkeypatch, tmp_path):
     """The environment of a production deployment, with a throwaway database."""
     monkeypatch.setenv("CONSULT_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'production.sqlite3'}")
+    for variable, value in PRODUCTION_SERVICES.items():
+        monkeypatch.setenv(variable, value)
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
     return monkeypatch
 
@@ -75,11 +82,9 @@ def test_the_environment_is_read_when_the_app_is_built_not_at_import(monkeypatch
     assert config.SERVICE_NAME == "Comment on draft guidance"
 
 
-def test_production_cookies_are_secure_even_if_the_environment_says_otherwise(monkeypatch):
-    monkeypatch.setenv("CONSULT_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "a-real-secret")
-    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://db/consult")
-    monkeypatch.setenv("SESSION_COOKIE_SECURE", "0")
+def test_production_cookies_are_secure_even_if_the_environment_says_otherwise(production):
+    production.setenv("DATABASE_URL", "postgresql+psycopg://db/consult")
+    production.setenv("SESSION_COOKIE_SECURE", "0")
     config = config_from_environment()
     assert config.SESSION_COOKIE_SECURE is True and config.REMEMBER_COOKIE_SECURE is True
 
@@ -101,3 +106,10 @@ def test_the_suite_hashes_quickly_unless_a_test_asks_for_the_real_hash(app, app_
     from consult.accounts.services import hash_password
 
     assert hash_password("a password of some length").startswith("pbkdf2:sha256:1$")
+
+
+@pytest.mark.parametrize("variable", ["REDIS_URL", "MAIL_SERVER", "MAIL_FROM", "PUBLIC_URL"])
+def test_production_refuses_to_start_without_its_mail_queue_and_address(production, variable):
+    production.delenv(variable)
+    with pytest.raises(RuntimeError, match=variable):
+        config_from_environment()
