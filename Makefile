@@ -6,11 +6,17 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PYTHON ?= python3
 VENDOR := static/vendor
 
-.PHONY: run test setup assets db bench bench-scale clean
+.PHONY: run serve test setup assets db bench bench-scale clean
 
 # The app, the queue worker and (in development) a local mail catcher, stopped together by Ctrl-C.
 run: setup db
 	$(PY) -m consult.devserver --host 127.0.0.1 --port 5000
+
+# A production instance: migrate, then gunicorn and the queue worker together (see consult/serve.py
+# for the environment it needs; it refuses to start without it).
+serve: setup
+	CONSULT_ENV=production $(FLASK) db upgrade
+	CONSULT_ENV=production $(PY) -m consult.serve
 
 # Both cores by default: each pytest-xdist worker has its own database and live servers.
 # loadgroup spreads tests like load, but keeps tests marked with one xdist_group on one worker.

@@ -13,7 +13,6 @@ fresh machine still sees its email. Ctrl-C stops every process.
 import argparse
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ import time
 import redis
 
 from consult.config import config_from_environment
+from consult.processes import supervise
 
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 
@@ -54,12 +54,7 @@ def _deliver_in_foreground(stop: threading.Event) -> None:
         subprocess.run([*FLASK, "mail", "deliver"], stdout=subprocess.DEVNULL, check=False)
 
 
-def _stop_on_terminate(_signal, _frame) -> None:
-    raise KeyboardInterrupt
-
-
 def main() -> None:
-    signal.signal(signal.SIGTERM, _stop_on_terminate)
     parser = argparse.ArgumentParser(description="Run the app, the worker and the local mail catcher together.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
@@ -90,24 +85,7 @@ def main() -> None:
           f"\n  Its email:     http://{arguments.host}:{arguments.port}/dev/mail\n  Ctrl-C stops everything.\n",
           flush=True)
 
-    try:
-        while all(process.poll() is None for _, process in processes):
-            time.sleep(0.5)
-        ended = next(name for name, process in processes if process.poll() is not None)
-        print(f"The {ended} stopped; stopping the rest.", flush=True)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        for _, process in reversed(processes):
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-        for _, process in reversed(processes):
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
+    supervise(processes, on_stop=stop.set)
 
 if __name__ == "__main__":
     main()
