@@ -23,9 +23,11 @@ from itertools import count
 from pathlib import Path
 
 import pytest
+from limits import parse
 from sqlalchemy import select
 
-from consult.accounts.models import Role
+from consult.accounts import recovery_services, throttling
+from consult.accounts.models import Role, SignInFailureCount
 from consult.accounts.services import find_user_by_email, register_user
 from consult.comments import services as comment_services
 from consult.comments.models import Comment, IndividualType, OrganisationType, ParticipantKind
@@ -387,11 +389,11 @@ def seed_consultation(live_server, state: str = "open") -> SeededConsultation:
     return seeded
 
 
-def seed_user(live_server, name: str = "Robin Reader") -> str:
+def seed_user(live_server, name: str = "Robin Reader", email_verified: bool = True) -> str:
     """A stakeholder account; returns its (unique) email address. The password is PASSWORD."""
     email = f"{unique('reader-').lower()}@example.org"
     with live_server.app_context():
-        register_user(email, name, PASSWORD)
+        register_user(email, name, PASSWORD, email_verified=email_verified)
     return email
 
 
@@ -469,6 +471,36 @@ def sign_in_over_http(context, email: str, password: str = PASSWORD) -> None:
         cookies = _signed_in_cookies[email] = context.cookies()
     else:
         context.add_cookies(cookies)
+
+
+# --- Links from emails, refused sign-ins ---------------------------------------------
+
+def reset_link(live_server, email: str, used: bool = False) -> str:
+    """The path of a password reset link for the account, as its email would carry it;
+    `used` spends the link first by setting a new password through it."""
+    with live_server.app_context():
+        token = recovery_services.reset_token(find_user_by_email(email))
+        if used:
+            recovery_services.reset_password(token, PASSWORD + " renewed")
+    return f"/account/reset-password?token={token}"
+
+
+def verification_link(live_server, email: str) -> str:
+    """The path of the link that confirms the account's email address."""
+    with live_server.app_context():
+        token = recovery_services.verification_token(find_user_by_email(email))
+    return f"/account/verify-email?token={token}"
+
+
+def use_up_sign_in_attempts(live_server, email: str) -> None:
+    """Count as many failed sign-ins at the account as its limit allows, in this window and the next
+    (so that the next attempt from a browser it has not signed in from is refused even on the hour)."""
+    with live_server.app_context():
+        attempt = throttling.count_sign_in_attempt(email, None, utcnow())
+        limit = parse(live_server.app.config["FAILED_SIGN_INS_PER_ACCOUNT"])
+        amount, window = limit.amount, timedelta(seconds=limit.get_expiry())
+        for start in (attempt.window_start, attempt.window_start + window):
+            db.session.merge(SignInFailureCount(bucket=attempt.bucket, window_start=start, attempts=amount))
 
 
 # --- Staff, committee and admin: accounts, submissions, moderated worlds -------------

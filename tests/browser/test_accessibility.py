@@ -30,6 +30,7 @@ from tests.browser.conftest import (
     assert_reflows,
     check_accessibility,
     moderate,
+    reset_link,
     seed_account,
     seed_consultation,
     seed_response,
@@ -37,6 +38,8 @@ from tests.browser.conftest import (
     seed_submission,
     seed_user,
     sign_in_over_http,
+    use_up_sign_in_attempts,
+    verification_link,
 )
 from tests.conftest import GUIDANCE_SEED
 from tests.liveserver import LiveServer
@@ -68,8 +71,9 @@ class Scene:
     closed: SeededConsultation
     staff: StaffWorld | None = None
 
-    def signed_in(self, take_part: bool = True, comments: int = 0, submitted: bool = False) -> str:
-        email = seed_user(self.live_server)
+    def signed_in(self, take_part: bool = True, comments: int = 0, submitted: bool = False,
+                  email_verified: bool = True) -> str:
+        email = seed_user(self.live_server, email_verified=email_verified)
         if take_part:
             seed_response(self.live_server, email, self.open, comments=comments, submitted=submitted)
         sign_in_over_http(self.page.context, email)
@@ -315,6 +319,102 @@ def change_password_empty(scene: Scene) -> None:
     change_password(scene)
     scene.press("Change password")
     scene.expect_errors("Enter your current password", "Enter a password", "Confirm your new password")
+
+
+def sign_in_too_many_attempts(scene: Scene) -> None:
+    """The account has had as many failed sign-ins as it may; one more from a new browser is refused (429)."""
+    email = seed_user(scene.live_server)
+    use_up_sign_in_attempts(scene.live_server, email)
+    sign_in_page(scene)
+    scene.page.get_by_label("Email address").fill(email)
+    scene.page.get_by_label("Password", exact=True).fill("not the password at all")
+    with scene.page.expect_navigation() as navigation:
+        scene.page.get_by_role("button", name="Sign in").click()
+    assert navigation.value.status == 429
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Too many sign-in attempts")
+
+
+def forgot_password(scene: Scene) -> None:
+    sign_in_page(scene)
+    follow(scene, "Forgot your password?")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Reset your password")
+
+
+def forgot_password_empty(scene: Scene) -> None:
+    forgot_password(scene)
+    scene.press("Send the link")
+    scene.expect_errors("Enter your email address")
+
+
+def forgot_password_invalid(scene: Scene) -> None:
+    forgot_password(scene)
+    scene.page.get_by_label("Email address").fill("not-an-email-address")
+    scene.press("Send the link")
+    scene.expect_errors("Enter an email address in the correct format, like name@example.com")
+
+
+def password_reset_sent(scene: Scene) -> None:
+    email = seed_user(scene.live_server)
+    forgot_password(scene)
+    scene.page.get_by_label("Email address").fill(email)
+    scene.press("Send the link")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Check your email")
+
+
+def reset_password(scene: Scene) -> None:
+    scene.goto(reset_link(scene.live_server, seed_user(scene.live_server)))
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Choose a new password")
+
+
+def reset_password_not_matching(scene: Scene) -> None:
+    reset_password(scene)
+    scene.page.get_by_label("New password", exact=True).fill(PASSWORD + " anew")
+    scene.page.get_by_label("Confirm new password").fill(PASSWORD + " but different")
+    scene.press("Set new password")
+    scene.expect_errors("Passwords must match")
+
+
+def reset_password_too_short(scene: Scene) -> None:
+    reset_password(scene)
+    scene.page.get_by_label("New password", exact=True).fill("short")
+    scene.page.get_by_label("Confirm new password").fill("short")
+    scene.press("Set new password")
+    scene.expect_errors("Password must be between 10 and 200 characters")
+
+
+def reset_link_used(scene: Scene) -> None:
+    scene.goto(reset_link(scene.live_server, seed_user(scene.live_server), used=True), status=400)
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("You cannot reset your password with this link")
+
+
+def verify_email_link_not_valid(scene: Scene) -> None:
+    scene.goto("/account/verify-email?token=not-a-real-token", status=400)
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Your email address could not be confirmed")
+
+
+def email_confirmed(scene: Scene) -> None:
+    """Following the link in the email: the list of consultations, saying the address is confirmed."""
+    email = seed_user(scene.live_server, email_verified=False)
+    scene.goto(verification_link(scene.live_server, email))
+    expect(scene.page.get_by_text(f"Your email address {email} has been confirmed.")).to_be_visible()
+
+
+def send_verification(scene: Scene) -> None:
+    scene.signed_in(take_part=False, email_verified=False)
+    scene.goto("/account/verify-email/send-again")
+    expect(scene.page.get_by_role("button", name="Send the link again")).to_be_visible()
+
+
+def send_verification_sent(scene: Scene) -> None:
+    send_verification(scene)
+    scene.press("Send the link again")
+    expect(scene.page.get_by_text("We have sent a new link to")).to_be_visible()
+
+
+def send_verification_already_confirmed(scene: Scene) -> None:
+    scene.signed_in(take_part=False)
+    scene.goto("/account/verify-email/send-again")
+    expect(scene.page.get_by_text("There is nothing more to do.")).to_be_visible()
 
 
 # --- Staff, committee and admin pages ----------------------------------------------
@@ -616,6 +716,21 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("change-password", change_password),
     ("change-password-error-empty", change_password_empty),
     ("change-password-error-wrong", change_password_errors),
+    ("sign-in-too-many-attempts", sign_in_too_many_attempts),
+    # Forgotten passwords and confirming an email address
+    ("forgot-password", forgot_password),
+    ("forgot-password-error-empty", forgot_password_empty),
+    ("forgot-password-error-invalid", forgot_password_invalid),
+    ("password-reset-sent", password_reset_sent),
+    ("reset-password", reset_password),
+    ("reset-password-error-not-matching", reset_password_not_matching),
+    ("reset-password-error-too-short", reset_password_too_short),
+    ("reset-link-used", reset_link_used),
+    ("verify-email-link-not-valid", verify_email_link_not_valid),
+    ("email-confirmed", email_confirmed),
+    ("send-verification", send_verification),
+    ("send-verification-sent", send_verification_sent),
+    ("send-verification-already-confirmed", send_verification_already_confirmed),
     # Staff: building consultations
     ("staff-consultations", staff_consultations),
     ("staff-new-consultation", new_consultation),
