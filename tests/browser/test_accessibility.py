@@ -417,6 +417,52 @@ def send_verification_already_confirmed(scene: Scene) -> None:
     expect(scene.page.get_by_text("There is nothing more to do.")).to_be_visible()
 
 
+# --- Your data, and deleting an account --------------------------------------------
+
+def privacy_notice(scene: Scene) -> None:
+    scene.goto("/privacy")
+
+
+def your_data(scene: Scene) -> None:
+    scene.signed_in(comments=2)
+    scene.goto("/account/your-data")
+
+
+def your_data_staff(scene: Scene) -> None:
+    """Staff cannot delete their own account here; the page says why instead of linking to it."""
+    as_staff(scene)
+    scene.goto("/account/your-data")
+    expect(scene.page.get_by_role("link", name="Delete your account")).to_have_count(0)
+
+
+def delete_account(scene: Scene) -> None:
+    scene.signed_in(comments=1)
+    scene.goto("/account/your-data")
+    follow(scene, "Delete your account")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Delete your account")
+
+
+def delete_account_empty(scene: Scene) -> None:
+    delete_account(scene)
+    scene.press("Delete your account")
+    scene.expect_errors("Enter your password to confirm that you want to delete your account")
+
+
+def delete_account_wrong_password(scene: Scene) -> None:
+    delete_account(scene)
+    scene.page.get_by_label("Enter your password to confirm").fill("this is not my password")
+    scene.press("Delete your account")
+    scene.expect_errors("Your password is not correct")
+
+
+def account_deleted(scene: Scene) -> None:
+    """Shown once, straight after the deletion."""
+    delete_account(scene)
+    scene.page.get_by_label("Enter your password to confirm").fill(PASSWORD)
+    scene.press("Delete your account")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Your account has been deleted")
+
+
 # --- Staff, committee and admin pages ----------------------------------------------
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # a picture, whatever its name says
@@ -731,6 +777,14 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("send-verification", send_verification),
     ("send-verification-sent", send_verification_sent),
     ("send-verification-already-confirmed", send_verification_already_confirmed),
+    # Privacy: the notice, your data, deleting an account
+    ("privacy-notice", privacy_notice),
+    ("your-data", your_data),
+    ("your-data-staff", your_data_staff),
+    ("delete-account", delete_account),
+    ("delete-account-error-empty", delete_account_empty),
+    ("delete-account-error-wrong-password", delete_account_wrong_password),
+    ("account-deleted", account_deleted),
     # Staff: building consultations
     ("staff-consultations", staff_consultations),
     ("staff-new-consultation", new_consultation),
