@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from limits import parse
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from consult.accounts import recovery_services, throttling
 from consult.accounts.models import Role, SignInFailureCount
@@ -42,6 +42,8 @@ from consult.consultations.services import (
 from consult.database import utcnow
 from consult.exports.publication import publish_comments
 from consult.extensions import db
+from consult.mail.models import OutboxEmail
+from consult.mail.services import mark_failed_attempt
 from consult.moderation import services as moderation_services
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState
 
@@ -473,7 +475,7 @@ def sign_in_over_http(context, email: str, password: str = PASSWORD) -> None:
         context.add_cookies(cookies)
 
 
-# --- Links from emails, refused sign-ins ---------------------------------------------
+# --- Links from emails, failed email, refused sign-ins -------------------------------
 
 def reset_link(live_server, email: str, used: bool = False) -> str:
     """The path of a password reset link for the account, as its email would carry it;
@@ -490,6 +492,22 @@ def verification_link(live_server, email: str) -> str:
     with live_server.app_context():
         token = recovery_services.verification_token(find_user_by_email(email))
     return f"/account/verify-email?token={token}"
+
+
+def seed_failed_email(live_server, to: str) -> int:
+    """A password reset email to `to` that failed every attempt, as the worker leaves one; returns its id."""
+    with live_server.app_context():
+        user = find_user_by_email(to)
+        email = recovery_services.send_password_reset(user)
+        email.attempts = live_server.app.config["MAIL_MAX_ATTEMPTS"]
+        mark_failed_attempt(email, "SMTPConnectError: (421, 'Service not available')", utcnow())
+        email_id = email.id
+    return email_id
+
+
+def delete_email(live_server, email_id: int) -> None:
+    with live_server.app_context():
+        db.session.execute(delete(OutboxEmail).where(OutboxEmail.id == email_id))
 
 
 def use_up_sign_in_attempts(live_server, email: str) -> None:

@@ -12,13 +12,14 @@ takes a Scene and leaves its page showing that page.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from consult.accounts.models import Role
 from consult.accounts.services import find_user_by_email
+from consult.admin.account_services import deactivate_user
 from consult.consultations.services import ConsultationDetails, details_digest, edit_consultation, find_consultation
 from consult.moderation.states import ModerationState
 from tests.browser.conftest import (
@@ -29,10 +30,12 @@ from tests.browser.conftest import (
     SeededConsultation,
     assert_reflows,
     check_accessibility,
+    delete_email,
     moderate,
     reset_link,
     seed_account,
     seed_consultation,
+    seed_failed_email,
     seed_response,
     seed_review_world,
     seed_submission,
@@ -70,6 +73,8 @@ class Scene:
     open: SeededConsultation
     closed: SeededConsultation
     staff: StaffWorld | None = None
+    # Run after the checks, for a page state that needs something no other page should see.
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def signed_in(self, take_part: bool = True, comments: int = 0, submitted: bool = False,
                   email_verified: bool = True) -> str:
@@ -713,6 +718,32 @@ def role_confirmation(scene: Scene) -> None:
         "Change Sam Stakeholder’s role from Stakeholder to Staff?")
 
 
+def admin_user_deactivated(scene: Scene) -> None:
+    """A deactivated account: the page offers to reactivate it instead."""
+    email = seed_user(scene.live_server, name="Dee Activated")
+    with scene.live_server.app_context():
+        user = find_user_by_email(email)
+        deactivate_user(user, find_user_by_email(scene.staff.admin_email))
+        user_id = user.id
+    as_admin(scene)
+    scene.goto(f"/admin/users/{user_id}")
+    expect(scene.page.get_by_role("button", name="Reactivate account")).to_be_visible()
+
+
+def failed_email_none(scene: Scene) -> None:
+    as_admin(scene)
+    scene.goto("/admin/mail/failed")
+    expect(scene.page.get_by_text("No email has failed.")).to_be_visible()
+
+
+def failed_email_one(scene: Scene) -> None:
+    email_id = seed_failed_email(scene.live_server, seed_user(scene.live_server))
+    scene.cleanups.append(lambda: delete_email(scene.live_server, email_id))  # so that the page can be empty
+    as_admin(scene)
+    scene.goto("/admin/mail/failed")
+    expect(scene.page.get_by_role("button", name="Retry the email")).to_have_count(1)
+
+
 def audit_trail(scene: Scene) -> None:
     as_admin(scene)
     scene.goto("/admin/audit")
@@ -821,6 +852,9 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("admin-users", admin_users),
     ("admin-user", admin_user),
     ("admin-role-confirmation", role_confirmation),
+    ("admin-user-deactivated", admin_user_deactivated),
+    ("admin-failed-email-none", failed_email_none),
+    ("admin-failed-email-one", failed_email_one),
     ("audit-trail", audit_trail),
     ("audit-trail-error-date", audit_trail_bad_date),
 ]
@@ -845,7 +879,10 @@ def staff_world(live_server, import_staging) -> StaffWorld:
 
 @pytest.fixture
 def scene(page, live_server, consultations, staff_world) -> Scene:
-    return Scene(page, live_server, *consultations, staff=staff_world)
+    scene = Scene(page, live_server, *consultations, staff=staff_world)
+    yield scene
+    for cleanup in scene.cleanups:
+        cleanup()
 
 
 @every_page
