@@ -8,7 +8,6 @@ Loading twice changes nothing: existing references are left as they are.
 import json
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 
@@ -20,16 +19,16 @@ from consult.consultations import services as consultations
 from consult.consultations.importing import parse_document
 from consult.consultations.models import CommitteeAssignment, Consultation
 from consult.extensions import db
+from consult.uk_time import display_zone, uk_local_time
 
 CONTENT = Path(__file__).parent / "content"
-UK = ZoneInfo("Europe/London")
 # For local use only: create_demo_accounts() runs in development mode and nowhere else.
 DEMO_PASSWORD = "demo-password-2026"
 
 
 def uk_5pm(day: date) -> datetime:
     """NICE consultations close at 5pm UK time, whatever the season."""
-    return datetime.combine(day, time(17, 0), tzinfo=UK).astimezone(ZoneInfo("UTC"))
+    return uk_local_time(day, time(17, 0))
 
 
 def _window(state: str, today: date) -> tuple[datetime, datetime]:
@@ -46,7 +45,7 @@ def load_demo(now: datetime) -> list[str]:
     for entry in json.loads((CONTENT / "consultations.json").read_text(encoding="utf-8")):
         if consultations.find_consultation(entry["reference"]) is not None:
             continue
-        opens_at, closes_at = _window(entry["state"], now.astimezone(UK).date())
+        opens_at, closes_at = _window(entry["state"], now.astimezone(display_zone()).date())
         consultation = consultations.create_consultation(
             entry["reference"], entry["title"], entry["summary"], opens_at, closes_at)
         parsed = parse_document((CONTENT / entry["document"]).read_text(encoding="utf-8"))
