@@ -142,12 +142,44 @@ def _published_items(consultation):
     return export_comments(in_document_order(publication.published_comments_query(consultation)))
 
 
+def cursor_arg(name: str) -> int | None:
+    """A comment-number cursor from the query string: absent, or a plain number, or the request is bad."""
+    value = request.args.get(name)
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 9):
+        abort(400)
+    return int(value)
+
+
+def _keyset_links(endpoint: str, page, **args) -> dict | None:
+    """govukPagination parameters for a keyset page: Previous and Next only, as there is no page count."""
+    if not (page.has_previous or page.has_next):
+        return None
+    previous_part, previous_before = page.first
+    next_part, next_after = page.last
+    return {
+        "previous": {"href": url_for(endpoint, **args, part=previous_part, before=previous_before)}
+        if page.has_previous else None,
+        "next": {"href": url_for(endpoint, **args, part=next_part, after=next_after)} if page.has_next else None,
+        "landmarkLabel": "Pages of comments",
+    }
+
+
 @bp.route("/consultations/<reference>/published-comments")
 @public
 def published_comments(reference: str):
     consultation = published_consultation_or_404(reference)
-    return render_template("exports/published.html", consultation=consultation,
-                           items=list(_published_items(consultation)),
+    after, before = cursor_arg("after"), cursor_arg("before")
+    if after is not None and before is not None:
+        abort(400)
+    page = publication.published_page(consultation, request.args.get("part"), after, before)
+    if page is None:
+        abort(404)
+    return render_template("exports/published.html", consultation=consultation, page=page,
+                           parts=publication.published_parts(consultation),
+                           page_links=_keyset_links("exports.published_comments", page,
+                                                    reference=consultation.reference),
                            tobacco_declaration=publication.tobacco_declaration,
                            published_response=publication.published_response)
 

@@ -9,6 +9,16 @@ from consult.moderation.states import ModerationState, RejectionReason, Response
 from tests.conftest import sections_of
 
 
+@pytest.fixture(autouse=True)
+def fresh_published_cache():
+    """Test transactions roll back, so ids and timestamps recur; no test may read another's cached page."""
+    from consult.exports.publication import clear_published_cache
+
+    clear_published_cache()
+    yield
+    clear_published_cache()
+
+
 @pytest.fixture
 def moderated_consultation(make_user, make_consultation, make_participation):
     """Submitted comments in every moderation state, with themes and responses.

@@ -1,0 +1,175 @@
+"""The public page of published comments, read a page at a time in document order."""
+
+import re
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from consult.comments import services as comment_services
+from consult.comments.models import IndividualType, OrganisationType
+from consult.database import utcnow
+from consult.exports import publication
+from consult.exports.rows import export_comments, in_document_order
+from consult.extensions import db
+from consult.moderation.states import ModerationState, RejectionReason
+from tests.conftest import sections_of
+
+PER_PERSON = 44
+_REFERENCE = re.compile(r'<div class="app-comment" id="([A-Z0-9]+-\d{4})">')
+_NEXT = re.compile(r'<div class="govuk-pagination__next">\s*<a class="govuk-link govuk-pagination__link" href="([^"]+)"')
+_PREVIOUS = re.compile(
+    r'<div class="govuk-pagination__prev">\s*<a class="govuk-link govuk-pagination__link" href="([^"]+)"')
+_INDEX_ENTRY = re.compile(r'<li><a class="govuk-link" href="([^"]+)">([^<]+)</a> \((\d+) comments?\)</li>')
+
+
+@pytest.fixture
+def many_published(make_user, make_consultation, make_participation):
+    """Three people's comments spread over every part of the document, some rejected, then published."""
+    consultation = make_consultation(reference="HTE4001")
+    sections = list(sections_of(consultation).values())
+    document = consultation.documents[0]
+    targets = [comment_services.CommentTargetRef(document)] + [
+        comment_services.CommentTargetRef(document, section.chapter, section) for section in sections]
+    people = [
+        (make_user(name="Pat Consenting", email="pat@example.org"),
+         {"individual_type": IndividualType.PATIENT_OR_CARER}, True),
+        (make_user(name="Hidden Professional", email="hidden@example.org"),
+         {"individual_type": IndividualType.HEALTH_PROFESSIONAL}, False),
+        (make_user(name="Charity Contact", email="charity@example.org"),
+         {"kind": "organisation", "organisation_name": "Neuroma Support",
+          "organisation_type": OrganisationType.CHARITY_OR_PATIENT_GROUP}, False),
+    ]
+    comments = []
+    for person, (user, answers, consent) in enumerate(people):
+        participation = make_participation(user, consultation, **answers)
+        participation.publish_name = consent
+        for n in range(PER_PERSON):
+            comments.append(comment_services.save_draft(
+                participation, targets[(n * 7 + person) % len(targets)], f"Comment {person}-{n} body", None,
+                utcnow()))
+        comment_services.submit_response(participation, utcnow())
+    for index, comment in enumerate(comments):
+        if index % 9 == 4:
+            comment.moderation_state, comment.rejection_reason = ModerationState.REJECTED, RejectionReason.SPAM
+        elif index % 11 == 5:
+            comment.redacted_body = f"Redacted {comment.body.removesuffix(' body')}"
+            comment.moderation_state = ModerationState.REDACTED
+        elif index % 13 != 6:  # left untriaged, so not published
+            comment.moderation_state = ModerationState.ACCEPTED
+    consultation.opens_at = utcnow() - timedelta(days=40)
+    consultation.closes_at = utcnow() - timedelta(days=1)
+    publication.publish_comments(consultation, make_user(name="Staff Member"), utcnow())
+    db.session.commit()
+    return consultation, comments
+
+
+def _expected(consultation) -> list:
+    return list(export_comments(in_document_order(publication.published_comments_query(consultation))))
+
+
+def _walk(client, path: str, link: re.Pattern) -> list[str]:
+    """The pages reached from `path` by following one pager link; the HTML of each."""
+    pages = []
+    while path:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        html = response.get_data(as_text=True)
+        pages.append(html)
+        found = link.search(html)
+        path = found.group(1).replace("&amp;", "&") if found else None
+        assert len(pages) < 50, "the pager goes round in circles"
+    return pages
+
+
+def test_every_published_comment_appears_once_in_document_order_across_bounded_pages(client, many_published):
+    consultation, _ = many_published
+    expected = [item.reference for item in _expected(consultation)]
+    assert len(expected) > 2 * publication.PAGE_SIZE
+
+    forward = _walk(client, f"/consultations/{consultation.reference}/published-comments", _NEXT)
+    pages = [_REFERENCE.findall(html) for html in forward]
+    assert len(pages) == 3
+    assert all(0 < len(page) <= publication.PAGE_SIZE for page in pages)
+    assert [reference for page in pages for reference in page] == expected
+    assert not _PREVIOUS.search(forward[0])
+
+    last = _NEXT.search(forward[-2]).group(1).replace("&amp;", "&")
+    backward = _walk(client, last, _PREVIOUS)
+    pages = [_REFERENCE.findall(html) for html in reversed(backward)]
+    assert all(0 < len(page) <= publication.PAGE_SIZE for page in pages)
+    assert [reference for page in pages for reference in page] == expected
+
+
+def test_every_page_names_people_only_as_they_allowed(client, many_published):
+    consultation, comments = many_published
+    for html in _walk(client, f"/consultations/{consultation.reference}/published-comments", _NEXT):
+        assert "@example.org" not in html
+        assert "Hidden Professional" not in html and "Charity Contact" not in html
+        for comment in comments:
+            if comment.moderation_state is ModerationState.REDACTED:
+                assert f">{comment.body}<" not in html
+            if comment.moderation_state not in (ModerationState.ACCEPTED, ModerationState.REDACTED):
+                assert comment.reference not in html
+        assert "Pat Consenting" in html or "Neuroma Support" in html
+
+
+def test_the_section_index_counts_each_part_and_links_to_its_first_comment(client, many_published):
+    consultation, _ = many_published
+    expected = _expected(consultation)
+    per_part = Counter(item.target_label for item in expected)
+    html = client.get(f"/consultations/{consultation.reference}/published-comments").get_data(as_text=True)
+    entries = _INDEX_ENTRY.findall(html)
+    assert [int(count) for _, _, count in entries] == list(per_part.values())
+    assert sum(int(count) for _, _, count in entries) == len(expected)
+    for href, label, count in entries:
+        first = next(item for item in expected if label.startswith(item.target_label))
+        page = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
+        assert _REFERENCE.findall(page)[0] == first.reference
+        if first.section_number:
+            assert label.startswith(f"Section {first.section_number}")
+
+
+def test_the_page_is_kept_until_the_next_withdrawal_and_publication(client, make_user, many_published):
+    consultation, comments = many_published
+    path = f"/consultations/{consultation.reference}/published-comments"
+    untriaged = next(c for c in comments if c.moderation_state is ModerationState.NEW)
+    section_key = f"s{untriaged.section_id}" if untriaged.section_id else f"d{untriaged.document_id}"
+    first = _REFERENCE.findall(client.get(path).get_data(as_text=True))
+    part = _REFERENCE.findall(client.get(f"{path}?part={section_key}").get_data(as_text=True))
+    assert untriaged.reference not in part
+    untriaged.moderation_state = ModerationState.ACCEPTED
+    db.session.commit()
+    assert _REFERENCE.findall(client.get(path).get_data(as_text=True)) == first  # as viewed since publication
+    assert _REFERENCE.findall(client.get(f"{path}?part={section_key}").get_data(as_text=True)) == part
+
+    staff = make_user(name="Another Staff Member")
+    publication.withdraw_publication(consultation, staff)
+    db.session.commit()
+    assert client.get(path).status_code == 404
+    publication.publish_comments(consultation, staff, utcnow())
+    db.session.commit()
+    after = client.get(f"{path}?part={section_key}").get_data(as_text=True)
+    assert untriaged.reference in after
+
+
+@pytest.mark.parametrize("query", ["after=abc", "before=abc", "after=99999999999999999999999", "after=%00",
+                                   "after=1%002", "before=-1", "part=%00", "after=1&before=2", "after=%C2%B2"])
+def test_a_malformed_cursor_is_a_bad_request(client, many_published, query):
+    consultation, _ = many_published
+    assert client.get(f"/consultations/{consultation.reference}/published-comments?{query}").status_code == 400
+
+
+@pytest.mark.parametrize("part", ["zzz", "s0", "s999999999999999999999", "d1%20"])
+def test_an_unknown_part_is_not_found(client, many_published, part):
+    consultation, _ = many_published
+    assert client.get(f"/consultations/{consultation.reference}/published-comments?part={part}").status_code == 404
+
+
+def test_a_cursor_past_the_end_shows_an_empty_page(client, many_published):
+    consultation, _ = many_published
+    parts = publication.published_parts(consultation)
+    response = client.get(f"/consultations/{consultation.reference}/published-comments"
+                          f"?part={parts[-1].key}&after=999999999")
+    assert response.status_code == 200
+    assert not _REFERENCE.findall(response.get_data(as_text=True))
