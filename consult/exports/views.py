@@ -10,6 +10,7 @@ from consult.consultations.models import Section
 from consult.database import utcnow
 from consult.downloads import DOCX, XLSX, csv_download, file_download, table_csv, write_table_workbook
 from consult.exports import publication, review, services
+from consult.exports.paging import Part, document_parts, keyset_page, part_key
 from consult.exports.rows import comments_select, export_comments, in_document_order, publishable
 from consult.errors import form_errors
 from consult.extensions import db
@@ -42,30 +43,66 @@ def _theme_names(consultation) -> list[str]:
                                    .order_by(Theme.name)))
 
 
+def cursor_arg(name: str) -> int | None:
+    """A comment-number cursor from the query string: absent, or a plain number, or the request is bad."""
+    value = request.args.get(name)
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 9):
+        abort(400)
+    return int(value)
+
+
+def _keyset_links(endpoint: str, page, **args) -> dict | None:
+    """govukPagination parameters for a keyset page: Previous and Next only, as there is no page count."""
+    if not (page.has_previous or page.has_next):
+        return None
+    previous_part, previous_before = page.first
+    next_part, next_after = page.last
+    return {
+        "previous": {"href": url_for(endpoint, **args, part=previous_part, before=previous_before)}
+        if page.has_previous else None,
+        "next": {"href": url_for(endpoint, **args, part=next_part, after=next_after)} if page.has_next else None,
+        "landmarkLabel": "Pages of comments",
+    }
+
+
 @bp.route("/staff/consultations/<reference>/review")
 @committee_or_staff
 def committee_review(reference: str):
     consultation = reviewable_consultation_or_404(reference)
     summary = review.summarise(consultation)
-    drill_title, items = None, None
+    drill_title, page, drill_args = None, None, {}
     theme_key, section_key = request.args.get("theme"), request.args.get("section", type=int)
-    query = _comments_query(consultation)
+    query = publishable(comments_select().where(Comment.consultation_id == consultation.id))
     if theme_key == "none":
-        drill_title = "Comments with no theme"
+        drill_title, drill_args = "Comments with no theme", {"theme": "none"}
         query = query.where(~select(CommentTheme.comment_id).where(CommentTheme.comment_id == Comment.id).exists())
+        parts = document_parts(consultation.id)
     elif theme_key:
         theme = theme_or_404(consultation, theme_key)
-        drill_title = f"Theme: {theme.name}"
+        drill_title, drill_args = f"Theme: {theme.name}", {"theme": theme.id}
         query = query.where(Comment.id.in_(select(CommentTheme.comment_id).where(CommentTheme.theme_id == theme.id)))
+        parts = document_parts(consultation.id)
     elif section_key:
         section = part_of_consultation_or_404(Section, section_key, consultation)
         drill_title = f"Section {section.number}" + (f": {section.heading}" if section.heading else "")
-        query = query.where(Comment.section_id == section.id)
+        drill_args = {"section": section.id}
+        parts = [Part(part_key(section.document_id, section.chapter_id, section.id), drill_title,
+                      section.document_id, section.chapter_id, section.id)]
     if drill_title:
-        items = list(export_comments(query))
+        after, before = cursor_arg("after"), cursor_arg("before")
+        if after is not None and before is not None:
+            abort(400)
+        page = keyset_page(query, parts, request.args.get("part"), after, before)
+        if page is None:
+            abort(404)
     return render_template("exports/review.html", consultation=consultation, summary=summary,
-                           drill_title=drill_title, items=items, publish_form=EmptyForm(),
-                           can_publish=is_staff(current_user))
+                           drill_title=drill_title, page=page,
+                           page_links=page and _keyset_links("exports.committee_review", page,
+                                                             reference=consultation.reference, **drill_args,
+                                                             _anchor="drill-down"),
+                           publish_form=EmptyForm(), can_publish=is_staff(current_user))
 
 
 @bp.route("/staff/consultations/<reference>/downloads/comments.xlsx")
@@ -140,30 +177,6 @@ def withdraw(reference: str):
 
 def _published_items(consultation):
     return export_comments(in_document_order(publication.published_comments_query(consultation)))
-
-
-def cursor_arg(name: str) -> int | None:
-    """A comment-number cursor from the query string: absent, or a plain number, or the request is bad."""
-    value = request.args.get(name)
-    if value is None:
-        return None
-    if not (value.isascii() and value.isdigit() and len(value) <= 9):
-        abort(400)
-    return int(value)
-
-
-def _keyset_links(endpoint: str, page, **args) -> dict | None:
-    """govukPagination parameters for a keyset page: Previous and Next only, as there is no page count."""
-    if not (page.has_previous or page.has_next):
-        return None
-    previous_part, previous_before = page.first
-    next_part, next_after = page.last
-    return {
-        "previous": {"href": url_for(endpoint, **args, part=previous_part, before=previous_before)}
-        if page.has_previous else None,
-        "next": {"href": url_for(endpoint, **args, part=next_part, after=next_after)} if page.has_next else None,
-        "landmarkLabel": "Pages of comments",
-    }
 
 
 @bp.route("/consultations/<reference>/published-comments")

@@ -10,6 +10,7 @@ from consult.comments import services as comment_services
 from consult.comments.models import IndividualType, OrganisationType
 from consult.database import utcnow
 from consult.exports import publication
+from consult.exports.paging import PAGE_SIZE
 from consult.exports.rows import export_comments, in_document_order
 from consult.extensions import db
 from consult.moderation.states import ModerationState, RejectionReason
@@ -85,19 +86,19 @@ def _walk(client, path: str, link: re.Pattern) -> list[str]:
 def test_every_published_comment_appears_once_in_document_order_across_bounded_pages(client, many_published):
     consultation, _ = many_published
     expected = [item.reference for item in _expected(consultation)]
-    assert len(expected) > 2 * publication.PAGE_SIZE
+    assert len(expected) > 2 * PAGE_SIZE
 
     forward = _walk(client, f"/consultations/{consultation.reference}/published-comments", _NEXT)
     pages = [_REFERENCE.findall(html) for html in forward]
     assert len(pages) == 3
-    assert all(0 < len(page) <= publication.PAGE_SIZE for page in pages)
+    assert all(0 < len(page) <= PAGE_SIZE for page in pages)
     assert [reference for page in pages for reference in page] == expected
     assert not _PREVIOUS.search(forward[0])
 
     last = _NEXT.search(forward[-2]).group(1).replace("&amp;", "&")
     backward = _walk(client, last, _PREVIOUS)
     pages = [_REFERENCE.findall(html) for html in reversed(backward)]
-    assert all(0 < len(page) <= publication.PAGE_SIZE for page in pages)
+    assert all(0 < len(page) <= PAGE_SIZE for page in pages)
     assert [reference for page in pages for reference in page] == expected
 
 
@@ -173,3 +174,58 @@ def test_a_cursor_past_the_end_shows_an_empty_page(client, many_published):
                           f"?part={parts[-1].key}&after=999999999")
     assert response.status_code == 200
     assert not _REFERENCE.findall(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def themed_review(make_user, many_published):
+    """Most comments tagged with one theme, and a committee member assigned to review them."""
+    from consult.accounts.models import Role
+    from consult.consultations.models import CommitteeAssignment
+    from consult.moderation.models import CommentTheme, Theme
+
+    consultation, comments = many_published
+    staff = make_user(name="Theming Staff")
+    theme = Theme(consultation_id=consultation.id, name="Access")
+    db.session.add(theme)
+    db.session.flush()
+    for index, comment in enumerate(comments):
+        if index % 4:
+            db.session.add(CommentTheme(comment_id=comment.id, theme_id=theme.id, tagged_by_id=staff.id))
+    member = make_user(role=Role.COMMITTEE, name="Committee Member")
+    db.session.add(CommitteeAssignment(consultation_id=consultation.id, user_id=member.id))
+    db.session.commit()
+    return consultation, comments, theme, member
+
+
+def _review_expected(consultation, keep) -> list[str]:
+    from consult.comments.models import Comment
+    from consult.exports.rows import comments_select, publishable
+
+    query = in_document_order(publishable(comments_select().where(Comment.consultation_id == consultation.id)))
+    return [item.reference for item in export_comments(query) if keep(item)]
+
+
+@pytest.mark.parametrize("drill", ["theme", "none", "section"])
+def test_drill_downs_read_every_comment_once_in_document_order_a_page_at_a_time(client, login, themed_review,
+                                                                                 drill):
+    consultation, comments, theme, member = themed_review
+    login(member)
+    by_reference = {comment.reference: comment for comment in comments}
+    themed = {comment.reference for index, comment in enumerate(comments) if index % 4}
+    busiest = Counter(comment.section_id for comment in comments if comment.section_id).most_common(1)[0][0]
+    query, keep = {
+        "theme": (f"theme={theme.id}", lambda item: item.reference in themed),
+        "none": ("theme=none", lambda item: item.reference not in themed),
+        "section": (f"section={busiest}", lambda item: by_reference[item.reference].section_id == busiest),
+    }[drill]
+    expected = _review_expected(consultation, keep)
+    path = f"/staff/consultations/{consultation.reference}/review?{query}"
+    pages = [re.findall(r'<h3 class="govuk-heading-s govuk-!-margin-bottom-1">([A-Z0-9]+-\d{4}) –', html)
+             for html in _walk(client, path, _NEXT)]
+    assert all(len(page) <= PAGE_SIZE for page in pages)
+    assert [reference for page in pages for reference in page] == expected
+    if drill == "theme":
+        assert len(pages) > 1
+    for bad in ("after=abc", "after=%00", "before=12345678901", "after=1&before=2"):
+        assert client.get(f"{path}&{bad}").status_code == 400, bad
+    assert client.get(f"{path}&part=nowhere").status_code == 404
