@@ -71,7 +71,6 @@ def _keyset_links(endpoint: str, page, **args) -> dict | None:
 @committee_or_staff
 def committee_review(reference: str):
     consultation = reviewable_consultation_or_404(reference)
-    summary = review.summarise(consultation)
     drill_title, page, drill_args = None, None, {}
     theme_key, section_key = request.args.get("theme"), request.args.get("section", type=int)
     query = publishable(comments_select().where(Comment.consultation_id == consultation.id))
@@ -97,6 +96,9 @@ def committee_review(reference: str):
         page = keyset_page(query, parts, request.args.get("part"), after, before)
         if page is None:
             abort(404)
+    # The counts and charts cost a pass over every comment; a drill-down is a
+    # page of one theme or section, and links back to them instead.
+    summary = None if drill_title else review.summarise(consultation)
     return render_template("exports/review.html", consultation=consultation, summary=summary,
                            drill_title=drill_title, page=page,
                            page_links=page and _keyset_links("exports.committee_review", page,

@@ -226,6 +226,8 @@ def test_drill_downs_read_every_comment_once_in_document_order_a_page_at_a_time(
     assert [reference for page in pages for reference in page] == expected
     if drill == "theme":
         assert len(pages) > 1
+    first = client.get(path).get_data(as_text=True)
+    assert "Comments per theme" not in first and "Back to all themes" in first  # the counts stay on the review
     for bad in ("after=abc", "after=%00", "before=12345678901", "after=1&before=2"):
         assert client.get(f"{path}&{bad}").status_code == 400, bad
     assert client.get(f"{path}&part=nowhere").status_code == 404
