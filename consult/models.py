@@ -12,4 +12,6 @@ from consult.consultations.models import (  # noqa: F401
     Section,
 )
 from consult.mail.models import OutboxEmail  # noqa: F401
-from consult.moderation.models import CommentResponse, CommentTheme, ModerationDecision, Theme  # noqa: F401
+from consult.moderation.models import (  # noqa: F401
+    CommentResponse, CommentTheme, ModerationDecision, ProgressCounter, Theme,
+)

@@ -76,3 +76,18 @@ class CommentResponse(TimestampMixin, db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     updated_by: Mapped[User] = relationship()
+
+
+class ProgressCounter(db.Model):
+    """One running count for a consultation, kept in step by the change that moves it.
+
+    `dimension` says what is counted ("all", "state", "theme_type", "pub_theme",
+    ...) and `key` which bucket; see consult/moderation/counters.py.
+    """
+
+    __tablename__ = "progress_counters"
+
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, nullable=False)
