@@ -7,13 +7,13 @@ set every committee output uses.
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from consult.comments.models import Comment, Participation, participant_type_label
+from consult.comments.models import IndividualType, OrganisationType, ParticipantKind, participant_type_label
 from consult.consultations.models import Chapter, Consultation, Section
-from consult.exports.rows import publishable
 from consult.extensions import db
-from consult.moderation.models import CommentTheme, Theme
+from consult.moderation import counters
+from consult.moderation.models import Theme
 
 NO_THEME = "No theme"
 
@@ -35,57 +35,72 @@ class ReviewSummary:
 
 
 def summarise(consultation: Consultation) -> ReviewSummary:
-    """All the counts for the review page, in a fixed handful of grouped queries."""
-    base = publishable(select(Comment).where(Comment.consultation_id == consultation.id)).subquery()
-    total = db.session.scalar(select(func.count()).select_from(base)) or 0
+    """All the counts for the review page, from the consultation's running counts.
 
-    theme_counts = db.session.execute(
-        select(Theme.id, Theme.name, func.count(base.c.id))
-        .select_from(Theme)
-        .outerjoin(CommentTheme, CommentTheme.theme_id == Theme.id)
-        .outerjoin(base, base.c.id == CommentTheme.comment_id)
-        .where(Theme.consultation_id == consultation.id)
-        .group_by(Theme.id, Theme.name).order_by(func.count(base.c.id).desc(), Theme.name)
-    ).all()
-    unthemed = db.session.scalar(
-        select(func.count()).select_from(base)
-        .where(~select(CommentTheme.comment_id).where(CommentTheme.comment_id == base.c.id).exists())) or 0
-    themes = [ChartRow(name, count, theme_id) for theme_id, name, count in theme_counts]
-    themes.append(ChartRow(NO_THEME, unthemed, "none"))
+    Reads the counts, the themes and the parts of the documents that have
+    comments: a fixed handful of small statements, whatever the number of comments.
+    """
+    counts = counters.read([consultation.id])[consultation.id]
+    themes_by_id = {theme.id: theme for theme in db.session.scalars(
+        select(Theme).where(Theme.consultation_id == consultation.id))}
+    rows = [ChartRow(theme.name, counts["pub_theme", str(theme_id)], theme_id)
+            for theme_id, theme in themes_by_id.items()]
+    rows.sort(key=lambda row: (-row.value, row.label))
+    themes = rows + [ChartRow(NO_THEME, counts["pub_theme", "none"], "none")]
 
-    section_counts = db.session.execute(
-        select(Section.id, Section.number, Chapter.number, Chapter.title, func.count(base.c.id))
-        .select_from(base)
-        .outerjoin(Section, Section.id == base.c.section_id)
-        .outerjoin(Chapter, Chapter.id == base.c.chapter_id)
-        .group_by(Section.id, Section.number, Section.position, Chapter.id, Chapter.number, Chapter.title,
-                  Chapter.position)
-        .order_by(Chapter.position.is_not(None), Chapter.position, Section.position.is_not(None), Section.position)
-    ).all()
-    sections = []
-    for section_id, number, chapter_number, chapter_title, count in section_counts:
-        if section_id is not None:
-            sections.append(ChartRow(f"Section {number}", count, section_id))
-        elif chapter_title is not None:
-            label = f"Chapter {chapter_number}: {chapter_title}" if chapter_number else f"Chapter: {chapter_title}"
-            sections.append(ChartRow(label, count))
-        else:
-            sections.append(ChartRow("Whole document", count))
-
-    by_type = db.session.execute(
-        select(Theme.name, Participation.kind, Participation.individual_type,
-               Participation.organisation_type, func.count(base.c.id))
-        .select_from(base)
-        .join(Participation, Participation.id == base.c.participation_id)
-        .outerjoin(CommentTheme, CommentTheme.comment_id == base.c.id)
-        .outerjoin(Theme, Theme.id == CommentTheme.theme_id)
-        .group_by(Theme.name, Participation.kind, Participation.individual_type, Participation.organisation_type)
-    ).all()
     theme_by_type: dict[str, dict[str, int]] = defaultdict(dict)
     types: set[str] = set()
-    for name, kind, individual, organisation, count in by_type:
-        theme_name = name if name is not None else NO_THEME
-        label = participant_type_label(kind, individual, organisation)
+    for (dimension, key), count in counts.items():
+        if dimension != "pub_theme_type" or count <= 0:
+            continue
+        theme_key, _, type_key = key.partition("|")
+        if theme_key == "none":
+            theme_name = NO_THEME
+        elif int(theme_key) in themes_by_id:
+            theme_name = themes_by_id[int(theme_key)].name
+        else:
+            continue
+        label = _type_label(type_key)
         types.add(label)
         theme_by_type[theme_name][label] = theme_by_type[theme_name].get(label, 0) + count
-    return ReviewSummary(total, themes, sections, sorted(types), dict(theme_by_type))
+    return ReviewSummary(counts["pub", "total"], themes, _section_rows(counts), sorted(types), dict(theme_by_type))
+
+
+def _type_label(type_key: str) -> str:
+    kind, _, subtype = type_key.partition(":")
+    kind = ParticipantKind(kind)
+    if kind is ParticipantKind.INDIVIDUAL:
+        return participant_type_label(kind, IndividualType(subtype) if subtype else None, None)
+    return participant_type_label(kind, None, OrganisationType(subtype) if subtype else None)
+
+
+def _section_rows(counts) -> list[ChartRow]:
+    """Comments per section, chapter (commented as a whole) or document, in document order."""
+    parts = []
+    for (dimension, key), count in counts.items():
+        if dimension == "pub_section" and count > 0:
+            section_id, _, chapter_id = key.partition("|")
+            parts.append((int(section_id) if section_id else None, int(chapter_id) if chapter_id else None, count))
+    sections = {s.id: s for s in db.session.scalars(
+        select(Section).where(Section.id.in_([p[0] for p in parts if p[0] is not None])))}
+    chapters = {c.id: c for c in db.session.scalars(
+        select(Chapter).where(Chapter.id.in_([p[1] for p in parts if p[1] is not None])))}
+
+    def position(part):
+        section, chapter = sections.get(part[0]), chapters.get(part[1])
+        chapter_position = chapter.position if chapter else None
+        section_position = section.position if section else None
+        return (chapter_position is not None, chapter_position or 0, section_position is not None,
+                section_position or 0, part[1] or 0, part[0] or 0)
+
+    rows = []
+    for section_id, chapter_id, count in sorted(parts, key=position):
+        if section_id is not None:
+            rows.append(ChartRow(f"Section {sections[section_id].number}", count, section_id))
+        elif chapter_id is not None:
+            chapter = chapters[chapter_id]
+            label = f"Chapter {chapter.number}: {chapter.title}" if chapter.number else f"Chapter: {chapter.title}"
+            rows.append(ChartRow(label, count))
+        else:
+            rows.append(ChartRow("Whole document", count))
+    return rows

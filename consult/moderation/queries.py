@@ -7,7 +7,7 @@ whatever its size, because everything a row shows is loaded in batches.
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
@@ -25,6 +25,7 @@ from consult.comments.models import (
 )
 from consult.consultations.models import Chapter, CommitteeAssignment, Consultation, Document
 from consult.extensions import db
+from consult.moderation import counters
 from consult.moderation.models import CommentResponse, CommentTheme, Theme
 from consult.moderation.states import ModerationState, ResponseState
 
@@ -203,10 +204,22 @@ def count_matching(consultation_id: int, filters: QueueFilters) -> int:
     return db.session.scalar(select(func.count()).select_from(subquery))
 
 
+def total_matching(consultation_id: int, filters: QueueFilters) -> int:
+    """How many comments match: from the running counts when the filters are ones they keep, else counted.
+
+    The whole queue and the queue narrowed to one moderation state are the
+    views staff open most, so those never count the consultation's rows.
+    """
+    if replace(filters, state=None, search_original=False) == QueueFilters():
+        dimension, key = ("state", filters.state.value) if filters.state else ("all", "submitted")
+        return counters.read([consultation_id])[consultation_id][dimension, key]
+    return count_matching(consultation_id, filters)
+
+
 def queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,
                per_page: int = DEFAULT_PER_PAGE) -> QueuePage:
     """One page of the filtered queue. A page past the end shows the last page."""
-    total = count_matching(consultation_id, filters)
+    total = total_matching(consultation_id, filters)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages, MAX_PAGE)
     comments = list(db.session.scalars(
@@ -303,34 +316,10 @@ class Progress:
 
 
 def progress_for(consultation_ids: Iterable[int]) -> dict[int, Progress]:
-    """Progress for each consultation, in three statements however many consultations there are."""
-    ids = list(consultation_ids)
-    if not ids:
-        return {}
-    submitted = Comment.status == CommentStatus.SUBMITTED
-    counts: dict[int, dict[str, int]] = {cid: {} for cid in ids}
-    for cid, total, triaged in db.session.execute(
-        select(Comment.consultation_id, func.count(Comment.id),
-               func.coalesce(func.sum(case((Comment.moderation_state != ModerationState.NEW, 1), else_=0)), 0))
-        .where(Comment.consultation_id.in_(ids), submitted)
-        .group_by(Comment.consultation_id)
-    ):
-        counts[cid].update(submitted=total, triaged=triaged)
-    for cid, themed in db.session.execute(
-        select(Comment.consultation_id, func.count(Comment.id))
-        .where(Comment.consultation_id.in_(ids), submitted,
-               exists().where(CommentTheme.comment_id == Comment.id))
-        .group_by(Comment.consultation_id)
-    ):
-        counts[cid]["themed"] = themed
-    for cid, answered in db.session.execute(
-        select(Comment.consultation_id, func.count(Comment.id))
-        .join(CommentResponse, CommentResponse.comment_id == Comment.id)
-        .where(Comment.consultation_id.in_(ids), submitted, CommentResponse.state.in_(ANSWERED_STATES))
-        .group_by(Comment.consultation_id)
-    ):
-        counts[cid]["answered"] = answered
-    return {cid: Progress(**values) for cid, values in counts.items()}
+    """Progress for each consultation, read from its running counts in one statement."""
+    return {cid: Progress(submitted=counts["all", "submitted"], triaged=counts["all", "triaged"],
+                          themed=counts["all", "themed"], answered=counts["all", "answered"])
+            for cid, counts in counters.read(consultation_ids).items()}
 
 
 # --- What a user may review, and what the filters offer ------------------------------------
@@ -371,19 +360,15 @@ def theme_usage(consultation_id: int) -> tuple[list[ThemeUsage], list[Participan
     """Each theme's counts, and the participant types that occur (the table's columns), in two statements."""
     usage = {theme.id: ThemeUsage(theme) for theme in themes_of(consultation_id)}
     present: set[str] = set()
-    for theme_id, kind, individual_type, organisation_type, comments in db.session.execute(
-        select(CommentTheme.theme_id, Participation.kind, Participation.individual_type,
-               Participation.organisation_type, func.count(Comment.id))
-        .join(Comment, Comment.id == CommentTheme.comment_id)
-        .join(Participation, Participation.id == Comment.participation_id)
-        .where(Comment.consultation_id == consultation_id, Comment.status == CommentStatus.SUBMITTED)
-        .group_by(CommentTheme.theme_id, Participation.kind, Participation.individual_type,
-                  Participation.organisation_type)
-    ):
-        key = ParticipantType(kind, individual_type, organisation_type).key
-        present.add(key)
-        row = usage[theme_id]
-        row.by_type[key] = row.by_type.get(key, 0) + comments
+    for (dimension, key), comments in counters.read([consultation_id])[consultation_id].items():
+        if dimension != "theme_type" or comments <= 0:
+            continue
+        theme_id, _, type_key = key.partition("|")
+        row = usage.get(int(theme_id))
+        if row is None:
+            continue
+        present.add(type_key)
+        row.by_type[type_key] = row.by_type.get(type_key, 0) + comments
         row.total += comments
     columns = [t for t in participant_types() if t.key in present]
     return list(usage.values()), columns
