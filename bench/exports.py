@@ -55,6 +55,7 @@ def seed(database_url: str, comments: int, sections: int = 60, per_person: int =
     from consult.extensions import db
     from consult.models import Chapter, Comment, CommentResponse, CommentTheme, Consultation, Document, Participation
     from consult.models import Section, Theme, User
+    from consult.moderation.counters import recount_consultation
 
     config = type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url})
     app = create_app(config)
@@ -130,6 +131,7 @@ def seed(database_url: str, comments: int, sections: int = 60, per_person: int =
             db.session.execute(insert(CommentResponse), [
                 dict(comment_id=cid, state="agreed", text="Thank you for your comment. The committee considered it.",
                      reason="", updated_by_id=staff.id, version=1, **stamp) for cid in chunk if cid % 2 == 0])
+        recount_consultation(consultation.id)  # rows went in directly, so no service counted them
         db.session.commit()
         db.engine.dispose()
     return "BEX0001"
