@@ -159,17 +159,21 @@ def count_in(consultation_id: int, comment_ids: Iterable[int]) -> None:
     apply_change(consultation_id, Counts(), tally(consultation_id, comment_ids))
 
 
-def read(consultation_ids: Iterable[int]) -> dict[int, Counts]:
-    """Every count of these consultations, in one statement (building any never built)."""
+def read(consultation_ids: Iterable[int], dimensions: Iterable[str] | None = None) -> dict[int, Counts]:
+    """The counts of these consultations (all, or only `dimensions`) in one statement, building any never built."""
     ids = list(consultation_ids)
+    query = select(ProgressCounter.consultation_id, ProgressCounter.dimension, ProgressCounter.key,
+                   ProgressCounter.n).where(ProgressCounter.consultation_id.in_(ids))
+    if dimensions is not None:
+        query = query.where(ProgressCounter.dimension.in_({BUILT[0], *dimensions}))
     found: dict[int, Counts] = {cid: Counts() for cid in ids}
-    for cid, dimension, key, n in db.session.execute(
-            select(ProgressCounter.consultation_id, ProgressCounter.dimension, ProgressCounter.key,
-                   ProgressCounter.n).where(ProgressCounter.consultation_id.in_(ids))):
+    for cid, dimension, key, n in db.session.execute(query):
         found[cid][dimension, key] = n
     for cid, counts in found.items():
         if BUILT not in counts:
-            found[cid] = recount_consultation(cid)
+            counts = found[cid] = recount_consultation(cid)
+            if dimensions is not None:
+                found[cid] = Counts({k: n for k, n in counts.items() if k[0] in {BUILT[0], *dimensions}})
         else:
             del counts[BUILT]
     return found

@@ -212,7 +212,7 @@ def total_matching(consultation_id: int, filters: QueueFilters) -> int:
     """
     if replace(filters, state=None, search_original=False) == QueueFilters():
         dimension, key = ("state", filters.state.value) if filters.state else ("all", "submitted")
-        return counters.read([consultation_id])[consultation_id][dimension, key]
+        return counters.read([consultation_id], [dimension])[consultation_id][dimension, key]
     return count_matching(consultation_id, filters)
 
 
@@ -319,7 +319,7 @@ def progress_for(consultation_ids: Iterable[int]) -> dict[int, Progress]:
     """Progress for each consultation, read from its running counts in one statement."""
     return {cid: Progress(submitted=counts["all", "submitted"], triaged=counts["all", "triaged"],
                           themed=counts["all", "themed"], answered=counts["all", "answered"])
-            for cid, counts in counters.read(consultation_ids).items()}
+            for cid, counts in counters.read(consultation_ids, ["all"]).items()}
 
 
 # --- What a user may review, and what the filters offer ------------------------------------
@@ -360,7 +360,7 @@ def theme_usage(consultation_id: int) -> tuple[list[ThemeUsage], list[Participan
     """Each theme's counts, and the participant types that occur (the table's columns), in two statements."""
     usage = {theme.id: ThemeUsage(theme) for theme in themes_of(consultation_id)}
     present: set[str] = set()
-    for (dimension, key), comments in counters.read([consultation_id])[consultation_id].items():
+    for (dimension, key), comments in counters.read([consultation_id], ["theme_type"])[consultation_id].items():
         if dimension != "theme_type" or comments <= 0:
             continue
         theme_id, _, type_key = key.partition("|")
