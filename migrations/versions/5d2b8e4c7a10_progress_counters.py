@@ -57,7 +57,7 @@ def fill_counters(connection) -> None:
         connection.execute(sa.text(
             f"INSERT INTO progress_counters (consultation_id, dimension, key, n) "
             f"SELECT c.consultation_id, '{dimension}', {key}, COUNT(*) {source}{where} "
-            f"GROUP BY c.consultation_id, {key}"))
+            "GROUP BY 1, 3"))  # by position: PostgreSQL refuses a constant key in GROUP BY
     connection.execute(sa.text(
         "INSERT INTO progress_counters (consultation_id, dimension, key, n) "
         "SELECT id, 'all', 'built', 1 FROM consultations"))
