@@ -43,7 +43,6 @@ from consult.comments.models import (
 from consult.consultations.models import Consultation, Section
 from consult.errors import DomainError
 from consult.extensions import db
-from consult.moderation import counters
 from consult.moderation.models import Theme
 from consult.moderation.services import tag_comment
 
@@ -355,7 +354,7 @@ def import_responses(consultation: Consultation, responses: list[OfflineResponse
             submitted_at=now, external_id=response.external_id, entered_by_staff=True)
         db.session.add_all([user, participation, comment])
         comments.append(comment)
-    counters.count_in(consultation.id, [c.id for c in comments])
+    db.session.flush()
     for response, comment in zip(responses, comments):
         record(actor, "comment.import_offline", comment, None, {
             "external_id": response.external_id, "number": comment.number, "line": response.line,

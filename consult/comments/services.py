@@ -26,7 +26,6 @@ from consult.comments.models import (
 )
 from consult.errors import DomainError
 from consult.extensions import db
-from consult.moderation import counters
 from consult.uk_time import spreadsheet_time
 
 
@@ -355,7 +354,7 @@ def submit_response(participation: Participation, now: datetime) -> Participatio
         comment.status = CommentStatus.SUBMITTED
         comment.number = first_number + offset
         comment.submitted_at = now
-    counters.count_in(participation.consultation_id, [c.id for c in drafts])
+    db.session.flush()
     _queue_receipt_email(participation, len(drafts))
     return participation
 

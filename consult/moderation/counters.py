@@ -1,34 +1,36 @@
 """Running counts per consultation, so that no page view counts every comment.
 
 Each count is a row of `progress_counters` keyed by (consultation, dimension,
-key) and moved by the same transaction as the change that moves it: a service
-wraps its change in `moving(consultation_id, comment_ids)`, which subtracts
-what those comments contributed before and adds what they contribute after.
-That costs work proportional to the comments changed, never to the
-consultation, and because the delta is written by the change's own
-transaction (inside its savepoint), a rollback takes the counts back with it.
+key). The counts move in the same flush, and so the same transaction, as the
+rows that move them: before a flush writes a change to a comment, a tag or a
+response, what those comments contributed is read; after it, what they
+contribute now; the difference is added to the counters. This costs work
+proportional to the comments changed, never to the consultation; a rolled
+back savepoint or transaction takes the counts back with it; and no service
+can forget to move a count, because none has to ask.
 
-`recount_consultation` rebuilds every count from the comments themselves; it
-is the oracle the tests compare against and the repair an operator can run.
-A consultation whose counts were never built (no "all|built" row, e.g. rows
-inserted directly) is recounted the first time its counts are read or moved.
+Changes that bypass the ORM (Core INSERT/UPDATE of comments, tags or
+responses, as the benchmark seeder does) are not seen: call
+`recount_consultation` afterwards. It rebuilds a consultation's counts from its
+comments and is the oracle the tests compare against. A consultation whose
+counts were never built (no "all|built" row) is recounted when first read.
 
-Dimensions:
+Dimensions, over submitted comments:
   all|submitted, all|triaged, all|themed, all|answered   progress
-  state|<moderation state>                              submitted comments in each state
-  theme_type|<theme id>|<type key>                       submitted comments per theme and participant type
-  pub|total                                             publishable (submitted, not rejected) comments
+  state|<moderation state>                              comments in each state
+  theme_type|<theme id>|<type key>                       comments per theme and participant type
+  pub|total                                             publishable (not rejected) comments
   pub_theme|<theme id or "none">                         publishable comments per theme
   pub_section|<section id>|<chapter id>                  publishable comments per part of a document
   pub_theme_type|<theme id or "none">|<type key>         publishable comments per theme and participant type
 """
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
-from sqlalchemy import delete, select, true
+from sqlalchemy import delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from consult.comments.models import Comment, CommentStatus, Participation
 from consult.extensions import db
@@ -38,6 +40,7 @@ from consult.moderation.states import ModerationState, ResponseState
 ANSWERED_STATES = (ResponseState.AGREED, ResponseState.NOT_NEEDED)
 BUILT = ("all", "built")
 _BATCH = 500
+_PENDING = "progress_counters.pending"
 
 Counts = Counter  # (dimension, key) → n
 
@@ -48,25 +51,26 @@ def type_key(kind, individual_type, organisation_type) -> str:
     return f"{kind.value}:{subtype.value}" if subtype else kind.value
 
 
-def _tally_where(consultation_id: int, condition) -> Counts:
-    """What the submitted comments matching `condition` contribute to every count."""
-    base = [Comment.consultation_id == consultation_id, Comment.status == CommentStatus.SUBMITTED, condition]
-    comments = db.session.execute(
-        select(Comment.id, Comment.moderation_state, Comment.section_id, Comment.chapter_id,
-               Participation.kind, Participation.individual_type, Participation.organisation_type)
+def _tally_where(session: Session, *conditions) -> dict[int, Counts]:
+    """What the submitted comments matching `conditions` contribute, per consultation."""
+    base = [Comment.status == CommentStatus.SUBMITTED, *conditions]
+    comments = session.execute(
+        select(Comment.id, Comment.consultation_id, Comment.moderation_state, Comment.section_id,
+               Comment.chapter_id, Participation.kind, Participation.individual_type, Participation.organisation_type)
         .join(Participation, Participation.id == Comment.participation_id).where(*base)).all()
     if not comments:
-        return Counts()
+        return {}
     themes: dict[int, list[int]] = {}
-    for comment_id, theme_id in db.session.execute(
+    for comment_id, theme_id in session.execute(
             select(CommentTheme.comment_id, CommentTheme.theme_id)
             .join(Comment, Comment.id == CommentTheme.comment_id).where(*base)):
         themes.setdefault(comment_id, []).append(theme_id)
-    answered = set(db.session.scalars(
+    answered = set(session.scalars(
         select(CommentResponse.comment_id).join(Comment, Comment.id == CommentResponse.comment_id)
         .where(*base, CommentResponse.state.in_(ANSWERED_STATES))))
-    counts = Counts()
-    for comment_id, state, section_id, chapter_id, kind, individual, organisation in comments:
+    found: dict[int, Counts] = {}
+    for comment_id, consultation_id, state, section_id, chapter_id, kind, individual, organisation in comments:
+        counts = found.setdefault(consultation_id, Counts())
         kind_key = type_key(kind, individual, organisation)
         tags = themes.get(comment_id, [])
         counts["all", "submitted"] += 1
@@ -86,94 +90,116 @@ def _tally_where(consultation_id: int, condition) -> Counts:
         for theme in tags or ["none"]:
             counts["pub_theme", str(theme)] += 1
             counts["pub_theme_type", f"{theme}|{kind_key}"] += 1
-    return counts
+    return found
 
 
-def tally(consultation_id: int, comment_ids: Iterable[int] | None = None) -> Counts:
-    """Counts from a fresh look at the comments: these comments, or (None) the whole consultation."""
-    if comment_ids is None:
-        return _tally_where(consultation_id, true())
+def tally(consultation_id: int) -> Counts:
+    """A fresh count of one consultation's comments."""
+    return _tally_where(db.session, Comment.consultation_id == consultation_id).get(consultation_id, Counts())
+
+
+def _tally_comments(session: Session, comment_ids: Iterable[int]) -> dict[int, Counts]:
     ids = sorted(set(comment_ids))
-    counts = Counts()
+    found: dict[int, Counts] = {}
     for start in range(0, len(ids), _BATCH):
-        counts.update(_tally_where(consultation_id, Comment.id.in_(ids[start:start + _BATCH])))
-    return counts
+        for consultation_id, counts in _tally_where(session, Comment.id.in_(ids[start:start + _BATCH])).items():
+            found.setdefault(consultation_id, Counts()).update(counts)
+    return found
 
 
-def _upsert(consultation_id: int, deltas: dict[tuple[str, str], int]) -> None:
+def _upsert(session: Session, consultation_id: int, deltas: dict[tuple[str, str], int]) -> None:
     rows = [{"consultation_id": consultation_id, "dimension": dimension, "key": key, "n": n}
             for (dimension, key), n in sorted(deltas.items()) if n]
     if not rows:
         return
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(ProgressCounter)
-    db.session.execute(statement.on_conflict_do_update(
+    session.execute(statement.on_conflict_do_update(
         index_elements=["consultation_id", "dimension", "key"],
         set_={"n": ProgressCounter.n + statement.excluded.n}), rows)
     # Empty buckets go, so the table holds exactly what a fresh count would.
-    db.session.execute(delete(ProgressCounter).where(ProgressCounter.consultation_id == consultation_id,
-                                                     ProgressCounter.n == 0))
+    session.execute(delete(ProgressCounter).where(ProgressCounter.consultation_id == consultation_id,
+                                                  ProgressCounter.n == 0))
 
 
-def _is_built(consultation_id: int) -> bool:
-    return db.session.get(ProgressCounter, (consultation_id, *BUILT)) is not None
+def _built(session: Session, consultation_ids: Iterable[int]) -> set[int]:
+    return set(session.scalars(select(ProgressCounter.consultation_id).where(
+        ProgressCounter.consultation_id.in_(list(consultation_ids)),
+        ProgressCounter.dimension == BUILT[0], ProgressCounter.key == BUILT[1])))
+
+
+def _rebuild(session: Session, consultation_id: int) -> Counts:
+    counts = _tally_where(session, Comment.consultation_id == consultation_id).get(consultation_id, Counts())
+    session.execute(delete(ProgressCounter).where(ProgressCounter.consultation_id == consultation_id))
+    _upsert(session, consultation_id, {**counts, BUILT: 1})
+    return counts
 
 
 def recount_consultation(consultation_id: int) -> Counts:
     """Replace a consultation's counts with a fresh count of its comments; returns them."""
     db.session.flush()
-    counts = tally(consultation_id)
-    db.session.execute(delete(ProgressCounter).where(ProgressCounter.consultation_id == consultation_id))
-    _upsert(consultation_id, {**counts, BUILT: 1})
-    return counts
+    return _rebuild(db.session, consultation_id)
 
 
-def apply_change(consultation_id: int, before: Counts, after: Counts) -> None:
-    """Move the counts by what changed; an unbuilt consultation is counted afresh instead."""
-    if not _is_built(consultation_id):
-        recount_consultation(consultation_id)
+# --- Keeping the counts in step with every flush ----------------------------------
+
+
+def _touched(session: Session) -> tuple[set[int], list]:
+    """Ids of existing comments this flush may change the counts of, and the objects whose ids come later."""
+    ids: set[int] = set()
+    later: list = []
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        if isinstance(obj, Comment):
+            (ids.add(obj.id) if obj.id is not None else later.append(obj))
+        elif isinstance(obj, CommentTheme | CommentResponse):
+            (ids.add(obj.comment_id) if obj.comment_id is not None else later.append(obj))
+    return ids, later
+
+
+@event.listens_for(Session, "before_flush")
+def _count_before(session: Session, flush_context, instances) -> None:
+    session.info.pop(_PENDING, None)
+    ids, later = _touched(session)
+    if not ids and not later:
         return
-    deltas = Counter(after)
-    deltas.subtract(before)
-    _upsert(consultation_id, deltas)
+    with session.no_autoflush:
+        session.info[_PENDING] = (ids, later, _tally_comments(session, ids) if ids else {})
 
 
-@contextmanager
-def moving(consultation_id: int, comment_ids: Iterable[int]) -> Iterator[None]:
-    """Keep the counts right across a change to these comments (their tags, state or response).
-
-    Use it inside the change's savepoint so that a refused change leaves the
-    counts as they were. Nothing is written if the block raises.
-    """
-    ids = sorted(set(comment_ids))
-    db.session.flush()
-    before = tally(consultation_id, ids)
-    yield
-    db.session.flush()
-    apply_change(consultation_id, before, tally(consultation_id, ids))
-
-
-def count_in(consultation_id: int, comment_ids: Iterable[int]) -> None:
-    """Add comments that have just been submitted (they counted for nothing before)."""
-    db.session.flush()
-    apply_change(consultation_id, Counts(), tally(consultation_id, comment_ids))
+@event.listens_for(Session, "after_flush")
+def _count_after(session: Session, flush_context) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending is None:
+        return
+    ids, later, before = pending
+    ids = ids | {obj.id if isinstance(obj, Comment) else obj.comment_id for obj in later} - {None}
+    after = _tally_comments(session, ids)
+    changed = set(before) | set(after)
+    built = _built(session, changed)
+    for consultation_id in changed:
+        if consultation_id not in built:
+            _rebuild(session, consultation_id)
+            continue
+        deltas = Counter(after.get(consultation_id, Counts()))
+        deltas.subtract(before.get(consultation_id, Counts()))
+        _upsert(session, consultation_id, deltas)
 
 
 def read(consultation_ids: Iterable[int], dimensions: Iterable[str] | None = None) -> dict[int, Counts]:
     """The counts of these consultations (all, or only `dimensions`) in one statement, building any never built."""
     ids = list(consultation_ids)
+    wanted = None if dimensions is None else {BUILT[0], *dimensions}
     query = select(ProgressCounter.consultation_id, ProgressCounter.dimension, ProgressCounter.key,
                    ProgressCounter.n).where(ProgressCounter.consultation_id.in_(ids))
-    if dimensions is not None:
-        query = query.where(ProgressCounter.dimension.in_({BUILT[0], *dimensions}))
+    if wanted is not None:
+        query = query.where(ProgressCounter.dimension.in_(wanted))
     found: dict[int, Counts] = {cid: Counts() for cid in ids}
     for cid, dimension, key, n in db.session.execute(query):
         found[cid][dimension, key] = n
     for cid, counts in found.items():
-        if BUILT not in counts:
-            counts = found[cid] = recount_consultation(cid)
-            if dimensions is not None:
-                found[cid] = Counts({k: n for k, n in counts.items() if k[0] in {BUILT[0], *dimensions}})
-        else:
+        if BUILT in counts:
             del counts[BUILT]
+            continue
+        counts = recount_consultation(cid)
+        found[cid] = counts if wanted is None else Counts({k: n for k, n in counts.items() if k[0] in wanted})
     return found

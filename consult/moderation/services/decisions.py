@@ -17,7 +17,6 @@ from consult.access import can_see_original_of_redacted
 from consult.audit.services import record, snapshot
 from consult.comments.models import MAX_COMMENT_LENGTH, Comment
 from consult.extensions import db
-from consult.moderation import counters
 from consult.moderation.models import ModerationDecision
 from consult.moderation.services.common import (
     NOTE_MAX,
@@ -160,7 +159,7 @@ def decide_comment(comment: Comment, decision: Decision, actor, expected_version
                               f"{' with that text' if decision.state is ModerationState.REDACTED else ''}.")
     before = snapshot(comment, _COMMENT_FIELDS)
     try:
-        with db.session.begin_nested(), counters.moving(comment.consultation_id, [comment.id]):
+        with db.session.begin_nested():
             row = _apply_decision(comment, decision, actor, now)
             db.session.flush()
             record(actor, decision.action, comment, before, snapshot(comment, _COMMENT_FIELDS))
@@ -187,7 +186,7 @@ def bulk_decide(consultation_id: int, expected_versions: dict[int, int], decisio
     outcome = BulkOutcome()
     befores: list[tuple[Comment, dict]] = []
     try:
-        with db.session.begin_nested(), counters.moving(consultation_id, expected_versions):
+        with db.session.begin_nested():
             for comment in selected_comments(consultation_id, expected_versions):
                 if comment.version != expected_versions[comment.id]:
                     outcome.conflicts.append(Conflict(comment, last_comment_change(comment)))

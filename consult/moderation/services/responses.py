@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from consult.audit.services import record, snapshot
 from consult.comments.models import Comment
 from consult.extensions import db
-from consult.moderation import counters, queries
+from consult.moderation import queries
 from consult.moderation.models import CommentResponse, Theme
 from consult.moderation.services.common import (
     NOTE_MAX,
@@ -81,7 +81,7 @@ def _write_response(comment: Comment, response: CommentResponse | None, actor, *
     """Create or change the response inside a savepoint; a racing save raises StaleResponse."""
     before = snapshot(response, _RESPONSE_FIELDS) if response is not None else None
     try:
-        with db.session.begin_nested(), counters.moving(comment.consultation_id, [comment.id]):
+        with db.session.begin_nested():
             if response is None:
                 response = CommentResponse(comment_id=comment.id)
                 db.session.add(response)
@@ -146,7 +146,7 @@ def apply_response(consultation_id: int, comment_ids: Iterable[int], text: str, 
     outcome = BulkOutcome()
     created: list[CommentResponse] = []
     try:
-        with db.session.begin_nested(), counters.moving(consultation_id, [c.id for c in comments]):
+        with db.session.begin_nested():
             for comment in comments:
                 if comment.id in existing:
                     outcome.unchanged.append(comment)

@@ -10,7 +10,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from consult.audit.services import record, snapshot
 from consult.comments.models import Comment
 from consult.extensions import db
-from consult.moderation import counters
 from consult.moderation.models import CommentTheme, Theme
 from consult.moderation.services.common import (
     THEME_DESCRIPTION_MAX,
@@ -107,10 +106,6 @@ def _tags_of(theme: Theme) -> list[CommentTheme]:
     return list(db.session.scalars(select(CommentTheme).where(CommentTheme.theme_id == theme.id)))
 
 
-def _tagged_ids(theme: Theme) -> list[int]:
-    return list(db.session.scalars(select(CommentTheme.comment_id).where(CommentTheme.theme_id == theme.id)))
-
-
 def _move_tags(source: Theme, target: Theme) -> tuple[list[int], int]:
     """Every comment tagged `source` ends up tagged `target` once, with the earliest provenance of the two.
 
@@ -154,7 +149,7 @@ def merge_themes(source: Theme, target: Theme, actor) -> int:
     _require_other_theme(source, target)
     before = snapshot(source, _THEME_FIELDS)
     try:
-        with db.session.begin_nested(), counters.moving(source.consultation_id, _tagged_ids(source)):
+        with db.session.begin_nested():
             moved, duplicates = _move_tags(source, target)
             record(actor, "theme.merge", source, before,
                    {"merged_into_id": target.id, "merged_into": target.name, "comment_ids": moved,
@@ -175,7 +170,7 @@ def delete_theme(theme: Theme, actor, reassign_to: Theme | None = None) -> int:
         _require_other_theme(theme, reassign_to)
     before = snapshot(theme, _THEME_FIELDS)
     try:
-        with db.session.begin_nested(), counters.moving(theme.consultation_id, _tagged_ids(theme)):
+        with db.session.begin_nested():
             moved = _move_tags(theme, reassign_to)[0] if reassign_to is not None else []
             after = {"reassigned_to_id": reassign_to.id, "reassigned_to": reassign_to.name,
                      "comment_ids": moved} if reassign_to is not None else None
@@ -207,7 +202,7 @@ def tag_comment(comment: Comment, theme: Theme, actor, now: datetime,
     tag = CommentTheme(comment_id=comment.id, theme_id=theme.id, source=source,
                        tagged_by_id=actor.id if source is TagSource.PERSON and actor else None, tagged_at=now)
     try:
-        with db.session.begin_nested(), counters.moving(comment.consultation_id, [comment.id]):
+        with db.session.begin_nested():
             db.session.add(tag)
     except IntegrityError:
         raise NothingToChange(f"This comment already has the theme ‘{theme.name}’.") from None
@@ -222,8 +217,8 @@ def untag_comment(comment: Comment, theme: Theme, actor) -> None:
     if tag is None:
         raise NothingToChange(f"This comment does not have the theme ‘{theme.name}’.")
     record(actor, "comment.untag", comment, _tag_after(theme, tag), None)
-    with counters.moving(comment.consultation_id, [comment.id]):
-        db.session.delete(tag)
+    db.session.delete(tag)
+    db.session.flush()
 
 
 def bulk_tag(consultation_id: int, comment_ids: Iterable[int], theme: Theme, actor, now: datetime) -> BulkOutcome:
@@ -239,7 +234,7 @@ def bulk_tag(consultation_id: int, comment_ids: Iterable[int], theme: Theme, act
         CommentTheme.theme_id == theme.id, CommentTheme.comment_id.in_([c.id for c in comments]))))
     outcome = BulkOutcome()
     try:
-        with db.session.begin_nested(), counters.moving(consultation_id, [c.id for c in comments]):
+        with db.session.begin_nested():
             for comment in comments:
                 if comment.id in tagged:
                     outcome.unchanged.append(comment)
