@@ -13,7 +13,7 @@ from consult.errors import DomainError
 from consult.exports.review import summarise
 from consult.extensions import db
 from consult.moderation import counters, queries, services
-from consult.moderation.models import ProgressCounter, Theme
+from consult.moderation.models import CommentTheme, ProgressCounter, Theme
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState
 
 SEQUENCES = 40
@@ -168,3 +168,29 @@ def test_the_queue_total_comes_from_the_counts_unless_filtered_by_more_than_stat
                        .values(n=40))
     assert queries.queue_page(consultation.id, queries.QueueFilters()).total == 40
     assert queries.queue_page(consultation.id, queries.QueueFilters(text="Comment")).total == 4
+
+
+def test_a_change_made_directly_through_the_models_is_counted(make_consultation, make_submitted_comments, make_staff):
+    consultation = make_consultation()
+    admin = make_staff("Ada Admin", Role.ADMIN)
+    first, second = make_submitted_comments(consultation, 2)
+    theme = services.create_theme(consultation.id, "Safety", "", admin)
+    first.moderation_state, first.rejection_reason = ModerationState.REJECTED, RejectionReason.SPAM
+    db.session.add(CommentTheme(comment_id=second.id, theme_id=theme.id, tagged_by_id=admin.id))
+    db.session.flush()
+    assert_counts_fresh(consultation.id)
+    assert queries.progress_for([consultation.id])[consultation.id] == queries.Progress(
+        submitted=2, triaged=1, themed=1, answered=0)
+
+
+def test_a_change_rolled_back_takes_its_counts_back(make_consultation, make_submitted_comments, make_staff):
+    consultation = make_consultation()
+    admin = make_staff("Ada Admin", Role.ADMIN)
+    [comment] = make_submitted_comments(consultation, 1)
+    kept = stored(consultation.id)
+    savepoint = db.session.begin_nested()
+    services.decide_comment(comment, ACCEPT, admin, comment.version, utcnow())
+    db.session.flush()
+    assert stored(consultation.id) != kept
+    savepoint.rollback()
+    assert stored(consultation.id) == kept
