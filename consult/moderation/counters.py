@@ -28,7 +28,7 @@ Dimensions, over submitted comments:
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -51,9 +51,16 @@ def type_key(kind, individual_type, organisation_type) -> str:
     return f"{kind.value}:{subtype.value}" if subtype else kind.value
 
 
-def _tally_where(session: Session, *conditions) -> dict[int, Counts]:
-    """What the submitted comments matching `conditions` contribute, per consultation."""
+def _tally_where(session: Session, *conditions, lock: bool = False) -> dict[int, Counts]:
+    """What the submitted comments matching `conditions` contribute, per consultation.
+
+    With `lock`, PostgreSQL locks those comments first, so two transactions
+    changing the same comment (say, each adding a different theme) take turns
+    and the second reads the first's change before counting its own.
+    """
     base = [Comment.status == CommentStatus.SUBMITTED, *conditions]
+    if lock and session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Comment.id).where(*conditions).order_by(Comment.id).with_for_update())
     comments = session.execute(
         select(Comment.id, Comment.consultation_id, Comment.moderation_state, Comment.section_id,
                Comment.chapter_id, Participation.kind, Participation.individual_type, Participation.organisation_type)
@@ -98,11 +105,12 @@ def tally(consultation_id: int) -> Counts:
     return _tally_where(db.session, Comment.consultation_id == consultation_id).get(consultation_id, Counts())
 
 
-def _tally_comments(session: Session, comment_ids: Iterable[int]) -> dict[int, Counts]:
+def _tally_comments(session: Session, comment_ids: Iterable[int], lock: bool = False) -> dict[int, Counts]:
     ids = sorted(set(comment_ids))
     found: dict[int, Counts] = {}
     for start in range(0, len(ids), _BATCH):
-        for consultation_id, counts in _tally_where(session, Comment.id.in_(ids[start:start + _BATCH])).items():
+        batch = Comment.id.in_(ids[start:start + _BATCH])
+        for consultation_id, counts in _tally_where(session, batch, lock=lock).items():
             found.setdefault(consultation_id, Counts()).update(counts)
     return found
 
@@ -117,9 +125,11 @@ def _upsert(session: Session, consultation_id: int, deltas: dict[tuple[str, str]
     session.execute(statement.on_conflict_do_update(
         index_elements=["consultation_id", "dimension", "key"],
         set_={"n": ProgressCounter.n + statement.excluded.n}), rows)
-    # Empty buckets go, so the table holds exactly what a fresh count would.
-    session.execute(delete(ProgressCounter).where(ProgressCounter.consultation_id == consultation_id,
-                                                  ProgressCounter.n == 0))
+    # Empty buckets go, so the table holds exactly what a fresh count would. Only
+    # rows this statement just locked, so no other transaction's rows are waited on.
+    session.execute(delete(ProgressCounter).where(
+        ProgressCounter.consultation_id == consultation_id, ProgressCounter.n == 0,
+        tuple_(ProgressCounter.dimension, ProgressCounter.key).in_([(r["dimension"], r["key"]) for r in rows])))
 
 
 def _built(session: Session, consultation_ids: Iterable[int]) -> set[int]:
@@ -163,7 +173,7 @@ def _count_before(session: Session, flush_context, instances) -> None:
     if not ids and not later:
         return
     with session.no_autoflush:
-        session.info[_PENDING] = (ids, later, _tally_comments(session, ids) if ids else {})
+        session.info[_PENDING] = (ids, later, _tally_comments(session, ids, lock=True) if ids else {})
 
 
 @event.listens_for(Session, "after_flush")
