@@ -7,7 +7,7 @@ existing consultation once, with the same rules as
 consult/moderation/counters.py (which documents each dimension).
 
 Revision ID: 5d2b8e4c7a10
-Revises: 3c5e7a1f9b20
+Revises: b7d2e4a6c810
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5d2b8e4c7a10'
-down_revision = '3c5e7a1f9b20'
+down_revision = 'b7d2e4a6c810'
 branch_labels = None
 depends_on = None
 
