@@ -139,7 +139,7 @@ def _register_cli(app: Flask) -> None:
     from consult.demo.cli import demo_cli
     from consult.jobs import worker_command
     from consult.mail.jobs import mail_cli
-    from consult.moderation.cli import themes_cli
+    from consult.moderation.cli import counters_cli, themes_cli
     from consult.privacy.cli import privacy_cli
 
     app.cli.add_command(consultations_cli)
@@ -150,6 +150,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(privacy_cli)
     app.cli.add_command(comments_cli)
     app.cli.add_command(themes_cli)
+    app.cli.add_command(counters_cli)
     app.cli.add_command(analysis_cli)
 
 

@@ -1,4 +1,4 @@
-"""`flask themes import FILE --consultation REF`: a consultation's themes from a JSON list."""
+"""`flask themes import FILE --consultation REF` and `flask counters rebuild REF`."""
 
 from pathlib import Path
 
@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 from consult.comments.cli import consultation_or_fail, staff_actor
 from consult.extensions import db
+from consult.moderation.counters import recount_consultation
 from consult.moderation.theme_import import ThemeImportError, import_themes, read_themes
 
 themes_cli = AppGroup("themes", help="Manage the themes staff group comments under.")
@@ -28,3 +29,16 @@ def import_command(file: Path, reference: str, email: str | None) -> None:
     db.session.commit()
     click.echo(f"Imported {len(result.created)} themes into {consultation.reference}"
                + (f"; {len(result.already_there)} were already there." if result.already_there else "."))
+
+
+counters_cli = AppGroup("counters", help="The progress counters that the staff and committee pages read.")
+
+
+@counters_cli.command("rebuild")
+@click.argument("reference")
+def rebuild_command(reference: str) -> None:
+    """Recount REF's comments from scratch: after rows were written outside the app, such as a bulk load."""
+    consultation = consultation_or_fail(reference)
+    recount_consultation(consultation.id)
+    db.session.commit()
+    click.echo(f"Recounted the progress of {consultation.reference}.")

@@ -194,3 +194,21 @@ def test_a_change_rolled_back_takes_its_counts_back(make_consultation, make_subm
     assert stored(consultation.id) != kept
     savepoint.rollback()
     assert stored(consultation.id) == kept
+
+
+def test_the_rebuild_command_recounts_a_consultation_whose_counts_drifted(app, make_consultation,
+                                                                           make_submitted_comments):
+    consultation = make_consultation()
+    make_submitted_comments(consultation, 3)
+    # As a bulk load that skips the models would leave it: counts that say nothing was submitted.
+    db.session.execute(ProgressCounter.__table__.update()
+                       .where(ProgressCounter.consultation_id == consultation.id, ProgressCounter.key == "submitted")
+                       .values(n=0))
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["counters", "rebuild", consultation.reference])
+
+    assert result.exit_code == 0, result.output
+    assert f"Recounted the progress of {consultation.reference}." in result.output
+    assert_counts_fresh(consultation.id)
+    assert app.test_cli_runner().invoke(args=["counters", "rebuild", "NOPE999"]).exit_code != 0
