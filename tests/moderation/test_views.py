@@ -732,7 +732,8 @@ def test_tagging_and_untagging_from_the_comment_page(client, login, post_form, w
     removed = post_form(f"{base(world)}/comments/1/themes/{theme.id}/remove")
     assert removed.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(CommentTheme)) == 0
-    actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "comments")))
+    actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "comments")
+                                          .order_by(AuditEvent.id)))
     assert actions == ["comment.tag", "comment.untag"]
     missing = post_form(f"{base(world)}/comments/1/themes", {"theme": ""})
     assert "Select a theme to add" in missing.get_data(as_text=True)
