@@ -473,6 +473,33 @@ def test_the_guidance_seed_is_previewed_then_imported(client, post_form, login_a
     assert count(Document) == 1
 
 
+def test_the_preview_says_what_was_left_out_and_can_keep_it_as_an_introduction(client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    preview = client.get(upload(post_form, consultation.reference, GUIDANCE_SEED.read_bytes(),
+                                "guidance.txt").headers["Location"])
+    page = text_of(preview)
+    assert "What was left out" in page
+    assert "Your responsibility" in page and "This guidance replaces IPG747." in page
+    assert "It is a contents table" in page
+    replaces = re.search(r'value="(\d+)"[^>]*>\s*<label[^>]*>\s*This guidance replaces IPG747.', page)
+    assert replaces, "the block is offered as a checkbox"
+    token = input_value(page, "token")
+
+    tampered = post_form(f"{BASE}/{consultation.reference}/import/confirm", {"token": token, "include": "999"})
+    assert tampered.status_code == 400
+    assert "There is a problem" in text_of(tampered) and count(Document) == 0
+
+    confirmed = post_form(f"{BASE}/{consultation.reference}/import/confirm",
+                          {"token": token, "include": replaces.group(1)})
+    assert confirmed.status_code == 302
+    [document] = reload(consultation).documents
+    first = document.chapters[0]
+    assert (first.number, first.title, first.body) == (None, "Introduction", "This guidance replaces IPG747.")
+    assert len(sections_of(reload(consultation))) == 13
+    assert "5 chapters and 13 sections" in text_of(client.get(confirmed.headers["Location"]))
+
+
 def test_a_word_document_is_previewed_and_imported_with_its_structure(client, post_form, login_as):
     login_as(Role.STAFF)
     consultation = staff_consultation()

@@ -15,7 +15,9 @@ from consult.consultations.importing.text import (
     ParsedChapter,
     ParsedDocument,
     ParsedSection,
+    SkippedBlock,
     parse_document,
+    with_introduction,
 )
 from consult.consultations.importing.uploads import (
     ACCEPTED_EXTENSIONS,
@@ -39,6 +41,7 @@ __all__ = [
     "ImportStaging",
     "ParsedChapter",
     "ParsedDocument",
+    "SkippedBlock",
     "ParsedSection",
     "PendingImport",
     "PreviewNotFound",
@@ -48,6 +51,7 @@ __all__ = [
     "decode_text",
     "parse_docx",
     "parse_document",
+    "with_introduction",
     "parse_upload",
     "read_limited",
 ]

@@ -41,6 +41,7 @@ from consult.consultations.importing.text import (
     _Chapter,
     _Numbering,
     _Paragraph,
+    _Skipped,
     _SubHeading,
     parse_document,
 )
@@ -101,12 +102,14 @@ def parse_docx(data: bytes, fallback_title: str = "Untitled document") -> Parsed
     if not any(b.heading_level or b.list_kind == "number" for b in blocks):
         return parse_document(_as_text(blocks))
 
-    title, events = _events(blocks, core_title or fallback_title)
+    skipped = _Skipped()
+    title, events = _events(blocks, core_title or fallback_title, skipped)
     numbered = any(isinstance(event, _Paragraph) and event.number for event in events)
     chapters = _assemble_numbered(events, title) if numbered else _assemble_generated(events, title)
     if not any(chapter.sections or chapter.body for chapter in chapters):
         raise DocumentFormatError(_NOTHING_MESSAGE)
-    return ParsedDocument(title=title, chapters=chapters, numbers_generated=not numbered)
+    return ParsedDocument(title=title, chapters=chapters, numbers_generated=not numbered,
+                          skipped=skipped.freeze())
 
 
 # Reading the Word document
@@ -259,7 +262,7 @@ class _ListFormats:
 # From blocks to the text importer's events
 
 
-def _events(blocks: list[_Block], fallback_title: str) -> tuple[str, list]:
+def _events(blocks: list[_Block], fallback_title: str, skipped: _Skipped) -> tuple[str, list]:
     has_chapters = any(block.heading_level == 1 for block in blocks)
     title_index = next((i for i, block in enumerate(blocks) if block.is_title), None)
     if title_index is None and not has_chapters:
@@ -285,6 +288,9 @@ def _events(blocks: list[_Block], fallback_title: str) -> tuple[str, list]:
             events.append(chapter)
             continue
         if not started:
+            # Each paragraph of front matter is a block of its own: Word has no blank lines to group by.
+            skipped.add(block.text)
+            skipped.end_block()
             continue
         if block.heading_level:
             events.append(_SubHeading(block.text))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from consult.consultations.importing.text import ParsedChapter, ParsedDocument, ParsedSection
+from consult.consultations.importing.text import ParsedChapter, ParsedDocument, ParsedSection, SkippedBlock
 from consult.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,10 @@ def _to_json(pending: PendingImport) -> dict:
                 }
                 for chapter in parsed.chapters
             ],
+            "skipped": [
+                {"text": block.text, "reason": block.reason, "includable": block.includable}
+                for block in parsed.skipped
+            ],
         },
     }
 
@@ -186,6 +190,11 @@ def _from_json(data: dict) -> PendingImport:
                 ),
             )
             for chapter in parsed["chapters"]
+        ),
+        # Previews staged before skipped text was kept have none to offer.
+        skipped=tuple(
+            SkippedBlock(str(block["text"]), str(block["reason"]), bool(block["includable"]))
+            for block in parsed.get("skipped", ())
         ),
     )
     expires_at = datetime.fromisoformat(data["expires_at"])

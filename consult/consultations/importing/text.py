@@ -41,10 +41,78 @@ class ParsedChapter:
 
 
 @dataclass(frozen=True)
+class SkippedBlock:
+    """Text the importer left out of the draft, kept so that the preview can say what and why.
+
+    ``includable`` is false for a contents table: the chapters it lists are read from the
+    document itself, so offering it as introductory text would only repeat them.
+    """
+
+    text: str
+    reason: str
+    includable: bool = True
+
+
+@dataclass(frozen=True)
 class ParsedDocument:
     title: str
     chapters: tuple[ParsedChapter, ...]
     numbers_generated: bool
+    skipped: tuple[SkippedBlock, ...] = ()
+
+
+INTRODUCTION_TITLE = "Introduction"
+
+SKIPPED_BEFORE_FIRST_CHAPTER = (
+    "It comes before the first chapter, where a title page, notices and other front matter usually are, "
+    "so it is not part of the numbered draft"
+)
+SKIPPED_CONTENTS = "It is a contents table: the chapters are read from the headings of the document itself"
+
+
+def with_introduction(parsed: ParsedDocument, chosen: list[int]) -> ParsedDocument:
+    """The draft with the chosen skipped blocks put back as an unnumbered first chapter.
+
+    Staff decide this on the preview: front matter such as "Your responsibility" is usually left out,
+    but some drafts open with text commenters need. The blocks keep their order in the file, whatever
+    order they were chosen in; a block that cannot be included is ignored by the form before this.
+    """
+    texts = [block.text for index, block in enumerate(parsed.skipped) if index in set(chosen) and block.includable]
+    if not texts:
+        return parsed
+    introduction = ParsedChapter(number=None, title=INTRODUCTION_TITLE, body="\n\n".join(texts), sections=())
+    remaining = tuple(block for index, block in enumerate(parsed.skipped) if index not in set(chosen))
+    return ParsedDocument(title=parsed.title, chapters=(introduction, *parsed.chapters),
+                          numbers_generated=parsed.numbers_generated, skipped=remaining)
+
+
+class _Skipped:
+    """Collects the lines an importer passes over, a block per run of lines with one reason."""
+
+    def __init__(self) -> None:
+        self.blocks: list[SkippedBlock] = []
+        self._lines: list[str] = []
+        self._reason: str | None = None
+
+    def add(self, line: str, reason: str = SKIPPED_BEFORE_FIRST_CHAPTER) -> None:
+        if reason != self._reason:
+            self.end_block()
+            self._reason = reason
+        self._lines.append(line)
+
+    def end_block(self) -> None:
+        if self._lines and self._reason is not None:
+            if self._reason == SKIPPED_CONTENTS:
+                text = "\n".join(self._lines)
+            else:
+                text = _paragraph_text(self._lines)
+            self.blocks.append(SkippedBlock(text, self._reason, includable=self._reason != SKIPPED_CONTENTS))
+        self._lines = []
+        self._reason = None
+
+    def freeze(self) -> tuple[SkippedBlock, ...]:
+        self.end_block()
+        return tuple(self.blocks)
 
 
 class DocumentFormatError(DomainError, ValueError):
@@ -171,10 +239,11 @@ class _Numbering:
 def parse_document(text: str) -> ParsedDocument:
     """Parse a draft into chapters and sections, or raise DocumentFormatError saying what to fix."""
     lines = _normalise(text)
+    skipped = _Skipped()
     if _is_markdown(lines):
-        title, events = _tokenise_markdown(lines)
+        title, events = _tokenise_markdown(lines, skipped)
     elif _has_numbered_paragraphs(lines):
-        title, events = _tokenise_numbered_text(lines)
+        title, events = _tokenise_numbered_text(lines, skipped)
     else:
         title, events = _tokenise_unstructured_text(lines)
 
@@ -183,7 +252,8 @@ def parse_document(text: str) -> ParsedDocument:
     if not any(chapter.sections or chapter.body for chapter in chapters):
         raise DocumentFormatError(_NOTHING_MESSAGE)
     _refuse_repeated_chapters(chapters)
-    return ParsedDocument(title=title, chapters=chapters, numbers_generated=not numbered)
+    return ParsedDocument(title=title, chapters=chapters, numbers_generated=not numbered,
+                          skipped=skipped.freeze())
 
 
 def _refuse_repeated_chapters(chapters: tuple[ParsedChapter, ...]) -> None:
@@ -310,7 +380,7 @@ def _first_line(lines: list[str]) -> str:
 # Markdown
 
 
-def _tokenise_markdown(lines: list[str]) -> tuple[str, list[_Event]]:
+def _tokenise_markdown(lines: list[str], skipped: _Skipped) -> tuple[str, list[_Event]]:
     """Follow the explicit ``#`` structure; only paragraph numbers need recognising."""
     headings = [_MARKDOWN_HEADING.match(line) for line in lines]
     title_index = next(
@@ -333,6 +403,7 @@ def _tokenise_markdown(lines: list[str]) -> tuple[str, list[_Event]]:
         heading = headings[index]
         if not line or index == title_index:
             block = None
+            skipped.end_block()
             continue
         if heading:
             block = None
@@ -344,8 +415,13 @@ def _tokenise_markdown(lines: list[str]) -> tuple[str, list[_Event]]:
                 events.append(chapter)
             elif started:
                 events.append(_SubHeading(text))
+            else:
+                skipped.end_block()
+                skipped.add(text)
+                skipped.end_block()
             continue
         if not started:
+            skipped.add(_inline(line))
             continue
         block = _add_line(lines, index, block, events, numbering)
     return title, events
@@ -384,9 +460,10 @@ def _add_line(
 # Numbered plain text
 
 
-def _tokenise_numbered_text(lines: list[str]) -> tuple[str, list[_Event]]:
+def _tokenise_numbered_text(lines: list[str], skipped: _Skipped) -> tuple[str, list[_Event]]:
     """Skip the front matter, then recognise chapter headings, sub-headings and paragraphs."""
     title = _first_line(lines)
+    title_index = next(index for index, line in enumerate(lines) if line)
     contents = _contents_entries(lines)
     numbered_lines = [index for index, line in enumerate(lines) if _NUMBERED.match(line)]
     last_numbered = numbered_lines[-1] if numbered_lines else -1
@@ -399,6 +476,7 @@ def _tokenise_numbered_text(lines: list[str]) -> tuple[str, list[_Event]]:
     for index, line in enumerate(lines):
         if not line:
             block = None
+            skipped.end_block()
             continue
         at_start = block is None
         expected = numbering.last_chapter + 1
@@ -410,6 +488,9 @@ def _tokenise_numbered_text(lines: list[str]) -> tuple[str, list[_Event]]:
             continue
         if not started:
             if _numbered_start(lines, index, at_start) is None:
+                if index != title_index:
+                    skipped.add(line if line.startswith("|") else _inline(line),
+                                SKIPPED_CONTENTS if line.startswith("|") else SKIPPED_BEFORE_FIRST_CHAPTER)
                 continue
             started = True
         if at_start and _is_unnumbered_chapter(

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
     GovCheckboxInput,
     GovFileInput,
     GovRadioInput,
@@ -18,7 +19,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
 from consult.consultations.importing import MAX_UPLOAD_LABEL
@@ -176,8 +185,34 @@ class UploadDraftForm(FlaskForm):
 
 
 class ConfirmImportForm(FlaskForm):
+    """Confirm a previewed import, choosing which left-out blocks to keep as an introduction.
+
+    The choices are the staged draft's includable skipped blocks, set by the view with
+    ``offer_skipped``; a tampered value that is not among them is refused by the field.
+    """
+
     token = HiddenField()
+    include = SelectMultipleField(
+        "Include any of this as an unnumbered introduction?",
+        description="Select the text commenters need to read. What you do not select is left out.",
+        choices=[],
+        widget=GovCheckboxesInput(),
+    )
     submit = SubmitField("Import this draft", widget=GovSubmitInput())
+
+    def offer_skipped(self, skipped) -> None:
+        self.include.choices = [
+            (str(index), _first_words(block.text)) for index, block in enumerate(skipped) if block.includable
+        ]
+
+    @property
+    def chosen(self) -> list[int]:
+        return [int(value) for value in self.include.data or []]
+
+
+def _first_words(text: str, count: int = 25) -> str:
+    words = text.split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
 
 
 class AssignCommitteeMemberForm(FlaskForm):

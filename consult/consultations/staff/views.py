@@ -19,6 +19,7 @@ from consult.consultations.importing import (
     PreviewNotFound,
     check_upload,
     parse_upload,
+    with_introduction,
 )
 from consult.consultations.staff.forms import (
     AssignCommitteeMemberForm,
@@ -187,7 +188,9 @@ def preview(reference: str):
     except PreviewNotFound as missing:
         flash(missing.message, "info")
         return redirect(url_for("staff_consultations.upload", reference=consultation.reference))
-    return _preview_page(consultation, pending, ConfirmImportForm(token=pending.token))
+    form = ConfirmImportForm(token=pending.token)
+    form.offer_skipped(pending.parsed.skipped)
+    return _preview_page(consultation, pending, form)
 
 
 def _preview_page(consultation, pending, confirm_form: ConfirmImportForm | None, error: str | None = None,
@@ -203,29 +206,38 @@ def _preview_page(consultation, pending, confirm_form: ConfirmImportForm | None,
 def confirm_import(reference: str):
     consultation = staff_consultation_or_404(reference)
     form = ConfirmImportForm()
+    try:
+        staged = _staging().load(form.token.data, user_id=current_user.id,
+                                 consultation_id=consultation.id, now=utcnow())
+    except PreviewNotFound as missing:
+        flash(missing.message, "info")
+        return redirect(url_for("staff_consultations.upload", reference=consultation.reference))
+    form.offer_skipped(staged.parsed.skipped)
     if not form.validate_on_submit():
-        abort(400)
+        if form.csrf_token.errors:
+            abort(400)
+        return _preview_page(consultation, staged, form, status=400)
     try:
         pending = _staging().claim(form.token.data, user_id=current_user.id,
                                    consultation_id=consultation.id, now=utcnow())
     except PreviewNotFound as missing:
         flash(missing.message, "info")
         return redirect(url_for("staff_consultations.upload", reference=consultation.reference))
+    parsed = with_introduction(pending.parsed, form.chosen)
     with form_errors(form) as outcome:
         if pending.replace_document_id is None:
-            document = services.add_document(current_user, consultation, pending.parsed, pending.filename)
+            document = services.add_document(current_user, consultation, parsed, pending.filename)
         elif (replacing := _document(consultation, pending.replace_document_id)) is None:
             raise DocumentFormatError("The document you chose to replace no longer exists, so nothing was "
                                       "imported. Upload the file again.")
         else:
-            document = services.replace_document(current_user, consultation, replacing, pending.parsed,
+            document = services.replace_document(current_user, consultation, replacing, parsed,
                                                  pending.filename)
     if not outcome.ok:
         return _preview_page(consultation, pending, None, str(outcome.error), _status(outcome))
     db.session.commit()
-    sections = sum(len(chapter.sections) for chapter in pending.parsed.chapters)
-    flash(f"Imported “{document.title}”: {len(pending.parsed.chapters)} chapters and {sections} sections.",
-          "success")
+    sections = sum(len(chapter.sections) for chapter in parsed.chapters)
+    flash(f"Imported “{document.title}”: {len(parsed.chapters)} chapters and {sections} sections.", "success")
     return redirect(url_for("staff_consultations.show", reference=consultation.reference))
 
 

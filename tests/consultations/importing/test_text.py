@@ -1,4 +1,5 @@
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from consult.consultations.importing import (
     ParsedDocument,
     ParsedSection,
     parse_document,
+    with_introduction,
 )
 
 SEEDS = Path(__file__).resolve().parents[4] / "shared" / "seeds"
@@ -155,6 +157,34 @@ def test_front_matter_is_not_imported(guidance: ParsedDocument) -> None:
         assert front_matter not in everything
 
 
+def test_the_front_matter_left_out_is_listed_with_the_reason(guidance: ParsedDocument) -> None:
+    texts = [block.text for block in guidance.skipped]
+    assert "Your responsibility" in texts
+    assert "This guidance replaces IPG747." in texts
+    assert "Published: 4 January 2023" in texts
+    assert GUIDANCE_TITLE not in texts  # the title is used, not left out
+    [contents] = [block for block in guidance.skipped if not block.includable]
+    assert contents.text.startswith("|") and "1 Recommendations" in contents.text
+    assert "contents table" in contents.reason
+    assert all("before the first chapter" in block.reason for block in guidance.skipped if block.includable)
+
+
+def test_chosen_front_matter_becomes_an_unnumbered_introduction(guidance: ParsedDocument) -> None:
+    texts = [block.text for block in guidance.skipped]
+    chosen = [texts.index("This guidance replaces IPG747."), texts.index("Your responsibility")]
+    contents_index = next(i for i, block in enumerate(guidance.skipped) if not block.includable)
+
+    document = with_introduction(guidance, chosen + [contents_index])
+
+    introduction = document.chapters[0]
+    assert (introduction.number, introduction.title, introduction.sections) == (None, "Introduction", ())
+    assert introduction.body == "Your responsibility\n\nThis guidance replaces IPG747."  # in the file's order
+    assert document.chapters[1:] == guidance.chapters
+    assert "This guidance replaces IPG747." not in [block.text for block in document.skipped]
+    assert with_introduction(guidance, []) == guidance
+    assert with_introduction(guidance, [contents_index]) == guidance  # a contents table is never included
+
+
 def test_update_information_body_keeps_everything(guidance: ParsedDocument) -> None:
     update = guidance.chapters[-1]
     assert update.body == UPDATE_BODY
@@ -164,7 +194,7 @@ def test_update_information_body_keeps_everything(guidance: ParsedDocument) -> N
 def test_guidance_without_contents_table_gives_same_result(guidance: ParsedDocument) -> None:
     lines = read(GUIDANCE).splitlines()
     without_table = "\n".join(line for line in lines if not line.startswith("|"))
-    assert parse_document(without_table) == guidance
+    assert replace(parse_document(without_table), skipped=()) == replace(guidance, skipped=())
 
 
 def test_contents_table_rejects_a_numbered_line_in_the_front_matter() -> None:
@@ -273,7 +303,8 @@ def test_markdown_variant() -> None:
     assert document.chapters[2].body == (
         "Minor changes since publication\n\nWording updated in January 2026."
     )
-    assert "front matter" not in repr(document)
+    assert "front matter" not in repr(document.chapters)
+    assert [block.text for block in document.skipped] == ["This front matter is not part of the consultation."]
 
 
 def test_markdown_without_numbers_generates_them() -> None:
