@@ -156,6 +156,13 @@ class ProductionConfig(Config):
             if not os.environ.get(variable):
                 raise RuntimeError(f"{variable} must be set in the environment when CONSULT_ENV=production.")
         super().__init__()
+        # Limits kept in memory are per process: with two web workers, let alone two instances, each
+        # would let the full limit through. Production keeps them in its Redis unless told otherwise.
+        if "RATELIMIT_STORAGE_URI" not in os.environ:
+            self.RATELIMIT_STORAGE_URI = self.REDIS_URL
+        elif self.RATELIMIT_STORAGE_URI.startswith("memory://"):
+            raise RuntimeError("RATELIMIT_STORAGE_URI must not be memory:// in production: each process "
+                               "would keep its own count. Leave it unset to use REDIS_URL.")
 
     def _secure_cookies(self) -> bool:
         return True

@@ -3,7 +3,7 @@
 import pytest
 
 from consult import create_app
-from consult.config import config_from_environment
+from consult.config import ProductionConfig, config_from_environment
 from consult.extensions import db
 
 
@@ -39,6 +39,17 @@ def test_production_refuses_to_start_without_a_secret_key(production, secret):
 def test_production_uses_the_secret_key_from_the_environment(production):
     config = config_from_environment()
     assert config.SECRET_KEY == "a-long-random-production-secret"
+
+
+def test_production_keeps_rate_limits_in_its_redis(production):
+    production.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    production.setenv("REDIS_URL", "redis://cache.internal:6379/2")
+    assert ProductionConfig().RATELIMIT_STORAGE_URI == "redis://cache.internal:6379/2"
+    production.setenv("RATELIMIT_STORAGE_URI", "redis://limits.internal:6379/0")
+    assert ProductionConfig().RATELIMIT_STORAGE_URI == "redis://limits.internal:6379/0"
+    production.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    with pytest.raises(RuntimeError, match="must not be memory://"):
+        ProductionConfig()
 
 
 def test_production_session_cookies_are_secure(production):
