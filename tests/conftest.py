@@ -202,8 +202,8 @@ def db_session(request, app):
     connection, so the module's data is there and the test's writes are not
     kept.
     """
-    if "live_server" in request.fixturenames:  # a live server commits for real, elsewhere
-        yield None
+    if "live_server" in request.fixturenames or request.node.get_closest_marker("own_database"):
+        yield None  # a live server commits for real, elsewhere
         return
     shared = "module_database" in request.fixturenames
     with app.app_context():

@@ -82,4 +82,5 @@ class Visitor:
 
     def sign_in(self, email: str, password: str) -> None:
         response = self.post("/account/sign-in", {"email": email, "password": password})
-        assert response.status_code == 302, response.text[:500]
+        problems = re.findall(r'<a href="#[^"]*">([^<]+)</a>', response.text)
+        assert response.status_code == 302, (response.status_code, problems or response.text[:500])

@@ -14,6 +14,7 @@ get a 5xx; nobody may end with more than one submission.
 import argparse
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -85,13 +86,19 @@ def _seed(server: LiveServer, users: int) -> tuple[str, list[str]]:
     return reference, emails
 
 
-def run_surge(server: LiveServer, users: int = 30, spread: float = 1.5, lead: float = 2.0) -> SurgeReport:
-    """Submit `users` responses at moments spread evenly over closes_at ± `spread` seconds."""
+def run_surge(server: LiveServer, users: int = 30, spread: float = 1.5, lead: float = 2.0,
+              urls: list[str] | None = None, make_visitor: Callable[[str], Visitor] = Visitor) -> SurgeReport:
+    """Submit `users` responses at moments spread evenly over closes_at ± `spread` seconds.
+
+    With `urls`, the people are dealt out between those instances in turn (all sharing the
+    server's database), as a load balancer would.
+    """
     reference, emails = _seed(server, users)
     submit_path = f"/consultations/{reference}/response/submit"
+    urls = urls or [server.url]
     visitors = []
-    for email in emails:
-        visitor = Visitor(server.url)
+    for position, email in enumerate(emails):
+        visitor = make_visitor(urls[position % len(urls)])
         visitor.sign_in(email, PASSWORD)
         visitors.append((email, visitor, visitor.token(submit_path)))
 
