@@ -53,6 +53,10 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "consult"
+    # How many sign-ins of one instance may check a password at once (see
+    # consult/accounts/password_slots.py); 0 means no limit. Production
+    # leaves one web worker free of them.
+    PASSWORD_CHECKS_AT_ONCE = 0
     FAILED_SIGN_INS_PER_ACCOUNT = "20 per hour"
     SIGN_IN_ATTEMPTS_PER_ADDRESS = "100 per hour"
     REGISTRATIONS_PER_ADDRESS = "30 per hour"
@@ -119,7 +123,8 @@ class Config:
         "PASSWORD_RESETS_PER_ADDRESS": "PASSWORD_RESETS_PER_ADDRESS",
         "PASSWORD_RESETS_PER_ACCOUNT": "PASSWORD_RESETS_PER_ACCOUNT",
     }
-    _NUMBERS_FROM_ENVIRONMENT = ("MAIL_PORT", "MAIL_TIMEOUT_SECONDS", "MAIL_MAX_ATTEMPTS", "MAIL_RETRY_SECONDS",
+    _NUMBERS_FROM_ENVIRONMENT = ("PASSWORD_CHECKS_AT_ONCE",
+                                 "MAIL_PORT", "MAIL_TIMEOUT_SECONDS", "MAIL_MAX_ATTEMPTS", "MAIL_RETRY_SECONDS",
                                  "MAIL_CLAIM_TIMEOUT_SECONDS", "MAIL_SWEEP_SECONDS", "JOB_TTL_SECONDS")
 
     def __init__(self) -> None:
@@ -163,6 +168,9 @@ class ProductionConfig(Config):
         elif self.RATELIMIT_STORAGE_URI.startswith("memory://"):
             raise RuntimeError("RATELIMIT_STORAGE_URI must not be memory:// in production: each process "
                                "would keep its own count. Leave it unset to use REDIS_URL.")
+        if "PASSWORD_CHECKS_AT_ONCE" not in os.environ:
+            web_workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
+            self.PASSWORD_CHECKS_AT_ONCE = max(1, web_workers - 1)
 
     def _secure_cookies(self) -> bool:
         return True

@@ -52,6 +52,16 @@ def test_production_keeps_rate_limits_in_its_redis(production):
         ProductionConfig()
 
 
+def test_production_leaves_one_web_worker_free_of_password_checks(production):
+    production.delenv("PASSWORD_CHECKS_AT_ONCE", raising=False)
+    production.setenv("WEB_CONCURRENCY", "4")
+    assert ProductionConfig().PASSWORD_CHECKS_AT_ONCE == 3
+    production.setenv("WEB_CONCURRENCY", "1")
+    assert ProductionConfig().PASSWORD_CHECKS_AT_ONCE == 1
+    production.setenv("PASSWORD_CHECKS_AT_ONCE", "2")
+    assert ProductionConfig().PASSWORD_CHECKS_AT_ONCE == 2
+
+
 def test_production_session_cookies_are_secure(production):
     config = config_from_environment()
     assert config.SESSION_COOKIE_SECURE is True

@@ -15,6 +15,7 @@ from consult.access import public, signed_in
 from consult.accounts import services, throttling
 from consult.accounts.forms import ChangePasswordForm, RegisterForm, SignInForm
 from consult.accounts.models import Role
+from consult.accounts.password_slots import TooManyPasswordChecks, password_check_slot
 from consult.database import utcnow
 from consult.errors import form_errors
 from consult.accounts.recovery_services import send_verification_email
@@ -108,25 +109,40 @@ def sign_in():
         return _after_sign_in()
     form = SignInForm()
     if form.validate_on_submit():
-        email = form.email.data
-        device = throttling.trusted_device(request.cookies.get(throttling.DEVICE_COOKIE), email)
         try:
-            attempt = throttling.count_sign_in_attempt(email, device, utcnow())
+            with password_check_slot():
+                user = _check_sign_in(form)
         except throttling.TooManySignInAttempts as refused:
             db.session.rollback()
             return _sign_in_refused(refused)
-        # Committed before the password is checked, so that the attempt
-        # counts on every worker even if this request goes no further.
-        db.session.commit()
-        user = services.authenticate(email, form.password.data)
+        except TooManyPasswordChecks as busy:
+            form.email.errors.append(busy.message)
+            return _sign_in_page(form, busy.status)
         if user is None:
             form.email.errors.append("Enter a correct email address and password")
         else:
-            throttling.give_back_sign_in_attempt(attempt)
-            db.session.commit()
             _start_session(user, remember=form.remember.data)
             return _trust_this_device(_after_sign_in(), user.email)
-    return render_template("accounts/sign_in.html", form=form, next=safe_next_url(request.args.get("next")))
+    return _sign_in_page(form)
+
+
+def _check_sign_in(form: SignInForm):
+    """Count the attempt, then check the password: the user, or None for a wrong one."""
+    email = form.email.data
+    device = throttling.trusted_device(request.cookies.get(throttling.DEVICE_COOKIE), email)
+    attempt = throttling.count_sign_in_attempt(email, device, utcnow())
+    # Committed before the password is checked, so that the attempt
+    # counts on every worker even if this request goes no further.
+    db.session.commit()
+    user = services.authenticate(email, form.password.data)
+    if user is not None:
+        throttling.give_back_sign_in_attempt(attempt)
+        db.session.commit()
+    return user
+
+
+def _sign_in_page(form: SignInForm, status: int = 200):
+    return render_template("accounts/sign_in.html", form=form, next=safe_next_url(request.args.get("next"))), status
 
 
 def _end_sessions() -> None:
