@@ -25,6 +25,7 @@ from consult.access import public
 from consult.extensions import db
 
 bp = Blueprint("operations", __name__)
+ARRIVED_AT_KEY = "consult.arrived_at"
 request_log = logging.getLogger("consult.requests")
 
 YEAR_IN_SECONDS = 365 * 24 * 3600
@@ -142,7 +143,23 @@ def _cache_versioned_static(response):
     return response
 
 
+class _StampArrival:
+    """Note when a request reaches the app, before anything else runs (proxy headers, sessions, views).
+
+    The deadline is judged by this moment (see consult.web.request_arrived_at), not by when a
+    view got round to the request.
+    """
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        environ.setdefault(ARRIVED_AT_KEY, time.time())
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
+    app.wsgi_app = _StampArrival(app.wsgi_app)  # outermost, so it is the first thing a request meets
     app.register_blueprint(bp)
     app.url_defaults(_version_static_urls)
     app.before_request(_start_timer)

@@ -1,8 +1,14 @@
 """Small helpers that views share."""
 
+import time
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import current_app, request
+
+# How long a request may plausibly have queued before the app saw it. A front server's stamp older
+# than this (or in the future) is a wrong clock or a forged header, and is ignored.
+MAX_QUEUED_SECONDS = 120
 
 
 def safe_next_url(target: str | None) -> str | None:
@@ -29,3 +35,38 @@ def current_path() -> str:
     """The path and query of this request, for a 'next' parameter."""
     query = request.query_string.decode("utf-8", "replace")
     return request.path + (f"?{query}" if query else "")
+
+
+def request_arrived_at() -> datetime:
+    """When this request reached the service: writes are judged against the deadline by this.
+
+    At a deadline every web worker is busy, and a response sent at 16:59:59 may reach a view
+    after 17:00. Behind a trusted front server (TRUSTED_PROXY_COUNT > 0) its X-Request-Start
+    header says when the request arrived, queue included; nginx sets it with
+    ``proxy_set_header X-Request-Start "t=${msec}";``. Otherwise it is the moment the app first
+    saw the request (stamped by consult.operations). Never later than now, and a stamp from
+    more than MAX_QUEUED_SECONDS ago is ignored, so no header can reopen a consultation.
+    """
+    from consult.operations import ARRIVED_AT_KEY
+
+    now = time.time()
+    moment = request.environ.get(ARRIVED_AT_KEY, now)
+    if current_app.config.get("TRUSTED_PROXY_COUNT"):
+        stamped = _front_server_stamp(request.headers.get("X-Request-Start", ""))
+        if stamped is not None and now - MAX_QUEUED_SECONDS <= stamped <= now:
+            moment = min(moment, stamped)
+    return datetime.fromtimestamp(min(moment, now), tz=timezone.utc)
+
+
+def _front_server_stamp(header: str) -> float | None:
+    """Seconds since the epoch from 't=1733331599.123' (nginx), or the same in ms or µs."""
+    value = header.strip().removeprefix("t=")
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if number > 1e14:
+        return number / 1_000_000
+    if number > 1e11:
+        return number / 1_000
+    return number

@@ -4,6 +4,7 @@ import json
 import logging
 import os
 import re
+import time
 
 import pytest
 import redis
@@ -80,3 +81,48 @@ def test_modules_import_gov_uk_frontend_through_its_versioned_address(client):
     importmap = re.search(r'<script type="importmap" nonce="[^"]+">(.*?)</script>', page).group(1)
     target = json.loads(importmap)["imports"]["govuk-frontend"]
     assert re.fullmatch(r"/static/vendor/govuk/govuk-frontend\.min\.js\?v=[0-9a-f]{12}", target)
+
+
+# --- When a request arrived ----------------------------------------------------------
+
+
+def _arrival(app, environ_stamp: float | None, header: str | None = None):
+    from consult.operations import ARRIVED_AT_KEY
+    from consult.web import request_arrived_at
+
+    environ = {ARRIVED_AT_KEY: environ_stamp} if environ_stamp is not None else {}
+    headers = {"X-Request-Start": header} if header is not None else {}
+    with app.test_request_context("/", environ_base=environ, headers=headers):
+        return request_arrived_at().timestamp()
+
+
+def test_a_request_is_stamped_when_it_reaches_the_app_before_anything_else_runs(app):
+    from consult.operations import ARRIVED_AT_KEY
+
+    seen = {}
+    stamp = type(app.wsgi_app)  # the outermost layer
+    layer = stamp(lambda environ, start_response: seen.update(environ) or [b""])
+    before = time.time()
+    layer({}, lambda *args: None)
+    assert before <= seen[ARRIVED_AT_KEY] <= time.time()
+    assert stamp.__name__ == "_StampArrival"
+
+
+def test_arrival_is_the_apps_own_stamp_without_a_trusted_front_server(app):
+    queued = time.time() - 4
+    assert _arrival(app, queued) == pytest.approx(queued)
+    assert _arrival(app, queued, header=f"t={time.time() - 30:.3f}") == pytest.approx(queued)
+
+
+@pytest.mark.parametrize("scale", [1, 1_000, 1_000_000])
+def test_a_trusted_front_servers_stamp_counts_the_time_queued(app, monkeypatch, scale):
+    monkeypatch.setitem(app.config, "TRUSTED_PROXY_COUNT", 1)
+    sent = time.time() - 30
+    assert _arrival(app, time.time(), header=f"t={sent * scale:.0f}") == pytest.approx(sent, abs=1)
+
+
+@pytest.mark.parametrize("header", ["t=not-a-time", "", f"t={time.time() + 3600:.3f}", f"t={time.time() - 3600:.3f}"])
+def test_a_front_server_stamp_that_cannot_be_right_is_ignored(app, monkeypatch, header):
+    monkeypatch.setitem(app.config, "TRUSTED_PROXY_COUNT", 1)
+    own = time.time() - 1
+    assert _arrival(app, own, header=header) == pytest.approx(own)

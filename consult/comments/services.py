@@ -111,10 +111,13 @@ class ParticipationChoice:
 
 
 def require_open(consultation: Consultation, now: datetime) -> None:
-    """Refuse unless the consultation is open at `now` by the server's clock."""
-    status = consultation.status_at(now)
-    if status is not ConsultationStatus.OPEN:
-        raise ConsultationNotOpen(consultation, status)
+    """Refuse unless the consultation takes responses at `now`, the moment the request reached the service.
+
+    Up to the consultation's late grace after closes_at, a write is still taken: it was sent before
+    the deadline and waited behind others in the queue.
+    """
+    if not consultation.accepts_responses_at(now):
+        raise ConsultationNotOpen(consultation, consultation.status_at(now))
 
 
 def find_participation(user_id: int, consultation_id: int) -> Participation | None:

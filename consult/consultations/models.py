@@ -1,5 +1,5 @@
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -20,9 +20,16 @@ class ConsultationStatus(enum.Enum):
                 "closed": "Closed"}[self.value]
 
 
+MAX_LATE_GRACE_SECONDS = 600
+DEFAULT_LATE_GRACE_SECONDS = 15
+
+
 class Consultation(TimestampMixin, db.Model):
     __tablename__ = "consultations"
-    __table_args__ = (CheckConstraint("closes_at > opens_at", name="closes_after_opens"),)
+    __table_args__ = (
+        CheckConstraint("closes_at > opens_at", name="closes_after_opens"),
+        CheckConstraint(f"late_grace_seconds BETWEEN 0 AND {MAX_LATE_GRACE_SECONDS}", name="late_grace_in_range"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -30,6 +37,9 @@ class Consultation(TimestampMixin, db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A response that reaches the service this long after closes_at is still taken: it was
+    # sent in time but waited behind others at the deadline. Pages still say it closed.
+    late_grace_seconds: Mapped[int] = mapped_column(Integer, default=DEFAULT_LATE_GRACE_SECONDS)
     # Held back by staff: not listed and not reachable by the public.
     is_draft: Mapped[bool] = mapped_column(default=False)
     # Comment numbers (HTE1001-0042) are handed out from here at submission.
@@ -60,6 +70,12 @@ class Consultation(TimestampMixin, db.Model):
 
     def is_open_at(self, moment: datetime) -> bool:
         return self.status_at(moment) is ConsultationStatus.OPEN
+
+    def accepts_responses_at(self, arrived_at: datetime) -> bool:
+        """Whether a write that reached the service at `arrived_at` is taken: open, or within the grace."""
+        if self.is_draft or arrived_at < self.opens_at:
+            return False
+        return arrived_at < self.closes_at + timedelta(seconds=self.late_grace_seconds or 0)
 
 
 class CommitteeAssignment(db.Model):

@@ -82,11 +82,16 @@ def test_taking_part_starts_exactly_at_opens_at(during, make_user, offset, allow
     assert count(Participation, Participation.user_id == user.id) == (1 if allowed else 0)
 
 
+def taking_nothing_from(consultation):
+    """The first moment no write is taken: closes_at plus the consultation's late grace."""
+    return consultation.closes_at + timedelta(seconds=consultation.late_grace_seconds)
+
+
 @pytest.mark.parametrize("offset, allowed", [(-TICK, True), (timedelta(0), False), (TICK, False)])
-def test_taking_part_ends_at_closes_at(during, make_user, offset, allowed):
+def test_taking_part_ends_when_the_late_grace_after_closes_at_does(during, make_user, offset, allowed):
     consultation, _ = during
     user = make_user()
-    moment = consultation.closes_at + offset
+    moment = taking_nothing_from(consultation) + offset
     if allowed:
         services.choose_participation(user, consultation, AS_PATIENT, moment)
     else:
@@ -171,9 +176,9 @@ def test_draft_can_target_document_chapter_or_section(participant, where, kind):
 
 
 @pytest.mark.parametrize("offset, allowed", [(-TICK, True), (timedelta(0), False)])
-def test_save_draft_is_refused_from_closes_at(participant, offset, allowed):
+def test_save_draft_is_refused_once_the_late_grace_ends(participant, offset, allowed):
     participation, _ = participant
-    moment = participation.consultation.closes_at + offset
+    moment = taking_nothing_from(participation.consultation) + offset
     if allowed:
         save(participation, moment)
     else:
@@ -190,10 +195,10 @@ def test_save_draft_is_refused_before_opens_at(participant):
     assert count(Comment, Comment.participation_id == participation.id) == 0
 
 
-def test_update_and_delete_are_refused_exactly_at_closes_at(participant):
+def test_update_and_delete_are_refused_exactly_when_the_late_grace_ends(participant):
     participation, now = participant
     comment = save(participation, now, body="Original words.")
-    closes_at = participation.consultation.closes_at
+    closes_at = taking_nothing_from(participation.consultation)
     with pytest.raises(services.ConsultationNotOpen):
         services.update_draft(comment, "Changed words.", None, closes_at)
     with pytest.raises(services.ConsultationNotOpen):
@@ -324,6 +329,28 @@ def test_comment_numbers_are_unique_and_consecutive_across_participants(particip
     assert participation.receipt_reference != other.receipt_reference
 
 
+def test_a_submission_that_arrives_within_the_late_grace_is_taken(participant):
+    participation, now = participant
+    save(participation, now)
+    consultation = participation.consultation
+    arrived = consultation.closes_at + timedelta(seconds=consultation.late_grace_seconds) - TICK
+    assert consultation.status_at(arrived) is ConsultationStatus.CLOSED  # pages say it has closed
+
+    services.submit_response(participation, arrived)
+
+    assert participation.is_submitted and consultation.late_grace_seconds == 15
+
+
+def test_without_a_late_grace_the_deadline_is_exact(participant):
+    participation, now = participant
+    save(participation, now)
+    participation.consultation.late_grace_seconds = 0
+    with pytest.raises(services.ConsultationNotOpen):
+        services.submit_response(participation, participation.consultation.closes_at)
+    services.submit_response(participation, participation.consultation.closes_at - TICK)
+    assert participation.is_submitted
+
+
 def test_submit_with_no_drafts_is_refused(participant):
     participation, now = participant
     with pytest.raises(services.NothingToSubmit):
@@ -331,11 +358,11 @@ def test_submit_with_no_drafts_is_refused(participant):
     assert participation.submitted_at is None and participation.receipt_reference is None
 
 
-def test_submit_is_refused_exactly_at_closes_at_and_drafts_stay_drafts(participant):
+def test_submit_is_refused_exactly_when_the_late_grace_ends_and_drafts_stay_drafts(participant):
     participation, now = participant
     comment = save(participation, now)
     with pytest.raises(services.ConsultationNotOpen):
-        services.submit_response(participation, participation.consultation.closes_at)
+        services.submit_response(participation, taking_nothing_from(participation.consultation))
     db.session.expire_all()
     assert db.session.get(Comment, comment.id).status is CommentStatus.DRAFT
     assert participation.submitted_at is None
@@ -402,5 +429,5 @@ def test_commenting_errors_carry_the_field_and_status_the_pages_show(participant
         save(participation, now, body="   ")
     assert (empty.value.field, empty.value.status) == ("body", 200)
     with pytest.raises(services.ConsultationNotOpen) as closed:
-        save(participation, participation.consultation.closes_at)
+        save(participation, taking_nothing_from(participation.consultation))
     assert (closed.value.field, closed.value.status) == (None, 409)

@@ -82,7 +82,7 @@ def new_form(**overrides) -> dict:
     values = {
         "reference": "hte2001", "title": "Cryoablation for neuroma pain", "summary": "What we propose.",
         "opens_on": ["12", "1", "2027"], "opens_time": "9am",
-        "closes_on": ["9", "2", "2027"], "closes_time": "5pm",
+        "closes_on": ["9", "2", "2027"], "closes_time": "5pm", "late_grace_seconds": "15",
     }
     values.update(overrides)
     return values
@@ -219,7 +219,8 @@ def test_creating_a_consultation_stores_uk_times_as_utc_and_audits_it(client, po
     assert (event.actor_id, event.action, event.before) == (actor.id, "consultation.create", None)
     assert event.after == {
         "reference": "HTE2001", "title": "Cryoablation for neuroma pain", "summary": "What we propose.",
-        "opens_at": "2027-01-12T09:00:00+00:00", "closes_at": "2027-07-01T16:00:00+00:00", "is_draft": True,
+        "opens_at": "2027-01-12T09:00:00+00:00", "closes_at": "2027-07-01T16:00:00+00:00",
+        "late_grace_seconds": 15, "is_draft": True,
     }
     assert "Consultation HTE2001 created" in text_of(client.get(response.headers["Location"]))
 
@@ -330,7 +331,7 @@ def test_saving_without_changes_records_nothing(client, post_form, login_as):
     consultation = staff_consultation()
     page = text_of(client.get(f"{BASE}/{consultation.reference}/edit"))
     fields = {name: input_value(page, name) for name in ("reference", "title", "opens_time", "closes_time",
-                                                        "version", "digest")}
+                                                        "late_grace_seconds", "version", "digest")}
     response = post_form(f"{BASE}/{consultation.reference}/edit", {
         **fields, "summary": "Summary.", "opens_on": ["12", "1", "2027"], "closes_on": ["9", "2", "2027"]},
         follow_redirects=True)
@@ -420,6 +421,31 @@ def test_an_edit_without_the_version_it_started_from_is_refused(client, post_for
     response = post_form(f"{BASE}/{consultation.reference}/edit", new_form(reference="HTE3001", title="No version"))
     assert response.status_code == 400
     assert reload(consultation).title == "Existing consultation"
+
+
+def test_staff_set_how_long_after_closing_late_arrivals_are_taken(client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    page = text_of(client.get(f"{BASE}/{consultation.reference}/edit"))
+    assert input_value(page, "late_grace_seconds") == "15"
+    seen = {"version": input_value(page, "version"), "digest": input_value(page, "digest")}
+
+    for value, message in [("", "Enter how many seconds late arrivals are taken for, for example 15"),
+                           ("601", "Late arrivals must be taken for between 0 and 600 seconds"),
+                           ("-1", "Late arrivals must be taken for between 0 and 600 seconds"),
+                           ("ten", "Enter how many seconds late arrivals are taken for, for example 15")]:
+        refused = post_form(f"{BASE}/{consultation.reference}/edit", new_form(
+            reference="HTE3001", title="Existing consultation", late_grace_seconds=value, **seen))
+        assert message in text_of(refused), value
+        assert reload(consultation).late_grace_seconds == 15
+
+    saved = post_form(f"{BASE}/{consultation.reference}/edit", new_form(
+        reference="HTE3001", title="Existing consultation", late_grace_seconds="45", **seen))
+    assert saved.status_code == 302
+    assert reload(consultation).late_grace_seconds == 45
+    assert "45 seconds after closing" in text_of(client.get(f"{BASE}/{consultation.reference}"))
+    [event] = audit_events(reload(consultation), "consultation.edit")
+    assert (event.before["late_grace_seconds"], event.after["late_grace_seconds"]) == (15, 45)
 
 
 def test_an_unknown_reference_is_not_found(client, login_as):

@@ -7,8 +7,9 @@ larger numbers:
     TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python -m tests.live.surge
 
 Every submission the server acknowledged must be in the database; every one
-it refused must have been told "closed" and kept its drafts; no request may
-get a 5xx; nobody may end with more than one submission.
+it refused must have been told "closed", kept its drafts, and have been sent
+after the deadline; no request may get a 5xx; nobody may end with more than
+one submission.
 """
 
 import argparse
@@ -50,6 +51,7 @@ class SurgeReport:
     refused_closed: list[str] = field(default_factory=list)
     other: list[tuple[str, int, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    sent_at: dict = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -62,12 +64,13 @@ class SurgeReport:
                 f"{self.seconds:.1f} s")
 
 
-def _seed(server: LiveServer, users: int) -> tuple[str, list[str]]:
+def _seed(server: LiveServer, users: int, late_grace_seconds: int) -> tuple[str, list[str]]:
     stamp = f"{time.time_ns()}"
     with server.app_context():
         now = utcnow()
         consultation = create_consultation(f"SRG{stamp[-9:]}", "Surge", "Summary",
                                            now - timedelta(days=1), now + timedelta(days=1))
+        consultation.late_grace_seconds = late_grace_seconds
         document = import_document(consultation, parse_document(DRAFT))
         sections = [s for chapter in document.chapters for s in chapter.sections]
         emails = []
@@ -87,13 +90,14 @@ def _seed(server: LiveServer, users: int) -> tuple[str, list[str]]:
 
 
 def run_surge(server: LiveServer, users: int = 30, spread: float = 1.5, lead: float = 2.0,
-              urls: list[str] | None = None, make_visitor: Callable[[str], Visitor] = Visitor) -> SurgeReport:
+              urls: list[str] | None = None, make_visitor: Callable[[str], Visitor] = Visitor,
+              late_grace_seconds: int = 1) -> SurgeReport:
     """Submit `users` responses at moments spread evenly over closes_at ± `spread` seconds.
 
     With `urls`, the people are dealt out between those instances in turn (all sharing the
     server's database), as a load balancer would.
     """
-    reference, emails = _seed(server, users)
+    reference, emails = _seed(server, users, late_grace_seconds)
     submit_path = f"/consultations/{reference}/response/submit"
     urls = urls or [server.url]
     visitors = []
@@ -115,6 +119,7 @@ def run_surge(server: LiveServer, users: int = 30, spread: float = 1.5, lead: fl
         email, visitor, token = visitors[position]
         fire_at = close_moment - spread + (2 * spread * position / max(users - 1, 1))
         time.sleep(max(0.0, fire_at - time.monotonic()))
+        report.sent_at[email] = utcnow()
         try:
             response = visitor.post(submit_path, token=token)
         except Exception as error:  # a dropped connection is an answer we must count, not hide
@@ -132,11 +137,11 @@ def run_surge(server: LiveServer, users: int = 30, spread: float = 1.5, lead: fl
     with ThreadPoolExecutor(max_workers=min(users, 64)) as pool:
         list(pool.map(submit, range(users)))
     report.seconds = time.monotonic() - start
-    _verify(server, reference, report)
+    _verify(server, reference, report, closes_at)
     return report
 
 
-def _verify(server: LiveServer, reference: str, report: SurgeReport) -> None:
+def _verify(server: LiveServer, reference: str, report: SurgeReport, closes_at) -> None:
     with server.app.app_context():
         rows = db.session.execute(
             select(Participation.id, Participation.submitted_at, Participation.receipt_reference,
@@ -159,6 +164,10 @@ def _verify(server: LiveServer, reference: str, report: SurgeReport) -> None:
         row = by_email[email]
         if row.submitted_at is not None or drafts.get(row.id) != DRAFTS_EACH:
             report.problems.append(f"{email}: refused but drafts not intact")
+    for email in report.refused_closed:
+        if report.sent_at[email] < closes_at:
+            report.problems.append(f"{email}: sent {closes_at - report.sent_at[email]} before the deadline, "
+                                   "but refused as late")
     if len(rows) != report.users:
         report.problems.append(f"{len(rows)} participations for {report.users} users")
 

@@ -13,11 +13,17 @@ from sqlalchemy.orm.exc import StaleDataError
 from consult.accounts.models import User
 from consult.audit.models import AuditEvent
 from consult.audit.services import record, snapshot
-from consult.consultations.models import Chapter, Consultation, ConsultationStatus, Document
+from consult.consultations.models import (
+    DEFAULT_LATE_GRACE_SECONDS,
+    Chapter,
+    Consultation,
+    ConsultationStatus,
+    Document,
+)
 from consult.errors import DomainError
 from consult.extensions import db
 
-EDITABLE_FIELDS = ("reference", "title", "summary", "opens_at", "closes_at", "is_draft")
+EDITABLE_FIELDS = ("reference", "title", "summary", "opens_at", "closes_at", "late_grace_seconds", "is_draft")
 _CHANGED_DETAILS_ACTIONS = ("consultation.create", "consultation.edit")
 
 
@@ -59,6 +65,7 @@ class ConsultationDetails:
     opens_at: datetime
     closes_at: datetime
     is_draft: bool
+    late_grace_seconds: int = DEFAULT_LATE_GRACE_SECONDS
 
 
 def find_consultation(reference: str) -> Consultation | None:
@@ -156,6 +163,7 @@ def add_consultation(actor: User, details: ConsultationDetails) -> Consultation:
     _check_dates(details)
     consultation = create_consultation(details.reference, details.title, details.summary,
                                        details.opens_at, details.closes_at, details.is_draft)
+    consultation.late_grace_seconds = details.late_grace_seconds
     record(actor, "consultation.create", consultation, None, snapshot(consultation, EDITABLE_FIELDS))
     return consultation
 
@@ -187,6 +195,7 @@ def edit_consultation(actor: User, consultation: Consultation, details: Consulta
                 consultation.summary = details.summary.strip()
                 consultation.opens_at = details.opens_at
                 consultation.closes_at = details.closes_at
+                consultation.late_grace_seconds = details.late_grace_seconds
                 consultation.is_draft = details.is_draft
         except StaleDataError:
             # Another transaction updated the row after we read it; the savepoint

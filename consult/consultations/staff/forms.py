@@ -22,15 +22,17 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     BooleanField,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp, ValidationError
 
 from consult.consultations.importing import MAX_UPLOAD_LABEL
+from consult.consultations.models import DEFAULT_LATE_GRACE_SECONDS, MAX_LATE_GRACE_SECONDS
 from consult.forms import UKDateField, strip_whitespace
 
 NEW_DOCUMENT = "new"
@@ -71,6 +73,17 @@ def format_time(value: time) -> str:
     hour = value.hour % 12 or 12
     minutes = f":{value.minute:02d}" if value.minute else ""
     return f"{hour}{minutes}{'am' if value.hour < 12 else 'pm'}"
+
+
+class WholeNumberField(IntegerField):
+    """An IntegerField whose message for text that is not a number is the one its InputRequired gives."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            required = next((v for v in self.validators if isinstance(v, InputRequired)), None)
+            raise ValueError(required.message if required else "Enter a whole number") from None
 
 
 class TimeField(StringField):
@@ -120,6 +133,18 @@ class ConsultationForm(FlaskForm):
                            example="27 3 2027", description="For example, 24 4 2027")
     closes_time = TimeField("Closing time", "closing time", description="UK time, for example 5pm or 17:00",
                             default=DEFAULT_CLOSING_TIME)
+    late_grace_seconds = WholeNumberField(
+        "Late arrivals taken for (seconds after closing)",
+        description=("A response sent before the closing time can reach the service a little after it when many "
+                     "people submit at once. Responses that arrive within this many seconds are accepted; pages "
+                     f"still say the consultation has closed. From 0 to {MAX_LATE_GRACE_SECONDS}."),
+        default=DEFAULT_LATE_GRACE_SECONDS,
+        widget=GovTextInput(),
+        validators=[InputRequired(message="Enter how many seconds late arrivals are taken for, for example 15"),
+                    NumberRange(min=0, max=MAX_LATE_GRACE_SECONDS,
+                                message=f"Late arrivals must be taken for between 0 and {MAX_LATE_GRACE_SECONDS} "
+                                        "seconds")],
+    )
     is_draft = BooleanField("Hold as draft: not visible to the public", widget=GovCheckboxInput())
     version = HiddenField()
     digest = HiddenField()
@@ -155,6 +180,7 @@ class ConsultationForm(FlaskForm):
         self.summary.data = consultation.summary
         self.opens_on.data, self.opens_time.data = opens.date(), format_time(opens.time())
         self.closes_on.data, self.closes_time.data = closes.date(), format_time(closes.time())
+        self.late_grace_seconds.data = consultation.late_grace_seconds
         self.is_draft.data = consultation.is_draft
 
 

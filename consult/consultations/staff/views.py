@@ -46,6 +46,7 @@ def _details(form: ConsultationForm, opens_at, closes_at) -> services.Consultati
     return services.ConsultationDetails(
         reference=form.reference.data, title=form.title.data, summary=form.summary.data or "",
         opens_at=opens_at, closes_at=closes_at, is_draft=bool(form.is_draft.data),
+        late_grace_seconds=form.late_grace_seconds.data,
     )
 
 
