@@ -24,6 +24,13 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def include_object(object_, name, type_, reflected, compare_to) -> bool:
+    """Leave autogenerate blind to the full-text search indexes, which the models do not describe."""
+    from consult.comments.search import is_search_index
+
+    return not is_search_index(name)
+
+
 def run_migrations_online() -> None:
     def skip_empty_autogenerate(context, revision, directives):
         if getattr(config.cmd_opts, "autogenerate", False):
@@ -36,6 +43,7 @@ def run_migrations_online() -> None:
     conf_args.setdefault("process_revision_directives", skip_empty_autogenerate)
     # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
     conf_args.setdefault("render_as_batch", True)
+    conf_args.setdefault("include_object", include_object)
 
     with target_db.engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"

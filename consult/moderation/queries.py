@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from consult.access import is_staff
+from consult.comments import search
 from consult.comments.models import (
     Comment,
     CommentStatus,
@@ -114,15 +115,6 @@ def _contains(column, text: str):
     return column.ilike(like_pattern(text), escape="\\")
 
 
-_SHOWN_BODY = case((Comment.moderation_state == ModerationState.REDACTED, Comment.redacted_body),
-                   else_=Comment.body)
-_SHOWN_QUOTE = case(
-    (and_(Comment.moderation_state == ModerationState.REDACTED, Comment.redacted_quote.is_not(None)),
-     Comment.redacted_quote),
-    else_=Comment.quote,
-)
-
-
 def submitted_comments(consultation_id: int) -> Select:
     """Every submitted comment of one consultation; drafts never reach staff."""
     return select(Comment).where(Comment.consultation_id == consultation_id,
@@ -163,10 +155,7 @@ def matching_comments(consultation_id: int, filters: QueueFilters) -> Select:
     if filters.submitted_before is not None:
         query = query.where(Comment.submitted_at < filters.submitted_before)
     if filters.text:
-        searched = [_contains(_SHOWN_BODY, filters.text), _contains(_SHOWN_QUOTE, filters.text)]
-        if filters.search_original:
-            searched += [_contains(Comment.body, filters.text), _contains(Comment.quote, filters.text)]
-        query = query.where(or_(*searched))
+        query = query.where(search.matches(filters.text, Comment.id, original=filters.search_original))
     return query.order_by(Comment.number)
 
 

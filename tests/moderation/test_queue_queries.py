@@ -152,15 +152,27 @@ def test_text_search_covers_body_and_quote_ignoring_case(queue):
     assert numbers(consultation, text="research") == [1, 5]
 
 
-def test_text_search_treats_like_wildcards_as_plain_characters(queue):
+def test_text_search_reads_web_search_syntax_on_every_database(queue):
     consultation = queue["consultation"]
-    assert numbers(consultation, text="100%") == [1]
-    assert numbers(consultation, text="%") == [1]
+    assert numbers(consultation, text="patient") == [1, 3]  # any form of the word: "Patients"
+    assert numbers(consultation, text='"probe_size matters"') == [2]  # a phrase
+    assert numbers(consultation, text='"matters probe_size"') == []
+    assert numbers(consultation, text='"probe_size matters') == [2]  # an unclosed quote runs to the end
+    assert numbers(consultation, text="the cost of it") == [1, 5]  # stop words are not required
+    assert numbers(consultation, text="wait OR probe") == [2, 3]
+    assert numbers(consultation, text="patients -wait") == [1]  # -word excludes
+    assert numbers(consultation, text='patients -"wait too"') == [1]
+    assert numbers(consultation, text="-cost") == [2, 3, 4]
     assert numbers(consultation, text="probe_size") == [2]
-    assert numbers(consultation, text="probe_") == [2]
-    assert numbers(consultation, text="t_e") == []  # "_" does not stand for any one character ("The")
-    assert numbers(consultation, text="_") == [2]
-    assert numbers(consultation, text="\\") == []
+    assert numbers(consultation, text="100%") == [1]
+
+
+@pytest.mark.parametrize("text", ["%", "_", "\\", "-", '""', "OR", 'cost" OR "', "NEAR(cost research)", "cost*",
+                                  "shown : cost", "{original}: cost", "cost AND", "\x00"])
+def test_search_syntax_of_the_index_cannot_be_typed_in(queue, text):
+    # Nothing a person types is read as FTS5 or tsquery syntax: at worst it finds nothing, never an error.
+    found = numbers(queue["consultation"], text=text)
+    assert set(found) <= {1, 5}
 
 
 def test_search_finds_a_redacted_comment_by_its_redacted_words_and_only_admins_by_the_original(queue):
@@ -170,9 +182,9 @@ def test_search_finds_a_redacted_comment_by_its_redacted_words_and_only_admins_b
         ModerationState.REDACTED, reason=RejectionReason.PERSONAL_DATA, redacted_body="More [removed] please"),
         staff, researcher.version, utcnow())
     db.session.commit()
-    assert numbers(consultation, text="research on cost") == []
+    assert numbers(consultation, text='"research on cost"') == []
     assert numbers(consultation, text="[removed]") == [5]
-    assert numbers(consultation, text="research on cost", search_original=True) == [5]
+    assert numbers(consultation, text='"research on cost"', search_original=True) == [5]
 
 
 def test_filters_combine(queue):
