@@ -123,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     # Routes that live in modules of their own but belong to the accounts and admin blueprints.
     import consult.accounts.recovery  # noqa: F401
     import consult.admin.account_views  # noqa: F401
+    import consult.comments.take_part_views  # noqa: F401
 
     for blueprint in (accounts_bp, consultations_bp, comments_bp, staff_consultations_bp, moderation_bp, admin_bp,
                       exports_bp, mail_bp, privacy_bp):

@@ -8,86 +8,96 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from consult.comments.models import IndividualType, OrganisationType, ParticipantKind
-from consult.forms import NO, YES, YES_NO
-
+from consult.forms import NO, YES_NO, strip_whitespace
 
 
 def _choices(enum_class) -> list[SelectChoice]:
     return [SelectChoice(member.value, member.label) for member in enum_class]
 
 
-class ParticipationForm(FlaskForm):
-    """'How are you taking part in this consultation?' with its declarations."""
+# "How are you taking part?" is asked one question a page; each form is one page.
+# Every field's name is the key its answer is kept under until the person confirms.
 
+class TakingPartForm(FlaskForm):
     kind = RadioField(
         "How are you taking part in this consultation?",
         choices=_choices(ParticipantKind),
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select how you are taking part in this consultation")],
     )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class DescribeYouForm(FlaskForm):
     individual_type = RadioField(
         "Which best describes you?",
         choices=_choices(IndividualType),
         widget=GovRadioInput(),
-        validators=[Optional()],
+        validators=[InputRequired(message="Select which best describes you")],
     )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class OrganisationForm(FlaskForm):
     organisation_name = StringField(
         "Organisation name",
         widget=GovTextInput(),
-        validators=[Length(max=200, message="Organisation name must be 200 characters or fewer")],
+        filters=[strip_whitespace],
+        validators=[DataRequired(message="Enter the name of the organisation"),
+                    Length(max=200, message="Organisation name must be 200 characters or fewer")],
     )
     organisation_type = RadioField(
         "Type of organisation",
         choices=_choices(OrganisationType),
         widget=GovRadioInput(),
-        validators=[Optional()],
+        validators=[InputRequired(message="Select the type of organisation")],
     )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class TobaccoLinksForm(FlaskForm):
     has_tobacco_links = RadioField(
         "Do you, or the organisation you represent, have any links with, or funding from, the tobacco industry?",
         choices=YES_NO,
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select yes if you have links with, or funding from, the tobacco industry")],
     )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class TobaccoDetailsForm(FlaskForm):
     tobacco_details = TextAreaField(
         "Give details of the links or funding",
         widget=GovTextArea(),
-        validators=[Length(max=2000, message="Details must be 2,000 characters or fewer")],
+        filters=[strip_whitespace],
+        validators=[DataRequired(message="Give details of the links with, or funding from, the tobacco industry"),
+                    Length(max=2000, message="Details must be 2,000 characters or fewer")],
     )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class OtherInterestsForm(FlaskForm):
     other_interests = TextAreaField(
         "Do you have any other interests to declare? (optional)",
-        description="For example, payments from companies that make or sell the technology",
         widget=GovTextArea(),
+        filters=[strip_whitespace],
         validators=[Length(max=2000, message="Other interests must be 2,000 characters or fewer")],
     )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class PublishNameForm(FlaskForm):
     publish_name = RadioField(
         "Can we publish your name with your comments?",
-        description="If you answer no, your comments are published without your name",
         choices=YES_NO,
         default=NO,
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select yes if we can publish your name with your comments")],
     )
     submit = SubmitField("Continue", widget=GovSubmitInput())
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        if self.kind.data == ParticipantKind.INDIVIDUAL.value and not self.individual_type.data:
-            self.individual_type.errors.append("Select which best describes you")
-            valid = False
-        if self.kind.data == ParticipantKind.ORGANISATION.value:
-            if not (self.organisation_name.data or "").strip():
-                self.organisation_name.errors.append("Enter the name of the organisation")
-                valid = False
-            if not self.organisation_type.data:
-                self.organisation_type.errors.append("Select the type of organisation")
-                valid = False
-        if self.has_tobacco_links.data == YES and not (self.tobacco_details.data or "").strip():
-            self.tobacco_details.errors.append("Give details of the links with, or funding from, the tobacco industry")
-            valid = False
-        return valid
 
 
 class CommentForm(FlaskForm):

@@ -4,35 +4,27 @@ Each view: load or 404, check the rule, validate, call the service, commit
 once, flash, redirect. Domain errors become a message on the page.
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from consult.access import signed_in
 from consult.comments import services
-from consult.comments.forms import CommentForm, ParticipationForm
-from consult.comments.models import (
-    MAX_COMMENT_LENGTH,
-    Comment,
-    IndividualType,
-    OrganisationType,
-    ParticipantKind,
-)
+from consult.comments.forms import CommentForm
+from consult.comments.models import MAX_COMMENT_LENGTH, Comment
 from consult.consultations.models import Chapter, Document, Section
 from consult.database import utcnow
 from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
 from consult.errors import Outcome, form_errors
 from consult.extensions import db
-from consult.forms import NO, YES, EmptyForm
+from consult.forms import EmptyForm
 from consult.limits import comment_writes_per_user
 from consult.loaders import own_comment_or_404, part_of_consultation_or_404, public_consultation_or_404
 from consult.web import current_path, safe_next_url
 
 bp = Blueprint("comments", __name__, url_prefix="/consultations/<reference>")
 
-_PENDING_KEY = "pending_participation"
 
-
-def _participation(consultation):
+def own_participation(consultation):
     return services.find_participation(current_user.id, consultation.id)
 
 
@@ -41,96 +33,8 @@ def _redirect_to_take_part(consultation):
     return redirect(url_for("comments.take_part", reference=consultation.reference, next=current_path()))
 
 
-# --- How you take part -------------------------------------------------------
-
-@bp.route("/take-part", methods=["GET", "POST"])
-@signed_in
-def take_part(reference: str):
-    consultation = public_consultation_or_404(reference)
-    existing = _participation(consultation)
-    if existing is not None:
-        flash(f"You are taking part {_lower_first(existing.description)}. This cannot be changed.", "info")
-        return redirect(url_for("consultations.show", reference=consultation.reference))
-    pending = session.get(_PENDING_KEY, {}).get(str(consultation.id))
-    form = ParticipationForm(data=_form_data_from_choice(pending) if pending and request.method == "GET" else None)
-    try:
-        services.require_open(consultation, utcnow())
-    except services.ConsultationNotOpen as error:
-        return _not_open_page(consultation, None, error)
-    if form.validate_on_submit():
-        choice = _choice_from_form(form)
-        session[_PENDING_KEY] = {**session.get(_PENDING_KEY, {}), str(consultation.id): choice.to_session()}
-        return redirect(url_for("comments.check_take_part", reference=consultation.reference,
-                                next=safe_next_url(request.args.get("next"))))
-    return render_template("comments/take_part.html", consultation=consultation, form=form)
-
-
-@bp.route("/take-part/check", methods=["GET", "POST"])
-@signed_in
-def check_take_part(reference: str):
-    consultation = public_consultation_or_404(reference)
-    pending = session.get(_PENDING_KEY, {}).get(str(consultation.id))
-    existing = _participation(consultation)
-    if existing is not None or pending is None:
-        return redirect(url_for("comments.take_part", reference=consultation.reference))
-    choice = services.ParticipationChoice.from_session(pending)
-    form = EmptyForm()
-    if form.validate_on_submit():
-        try:
-            participation = services.choose_participation(current_user, consultation, choice, utcnow())
-        except services.ParticipationAlreadyChosen as error:
-            db.session.rollback()
-            _forget_pending(consultation)
-            flash(f"You are already taking part {_lower_first(error.existing.description)}. "
-                  "This cannot be changed.", "info")
-            return redirect(url_for("consultations.show", reference=consultation.reference))
-        except services.ConsultationNotOpen as error:
-            return _not_open_page(consultation, None, error)
-        _forget_pending(consultation)
-        db.session.commit()
-        flash(f"You are taking part {_lower_first(participation.description)}.", "success")
-        return redirect(safe_next_url(request.args.get("next"))
-                        or url_for("consultations.show", reference=consultation.reference))
-    return render_template("comments/check_take_part.html", consultation=consultation, choice=choice, form=form)
-
-
-def _lower_first(text: str) -> str:
+def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
-
-
-def _forget_pending(consultation) -> None:
-    pending = dict(session.get(_PENDING_KEY, {}))
-    pending.pop(str(consultation.id), None)
-    session[_PENDING_KEY] = pending
-
-
-def _choice_from_form(form: ParticipationForm) -> services.ParticipationChoice:
-    kind = ParticipantKind(form.kind.data)
-    organisation = kind is ParticipantKind.ORGANISATION
-    has_links = form.has_tobacco_links.data == YES
-    return services.ParticipationChoice(
-        kind=kind,
-        individual_type=None if organisation else IndividualType(form.individual_type.data),
-        organisation_name=form.organisation_name.data.strip() if organisation else None,
-        organisation_type=OrganisationType(form.organisation_type.data) if organisation else None,
-        has_tobacco_links=has_links,
-        tobacco_details=(form.tobacco_details.data or "").strip() if has_links else "",
-        other_interests=(form.other_interests.data or "").strip(),
-        publish_name=form.publish_name.data == YES,
-    )
-
-
-def _form_data_from_choice(pending: dict) -> dict:
-    return {
-        "kind": pending["kind"],
-        "individual_type": pending.get("individual_type"),
-        "organisation_name": pending.get("organisation_name") or "",
-        "organisation_type": pending.get("organisation_type"),
-        "has_tobacco_links": YES if pending.get("has_tobacco_links") else NO,
-        "tobacco_details": pending.get("tobacco_details") or "",
-        "other_interests": pending.get("other_interests") or "",
-        "publish_name": YES if pending.get("publish_name") else NO,
-    }
 
 
 # --- Comments ----------------------------------------------------------------
@@ -144,7 +48,7 @@ def _comment_page(consultation, participation, target: services.CommentTargetRef
 
 
 def _new_comment(consultation, target: services.CommentTargetRef):
-    participation = _participation(consultation)
+    participation = own_participation(consultation)
     if participation is None:
         return _redirect_to_take_part(consultation)
     if participation.is_submitted:
@@ -154,7 +58,7 @@ def _new_comment(consultation, target: services.CommentTargetRef):
     if target.section is None:
         del form.quote
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
-        return _not_open_page(consultation, participation)
+        return not_open_page(consultation, participation)
     if request.method == "GET" and target.section is not None and request.args.get("quote"):
         form.quote.data = request.args["quote"][:5000]
     if form.validate_on_submit():
@@ -170,7 +74,7 @@ def _new_comment(consultation, target: services.CommentTargetRef):
     return _comment_page(consultation, participation, target, form)
 
 
-def _not_open_page(consultation, participation, error: services.ConsultationNotOpen | None = None):
+def not_open_page(consultation, participation, error: services.ConsultationNotOpen | None = None):
     """Closed or not yet open: say so on the page; drafts stay readable on the response page."""
     error = error or services.ConsultationNotOpen(consultation, consultation.status)
     return render_template("comments/not_open.html", consultation=consultation,
@@ -217,7 +121,7 @@ def edit_comment(reference: str, comment_id: int):
         flash(services.ResponseAlreadySubmitted.message, "info")
         return redirect(url_for("comments.receipt", reference=consultation.reference))
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
-        return _not_open_page(consultation, comment.participation)
+        return not_open_page(consultation, comment.participation)
     form = CommentForm(obj=comment)
     form.submit.label.text = "Save changes"
     if comment.section is None:
@@ -240,7 +144,7 @@ def delete_comment(reference: str, comment_id: int):
     consultation = public_consultation_or_404(reference)
     comment = own_comment_or_404(consultation, comment_id)
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
-        return _not_open_page(consultation, comment.participation)
+        return not_open_page(consultation, comment.participation)
     form = EmptyForm()
     form.submit.label.text = "Yes, delete this draft"
     outcome = Outcome()
@@ -261,7 +165,7 @@ def delete_comment(reference: str, comment_id: int):
 @signed_in
 def review(reference: str):
     consultation = public_consultation_or_404(reference)
-    participation = _participation(consultation)
+    participation = own_participation(consultation)
     if participation is None:
         return _redirect_to_take_part(consultation)
     comments = services.list_comments(participation)
@@ -273,7 +177,7 @@ def review(reference: str):
 @signed_in
 def submit(reference: str):
     consultation = public_consultation_or_404(reference)
-    participation = _participation(consultation)
+    participation = own_participation(consultation)
     if participation is None:
         return _redirect_to_take_part(consultation)
     if participation.is_submitted:
@@ -296,7 +200,7 @@ def submit(reference: str):
 @signed_in
 def receipt(reference: str):
     consultation = public_consultation_or_404(reference)
-    participation = _participation(consultation)
+    participation = own_participation(consultation)
     if participation is None:
         return _redirect_to_take_part(consultation)
     if not participation.is_submitted:
@@ -331,4 +235,4 @@ def download_response_csv(reference: str):
 
 def _own_response_or_redirect(reference: str):
     consultation = public_consultation_or_404(reference)
-    return consultation, _participation(consultation)
+    return consultation, own_participation(consultation)

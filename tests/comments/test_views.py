@@ -21,17 +21,12 @@ from consult.consultations.importing import parse_document
 from consult.consultations.services import import_document
 from consult.database import utcnow
 from consult.extensions import db
+from tests.comments.helpers import AS_CHARITY, AS_PATIENT, answer_questions
 from tests.conftest import sections_of
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
-AS_PATIENT = {"kind": "individual", "individual_type": "patient_or_carer",
-              "has_tobacco_links": "no", "publish_name": "no"}
-AS_CHARITY = {"kind": "organisation", "organisation_name": "Foot Health Charity",
-              "organisation_type": "charity_or_patient_group", "has_tobacco_links": "yes",
-              "tobacco_details": "A grant in 2019", "other_interests": "We sell insoles",
-              "publish_name": "no"}
 CHARITY_STATUS = "You are taking part on behalf of Foot Health Charity (charity or patient group)"
 CLOSED_MESSAGE = "This consultation closed and is no longer accepting comments."
 SUBMITTED_MESSAGE = "You have already submitted your response to this consultation"
@@ -130,80 +125,10 @@ def signed_in_at(login_as, make_consultation):
 
 
 def answer_and_confirm(post_form, consultation, answers: dict):
-    answered = post_form(path(consultation, "/take-part"), answers)
-    assert answered.status_code == 302, text_of(answered)
-    return post_form(answered.headers["Location"])
+    return post_form(answer_questions(post_form, path(consultation, "/take-part"), answers))
 
 
-# --- How you take part ---------------------------------------------------------
-
-def test_take_part_form_asks_the_question_and_defaults_publish_name_to_no(client, signed_in_at):
-    _, consultation = signed_in_at
-    page = text_of(client.get(path(consultation, "/take-part")))
-    assert "How are you taking part in this consultation?" in page
-    assert "You will not be able to change how you comment later" in page
-    assert re.search(r'<input[^>]*name="publish_name"[^>]*value="no"[^>]*checked', page)
-    assert not re.search(r'<input[^>]*name="publish_name"[^>]*value="yes"[^>]*checked', page)
-
-
-@pytest.mark.parametrize("answers, message", [
-    ({**AS_PATIENT, "kind": None}, "Select how you are taking part in this consultation"),
-    ({**AS_PATIENT, "individual_type": None}, "Select which best describes you"),
-    ({**AS_CHARITY, "organisation_name": "  "}, "Enter the name of the organisation"),
-    ({**AS_CHARITY, "organisation_type": None}, "Select the type of organisation"),
-    ({**AS_PATIENT, "has_tobacco_links": None},
-     "Select yes if you have links with, or funding from, the tobacco industry"),
-    ({**AS_CHARITY, "tobacco_details": ""},
-     "Give details of the links with, or funding from, the tobacco industry"),
-    ({**AS_PATIENT, "publish_name": None}, "Select yes if we can publish your name with your comments"),
-], ids=["kind", "individual-type", "organisation-name", "organisation-type", "tobacco", "tobacco-details",
-        "publish-name"])
-def test_each_missing_answer_gets_its_own_message_in_the_error_summary(client, post_form, signed_in_at,
-                                                                       answers, message):
-    user, consultation = signed_in_at
-    response = post_form(path(consultation, "/take-part"),
-                         {key: value for key, value in answers.items() if value is not None})
-    assert response.status_code == 200
-    assert error_summary_items(text_of(response)) == [message]
-    assert stored_participations(user) == []
-    with client.session_transaction() as session:
-        assert not session.get("pending_participation")
-
-
-def test_answers_are_checked_before_anything_is_stored(client, post_form, signed_in_at):
-    user, consultation = signed_in_at
-    answered = post_form(path(consultation, "/take-part"), AS_CHARITY)
-    assert answered.status_code == 302
-    check = client.get(answered.headers["Location"])
-    page = text_of(check)
-    assert "Check how you are taking part" in page
-    for shown in ("On behalf of an organisation", "Foot Health Charity", "Charity or patient group",
-                  "Yes: A grant in 2019", "We sell insoles", "You will not be able to change how you comment later"):
-        assert shown in page
-    assert stored_participations(user) == []
-
-    confirmed = post_form(answered.headers["Location"])
-    assert confirmed.status_code == 302
-    assert confirmed.headers["Location"].endswith(path(consultation))
-    [stored] = stored_participations(user)
-    assert stored.kind is ParticipantKind.ORGANISATION
-    assert (stored.organisation_name, stored.organisation_type) == \
-        ("Foot Health Charity", OrganisationType.CHARITY_OR_PATIENT_GROUP)
-    assert (stored.has_tobacco_links, stored.tobacco_details) == (True, "A grant in 2019")
-    assert stored.other_interests == "We sell insoles"
-    assert stored.publish_name is False
-
-
-def test_individual_is_stored_with_their_sub_type_and_publish_choice(post_form, signed_in_at):
-    user, consultation = signed_in_at
-    answers = {**AS_PATIENT, "individual_type": "health_professional", "publish_name": "yes"}
-    assert answer_and_confirm(post_form, consultation, answers).status_code == 302
-    [stored] = stored_participations(user)
-    assert (stored.kind, stored.individual_type) == (ParticipantKind.INDIVIDUAL,
-                                                     IndividualType.HEALTH_PROFESSIONAL)
-    assert stored.organisation_name is None
-    assert stored.publish_name is True
-
+# --- Taking part, as every page shows it ---------------------------------------
 
 def test_taking_part_is_shown_on_every_page_of_the_consultation(client, post_form, signed_in_at):
     _, consultation = signed_in_at
@@ -213,73 +138,6 @@ def test_taking_part_is_shown_on_every_page_of_the_consultation(client, post_for
         response = client.get(url)
         assert response.status_code == 200, url
         assert CHARITY_STATUS in text_of(response), url
-
-
-def test_a_second_take_part_post_is_refused_and_the_choice_is_unchanged(client, post_form, signed_in_at):
-    user, consultation = signed_in_at
-    answer_and_confirm(post_form, consultation, AS_PATIENT)
-    response = post_form(path(consultation, "/take-part"), AS_CHARITY)
-    assert response.status_code == 302
-    assert CANNOT_CHANGE in page_after(client, response)
-    [stored] = stored_participations(user)
-    assert (stored.kind, stored.organisation_name) == (ParticipantKind.INDIVIDUAL, None)
-
-
-def test_a_crafted_confirm_with_other_answers_is_refused_and_the_choice_is_unchanged(client, post_form,
-                                                                                     signed_in_at):
-    user, consultation = signed_in_at
-    answer_and_confirm(post_form, consultation, AS_PATIENT)
-    # A second tab that reached the check page with other answers, or a hand-made request.
-    crafted = services.ParticipationChoice(
-        kind=ParticipantKind.ORGANISATION, organisation_name="Tobacco Friends Ltd",
-        organisation_type=OrganisationType.COMPANY_OR_INDUSTRY).to_session()
-    with client.session_transaction() as session:
-        session["pending_participation"] = {str(consultation.id): crafted}
-    response = post_form(path(consultation, "/take-part/check"), AS_CHARITY)
-    assert response.status_code == 302
-    assert CANNOT_CHANGE in page_after(client, response)
-    [stored] = stored_participations(user)
-    assert (stored.kind, stored.individual_type) == (ParticipantKind.INDIVIDUAL, IndividualType.PATIENT_OR_CARER)
-
-
-@pytest.mark.parametrize("state, message", [
-    ("closed", CLOSED_MESSAGE),
-    ("upcoming", "This consultation is not open for comments yet."),
-])
-def test_taking_part_is_refused_unless_the_consultation_is_open(client, post_form, login_as, make_consultation,
-                                                                state, message):
-    consultation = make_consultation(state=state)
-    user = login_as()
-    db.session.commit()
-    shown = client.get(path(consultation, "/take-part"))
-    posted = post_form(path(consultation, "/take-part"), AS_PATIENT)
-    for response in (shown, posted):
-        assert response.status_code == 409
-        assert message in text_of(response)
-    assert stored_participations(user) == []
-
-
-def test_confirming_after_the_consultation_closed_stores_nothing(post_form, signed_in_at):
-    user, consultation = signed_in_at
-    answered = post_form(path(consultation, "/take-part"), AS_PATIENT)
-    close(consultation)
-    response = post_form(answered.headers["Location"])
-    assert response.status_code == 409
-    assert CLOSED_MESSAGE in text_of(response)
-    assert stored_participations(user) == []
-
-
-def test_commenting_before_taking_part_asks_how_then_returns_to_the_comment_form(client, post_form,
-                                                                                 signed_in_at):
-    _, consultation = signed_in_at
-    form_url = section_comment_url(consultation, "2.1")
-    asked = client.get(form_url)
-    assert asked.status_code == 302
-    assert asked.headers["Location"].startswith(path(consultation, "/take-part"))
-    answered = post_form(asked.headers["Location"], AS_PATIENT)
-    confirmed = post_form(answered.headers["Location"])
-    assert confirmed.headers["Location"] == form_url
-    assert "Comment on section 2.1" in text_of(client.get(form_url))
 
 
 def test_stakeholder_takes_part_comments_and_submits_through_the_pages(client, post_form, signed_in_at):
@@ -415,9 +273,10 @@ def test_markup_in_organisation_and_user_names_is_escaped_on_every_page(client, 
     consultation = make_consultation()
     login_as(name=f"Mallory {SCRIPT}")
     db.session.commit()
-    answered = post_form(path(consultation, "/take-part"), {**AS_CHARITY, "organisation_name": f"Org {SCRIPT}"})
-    check_page = text_of(client.get(answered.headers["Location"]))
-    post_form(answered.headers["Location"])
+    check_url = answer_questions(post_form, path(consultation, "/take-part"),
+                                 {**AS_CHARITY, "organisation_name": f"Org {SCRIPT}"})
+    check_page = text_of(client.get(check_url))
+    post_form(check_url)
     post_form(section_comment_url(consultation, "1.1"), {"body": "A comment."})
     pages = {"check": check_page}
     for url in ("/consultations/", path(consultation), path(consultation, f"/documents/{consultation.documents[0].id}"),
@@ -726,7 +585,7 @@ def test_posts_without_a_token_change_nothing(client, participant, action):
 
 def test_confirming_how_you_take_part_without_a_token_stores_nothing(client, post_form, signed_in_at):
     user, consultation = signed_in_at
-    check_url = post_form(path(consultation, "/take-part"), AS_PATIENT).headers["Location"]
+    check_url = answer_questions(post_form, path(consultation, "/take-part"), AS_PATIENT)
     response = client.post(check_url)
     assert response.status_code == 400
     assert "Your session timed out" in text_of(response)
