@@ -4,14 +4,28 @@ from flask_login import current_user
 from consult.access import public
 from consult.comments.services import find_participation, list_comments
 from consult.consultations import services
+from consult.consultations.deadlines import clock_time, deadline_wording
 from consult.consultations.models import ConsultationStatus
 from consult.database import utcnow
 from consult.loaders import public_consultation_or_404
+from consult.uk_time import display_zone
 
 bp = Blueprint("consultations", __name__)
 
 # Until comments and exports import the loader itself; then this goes.
 load_consultation_or_404 = public_consultation_or_404
+
+
+@bp.app_template_filter("deadline")
+def deadline(consultation) -> str:
+    """'Closes in 3 days (5pm on 9 December)': the consultation's dates as they stand now."""
+    return deadline_wording(consultation.opens_at, consultation.closes_at, utcnow())
+
+
+@bp.app_template_filter("uk_clock")
+def uk_clock(value) -> str:
+    """'3:15pm': the UK time of day of a moment."""
+    return clock_time(value.astimezone(display_zone())) if value is not None else ""
 
 
 def current_participation(consultation):

@@ -80,7 +80,11 @@ def test_consultation_page_shows_summary_documents_and_uk_deadline(client, app_c
     assert "First paragraph." in page and "Second paragraph." in page
     assert f'href="{document_path(consultation, document)}"' in page
     assert "Sample draft guidance" in page
-    assert f"Closes at 5pm on 15 {month_name} {year}" in main_of(client.get("/consultations/"))
+    days = (closes_at.date() - utcnow().astimezone(LONDON).date()).days
+    expected = f"Closes in {days} days (5pm on 15 {month_name} {year})"
+    assert expected in page
+    assert expected in main_of(client.get("/consultations/"))
+    assert expected in main_of(client.get(document_path(consultation, document)))
 
 
 def test_signed_out_visitor_is_invited_to_sign_in_to_take_part(client, make_consultation):
@@ -161,3 +165,58 @@ def test_unknown_consultation_and_document_are_not_found(client, make_consultati
     assert client.get(f"/consultations/{consultation.reference}/documents/999999").status_code == 404
     assert client.get(document_path(other)).status_code == 200
     assert client.get(f"/consultations/{consultation.reference}/documents/{other.documents[0].id}").status_code == 404
+
+
+def test_each_chapter_link_names_its_chapter_once(client, make_consultation):
+    consultation = make_consultation(text=GUIDANCE_SEED.read_text(encoding="utf-8"))
+    page = main_of(client.get(document_path(consultation)))
+    names = [re.sub(r"<[^>]+>", "", name) for name in re.findall(r'/chapters/\d+/comment">(.*?)</a>', page, re.S)]
+    assert names == ["Comment on chapter 1: Recommendations",
+                     "Comment on chapter 2: The condition, current treatments and procedure",
+                     "Comment on chapter 3: Committee considerations",
+                     "Comment on the chapter ‘Update information’"]
+
+
+# --- After the response is submitted ------------------------------------------------
+
+@pytest.fixture
+def submitted(client, login_as, make_consultation, make_participation):
+    from consult.comments import services as comment_services
+
+    consultation = make_consultation()
+    participation = make_participation(login_as(), consultation)
+    section = sections_of(consultation)["1.1"]
+    comment_services.save_draft(participation, comment_services.CommentTargetRef(
+        section.document, section.chapter, section), "A comment.", None, utcnow())
+    comment_services.submit_response(participation, utcnow())
+    db.session.commit()
+    return participation
+
+
+def test_after_submitting_the_pages_say_so_and_offer_no_comment_actions(client, submitted):
+    consultation = submitted.consultation
+    local = submitted.submitted_at.astimezone(LONDON)
+    receipt = f'href="/consultations/{consultation.reference}/response/receipt"'
+    for url in (f"/consultations/{consultation.reference}", document_path(consultation)):
+        page = main_of(client.get(url))
+        assert f"You submitted your response on {local.day} {local.strftime('%B %Y')} at " in page, url
+        assert receipt in page and submitted.receipt_reference in page, url
+        assert "Open for comments" not in page and "Closes in" not in page, url
+        assert "/comment" not in page and "Comment on" not in page, url
+        assert "Review your response" not in page, url
+    # Everyone else still reads that it is open, and can comment.
+    client.post("/account/sign-out", data={})
+    with client.session_transaction() as session:
+        session.clear()
+    page = main_of(client.get(document_path(consultation)))
+    assert "Open for comments" in page and "Comment on section 1.1" in page
+
+
+def test_while_responding_the_pages_link_to_your_response_except_your_response_itself(client, login_as,
+                                                                                      make_consultation,
+                                                                                      make_participation):
+    consultation = make_consultation()
+    make_participation(login_as(), consultation)
+    review = f'href="/consultations/{consultation.reference}/response"'
+    assert review in main_of(client.get(document_path(consultation)))
+    assert review not in main_of(client.get(f"/consultations/{consultation.reference}/response"))
