@@ -376,13 +376,18 @@ def _queue_receipt_email(participation: Participation, comment_count: int) -> No
     )
 
 
-# The stakeholder's own download: their comments as they wrote them, nothing anyone else added.
+# The stakeholder's own download: their comments as they wrote them, nothing anyone else added,
+# each row with the declaration the response was sent under and its receipt reference.
 OWN_COLUMNS = ["Comment number", "Status", "Document", "Chapter", "Section number", "Section heading",
-               "Selected text", "Comment", "Submitted at (UK time)"]
+               "Selected text", "Comment", "Submitted at (UK time)", "Receipt reference", "Taking part",
+               "Which best describes you", "Organisation name", "Type of organisation",
+               "Links with the tobacco industry", "Details of the links or funding", "Other interests",
+               "Publish your name with your comments"]
 
 
 def own_values(comment: Comment) -> list:
-    """A stakeholder's own comment as they wrote it, for their own download."""
+    """A stakeholder's own comment as they wrote it, with their declaration, for their own download."""
+    participation = comment.participation
     return [
         comment.reference or "",
         comment.status.label,
@@ -393,4 +398,13 @@ def own_values(comment: Comment) -> list:
         comment.quote or "",
         comment.body,
         spreadsheet_time(comment.submitted_at),
+        participation.receipt_reference or "",
+        participation.kind.label,
+        participation.individual_type.label if participation.individual_type else "",
+        participation.organisation_name or "",
+        participation.organisation_type.label if participation.organisation_type else "",
+        "Yes" if participation.has_tobacco_links else "No",
+        participation.tobacco_details,
+        participation.other_interests,
+        "Yes" if participation.publish_name else "No",
     ]

@@ -53,3 +53,32 @@ def test_download_without_taking_part_goes_to_the_question(client, make_consulta
     login_as()
     response = client.get(f"/consultations/{consultation.reference}/response.csv")
     assert response.status_code == 302 and "/take-part" in response.headers["Location"]
+
+
+def test_own_response_downloads_carry_the_whole_declaration_and_the_receipt_reference(client, make_user,
+                                                                                     make_consultation,
+                                                                                     make_participation, login):
+    consultation = make_consultation()
+    me = make_user()
+    mine = make_participation(me, consultation, kind="organisation", organisation_name="=Foot Health",
+                              has_tobacco_links=True, tobacco_details="+A grant in 2019")
+    mine.other_interests, mine.publish_name = "We sell insoles", True
+    _draft(mine, consultation, "1.1", "A comment")
+    comment_services.submit_response(mine, utcnow())
+    db.session.commit()
+    login(me)
+
+    expected = {
+        "Receipt reference": mine.receipt_reference, "Taking part": "On behalf of an organisation",
+        "Which best describes you": "", "Organisation name": "'=Foot Health",
+        "Type of organisation": "Charity or patient group", "Links with the tobacco industry": "Yes",
+        "Details of the links or funding": "'+A grant in 2019", "Other interests": "We sell insoles",
+        "Publish your name with your comments": "Yes",
+    }
+    workbook = client.get(f"/consultations/{consultation.reference}/response.xlsx")
+    [heading, row] = list(openpyxl.load_workbook(io.BytesIO(workbook.data)).active.iter_rows(values_only=True))
+    shown = {name: value or "" for name, value in zip(heading, row)}
+    assert {name: shown[name] for name in expected} == expected
+    text = client.get(f"/consultations/{consultation.reference}/response.csv").get_data(as_text=True)
+    [heading, row] = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert {name: value for name, value in zip(heading, row) if name in expected} == expected

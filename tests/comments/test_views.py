@@ -157,6 +157,13 @@ def test_stakeholder_takes_part_comments_and_submits_through_the_pages(client, p
     assert participation.receipt_reference in receipt
     assert f"Comment number {consultation.reference}-0001" in receipt
     assert "Please say more about the probe." in receipt
+    # The whole declaration the response was sent under.
+    declaration = receipt[receipt.index("Your declaration"):receipt.index("Your comments")]
+    for answer in ("On behalf of an organisation", "Foot Health Charity", "Charity or patient group",
+                   "Links with the tobacco industry", "A grant in 2019", "We sell insoles",
+                   "Publish your name with your comments"):
+        assert answer in declaration, answer
+    assert "Change" not in declaration
 
 
 # --- Writing comments ----------------------------------------------------------
