@@ -39,11 +39,19 @@ def lower_first(text: str) -> str:
 
 # --- Comments ----------------------------------------------------------------
 
+def _reading_place(target: services.CommentTargetRef) -> str:
+    """The part of the document the comment is about, where its reader was."""
+    part = target.section or target.chapter
+    return url_for("consultations.document", reference=target.document.consultation.reference,
+                   document_id=target.document.id, _anchor=part.anchor if part else None)
+
+
 def _comment_page(consultation, participation, target: services.CommentTargetRef, form,
                   comment: Comment | None = None, status: int = 200):
+    back_href = safe_next_url(request.args.get("next")) or _reading_place(target)
     return render_template(
         "comments/comment_form.html", consultation=consultation, participation=participation,
-        target=target, form=form, comment=comment, max_length=MAX_COMMENT_LENGTH,
+        target=target, form=form, comment=comment, max_length=MAX_COMMENT_LENGTH, back_href=back_href,
     ), status
 
 

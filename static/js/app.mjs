@@ -49,3 +49,25 @@ document.querySelectorAll("[data-print-page]").forEach((button) => {
   button.hidden = false;
   button.addEventListener("click", () => window.print());
 });
+
+// A live word count beside GOV.UK's character count. The visible count follows
+// every keystroke; screen readers hear it once typing pauses, as with characters.
+function wordsIn(text) {
+  const words = text.trim().split(/\s+/).filter(Boolean).length;
+  return `You have written ${words.toLocaleString("en-GB")} word${words === 1 ? "" : "s"}`;
+}
+
+document.querySelectorAll("[data-word-count-for]").forEach((count) => {
+  const field = document.getElementById(count.dataset.wordCountFor);
+  if (!field) return;
+  const status = document.createElement("div");
+  status.className = "govuk-visually-hidden";
+  status.setAttribute("aria-live", "polite");
+  count.after(status);
+  let pause;
+  field.addEventListener("input", () => {
+    count.textContent = wordsIn(field.value);
+    clearTimeout(pause);
+    pause = setTimeout(() => { status.textContent = count.textContent; }, 1000);
+  });
+});

@@ -605,3 +605,43 @@ def test_a_quote_not_in_the_section_is_told_beside_the_quote_and_the_summary_lin
     page = text_of(response)
     assert re.search(r'<a href="#quote"[^>]*>[^<]*does not appear in section 2\.1', page)
     assert re.search(r'id="quote-error"[^>]*>.*?does not appear in section 2\.1', page, re.S)
+
+
+# --- The comment form's way back and its word count ----------------------------------
+
+def back_link(page: str) -> str:
+    match = re.search(r'<a href="([^"]*)" class="govuk-back-link"', page)
+    assert match, "page has no back link"
+    return html.unescape(match.group(1))
+
+
+def test_the_comment_form_goes_back_to_the_part_of_the_document_being_read(client, participant):
+    consultation = participant.consultation
+    document = path(consultation, f"/documents/{consultation.documents[0].id}")
+    assert back_link(text_of(client.get(section_comment_url(consultation, "2.1")))) == f"{document}#section-2-1"
+    assert back_link(text_of(client.get(chapter_comment_url(consultation, "2")))) == f"{document}#chapter-2"
+    assert back_link(text_of(client.get(document_comment_url(consultation)))) == document
+
+
+def test_the_comment_form_goes_back_where_the_person_came_from_if_that_is_on_this_site(client, participant):
+    consultation = participant.consultation
+    review = path(consultation, "/response")
+    url = section_comment_url(consultation, "2.1")
+    assert back_link(text_of(client.get(f"{url}?next={review}"))) == review
+    for outside in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        assert "evil" not in back_link(text_of(client.get(url, query_string={"next": outside})))
+    comment = add_draft(participant, "Draft words", section="1.1")
+    edit_link = re.search(r'href="([^"]*/comments/%d/edit[^"]*)"' % comment.id, text_of(client.get(review)))
+    assert back_link(text_of(client.get(html.unescape(edit_link.group(1))))) == review
+
+
+def test_the_comment_form_counts_words_as_well_as_characters(client, post_form, participant):
+    url = section_comment_url(participant.consultation, "2.1")
+    assert "You have written 0 words" in text_of(client.get(url))
+    refused = post_form(url, {"body": "Three short  words", "quote": "Not in this section"})
+    page = text_of(refused)
+    assert "You have written 3 words" in page
+    assert re.search(r"You can enter up to 10,?000 characters", page)
+    comment = add_draft(participant, "One", section="1.1")
+    assert "You have written 1 word<" in text_of(client.get(path(participant.consultation,
+                                                                  f"/comments/{comment.id}/edit")))
