@@ -157,28 +157,99 @@ def take_part(scene: Scene) -> None:
 def take_part_nothing_chosen(scene: Scene) -> None:
     take_part(scene)
     scene.press("Continue")
-    scene.expect_errors("Select how you are taking part in this consultation",
-                        "Select yes if you have links with, or funding from, the tobacco industry")
+    scene.expect_errors("Select how you are taking part in this consultation")
+
+
+def take_part_individual(scene: Scene) -> None:
+    take_part(scene)
+    scene.page.get_by_label("As an individual").check()
+    scene.press("Continue")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Which best describes you?")
+
+
+def take_part_individual_nothing_chosen(scene: Scene) -> None:
+    take_part_individual(scene)
+    scene.press("Continue")
+    scene.expect_errors("Select which best describes you")
+
+
+def take_part_organisation(scene: Scene) -> None:
+    take_part(scene)
+    scene.page.get_by_label("On behalf of an organisation").check()
+    scene.press("Continue")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("The organisation you represent")
 
 
 def take_part_organisation_incomplete(scene: Scene) -> None:
-    take_part(scene)
-    scene.page.get_by_label("On behalf of an organisation").check()
-    scene.page.get_by_role("group", name="Do you, or the organisation you represent").get_by_label(
-        "Yes", exact=True).check()
+    take_part_organisation(scene)
     scene.press("Continue")
-    scene.expect_errors("Enter the name of the organisation", "Select the type of organisation",
-                        "Give details of the links with, or funding from, the tobacco industry")
+    scene.expect_errors("Enter the name of the organisation", "Select the type of organisation")
+
+
+def take_part_tobacco(scene: Scene) -> None:
+    take_part_organisation(scene)
+    scene.page.get_by_label("Organisation name").fill("Neuroma Support Network")
+    scene.page.get_by_label("Charity or patient group").check()
+    scene.press("Continue")
+    expect(scene.page.get_by_role("heading", level=1)).to_contain_text("the tobacco industry?")
+
+
+def take_part_tobacco_nothing_chosen(scene: Scene) -> None:
+    take_part_tobacco(scene)
+    scene.press("Continue")
+    scene.expect_errors("Select yes if you have links with, or funding from, the tobacco industry")
+
+
+def take_part_tobacco_details(scene: Scene) -> None:
+    take_part_tobacco(scene)
+    scene.page.get_by_label("Yes", exact=True).check()
+    scene.press("Continue")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Give details of the links or funding")
+
+
+def take_part_tobacco_details_empty(scene: Scene) -> None:
+    take_part_tobacco_details(scene)
+    scene.press("Continue")
+    scene.expect_errors("Give details of the links with, or funding from, the tobacco industry")
+
+
+def take_part_interests(scene: Scene) -> None:
+    take_part_tobacco_details(scene)
+    scene.page.get_by_label("Give details of the links or funding").fill("A grant in 2019")
+    scene.press("Continue")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text(
+        "Do you have any other interests to declare? (optional)")
+
+
+def take_part_interests_too_long(scene: Scene) -> None:
+    take_part_interests(scene)
+    scene.page.get_by_role("textbox").fill("x" * 2001)
+    scene.press("Continue")
+    scene.expect_errors("Other interests must be 2,000 characters or fewer")
+
+
+def take_part_publish_name(scene: Scene) -> None:
+    take_part_interests(scene)
+    scene.press("Continue")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Can we publish your name with your comments?")
 
 
 def check_answers(scene: Scene) -> None:
-    take_part(scene)
-    scene.page.get_by_label("As an individual").check()
-    scene.page.get_by_label("Patient or carer").check()
-    scene.page.get_by_role("group", name="Do you, or the organisation you represent").get_by_label(
-        "No", exact=True).check()
+    take_part_publish_name(scene)
     scene.press("Continue")
     expect(scene.page.get_by_role("heading", level=1)).to_have_text("Check how you are taking part")
+
+
+def consultation_submitted(scene: Scene) -> None:
+    scene.signed_in(comments=2, submitted=True)
+    scene.goto(scene.open.path)
+    expect(scene.page.get_by_role("main")).to_contain_text("You submitted your response on")
+
+
+def document_submitted(scene: Scene) -> None:
+    scene.signed_in(comments=2, submitted=True)
+    scene.goto(scene.open.document_path)
+    expect(scene.page.get_by_role("main")).to_contain_text("You submitted your response on")
 
 
 def not_open(scene: Scene) -> None:
@@ -769,8 +840,20 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("document-with-selection", document_with_selection),
     ("take-part", take_part),
     ("take-part-error-nothing-chosen", take_part_nothing_chosen),
+    ("take-part-individual", take_part_individual),
+    ("take-part-individual-error-nothing-chosen", take_part_individual_nothing_chosen),
+    ("take-part-organisation", take_part_organisation),
     ("take-part-error-organisation", take_part_organisation_incomplete),
+    ("take-part-tobacco", take_part_tobacco),
+    ("take-part-tobacco-error-nothing-chosen", take_part_tobacco_nothing_chosen),
+    ("take-part-tobacco-details", take_part_tobacco_details),
+    ("take-part-tobacco-details-error-empty", take_part_tobacco_details_empty),
+    ("take-part-interests", take_part_interests),
+    ("take-part-interests-error-too-long", take_part_interests_too_long),
+    ("take-part-publish-name", take_part_publish_name),
     ("check-answers", check_answers),
+    ("consultation-submitted", consultation_submitted),
+    ("document-submitted", document_submitted),
     ("not-open", not_open),
     ("comment-form", comment_form),
     ("comment-form-error-empty", comment_form_empty),

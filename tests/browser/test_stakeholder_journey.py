@@ -1,7 +1,8 @@
 """A stakeholder's whole journey in a real browser: once with a pointer, once with the keyboard alone.
 
 Both runs register, take part on behalf of an organisation (declaring links
-with the tobacco industry), comment on section 2.5 with a quoted passage and
+with the tobacco industry, one question a page, changing an answer from the
+check page), comment on section 2.5 with a quoted passage and
 on the whole document, edit one draft, delete another, submit, and read the
 receipt. Every control is found by its label or role, as a person (or their
 screen reader) finds it. Screenshots of each page go to
@@ -158,28 +159,55 @@ def run_journey(page: Page, person, live_server, screenshot) -> None:
     screenshot(page, "register")
     person.activate(page.get_by_role("button", name="Create account"))
 
-    # How are you taking part? On behalf of an organisation, with links to the tobacco industry.
+    # How are you taking part? One question a page: on behalf of an organisation, with links to the
+    # tobacco industry.
     expect(success_banner(page)).to_contain_text("Your account has been created.")
-    expect(page.get_by_role("heading", level=1)).to_have_text("How are you taking part in this consultation?")
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("How are you taking part in this consultation?")
     person.choose(page.get_by_label("On behalf of an organisation"))
-    person.fill(page.get_by_label("Organisation name"), ORGANISATION)
-    person.choose(page.get_by_role("group", name="Type of organisation").get_by_label("Charity or patient group"))
-    tobacco = page.get_by_role("group", name=re.compile("funding from, the tobacco industry"))
-    person.choose(tobacco.get_by_label("Yes", exact=True))
-    person.fill(page.get_by_label("Give details of the links or funding"), TOBACCO_DETAILS)
     screenshot(page, "take-part")
     person.activate(page.get_by_role("button", name="Continue"))
 
-    # Check the answers, then confirm them.
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check how you are taking part")
-    for answer in ("On behalf of an organisation", ORGANISATION, "Charity or patient group",
-                   f"Yes: {TOBACCO_DETAILS}"):
+    expect(heading).to_have_text("The organisation you represent")
+    person.fill(page.get_by_label("Organisation name"), ORGANISATION)
+    person.choose(page.get_by_role("group", name="Type of organisation").get_by_label("Charity or patient group"))
+    screenshot(page, "take-part-organisation")
+    person.activate(page.get_by_role("button", name="Continue"))
+
+    expect(heading).to_contain_text("links with, or funding from, the tobacco industry?")
+    person.choose(page.get_by_label("Yes", exact=True))
+    person.activate(page.get_by_role("button", name="Continue"))
+    expect(heading).to_have_text("Give details of the links or funding")
+    person.fill(page.get_by_label("Give details of the links or funding"), TOBACCO_DETAILS)
+    person.activate(page.get_by_role("button", name="Continue"))
+
+    expect(heading).to_have_text("Do you have any other interests to declare? (optional)")
+    person.activate(page.get_by_role("button", name="Continue"))
+    expect(heading).to_have_text("Can we publish your name with your comments?")
+    expect(page.get_by_label("No", exact=True)).to_be_checked()
+    person.activate(page.get_by_role("button", name="Continue"))
+
+    # Check the answers; change one and come straight back; then confirm them.
+    expect(heading).to_have_text("Check how you are taking part")
+    for answer in ("On behalf of an organisation", ORGANISATION, "Charity or patient group", TOBACCO_DETAILS,
+                   "None declared"):
         expect(main.get_by_role("definition").filter(has_text=answer)).to_have_count(1)
     screenshot(page, "check-answers")
+    person.activate(main.get_by_role("link", name="Change organisation name"))
+    expect(heading).to_have_text("The organisation you represent")
+    expect(page.get_by_label("Organisation name")).to_have_value(ORGANISATION)
+    person.fill(page.get_by_label("Organisation name"), f"{ORGANISATION} UK")
+    person.activate(page.get_by_role("button", name="Continue"))
+    expect(heading).to_have_text("Check how you are taking part")
+    expect(main.get_by_role("definition").filter(has_text=f"{ORGANISATION} UK")).to_have_count(1)
+    person.activate(main.get_by_role("link", name="Change organisation name"))
+    person.fill(page.get_by_label("Organisation name"), ORGANISATION)
+    person.activate(page.get_by_role("button", name="Continue"))
     person.activate(page.get_by_role("button", name="Confirm and continue"))
-    expect(success_banner(page)).to_contain_text(
-        f"You are taking part on behalf of {ORGANISATION} (charity or patient group).")
-    expect(page.get_by_role("heading", level=1)).to_have_text(seeded.title)
+    expect(success_banner(page)).to_contain_text("Your answers have been saved.")
+    expect(heading).to_have_text(seeded.title)
+    expect(main.get_by_text(f"You are taking part on behalf of {ORGANISATION} (charity or patient group).")
+           ).to_have_count(1)
     screenshot(page, "consultation-taking-part")
 
     # The document: select words in section 2.5 and comment on that section, quoting them.
@@ -257,11 +285,22 @@ def run_journey(page: Page, person, live_server, screenshot) -> None:
     expect(main.get_by_text(SECTION_COMMENT_EDITED, exact=True)).to_be_visible()
     expect(main).to_contain_text(f"Comment number {seeded.reference}-0001")
     expect(main.get_by_text(DOCUMENT_COMMENT, exact=True)).to_have_count(0)
+    expect(main.get_by_role("heading", name="Your declaration")).to_be_visible()
+    expect(main.get_by_role("definition").filter(has_text=TOBACCO_DETAILS)).to_have_count(1)
     screenshot(page, "receipt")
+
+    # The consultation and its document now say the response is in, and offer nothing to comment with.
+    page.goto(seeded.path)
+    expect(main).to_contain_text("You submitted your response on")
+    expect(main.get_by_role("link", name="View your receipt")).to_have_count(2)
+    person.activate(main.get_by_role("link", name=DOCUMENT_TITLE, exact=True))
+    expect(main).to_contain_text("You submitted your response on")
+    expect(main.get_by_role("link", name=re.compile("^Comment on"))).to_have_count(0)
+    expect(main.get_by_text("Open for comments")).to_have_count(0)
+    screenshot(page, "document-after-submitting")
 
     # There is no way to change how you take part: no control offers it, and the address refuses.
     page.goto(seeded.path)
-    expect(main).to_contain_text("You cannot change how you comment.")
     hrefs = main.get_by_role("link").evaluate_all("(links) => links.map((a) => a.getAttribute('href'))")
     assert not [href for href in hrefs if "/take-part" in href], hrefs
     expect(main.get_by_role("link", name=re.compile("how you are taking part", re.I))).to_have_count(0)
