@@ -8,7 +8,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
 from consult.comments.models import IndividualType, OrganisationType, ParticipantKind
 from consult.forms import NO, YES_NO, strip_whitespace
@@ -16,6 +16,12 @@ from consult.forms import NO, YES_NO, strip_whitespace
 
 def _choices(enum_class) -> list[SelectChoice]:
     return [SelectChoice(member.value, member.label) for member in enum_class]
+
+
+def _one_of(choices: list[SelectChoice], message: str) -> dict:
+    """A radio question's rule: one of its options, or the question's own message (never "Not a valid choice")."""
+    return {"validate_choice": False,
+            "validators": [InputRequired(message=message), AnyOf([c.value for c in choices], message=message)]}
 
 
 # "How are you taking part?" is asked one question a page; each form is one page.
@@ -26,7 +32,7 @@ class TakingPartForm(FlaskForm):
         "How are you taking part in this consultation?",
         choices=_choices(ParticipantKind),
         widget=GovRadioInput(),
-        validators=[InputRequired(message="Select how you are taking part in this consultation")],
+        **_one_of(_choices(ParticipantKind), "Select how you are taking part in this consultation"),
     )
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
@@ -36,7 +42,7 @@ class DescribeYouForm(FlaskForm):
         "Which best describes you?",
         choices=_choices(IndividualType),
         widget=GovRadioInput(),
-        validators=[InputRequired(message="Select which best describes you")],
+        **_one_of(_choices(IndividualType), "Select which best describes you"),
     )
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
@@ -53,7 +59,7 @@ class OrganisationForm(FlaskForm):
         "Type of organisation",
         choices=_choices(OrganisationType),
         widget=GovRadioInput(),
-        validators=[InputRequired(message="Select the type of organisation")],
+        **_one_of(_choices(OrganisationType), "Select the type of organisation"),
     )
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
@@ -63,7 +69,7 @@ class TobaccoLinksForm(FlaskForm):
         "Do you, or the organisation you represent, have any links with, or funding from, the tobacco industry?",
         choices=YES_NO,
         widget=GovRadioInput(),
-        validators=[InputRequired(message="Select yes if you have links with, or funding from, the tobacco industry")],
+        **_one_of(YES_NO, "Select yes if you have links with, or funding from, the tobacco industry"),
     )
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
@@ -95,7 +101,7 @@ class PublishNameForm(FlaskForm):
         choices=YES_NO,
         default=NO,
         widget=GovRadioInput(),
-        validators=[InputRequired(message="Select yes if we can publish your name with your comments")],
+        **_one_of(YES_NO, "Select yes if we can publish your name with your comments"),
     )
     submit = SubmitField("Continue", widget=GovSubmitInput())
 

@@ -170,6 +170,25 @@ def test_each_question_has_its_own_error_message_and_keeps_what_was_typed(client
     assert stored_participations(user) == []
 
 
+@pytest.mark.parametrize("page, before, posted, message", [
+    ("/take-part", {}, {"kind": "staff"}, "Select how you are taking part in this consultation"),
+    ("/take-part/about-you", {"kind": "individual"}, {"individual_type": "x" * 300},
+     "Select which best describes you"),
+    ("/take-part/publish-name", AS_PATIENT, {"publish_name": "maybe"},
+     "Select yes if we can publish your name with your comments"),
+], ids=["kind", "individual-type", "publish-name"])
+def test_an_answer_that_is_not_one_of_the_options_gets_the_questions_own_message(post_form, signed_in_at, page,
+                                                                                before, posted, message):
+    user, consultation = signed_in_at
+    url = path(consultation, "/take-part")
+    while not url.split("?")[0].endswith(page):
+        url = post_form(url, before).headers["Location"]
+    response = post_form(url, posted)
+    assert response.status_code == 200
+    assert error_summary_items(text_of(response)) == [message]
+    assert stored_participations(user) == []
+
+
 # --- Back keeps answers; Change returns to the check page ----------------------------
 
 def test_going_back_shows_the_answers_already_given(client, post_form, signed_in_at):
