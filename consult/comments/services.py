@@ -6,7 +6,7 @@ domain error when a rule is broken, flushes, and leaves the commit to the view.
 
 import re
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -89,25 +89,6 @@ class ParticipationChoice:
     tobacco_details: str = ""
     other_interests: str = ""
     publish_name: bool = False
-
-    def to_session(self) -> dict:
-        data = asdict(self)
-        for key in ("kind", "individual_type", "organisation_type"):
-            data[key] = data[key].value if data[key] else None
-        return data
-
-    @classmethod
-    def from_session(cls, data: dict) -> "ParticipationChoice":
-        return cls(
-            kind=ParticipantKind(data["kind"]),
-            individual_type=IndividualType(data["individual_type"]) if data.get("individual_type") else None,
-            organisation_name=data.get("organisation_name"),
-            organisation_type=OrganisationType(data["organisation_type"]) if data.get("organisation_type") else None,
-            has_tobacco_links=bool(data.get("has_tobacco_links")),
-            tobacco_details=data.get("tobacco_details") or "",
-            other_interests=data.get("other_interests") or "",
-            publish_name=bool(data.get("publish_name")),
-        )
 
 
 def require_open(consultation: Consultation, now: datetime) -> None:

@@ -6,7 +6,6 @@ import re
 import pytest
 from sqlalchemy import select
 
-from consult.comments import services
 from consult.comments.models import IndividualType, OrganisationType, ParticipantKind, Participation
 from consult.database import utcnow
 from consult.extensions import db
@@ -365,9 +364,9 @@ def test_a_crafted_confirm_with_other_answers_is_refused_and_the_choice_is_uncha
                                                                                      signed_in_at):
     user, consultation = signed_in_at
     post_form(answer_questions(post_form, path(consultation, "/take-part"), AS_PATIENT))
-    crafted = services.ParticipationChoice(
-        kind=ParticipantKind.ORGANISATION, organisation_name="Tobacco Friends Ltd",
-        organisation_type=OrganisationType.COMPANY_OR_INDUSTRY).to_session()
+    crafted = {"kind": "organisation", "organisation_name": "Tobacco Friends Ltd",
+               "organisation_type": "company_or_industry", "has_tobacco_links": False, "other_interests": "",
+               "publish_name": False}
     with client.session_transaction() as session:
         session["pending_participation"] = {str(consultation.id): crafted}
     response = post_form(path(consultation, "/take-part/check"), AS_CHARITY)

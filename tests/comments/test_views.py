@@ -13,7 +13,6 @@ from consult.comments.models import (
     CommentStatus,
     CommentTarget,
     IndividualType,
-    OrganisationType,
     ParticipantKind,
     Participation,
 )
@@ -30,7 +29,6 @@ ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
 CHARITY_STATUS = "You are taking part on behalf of Foot Health Charity (charity or patient group)"
 CLOSED_MESSAGE = "This consultation closed and is no longer accepting comments."
 SUBMITTED_MESSAGE = "You have already submitted your response to this consultation"
-CANNOT_CHANGE = "This cannot be changed."
 
 
 # --- helpers -------------------------------------------------------------------
