@@ -272,6 +272,9 @@ def comment_form_too_long(scene: Scene) -> None:
     comment_form(scene)
     scene.page.get_by_label("Your comment").fill(TOO_LONG)
     expect(scene.page.get_by_text("You have 19 characters too many").first).to_be_visible()
+    expect(scene.page.locator("#body-word-count")).to_have_text("You have written 2,004 words")
+    # and a screen reader hears it once typing pauses
+    expect(scene.page.locator("[aria-live=polite]").filter(has_text="You have written 2,004 words")).to_have_count(1)
     scene.press("Save draft comment")
     scene.expect_errors("Your comment must be 10,000 characters or fewer. It has 10,019.")
 
