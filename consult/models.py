@@ -15,3 +15,4 @@ from consult.mail.models import OutboxEmail  # noqa: F401
 from consult.moderation.models import (  # noqa: F401
     CommentResponse, CommentTheme, ModerationDecision, ProgressCounter, Theme,
 )
+from consult.organisations.models import Organisation, OrganisationCode, OrganisationLead  # noqa: F401

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.accounts.models import User
@@ -45,6 +45,13 @@ def participant_type_label(kind: "ParticipantKind", individual_type: "Individual
     return f"{noun} ({subtype.label.lower()})" if subtype else f"Any {noun.lower()}"
 
 
+class OrganisationRole(LabelledEnum):
+    """How a participation on behalf of an organisation stands in its one response."""
+
+    LEAD = ("lead", "Commenting lead")
+    COLLEAGUE = ("colleague", "Colleague")
+
+
 class Participation(TimestampMixin, db.Model):
     """How one user takes part in one consultation: chosen once, never changed.
 
@@ -63,6 +70,15 @@ class Participation(TimestampMixin, db.Model):
             name="kind_details",
         ),
         CheckConstraint("has_tobacco_links OR tobacco_details = ''", name="tobacco_details_only_with_links"),
+        # An organisation's lead and colleagues: linked to it, and a colleague never submits.
+        CheckConstraint("organisation_role IS NULL OR (kind = 'organisation' AND organisation_id IS NOT NULL)",
+                        name="organisation_role_needs_organisation"),
+        CheckConstraint("organisation_role IS NULL OR organisation_role = 'lead' OR submitted_at IS NULL",
+                        name="colleague_never_submits"),
+        # One response per organisation and consultation, however many leads it has.
+        Index("uq_participations_one_submission_per_organisation", "organisation_id", "consultation_id",
+              unique=True, sqlite_where=text("submitted_at IS NOT NULL"),
+              postgresql_where=text("submitted_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,6 +95,9 @@ class Participation(TimestampMixin, db.Model):
     publish_name: Mapped[bool] = mapped_column(default=False)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     receipt_reference: Mapped[str | None] = mapped_column(String(40), unique=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    organisation_role: Mapped[OrganisationRole | None] = mapped_column(
+        enum_type(OrganisationRole, "organisation_role"))
 
     user: Mapped[User] = relationship()
     consultation: Mapped[Consultation] = relationship()
@@ -129,6 +148,9 @@ class Comment(TimestampMixin, db.Model):
         CheckConstraint("moderation_state != 'redacted' OR redacted_body IS NOT NULL",
                         name="redaction_has_text"),
         UniqueConstraint("consultation_id", "external_id"),
+        # A colleague's comment is copied once into each lead's response.
+        UniqueConstraint("participation_id", "original_comment_id"),
+        CheckConstraint("sent_to_lead_at IS NULL OR status = 'draft'", name="sent_to_lead_stays_draft"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,6 +181,10 @@ class Comment(TimestampMixin, db.Model):
     # Responses sent on paper or by email and entered by staff: the sender's own id for the response.
     external_id: Mapped[str | None] = mapped_column(String(100))
     entered_by_staff: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A colleague's comment, once sent to their organisation's lead, is read-only; the lead's
+    # response holds an editable copy pointing back to it.
+    sent_to_lead_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    original_comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -168,6 +194,7 @@ class Comment(TimestampMixin, db.Model):
     chapter: Mapped[Chapter | None] = relationship()
     section: Mapped[Section | None] = relationship()
     moderated_by: Mapped[User | None] = relationship(foreign_keys=[moderated_by_id])
+    original_comment: Mapped["Comment | None"] = relationship(remote_side=[id], foreign_keys=[original_comment_id])
 
     def is_visible_to(self, user) -> bool:
         """Only the author sees a comment here; to anyone else it does not exist."""
@@ -176,6 +203,10 @@ class Comment(TimestampMixin, db.Model):
     @property
     def is_draft(self) -> bool:
         return self.status is CommentStatus.DRAFT
+
+    @property
+    def is_sent_to_lead(self) -> bool:
+        return self.sent_to_lead_at is not None
 
     @property
     def shown_body(self) -> str:
