@@ -20,6 +20,7 @@ from consult.comments.models import (
     CommentStatus,
     CommentTarget,
     IndividualType,
+    OrganisationRole,
     OrganisationType,
     ParticipantKind,
     Participation,
@@ -68,6 +69,16 @@ class EmailNotVerified(CommentingError):
 
 class NothingToSubmit(CommentingError):
     message = "You have no draft comments to submit. Add a comment first."
+
+
+class SentToLead(CommentingError):
+    message = ("You have sent this comment to your organisation’s commenting lead, so it can no longer be "
+               "changed. The lead can change their copy.")
+
+
+class ColleaguesSendToLead(CommentingError):
+    message = ("You are commenting with your organisation’s code, so your organisation’s commenting lead "
+               "submits its response. Send your comments to the lead instead.")
 
 
 class InvalidComment(CommentingError):
@@ -242,6 +253,10 @@ def _require_editable(comment: Comment, now: datetime) -> None:
         raise ResponseAlreadySubmitted()
     require_open(comment.consultation, now)
     _claim_for_editing(comment.participation, now)
+    # Read after the claim: a send to the organisation's lead that won the row lock is seen.
+    db.session.refresh(comment, ["sent_to_lead_at"])
+    if comment.is_sent_to_lead:
+        raise SentToLead()
 
 
 def update_draft(comment: Comment, body: str, quote: str | None, now: datetime) -> Comment:
@@ -302,6 +317,8 @@ def submit_response(participation: Participation, now: datetime) -> Participatio
     """
     if participation.is_submitted:
         return participation
+    if participation.organisation_role is OrganisationRole.COLLEAGUE:
+        raise ColleaguesSendToLead()
     require_open(participation.consultation, now)
     if not participation.user.email_verified:
         raise EmailNotVerified()

@@ -1,0 +1,500 @@
+"""Organisation responses: leads, codes, colleagues' hand-over, and the one submission.
+
+An account that staff mark as an organisation's commenting lead asks, on an
+open consultation, for the organisation's code and shares it with
+colleagues; the service never sends it. Colleagues need an account of their
+own (with a confirmed email address, which is what the lead sees, so every
+comment is attributable): with the code they take part on the
+organisation's behalf, comment like anyone else, and send their comments to
+the lead. What they send becomes read-only, and each lead's response gets an
+editable copy pointing back to it. A lead submits once for the organisation.
+
+Every act that touches an organisation's response to a consultation (a lead
+starting or submitting it, a colleague sending to it) first takes the lock
+on the organisation's row with a conditional UPDATE, so they happen one after
+another: a send either lands before a submission (and is in it) or finds the
+organisation has already responded. The partial unique index on
+participations is the last word: one submitted response per organisation
+and consultation, however many leads it has.
+
+Functions take plain values and `now`, raise an OrganisationError when a
+rule is broken, flush, and leave the commit to the view.
+"""
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from consult.accounts.models import Role, User
+from consult.audit.services import record, snapshot
+from consult.comments.models import (
+    Comment,
+    CommentStatus,
+    OrganisationRole,
+    OrganisationType,
+    ParticipantKind,
+    Participation,
+)
+from consult.comments.services import (
+    find_participation,
+    list_comments,
+    require_open,
+    submit_response,
+)
+from consult.consultations.models import Consultation
+from consult.errors import DomainError
+from consult.extensions import db
+from consult.organisations.models import CODE_LENGTH, Organisation, OrganisationCode, OrganisationLead
+from consult.uk_time import spreadsheet_time
+
+
+class OrganisationError(DomainError):
+    """A broken rule of an organisation's response, with the sentence to show."""
+
+    status = 409
+
+
+class NotALead(OrganisationError):
+    message = "Only an organisation's commenting lead can do this."
+    status = 403
+
+
+class IncorrectCode(OrganisationError):
+    """Any code that does not open this consultation, for whatever reason: one message, so codes cannot be probed."""
+
+    message = "Incorrect code. Check the code with your organisation’s commenting lead and try again."
+    field = "code"
+    status = 200
+
+
+class CodeFormatWrong(OrganisationError):
+    message = "Enter the 12-digit code your organisation’s commenting lead gave you, like 1234 5678 9012"
+    field = "code"
+    status = 200
+
+
+class OrganisationAlreadyResponded(OrganisationError):
+    message = "Your organisation has already responded to this consultation."
+
+
+class AlreadyTakingPart(OrganisationError):
+    def __init__(self, existing: Participation):
+        description = existing.description[:1].lower() + existing.description[1:]
+        super().__init__(f"You are already taking part in this consultation {description}. This cannot be changed.")
+        self.existing = existing
+
+
+class LeadUsesOwnResponse(OrganisationError):
+    message = ("You are a commenting lead for this organisation, so you do not need its code: "
+               "add your comments to your organisation’s response.")
+    field = "code"
+    status = 200
+
+
+class NothingToSend(OrganisationError):
+    message = "You have no comments to send to your organisation’s lead. Add a comment first."
+
+
+class NotAColleague(OrganisationError):
+    message = "Enter your organisation’s code before you send comments to its commenting lead."
+
+
+class InvalidLead(OrganisationError):
+    """The admin's choice of lead cannot be recorded; shown beside the field it is about."""
+
+    status = 200
+
+
+class InvalidDeclaration(OrganisationError):
+    field = "tobacco_details"
+    status = 200
+
+
+# --- Leads (admins) -----------------------------------------------------------
+
+LEAD_FIELDS = ("user_id", "organisation_id")
+_SPACES = re.compile(r"\s+")
+
+
+def name_key(name: str) -> str:
+    """An organisation's name folded for comparison: case and spacing do not make a new organisation."""
+    return _SPACES.sub(" ", name).strip().casefold()
+
+
+def lead_of(user_id: int) -> OrganisationLead | None:
+    """The user's lead record (and through it, their one organisation), if staff have made them a lead."""
+    return db.session.get(OrganisationLead, user_id)
+
+
+def find_organisation(name: str) -> Organisation | None:
+    return db.session.scalar(select(Organisation).where(Organisation.name_key == name_key(name)))
+
+
+def mark_lead(user: User, organisation_name: str, organisation_type: OrganisationType, actor) -> OrganisationLead:
+    """Make `user` the commenting lead of the named organisation (recorded, if new), audited.
+
+    A lead leads one organisation (the table is keyed by the user); an
+    organisation may have several leads. An organisation already on record
+    keeps its type: naming it with another type is refused, not silently changed.
+    """
+    name = _SPACES.sub(" ", organisation_name or "").strip()
+    if not name:
+        raise InvalidLead("Enter the name of the organisation", field="name")
+    if len(name) > 200:
+        raise InvalidLead("The organisation’s name must be 200 characters or fewer", field="name")
+    if user.role is not Role.STAKEHOLDER:
+        raise InvalidLead("Only a stakeholder account can be an organisation’s commenting lead. "
+                          "Staff, committee and admin accounts cannot.", field="name")
+    existing = lead_of(user.id)
+    if existing is not None:
+        raise InvalidLead(f"{user.name} is already the commenting lead of {existing.organisation.name}. "
+                          "Remove that first: a lead leads one organisation.", field="name")
+    organisation = find_organisation(name)
+    if organisation is not None and organisation.type is not organisation_type:
+        raise InvalidLead(f"{organisation.name} is recorded as “{organisation.type.label}”. "
+                          "Choose that type, or check the name.", field="type")
+    if organisation is None:
+        organisation = Organisation(name=name, name_key=name_key(name), type=organisation_type)
+        db.session.add(organisation)
+        db.session.flush()
+        record(actor, "organisation.create", organisation, after=snapshot(organisation, ("name", "type")))
+    lead = OrganisationLead(user_id=user.id, organisation_id=organisation.id, marked_by_id=getattr(actor, "id", None))
+    try:
+        with db.session.begin_nested():
+            db.session.add(lead)
+    except IntegrityError:
+        raise InvalidLead(f"{user.name} has just been made the commenting lead of another organisation.",
+                          field="name") from None
+    record(actor, "organisation.lead_marked", user, after={"organisation_id": organisation.id,
+                                                            "organisation": organisation.name})
+    return lead
+
+
+def remove_lead(user: User, actor) -> Organisation:
+    """Stop `user` being a commenting lead, audited. Their responses so far are kept as they are."""
+    lead = lead_of(user.id)
+    if lead is None:
+        raise InvalidLead(f"{user.name} is not the commenting lead of any organisation.")
+    organisation = lead.organisation
+    db.session.delete(lead)
+    db.session.flush()
+    record(actor, "organisation.lead_removed", user, before={"organisation_id": organisation.id,
+                                                             "organisation": organisation.name})
+    return organisation
+
+
+# --- The organisation's response ----------------------------------------------
+
+def _lock_organisation(organisation_id: int, now: datetime) -> None:
+    """Take the organisation's row lock, so its response's starts, sends and submissions queue."""
+    db.session.execute(
+        update(Organisation).where(Organisation.id == organisation_id).values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def organisation_response(organisation_id: int, consultation_id: int) -> Participation | None:
+    """The organisation's submitted response to the consultation, if it has responded."""
+    return db.session.scalar(
+        select(Participation).where(Participation.organisation_id == organisation_id,
+                                    Participation.consultation_id == consultation_id,
+                                    Participation.submitted_at.is_not(None))
+    )
+
+
+def _require_not_responded(organisation_id: int, consultation_id: int) -> None:
+    if organisation_response(organisation_id, consultation_id) is not None:
+        raise OrganisationAlreadyResponded()
+
+
+def require_lead(user_id: int) -> OrganisationLead:
+    """The user's lead record, or NotALead (a 403 page): the rule every lead-only route runs first."""
+    lead = lead_of(user_id)
+    if lead is None:
+        raise NotALead()
+    return lead
+
+
+def start_lead_response(user: User, consultation: Consultation, now: datetime) -> Participation:
+    """The lead's response on the organisation's behalf: found, or made with every comment colleagues sent.
+
+    "On behalf of an organisation" is fixed, with the organisation's own
+    name and type. A lead already taking part another way cannot lead this
+    consultation's response.
+    """
+    require_open(consultation, now)
+    lead = require_lead(user.id)
+    organisation = lead.organisation
+    existing = find_participation(user.id, consultation.id)
+    if existing is not None:
+        if existing.organisation_role is OrganisationRole.LEAD and existing.organisation_id == organisation.id:
+            return existing
+        raise AlreadyTakingPart(existing)
+    _lock_organisation(organisation.id, now)
+    _require_not_responded(organisation.id, consultation.id)
+    participation = Participation(
+        user_id=user.id, consultation_id=consultation.id, kind=ParticipantKind.ORGANISATION,
+        organisation_name=organisation.name, organisation_type=organisation.type,
+        organisation_id=organisation.id, organisation_role=OrganisationRole.LEAD,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(participation)
+    except IntegrityError:
+        winner = find_participation(user.id, consultation.id)
+        if winner is None:
+            raise
+        if winner.organisation_role is OrganisationRole.LEAD:
+            return winner
+        raise AlreadyTakingPart(winner) from None
+    for original in sent_comments(organisation.id, consultation.id):
+        _copy_for_lead(original, participation)
+    db.session.flush()
+    return participation
+
+
+def _new_code() -> str:
+    first = str(secrets.randbelow(9) + 1)  # no leading zero
+    return first + "".join(str(secrets.randbelow(10)) for _ in range(CODE_LENGTH - 1))
+
+
+def share_code(user: User, consultation: Consultation, now: datetime, attempts: int = 5) -> OrganisationCode:
+    """The organisation's one code for this consultation: the same one every time it is asked for.
+
+    Made with `secrets`, 12 digits, no leading zero, re-drawn when it clashes
+    with another pair's code. When two leads ask at once, the unique pair
+    constraint keeps one row and both are shown it. Starts the lead's response
+    too, since colleagues' comments will be sent to it.
+    """
+    start_lead_response(user, consultation, now)
+    organisation = lead_of(user.id).organisation
+    for _ in range(attempts):
+        existing = find_code(organisation.id, consultation.id)
+        if existing is not None:
+            return existing
+        code = OrganisationCode(organisation_id=organisation.id, consultation_id=consultation.id,
+                                code=_new_code(), created_by_id=user.id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(code)
+        except IntegrityError:
+            continue  # another lead's code for this pair, or a clash with any code: look again, or redraw
+        return code
+    raise OrganisationError("A code could not be made just now. Try again.", status=503)
+
+
+def find_code(organisation_id: int, consultation_id: int) -> OrganisationCode | None:
+    return db.session.scalar(select(OrganisationCode).where(OrganisationCode.organisation_id == organisation_id,
+                                                            OrganisationCode.consultation_id == consultation_id))
+
+
+def _digits(code: str) -> str:
+    """What a person typed, less the spaces and dashes they may have copied with it."""
+    cleaned = re.sub(r"[\s-]", "", code or "")
+    if not cleaned:
+        raise CodeFormatWrong("Enter your organisation’s code")
+    if len(cleaned) != CODE_LENGTH or not cleaned.isascii() or not cleaned.isdigit():
+        raise CodeFormatWrong()
+    return cleaned
+
+
+def check_code(user: User, consultation: Consultation, code: str, now: datetime) -> OrganisationCode:
+    """The code that lets `user` comment on `consultation` for an organisation, or the reason it does not.
+
+    A code that is unknown, or belongs to another consultation, gets the one
+    IncorrectCode message. A code whose organisation has already responded
+    says so: it stops working once the response is in.
+    """
+    require_open(consultation, now)
+    found = db.session.scalar(select(OrganisationCode).where(OrganisationCode.code == _digits(code)))
+    if found is None or found.consultation_id != consultation.id:
+        raise IncorrectCode()
+    _require_not_responded(found.organisation_id, consultation.id)
+    lead = lead_of(user.id)
+    if lead is not None and lead.organisation_id == found.organisation_id:
+        raise LeadUsesOwnResponse()
+    existing = find_participation(user.id, consultation.id)
+    if existing is not None:
+        raise AlreadyTakingPart(existing)
+    return found
+
+
+def join_with_code(user: User, consultation: Consultation, code: str, now: datetime) -> Participation:
+    """Take part as a colleague of the code's organisation, after the person confirmed its name.
+
+    The participation is on the organisation's behalf (its name and type),
+    linked to it, and never submits itself: its comments go to the lead.
+    """
+    found = check_code(user, consultation, code, now)
+    organisation = found.organisation
+    participation = Participation(
+        user_id=user.id, consultation_id=consultation.id, kind=ParticipantKind.ORGANISATION,
+        organisation_name=organisation.name, organisation_type=organisation.type,
+        organisation_id=organisation.id, organisation_role=OrganisationRole.COLLEAGUE,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(participation)
+    except IntegrityError:
+        winner = find_participation(user.id, consultation.id)
+        if winner is None:
+            raise
+        raise AlreadyTakingPart(winner) from None
+    return participation
+
+
+def _copy_for_lead(original: Comment, lead_participation: Participation) -> Comment:
+    copy = Comment(
+        participation=lead_participation, consultation_id=original.consultation_id,
+        document_id=original.document_id, chapter_id=original.chapter_id, section_id=original.section_id,
+        target=original.target, quote=original.quote, body=original.body, status=CommentStatus.DRAFT,
+        original_comment_id=original.id,
+    )
+    db.session.add(copy)
+    return copy
+
+
+def unsent_comments(participation: Participation) -> list[Comment]:
+    """A colleague's comments not yet sent to the lead, in document order."""
+    return [c for c in list_comments(participation) if c.is_draft and not c.is_sent_to_lead]
+
+
+def send_to_lead(participation: Participation, now: datetime) -> list[Comment]:
+    """Send a colleague's unsent comments to their organisation's lead; they become read-only.
+
+    Each unsubmitted lead response of the organisation gets an editable copy
+    of each (a lead who starts later gets copies then). Under the
+    organisation's lock, a send that races a submission either lands first,
+    and is in it, or is refused with OrganisationAlreadyResponded.
+    """
+    if participation.organisation_role is not OrganisationRole.COLLEAGUE:
+        raise NotAColleague()
+    require_open(participation.consultation, now)
+    _lock_organisation(participation.organisation_id, now)
+    _require_not_responded(participation.organisation_id, participation.consultation_id)
+    # The colleague's own row too: an edit in flight finishes before, or sees the comment sent.
+    db.session.execute(update(Participation).where(Participation.id == participation.id).values(updated_at=now)
+                       .execution_options(synchronize_session=False))
+    db.session.expire_all()
+    to_send = unsent_comments(participation)
+    if not to_send:
+        raise NothingToSend()
+    leads = db.session.scalars(
+        select(Participation).where(Participation.organisation_id == participation.organisation_id,
+                                    Participation.consultation_id == participation.consultation_id,
+                                    Participation.organisation_role == OrganisationRole.LEAD)
+    ).all()
+    for comment in to_send:
+        comment.sent_to_lead_at = now
+        for lead in leads:
+            _copy_for_lead(comment, lead)
+    db.session.flush()
+    return to_send
+
+
+def sent_comments(organisation_id: int, consultation_id: int, colleague_id: int | None = None) -> list[Comment]:
+    """Every comment the organisation's colleagues sent to its lead for this consultation, oldest first."""
+    query = (
+        select(Comment).join(Participation, Comment.participation_id == Participation.id)
+        .where(Participation.organisation_id == organisation_id,
+               Participation.consultation_id == consultation_id,
+               Participation.organisation_role == OrganisationRole.COLLEAGUE,
+               Comment.sent_to_lead_at.is_not(None))
+        .options(joinedload(Comment.participation).joinedload(Participation.user),
+                 joinedload(Comment.document), joinedload(Comment.chapter), joinedload(Comment.section))
+        .order_by(Comment.sent_to_lead_at, Comment.id)
+    )
+    if colleague_id is not None:
+        query = query.where(Participation.user_id == colleague_id)
+    return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Colleague:
+    user_id: int
+    name: str
+    email: str
+
+
+def colleagues_who_sent(organisation_id: int, consultation_id: int) -> list[Colleague]:
+    """Who has sent comments to the lead, for the lead's filter."""
+    rows = db.session.execute(
+        select(User.id, User.name, User.email).distinct()
+        .join(Participation, Participation.user_id == User.id)
+        .join(Comment, Comment.participation_id == Participation.id)
+        .where(Participation.organisation_id == organisation_id, Participation.consultation_id == consultation_id,
+               Participation.organisation_role == OrganisationRole.COLLEAGUE, Comment.sent_to_lead_at.is_not(None))
+        .order_by(User.email)
+    ).all()
+    return [Colleague(*row) for row in rows]
+
+
+def lead_response_comments(participation: Participation, colleague_id: int | None = None) -> list[Comment]:
+    """The lead's response in document order; with `colleague_id`, only the copies of what they sent."""
+    comments = list_comments(participation)
+    if colleague_id is None:
+        return comments
+    return [c for c in comments
+            if c.original_comment is not None and c.original_comment.participation.user_id == colleague_id]
+
+
+def submit_organisation_response(participation: Participation, has_tobacco_links: bool | None,
+                                 tobacco_details: str, now: datetime) -> Participation:
+    """Submit the organisation's one response: the lead's declaration, then the house's submit_response.
+
+    Under the organisation's lock, a second lead (or a replay) finds the
+    organisation has already responded; the partial unique index refuses a
+    second submitted response even so.
+    """
+    if participation.organisation_role is not OrganisationRole.LEAD:
+        raise NotALead()
+    if participation.is_submitted:
+        return participation
+    if has_tobacco_links is None:
+        raise InvalidDeclaration("Select yes if your organisation has links with the tobacco industry",
+                                 field="has_tobacco_links")
+    details = (tobacco_details or "").strip() if has_tobacco_links else ""
+    if has_tobacco_links and not details:
+        raise InvalidDeclaration("Give details of the links with, or funding from, the tobacco industry")
+    require_open(participation.consultation, now)
+    _lock_organisation(participation.organisation_id, now)
+    _require_not_responded(participation.organisation_id, participation.consultation_id)
+    # Answers to the consultation's questions are checked here, before anything is submitted,
+    # once consultations have questions (one answer per question from the organisation).
+    participation.has_tobacco_links = has_tobacco_links
+    participation.tobacco_details = details
+    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            submit_response(participation, now)
+    except IntegrityError:
+        raise OrganisationAlreadyResponded() from None
+    return participation
+
+
+# --- The lead's download of what colleagues sent ---------------------------------
+
+SENT_COLUMNS = ["Sent by", "Email address", "Sent at (UK time)", "Document", "Chapter", "Section number",
+                "Section heading", "Selected text", "Comment"]
+
+
+def sent_values(comment: Comment) -> list:
+    """One colleague's original, as sent, with who sent it."""
+    sender = comment.participation.user
+    return [
+        sender.name,
+        sender.email,
+        spreadsheet_time(comment.sent_to_lead_at),
+        comment.document.title,
+        comment.chapter.label if comment.chapter else "",
+        comment.section.number if comment.section else "",
+        (comment.section.heading or "") if comment.section else "",
+        comment.quote or "",
+        comment.body,
+    ]
+

@@ -1,0 +1,288 @@
+"""The rules of an organisation's response: leads, codes, colleagues, the one submission."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from consult.accounts.models import Role
+from consult.audit.models import AuditEvent
+from consult.comments import services as comment_services
+from consult.comments.models import Comment, OrganisationRole, OrganisationType, ParticipantKind, Participation
+from consult.database import utcnow
+from consult.extensions import db
+from consult.organisations import services
+from consult.organisations.models import Organisation, OrganisationCode
+from tests.conftest import new_participation, new_user
+from tests.organisations.conftest import draft_on, new_colleague, new_lead
+
+# --- leads ------------------------------------------------------------------------------
+
+
+def test_marking_a_lead_records_the_organisation_and_is_audited(app_context):
+    admin = new_user(role=Role.ADMIN)
+    user = new_user(name="Lena")
+    lead = services.mark_lead(user, "  Foot  Health UK ", OrganisationType.CHARITY_OR_PATIENT_GROUP, admin)
+    db.session.commit()
+    assert lead.organisation.name == "Foot Health UK"
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == admin.id)).all()
+    assert sorted(actions) == ["organisation.create", "organisation.lead_marked"]
+
+
+def test_a_second_lead_joins_the_same_organisation_whatever_the_case(app_context):
+    first = new_lead(organisation="Foot Health UK")
+    second = new_lead(name="Second", organisation="foot health uk")
+    assert services.lead_of(first.id).organisation_id == services.lead_of(second.id).organisation_id
+    assert db.session.scalar(select(func.count()).select_from(Organisation)) == 1
+
+
+def test_a_lead_leads_one_organisation(app_context):
+    user = new_lead(organisation="Foot Health UK")
+    with pytest.raises(services.InvalidLead, match="already the commenting lead of Foot Health UK"):
+        services.mark_lead(user, "Another Charity", OrganisationType.OTHER, new_user(role=Role.ADMIN))
+
+
+def test_an_organisation_on_record_keeps_its_type(app_context):
+    new_lead(organisation="Foot Health UK", organisation_type=OrganisationType.CHARITY_OR_PATIENT_GROUP)
+    with pytest.raises(services.InvalidLead, match="recorded as “Charity or patient group”"):
+        services.mark_lead(new_user(), "Foot Health UK", OrganisationType.OTHER, new_user(role=Role.ADMIN))
+
+
+def test_staff_accounts_cannot_be_leads(app_context):
+    with pytest.raises(services.InvalidLead, match="Only a stakeholder account"):
+        services.mark_lead(new_user(role=Role.STAFF), "Foot Health UK", OrganisationType.OTHER,
+                           new_user(role=Role.ADMIN))
+
+
+def test_removing_a_lead_is_audited(app_context):
+    admin = new_user(role=Role.ADMIN)
+    user = new_lead()
+    services.remove_lead(user, admin)
+    db.session.commit()
+    assert services.lead_of(user.id) is None
+    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.actor_id == admin.id)) == \
+        "organisation.lead_removed"
+
+
+# --- codes -----------------------------------------------------------------------------
+
+
+def test_a_code_is_twelve_digits_without_a_leading_zero_and_the_same_when_asked_again(shared):
+    consultation, lead, code = shared
+    assert len(code.code) == 12 and code.code.isdigit() and code.code[0] != "0"
+    assert code.shown == f"{code.code[:4]} {code.code[4:8]} {code.code[8:]}"
+    assert services.share_code(lead, consultation, utcnow()).code == code.code
+    second_lead = new_lead(name="Second lead")
+    assert services.share_code(second_lead, consultation, utcnow()).code == code.code
+
+
+def test_a_clashing_code_is_drawn_again(shared, make_consultation, monkeypatch):
+    _, _, taken = shared
+    draws = iter([taken.code, "123456789012"])
+    monkeypatch.setattr(services, "_new_code", lambda: next(draws))
+    code = services.share_code(new_lead(name="Other", organisation="Other org"), make_consultation(), utcnow())
+    assert code.code == "123456789012"
+
+
+def test_the_database_refuses_a_code_with_a_leading_zero(shared):
+    _, _, code = shared
+    with pytest.raises(IntegrityError):
+        with db.session.begin_nested():
+            db.session.execute(update(OrganisationCode).where(OrganisationCode.id == code.id)
+                               .values(code="012345678901"))
+
+
+def test_only_a_lead_can_share(make_consultation, app_context):
+    with pytest.raises(services.NotALead):
+        services.share_code(new_user(), make_consultation(), utcnow())
+
+
+def test_a_code_cannot_be_shared_on_a_closed_consultation(make_consultation, app_context):
+    with pytest.raises(comment_services.ConsultationNotOpen):
+        services.share_code(new_lead(), make_consultation(state="closed"), utcnow())
+
+
+@pytest.mark.parametrize("typed", ["999999999999", "1234", "", "abcdabcdabcd"])
+def test_a_wrong_code_is_refused(shared, typed):
+    consultation, _, _ = shared
+    with pytest.raises((services.IncorrectCode, services.CodeFormatWrong)):
+        services.check_code(new_user(), consultation, typed, utcnow())
+
+
+def test_another_consultations_code_gets_the_same_message_as_a_made_up_one(shared, make_consultation):
+    consultation, lead, _ = shared
+    other = make_consultation()
+    other_code = services.share_code(lead, other, utcnow())
+    with pytest.raises(services.IncorrectCode) as for_other:
+        services.check_code(new_user(), consultation, other_code.code, utcnow())
+    with pytest.raises(services.IncorrectCode) as made_up:
+        services.check_code(new_user(), consultation, "987654321098", utcnow())
+    assert for_other.value.message == made_up.value.message
+    assert "Incorrect code" in made_up.value.message
+
+
+def test_a_code_typed_with_spaces_works(shared):
+    consultation, _, code = shared
+    assert services.check_code(new_user(), consultation, f" {code.shown} ", utcnow()).id == code.id
+
+
+# --- colleagues -------------------------------------------------------------------------
+
+
+def test_a_colleague_takes_part_on_behalf_of_the_organisation(shared):
+    consultation, _, code = shared
+    _, participation = new_colleague(consultation, code.code)
+    assert participation.kind is ParticipantKind.ORGANISATION
+    assert participation.organisation_name == "Foot Health UK"
+    assert participation.organisation_type is OrganisationType.CHARITY_OR_PATIENT_GROUP
+    assert participation.organisation_role is OrganisationRole.COLLEAGUE
+    assert participation.organisation_id == code.organisation_id
+
+
+def test_someone_already_taking_part_cannot_use_a_code(shared):
+    consultation, _, code = shared
+    user = new_user()
+    new_participation(user, consultation)
+    with pytest.raises(services.AlreadyTakingPart, match="as an individual"):
+        services.join_with_code(user, consultation, code.code, utcnow())
+
+
+def test_a_colleague_never_submits(shared):
+    consultation, _, code = shared
+    _, participation = new_colleague(consultation, code.code)
+    draft_on(participation)
+    with pytest.raises(comment_services.ColleaguesSendToLead):
+        comment_services.submit_response(participation, utcnow())
+    with pytest.raises(IntegrityError):  # and the database agrees
+        with db.session.begin_nested():
+            db.session.execute(update(Participation).where(Participation.id == participation.id)
+                               .values(submitted_at=utcnow()))
+
+
+def test_sending_makes_the_originals_read_only_and_gives_the_lead_editable_copies(shared):
+    consultation, lead, code = shared
+    _, participation = new_colleague(consultation, code.code)
+    original = draft_on(participation, body="Please add quality of life")
+    sent = services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    assert [c.id for c in sent] == [original.id]
+    with pytest.raises(comment_services.SentToLead):
+        comment_services.update_draft(original, "Changed", None, utcnow())
+    db.session.rollback()
+    with pytest.raises(comment_services.SentToLead):
+        comment_services.delete_draft(original, utcnow())
+    db.session.rollback()
+    lead_response = comment_services.find_participation(lead.id, consultation.id)
+    (copy,) = comment_services.list_comments(lead_response)
+    assert copy.original_comment_id == original.id and copy.body == "Please add quality of life"
+    comment_services.update_draft(copy, "Please add quality of life outcomes", None, utcnow())
+    db.session.commit()
+    assert db.session.get(Comment, original.id).body == "Please add quality of life"
+
+
+def test_nothing_to_send_is_said_plainly(shared):
+    consultation, _, code = shared
+    _, participation = new_colleague(consultation, code.code)
+    with pytest.raises(services.NothingToSend):
+        services.send_to_lead(participation, utcnow())
+
+
+def test_a_lead_who_starts_later_gets_copies_of_what_was_already_sent(shared):
+    consultation, _, code = shared
+    _, participation = new_colleague(consultation, code.code)
+    draft_on(participation)
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    latecomer = new_lead(name="Late lead")
+    response = services.start_lead_response(latecomer, consultation, utcnow())
+    assert len(comment_services.list_comments(response)) == 1
+
+
+def test_the_lead_filters_by_colleague_and_sees_who_sent(shared):
+    consultation, lead, code = shared
+    first, first_participation = new_colleague(consultation, code.code, name="First")
+    second, second_participation = new_colleague(consultation, code.code, name="Second")
+    draft_on(first_participation, body="From the first")
+    draft_on(second_participation, "1.1", body="From the second")
+    services.send_to_lead(first_participation, utcnow())
+    services.send_to_lead(second_participation, utcnow())
+    response = comment_services.find_participation(lead.id, consultation.id)
+    assert [c.body for c in services.lead_response_comments(response, second.id)] == ["From the second"]
+    assert {c.email for c in services.colleagues_who_sent(response.organisation_id, consultation.id)} == {
+        first.email, second.email}
+    rows = [services.sent_values(c) for c in services.sent_comments(response.organisation_id, consultation.id)]
+    assert [(row[1], row[-1]) for row in rows] == [(first.email, "From the first"),
+                                                   (second.email, "From the second")]
+
+
+# --- the one submission -------------------------------------------------------------------
+
+
+def test_the_lead_submits_once_for_the_organisation_and_the_code_stops_working(shared):
+    consultation, lead, code = shared
+    _, participation = new_colleague(consultation, code.code)
+    draft_on(participation)
+    services.send_to_lead(participation, utcnow())
+    response = comment_services.find_participation(lead.id, consultation.id)
+    services.submit_organisation_response(response, True, "Funding in 2019", utcnow())
+    db.session.commit()
+    assert response.is_submitted and response.has_tobacco_links and response.tobacco_details == "Funding in 2019"
+    assert all(not c.is_draft for c in comment_services.list_comments(response))
+    with pytest.raises(services.OrganisationAlreadyResponded):
+        services.check_code(new_user(), consultation, code.code, utcnow())
+    draft_on(participation, "1.2")
+    with pytest.raises(services.OrganisationAlreadyResponded):
+        services.send_to_lead(participation, utcnow())
+
+
+def test_the_tobacco_declaration_is_required(shared):
+    consultation, lead, _ = shared
+    response = comment_services.find_participation(lead.id, consultation.id)
+    draft_on(response)
+    with pytest.raises(services.InvalidDeclaration):
+        services.submit_organisation_response(response, None, "", utcnow())
+    with pytest.raises(services.InvalidDeclaration, match="Give details"):
+        services.submit_organisation_response(response, True, "  ", utcnow())
+
+
+def test_a_second_lead_finds_the_organisation_has_responded(shared):
+    consultation, lead, _ = shared
+    other = new_lead(name="Other lead")
+    first = comment_services.find_participation(lead.id, consultation.id)
+    second = services.start_lead_response(other, consultation, utcnow())
+    draft_on(first)
+    draft_on(second)
+    services.submit_organisation_response(first, False, "", utcnow())
+    db.session.commit()
+    with pytest.raises(services.OrganisationAlreadyResponded):
+        services.submit_organisation_response(second, False, "", utcnow())
+
+
+def test_the_database_lets_one_response_per_organisation_be_submitted(shared):
+    consultation, lead, _ = shared
+    other = new_lead(name="Other lead")
+    first = comment_services.find_participation(lead.id, consultation.id)
+    second = services.start_lead_response(other, consultation, utcnow())
+    db.session.commit()
+    now = utcnow()
+    db.session.execute(update(Participation).where(Participation.id == first.id).values(submitted_at=now))
+    with pytest.raises(IntegrityError):
+        with db.session.begin_nested():
+            db.session.execute(update(Participation).where(Participation.id == second.id)
+                               .values(submitted_at=now + timedelta(seconds=1)))
+
+
+def test_a_lead_taking_part_as_an_individual_cannot_lead_that_consultation(make_consultation, app_context):
+    consultation = make_consultation()
+    lead = new_lead()
+    new_participation(lead, consultation)
+    with pytest.raises(services.AlreadyTakingPart):
+        services.start_lead_response(lead, consultation, utcnow())
+
+
+def test_a_lead_cannot_use_their_own_organisations_code(shared):
+    consultation, _, code = shared
+    second = new_lead(name="Second lead")
+    with pytest.raises(services.LeadUsesOwnResponse):
+        services.check_code(second, consultation, code.code, utcnow())
