@@ -118,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from consult.mail.views import bp as mail_bp
     from consult.mail.views import dev_bp as dev_mail_bp
     from consult.moderation.views import bp as moderation_bp
+    from consult.organisations.views import bp as organisations_bp
     from consult.privacy.views import bp as privacy_bp
 
     # Routes that live in modules of their own but belong to the accounts and admin blueprints.
@@ -126,7 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     import consult.comments.take_part_views  # noqa: F401
 
     for blueprint in (accounts_bp, consultations_bp, comments_bp, staff_consultations_bp, moderation_bp, admin_bp,
-                      exports_bp, mail_bp, privacy_bp):
+                      exports_bp, mail_bp, privacy_bp, organisations_bp):
         app.register_blueprint(blueprint)
     if app.config["ENV_NAME"] == "development":
         app.register_blueprint(dev_mail_bp)

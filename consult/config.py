@@ -61,6 +61,9 @@ class Config:
     SIGN_IN_ATTEMPTS_PER_ADDRESS = "100 per hour"
     REGISTRATIONS_PER_ADDRESS = "30 per hour"
     COMMENT_WRITES_PER_USER = "120 per 10 minutes"
+    # Organisation codes are 12 digits; these make guessing one hopeless.
+    ORGANISATION_CODE_ATTEMPTS_PER_USER = "10 per 15 minutes"
+    ORGANISATION_CODE_ATTEMPTS_PER_ADDRESS = "50 per hour"
     # One JSON line per request on stderr (see consult/operations.py).
     LOG_REQUESTS = True
     # Number of proxies in front of the app whose X-Forwarded-For can be trusted.
@@ -111,6 +114,8 @@ class Config:
         "SIGN_IN_ATTEMPTS_PER_ADDRESS": "SIGN_IN_ATTEMPTS_PER_ADDRESS",
         "REGISTRATIONS_PER_ADDRESS": "REGISTRATIONS_PER_ADDRESS",
         "COMMENT_WRITES_PER_USER": "COMMENT_WRITES_PER_USER",
+        "ORGANISATION_CODE_ATTEMPTS_PER_USER": "ORGANISATION_CODE_ATTEMPTS_PER_USER",
+        "ORGANISATION_CODE_ATTEMPTS_PER_ADDRESS": "ORGANISATION_CODE_ATTEMPTS_PER_ADDRESS",
         "REDIS_URL": "REDIS_URL",
         "QUEUE_NAME": "QUEUE_NAME",
         "MAIL_SERVER": "MAIL_SERVER",
@@ -190,6 +195,8 @@ class TestConfig(Config):
     SIGN_IN_ATTEMPTS_PER_ADDRESS = "10000 per hour"
     REGISTRATIONS_PER_ADDRESS = "10000 per hour"
     COMMENT_WRITES_PER_USER = "10000 per hour"
+    ORGANISATION_CODE_ATTEMPTS_PER_USER = "10000 per hour"
+    ORGANISATION_CODE_ATTEMPTS_PER_ADDRESS = "10000 per hour"
     LOG_REQUESTS = False
     # One round of PBKDF2: tests that prove the real hash opt back in with
     # @pytest.mark.real_password_hash.

@@ -35,3 +35,12 @@ comment_writes_per_user = limiter.limit(
     scope="comment-writes",
     error_message="You have saved a lot of comments in a short time. Wait a few minutes and try again; nothing you saved is lost.",
 )
+organisation_code_attempts_per_user = limiter.limit(
+    _setting("ORGANISATION_CODE_ATTEMPTS_PER_USER"), key_func=_signed_in_user, methods=["POST"],
+    scope="organisation-code-user",
+    error_message="You have tried a lot of organisation codes in a short time. Wait 15 minutes and try again.",
+)
+organisation_code_attempts_per_address = limiter.limit(
+    _setting("ORGANISATION_CODE_ATTEMPTS_PER_ADDRESS"), methods=["POST"], scope="organisation-code-address",
+    error_message="Too many organisation codes have been tried from your network. Wait a while and try again.",
+)

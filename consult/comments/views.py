@@ -10,7 +10,7 @@ from flask_login import current_user
 from consult.access import signed_in
 from consult.comments import services
 from consult.comments.forms import CommentForm
-from consult.comments.models import MAX_COMMENT_LENGTH, Comment
+from consult.comments.models import MAX_COMMENT_LENGTH, Comment, OrganisationRole
 from consult.consultations.models import Chapter, Document, Section
 from consult.database import utcnow
 from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
@@ -190,6 +190,11 @@ def submit(reference: str):
         return _redirect_to_take_part(consultation)
     if participation.is_submitted:
         return redirect(url_for("comments.receipt", reference=consultation.reference))
+    # An organisation's response goes in through its lead, with the organisation's declaration.
+    if participation.organisation_role is OrganisationRole.COLLEAGUE:
+        return redirect(url_for("organisations.send", reference=consultation.reference))
+    if participation.organisation_role is OrganisationRole.LEAD:
+        return redirect(url_for("organisations.lead_submit", reference=consultation.reference))
     form = EmptyForm()
     form.submit.label.text = "Submit your response"
     comments = services.list_comments(participation)

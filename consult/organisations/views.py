@@ -1,0 +1,309 @@
+"""Organisation responses: the code, colleagues sending to the lead, the lead's response, and the admin's leads.
+
+Colleagues need an account of their own, with a confirmed email address:
+the email is what the lead sees beside each comment, so every act is
+attributable. Each view: load or 404, check the rule, validate, call the
+service, commit once, flash, redirect.
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from consult.access import admin, signed_in
+from consult.accounts.models import User
+from consult.comments import services as comment_services
+from consult.comments.models import OrganisationRole, OrganisationType
+from consult.database import utcnow
+from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
+from consult.errors import Outcome, attach_error, form_errors
+from consult.extensions import db
+from consult.forms import YES, EmptyForm
+from consult.limits import organisation_code_attempts_per_address, organisation_code_attempts_per_user
+from consult.loaders import LARGEST_ID, public_consultation_or_404
+from consult.organisations import services
+from consult.organisations.forms import CodeForm, ColleagueFilterForm, DeclarationForm, LeadForm
+
+bp = Blueprint("organisations", __name__)
+
+_PENDING_CODE = "pending_organisation_code"
+_CONSULTATION = "/consultations/<reference>/organisation"
+
+
+def _participation(consultation):
+    return comment_services.find_participation(current_user.id, consultation.id)
+
+
+def _hub(consultation):
+    return redirect(url_for("organisations.hub", reference=consultation.reference))
+
+
+# --- The organisation page of a consultation ------------------------------------
+
+@bp.get(_CONSULTATION)
+@signed_in
+def hub(reference: str):
+    """What the person can do for an organisation here: share, send, or enter a code."""
+    consultation = public_consultation_or_404(reference)
+    participation = _participation(consultation)
+    lead = services.lead_of(current_user.id)
+    is_open = consultation.is_open_at(utcnow())
+    context = {"consultation": consultation, "participation": participation, "lead": lead, "is_open": is_open,
+               "form": EmptyForm(), "code": None, "responded": None, "sent": [], "unsent": []}
+    organisation_id = (participation.organisation_id if participation and participation.organisation_id
+                       else lead.organisation_id if lead else None)
+    if organisation_id is not None:
+        context["responded"] = services.organisation_response(organisation_id, consultation.id)
+        context["sent"] = services.sent_comments(organisation_id, consultation.id)
+    if lead is not None:
+        context["code"] = services.find_code(lead.organisation_id, consultation.id)
+    if participation is not None and participation.organisation_role is OrganisationRole.COLLEAGUE:
+        context["unsent"] = services.unsent_comments(participation)
+    return render_template("organisations/hub.html", **context)
+
+
+@bp.post(f"{_CONSULTATION}/lead/share")
+@signed_in
+def share(reference: str):
+    """'Share with colleagues': the organisation's one code for this consultation, shown to the lead."""
+    consultation = public_consultation_or_404(reference)
+    services.require_lead(current_user.id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            services.share_code(current_user, consultation, utcnow())
+        if not outcome.ok:
+            flash(outcome.error.message, "error")
+            return _hub(consultation)
+        db.session.commit()
+        flash("Share this code with colleagues who will comment for your organisation. "
+              "We do not send it to anyone.", "success")
+    return _hub(consultation)
+
+
+# --- Colleagues: the code ------------------------------------------------------------
+
+@bp.route(f"{_CONSULTATION}/code", methods=["GET", "POST"])
+@signed_in
+@organisation_code_attempts_per_user
+@organisation_code_attempts_per_address
+def enter_code(reference: str):
+    consultation = public_consultation_or_404(reference)
+    form = CodeForm()
+    outcome = Outcome()
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            found = services.check_code(current_user, consultation, form.code.data, utcnow())
+        if outcome.ok:
+            session[_PENDING_CODE] = {**session.get(_PENDING_CODE, {}), str(consultation.id): found.code}
+            return redirect(url_for("organisations.confirm_code", reference=consultation.reference))
+    return render_template("organisations/enter_code.html", consultation=consultation, form=form), outcome.status
+
+
+@bp.route(f"{_CONSULTATION}/code/confirm", methods=["GET", "POST"])
+@signed_in
+@organisation_code_attempts_per_user
+@organisation_code_attempts_per_address
+def confirm_code(reference: str):
+    """Show the organisation's name before the person takes part on its behalf; only the confirming POST acts."""
+    consultation = public_consultation_or_404(reference)
+    pending = session.get(_PENDING_CODE, {}).get(str(consultation.id))
+    if pending is None:
+        return redirect(url_for("organisations.enter_code", reference=consultation.reference))
+    form = EmptyForm()
+    form.submit.label.text = "Yes, comment for this organisation"
+    try:
+        found = services.check_code(current_user, consultation, pending, utcnow())
+    except services.OrganisationError as error:
+        _forget_code(consultation)
+        flash(error.message, "error")
+        return redirect(url_for("organisations.enter_code", reference=consultation.reference))
+    except comment_services.ConsultationNotOpen as error:
+        _forget_code(consultation)
+        flash(error.message, "error")
+        return _hub(consultation)
+    if form.validate_on_submit():
+        services.join_with_code(current_user, consultation, pending, utcnow())
+        _forget_code(consultation)
+        db.session.commit()
+        flash(f"You are commenting on behalf of {found.organisation.name}. When you have finished, "
+              "send your comments to your organisation’s commenting lead.", "success")
+        return redirect(url_for("consultations.show", reference=consultation.reference))
+    return render_template("organisations/confirm_code.html", consultation=consultation,
+                           organisation=found.organisation, form=form)
+
+
+def _forget_code(consultation) -> None:
+    pending = dict(session.get(_PENDING_CODE, {}))
+    pending.pop(str(consultation.id), None)
+    session[_PENDING_CODE] = pending
+
+
+# --- Colleagues: sending to the lead ------------------------------------------------
+
+@bp.route(f"{_CONSULTATION}/send", methods=["GET", "POST"])
+@signed_in
+def send(reference: str):
+    consultation = public_consultation_or_404(reference)
+    participation = _participation(consultation)
+    if participation is None or participation.organisation_role is not OrganisationRole.COLLEAGUE:
+        flash(services.NotAColleague.message, "info")
+        return _hub(consultation)
+    form = EmptyForm()
+    form.submit.label.text = "Send to your commenting lead"
+    outcome = Outcome()
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            sent = services.send_to_lead(participation, utcnow())
+        if outcome.ok:
+            db.session.commit()
+            flash(f"You sent {len(sent)} comment{'s' if len(sent) != 1 else ''} to your organisation’s "
+                  "commenting lead. They can no longer be changed.", "success")
+            return _hub(consultation)
+        flash(outcome.error.message, "error")
+    return render_template("organisations/send.html", consultation=consultation, participation=participation,
+                           comments=services.unsent_comments(participation), form=form), outcome.status
+
+
+# --- The lead's response --------------------------------------------------------------
+
+@bp.post(f"{_CONSULTATION}/lead/start")
+@signed_in
+def start(reference: str):
+    """Start the organisation's response: the lead's own comments and every copy of what colleagues sent."""
+    consultation = public_consultation_or_404(reference)
+    services.require_lead(current_user.id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            services.start_lead_response(current_user, consultation, utcnow())
+        if not outcome.ok:
+            flash(outcome.error.message, "error")
+            return _hub(consultation)
+        db.session.commit()
+        return redirect(url_for("organisations.lead_response", reference=consultation.reference))
+    return _hub(consultation)
+
+
+def _colleague_id() -> int | None:
+    value = request.args.get("colleague", "")
+    return int(value) if value.isdigit() and 0 < int(value) <= LARGEST_ID else None
+
+
+@bp.get(f"{_CONSULTATION}/lead/response")
+@signed_in
+def lead_response(reference: str):
+    consultation = public_consultation_or_404(reference)
+    services.require_lead(current_user.id)
+    participation = _participation(consultation)
+    if participation is None or participation.organisation_role is not OrganisationRole.LEAD:
+        flash("Start your organisation’s response first.", "info")
+        return _hub(consultation)
+    colleagues = services.colleagues_who_sent(participation.organisation_id, consultation.id)
+    filter_form = ColleagueFilterForm(formdata=request.args)
+    filter_form.colleague.choices = [("", "Everyone")] + [(str(c.user_id), c.email) for c in colleagues]
+    colleague_id = _colleague_id()
+    comments = services.lead_response_comments(participation, colleague_id)
+    return render_template("organisations/lead_response.html", consultation=consultation,
+                           participation=participation, comments=comments, filter_form=filter_form,
+                           filtered=colleague_id is not None, is_open=consultation.is_open_at(utcnow()),
+                           responded=services.organisation_response(participation.organisation_id, consultation.id))
+
+
+@bp.route(f"{_CONSULTATION}/lead/submit", methods=["GET", "POST"])
+@signed_in
+def lead_submit(reference: str):
+    consultation = public_consultation_or_404(reference)
+    services.require_lead(current_user.id)
+    participation = _participation(consultation)
+    if participation is None or participation.organisation_role is not OrganisationRole.LEAD:
+        return redirect(url_for("organisations.lead_response", reference=consultation.reference))
+    if participation.is_submitted:
+        return redirect(url_for("comments.receipt", reference=consultation.reference))
+    form = DeclarationForm()
+    outcome = Outcome()
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            services.submit_organisation_response(participation, form.has_tobacco_links.data == YES,
+                                                  form.tobacco_details.data, utcnow())
+        if outcome.ok:
+            db.session.commit()
+            return redirect(url_for("comments.receipt", reference=consultation.reference))
+        if isinstance(outcome.error, services.OrganisationAlreadyResponded):
+            flash(outcome.error.message, "info")
+            return _hub(consultation)
+    comments = comment_services.list_comments(participation)
+    return render_template("organisations/lead_submit.html", consultation=consultation,
+                           participation=participation, comments=comments, form=form), outcome.status
+
+
+def _sent_rows(consultation):
+    services.require_lead(current_user.id)
+    lead = services.lead_of(current_user.id)
+    return [services.sent_values(c) for c in services.sent_comments(lead.organisation_id, consultation.id)]
+
+
+@bp.get(f"{_CONSULTATION}/lead/colleagues.xlsx")
+@signed_in
+def colleagues_workbook(reference: str):
+    consultation = public_consultation_or_404(reference)
+    rows = _sent_rows(consultation)
+    return file_download(
+        lambda handle: write_table_workbook(rows, services.SENT_COLUMNS, handle, "Sent by colleagues"),
+        f"{consultation.reference}-sent-by-colleagues.xlsx", XLSX)
+
+
+@bp.get(f"{_CONSULTATION}/lead/colleagues.csv")
+@signed_in
+def colleagues_csv(reference: str):
+    consultation = public_consultation_or_404(reference)
+    rows = _sent_rows(consultation)
+    return csv_download(table_csv(rows, services.SENT_COLUMNS), f"{consultation.reference}-sent-by-colleagues.csv")
+
+
+# --- Admin: commenting leads ----------------------------------------------------------
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id) if 0 < user_id <= LARGEST_ID else None
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/admin/users/<int:user_id>/organisation", methods=["GET", "POST"])
+@admin
+def admin_lead(user_id: int):
+    """Mark an account as the commenting lead of one organisation, or stop it being one."""
+    found = _user_or_404(user_id)
+    lead = services.lead_of(found.id)
+    form = LeadForm(data={"name": lead.organisation.name, "type": lead.organisation.type.value} if lead else None)
+    outcome = Outcome()
+    if lead is None and form.validate_on_submit():
+        with form_errors(form) as outcome:
+            services.mark_lead(found, form.name.data, OrganisationType(form.type.data),
+                               current_user._get_current_object())
+        if outcome.ok:
+            db.session.commit()
+            organisation = services.lead_of(found.id).organisation
+            flash(f"{found.name} is now the commenting lead of {organisation.name}.", "success")
+            return redirect(url_for("organisations.admin_lead", user_id=found.id))
+    elif lead is not None and request.method == "POST":
+        attach_error(form, services.InvalidLead(f"{found.name} is already the commenting lead of "
+                                                f"{lead.organisation.name}. Remove that first."))
+    return render_template("organisations/admin_lead.html", user=found, lead=lead, form=form,
+                           remove_form=EmptyForm(formdata=None)), outcome.status
+
+
+@bp.post("/admin/users/<int:user_id>/organisation/remove")
+@admin
+def admin_remove_lead(user_id: int):
+    found = _user_or_404(user_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            organisation = services.remove_lead(found, current_user._get_current_object())
+        if outcome.ok:
+            db.session.commit()
+            flash(f"{found.name} is no longer the commenting lead of {organisation.name}.", "success")
+        else:
+            flash(outcome.error.message, "error")
+    return redirect(url_for("organisations.admin_lead", user_id=found.id))
