@@ -14,11 +14,12 @@ from consult import create_app
 from consult.access import PUBLIC, rule_for_endpoint
 from consult.accounts.models import Role, User
 from consult.comments import services as comment_services
-from consult.comments.models import Comment
+from consult.comments.models import Comment, OrganisationType
 from consult.consultations.models import CommitteeAssignment
 from consult.database import utcnow
 from consult.extensions import db
 from consult.moderation.models import Theme
+from consult.organisations import services as organisation_services
 from tests.conftest import (
     make_test_config,
     new_consultation,
@@ -44,7 +45,7 @@ def _routes() -> list[tuple[str, str, str]]:
 
 ROUTES = _routes()
 ROLES = ["anonymous", "owner", "other stakeholder", "staff", "admin", "committee (assigned)",
-         "committee (not assigned)"]
+         "committee (not assigned)", "organisation lead"]
 
 
 def test_every_route_declares_who_may_use_it(app):
@@ -97,7 +98,11 @@ def world(app, module_database) -> World:
             "admin": new_user(name="Admin", role=Role.ADMIN),
             "committee (assigned)": new_user(name="Assigned", role=Role.COMMITTEE),
             "committee (not assigned)": new_user(name="Unassigned", role=Role.COMMITTEE),
+            "organisation lead": new_user(name="Lead"),
         }
+        organisation_services.mark_lead(people["organisation lead"], "Foot Health UK",
+                                         OrganisationType.CHARITY_OR_PATIENT_GROUP, people["admin"])
+        organisation_services.share_code(people["organisation lead"], consultation, utcnow())
         draft = comment_services.save_draft(new_participation(people["owner"], consultation), target, SECRET,
                                             None, utcnow())
         submitter = new_participation(new_user(name="Submitter"), consultation)
@@ -164,6 +169,8 @@ def _expected_denial(rule, role: str, user, path: str) -> int | None:
         return 403
     if role == "committee (not assigned)" and rule.roles and "<reference>" in path:
         return 404  # in the review pages, a consultation they are not assigned to does not exist
+    if "/organisation/lead/" in path and role != "organisation lead":
+        return 403  # an organisation's lead-only pages: no one else in the world leads an organisation
     if role != "owner" and "comment_id" in path:
         return 404  # someone else's draft does not exist for you, whatever your role
     return None

@@ -100,6 +100,11 @@ class NothingToSend(OrganisationError):
     message = "You have no comments to send to your organisation’s lead. Add a comment first."
 
 
+class EmailNotConfirmed(OrganisationError):
+    message = ("Confirm your email address before you send comments to your organisation’s lead: open the link "
+               "we sent you. Your lead sees this address beside each comment. Your comments are kept.")
+
+
 class NotAColleague(OrganisationError):
     message = "Enter your organisation’s code before you send comments to its commenting lead."
 
@@ -375,6 +380,8 @@ def send_to_lead(participation: Participation, now: datetime) -> list[Comment]:
     if participation.organisation_role is not OrganisationRole.COLLEAGUE:
         raise NotAColleague()
     require_open(participation.consultation, now)
+    if not participation.user.email_verified:
+        raise EmailNotConfirmed()
     _lock_organisation(participation.organisation_id, now)
     _require_not_responded(participation.organisation_id, participation.consultation_id)
     # The colleague's own row too: an edit in flight finishes before, or sees the comment sent.

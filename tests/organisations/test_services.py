@@ -286,3 +286,12 @@ def test_a_lead_cannot_use_their_own_organisations_code(shared):
     second = new_lead(name="Second lead")
     with pytest.raises(services.LeadUsesOwnResponse):
         services.check_code(second, consultation, code.code, utcnow())
+
+
+def test_a_colleague_confirms_their_email_before_sending(shared):
+    consultation, _, code = shared
+    user, participation = new_colleague(consultation, code.code)
+    user.email_verified_at = None
+    draft_on(participation)
+    with pytest.raises(services.EmailNotConfirmed):
+        services.send_to_lead(participation, utcnow())

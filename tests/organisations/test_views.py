@@ -1,0 +1,222 @@
+"""An organisation's response through the pages: admin marks a lead, code, colleagues, the lead submits."""
+
+import csv
+import io
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from consult.accounts.models import Role
+from consult.comments import services as comment_services
+from consult.comments.models import Comment
+from consult.database import utcnow
+from consult.extensions import db
+from consult.organisations import services
+from tests.conftest import new_participation, new_user, sections_of
+from tests.organisations.conftest import draft_on, new_colleague, new_lead
+
+INCORRECT = "Incorrect code. Check the code with your organisation’s commenting lead and try again."
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_an_admin_marks_a_lead_and_removes_them(client, login_as, post_form, make_user):
+    login_as(Role.ADMIN)
+    user = make_user(name="Lena Lead")
+    page = f"/admin/users/{user.id}/organisation"
+    assert "Organisation commenting lead" in _text(client.get(f"/admin/users/{user.id}"))
+    response = post_form(page, {"name": "", "type": ""})
+    assert "Enter the name of the organisation" in _text(response)
+    response = post_form(page, {"name": "Foot Health UK", "type": "charity_or_patient_group"},
+                         follow_redirects=True)
+    assert "Lena Lead is now the commenting lead of Foot Health UK." in _text(response)
+    assert services.lead_of(user.id).organisation.name == "Foot Health UK"
+    response = post_form(f"{page}/remove", follow_redirects=True)
+    assert "Lena Lead is no longer the commenting lead of Foot Health UK." in _text(response)
+    assert services.lead_of(user.id) is None
+
+
+def test_a_stakeholder_cannot_mark_leads(client, login_as, post_form, make_user):
+    login_as()
+    user = make_user()
+    assert post_form(f"/admin/users/{user.id}/organisation",
+                     {"name": "Foot Health UK", "type": "other"}).status_code == 403
+    assert services.lead_of(user.id) is None
+
+
+def test_the_lead_shares_one_code_and_sees_the_same_one_again(client, login, post_form, make_consultation,
+                                                              app_context):
+    consultation = make_consultation()
+    lead = login(new_lead())
+    hub = f"/consultations/{consultation.reference}/organisation"
+    assert "Share with colleagues" in _text(client.get(hub))
+    response = post_form(f"{hub}/lead/share", follow_redirects=True)
+    code = services.find_code(services.lead_of(lead.id).organisation_id, consultation.id)
+    assert code.shown in _text(response)
+    assert "We do not send it to anyone" in _text(response)
+    post_form(f"{hub}/lead/share")
+    assert services.find_code(code.organisation_id, consultation.id).code == code.code
+
+
+def test_someone_who_is_not_a_lead_cannot_share(client, login_as, post_form, make_consultation):
+    consultation = make_consultation()
+    login_as()
+    assert post_form(f"/consultations/{consultation.reference}/organisation/lead/share").status_code == 403
+
+
+def test_a_colleague_enters_the_code_confirms_the_organisation_and_comments(client, login, post_form, shared):
+    consultation, _, code = shared
+    colleague = login(new_user(name="Cal"))
+    page = f"/consultations/{consultation.reference}/organisation/code"
+    assert "Enter your organisation code" in _text(client.get(f"/consultations/{consultation.reference}"))
+    response = post_form(page, {"code": code.shown})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/code/confirm")
+    confirm = client.get(f"{page}/confirm")
+    assert "Are you commenting for Foot Health UK?" in _text(confirm)
+    assert colleague.email in _text(confirm)
+    response = post_form(f"{page}/confirm", follow_redirects=True)
+    assert "You are taking part on behalf of Foot Health UK (charity or patient group)" in _text(response)
+    section = sections_of(consultation)["2.1"]
+    response = post_form(f"/consultations/{consultation.reference}/sections/{section.id}/comment",
+                         {"body": "Colleague's view"})
+    assert response.status_code == 302
+
+
+def test_every_wrong_code_gets_the_same_message(client, login, post_form, shared, make_consultation):
+    consultation, lead, _ = shared
+    other_code = services.share_code(lead, make_consultation(), utcnow())
+    db.session.commit()
+    login(new_user())
+    page = f"/consultations/{consultation.reference}/organisation/code"
+    for typed in ["999999999999", other_code.code]:
+        response = post_form(page, {"code": typed})
+        assert response.status_code == 200
+        assert INCORRECT in _text(response)
+    assert "Enter your organisation’s code" in _text(post_form(page, {"code": ""}))
+    assert comment_services.find_participation(lead.id, consultation.id).organisation_role is not None
+
+
+def test_code_attempts_are_rate_limited(app, client, login, post_form, shared):
+    consultation, _, _ = shared
+    login(new_user())
+    page = f"/consultations/{consultation.reference}/organisation/code"
+    saved = app.config["ORGANISATION_CODE_ATTEMPTS_PER_USER"]
+    app.config["ORGANISATION_CODE_ATTEMPTS_PER_USER"] = "3 per hour"
+    try:
+        statuses = [post_form(page, {"code": "999999999999"}).status_code for _ in range(4)]
+    finally:
+        app.config["ORGANISATION_CODE_ATTEMPTS_PER_USER"] = saved
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_a_colleague_sends_to_the_lead_and_the_originals_become_read_only(client, login, post_form, shared):
+    consultation, lead, code = shared
+    colleague, participation = new_colleague(consultation, code.code)
+    original = draft_on(participation, body="Sent as written")
+    login(colleague)
+    send = f"/consultations/{consultation.reference}/organisation/send"
+    page = _text(client.get(send))
+    assert "Sent as written" in page and colleague.email in page
+    assert client.get(f"/consultations/{consultation.reference}/response/submit").headers["Location"].endswith(
+        "/organisation/send")
+    response = post_form(send, follow_redirects=True)
+    assert "You sent 1 comment to your organisation’s commenting lead." in _text(response)
+    response = post_form(f"/consultations/{consultation.reference}/comments/{original.id}/edit",
+                         {"body": "Changed afterwards"})
+    assert "You have sent this comment to your organisation’s commenting lead" in _text(response)
+    db.session.expire_all()
+    assert db.session.get(Comment, original.id).body == "Sent as written"
+
+
+def test_colleagues_see_what_others_already_sent(client, login, shared):
+    consultation, _, code = shared
+    first, first_participation = new_colleague(consultation, code.code, name="First")
+    draft_on(first_participation, body="First colleague's comment")
+    services.send_to_lead(first_participation, utcnow())
+    db.session.commit()
+    second, _ = new_colleague(consultation, code.code, name="Second")
+    login(second)
+    page = _text(client.get(f"/consultations/{consultation.reference}/organisation"))
+    assert "First colleague&#39;s comment" in page and first.email in page
+
+
+def test_the_lead_filters_edits_and_submits_and_the_code_then_stops_working(client, login, post_form, shared):
+    consultation, lead, code = shared
+    first, first_participation = new_colleague(consultation, code.code, name="First")
+    second, second_participation = new_colleague(consultation, code.code, name="Second")
+    draft_on(first_participation, body="From the first colleague")
+    draft_on(second_participation, "1.1", body="From the second colleague")
+    services.send_to_lead(first_participation, utcnow())
+    services.send_to_lead(second_participation, utcnow())
+    db.session.commit()
+    login(lead)
+    base = f"/consultations/{consultation.reference}/organisation/lead"
+    page = _text(client.get(f"{base}/response"))
+    assert "From the first colleague" in page and "From the second colleague" in page
+    filtered = _text(client.get(f"{base}/response?colleague={second.id}"))
+    assert "From the second colleague" in filtered and "From the first colleague" not in filtered
+    response_row = comment_services.find_participation(lead.id, consultation.id)
+    copy = next(c for c in comment_services.list_comments(response_row) if c.original_comment_id)
+    assert post_form(f"/consultations/{consultation.reference}/comments/{copy.id}/edit",
+                     {"body": "Edited by the lead"}).status_code == 302
+    assert "Select yes if your organisation has links" in _text(post_form(f"{base}/submit", {}))
+    response = post_form(f"{base}/submit", {"has_tobacco_links": "no"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/response/receipt")
+    db.session.expire_all()
+    assert response_row.is_submitted
+    assert "Edited by the lead" in [c.body for c in comment_services.list_comments(response_row)]
+
+    login(new_user())
+    refused = post_form(f"/consultations/{consultation.reference}/organisation/code", {"code": code.code})
+    assert "Your organisation has already responded to this consultation." in _text(refused)
+
+
+def test_the_lead_downloads_what_colleagues_sent_formula_safe(client, login, shared):
+    consultation, lead, code = shared
+    colleague, participation = new_colleague(consultation, code.code)
+    draft_on(participation, body="=HYPERLINK(\"http://evil\")")
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    login(lead)
+    base = f"/consultations/{consultation.reference}/organisation/lead"
+    rows = list(csv.reader(io.StringIO(_text(client.get(f"{base}/colleagues.csv")).lstrip("\ufeff"))))
+    assert rows[0][:2] == ["Sent by", "Email address"]
+    assert rows[1][1] == colleague.email and rows[1][-1].startswith("'=")
+    book = load_workbook(io.BytesIO(client.get(f"{base}/colleagues.xlsx").data))
+    values = [cell.value for cell in next(book.active.iter_rows(min_row=2, max_row=2))]
+    assert values[1] == colleague.email and not str(values[-1]).startswith("=")
+
+
+def test_only_the_lead_downloads(client, login, shared):
+    consultation, _, code = shared
+    colleague, _ = new_colleague(consultation, code.code)
+    login(colleague)
+    assert client.get(f"/consultations/{consultation.reference}/organisation/lead/colleagues.csv").status_code == 403
+
+
+def test_staff_see_the_colleagues_original_on_the_comment_page(client, login, login_as, shared):
+    consultation, lead, code = shared
+    colleague, participation = new_colleague(consultation, code.code)
+    draft_on(participation, body="The colleague's words")
+    services.send_to_lead(participation, utcnow())
+    response_row = comment_services.find_participation(lead.id, consultation.id)
+    (copy,) = comment_services.list_comments(response_row)
+    comment_services.update_draft(copy, "The lead's words", None, utcnow())
+    services.submit_organisation_response(response_row, False, "", utcnow())
+    db.session.commit()
+    login_as(Role.STAFF)
+    number = db.session.scalar(select(Comment.number).where(Comment.id == copy.id))
+    page = _text(client.get(f"/staff/consultations/{consultation.reference}/comments/{number}"))
+    assert "The lead&#39;s words" in page
+    assert "The colleague&#39;s words" in page and colleague.email in page
+
+
+def test_a_lead_taking_part_as_an_individual_is_told_plainly(client, login, post_form, make_consultation,
+                                                            app_context):
+    consultation = make_consultation()
+    lead = login(new_lead())
+    new_participation(lead, consultation)
+    page = _text(client.get(f"/consultations/{consultation.reference}/organisation"))
+    assert "so you cannot lead your organisation’s response to it" in page
