@@ -44,6 +44,7 @@ from tests.browser.conftest import (
     use_up_sign_in_attempts,
     verification_link,
 )
+from tests.browser.organisations import ORGANISATION_PAGES
 from tests.conftest import GUIDANCE_SEED
 from tests.liveserver import LiveServer
 
@@ -943,6 +944,8 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("admin-failed-email-one", failed_email_one),
     ("audit-trail", audit_trail),
     ("audit-trail-error-date", audit_trail_bad_date),
+    # Organisation responses: codes, colleagues and leads
+    *ORGANISATION_PAGES,
 ]
 
 every_page = pytest.mark.parametrize("name, setup", PAGES, ids=[name for name, _ in PAGES])

@@ -1,0 +1,124 @@
+"""Seeding an organisation's response on the live server, for the organisation pages' browser tests."""
+
+from consult.accounts.services import find_user_by_email
+from consult.comments import services as comment_services
+from consult.comments.models import OrganisationType
+from consult.consultations.models import Document
+from consult.database import utcnow
+from consult.extensions import db
+from consult.organisations import services
+from tests.browser.conftest import QUOTE_SECTION, SeededConsultation, seed_user, sign_in_over_http, unique
+
+
+def seed_lead(live_server) -> str:
+    """A stakeholder made the commenting lead of a new organisation; returns their email address."""
+    email = seed_user(live_server, name="Lena Lead")
+    with live_server.app_context():
+        services.mark_lead(find_user_by_email(email), f"Neuroma Support {unique('')}",
+                           OrganisationType.CHARITY_OR_PATIENT_GROUP, None)
+    return email
+
+
+def seed_code(live_server, lead_email: str, seeded: SeededConsultation) -> str:
+    """The lead's shared code for the consultation (starting the lead's response)."""
+    with live_server.app_context():
+        document = db.session.get(Document, seeded.document_id)
+        return services.share_code(find_user_by_email(lead_email), document.consultation, utcnow()).code
+
+
+def seed_colleague(live_server, seeded: SeededConsultation, code: str, sent: bool = False) -> str:
+    """A colleague who joined with the code and wrote one comment on section 2.5, maybe sent to the lead."""
+    email = seed_user(live_server, name="Cal Colleague")
+    with live_server.app_context():
+        document = db.session.get(Document, seeded.document_id)
+        participation = services.join_with_code(find_user_by_email(email), document.consultation, code, utcnow())
+        section = next(s for c in document.chapters for s in c.sections if s.number == QUOTE_SECTION)
+        comment_services.save_draft(participation, comment_services.CommentTargetRef(
+            document=document, chapter=section.chapter, section=section),
+            "Say how long the freezing takes.", None, utcnow())
+        if sent:
+            services.send_to_lead(participation, utcnow())
+    return email
+
+
+# --- The organisation pages, for the accessibility checks (tests/browser/test_accessibility.py) ---------
+
+def _signed_in_lead(scene) -> str:
+    email = seed_lead(scene.live_server)
+    code = seed_code(scene.live_server, email, scene.open)
+    seed_colleague(scene.live_server, scene.open, code, sent=True)
+    sign_in_over_http(scene.page.context, email)
+    return code
+
+
+def enter_code(scene) -> None:
+    scene.signed_in(take_part=False)
+    scene.goto(f"{scene.open.path}/organisation/code")
+
+
+def enter_code_empty(scene) -> None:
+    enter_code(scene)
+    scene.press("Continue")
+    scene.expect_errors("Enter your organisation’s code")
+
+
+def enter_code_incorrect(scene) -> None:
+    enter_code(scene)
+    scene.page.get_by_label("Enter your organisation code").fill("9999 9999 9999")
+    scene.press("Continue")
+    scene.expect_errors("Incorrect code. Check the code with your organisation’s commenting lead and try again.")
+
+
+def confirm_code(scene) -> None:
+    lead_email = seed_lead(scene.live_server)
+    code = seed_code(scene.live_server, lead_email, scene.open)
+    enter_code(scene)
+    scene.page.get_by_label("Enter your organisation code").fill(code)
+    scene.press("Continue")
+
+
+def colleague_hub(scene) -> None:
+    code = seed_code(scene.live_server, seed_lead(scene.live_server), scene.open)
+    sign_in_over_http(scene.page.context, seed_colleague(scene.live_server, scene.open, code))
+    scene.goto(f"{scene.open.path}/organisation")
+
+
+def send_to_lead(scene) -> None:
+    colleague_hub(scene)
+    scene.goto(f"{scene.open.path}/organisation/send")
+
+
+def lead_hub(scene) -> None:
+    _signed_in_lead(scene)
+    scene.goto(f"{scene.open.path}/organisation")
+
+
+def lead_response(scene) -> None:
+    _signed_in_lead(scene)
+    scene.goto(f"{scene.open.path}/organisation/lead/response")
+
+
+def lead_submit_unanswered(scene) -> None:
+    _signed_in_lead(scene)
+    scene.goto(f"{scene.open.path}/organisation/lead/submit")
+    scene.press("Submit your organisation’s response")
+    scene.expect_errors("Select yes if your organisation has links with the tobacco industry")
+
+
+def admin_lead(scene) -> None:
+    sign_in_over_http(scene.page.context, scene.staff.admin_email)
+    scene.goto(f"/admin/users/{scene.staff.stakeholder_id}/organisation")
+
+
+ORGANISATION_PAGES = [
+    ("organisation-enter-code", enter_code),
+    ("organisation-enter-code-error-empty", enter_code_empty),
+    ("organisation-enter-code-error-incorrect", enter_code_incorrect),
+    ("organisation-confirm-code", confirm_code),
+    ("organisation-colleague", colleague_hub),
+    ("organisation-send-to-lead", send_to_lead),
+    ("organisation-lead", lead_hub),
+    ("organisation-lead-response", lead_response),
+    ("organisation-lead-submit-error", lead_submit_unanswered),
+    ("organisation-admin-lead", admin_lead),
+]
