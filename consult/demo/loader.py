@@ -90,6 +90,9 @@ DEMO_ACCOUNTS = [
     ("admin@example.org", "Ada Admin", Role.ADMIN),
 ]
 COMMITTEE_EMAIL = "committee@example.org"
+# An organisation's commenting lead, so that sharing a code and compiling a response can be tried.
+LEAD_ACCOUNT = ("lead@example.org", "Lee Lead")
+LEAD_ORGANISATION = ("Forefoot Pain Support Network", OrganisationType.CHARITY_OR_PATIENT_GROUP)
 # The committee member reviews the consultations whose comments are in: open and closed.
 COMMITTEE_STATES = ("open", "closed")
 
@@ -115,7 +118,20 @@ def create_demo_accounts() -> list[tuple[str, str]]:
             accounts.register_user(email, name, DEMO_PASSWORD, role)
             made.append((email, role.value))
     _assign_demo_committee(accounts.find_user_by_email(COMMITTEE_EMAIL))
+    made.extend(_create_demo_lead())
     return made
+
+
+def _create_demo_lead() -> list[tuple[str, str]]:
+    """A stakeholder account that leads the demo organisation; left alone if it is there."""
+    from consult.organisations import services as organisations
+
+    email, name = LEAD_ACCOUNT
+    if accounts.find_user_by_email(email) is not None:
+        return []
+    lead = accounts.register_user(email, name, DEMO_PASSWORD, Role.STAKEHOLDER)
+    organisations.mark_lead(lead, *LEAD_ORGANISATION, actor=None)
+    return [(email, f"{Role.STAKEHOLDER.value}, commenting lead of {LEAD_ORGANISATION[0]}")]
 
 
 def _assign_demo_committee(member) -> None:

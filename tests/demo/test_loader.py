@@ -120,3 +120,15 @@ def test_the_loader_itself_refuses_outside_development(app_context, environment,
     with pytest.raises(DemoAccountsRefused):
         create_demo_accounts()
     assert demo_users() == {}
+
+
+def test_development_gets_an_organisation_lead(demo_load, environment):
+    from consult.organisations.services import lead_of
+
+    environment("development")
+    result = demo_load()
+    lead = authenticate("lead@example.org", DEMO_PASSWORD)
+    assert lead_of(lead.id).organisation.name == "Forefoot Pain Support Network"
+    assert "lead@example.org" in result.output
+    demo_load()  # loading again changes nothing
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "lead@example.org")) == 1
