@@ -176,6 +176,8 @@ def review(reference: str):
     participation = own_participation(consultation)
     if participation is None:
         return _redirect_to_take_part(consultation)
+    if participation.organisation_role is OrganisationRole.LEAD and not participation.is_submitted:
+        return redirect(url_for("organisations.lead_response", reference=consultation.reference))
     comments = services.list_comments(participation)
     return render_template("comments/review.html", consultation=consultation, participation=participation,
                            comments=comments, is_open=consultation.is_open_at(utcnow()))

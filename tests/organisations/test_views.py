@@ -220,3 +220,36 @@ def test_a_lead_taking_part_as_an_individual_is_told_plainly(client, login, post
     new_participation(lead, consultation)
     page = _text(client.get(f"/consultations/{consultation.reference}/organisation"))
     assert "so you cannot lead your organisation’s response to it" in page
+
+
+def test_after_editing_a_copy_the_lead_is_back_on_the_organisations_response(client, login, post_form, shared):
+    consultation, lead, code = shared
+    _, participation = new_colleague(consultation, code.code)
+    draft_on(participation, body="Original words")
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    login(lead)
+    (copy,) = comment_services.list_comments(comment_services.find_participation(lead.id, consultation.id))
+    response = post_form(f"/consultations/{consultation.reference}/comments/{copy.id}/edit", {"body": "New words"},
+                         follow_redirects=True)
+    page = _text(response)
+    assert "Foot Health UK: response" in page and "New words" in page and f"From {participation.user.email}" in page
+
+
+def test_neither_side_can_touch_the_others_comments(client, login, post_form, shared):
+    consultation, lead, code = shared
+    colleague, participation = new_colleague(consultation, code.code)
+    original = draft_on(participation, body="Original words")
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    (copy,) = comment_services.list_comments(comment_services.find_participation(lead.id, consultation.id))
+    login(colleague)
+    assert post_form(f"/consultations/{consultation.reference}/comments/{copy.id}/edit",
+                     {"body": "Hijacked"}).status_code == 404
+    assert post_form(f"/consultations/{consultation.reference}/organisation/lead/submit",
+                     {"has_tobacco_links": "no"}).status_code == 403
+    login(lead)
+    assert post_form(f"/consultations/{consultation.reference}/comments/{original.id}/edit",
+                     {"body": "Hijacked"}).status_code == 404
+    db.session.expire_all()
+    assert {db.session.get(Comment, copy.id).body, db.session.get(Comment, original.id).body} == {"Original words"}
