@@ -253,3 +253,33 @@ def test_neither_side_can_touch_the_others_comments(client, login, post_form, sh
                      {"body": "Hijacked"}).status_code == 404
     db.session.expire_all()
     assert {db.session.get(Comment, copy.id).body, db.session.get(Comment, original.id).body} == {"Original words"}
+
+
+def test_a_colleague_sees_their_sent_comments_as_sent_without_edit_links(client, login, shared):
+    consultation, _, code = shared
+    colleague, participation = new_colleague(consultation, code.code)
+    original = draft_on(participation, body="Original words")
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    login(colleague)
+    page = _text(client.get(f"/consultations/{consultation.reference}/response"))
+    assert "Sent to your organisation’s commenting lead on" in page
+    assert f"/comments/{original.id}/edit" not in page
+
+
+def test_the_lead_deletes_a_copy_and_the_original_is_kept(client, login, post_form, shared):
+    consultation, lead, code = shared
+    _, participation = new_colleague(consultation, code.code)
+    original = draft_on(participation, body="Original words")
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    login(lead)
+    (copy,) = comment_services.list_comments(comment_services.find_participation(lead.id, consultation.id))
+    copy_id = copy.id
+    response = post_form(f"/consultations/{consultation.reference}/comments/{copy_id}/delete", follow_redirects=True)
+    assert "There are no comments in your organisation’s response yet." in _text(response)
+    db.session.expire_all()
+    assert db.session.get(Comment, copy_id) is None
+    assert db.session.get(Comment, original.id).body == "Original words"
+    hub = _text(client.get(f"/consultations/{consultation.reference}/organisation"))
+    assert "Original words" in hub  # what the colleague sent is still there for the record
