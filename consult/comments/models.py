@@ -184,7 +184,9 @@ class Comment(TimestampMixin, db.Model):
     # A colleague's comment, once sent to their organisation's lead, is read-only; the lead's
     # response holds an editable copy pointing back to it.
     sent_to_lead_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    original_comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)
+    # When a colleague's account is erased, their originals go and the lead's copies stay.
+    original_comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"),
+                                                            index=True)
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -9,7 +9,8 @@ behalf: participations gain the organisation and the role in its response
 (lead or colleague); a colleague never submits, and a partial unique index
 lets one participation per organisation and consultation be submitted.
 Comments gain the moment a colleague sent them to the lead (then read-only)
-and, on the lead's copy, the original they were copied from.
+and, on the lead's copy, the original they were copied from (set to NULL if
+the original goes when its author's account is erased; the copy stays).
 
 Revision ID: e3a9c5d17b42
 Revises: 5d2b8e4c7a10
@@ -89,7 +90,7 @@ def upgrade():
         batch_op.create_unique_constraint(batch_op.f('uq_comments_participation_id_original_comment_id'),
                                           ['participation_id', 'original_comment_id'])
         batch_op.create_foreign_key(batch_op.f('fk_comments_original_comment_id_comments'), 'comments',
-                                    ['original_comment_id'], ['id'])
+                                    ['original_comment_id'], ['id'], ondelete='SET NULL')
         batch_op.create_check_constraint(op.f('ck_comments_sent_to_lead_stays_draft'),
                                          "sent_to_lead_at IS NULL OR status = 'draft'")
 

@@ -295,3 +295,20 @@ def test_a_colleague_confirms_their_email_before_sending(shared):
     draft_on(participation)
     with pytest.raises(services.EmailNotConfirmed):
         services.send_to_lead(participation, utcnow())
+
+
+def test_erasing_a_colleagues_account_keeps_the_leads_copies(shared):
+    from consult.privacy.services import anonymise_account
+
+    consultation, lead, code = shared
+    colleague, participation = new_colleague(consultation, code.code)
+    original = draft_on(participation, body="Colleague's words")
+    original_id = original.id
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    anonymise_account(colleague, colleague, utcnow(), "Asked to delete their account")
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Comment, original_id) is None
+    (copy,) = comment_services.list_comments(comment_services.find_participation(lead.id, consultation.id))
+    assert copy.body == "Colleague's words" and copy.original_comment_id is None
