@@ -13,7 +13,7 @@ and, on the lead's copy, the original they were copied from (set to NULL if
 the original goes when its author's account is erased; the copy stays).
 
 Revision ID: e3a9c5d17b42
-Revises: 5d2b8e4c7a10
+Revises: e3a91c5d7f20
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -23,7 +23,7 @@ from consult.database import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = 'e3a9c5d17b42'
-down_revision = '5d2b8e4c7a10'
+down_revision = 'e3a91c5d7f20'
 branch_labels = None
 depends_on = None
 

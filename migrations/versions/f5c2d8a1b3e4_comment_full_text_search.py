@@ -12,7 +12,7 @@ again, as create_sqlite_triggers() below does (tests/comments/test_search.py fai
 if it does not).
 
 Revision ID: f5c2d8a1b3e4
-Revises: e3a91c5d7f20
+Revises: e3a9c5d17b42
 Create Date: 2026-12-04
 """
 import re
@@ -22,7 +22,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f5c2d8a1b3e4'
-down_revision = 'e3a91c5d7f20'
+down_revision = 'e3a9c5d17b42'
 branch_labels = None
 depends_on = None
 
