@@ -33,7 +33,7 @@ from consult.database import utcnow
 from consult.extensions import db
 from consult.forms import NO, YES, EmptyForm
 from consult.loaders import public_consultation_or_404
-from consult.web import safe_next_url
+from consult.web import request_arrived_at, safe_next_url
 
 _PENDING_KEY = "pending_participation"
 # Fields answered yes or no on the page and kept as True or False.
@@ -270,7 +270,7 @@ def check_take_part(reference: str):
     form = EmptyForm()
     if form.validate_on_submit():
         try:
-            services.choose_participation(current_user, consultation, choice, utcnow())
+            services.choose_participation(current_user, consultation, choice, request_arrived_at())
         except services.ParticipationAlreadyChosen as error:
             db.session.rollback()
             _forget_pending(consultation)

@@ -19,7 +19,7 @@ from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.limits import comment_writes_per_user
 from consult.loaders import own_comment_or_404, part_of_consultation_or_404, public_consultation_or_404
-from consult.web import current_path, safe_next_url
+from consult.web import current_path, request_arrived_at, safe_next_url
 
 bp = Blueprint("comments", __name__, url_prefix="/consultations/<reference>")
 
@@ -72,7 +72,7 @@ def _new_comment(consultation, target: services.CommentTargetRef):
     if form.validate_on_submit():
         with form_errors(form) as outcome:
             services.save_draft(participation, target, form.body.data,
-                                form.quote.data if "quote" in form else None, utcnow())
+                                form.quote.data if "quote" in form else None, request_arrived_at())
         if outcome.ok:
             db.session.commit()
             flash("Your comment has been saved as a draft. It is not sent until you submit your response.",
@@ -136,7 +136,8 @@ def edit_comment(reference: str, comment_id: int):
         del form.quote
     if form.validate_on_submit():
         with form_errors(form) as outcome:
-            services.update_draft(comment, form.body.data, form.quote.data if "quote" in form else None, utcnow())
+            services.update_draft(comment, form.body.data, form.quote.data if "quote" in form else None,
+                                  request_arrived_at())
         if outcome.ok:
             db.session.commit()
             flash("Your draft comment has been updated.", "success")
@@ -158,7 +159,7 @@ def delete_comment(reference: str, comment_id: int):
     outcome = Outcome()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
-            services.delete_draft(comment, utcnow())
+            services.delete_draft(comment, request_arrived_at())
         if outcome.ok:
             db.session.commit()
             flash("Your draft comment has been deleted.", "success")
@@ -203,7 +204,7 @@ def submit(reference: str):
     outcome = Outcome()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
-            services.submit_response(participation, utcnow())
+            services.submit_response(participation, request_arrived_at())
         if outcome.ok:
             db.session.commit()
             return redirect(url_for("comments.receipt", reference=consultation.reference))

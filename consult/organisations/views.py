@@ -22,6 +22,7 @@ from consult.limits import organisation_code_attempts_per_address, organisation_
 from consult.loaders import LARGEST_ID, public_consultation_or_404
 from consult.organisations import services
 from consult.organisations.forms import CodeForm, ColleagueFilterForm, DeclarationForm, LeadForm
+from consult.web import request_arrived_at
 
 bp = Blueprint("organisations", __name__)
 
@@ -122,7 +123,7 @@ def confirm_code(reference: str):
         flash(error.message, "error")
         return _hub(consultation)
     if form.validate_on_submit():
-        services.join_with_code(current_user, consultation, pending, utcnow())
+        services.join_with_code(current_user, consultation, pending, request_arrived_at())
         _forget_code(consultation)
         db.session.commit()
         flash(f"You are commenting on behalf of {found.organisation.name}. When you have finished, "
@@ -153,7 +154,7 @@ def send(reference: str):
     outcome = Outcome()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
-            sent = services.send_to_lead(participation, utcnow())
+            sent = services.send_to_lead(participation, request_arrived_at())
         if outcome.ok:
             db.session.commit()
             flash(f"You sent {len(sent)} comment{'s' if len(sent) != 1 else ''} to your organisation’s "
@@ -175,7 +176,7 @@ def start(reference: str):
     form = EmptyForm()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
-            services.start_lead_response(current_user, consultation, utcnow())
+            services.start_lead_response(current_user, consultation, request_arrived_at())
         if not outcome.ok:
             flash(outcome.error.message, "error")
             return _hub(consultation)
@@ -224,7 +225,7 @@ def lead_submit(reference: str):
     if form.validate_on_submit():
         with form_errors(form) as outcome:
             services.submit_organisation_response(participation, form.has_tobacco_links.data == YES,
-                                                  form.tobacco_details.data, utcnow())
+                                                  form.tobacco_details.data, request_arrived_at())
         if outcome.ok:
             db.session.commit()
             return redirect(url_for("comments.receipt", reference=consultation.reference))

@@ -463,6 +463,29 @@ def test_a_second_submit_creates_nothing_and_shows_the_same_receipt(client, csrf
     assert receipt in text_of(client.get(replay.headers["Location"]))
 
 
+@pytest.mark.parametrize("arrived_before_the_deadline", [True, False])
+def test_a_submission_is_judged_by_when_it_reached_the_service(post_form, participant, arrived_before_the_deadline):
+    from consult.operations import ARRIVED_AT_KEY
+
+    consultation = participant.consultation
+    add_draft(participant, "Sent at 4:59pm and 59 seconds")
+    consultation.late_grace_seconds = 0
+    closes_at = consultation.closes_at = utcnow() - timedelta(seconds=2)  # a worker only now gets to it
+    db.session.commit()
+    arrived = closes_at - timedelta(seconds=1 if arrived_before_the_deadline else -1)
+
+    response = post_form(path(consultation, "/response/submit"),
+                         environ_base={ARRIVED_AT_KEY: arrived.timestamp()})
+
+    db.session.refresh(participant)
+    if arrived_before_the_deadline:
+        assert response.status_code == 302 and participant.is_submitted
+        assert abs(participant.submitted_at - arrived) < timedelta(milliseconds=1)
+    else:
+        assert response.status_code == 409 and "closed" in text_of(response)
+        assert not participant.is_submitted
+
+
 def test_submitting_with_no_drafts_is_refused(post_form, participant):
     response = post_form(path(participant.consultation, "/response/submit"))
     assert response.status_code == 409
