@@ -121,8 +121,11 @@ def test_a_trusted_front_servers_stamp_counts_the_time_queued(app, monkeypatch, 
     assert _arrival(app, time.time(), header=f"t={sent * scale:.0f}") == pytest.approx(sent, abs=1)
 
 
-@pytest.mark.parametrize("header", ["t=not-a-time", "", f"t={time.time() + 3600:.3f}", f"t={time.time() - 3600:.3f}"])
+@pytest.mark.parametrize("header", ["t=not-a-time", "", "an hour ahead", "an hour ago"])
 def test_a_front_server_stamp_that_cannot_be_right_is_ignored(app, monkeypatch, header):
     monkeypatch.setitem(app.config, "TRUSTED_PROXY_COUNT", 1)
+    offsets = {"an hour ahead": 3600, "an hour ago": -3600}
+    if header in offsets:
+        header = f"t={time.time() + offsets[header]:.3f}"
     own = time.time() - 1
     assert _arrival(app, own, header=header) == pytest.approx(own)
