@@ -13,6 +13,6 @@ from consult.consultations.models import (  # noqa: F401
 )
 from consult.mail.models import OutboxEmail  # noqa: F401
 from consult.moderation.models import (  # noqa: F401
-    CommentResponse, CommentTheme, ModerationDecision, ProgressCounter, Theme,
+    CommentResponse, CommentTheme, ModerationDecision, ProgressCounter, SavedView, Theme, TriageMark,
 )
 from consult.organisations.models import Organisation, OrganisationCode, OrganisationLead  # noqa: F401

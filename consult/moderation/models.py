@@ -91,3 +91,50 @@ class ProgressCounter(db.Model):
     dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class TriageMark(db.Model):
+    """What staff leave on a comment while triaging it: a flag, a note, and who is reading it now.
+
+    One row per comment, made the first time anyone marks or opens it. None of
+    this is a moderation decision, so it never moves the comment's version:
+    opening a comment must not make a colleague's decision on it stale.
+    """
+
+    __tablename__ = "triage_marks"
+    __table_args__ = (
+        CheckConstraint("NOT flagged OR (flagged_by_id IS NOT NULL AND flagged_at IS NOT NULL)",
+                        name="flag_has_who_and_when"),
+        CheckConstraint("note = '' OR (note_by_id IS NOT NULL AND note_at IS NOT NULL)",
+                        name="note_has_who_and_when"),
+        CheckConstraint("(reader_id IS NULL) = (reading_since IS NULL)", name="reader_has_since"),
+    )
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), primary_key=True)
+    flagged: Mapped[bool] = mapped_column(default=False)
+    flagged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(Text, default="")
+    note_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Counted by hand, not a mapper version: reading a comment updates this row and must not make a note stale.
+    note_version: Mapped[int] = mapped_column(Integer, default=0)
+    reader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    reading_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    flagged_by: Mapped[User | None] = relationship(foreign_keys=[flagged_by_id])
+    note_by: Mapped[User | None] = relationship(foreign_keys=[note_by_id])
+    reader: Mapped[User | None] = relationship(foreign_keys=[reader_id])
+
+
+class SavedView(TimestampMixin, db.Model):
+    """A set of queue filters a member of staff named, to open again from the dashboard. Theirs alone."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("user_id", "consultation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(Text, default="")  # the queue's query string, filters only
