@@ -7,7 +7,9 @@ the comments the queue shows by importing ``queue_filters_from``.
 from flask_login import current_user
 
 from consult.access import can_see_original_of_redacted
+from consult.database import utcnow
 from consult.moderation import queries
+from consult.moderation.services.triage import READING_FOR
 from consult.moderation.forms import QueueFilterForm
 from consult.uk_time import uk_day_bounds
 
@@ -23,7 +25,8 @@ def filter_form(consultation, args, themes=None, documents=None) -> QueueFilterF
 
 def filters_of(form: QueueFilterForm) -> queries.QueueFilters:
     """The form's valid filters as plain values, searching the original text only for those who may see it."""
-    return form.filters(search_original=can_see_original_of_redacted(current_user), day_bounds=uk_day_bounds)
+    return form.filters(search_original=can_see_original_of_redacted(current_user), day_bounds=uk_day_bounds,
+                        viewer_id=current_user.id, reading_since=utcnow() - READING_FOR)
 
 
 def queue_filters_from(consultation, args) -> tuple[queries.QueueFilters, dict]:

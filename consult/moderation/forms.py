@@ -103,10 +103,14 @@ class QueueFilterForm(FlaskForm):
                               choices=options([("", "Any"), ("yes", "Links declared"), ("no", "No links declared")]))
     submitted_from = UKDateTextField("Submitted on or after", description="For example, 27/3/2027")
     submitted_to = UKDateTextField("Submitted on or before", description="For example, 27/3/2027")
+    flag = ListChoiceField("Needs a second look",
+                           choices=options([("", "Any"), ("yes", "Flagged for a second look"), ("no", "Not flagged")]))
+    reading = ListChoiceField("Being read",
+                              choices=options([("", "Any"), ("free", "Not being read by someone else")]))
     per_page = ListChoiceField("Comments per page", choices=options((str(n), str(n)) for n in PER_PAGE_CHOICES))
 
     FIELDS = ("q", "state", "theme", "document", "chapter", "section", "participant", "organisation", "tobacco",
-              "submitted_from", "submitted_to", "per_page")
+              "flag", "reading", "submitted_from", "submitted_to", "per_page")
 
     def set_choices(self, documents: list[Document], themes) -> None:
         self.state.choices = options([("", "Any state")] + [(s.value, s.label) for s in ModerationState])
@@ -136,8 +140,13 @@ class QueueFilterForm(FlaskForm):
                 args[name] = value
         return args
 
-    def filters(self, search_original: bool, day_bounds) -> QueueFilters:
-        """The valid filters as plain values; a field with an error is left out, not guessed at."""
+    def filters(self, search_original: bool, day_bounds, viewer_id: int | None = None,
+                reading_since=None) -> QueueFilters:
+        """The valid filters as plain values; a field with an error is left out, not guessed at.
+
+        "Not being read by someone else" needs who is asking (`viewer_id`) and
+        how recent a hold counts (`reading_since`); without them it is left out.
+        """
 
         def chosen(name: str) -> str | None:
             field = self[name]
@@ -164,6 +173,9 @@ class QueueFilterForm(FlaskForm):
             submitted_before=ends_before,
             text=chosen("q") or "",
             search_original=search_original,
+            flagged=None if chosen("flag") is None else chosen("flag") == "yes",
+            free_for=viewer_id if chosen("reading") == "free" else None,
+            reading_since=reading_since if chosen("reading") == "free" else None,
         )
 
     @property
@@ -222,6 +234,27 @@ class RedactForm(FlaskForm):
     submit = SubmitField("Save redaction", widget=GovSubmitInput())
 
     chosen_reason = RejectForm.chosen_reason
+
+
+class TriageNoteForm(FlaskForm):
+    note = TextAreaField("Note for colleagues",
+                         description="For example, why it needs a second look. Staff and the committee can read it.",
+                         widget=GovTextArea(),
+                         validators=[Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters "
+                                                                  "or fewer")])
+    note_version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    submit = SubmitField("Save note", widget=GovSubmitInput())
+
+
+class SavedViewForm(FlaskForm):
+    name = StringField("Name this view", description="For example, Flagged comments on chapter 1",
+                       widget=GovTextInput(), filters=[strip_whitespace])
+    filters = HiddenField()
+    submit = SubmitField("Save this view", widget=GovSubmitInput())
+
+
+class DeleteSavedViewForm(FlaskForm):
+    view = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
 class TagForm(FlaskForm):
@@ -317,8 +350,10 @@ class BulkForm(FlaskForm):
     filters = HiddenField()
     snapshot = HiddenField()
     total = HiddenField()
-    # Carried from the confirmation page: the comments and the versions it showed.
+    # Carried from the confirmation page: the comments and the versions it showed, or, for all comments
+    # matching the filters, "count:checksum" of the set it stated (the filters themselves are carried above).
     items = HiddenField()
+    matched = HiddenField()
     confirmed = HiddenField()
     submit = SubmitField("Continue", widget=GovSubmitInput())
 

@@ -27,7 +27,7 @@ from consult.comments.models import (
 from consult.consultations.models import Chapter, CommitteeAssignment, Consultation, Document
 from consult.extensions import db
 from consult.moderation import counters
-from consult.moderation.models import CommentResponse, CommentTheme, Theme
+from consult.moderation.models import CommentResponse, CommentTheme, Theme, TriageMark
 from consult.moderation.states import ModerationState, ResponseState
 
 PER_PAGE_CHOICES = (25, 50, 100)
@@ -103,6 +103,10 @@ class QueueFilters:
     # Only admins may search the words a redaction withheld; everyone else
     # searches what they can read, so a search cannot reveal them.
     search_original: bool = False
+    flagged: bool | None = None  # flagged for a second look, or not
+    # Leave out comments someone other than this person has been reading since `reading_since`.
+    free_for: int | None = None
+    reading_since: datetime | None = None
 
 
 def like_pattern(text: str) -> str:
@@ -156,7 +160,25 @@ def matching_comments(consultation_id: int, filters: QueueFilters) -> Select:
         query = query.where(Comment.submitted_at < filters.submitted_before)
     if filters.text:
         query = query.where(search.matches(filters.text, Comment.id, original=filters.search_original))
+    if filters.flagged is not None:
+        flagged = exists().where(TriageMark.comment_id == Comment.id, TriageMark.flagged == True)  # noqa: E712
+        query = query.where(flagged if filters.flagged else ~flagged)
+    if filters.free_for is not None and filters.reading_since is not None:
+        query = query.where(~exists().where(
+            TriageMark.comment_id == Comment.id, TriageMark.reader_id.is_not(None),
+            TriageMark.reader_id != filters.free_for, TriageMark.reading_since > filters.reading_since))
     return query.order_by(Comment.number)
+
+
+def neighbours(consultation_id: int, filters: QueueFilters, number: int) -> tuple[int | None, int | None]:
+    """The numbers of the comments before and after `number` in the filtered queue, in two indexed lookups.
+
+    `number` itself need not match (it may have just been decided out of the filter).
+    """
+    query = matching_comments(consultation_id, filters).order_by(None).with_only_columns(Comment.number)
+    before = db.session.scalar(query.where(Comment.number < number).order_by(Comment.number.desc()).limit(1))
+    after = db.session.scalar(query.where(Comment.number > number).order_by(Comment.number).limit(1))
+    return before, after
 
 
 @dataclass
@@ -166,6 +188,7 @@ class QueueRow:
     comment: Comment
     tags: list[CommentTheme] = field(default_factory=list)
     response: CommentResponse | None = None
+    mark: TriageMark | None = None  # flag, note and who is reading it
 
 
 @dataclass
@@ -230,7 +253,19 @@ def rows_for(comments: list[Comment]) -> list[QueueRow]:
     for response in db.session.scalars(
             select(CommentResponse).where(CommentResponse.comment_id.in_(list(rows)))):
         rows[response.comment_id].response = response
+    for comment_id, mark in marks_for(rows).items():
+        rows[comment_id].mark = mark
     return list(rows.values())
+
+
+def marks_for(comment_ids: Iterable[int]) -> dict[int, TriageMark]:
+    """The triage marks on these comments, with who flagged, noted and is reading, in one statement."""
+    ids = list(comment_ids)
+    if not ids:
+        return {}
+    return {mark.comment_id: mark for mark in db.session.scalars(
+        select(TriageMark).where(TriageMark.comment_id.in_(ids))
+        .options(joinedload(TriageMark.reader), joinedload(TriageMark.flagged_by), joinedload(TriageMark.note_by)))}
 
 
 def tags_for(comment_ids: Iterable[int]) -> list[CommentTheme]:
@@ -260,6 +295,42 @@ def matching_snapshot(consultation_id: int, filters: QueueFilters) -> list[Match
     query = matching_comments(consultation_id, filters).with_only_columns(
         Comment.id, Comment.number, Comment.version, Comment.submitted_at, Comment.updated_at)
     return [MatchedComment(*row) for row in db.session.execute(query)]
+
+
+def unchanged_matching(consultation_id: int, filters: QueueFilters, loaded_at: datetime,
+                       unchanged_since: bool) -> Select:
+    """What 'all N matching' stands for: matching comments submitted by `loaded_at` (and, for a decision,
+    not changed since), in number order, as (id, number, version) rows."""
+    query = matching_comments(consultation_id, filters).where(Comment.submitted_at <= loaded_at)
+    if unchanged_since:
+        query = query.where(Comment.updated_at <= loaded_at)
+    return query.with_only_columns(Comment.id, Comment.number, Comment.version)
+
+
+def count_and_checksum(query: Select) -> tuple[int, int]:
+    """How many rows an (id, ...) query gives, and the sum of their ids: two sets with both equal are the
+    same set for every purpose a confirmation needs, in one aggregate."""
+    subquery = query.order_by(None).subquery()
+    count, checksum = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(subquery.c.id), 0)).select_from(subquery)).one()
+    return int(count), int(checksum)
+
+
+def in_batches(query: Select, size: int = _BATCH) -> Iterable[dict[int, int]]:
+    """{id: version} for an (id, number, version) query, `size` rows at a time, in number order.
+
+    Keyset on the number, so each batch costs the same however far in it is,
+    and only one batch is held in memory.
+    """
+    subquery = query.order_by(None).subquery()
+    last = 0
+    while True:
+        rows = db.session.execute(select(subquery.c.id, subquery.c.number, subquery.c.version)
+                                  .where(subquery.c.number > last).order_by(subquery.c.number).limit(size)).all()
+        if not rows:
+            return
+        yield {row.id: row.version for row in rows}
+        last = rows[-1].number
 
 
 def comments_by_id(consultation_id: int, comment_ids: Iterable[int]) -> dict[int, Comment]:

@@ -15,6 +15,7 @@ from consult.moderation.services.bulk import (
     BulkAction,
     BulkPlan,
     apply_bulk_action,
+    apply_to_matching,
     check_bulk_action,
     plan_matching,
     plan_selected,
@@ -43,6 +44,7 @@ from consult.moderation.services.errors import (
     DuplicateThemeName,
     InvalidInput,
     InvalidSelection,
+    MatchingChanged,
     ModerationError,
     NothingToChange,
     SelectionChanged,
@@ -60,6 +62,24 @@ from consult.moderation.services.responses import (
     find_response,
     mark_no_response_needed,
     save_response,
+)
+from consult.moderation.services.saved_views import (
+    VIEW_NAME_MAX,
+    DuplicateViewName,
+    SavedViewNotFound,
+    delete_view,
+    save_view,
+    views_of,
+)
+from consult.moderation.services.triage import (
+    READING_FOR,
+    StaleNote,
+    read_by_someone_else,
+    save_triage_note,
+    set_flag,
+    start_reading,
+    stop_reading,
+    triage_mark,
 )
 from consult.moderation.services.themes import (
     bulk_tag,
@@ -81,4 +101,7 @@ __all__ = [
     "comment_ids_with_theme", "create_theme", "decide_comment", "delete_theme", "find_response", "last_change",
     "last_comment_change", "mark_no_response_needed", "merge_themes", "plan_matching", "plan_selected", "save_response", "tag_comment",
     "untag_comment", "update_theme", "would_reveal_original",
+    "READING_FOR", "VIEW_NAME_MAX", "DuplicateViewName", "MatchingChanged", "SavedViewNotFound", "StaleNote",
+    "apply_to_matching", "delete_view", "read_by_someone_else", "save_triage_note", "save_view", "set_flag",
+    "start_reading", "stop_reading", "triage_mark", "views_of",
 ]

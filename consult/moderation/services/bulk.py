@@ -6,14 +6,19 @@ count; comments someone else decided since the person chose them are left
 out and named, and so are comments submitted since the queue was loaded.
 """
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import joinedload
+
+from consult.comments.models import Comment
+from consult.extensions import db
 
 from consult.moderation import queries
 from consult.moderation.models import Theme
 from consult.moderation.services.common import BulkOutcome, Conflict, last_comment_change
 from consult.moderation.services.decisions import Decision, bulk_decide, clean_decision
-from consult.moderation.services.errors import InvalidInput, InvalidSelection
+from consult.moderation.services.errors import InvalidInput, InvalidSelection, MatchingChanged
 from consult.moderation.services.responses import apply_response, check_response_input
 from consult.moderation.services.themes import bulk_tag
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState
@@ -44,9 +49,19 @@ class BulkAction:
         return self.decision is not None
 
 
+# How many comments a confirmation names, and how many changed-since comments it lists; the rest are counted.
+SHOWN_MAX = 100
+
+
 @dataclass
 class BulkPlan:
-    """Which comments the action would change (id: the version chosen), and which it will not."""
+    """Which comments the action would change, and which it will not.
+
+    For ticked comments, `items` holds each one (id: the version chosen). For
+    all comments matching the filters, `items` is empty: the confirmation
+    carries the filters, `count` and `checksum` instead, and the action is
+    applied to the filters again, refusing if they no longer give this set.
+    """
 
     items: dict[int, int]
     references: list[str]
@@ -54,6 +69,14 @@ class BulkPlan:
     arrived: int = 0  # comments submitted since the queue was loaded: left out
     shown_total: int | None = None  # how many the queue said matched
     matching: int | None = None  # how many match now, arrivals included
+    count: int = 0  # how many comments the action would change
+    checksum: int = 0  # the sum of their ids, for matching: the set confirmed
+    changed_since: int = 0  # matching comments someone else decided since the queue was loaded
+
+    @property
+    def more(self) -> int:
+        """How many comments the plan changes beyond the references it names."""
+        return self.count - len(self.references)
 
 
 def check_bulk_action(action: BulkAction) -> None:
@@ -90,7 +113,7 @@ def plan_selected(consultation_id: int, selected: dict[int, int], action: BulkAc
     comments = sorted(found.values(), key=lambda c: c.number)
     moved = [c for c in comments if action.checks_versions and c.version != selected[c.id]]
     items = {c.id: selected[c.id] for c in comments if c not in moved}
-    return _with_references(consultation_id, BulkPlan(items, [], conflicts=_conflicts(moved)))
+    return _with_references(consultation_id, BulkPlan(items, [], conflicts=_conflicts(moved), count=len(items)))
 
 
 def plan_matching(consultation_id: int, filters: queries.QueueFilters, loaded_at: datetime, action: BulkAction,
@@ -98,19 +121,55 @@ def plan_matching(consultation_id: int, filters: queries.QueueFilters, loaded_at
     """The plan for every comment matching the filters as the queue showed them at `loaded_at`.
 
     Comments submitted since are left out and counted; a decision also leaves
-    out comments changed since. Raises InvalidInput if none match.
+    out comments changed since. Only counts, the first SHOWN_MAX references
+    and the first SHOWN_MAX changed comments are read, however many match.
+    Raises InvalidInput if none match.
     """
-    matched = queries.matching_snapshot(consultation_id, filters)
-    arrived = [m for m in matched if m.submitted_at > loaded_at]
-    matched = [m for m in matched if m.submitted_at <= loaded_at]
-    if not matched:
+    chosen = queries.unchanged_matching(consultation_id, filters, loaded_at, action.checks_versions)
+    count, checksum = queries.count_and_checksum(chosen)
+    matching = queries.count_matching(consultation_id, filters)
+    submitted_by_then = queries.count_matching(consultation_id, replace(filters, submitted_before=_earliest(
+        filters.submitted_before, loaded_at)))
+    arrived = matching - submitted_by_then
+    if not submitted_by_then:
         raise InvalidInput("No comments match these filters", "selected")
-    changed_ids = {m.id for m in matched if action.checks_versions and m.updated_at > loaded_at}
-    changed = queries.comments_by_id(consultation_id, changed_ids).values() if changed_ids else []
-    items = {m.id: m.version for m in matched if m.id not in changed_ids}
-    return _with_references(consultation_id, BulkPlan(
-        items, [], conflicts=_conflicts(changed), arrived=len(arrived), shown_total=shown_total,
-        matching=len(matched) + len(arrived)))
+    changed_since, conflicts = submitted_by_then - count, []
+    if changed_since:
+        changed = queries.matching_comments(consultation_id, filters).where(
+            Comment.submitted_at <= loaded_at, Comment.updated_at > loaded_at).limit(SHOWN_MAX)
+        conflicts = _conflicts(db.session.scalars(changed.options(joinedload(Comment.moderated_by))))
+    references = [c.reference for c in db.session.scalars(chosen.with_only_columns(Comment).limit(SHOWN_MAX))]
+    return BulkPlan({}, references, conflicts=conflicts, arrived=arrived, shown_total=shown_total,
+                    matching=matching, count=count, checksum=checksum, changed_since=changed_since)
+
+
+def _earliest(bound: datetime | None, loaded_at: datetime) -> datetime:
+    """An exclusive 'submitted before' bound that also leaves out what came after `loaded_at`."""
+    after_loading = loaded_at + timedelta(microseconds=1)
+    return after_loading if bound is None else min(bound, after_loading)
+
+
+def apply_to_matching(consultation_id: int, filters: queries.QueueFilters, loaded_at: datetime,
+                      confirmed: tuple[int, int], action: BulkAction, actor, now: datetime) -> BulkOutcome:
+    """Apply the action to every comment matching the filters, as confirmed: (count, checksum) of the plan.
+
+    The filters are applied again and must give exactly the set the person
+    confirmed; if anyone changed, added or removed a comment of it since,
+    SelectionChanged is raised and nothing changes. The comments are then
+    changed a batch at a time in this one transaction, so memory and every
+    statement stay bounded however many match.
+    """
+    chosen = queries.unchanged_matching(consultation_id, filters, loaded_at, action.checks_versions)
+    if queries.count_and_checksum(chosen) != confirmed:
+        raise MatchingChanged()
+    outcome = BulkOutcome()
+    for items in queries.in_batches(chosen):
+        done = apply_bulk_action(consultation_id, items, action, actor, now)
+        outcome.changed += done.changed
+        outcome.conflicts += done.conflicts
+        outcome.unchanged += done.unchanged
+        outcome.refused += done.refused
+    return outcome
 
 
 def apply_bulk_action(consultation_id: int, items: dict[int, int], action: BulkAction, actor,

@@ -79,6 +79,12 @@ class SelectionChanged(ModerationError):
     status = 409
 
 
+class MatchingChanged(ModerationError):
+    message = ("The comments matching these filters have changed since you checked them. "
+               "Nothing has been changed. Check the comments and try again.")
+    status = 409
+
+
 class DuplicateThemeName(ModerationError):
     field = "name"
     status = 409

@@ -13,4 +13,4 @@ from flask import Blueprint
 bp = Blueprint("moderation", __name__, url_prefix="/staff")
 
 # Importing the modules registers their routes on `bp`.
-from consult.moderation.views import bulk, comment, queue, responses, themes  # noqa: E402, F401
+from consult.moderation.views import bulk, comment, queue, responses, themes, triage  # noqa: E402, F401

@@ -85,22 +85,44 @@ def bulk(reference: str):
     if not checked.ok:
         return render_queue(consultation, args, bulk_form=form)
     if form.is_confirmed:
-        return _apply(consultation, form, action, queue_url)
+        return _apply(consultation, form, action, queue_url, args)
     form.confirmed.data = YES
     form.items.data = ",".join(f"{i}:{v}" for i, v in plan.items.items())
+    form.matched.data = f"{plan.count}:{plan.checksum}" if form.scope.data == "all" else ""
     return render_template(
         "moderation/bulk_confirm.html", consultation=consultation, form=form, plan=plan,
-        notes=messages.plan_notes(plan), sentence=messages.action_sentence(action, len(plan.items)),
+        notes=messages.plan_notes(plan), sentence=messages.action_sentence(action, plan.count),
         queue_url=queue_url,
     )
 
 
-def _apply(consultation, form: BulkForm, action: services.BulkAction, queue_url: str):
-    items = _parse_items([form.items.data or ""])
-    if not items:
+def _matched(form: BulkForm) -> tuple[int, int]:
+    """The (count, checksum) the confirmation page stated; anything else is a bad request."""
+    count, _, checksum = (form.matched.data or "").partition(":")
+    if not (count.isdigit() and checksum.isdigit()) or int(count) > LARGEST_ID:
         abort(400)
+    return int(count), int(checksum)
+
+
+def _apply(consultation, form: BulkForm, action: services.BulkAction, queue_url: str, args=None):
+    if form.scope.data == "all":
+        matched, loaded_at = _matched(form), _loaded_at(form)
+        filters_form = filter_form(consultation, args)
+        if filters_form.errors:
+            abort(400)
+
+        def apply():
+            return services.apply_to_matching(consultation.id, filters_of(filters_form), loaded_at, matched,
+                                              action, actor(), utcnow())
+    else:
+        items = _parse_items([form.items.data or ""])
+        if not items:
+            abort(400)
+
+        def apply():
+            return services.apply_bulk_action(consultation.id, items, action, actor(), utcnow())
     with attempt(back_url=queue_url) as applied:
-        outcome = services.apply_bulk_action(consultation.id, items, action, actor(), utcnow())
+        outcome = apply()
         summary = messages.bulk_summary(action, outcome)  # before the commit expires what it names
     if applied.response is not None:
         return applied.response

@@ -1,6 +1,6 @@
 """One comment: its page, the moderation decisions on it (accept, reject, redact) and its themes."""
 
-from flask import abort, flash, redirect, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -12,9 +12,10 @@ from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.loaders import reviewable_consultation_or_404, submitted_comment_or_404, theme_or_404
 from consult.moderation import messages, queries, services
-from consult.moderation.forms import AcceptForm, RedactForm, RejectForm, TagForm, options
+from consult.moderation.filters import filter_form, filters_of
+from consult.moderation.forms import AcceptForm, RedactForm, RejectForm, TagForm, TriageNoteForm, options
 from consult.moderation.models import CommentResponse, ModerationDecision
-from consult.moderation.states import ModerationState
+from consult.moderation.states import ModerationState, RejectionReason
 from consult.moderation.views import bp
 from consult.moderation.views.common import (
     actor,
@@ -26,7 +27,8 @@ from consult.moderation.views.common import (
 )
 
 
-def _render_comment(consultation, comment: Comment, tag_form: TagForm | None = None):
+def _render_comment(consultation, comment: Comment, tag_form: TagForm | None = None,
+                    note_form: TriageNoteForm | None = None, status: int = 200):
     decisions = list(db.session.scalars(
         select(ModerationDecision).where(ModerationDecision.comment_id == comment.id)
         .options(joinedload(ModerationDecision.actor))
@@ -43,6 +45,13 @@ def _render_comment(consultation, comment: Comment, tag_form: TagForm | None = N
             (str(t.id), t.name) for t in queries.themes_of(consultation.id) if t.id not in tagged])
     can_accept = can_edit and comment.moderation_state is not ModerationState.ACCEPTED and not (
         services.would_reveal_original(comment, services.Decision(ModerationState.ACCEPTED), current_user))
+    mark = queries.marks_for([comment.id]).get(comment.id)
+    if can_edit and note_form is None:
+        note_form = TriageNoteForm(formdata=None, note=mark.note if mark else "",
+                                   note_version=mark.note_version if mark else 0)
+    filters_form = filter_form(consultation, request.args)
+    previous, following = queries.neighbours(consultation.id, filters_of(filters_form), comment.number)
+    now = utcnow()
     return render_template(
         "moderation/comment.html", consultation=consultation, comment=comment, decisions=decisions, tags=tags,
         response=response, can_edit=can_edit, tag_form=tag_form, can_accept=can_accept,
@@ -50,14 +59,33 @@ def _render_comment(consultation, comment: Comment, tag_form: TagForm | None = N
         untag_form=EmptyForm(formdata=None) if can_edit else None,
         participant_type=queries.ParticipantType.of(comment.participation),
         show_original=can_see_original_of_redacted(current_user), queue_args=queue_args(),
-    )
+        mark=mark, note_form=note_form, flag_form=EmptyForm(formdata=None) if can_edit else None,
+        held_by_other=services.read_by_someone_else(mark, current_user.id, now),
+        reading_now=mark is not None and mark.reader_id == current_user.id,
+        previous_url=_neighbour_url(consultation, previous), next_url=_neighbour_url(consultation, following),
+        search=filters_form.q.data if not filters_form.q.errors else "",
+        reject_reasons=[(reason.value, reason.label) for reason in RejectionReason],
+    ), status
+
+
+def _neighbour_url(consultation, number: int | None) -> str | None:
+    """A comment's page in the same filtered queue; the queue's page is left behind, as it may differ."""
+    if number is None:
+        return None
+    args = {key: value for key, value in queue_args().items() if key != "page"}
+    return url_for("moderation.comment", reference=consultation.reference, number=number, **args)
 
 
 @bp.get("/consultations/<reference>/comments/<int:number>")
 @committee_or_staff
 def comment(reference: str, number: int):
+    """The comment; opening it tells colleagues that a member of staff is reading it (see start_reading)."""
     consultation = reviewable_consultation_or_404(reference)
-    return _render_comment(consultation, submitted_comment_or_404(consultation, number))
+    comment = submitted_comment_or_404(consultation, number)
+    if is_staff(current_user):
+        services.start_reading(comment, actor(), utcnow())
+        db.session.commit()
+    return _render_comment(consultation, comment)
 
 
 def _decide(consultation, comment: Comment, decision: services.Decision, expected_version: int, form=None,

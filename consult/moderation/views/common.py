@@ -56,7 +56,7 @@ class Attempt:
 
 
 # Refusals that are news rather than a correction: said in a flash, then back where the person was.
-_TOLD = (services.NothingToChange, services.SelectionChanged)
+_TOLD = (services.NothingToChange, services.SelectionChanged, services.MatchingChanged)
 
 
 @contextmanager

@@ -8,9 +8,9 @@ from flask_login import current_user
 from consult.access import committee_or_staff, is_staff
 from consult.database import utcnow
 from consult.loaders import reviewable_consultation_or_404
-from consult.moderation import queries
+from consult.moderation import queries, services
 from consult.moderation.filters import filter_form, filters_of
-from consult.moderation.forms import BulkForm, options
+from consult.moderation.forms import BulkForm, DeleteSavedViewForm, SavedViewForm, options
 from consult.moderation.views import bp
 
 
@@ -19,16 +19,23 @@ from consult.moderation.views import bp
 def dashboard():
     consultations = queries.reviewable_consultations(current_user)
     progress = queries.progress_for(c.id for c in consultations)
+    can_edit = is_staff(current_user)
+    saved_views = {}
+    if can_edit:
+        for view in services.views_of(current_user):
+            saved_views.setdefault(view.consultation_id, []).append(view)
     return render_template("moderation/dashboard.html", consultations=consultations, progress=progress,
-                           can_edit=is_staff(current_user))
+                           can_edit=can_edit, saved_views=saved_views, now=utcnow(),
+                           delete_form=DeleteSavedViewForm(formdata=None) if can_edit else None)
 
 
 def bulk_choices(form: BulkForm, themes) -> None:
     form.tag_theme.choices = options([("", "Select a theme")] + [(str(t.id), t.name) for t in themes])
 
 
-def render_queue(consultation, args, bulk_form: BulkForm | None = None, status: int = 200):
-    """The queue as `args` filter it; `bulk_form` is shown again with its errors, if given."""
+def render_queue(consultation, args, bulk_form: BulkForm | None = None, status: int = 200,
+                 view_form: SavedViewForm | None = None):
+    """The queue as `args` filter it; `bulk_form` or `view_form` is shown again with its errors, if given."""
     themes = queries.themes_of(consultation.id)
     documents = queries.documents_with_parts(consultation.id)
     filters_form = filter_form(consultation, args, themes, documents)
@@ -43,6 +50,9 @@ def render_queue(consultation, args, bulk_form: BulkForm | None = None, status: 
         bulk_form.filters.data = urlencode(filters_form.query_args())
         bulk_form.snapshot.data = utcnow().isoformat()
         bulk_form.total.data = str(page.total)
+        if view_form is None:
+            view_form = SavedViewForm(formdata=None)
+        view_form.filters.data = urlencode(filters_form.query_args())
     query_args = filters_form.query_args()
     selected = set(bulk_form.selected.data or []) if bulk_form is not None else set()
     return render_template(
@@ -51,6 +61,7 @@ def render_queue(consultation, args, bulk_form: BulkForm | None = None, status: 
         comment_args={**query_args, **({"page": str(page.page)} if page.page > 1 else {})},
         progress=queries.progress_for([consultation.id])[consultation.id], can_edit=can_edit,
         selected=selected, filtered=any(k != "per_page" for k in query_args), many_documents=len(documents) > 1,
+        view_form=view_form, search=query_args.get("q", ""), now=utcnow(),
     ), status
 
 
