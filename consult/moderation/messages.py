@@ -3,12 +3,15 @@
 Kept apart from the views so that the words can be read, and changed, in one place.
 """
 
+from datetime import datetime
+
 from flask import current_app
 
 from consult.comments.models import Comment
 from consult.moderation.models import CommentResponse, Theme
 from consult.moderation.services import REVEAL_REFUSED, BulkAction, BulkOutcome, BulkPlan, Decision
 from consult.moderation.states import ModerationState, ResponseState
+from consult.uk_time import display_zone
 
 Rows = list[tuple[str, str]]
 
@@ -184,3 +187,8 @@ def bulk_summary(action: BulkAction, outcome: BulkOutcome) -> list[tuple[str, st
                                  f"because someone else changed {'it' if one else 'them'} since you loaded the "
                                  f"queue: {listed}."))
     return messages
+
+
+def uk_clock(value: datetime | None) -> str:
+    """'14:02': the UK time of day, for 'being read since'; the date is left out as it is today."""
+    return value.astimezone(display_zone()).strftime("%H:%M") if value is not None else ""

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from alembic import op
 
 
-
 # revision identifiers, used by Alembic.
 revision = '4fd991949e4b'
 down_revision = '5d2b8e4c7a10'

@@ -61,7 +61,7 @@ def render_queue(consultation, args, bulk_form: BulkForm | None = None, status: 
         comment_args={**query_args, **({"page": str(page.page)} if page.page > 1 else {})},
         progress=queries.progress_for([consultation.id])[consultation.id], can_edit=can_edit,
         selected=selected, filtered=any(k != "per_page" for k in query_args), many_documents=len(documents) > 1,
-        view_form=view_form, search=query_args.get("q", ""), now=utcnow(),
+        view_form=view_form, search=query_args.get("q", ""), now=utcnow(), reading_for=services.READING_FOR,
     ), status
 
 

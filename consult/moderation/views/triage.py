@@ -95,7 +95,7 @@ def save_view(reference: str):
 @staff
 def delete_view():
     form = DeleteSavedViewForm()
-    back_url = url_for("moderation.dashboard", _anchor="saved-views")
+    back_url = url_for("moderation.dashboard")
     if not form.validate_on_submit():
         if "view" in request.form:
             abort(400)
