@@ -235,3 +235,17 @@ def test_the_dashboard_says_closed_on_opens_on_and_closes_on(client, login, make
     assert re.fullmatch(rf"Opens soon Opens on {when}\. Closes on {when}", dates(upcoming))
     assert re.fullmatch(rf"Open for comments Closes on {when}", dates(open_now))
     assert "Closes at" not in html
+
+
+def test_a_tampered_all_matching_confirmation_changes_nothing(client, login, world, make_submitted_comments):
+    make_submitted_comments(world["consultation"], 4, body="Campaign text {i}")
+    login(world["alice"])
+    _html, data = start_bulk(client, world, {"q": "campaign"}, scope="all", action="accept")
+    confirm = client.post(f"{base(world)}/comments/bulk", data=data).get_data(as_text=True)
+    carried = hidden_values(form_posting_to(confirm, f"{base(world)}/comments/bulk"))
+    widened = client.post(f"{base(world)}/comments/bulk", data={**carried, "filters": ""})
+    assert "have changed since you checked them" in client.get(widened.headers["Location"]).get_data(as_text=True)
+    for matched in ("", "x:1", "4", "99999999999999999999:1"):
+        assert client.post(f"{base(world)}/comments/bulk", data={**carried, "matched": matched}).status_code == 400
+    assert client.post(f"{base(world)}/comments/bulk", data={**carried, "filters": "state=bogus"}).status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(ModerationDecision)) == 0

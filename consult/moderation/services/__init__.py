@@ -78,7 +78,6 @@ from consult.moderation.services.triage import (
     save_triage_note,
     set_flag,
     start_reading,
-    stop_reading,
     triage_mark,
 )
 from consult.moderation.services.themes import (
@@ -103,5 +102,5 @@ __all__ = [
     "untag_comment", "update_theme", "would_reveal_original",
     "READING_FOR", "VIEW_NAME_MAX", "DuplicateViewName", "MatchingChanged", "SavedViewNotFound", "StaleNote",
     "apply_to_matching", "delete_view", "read_by_someone_else", "save_triage_note", "save_view", "set_flag",
-    "start_reading", "stop_reading", "triage_mark", "views_of",
+    "start_reading", "triage_mark", "views_of",
 ]

@@ -85,13 +85,6 @@ def _keep_since(reader_id: int, now: datetime):
                  TriageMark.reading_since), else_=now)
 
 
-def stop_reading(comment: Comment, actor) -> None:
-    """`actor` has finished with this comment; someone else's hold is left alone."""
-    db.session.execute(
-        update(TriageMark).where(TriageMark.comment_id == comment.id, TriageMark.reader_id == actor.id)
-        .values(reader_id=None, reading_since=None).execution_options(synchronize_session=False))
-
-
 def _flag_state(mark: TriageMark) -> dict:
     return {"flagged": mark.flagged, "flagged_by_id": mark.flagged_by_id,
             "flagged_at": mark.flagged_at.isoformat() if mark.flagged_at else None}
