@@ -279,24 +279,6 @@ def tags_for(comment_ids: Iterable[int]) -> list[CommentTheme]:
     ))
 
 
-@dataclass(frozen=True)
-class MatchedComment:
-    """What a bulk action needs to know about a comment it may change, read in one statement."""
-
-    id: int
-    number: int
-    version: int
-    submitted_at: datetime
-    updated_at: datetime
-
-
-def matching_snapshot(consultation_id: int, filters: QueueFilters) -> list[MatchedComment]:
-    """Every comment matching the filters with its version: what 'all N matching' stands for."""
-    query = matching_comments(consultation_id, filters).with_only_columns(
-        Comment.id, Comment.number, Comment.version, Comment.submitted_at, Comment.updated_at)
-    return [MatchedComment(*row) for row in db.session.execute(query)]
-
-
 def unchanged_matching(consultation_id: int, filters: QueueFilters, loaded_at: datetime,
                        unchanged_since: bool) -> Select:
     """What 'all N matching' stands for: matching comments submitted by `loaded_at` (and, for a decision,

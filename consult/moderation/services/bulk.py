@@ -13,7 +13,6 @@ from sqlalchemy.orm import joinedload
 
 from consult.comments.models import Comment
 from consult.extensions import db
-
 from consult.moderation import queries
 from consult.moderation.models import Theme
 from consult.moderation.services.common import BulkOutcome, Conflict, last_comment_change
@@ -154,10 +153,12 @@ def apply_to_matching(consultation_id: int, filters: queries.QueueFilters, loade
     """Apply the action to every comment matching the filters, as confirmed: (count, checksum) of the plan.
 
     The filters are applied again and must give exactly the set the person
-    confirmed; if anyone changed, added or removed a comment of it since,
-    SelectionChanged is raised and nothing changes. The comments are then
-    changed a batch at a time in this one transaction, so memory and every
-    statement stay bounded however many match.
+    confirmed (the same count and the same sum of ids); if a comment of it
+    was changed, added or removed since, MatchingChanged is raised and
+    nothing changes. The comments are then read and changed a batch at a
+    time in this one transaction, so no statement grows with the set and no
+    list of every id is built; a race with another change to a batch raises
+    SelectionChanged and the caller's rollback undoes every batch.
     """
     chosen = queries.unchanged_matching(consultation_id, filters, loaded_at, action.checks_versions)
     if queries.count_and_checksum(chosen) != confirmed:
