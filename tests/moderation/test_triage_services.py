@@ -11,7 +11,7 @@ from consult.database import utcnow
 from consult.extensions import db
 from consult.moderation import queries, services
 from consult.moderation.highlight import highlight
-from consult.moderation.models import SavedView, TriageMark
+from consult.moderation.models import TriageMark
 from consult.moderation.states import ModerationState, RejectionReason
 
 
@@ -194,7 +194,8 @@ def test_neighbours_follow_the_filtered_queue(desk, make_submitted_comments):
 
 
 def test_highlighting_escapes_the_text_and_the_term():
-    assert str(highlight("<b>Cost</b> & cost", "cost")) == "&lt;b&gt;<mark>Cost</mark>&lt;/b&gt; &amp; <mark>cost</mark>"
+    assert str(highlight("<b>Cost</b> & cost", "cost")) == (
+        "&lt;b&gt;<mark>Cost</mark>&lt;/b&gt; &amp; <mark>cost</mark>")
     assert str(highlight("a <script>alert(1)</script>", "<script>")) == (
         "a <mark>&lt;script&gt;</mark>alert(1)&lt;/script&gt;")
     assert str(highlight("fish &amp; chips", "amp")) == "fish &amp;<mark>amp</mark>; chips"
