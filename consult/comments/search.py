@@ -128,6 +128,11 @@ def matches(query: str, comment_id, *, original: bool = False) -> ColumnElement[
     return _sqlite_clause(query, "{shown original}" if original else "shown", comment_id)
 
 
+def highlight_terms(query: str) -> list[str]:
+    """The words and phrases a query looks for (not those it excludes), for marking matches in text."""
+    return [term for group in _groups(query) for term in group.include]
+
+
 def is_search_index(name: str | None) -> bool:
     """The indexes and tables this module's migration makes outside the models, which
     autogenerate must leave alone (SQLite's FTS5 table brings shadow tables of its own)."""

@@ -6,7 +6,7 @@ beside the comment rather than moving the comment's version. saved_views are
 a member of staff's own named filter sets, one name once per consultation.
 
 Revision ID: 4fd991949e4b
-Revises: 5d2b8e4c7a10
+Revises: f5c2d8a1b3e4
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '4fd991949e4b'
-down_revision = '5d2b8e4c7a10'
+down_revision = 'f5c2d8a1b3e4'
 branch_labels = None
 depends_on = None
 

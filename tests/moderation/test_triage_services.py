@@ -197,8 +197,16 @@ def test_highlighting_escapes_the_text_and_the_term():
     assert str(highlight("<b>Cost</b> & cost", "cost")) == (
         "&lt;b&gt;<mark>Cost</mark>&lt;/b&gt; &amp; <mark>cost</mark>")
     assert str(highlight("a <script>alert(1)</script>", "<script>")) == (
-        "a <mark>&lt;script&gt;</mark>alert(1)&lt;/script&gt;")
+        "a &lt;<mark>script</mark>&gt;alert(1)&lt;/<mark>script</mark>&gt;")
     assert str(highlight("fish &amp; chips", "amp")) == "fish &amp;<mark>amp</mark>; chips"
     assert str(highlight("no match <i>", "")) == "no match &lt;i&gt;"
-    snippet = str(highlight("x" * 300 + "needle" + "y" * 300, "needle", 200))
+    snippet = str(highlight("x " * 150 + "needle" + " y" * 150, "needle", 200))
     assert "<mark>needle</mark>" in snippet and snippet.startswith("…") and snippet.endswith("…")
+
+
+def test_highlighting_marks_what_the_search_looked_for():
+    assert str(highlight("Patients said the procedure hurt", "patient procedures")) == (
+        "<mark>Patients</mark> said the <mark>procedure</mark> hurt")
+    assert str(highlight("It was too high for me", '"too high" -me')) == "It was <mark>too high</mark> for me"
+    assert str(highlight("Cost matters", "-cost")) == "Cost matters"  # excluded words are not why it matched
+    assert str(highlight("the cost", "the cost")) == "the <mark>cost</mark>"  # stop words are not searched
