@@ -136,8 +136,8 @@ def test_search_matches_are_marked_in_escaped_text(client, login, world, make_su
     [comment] = make_submitted_comments(world["consultation"], 1, body="Use <b>bold</b> & <script>x</script>",
                                         quote="only be used in research")
     login(world["alice"])
-    queue = client.get(f"{base(world)}/comments", query_string={"q": "<b>"}).get_data(as_text=True)
-    assert "<mark>&lt;b&gt;</mark>bold&lt;/b&gt; &amp; &lt;script&gt;" in queue
+    queue = client.get(f"{base(world)}/comments", query_string={"q": "bold"}).get_data(as_text=True)
+    assert "&lt;b&gt;<mark>bold</mark>&lt;/b&gt; &amp; &lt;script&gt;" in queue
     assert "<b>bold" not in queue and "<script>x" not in queue
     page = client.get(f"{base(world)}/comments/{comment.number}", query_string={"q": "research"}).get_data(
         as_text=True)
