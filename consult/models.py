@@ -16,3 +16,4 @@ from consult.moderation.models import (  # noqa: F401
     CommentResponse, CommentTheme, ModerationDecision, ProgressCounter, SavedView, Theme, TriageMark,
 )
 from consult.organisations.models import Organisation, OrganisationCode, OrganisationLead  # noqa: F401
+from consult.questions.models import Answer, Question  # noqa: F401

@@ -1,0 +1,1 @@
+"""Questions staff ask in a consultation, the bank they reuse them from, and stakeholders' answers."""

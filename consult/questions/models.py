@@ -1,0 +1,95 @@
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.comments.models import Participation
+from consult.consultations.models import Consultation, Document
+from consult.database import LabelledEnum, TimestampMixin, enum_type
+from consult.extensions import db
+
+MAX_QUESTION_LENGTH = 1_000
+MAX_ANSWER_LENGTH = 10_000
+
+
+class QuestionKind(LabelledEnum):
+    OPEN = ("open", "Open question, answered in the person's own words")
+    YES_NO = ("yes_no", "Yes or no, with a box for further information")
+
+
+class Declaration(LabelledEnum):
+    """Declarations NICE asks only in some consultations; staff switch each on per consultation."""
+
+    FORMAL_SUPPORT = ("formal_support", "Interest in formal support")
+
+    @property
+    def question_text(self) -> str:
+        return {
+            "formal_support": "Would your organisation be interested in formally supporting this guidance "
+                              "when it is published?",
+        }[self.value]
+
+
+class Question(TimestampMixin, db.Model):
+    """A question staff ask about the whole consultation, or about one of its documents.
+
+    Positions are unique within the consultation, so two moves that race end
+    with the database refusing one of them rather than two questions in one place.
+    """
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "position"),
+        UniqueConstraint("consultation_id", "declaration"),
+        CheckConstraint("declaration IS NULL OR (kind = 'yes_no' AND document_id IS NULL)",
+                        name="declaration_is_yes_no"),
+        CheckConstraint(f"length(text) BETWEEN 1 AND {MAX_QUESTION_LENGTH}", name="text_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"), index=True)
+    # None: a question about the consultation as a whole.
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[QuestionKind] = mapped_column(enum_type(QuestionKind, "question_kind"))
+    text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+    # Set on a declaration staff switched on, rather than a question they wrote.
+    declaration: Mapped[Declaration | None] = mapped_column(enum_type(Declaration, "declaration"))
+
+    consultation: Mapped[Consultation] = relationship()
+    document: Mapped[Document | None] = relationship()
+
+    @property
+    def is_yes_no(self) -> bool:
+        return self.kind is QuestionKind.YES_NO
+
+    @property
+    def about(self) -> str:
+        """What the question is about, as people read it: 'The whole consultation' or the document's title."""
+        return self.document.title if self.document is not None else "The whole consultation"
+
+
+class Answer(TimestampMixin, db.Model):
+    """One participant's answer to one question: a draft until their response is submitted.
+
+    Kept deliberately plain (who, which question, yes/no, text) so that an
+    organisation's lead can later merge colleagues' answers into one; the
+    unique constraint is what keeps it to one answer per question.
+    """
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("participation_id", "question_id"),
+        CheckConstraint(f"length(text) <= {MAX_ANSWER_LENGTH}", name="text_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participation_id: Mapped[int] = mapped_column(ForeignKey("participations.id"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    yes_no: Mapped[bool | None] = mapped_column()
+    text: Mapped[str] = mapped_column(Text, default="")
+
+    participation: Mapped[Participation] = relationship()
+    question: Mapped[Question] = relationship()
+
+    @property
+    def yes_no_label(self) -> str:
+        return "" if self.yes_no is None else ("Yes" if self.yes_no else "No")
