@@ -120,6 +120,8 @@ def _register_blueprints(app: Flask) -> None:
     from consult.moderation.views import bp as moderation_bp
     from consult.organisations.views import bp as organisations_bp
     from consult.privacy.views import bp as privacy_bp
+    from consult.questions.staff_views import bp as staff_questions_bp
+    from consult.questions.views import bp as questions_bp
 
     # Routes that live in modules of their own but belong to the accounts and admin blueprints.
     import consult.accounts.recovery  # noqa: F401
@@ -127,7 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     import consult.comments.take_part_views  # noqa: F401
 
     for blueprint in (accounts_bp, consultations_bp, comments_bp, staff_consultations_bp, moderation_bp, admin_bp,
-                      exports_bp, mail_bp, privacy_bp, organisations_bp):
+                      exports_bp, mail_bp, privacy_bp, organisations_bp, questions_bp, staff_questions_bp):
         app.register_blueprint(blueprint)
     if app.config["ENV_NAME"] == "development":
         app.register_blueprint(dev_mail_bp)

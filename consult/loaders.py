@@ -107,3 +107,13 @@ def part_of_consultation_or_404(model, object_id: int, consultation: Consultatio
     if found is None:
         abort(404)
     return found
+
+
+def question_or_404(consultation: Consultation, question_id: int):
+    """A question of this consultation; another consultation's, or none, is not found."""
+    from consult.questions.models import Question
+
+    question = db.session.get(Question, question_id) if 0 < question_id <= LARGEST_ID else None
+    if question is None or question.consultation_id != consultation.id:
+        abort(404)
+    return question

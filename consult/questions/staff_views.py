@@ -1,0 +1,227 @@
+"""Staff pages for a consultation's questions: write, order, reuse, and switch declarations on.
+
+Every route is for staff and admins. Each view: load or 404, validate the form,
+call the service inside ``form_errors``, commit once, flash, redirect. Once the
+consultation has opened the pages still show the questions, and every change is
+refused with the reason.
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from consult.access import staff
+from consult.database import utcnow
+from consult.errors import form_errors
+from consult.extensions import db
+from consult.forms import EmptyForm
+from consult.loaders import LARGEST_ID, question_or_404, staff_consultation_or_404
+from consult.questions import services
+from consult.questions.forms import (
+    WHOLE_CONSULTATION,
+    BankSearchForm,
+    DeclarationForm,
+    MoveQuestionForm,
+    QuestionForm,
+    ReuseQuestionForm,
+)
+from consult.questions.models import MAX_QUESTION_LENGTH, Declaration, Question, QuestionKind
+
+bp = Blueprint("staff_questions", __name__, url_prefix="/staff/consultations/<reference>/questions")
+
+
+def _back_to_list(consultation, anchor: str | None = None):
+    return redirect(url_for("staff_questions.index", reference=consultation.reference, _anchor=anchor))
+
+
+def _refuse_if_locked(consultation):
+    """Once the consultation has opened, every change page sends staff back to the list with the reason."""
+    if services.can_change_questions(consultation, utcnow()):
+        return None
+    flash(services.QuestionsLocked.message, "info")
+    return _back_to_list(consultation)
+
+
+@bp.route("/")
+@staff
+def index(reference: str):
+    consultation = staff_consultation_or_404(reference)
+    questions = services.list_questions(consultation.id)
+    return render_template(
+        "staff/questions/index.html", consultation=consultation, questions=questions,
+        can_change=services.can_change_questions(consultation, utcnow()), move_form=MoveQuestionForm(),
+        standard_form=EmptyForm(), declaration_form=DeclarationForm(),
+        formal_support=services.find_declaration(consultation.id, Declaration.FORMAL_SUPPORT),
+        standard=services.STANDARD_QUESTIONS,
+    )
+
+
+def _form_page(consultation, form: QuestionForm, question: Question | None = None, status: int = 200):
+    return render_template("staff/questions/form.html", consultation=consultation, form=form, question=question,
+                           max_length=MAX_QUESTION_LENGTH), status
+
+
+def _draft(form: QuestionForm) -> services.QuestionDraft:
+    return services.QuestionDraft(kind=QuestionKind(form.kind.data), text=form.text.data,
+                                  document_id=form.document_id())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff
+def new(reference: str):
+    consultation = staff_consultation_or_404(reference)
+    if (refused := _refuse_if_locked(consultation)) is not None:
+        return refused
+    form = QuestionForm()
+    form.offer_documents(consultation.documents)
+    if request.method == "GET":
+        form.document.data = WHOLE_CONSULTATION
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            question = services.add_question(current_user, consultation, _draft(form), utcnow())
+        if outcome.ok:
+            db.session.commit()
+            flash(f"Question {question.position} added.", "success")
+            return _back_to_list(consultation, f"question-{question.id}")
+        return _form_page(consultation, form, status=outcome.status)
+    return _form_page(consultation, form)
+
+
+@bp.route("/<int:question_id>/edit", methods=["GET", "POST"])
+@staff
+def edit(reference: str, question_id: int):
+    consultation = staff_consultation_or_404(reference)
+    question = question_or_404(consultation, question_id)
+    if (refused := _refuse_if_locked(consultation)) is not None:
+        return refused
+    form = QuestionForm()
+    form.submit.label.text = "Save changes"
+    form.offer_documents(consultation.documents)
+    if request.method == "GET":
+        form.kind.data = question.kind.value
+        form.text.data = question.text
+        form.document.data = str(question.document_id) if question.document_id else WHOLE_CONSULTATION
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            changed = services.edit_question(current_user, question, _draft(form), utcnow())
+        if outcome.ok:
+            db.session.commit()
+            flash("Question updated." if changed else "No changes were made.", "success" if changed else "info")
+            return _back_to_list(consultation, f"question-{question.id}")
+        return _form_page(consultation, form, question, status=outcome.status)
+    return _form_page(consultation, form, question)
+
+
+@bp.route("/<int:question_id>/remove", methods=["GET", "POST"])
+@staff
+def remove(reference: str, question_id: int):
+    consultation = staff_consultation_or_404(reference)
+    question = question_or_404(consultation, question_id)
+    if (refused := _refuse_if_locked(consultation)) is not None:
+        return refused
+    form = EmptyForm()
+    form.submit.label.text = "Yes, remove this question"
+    status = 200
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            services.remove_question(current_user, question, utcnow())
+        if outcome.ok:
+            db.session.commit()
+            flash("Question removed.", "success")
+            return _back_to_list(consultation)
+        status = outcome.status
+    return render_template("staff/questions/remove.html", consultation=consultation, question=question,
+                           form=form), status
+
+
+@bp.route("/<int:question_id>/move", methods=["POST"])
+@staff
+def move(reference: str, question_id: int):
+    consultation = staff_consultation_or_404(reference)
+    question = question_or_404(consultation, question_id)
+    form = MoveQuestionForm()
+    if not form.validate_on_submit() or form.direction.data not in ("up", "down"):
+        flash("Choose whether to move the question up or down.", "info")
+        return _back_to_list(consultation)
+    with form_errors(form) as outcome:
+        moved = services.move_question(current_user, question, form.direction.data, utcnow())
+    if not outcome.ok:
+        flash(str(outcome.error), "info")
+        return _back_to_list(consultation)
+    db.session.commit()
+    if moved:
+        flash(f"Question moved {form.direction.data}. It is now question {question.position}.", "success")
+    else:
+        flash(f"The question is already {'first' if form.direction.data == 'up' else 'last'}.", "info")
+    return _back_to_list(consultation, f"question-{question.id}")
+
+
+@bp.route("/standard", methods=["POST"])
+@staff
+def add_standard(reference: str):
+    consultation = staff_consultation_or_404(reference)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    with form_errors(form) as outcome:
+        added = services.add_standard_questions(current_user, consultation, utcnow())
+    if not outcome.ok:
+        flash(str(outcome.error), "info")
+        return _back_to_list(consultation)
+    db.session.commit()
+    if added:
+        flash(f"{len(added)} standard question{'' if len(added) == 1 else 's'} added. "
+              "Change or remove any that this consultation does not need.", "success")
+    else:
+        flash("This consultation already asks every standard question.", "info")
+    return _back_to_list(consultation)
+
+
+@bp.route("/bank", methods=["GET", "POST"])
+@staff
+def bank(reference: str):
+    consultation = staff_consultation_or_404(reference)
+    reuse_form = ReuseQuestionForm()
+    if request.method == "POST":
+        if (refused := _refuse_if_locked(consultation)) is not None:
+            return refused
+        source_id = reuse_form.source_id.data or ""
+        if not reuse_form.validate_on_submit() or not source_id.isdigit() or not 0 < int(source_id) <= LARGEST_ID:
+            flash("Choose a question to add.", "info")
+            return redirect(url_for("staff_questions.bank", reference=consultation.reference))
+        source = db.session.get(Question, int(source_id))
+        if source is None:
+            abort(404)
+        with form_errors(reuse_form) as outcome:
+            question = services.reuse_question(current_user, consultation, source, utcnow())
+        if not outcome.ok:
+            flash(str(outcome.error), "info")
+            return redirect(url_for("staff_questions.bank", reference=consultation.reference))
+        db.session.commit()
+        flash(f"Question {question.position} added: “{question.text}”", "success")
+        return _back_to_list(consultation, f"question-{question.id}")
+    search = BankSearchForm(request.args)
+    words = (search.q.data or "")[:200]
+    return render_template("staff/questions/bank.html", consultation=consultation, search=search, words=words,
+                           results=services.search_bank(consultation, words), reuse_form=reuse_form,
+                           can_change=services.can_change_questions(consultation, utcnow()))
+
+
+@bp.route("/declarations/formal-support", methods=["POST"])
+@staff
+def formal_support(reference: str):
+    consultation = staff_consultation_or_404(reference)
+    form = DeclarationForm()
+    if not form.validate_on_submit() or form.on.data not in ("yes", "no"):
+        flash("Choose whether to ask about formal support.", "info")
+        return _back_to_list(consultation, "declarations")
+    on = form.on.data == "yes"
+    with form_errors(form) as outcome:
+        changed = services.switch_declaration(current_user, consultation, Declaration.FORMAL_SUPPORT, on, utcnow())
+    if not outcome.ok:
+        flash(str(outcome.error), "info")
+        return _back_to_list(consultation, "declarations")
+    db.session.commit()
+    if changed:
+        flash("Organisations will be asked whether they are interested in formal support." if on
+              else "Organisations will no longer be asked about formal support.", "success")
+    return _back_to_list(consultation, "declarations")

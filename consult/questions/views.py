@@ -1,0 +1,100 @@
+"""The stakeholder's questions: read them (and print them) beside the document, answer one per page.
+
+Each view: load or 404, check the rule, validate, call the service, commit
+once, flash, redirect. Domain errors become a message on the page.
+"""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from consult.access import public, signed_in
+from consult.comments import services as comment_services
+from consult.database import utcnow
+from consult.errors import form_errors
+from consult.extensions import db
+from consult.forms import YES
+from consult.limits import comment_writes_per_user
+from consult.loaders import public_consultation_or_404, question_or_404
+from consult.questions import services
+from consult.questions.forms import AnswerForm
+from consult.questions.models import MAX_ANSWER_LENGTH
+from consult.web import current_path
+
+bp = Blueprint("questions", __name__, url_prefix="/consultations/<reference>/questions")
+
+
+def _participation(consultation):
+    if not current_user.is_authenticated:
+        return None
+    return comment_services.find_participation(current_user.id, consultation.id)
+
+
+@bp.route("/")
+@public
+def index(reference: str):
+    consultation = public_consultation_or_404(reference)
+    participation = _participation(consultation)
+    return render_template(
+        "questions/index.html", consultation=consultation, participation=participation,
+        questions=services.list_questions(consultation.id),
+        answers=services.answers_by_question(participation) if participation else {},
+        is_open=consultation.is_open_at(utcnow()),
+    )
+
+
+@bp.route("/print")
+@public
+def printable(reference: str):
+    consultation = public_consultation_or_404(reference)
+    return render_template("questions/print.html", consultation=consultation,
+                           questions=services.list_questions(consultation.id))
+
+
+def _answer_page(consultation, participation, question, form, number: int, total: int, status: int = 200):
+    return render_template("questions/answer.html", consultation=consultation, participation=participation,
+                           question=question, form=form, number=number, total=total,
+                           max_length=MAX_ANSWER_LENGTH), status
+
+
+@bp.route("/<int:question_id>", methods=["GET", "POST"])
+@signed_in
+@comment_writes_per_user
+def answer(reference: str, question_id: int):
+    consultation = public_consultation_or_404(reference)
+    question = question_or_404(consultation, question_id)
+    participation = _participation(consultation)
+    if participation is None:
+        flash("Tell us how you are taking part in this consultation before you answer its questions.", "info")
+        return redirect(url_for("comments.take_part", reference=consultation.reference, next=current_path()))
+    if participation.is_submitted:
+        flash(services.AnswersAlreadySubmitted.message, "info")
+        return redirect(url_for("comments.review", reference=consultation.reference, show="answers"))
+    if request.method == "GET" and not consultation.is_open_at(utcnow()):
+        error = comment_services.ConsultationNotOpen(consultation, consultation.status)
+        return render_template("comments/not_open.html", consultation=consultation, participation=participation,
+                               message=error.message), error.status
+    questions = services.list_questions(consultation.id)
+    number = next(i for i, q in enumerate(questions, start=1) if q.id == question.id)
+    existing = services.answers_by_question(participation).get(question.id)
+    form = AnswerForm()
+    form.shape_for(question)
+    if request.method == "GET" and existing is not None:
+        if "yes_no" in form and existing.yes_no is not None:
+            form.yes_no.data = YES if existing.yes_no else "no"
+        form.text.data = existing.text
+    if form.validate_on_submit():
+        yes_no = (form.yes_no.data == YES) if "yes_no" in form else None
+        with form_errors(form) as outcome:
+            services.save_answer(participation, question, yes_no, form.text.data or "", utcnow())
+        if outcome.ok:
+            db.session.commit()
+            flash("Your answer has been saved as a draft. It is not sent until you submit your response.",
+                  "success")
+            following = questions[number] if number < len(questions) else None
+            if following is not None:
+                return redirect(url_for("questions.answer", reference=consultation.reference,
+                                        question_id=following.id))
+            return redirect(url_for("questions.index", reference=consultation.reference))
+        return _answer_page(consultation, participation, question, form, number, len(questions),
+                            status=outcome.status)
+    return _answer_page(consultation, participation, question, form, number, len(questions))
