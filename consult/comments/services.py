@@ -68,7 +68,7 @@ class EmailNotVerified(CommentingError):
 
 
 class NothingToSubmit(CommentingError):
-    message = "You have no draft comments to submit. Add a comment first."
+    message = "You have no draft comments to submit. Add a comment or answer a question first."
 
 
 class SentToLead(CommentingError):
@@ -308,7 +308,7 @@ def _new_receipt_reference(consultation: Consultation) -> str:
 
 
 def submit_response(participation: Participation, now: datetime) -> Participation:
-    """Turn every draft into a numbered, read-only comment, once.
+    """Turn every draft into a numbered, read-only comment, once; the answers become read-only with it.
 
     A second call (double click, replayed POST, a second tab) finds the
     response already submitted and returns it unchanged, so the caller shows
@@ -323,7 +323,7 @@ def submit_response(participation: Participation, now: datetime) -> Participatio
     if not participation.user.email_verified:
         raise EmailNotVerified()
     drafts = [c for c in list_comments(participation) if c.is_draft]
-    if not drafts:
+    if not drafts and not _has_answers(participation):
         raise NothingToSubmit()
     claimed = db.session.execute(
         update(Participation)
@@ -360,6 +360,13 @@ def submit_response(participation: Participation, now: datetime) -> Participatio
     return participation
 
 
+def _has_answers(participation: Participation) -> bool:
+    """Answers to the consultation's questions are part of the response, so they alone may be submitted."""
+    from consult.questions.models import Answer
+
+    return db.session.scalar(select(Answer.id).where(Answer.participation_id == participation.id).limit(1)) is not None
+
+
 def _queue_receipt_email(participation: Participation, comment_count: int) -> None:
     """The receipt, by email, in the submission's own transaction (sent after it commits)."""
     from consult.mail.services import absolute_url, queue_email
@@ -377,7 +384,8 @@ def _queue_receipt_email(participation: Participation, comment_count: int) -> No
 # The stakeholder's own download: their comments as they wrote them, nothing anyone else added,
 # each row with the declaration the response was sent under and its receipt reference.
 OWN_COLUMNS = ["Comment number", "Status", "Document", "Chapter", "Section number", "Section heading",
-               "Selected text", "Comment", "Submitted at (UK time)", "Receipt reference", "Taking part",
+               "Selected text", "Comment", "Question text", "Yes/No answer", "Answer text",
+               "Submitted at (UK time)", "Receipt reference", "Taking part",
                "Which best describes you", "Organisation name", "Type of organisation",
                "Links with the tobacco industry", "Details of the links or funding", "Other interests",
                "Publish your name with your comments"]
@@ -395,6 +403,7 @@ def own_values(comment: Comment) -> list:
         (comment.section.heading or "") if comment.section else "",
         comment.quote or "",
         comment.body,
+        "", "", "",
         spreadsheet_time(comment.submitted_at),
         participation.receipt_reference or "",
         participation.kind.label,

@@ -18,6 +18,8 @@ from consult.errors import Outcome, form_errors
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.limits import comment_writes_per_user
+from consult.questions import services as question_services
+from consult.questions.exports import own_answer_rows
 from consult.loaders import own_comment_or_404, part_of_consultation_or_404, public_consultation_or_404
 from consult.web import current_path, request_arrived_at, safe_next_url
 
@@ -180,8 +182,28 @@ def review(reference: str):
     if participation.organisation_role is OrganisationRole.LEAD and not participation.is_submitted:
         return redirect(url_for("organisations.lead_response", reference=consultation.reference))
     comments = services.list_comments(participation)
+    shown = _response_filter(consultation, request.args)
     return render_template("comments/review.html", consultation=consultation, participation=participation,
-                           comments=comments, is_open=consultation.is_open_at(utcnow()))
+                           comments=[c for c in comments if shown.document_id in (None, c.document_id)],
+                           has_comments=bool(comments), is_open=consultation.is_open_at(utcnow()),
+                           shown=shown, **_answers_context(participation, shown))
+
+
+def _response_filter(consultation, args) -> question_services.ResponseFilter:
+    """'Your response' narrowed to comments or answers, and to one document; anything unknown shows all."""
+    show = args.get("show") if args.get("show") in ("comments", "answers") else "all"
+    document_ids = {document.id: document for document in consultation.documents}
+    raw = args.get("document", "")
+    document_id = int(raw) if raw.isascii() and raw.isdigit() and int(raw) in document_ids else None
+    return question_services.ResponseFilter(show=show, document_id=document_id)
+
+
+def _answers_context(participation, shown: question_services.ResponseFilter | None = None) -> dict:
+    """The consultation's questions with this participant's answers, for the response pages."""
+    questions = question_services.list_questions(participation.consultation_id)
+    if shown is not None and shown.document_id is not None:
+        questions = [q for q in questions if q.document_id == shown.document_id]
+    return {"questions": questions, "answers": question_services.answers_by_question(participation)}
 
 
 @bp.route("/response/submit", methods=["GET", "POST"])
@@ -209,7 +231,7 @@ def submit(reference: str):
             db.session.commit()
             return redirect(url_for("comments.receipt", reference=consultation.reference))
     return render_template("comments/submit.html", consultation=consultation, participation=participation,
-                           comments=comments, form=form), outcome.status
+                           comments=comments, form=form, **_answers_context(participation)), outcome.status
 
 
 @bp.route("/response/receipt")
@@ -234,7 +256,7 @@ def download_response_workbook(reference: str):
     consultation, participation = _own_response_or_redirect(reference)
     if participation is None:
         return _redirect_to_take_part(consultation)
-    rows = [services.own_values(comment) for comment in services.list_comments(participation)]
+    rows = _own_rows(participation)
     return file_download(lambda handle: write_table_workbook(rows, services.OWN_COLUMNS, handle, "Your response"),
                          f"{consultation.reference}-your-response.xlsx", XLSX)
 
@@ -245,8 +267,14 @@ def download_response_csv(reference: str):
     consultation, participation = _own_response_or_redirect(reference)
     if participation is None:
         return _redirect_to_take_part(consultation)
-    rows = [services.own_values(comment) for comment in services.list_comments(participation)]
+    rows = _own_rows(participation)
     return csv_download(table_csv(rows, services.OWN_COLUMNS), f"{consultation.reference}-your-response.csv")
+
+
+def _own_rows(participation) -> list[list]:
+    """The participant's comments, then a row per question with their answer (empty where none)."""
+    return ([services.own_values(comment) for comment in services.list_comments(participation)]
+            + own_answer_rows(participation, services.OWN_COLUMNS))
 
 
 def _own_response_or_redirect(reference: str):

@@ -35,7 +35,8 @@ Index("ix_comments_part_number", Comment.consultation_id, Comment.document_id, C
 
 COLUMNS = [
     "Comment number", "User", "Email address", "Consultation", "Document", "Chapter", "Section number",
-    "Section heading", "Selected text", "Comment", "Represents an organisation", "Organisation",
+    "Section heading", "Selected text", "Comment", "Question text", "Yes/No answer", "Answer text",
+    "Represents an organisation", "Organisation",
     "Participant type", "Has tobacco links", "Tobacco link details", "Themes", "Moderation state",
     "Response", "Submitted at (UK time)",
 ]
@@ -46,7 +47,7 @@ def columns(include_email: bool) -> list[str]:
     return COLUMNS if include_email else COLUMNS[:EMAIL_COLUMN] + COLUMNS[EMAIL_COLUMN + 1:]
 
 
-def _stakeholder_name(kind: ParticipantKind, organisation_name: str | None, publish_name: bool, person: str,
+def stakeholder_name(kind: ParticipantKind, organisation_name: str | None, publish_name: bool, person: str,
                       type_label: str) -> str:
     """The name an output may show: the organisation, or the person only if they agreed."""
     if kind is ParticipantKind.ORGANISATION:
@@ -94,7 +95,7 @@ class ExportItem:
     def values(self, include_email: bool) -> list:
         row = [
             self.reference, self.stakeholder, self.email, self.consultation_reference, self.document_title,
-            self.chapter_label, self.section_number, self.section_heading, self.quote, self.body,
+            self.chapter_label, self.section_number, self.section_heading, self.quote, self.body, "", "", "",
             "Yes" if self.is_organisation else "No", self.organisation_name, self.participant_type,
             "Yes" if self.has_tobacco_links else "No", self.tobacco_details, "; ".join(self.themes),
             self.moderation_label, self.response,
@@ -165,7 +166,7 @@ def _item(row, themes: tuple[str, ...], response: tuple) -> ExportItem:
         quote=(redacted_quote if redacted and redacted_quote is not None else quote) or "",
         body=redacted_body if redacted else body,
         moderation_label=state.label,
-        stakeholder=_stakeholder_name(kind, organisation_name, publish_name, person, type_label),
+        stakeholder=stakeholder_name(kind, organisation_name, publish_name, person, type_label),
         email=email,
         is_organisation=kind is ParticipantKind.ORGANISATION,
         organisation_name=organisation_name or "",

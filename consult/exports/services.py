@@ -20,14 +20,25 @@ from consult.exports.rows import ExportItem, columns
 NO_THEME = "No theme"
 
 
-def write_comments_workbook(items: Iterable[ExportItem], target: IO[bytes] | str, include_email: bool) -> int:
-    """The comments workbook in NICE's column order; returns how many comments it holds."""
-    return write_table_workbook((item.values(include_email) for item in items), columns(include_email), target)
+def write_comments_workbook(items: Iterable[ExportItem], target: IO[bytes] | str, include_email: bool,
+                            answers: Iterable = ()) -> int:
+    """The comments workbook in NICE's column order, then a row per answer; returns how many rows it holds.
+
+    `answers` yields rows with the same ``values(include_email)`` (questions.exports.export_answers).
+    """
+    return write_table_workbook(_rows(items, answers, include_email), columns(include_email), target)
 
 
-def comments_csv(items: Iterable[ExportItem], include_email: bool) -> Iterator[str]:
-    """The same columns as the comments workbook."""
-    return table_csv((item.values(include_email) for item in items), columns(include_email))
+def comments_csv(items: Iterable[ExportItem], include_email: bool, answers: Iterable = ()) -> Iterator[str]:
+    """The same columns and rows as the comments workbook."""
+    return table_csv(_rows(items, answers, include_email), columns(include_email))
+
+
+def _rows(items: Iterable[ExportItem], answers: Iterable, include_email: bool) -> Iterator[list]:
+    for item in items:
+        yield item.values(include_email)
+    for answer in answers:
+        yield answer.values(include_email)
 
 
 def _sheet_name(name: str, taken: set[str]) -> str:

@@ -24,6 +24,7 @@ from consult.loaders import (
 from consult.moderation import queries
 from consult.moderation.filters import queue_filters_from
 from consult.moderation.models import CommentTheme, Theme
+from consult.questions.exports import export_answers
 
 bp = Blueprint("exports", __name__)
 
@@ -36,6 +37,12 @@ def _comments_query(consultation, args=None):
         matching = queries.matching_comments(consultation.id, filters).with_only_columns(Comment.id).order_by(None)
         query = query.where(Comment.id.in_(matching))
     return in_document_order(query)
+
+
+def _answers(consultation, args):
+    """Every submitted answer, after the comments; a download narrowed by the queue's filters is about
+    comments alone, so it has none."""
+    return () if args else export_answers(consultation.id)
 
 
 def _theme_names(consultation) -> list[str]:
@@ -113,7 +120,8 @@ def download_comments_workbook(reference: str):
     consultation = reviewable_consultation_or_404(reference)
     include_email = is_staff(current_user)  # never for the committee
     items = export_comments(_comments_query(consultation, request.args))
-    return file_download(lambda handle: services.write_comments_workbook(items, handle, include_email),
+    answers = _answers(consultation, request.args)
+    return file_download(lambda handle: services.write_comments_workbook(items, handle, include_email, answers),
                          f"{consultation.reference}-comments.xlsx", XLSX)
 
 
@@ -122,7 +130,8 @@ def download_comments_workbook(reference: str):
 def download_comments_csv(reference: str):
     consultation = reviewable_consultation_or_404(reference)
     items = export_comments(_comments_query(consultation, request.args))
-    return csv_download(services.comments_csv(items, is_staff(current_user)), f"{consultation.reference}-comments.csv")
+    return csv_download(services.comments_csv(items, is_staff(current_user), _answers(consultation, request.args)),
+                        f"{consultation.reference}-comments.csv")
 
 
 @bp.route("/staff/consultations/<reference>/downloads/themed.xlsx")
