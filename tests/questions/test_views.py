@@ -1,0 +1,234 @@
+"""Questions through the pages: staff write and order them; stakeholders answer, review, submit, download."""
+
+import csv
+import html
+import io
+import re
+
+from sqlalchemy import select
+
+from consult.accounts.models import Role
+from consult.audit.models import AuditEvent
+from consult.comments import services as comment_services
+from consult.database import utcnow
+from consult.extensions import db
+from consult.questions import services
+from consult.questions.models import QuestionKind
+from tests.conftest import new_consultation, new_participation, new_user
+from tests.questions.conftest import EVIDENCE, IMPACT
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def main_of(response) -> str:
+    page = text_of(response)
+    return page[page.index("<main"):page.index("</main>")]
+
+
+def error_summary(page: str) -> list[str]:
+    match = re.search(r'class="govuk-error-summary".*?</ul>', page, re.S)
+    assert match, "page has no error summary"
+    return re.findall(r'<a href="#[^"]*">(.*?)</a>', match.group(0))
+
+
+def staff_path(consultation, rest: str = "/") -> str:
+    return f"/staff/consultations/{consultation.reference}/questions{rest}"
+
+
+def public_path(consultation, rest: str = "") -> str:
+    return f"/consultations/{consultation.reference}{rest}"
+
+
+# --- Staff ---------------------------------------------------------------------------
+
+def test_staff_add_a_question_and_see_it_listed(app_context, client, login_as, post_form):
+    login_as(Role.STAFF)
+    consultation = new_consultation(state="upcoming")
+    response = post_form(staff_path(consultation, "/new"), {"kind": "yes_no", "text": "Is it clear?",
+                                                            "document": str(consultation.documents[0].id)})
+    assert response.status_code == 302
+    page = text_of(client.get(response.headers["Location"]))
+    assert "Question 1 added." in page
+    assert "Is it clear?" in page and f"About: {consultation.documents[0].title}" in page
+
+
+def test_the_question_form_explains_each_mistake(app_context, client, login_as, post_form):
+    login_as(Role.STAFF)
+    consultation = new_consultation(state="upcoming")
+    response = post_form(staff_path(consultation, "/new"), {"text": ""})
+    assert response.status_code == 200
+    assert error_summary(text_of(response)) == ["Select what kind of question it is", "Enter the question",
+                                                "Select what the question is about"]
+    response = post_form(staff_path(consultation, "/new"), {"kind": "open", "text": "x" * 1001, "document": "all"})
+    assert error_summary(text_of(response)) == ["The question must be 1,000 characters or fewer. It has 1,001."]
+    assert "x" * 1001 in text_of(response)  # nothing typed is lost
+
+
+def test_staff_pages_refuse_changes_once_the_consultation_has_opened(app_context, client, login_as, post_form,
+                                                                     asking):
+    login_as(Role.STAFF)
+    consultation, yes_no, _ = asking
+    page = main_of(client.get(staff_path(consultation)))
+    assert "The consultation has opened, so its questions can no longer be changed." in page
+    assert "Add a question" not in page and EVIDENCE in page
+    for url in (staff_path(consultation, "/new"), staff_path(consultation, f"/{yes_no.id}/edit")):
+        response = client.get(url, follow_redirects=True)
+        assert "its questions can no longer be changed" in text_of(response)
+    post_form(staff_path(consultation, f"/{yes_no.id}/move"), {"direction": "down"})
+    assert [q.text for q in services.list_questions(consultation.id)] == [EVIDENCE, IMPACT]
+
+
+def test_staff_move_remove_and_add_the_standard_questions(app_context, client, login_as, post_form):
+    login_as(Role.STAFF)
+    consultation = new_consultation(state="upcoming")
+    response = post_form(staff_path(consultation, "/standard"))
+    assert response.status_code == 302
+    questions = services.list_questions(consultation.id)
+    assert [q.text for q in questions] == [text for _, text in services.STANDARD_QUESTIONS]
+    post_form(staff_path(consultation, f"/{questions[2].id}/move"), {"direction": "up"})
+    assert [q.id for q in services.list_questions(consultation.id)][:3] == [questions[0].id, questions[2].id,
+                                                                            questions[1].id]
+    page = text_of(client.get(staff_path(consultation, f"/{questions[0].id}/remove")))
+    assert "Are you sure you want to remove this question?" in page
+    post_form(staff_path(consultation, f"/{questions[0].id}/remove"))
+    assert questions[0].id not in [q.id for q in services.list_questions(consultation.id)]
+    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.object_id == str(questions[0].id),
+                                                             AuditEvent.action == "question.remove"))
+
+
+def test_staff_search_the_bank_and_reuse_a_question(app_context, client, login_as, post_form, staff_user):
+    login_as(Role.STAFF)
+    other, here = new_consultation(state="upcoming"), new_consultation(state="upcoming")
+    source = services.add_question(staff_user, other, services.QuestionDraft(QuestionKind.OPEN, "<b>Costs</b>?"),
+                                   utcnow())
+    db.session.commit()
+    response = client.get(staff_path(here, "/bank?q=costs"))
+    assert "&lt;b&gt;Costs&lt;/b&gt;?" in response.get_data(as_text=True)  # escaped
+    assert "<b>Costs</b>" not in response.get_data(as_text=True)
+    assert "No questions found" in text_of(client.get(staff_path(here, "/bank?q=nothing-like-it")))
+    response = post_form(staff_path(here, "/bank"), {"source_id": str(source.id)})
+    assert response.status_code == 302
+    assert [q.text for q in services.list_questions(here.id)] == ["<b>Costs</b>?"]
+
+
+def test_staff_switch_on_the_formal_support_declaration(app_context, client, login_as, post_form):
+    login_as(Role.STAFF)
+    consultation = new_consultation(state="upcoming")
+    post_form(staff_path(consultation, "/declarations/formal-support"), {"on": "yes"})
+    page = main_of(client.get(staff_path(consultation)))
+    assert "Stop asking about formal support" in page and "formally supporting" in page
+
+
+def test_questions_pages_are_for_staff_only(app_context, client, login_as, asking):
+    consultation, _, _ = asking
+    login_as(Role.STAKEHOLDER)
+    assert client.get(staff_path(consultation)).status_code == 403
+    login_as(Role.COMMITTEE)
+    assert client.get(staff_path(consultation, "/new")).status_code == 403
+
+
+# --- Stakeholders --------------------------------------------------------------------
+
+def test_anyone_can_read_the_questions_but_must_sign_in_to_answer(app_context, client, asking):
+    consultation, yes_no, _ = asking
+    page = main_of(client.get(public_path(consultation, "/questions/")))
+    assert "You must be signed in to answer questions" in page and EVIDENCE in page and IMPACT in page
+    response = client.get(public_path(consultation, f"/questions/{yes_no.id}"))
+    assert response.status_code == 302 and response.headers["Location"].startswith("/account/sign-in")
+    printable = main_of(client.get(public_path(consultation, "/questions/print")))
+    assert "Question 1" in printable and EVIDENCE in printable and "Yes / No" in printable
+
+
+def test_answering_needs_a_participation_first(app_context, client, login_as, asking):
+    consultation, yes_no, _ = asking
+    login_as()
+    response = client.get(public_path(consultation, f"/questions/{yes_no.id}"))
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(public_path(consultation, "/take-part"))
+    assert "next=" in response.headers["Location"]
+
+
+def test_a_stakeholder_answers_one_question_per_page_and_sees_it_on_your_response(app_context, client, login,
+                                                                                   post_form, asking):
+    consultation, yes_no, open_question = asking
+    user = login(new_user())
+    new_participation(user, consultation)
+    page = text_of(client.get(public_path(consultation, f"/questions/{yes_no.id}")))
+    assert "Question 1 of 2" in page and EVIDENCE in page
+    response = post_form(public_path(consultation, f"/questions/{yes_no.id}"),
+                         {"yes_no": "no", "text": "Trials after 2020 are missing."})
+    assert response.headers["Location"].endswith(f"/questions/{open_question.id}")  # on to the next
+    response = post_form(public_path(consultation, f"/questions/{open_question.id}"), {"text": "  "})
+    assert error_summary(text_of(response)) == ["Enter your answer"]
+    review = main_of(client.get(public_path(consultation, "/response")))
+    assert "Your answers to questions" in review and "Trials after 2020 are missing." in review
+    assert "Not answered" in review
+    # Coming back shows the answer to change.
+    page = text_of(client.get(public_path(consultation, f"/questions/{yes_no.id}")))
+    assert re.search(r'value="no"\s+checked', page) and "Trials after 2020 are missing." in page
+
+
+def test_a_yes_no_question_needs_yes_or_no(app_context, client, login, post_form, asking):
+    consultation, yes_no, _ = asking
+    new_participation(login(new_user()), consultation)
+    response = post_form(public_path(consultation, f"/questions/{yes_no.id}"), {"text": "Only words"})
+    assert response.status_code == 200
+    assert error_summary(text_of(response)) == ["Select yes or no"]
+    assert "Only words" in text_of(response)
+
+
+def test_your_response_filters_comments_answers_and_documents(app_context, client, login, post_form, asking):
+    consultation, yes_no, _ = asking
+    participation = new_participation(login(new_user()), consultation)
+    comment_services.save_draft(participation, comment_services.CommentTargetRef(consultation.documents[0]),
+                                "My comment on the document", None, utcnow())
+    services.save_answer(participation, yes_no, True, "My yes answer", utcnow())
+    db.session.commit()
+    everything = main_of(client.get(public_path(consultation, "/response")))
+    assert "My comment on the document" in everything and "My yes answer" in everything
+    answers_only = main_of(client.get(public_path(consultation, "/response?show=answers")))
+    assert "My comment on the document" not in answers_only and "My yes answer" in answers_only
+    comments_only = main_of(client.get(public_path(consultation, "/response?show=comments")))
+    assert "My comment on the document" in comments_only and "My yes answer" not in comments_only
+    assert "My yes answer" in main_of(client.get(public_path(consultation, "/response?show=nonsense")))
+
+
+def test_submit_warns_about_unanswered_questions_but_does_not_require_them(app_context, client, login, post_form,
+                                                                          asking):
+    consultation, yes_no, open_question = asking
+    participation = new_participation(login(new_user()), consultation)
+    services.save_answer(participation, open_question, None, "Longer waits", utcnow())
+    db.session.commit()
+    page = main_of(client.get(public_path(consultation, "/response/submit")))
+    assert "You have not answered 1 of the 2 questions" in page
+    response = post_form(public_path(consultation, "/response/submit"))
+    assert response.status_code == 302 and response.headers["Location"].endswith("/response/receipt")
+    response = client.get(public_path(consultation, f"/questions/{yes_no.id}"), follow_redirects=True)
+    assert "so answers can no longer be added or changed" in text_of(response)
+    response = post_form(public_path(consultation, f"/questions/{yes_no.id}"), {"yes_no": "yes"})
+    assert response.status_code == 302
+    assert yes_no.id not in services.answers_by_question(participation)
+    assert "Change" not in main_of(client.get(public_path(consultation, "/response?show=answers")))
+
+
+def test_own_download_has_the_answer_columns_and_a_row_per_question(app_context, client, login, asking):
+    consultation, yes_no, open_question = asking
+    participation = new_participation(login(new_user()), consultation)
+    services.save_answer(participation, yes_no, True, "@risk", utcnow())
+    db.session.commit()
+    response = client.get(public_path(consultation, "/response.csv"))
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    header = rows[0]
+    assert header[header.index("Comment") + 1:header.index("Comment") + 4] == [
+        "Question text", "Yes/No answer", "Answer text"]
+    table = [dict(zip(header, row)) for row in rows[1:]]
+    assert [(r["Question text"], r["Yes/No answer"], r["Answer text"], r["Status"]) for r in table] == [
+        (EVIDENCE, "Yes", "'@risk", "Draft"), (IMPACT, "", "", "Not answered")]
+
+
+def test_the_questions_tab_sits_beside_the_document(app_context, client, asking):
+    consultation, _, _ = asking
+    page = main_of(client.get(public_path(consultation, f"/documents/{consultation.documents[0].id}")))
+    assert f'href="/consultations/{consultation.reference}/questions/"' in page
