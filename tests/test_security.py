@@ -20,6 +20,7 @@ from consult.database import utcnow
 from consult.extensions import db
 from consult.moderation.models import Theme
 from consult.organisations import services as organisation_services
+from consult.questions.models import Question, QuestionKind
 from tests.conftest import (
     make_test_config,
     new_consultation,
@@ -83,6 +84,7 @@ class World:
     number: int
     theme_id: int
     people: dict[str, int]  # role -> user id
+    question_id: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -111,9 +113,13 @@ def world(app, module_database) -> World:
         theme = Theme(consultation_id=consultation.id, name="Safety")
         db.session.add_all([theme, CommitteeAssignment(consultation_id=consultation.id,
                                                        user_id=people["committee (assigned)"].id)])
+        question = Question(consultation_id=consultation.id, kind=QuestionKind.YES_NO, position=1,
+                            text="Has all of the relevant evidence been taken into account?")
+        db.session.add(question)
         db.session.commit()
         return World(consultation.reference, section.document_id, section.chapter_id, section.id, draft.id,
-                     consultation.last_comment_number, theme.id, {role: user.id for role, user in people.items()})
+                     consultation.last_comment_number, theme.id, {role: user.id for role, user in people.items()},
+                     question.id)
 
 
 def _person(world: World, role: str) -> User | None:
@@ -131,6 +137,7 @@ def _url_for(app, endpoint: str, world: World) -> str:
         "number": world.number,
         "theme_id": world.theme_id,
         "user_id": world.people["owner"],
+        "question_id": world.question_id,
     }
     rule: Rule = next(app.url_map.iter_rules(endpoint))
     with app.test_request_context():
