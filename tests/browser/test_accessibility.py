@@ -46,6 +46,7 @@ from tests.browser.conftest import (
     verification_link,
 )
 from tests.browser.organisations import ORGANISATION_PAGES
+from tests.browser.questions import seed_questions
 from tests.conftest import GUIDANCE_SEED
 from tests.liveserver import LiveServer
 
@@ -896,6 +897,101 @@ def audit_trail_bad_date(scene: Scene) -> None:
 
 
 
+# --- Questions ---------------------------------------------------------------------
+
+def questions_signed_out(scene: Scene) -> None:
+    seed_questions(scene.live_server, scene.open)
+    scene.goto(f"{scene.open.path}/questions/")
+    expect(scene.page.get_by_text("You must be signed in to answer questions")).to_be_visible()
+
+
+def questions_taking_part(scene: Scene) -> None:
+    seed_questions(scene.live_server, scene.open)
+    scene.signed_in(comments=1)
+    scene.goto(f"{scene.open.path}/questions/")
+
+
+def answer_yes_no(scene: Scene) -> None:
+    first, _ = seed_questions(scene.live_server, scene.open)
+    scene.signed_in(comments=1)
+    scene.goto(f"{scene.open.path}/questions/{first}")
+
+
+def answer_yes_no_nothing_chosen(scene: Scene) -> None:
+    answer_yes_no(scene)
+    scene.press("Save answer")
+    scene.expect_errors("Select yes or no")
+
+
+def answer_open_empty(scene: Scene) -> None:
+    _, second = seed_questions(scene.live_server, scene.open)
+    scene.signed_in(comments=1)
+    scene.goto(f"{scene.open.path}/questions/{second}")
+    scene.press("Save answer")
+    scene.expect_errors("Enter your answer")
+
+
+def questions_printable(scene: Scene) -> None:
+    seed_questions(scene.live_server, scene.open)
+    scene.goto(f"{scene.open.path}/questions/print")
+
+
+def response_review_with_answers(scene: Scene) -> None:
+    seed_questions(scene.live_server, scene.open)
+    scene.signed_in(comments=2)
+    scene.goto(f"{scene.open.path}/response")
+    expect(scene.page.get_by_role("heading", name="Your answers to questions")).to_be_visible()
+
+
+def submit_with_unanswered_questions(scene: Scene) -> None:
+    seed_questions(scene.live_server, scene.open)
+    scene.signed_in(comments=1)
+    scene.goto(f"{scene.open.path}/response/submit")
+    expect(scene.page.locator("#unanswered-questions")).to_be_visible()
+
+
+def _upcoming_with_questions(scene: Scene) -> str:
+    seeded = seed_consultation(scene.live_server, "upcoming")
+    seed_questions(scene.live_server, seeded)
+    as_staff(scene)
+    return f"/staff/consultations/{seeded.reference}/questions"
+
+
+def staff_questions(scene: Scene) -> None:
+    scene.goto(_upcoming_with_questions(scene) + "/")
+    expect(scene.page.get_by_role("button", name="Move down question 1")).to_be_visible()
+
+
+def staff_questions_opened(scene: Scene) -> None:
+    seed_questions(scene.live_server, scene.open)
+    as_staff(scene)
+    scene.goto(f"/staff/consultations/{scene.open.reference}/questions/")
+
+
+def staff_question_form(scene: Scene) -> None:
+    scene.goto(_upcoming_with_questions(scene) + "/new")
+
+
+def staff_question_form_empty(scene: Scene) -> None:
+    staff_question_form(scene)
+    scene.press("Save question")
+    scene.expect_errors("Select what kind of question it is", "Enter the question")
+
+
+def staff_question_remove(scene: Scene) -> None:
+    base = _upcoming_with_questions(scene)
+    scene.goto(base + "/")
+    follow(scene, "Remove question 1")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Are you sure you want to remove this question?")
+
+
+def staff_question_bank(scene: Scene) -> None:
+    seed_questions(scene.live_server, scene.open)
+    base = _upcoming_with_questions(scene)
+    scene.goto(base + "/bank?q=evidence")
+    expect(scene.page.get_by_role("button", name="Add this question").first).to_be_visible()
+
+
 PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("consultation-list", consultation_list),
     ("consultation", consultation_signed_out),
@@ -1013,6 +1109,21 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("audit-trail-error-date", audit_trail_bad_date),
     # Organisation responses: codes, colleagues and leads
     *ORGANISATION_PAGES,
+    # Questions
+    ("questions-signed-out", questions_signed_out),
+    ("questions-taking-part", questions_taking_part),
+    ("answer-yes-no", answer_yes_no),
+    ("answer-error-yes-no", answer_yes_no_nothing_chosen),
+    ("answer-error-empty", answer_open_empty),
+    ("questions-printable", questions_printable),
+    ("response-review-with-answers", response_review_with_answers),
+    ("submit-with-unanswered-questions", submit_with_unanswered_questions),
+    ("staff-questions", staff_questions),
+    ("staff-questions-opened", staff_questions_opened),
+    ("staff-question-form", staff_question_form),
+    ("staff-question-form-error-empty", staff_question_form_empty),
+    ("staff-question-remove", staff_question_remove),
+    ("staff-question-bank", staff_question_bank),
 ]
 
 every_page = pytest.mark.parametrize("name, setup", PAGES, ids=[name for name, _ in PAGES])

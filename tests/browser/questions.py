@@ -1,0 +1,32 @@
+"""Seeding questions for the browser tests: written straight to the live server's database.
+
+The consultations the browser tests use are already open, when the staff
+services refuse new questions; so the rows are added as staff would have
+added them before opening.
+"""
+
+from sqlalchemy import func, select
+
+from consult.consultations.models import Document
+from consult.extensions import db
+from consult.questions.models import Question, QuestionKind
+
+EVIDENCE = "Has all of the relevant evidence been taken into account?"
+IMPACT = "What difference would these recommendations make to your practice?"
+
+
+def seed_questions(live_server, seeded) -> list[int]:
+    """A yes/no question and then an open one on the seeded consultation (once); returns their ids in order."""
+    with live_server.app_context():
+        consultation_id = db.session.get(Document, seeded.document_id).consultation_id
+        existing = list(db.session.scalars(select(Question.id).where(Question.consultation_id == consultation_id)
+                                           .order_by(Question.position)))
+        if existing:
+            return existing
+        start = db.session.scalar(select(func.count(Question.id)).where(Question.consultation_id == consultation_id))
+        questions = [Question(consultation_id=consultation_id, kind=kind, text=text, position=start + index)
+                     for index, (kind, text) in enumerate([(QuestionKind.YES_NO, EVIDENCE),
+                                                           (QuestionKind.OPEN, IMPACT)], start=1)]
+        db.session.add_all(questions)
+        db.session.flush()
+        return [question.id for question in questions]
