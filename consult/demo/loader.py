@@ -19,6 +19,7 @@ from consult.consultations import services as consultations
 from consult.consultations.importing import parse_document
 from consult.consultations.models import CommitteeAssignment, Consultation
 from consult.extensions import db
+from consult.questions import services as questions
 from consult.uk_time import display_zone, uk_local_time
 
 CONTENT = Path(__file__).parent / "content"
@@ -50,6 +51,8 @@ def load_demo(now: datetime) -> list[str]:
             entry["reference"], entry["title"], entry["summary"], opens_at, closes_at)
         parsed = parse_document((CONTENT / entry["document"]).read_text(encoding="utf-8"))
         document = consultations.import_document(consultation, parsed)
+        # Written the day before it opens, as staff would, so that every demo consultation asks them.
+        questions.add_standard_questions(None, consultation, opens_at - timedelta(days=1))
         _add_sample_comments(consultation, document, entry.get("sample_comments", []))
         created.append(consultation.reference)
     return created

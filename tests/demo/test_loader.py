@@ -132,3 +132,13 @@ def test_development_gets_an_organisation_lead(demo_load, environment):
     assert "lead@example.org" in result.output
     demo_load()  # loading again changes nothing
     assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "lead@example.org")) == 1
+
+
+def test_every_demo_consultation_asks_the_standard_questions(demo_load):
+    from consult.questions.services import STANDARD_QUESTIONS, list_questions
+
+    demo_load()
+    demo = db.session.scalars(select(Consultation)).all()
+    assert len(demo) == 3
+    for consultation in demo:
+        assert [q.text for q in list_questions(consultation.id)] == [text for _, text in STANDARD_QUESTIONS]
