@@ -7,7 +7,7 @@ plain iterables so the work can move to a background worker unchanged.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO
 
 from docx import Document as WordDocument
@@ -56,8 +56,11 @@ THEME_SHEET_COLUMNS = ["Comment number", "Stakeholder", "Participant type", "Sec
                        "Selected text", "Comment", "Other themes", "Response"]
 
 
-def write_themed_workbook(items: Iterable[ExportItem], theme_names: list[str], target: IO[bytes] | str) -> int:
+def write_themed_workbook(items: Iterable[ExportItem], theme_names: list[str], target: IO[bytes] | str,
+                          more_sheets: Callable | None = None) -> int:
     """A summary sheet, one sheet per theme in document order, and one for comments with no theme.
+
+    `more_sheets(book, formats, taken, sheet_name)` adds sheets after them (the questions' answers).
 
     `items` must arrive in document order; each comment is written to the
     sheet of every theme it carries as it passes, so one pass suffices.
@@ -92,6 +95,8 @@ def write_themed_workbook(items: Iterable[ExportItem], theme_names: list[str], t
         sheet.finish()
     _write_summary(summary, formats, theme_names + [NO_THEME], sorted(types), by_theme_and_type,
                    section_order, by_section)
+    if more_sheets is not None:
+        more_sheets(book, formats, taken, _sheet_name)
     book.close()
     return count
 

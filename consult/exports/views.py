@@ -24,7 +24,7 @@ from consult.loaders import (
 from consult.moderation import queries
 from consult.moderation.filters import queue_filters_from
 from consult.moderation.models import CommentTheme, Theme
-from consult.questions.exports import export_answers
+from consult.questions.exports import export_answers, summarise_answers, write_question_sheets
 
 bp = Blueprint("exports", __name__)
 
@@ -107,6 +107,7 @@ def committee_review(reference: str):
     # page of one theme or section, and links back to them instead.
     summary = None if drill_title else review.summarise(consultation)
     return render_template("exports/review.html", consultation=consultation, summary=summary,
+                           question_summaries=[] if drill_title else summarise_answers(consultation.id),
                            drill_title=drill_title, page=page,
                            page_links=page and _keyset_links("exports.committee_review", page,
                                                              reference=consultation.reference, **drill_args,
@@ -140,7 +141,12 @@ def download_themed_workbook(reference: str):
     consultation = reviewable_consultation_or_404(reference)
     items = export_comments(_comments_query(consultation, request.args))
     names = _theme_names(consultation)
-    return file_download(lambda handle: services.write_themed_workbook(items, names, handle),
+
+    def question_sheets(book, formats, taken, sheet_name):
+        if not request.args:  # a download narrowed by the queue's filters is about comments alone
+            write_question_sheets(book, formats, taken, sheet_name, consultation.id)
+
+    return file_download(lambda handle: services.write_themed_workbook(items, names, handle, question_sheets),
                          f"{consultation.reference}-comments-by-theme.xlsx", XLSX)
 
 

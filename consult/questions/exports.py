@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from consult.accounts.models import User
 from consult.comments.models import ParticipantKind, Participation, participant_type_label
 from consult.consultations.models import Consultation
 from consult.exports.rows import BATCH, columns, stakeholder_name
 from consult.extensions import db
-from consult.questions.models import Answer
+from consult.questions.models import Answer, Question
 from consult.questions.services import list_questions
 from consult.uk_time import spreadsheet_time
 
@@ -118,3 +118,125 @@ def own_answer_rows(participation: Participation, headings: list[str]) -> list[l
         }
         rows.append([cells.get(heading, "") for heading in headings])
     return rows
+
+
+# --- Per-question summaries: the themed workbook's question sheets and the committee's review -----------
+
+YES, NO, NO_CHOICE = "Yes", "No", "Answered in words"
+QUESTION_SHEET_COLUMNS = ["Stakeholder", "Participant type", "Yes/No answer", "Answer text"]
+
+
+@dataclass(frozen=True)
+class QuestionSummary:
+    """One question's submitted answers counted by participant type, with some of what people wrote."""
+
+    question: Question
+    counts: dict[str, dict[str, int]]  # participant type -> {"Yes": n, "No": n, "Answered in words": n}
+    texts: list[tuple[str, str, str, str]]  # (stakeholder, participant type, yes/no, text), newest first
+
+    @property
+    def types(self) -> list[str]:
+        return sorted(self.counts)
+
+    @property
+    def columns(self) -> list[str]:
+        return [YES, NO] if self.question.is_yes_no else [NO_CHOICE]
+
+    @property
+    def total(self) -> int:
+        return sum(sum(by_answer.values()) for by_answer in self.counts.values())
+
+
+def _submitted_answers(consultation_id: int):
+    return (
+        select(Answer.question_id, Answer.yes_no, Answer.text, Participation.kind, Participation.individual_type,
+               Participation.organisation_name, Participation.organisation_type, Participation.publish_name,
+               User.name)
+        .join(Participation, Participation.id == Answer.participation_id)
+        .join(User, User.id == Participation.user_id)
+        .where(Participation.consultation_id == consultation_id, Participation.submitted_at.is_not(None))
+    )
+
+
+def _answer_label(yes_no: bool | None) -> str:
+    return NO_CHOICE if yes_no is None else (YES if yes_no else NO)
+
+
+def _named(row) -> tuple[str, str, str, str]:
+    _, yes_no, text, kind, individual_type, organisation_name, organisation_type, publish_name, person = row
+    type_label = participant_type_label(kind, individual_type, organisation_type)
+    return (stakeholder_name(kind, organisation_name, publish_name, person, type_label), type_label,
+            "" if yes_no is None else (YES if yes_no else NO), text)
+
+
+def summarise_answers(consultation_id: int, texts_per_question: int = 10) -> list[QuestionSummary]:
+    """Every question's submitted answers counted by participant type and answer, with the newest words.
+
+    One grouped count for all the questions, and one short query per question
+    for its newest written answers: the full text of every answer is in the
+    themed workbook.
+    """
+    questions = list_questions(consultation_id)
+    if not questions:
+        return []
+    counts: dict[int, dict[str, dict[str, int]]] = {q.id: {} for q in questions}
+    grouped = (select(Answer.question_id, Participation.kind, Participation.individual_type,
+                      Participation.organisation_type, Answer.yes_no, func.count())
+               .join(Participation, Participation.id == Answer.participation_id)
+               .where(Participation.consultation_id == consultation_id, Participation.submitted_at.is_not(None))
+               .group_by(Answer.question_id, Participation.kind, Participation.individual_type,
+                         Participation.organisation_type, Answer.yes_no))
+    for question_id, kind, individual_type, organisation_type, yes_no, count in db.session.execute(grouped):
+        by_type = counts[question_id].setdefault(participant_type_label(kind, individual_type, organisation_type), {})
+        by_type[_answer_label(yes_no)] = by_type.get(_answer_label(yes_no), 0) + count
+    summaries = []
+    for question in questions:
+        newest = db.session.execute(
+            _submitted_answers(consultation_id).where(Answer.question_id == question.id, Answer.text != "")
+            .order_by(Answer.updated_at.desc(), Answer.id.desc()).limit(texts_per_question))
+        summaries.append(QuestionSummary(question, counts[question.id], [_named(row) for row in newest]))
+    return summaries
+
+
+def write_question_sheets(book, formats, taken: set[str], sheet_name, consultation_id: int) -> None:
+    """A 'Questions' sheet of counts by participant type, then one sheet per question with every answer given.
+
+    `sheet_name(name, taken)` makes Excel-safe unique names. Answers are read
+    in one streamed query in question order, so each sheet is written in turn.
+    """
+    from consult.downloads import SheetWriter, safe_cell
+
+    summaries = summarise_answers(consultation_id, texts_per_question=0)
+    if not summaries:
+        return
+    summary = book.add_worksheet(sheet_name("Questions", taken))
+    summary.set_column(0, 0, 40)
+    summary.set_column(1, 4, 16)
+    row = 0
+    for number, item in enumerate(summaries, start=1):
+        summary.write_string(row, 0, safe_cell(f"Question {number}: {item.question.text}"), formats["header"])
+        header = ["Participant type", *item.columns, "Total"]
+        for column, heading in enumerate(header):
+            summary.write_string(row + 1, column, heading, formats["header"])
+        row += 2
+        for type_label in item.types:
+            summary.write_string(row, 0, type_label)
+            for column, answer in enumerate(item.columns, start=1):
+                summary.write_number(row, column, item.counts[type_label].get(answer, 0))
+            summary.write_number(row, len(item.columns) + 1, sum(item.counts[type_label].values()))
+            row += 1
+        if not item.types:
+            summary.write_string(row, 0, "No answers")
+            row += 1
+        row += 1
+    sheets = {item.question.id: SheetWriter(book, sheet_name(f"Q{number} {item.question.text}", taken),
+                                            QUESTION_SHEET_COLUMNS, formats)
+              for number, item in enumerate(summaries, start=1)}
+    positions = {item.question.id: index for index, item in enumerate(summaries)}
+    query = (_submitted_answers(consultation_id).join(Question, Question.id == Answer.question_id)
+             .order_by(Question.position, Participation.submitted_at, Participation.id))
+    for row_values in db.session.execute(query.execution_options(yield_per=BATCH)):
+        if row_values[0] in positions:
+            sheets[row_values[0]].write(list(_named(row_values)))
+    for sheet in sheets.values():
+        sheet.finish()

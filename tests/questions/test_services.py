@@ -15,7 +15,7 @@ from consult.exports import services as export_services
 from consult.exports.rows import COLUMNS, export_comments, in_document_order, publishable
 from consult.extensions import db
 from consult.questions import services
-from consult.questions.exports import export_answers
+from consult.questions.exports import export_answers, summarise_answers, write_question_sheets
 from consult.questions.models import Answer, Declaration, Question, QuestionKind
 from tests.conftest import new_consultation, new_participation, new_user, sections_of
 from tests.exports.conftest import all_comments_of
@@ -332,3 +332,52 @@ def test_the_comments_workbook_has_a_row_per_answer_and_an_empty_one_per_unanswe
     ]
     assert table[1]["User"] == "Individual (patient or carer)"  # named only with consent, as comments are
     assert "Never sent" not in str(rows)
+
+
+def _submit_answers(consultation, answers: list[tuple], **participation):
+    person = new_participation(new_user(name=participation.pop("name", "Someone")), consultation, **participation)
+    for question, yes_no, text in answers:
+        services.save_answer(person, question, yes_no, text, utcnow())
+    comment_services.submit_response(person, utcnow())
+    return person
+
+
+def test_answers_are_counted_by_participant_type_with_the_words_named_as_consent_allows(asking):
+    consultation, yes_no, open_question = asking
+    _submit_answers(consultation, [(yes_no, True, ""), (open_question, None, "Longer waits")], name="Pat")
+    _submit_answers(consultation, [(yes_no, False, "Missing trials")], name="Cal", kind="organisation",
+                    organisation_name="Neuroma Support")
+    _submit_answers(consultation, [(yes_no, False, "")], name="Kim")
+    drafter = new_participation(new_user(), consultation)
+    services.save_answer(drafter, yes_no, True, "draft only", utcnow())
+    summaries = {s.question.id: s for s in summarise_answers(consultation.id)}
+    evidence = summaries[yes_no.id]
+    assert evidence.columns == ["Yes", "No"]
+    assert evidence.counts == {"Individual (patient or carer)": {"Yes": 1, "No": 1},
+                               "Organisation (charity or patient group)": {"No": 1}}
+    assert evidence.texts == [("Neuroma Support", "Organisation (charity or patient group)", "No",
+                               "Missing trials")]
+    impact = summaries[open_question.id]
+    assert impact.counts == {"Individual (patient or carer)": {"Answered in words": 1}}
+    assert impact.texts == [("Individual (patient or carer)", "Individual (patient or carer)", "", "Longer waits")]
+
+
+def test_the_themed_workbook_has_a_sheet_of_counts_and_one_per_question(asking):
+    consultation, yes_no, open_question = asking
+    _submit_answers(consultation, [(yes_no, True, "+Good"), (open_question, None, "Longer waits")], name="Pat")
+    _submit_answers(consultation, [(yes_no, False, "")], name="Cal")
+    buffer = io.BytesIO()
+    items = export_comments(in_document_order(publishable(all_comments_of(consultation))))
+
+    def more(book, formats, taken, sheet_name):
+        write_question_sheets(book, formats, taken, sheet_name, consultation.id)
+
+    export_services.write_themed_workbook(items, [], buffer, more)
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    assert book.sheetnames[-3:] == ["Questions", f"Q1 {EVIDENCE}"[:31], f"Q2 {IMPACT}"[:31]]
+    counts = [[c for c in row if c is not None] for row in book["Questions"].iter_rows(values_only=True)]
+    assert counts[:4] == [[f"Question 1: {EVIDENCE}"], ["Participant type", "Yes", "No", "Total"],
+                          ["Individual (patient or carer)", 1, 1, 2], []]
+    first = [list(row) for row in book[book.sheetnames[-2]].iter_rows(values_only=True)]
+    assert first[0] == ["Stakeholder", "Participant type", "Yes/No answer", "Answer text"]
+    assert [row[2:] for row in first[1:]] == [["Yes", "'+Good"], ["No", None]]

@@ -232,3 +232,19 @@ def test_the_questions_tab_sits_beside_the_document(app_context, client, asking)
     consultation, _, _ = asking
     page = main_of(client.get(public_path(consultation, f"/documents/{consultation.documents[0].id}")))
     assert f'href="/consultations/{consultation.reference}/questions/"' in page
+
+
+def test_the_committee_review_shows_each_questions_answers_by_participant_type(app_context, client, login_as,
+                                                                             asking):
+    consultation, yes_no, _ = asking
+    person = new_participation(new_user(name="Pat Hidden"), consultation)
+    services.save_answer(person, yes_no, False, "<i>Missing</i> trials", utcnow())
+    comment_services.submit_response(person, utcnow())
+    db.session.commit()
+    login_as(Role.STAFF)
+    response = client.get(f"/staff/consultations/{consultation.reference}/review")
+    page = main_of(response)
+    assert "Answers to questions" in page and f"Question 1: {EVIDENCE}" in page
+    assert "Answers by participant type (1 in all)" in page and "Individual (patient or carer)" in page
+    assert "<i>Missing</i> trials" in page and "Pat Hidden" not in page  # words shown, name only with consent
+    assert "&lt;i&gt;Missing&lt;/i&gt;" in response.get_data(as_text=True)
