@@ -18,13 +18,20 @@ from consult.forms import EmptyForm
 from consult.loaders import (
     part_of_consultation_or_404,
     published_consultation_or_404,
+    question_or_404,
     reviewable_consultation_or_404,
     theme_or_404,
 )
 from consult.moderation import queries
 from consult.moderation.filters import queue_filters_from
 from consult.moderation.models import CommentTheme, Theme
-from consult.questions.exports import export_answers, summarise_answers, write_question_sheets
+from consult.questions.exports import (
+    export_answers,
+    published_answers_page,
+    summarise_answers,
+    write_question_sheets,
+)
+from consult.questions.services import list_questions
 
 bp = Blueprint("exports", __name__)
 
@@ -211,7 +218,21 @@ def published_comments(reference: str):
                            page_links=_keyset_links("exports.published_comments", page,
                                                     reference=consultation.reference),
                            tobacco_declaration=publication.tobacco_declaration,
-                           published_response=publication.published_response)
+                           published_response=publication.published_response,
+                           questions=list_questions(consultation.id))
+
+
+@bp.route("/consultations/<reference>/published-answers/<int:question_id>")
+@public
+def published_answers(reference: str, question_id: int):
+    consultation = published_consultation_or_404(reference)
+    question = question_or_404(consultation, question_id)
+    page = published_answers_page(question, cursor_arg("after"))
+    next_link = {"next": {"href": url_for("exports.published_answers", reference=consultation.reference,
+                                          question_id=question.id, after=page.next_after)},
+                 "landmarkLabel": "Pages of answers"} if page.next_after else None
+    return render_template("questions/published_answers.html", consultation=consultation, page=page,
+                           questions=list_questions(consultation.id), page_links=next_link)
 
 
 @bp.route("/consultations/<reference>/published-comments.csv")

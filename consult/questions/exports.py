@@ -240,3 +240,32 @@ def write_question_sheets(book, formats, taken: set[str], sheet_name, consultati
             sheets[row_values[0]].write(list(_named(row_values)))
     for sheet in sheets.values():
         sheet.finish()
+
+
+PUBLISHED_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class PublishedAnswers:
+    """A page of one question's submitted answers, as the public reads them, and where the next page starts."""
+
+    question: Question
+    answers: list[tuple[str, str, str, str]]  # (stakeholder, participant type, yes/no, text)
+    next_after: int | None
+
+
+def published_answers_page(question: Question, after: int | None = None) -> PublishedAnswers:
+    """Submitted answers to `question` in the order they were first saved, `size` at a time by keyset.
+
+    Named as published comments are: organisations by name, individuals only
+    with their consent, never an email address.
+    """
+    size = PUBLISHED_PAGE_SIZE
+    query = (_submitted_answers(question.consultation_id).add_columns(Answer.id)
+             .where(Answer.question_id == question.id).order_by(Answer.id).limit(size + 1))
+    if after is not None:
+        query = query.where(Answer.id > after)
+    rows = db.session.execute(query).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    return PublishedAnswers(question, [_named(row[:-1]) for row in rows], rows[-1][-1] if more else None)

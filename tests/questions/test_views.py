@@ -4,6 +4,7 @@ import csv
 import html
 import io
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -248,3 +249,31 @@ def test_the_committee_review_shows_each_questions_answers_by_participant_type(a
     assert "Answers by participant type (1 in all)" in page and "Individual (patient or carer)" in page
     assert "<i>Missing</i> trials" in page and "Pat Hidden" not in page  # words shown, name only with consent
     assert "&lt;i&gt;Missing&lt;/i&gt;" in response.get_data(as_text=True)
+
+
+def test_published_answers_name_people_only_as_they_allowed_a_page_at_a_time(app_context, client, asking,
+                                                                            staff_user, monkeypatch):
+    from consult.exports import publication
+    from consult.questions import exports
+
+    consultation, yes_no, _ = asking
+    for index in range(3):
+        person = new_participation(new_user(name=f"Named {index}"), consultation)
+        person.publish_name = index == 0
+        services.save_answer(person, yes_no, index % 2 == 0, f"Reason {index}", utcnow())
+        comment_services.submit_response(person, utcnow())
+    url = public_path(consultation, f"/published-answers/{yes_no.id}")
+    assert client.get(url).status_code == 404  # nothing is public before publication
+    consultation.closes_at = utcnow() - timedelta(minutes=1)
+    publication.publish_comments(consultation, staff_user, utcnow())
+    db.session.commit()
+    published = main_of(client.get(public_path(consultation, "/published-comments")))
+    assert "read the answers to the questions" in published
+    monkeypatch.setattr(exports, "PUBLISHED_PAGE_SIZE", 2)
+    first = client.get(url)
+    page = main_of(first)
+    assert "Named 0" in page and "Reason 0" in page and "Reason 1" in page and "Named 1" not in page
+    next_href = html.unescape(re.search(r'govuk-pagination__next">\s*<a[^>]+href="([^"]+)"', page).group(1))
+    second = main_of(client.get(next_href))
+    assert "Reason 2" in second and "Reason 0" not in second and "Named 2" not in second
+    assert client.get(url + "?after=x").status_code == 400
