@@ -46,7 +46,7 @@ from tests.browser.conftest import (
     verification_link,
 )
 from tests.browser.organisations import ORGANISATION_PAGES
-from tests.browser.questions import seed_questions
+from tests.browser.questions import seed_questions, seed_submitted_answers
 from tests.conftest import GUIDANCE_SEED
 from tests.liveserver import LiveServer
 
@@ -992,6 +992,19 @@ def staff_question_bank(scene: Scene) -> None:
     expect(scene.page.get_by_role("button", name="Add this question").first).to_be_visible()
 
 
+def published_answers(scene: Scene) -> None:
+    first, _ = seed_submitted_answers(scene.live_server, scene.staff.review.consultation)
+    scene.goto(f"/consultations/{scene.staff.review.reference}/published-answers/{first}")
+    expect(scene.page.get_by_text("Two trials published after 2020 are missing.").first).to_be_visible()
+
+
+def committee_review_with_answers(scene: Scene) -> None:
+    seed_submitted_answers(scene.live_server, scene.staff.review.consultation)
+    world = as_committee(scene)
+    scene.goto(world.review_path)
+    expect(scene.page.get_by_role("heading", name="Answers to questions")).to_be_visible()
+
+
 PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("consultation-list", consultation_list),
     ("consultation", consultation_signed_out),
@@ -1124,6 +1137,8 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("staff-question-form-error-empty", staff_question_form_empty),
     ("staff-question-remove", staff_question_remove),
     ("staff-question-bank", staff_question_bank),
+    ("published-answers", published_answers),
+    ("committee-review-with-answers", committee_review_with_answers),
 ]
 
 every_page = pytest.mark.parametrize("name, setup", PAGES, ids=[name for name, _ in PAGES])
