@@ -8,9 +8,9 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired
+from wtforms.validators import AnyOf, InputRequired
 
-from consult.forms import YES_NO, strip_whitespace
+from consult.forms import NO, YES, YES_NO, strip_whitespace
 from consult.questions.models import QuestionKind
 
 WHOLE_CONSULTATION = "all"
@@ -81,7 +81,9 @@ class BankSearchForm(FlaskForm):
 class AnswerForm(FlaskForm):
     """An answer to one question. A yes/no question keeps both fields; an open question only the text."""
 
-    yes_no = RadioField(choices=YES_NO, widget=GovRadioInput(), validators=[InputRequired(message="Select yes or no")])
+    yes_no = RadioField(choices=YES_NO, widget=GovRadioInput(), validate_choice=False,
+                        validators=[InputRequired(message="Select yes or no"),
+                                    AnyOf([YES, NO], message="Select yes or no")])
     text = TextAreaField(
         "Your answer",
         widget=GovCharacterCount(),

@@ -277,3 +277,46 @@ def test_published_answers_name_people_only_as_they_allowed_a_page_at_a_time(app
     second = main_of(client.get(next_href))
     assert "Reason 2" in second and "Reason 0" not in second and "Named 2" not in second
     assert client.get(url + "?after=x").status_code == 400
+
+
+def test_another_consultations_question_is_not_found_on_either_side(app_context, client, login, login_as, post_form,
+                                                                   asking, staff_user):
+    consultation, yes_no, _ = asking
+    other = new_consultation(state="upcoming")
+    foreign = services.add_question(staff_user, other, services.QuestionDraft(QuestionKind.OPEN, "Elsewhere?"),
+                                    utcnow())
+    db.session.commit()
+    new_participation(login(new_user()), consultation)
+    assert client.get(public_path(consultation, f"/questions/{foreign.id}")).status_code == 404
+    assert post_form(public_path(consultation, f"/questions/{foreign.id}"), {"text": "x"}).status_code == 404
+    assert client.get(public_path(consultation, "/questions/99999999999")).status_code == 404
+    login_as(Role.STAFF)
+    assert post_form(staff_path(consultation, f"/{foreign.id}/move"), {"direction": "up"}).status_code == 404
+    assert client.get(staff_path(consultation, f"/{foreign.id}/edit")).status_code == 404
+
+
+def test_a_nul_byte_or_a_bad_choice_is_refused_without_saving(app_context, client, login, post_form, asking):
+    consultation, yes_no, open_question = asking
+    participation = new_participation(login(new_user()), consultation)
+    assert post_form(public_path(consultation, f"/questions/{open_question.id}"),
+                     {"text": "Bad\x00byte"}).status_code == 400
+    response = post_form(public_path(consultation, f"/questions/{yes_no.id}"), {"yes_no": "maybe"})
+    assert response.status_code == 200
+    assert error_summary(text_of(response)) == ["Select yes or no"]
+    assert services.answers_by_question(participation) == {}
+
+
+def test_reusing_a_declaration_or_a_missing_question_is_refused(app_context, client, login_as, post_form, staff_user):
+    here, other = new_consultation(state="upcoming"), new_consultation(state="upcoming")
+    from consult.questions.models import Declaration
+
+    services.switch_declaration(staff_user, other, Declaration.FORMAL_SUPPORT, True, utcnow())
+    declaration = services.find_declaration(other.id, Declaration.FORMAL_SUPPORT)
+    db.session.commit()
+    login_as(Role.STAFF)
+    response = post_form(staff_path(here, "/bank"), {"source_id": str(declaration.id)}, follow_redirects=True)
+    assert "That question cannot be reused here." in text_of(response)
+    assert post_form(staff_path(here, "/bank"), {"source_id": "99999"}).status_code == 404
+    response = post_form(staff_path(here, "/bank"), {"source_id": "abc"}, follow_redirects=True)
+    assert "Choose a question to add." in text_of(response)
+    assert services.list_questions(here.id) == []
