@@ -247,7 +247,7 @@ def receipt(reference: str):
         return redirect(url_for("comments.review", reference=consultation.reference))
     comments = services.list_comments(participation)
     return render_template("comments/receipt.html", consultation=consultation, participation=participation,
-                           comments=comments)
+                           comments=comments, **_answers_context(participation))
 
 
 @bp.route("/response.xlsx")

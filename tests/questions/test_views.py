@@ -206,6 +206,8 @@ def test_submit_warns_about_unanswered_questions_but_does_not_require_them(app_c
     assert "You have not answered 1 of the 2 questions" in page
     response = post_form(public_path(consultation, "/response/submit"))
     assert response.status_code == 302 and response.headers["Location"].endswith("/response/receipt")
+    receipt = main_of(client.get(response.headers["Location"]))
+    assert "Your answers to questions" in receipt and "Longer waits" in receipt and "Not answered" in receipt
     response = client.get(public_path(consultation, f"/questions/{yes_no.id}"), follow_redirects=True)
     assert "so answers can no longer be added or changed" in text_of(response)
     response = post_form(public_path(consultation, f"/questions/{yes_no.id}"), {"yes_no": "yes"})
