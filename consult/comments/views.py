@@ -200,7 +200,7 @@ def _response_filter(consultation, args) -> question_services.ResponseFilter:
 
 def _answers_context(participation, shown: question_services.ResponseFilter | None = None) -> dict:
     """The consultation's questions with this participant's answers, for the response pages."""
-    questions = question_services.list_questions(participation.consultation_id)
+    questions = question_services.questions_for(participation)
     if shown is not None and shown.document_id is not None:
         questions = [q for q in questions if q.document_id == shown.document_id]
     return {"questions": questions, "answers": question_services.answers_by_question(participation)}

@@ -17,7 +17,7 @@ from consult.consultations.models import Consultation
 from consult.exports.rows import BATCH, columns, stakeholder_name
 from consult.extensions import db
 from consult.questions.models import Answer, Question
-from consult.questions.services import list_questions
+from consult.questions.services import list_questions, questions_for
 from consult.uk_time import spreadsheet_time
 
 
@@ -61,8 +61,8 @@ def export_answers(consultation_id: int) -> Iterator[AnswerRow]:
     """Every submitted participant's answers, in order of submission and then of the questions.
 
     Drafts are never exported: a participant's answers appear once their
-    response is submitted. Each participant gets a row for every question,
-    empty where they gave no answer, so gaps show.
+    response is submitted. Each participant gets a row for every question
+    they were asked, empty where they gave no answer, so gaps show.
     """
     questions = list_questions(consultation_id)
     if not questions:
@@ -87,6 +87,8 @@ def export_answers(consultation_id: int) -> Iterator[AnswerRow]:
              tobacco_details, publish_name, submitted_at, person, email, reference) in partition:
             type_label = participant_type_label(kind, individual_type, organisation_type)
             for question in questions:
+                if not question.is_for(kind):
+                    continue
                 yes_no, text = given.get((participation_id, question.id), (None, ""))
                 yield AnswerRow(
                     consultation_reference=reference,
@@ -106,7 +108,7 @@ def own_answer_rows(participation: Participation, headings: list[str]) -> list[l
         select(Answer).where(Answer.participation_id == participation.id))}
     status = "Submitted" if participation.is_submitted else "Draft"
     rows = []
-    for question in list_questions(participation.consultation_id):
+    for question in questions_for(participation):
         answer = answers.get(question.id)
         cells = {
             "Status": status if answer else "Not answered",

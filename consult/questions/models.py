@@ -61,6 +61,12 @@ class Question(TimestampMixin, db.Model):
     def is_yes_no(self) -> bool:
         return self.kind is QuestionKind.YES_NO
 
+    def is_for(self, kind) -> bool:
+        """Whether a participant of this kind is asked it: a declaration about formal support is for organisations."""
+        from consult.comments.models import ParticipantKind
+
+        return self.declaration is not Declaration.FORMAL_SUPPORT or kind is ParticipantKind.ORGANISATION
+
     @property
     def about(self) -> str:
         """What the question is about, as people read it: 'The whole consultation' or the document's title."""

@@ -313,6 +313,11 @@ def answers_by_question(participation: Participation) -> dict[int, Answer]:
         select(Answer).where(Answer.participation_id == participation.id))}
 
 
+def questions_for(participation: Participation) -> list[Question]:
+    """The questions this participant is asked, in order: every one, less declarations not meant for them."""
+    return [q for q in list_questions(participation.consultation_id) if q.is_for(participation.kind)]
+
+
 def _claim_for_answering(participation: Participation, now: datetime) -> None:
     """Lock the participation row and check it is still unsubmitted.
 
@@ -343,6 +348,8 @@ def save_answer(participation: Participation, question: Question, yes_no: bool |
     require_open(participation.consultation, now)
     if question.consultation_id != participation.consultation_id:
         raise InvalidAnswer("That question belongs to another consultation.", status=400)
+    if not question.is_for(participation.kind):
+        raise InvalidAnswer("That question is asked of organisations only.", status=400)
     if question.is_yes_no:
         if yes_no is None:
             raise InvalidAnswer("Select yes or no", field="yes_no")
@@ -376,14 +383,14 @@ def save_answer(participation: Participation, question: Question, yes_no: bool |
 def unanswered_questions(participation: Participation) -> list[Question]:
     """The consultation's questions this participant has not answered, in order."""
     answered = answers_by_question(participation)
-    return [q for q in list_questions(participation.consultation_id) if q.id not in answered]
+    return [q for q in questions_for(participation) if q.id not in answered]
 
 
 def own_answer_values(participation: Participation) -> list[list]:
     """[question, yes/no, answer] per question, in order; empty cells where a question is unanswered."""
     answers = answers_by_question(participation)
     rows = []
-    for question in list_questions(participation.consultation_id):
+    for question in questions_for(participation):
         answer = answers.get(question.id)
         rows.append([question.text, answer.yes_no_label if answer else "", answer.text if answer else ""])
     return rows

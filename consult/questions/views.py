@@ -4,7 +4,7 @@ Each view: load or 404, check the rule, validate, call the service, commit
 once, flash, redirect. Domain errors become a message on the page.
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from consult.access import public, signed_in
@@ -36,7 +36,7 @@ def index(reference: str):
     participation = _participation(consultation)
     return render_template(
         "questions/index.html", consultation=consultation, participation=participation,
-        questions=services.list_questions(consultation.id),
+        questions=services.questions_for(participation) if participation else services.list_questions(consultation.id),
         answers=services.answers_by_question(participation) if participation else {},
         is_open=consultation.is_open_at(utcnow()),
     )
@@ -73,7 +73,9 @@ def answer(reference: str, question_id: int):
         error = comment_services.ConsultationNotOpen(consultation, consultation.status)
         return render_template("comments/not_open.html", consultation=consultation, participation=participation,
                                message=error.message), error.status
-    questions = services.list_questions(consultation.id)
+    questions = services.questions_for(participation)
+    if question not in questions:  # a declaration not meant for this participant
+        abort(404)
     number = next(i for i, q in enumerate(questions, start=1) if q.id == question.id)
     existing = services.answers_by_question(participation).get(question.id)
     form = AnswerForm()

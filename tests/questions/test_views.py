@@ -322,3 +322,35 @@ def test_reusing_a_declaration_or_a_missing_question_is_refused(app_context, cli
     response = post_form(staff_path(here, "/bank"), {"source_id": "abc"}, follow_redirects=True)
     assert "Choose a question to add." in text_of(response)
     assert services.list_questions(here.id) == []
+
+
+def test_only_organisations_are_asked_about_formal_support(app_context, client, login, post_form, staff_user):
+    from consult.questions.models import Declaration
+
+    consultation = new_consultation(state="upcoming")
+    services.add_question(staff_user, consultation, services.QuestionDraft(QuestionKind.OPEN, IMPACT), utcnow())
+    services.switch_declaration(staff_user, consultation, Declaration.FORMAL_SUPPORT, True, utcnow())
+    declaration = services.find_declaration(consultation.id, Declaration.FORMAL_SUPPORT)
+    consultation.opens_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+
+    individual = new_participation(login(new_user()), consultation)
+    assert "formally supporting" not in main_of(client.get(public_path(consultation, "/questions/")))
+    assert client.get(public_path(consultation, f"/questions/{declaration.id}")).status_code == 404
+    assert [q.text for q in services.unanswered_questions(individual)] == [IMPACT]
+
+    organisation = new_participation(login(new_user()), consultation, kind="organisation")
+    assert "formally supporting" in main_of(client.get(public_path(consultation, "/questions/")))
+    response = post_form(public_path(consultation, f"/questions/{declaration.id}"), {"yes_no": "yes"})
+    assert response.status_code == 302
+    comment_services.submit_response(organisation, utcnow())
+    services.save_answer(individual, services.list_questions(consultation.id)[0], None, "Mine", utcnow())
+    comment_services.submit_response(individual, utcnow())
+    db.session.commit()
+
+    from consult.questions.exports import export_answers
+
+    rows = [(row.participant_type.split(" ")[0], row.question_text[:20], row.yes_no_label)
+            for row in export_answers(consultation.id)]
+    assert sorted(rows) == sorted([("Organisation", IMPACT[:20], ""), ("Organisation", declaration.text[:20], "Yes"),
+                                   ("Individual", IMPACT[:20], "")])
