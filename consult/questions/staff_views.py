@@ -33,6 +33,11 @@ def _back_to_list(consultation, anchor: str | None = None):
     return redirect(url_for("staff_questions.index", reference=consultation.reference, _anchor=anchor))
 
 
+def _number_of(question: Question) -> int:
+    """The question's number as staff and participants read it: its place in the order, whatever gaps removals left."""
+    return 1 + [q.id for q in services.list_questions(question.consultation_id)].index(question.id)
+
+
 def _refuse_if_locked(consultation):
     """Once the consultation has opened, every change page sends staff back to the list with the reason."""
     if services.can_change_questions(consultation, utcnow()):
@@ -80,7 +85,7 @@ def new(reference: str):
             question = services.add_question(current_user, consultation, _draft(form), utcnow())
         if outcome.ok:
             db.session.commit()
-            flash(f"Question {question.position} added.", "success")
+            flash(f"Question {_number_of(question)} added.", "success")
             return _back_to_list(consultation, f"question-{question.id}")
         return _form_page(consultation, form, status=outcome.status)
     return _form_page(consultation, form)
@@ -149,7 +154,7 @@ def move(reference: str, question_id: int):
         return _back_to_list(consultation)
     db.session.commit()
     if moved:
-        flash(f"Question moved {form.direction.data}. It is now question {question.position}.", "success")
+        flash(f"Question moved {form.direction.data}. It is now question {_number_of(question)}.", "success")
     else:
         flash(f"The question is already {'first' if form.direction.data == 'up' else 'last'}.", "info")
     return _back_to_list(consultation, f"question-{question.id}")
@@ -197,7 +202,7 @@ def bank(reference: str):
             flash(str(outcome.error), "info")
             return redirect(url_for("staff_questions.bank", reference=consultation.reference))
         db.session.commit()
-        flash(f"Question {question.position} added: “{question.text}”", "success")
+        flash(f"Question {_number_of(question)} added: “{question.text}”", "success")
         return _back_to_list(consultation, f"question-{question.id}")
     search = BankSearchForm(request.args)
     words = (search.q.data or "")[:200]

@@ -354,3 +354,15 @@ def test_only_organisations_are_asked_about_formal_support(app_context, client, 
             for row in export_answers(consultation.id)]
     assert sorted(rows) == sorted([("Organisation", IMPACT[:20], ""), ("Organisation", declaration.text[:20], "Yes"),
                                    ("Individual", IMPACT[:20], "")])
+
+
+def test_questions_are_numbered_by_their_place_after_a_removal(app_context, client, login_as, post_form, staff_user):
+    consultation = new_consultation(state="upcoming")
+    first = services.add_question(staff_user, consultation, services.QuestionDraft(QuestionKind.OPEN, "A?"), utcnow())
+    services.add_question(staff_user, consultation, services.QuestionDraft(QuestionKind.OPEN, "B?"), utcnow())
+    services.remove_question(staff_user, first, utcnow())
+    db.session.commit()
+    login_as(Role.STAFF)
+    response = post_form(staff_path(consultation, "/new"), {"kind": "open", "text": "C?", "document": "all"},
+                         follow_redirects=True)
+    assert "Question 2 added." in text_of(response)
