@@ -393,25 +393,31 @@ OWN_COLUMNS = ["Comment number", "Status", "Document", "Chapter", "Section numbe
 
 def own_values(comment: Comment) -> list:
     """A stakeholder's own comment as they wrote it, with their declaration, for their own download."""
-    participation = comment.participation
-    return [
-        comment.reference or "",
-        comment.status.label,
-        comment.document.title,
-        comment.chapter.label if comment.chapter else "",
-        comment.section.number if comment.section else "",
-        (comment.section.heading or "") if comment.section else "",
-        comment.quote or "",
-        comment.body,
-        "", "", "",
-        spreadsheet_time(comment.submitted_at),
-        participation.receipt_reference or "",
-        participation.kind.label,
-        participation.individual_type.label if participation.individual_type else "",
-        participation.organisation_name or "",
-        participation.organisation_type.label if participation.organisation_type else "",
-        "Yes" if participation.has_tobacco_links else "No",
-        participation.tobacco_details,
-        participation.other_interests,
-        "Yes" if participation.publish_name else "No",
-    ]
+    cells = {
+        "Comment number": comment.reference or "",
+        "Status": comment.status.label,
+        "Document": comment.document.title,
+        "Chapter": comment.chapter.label if comment.chapter else "",
+        "Section number": comment.section.number if comment.section else "",
+        "Section heading": (comment.section.heading or "") if comment.section else "",
+        "Selected text": comment.quote or "",
+        "Comment": comment.body,
+        "Submitted at (UK time)": spreadsheet_time(comment.submitted_at),
+        **own_declaration(comment.participation),
+    }
+    return [cells.get(heading, "") for heading in OWN_COLUMNS]
+
+
+def own_declaration(participation: Participation) -> dict[str, str]:
+    """The declaration a response was sent under, by column of the own download: on every row of it."""
+    return {
+        "Receipt reference": participation.receipt_reference or "",
+        "Taking part": participation.kind.label,
+        "Which best describes you": participation.individual_type.label if participation.individual_type else "",
+        "Organisation name": participation.organisation_name or "",
+        "Type of organisation": participation.organisation_type.label if participation.organisation_type else "",
+        "Links with the tobacco industry": "Yes" if participation.has_tobacco_links else "No",
+        "Details of the links or funding": participation.tobacco_details,
+        "Other interests": participation.other_interests,
+        "Publish your name with your comments": "Yes" if participation.publish_name else "No",
+    }

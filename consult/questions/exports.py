@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from consult.accounts.models import User
 from consult.comments.models import ParticipantKind, Participation, participant_type_label
+from consult.comments.services import own_declaration
 from consult.consultations.models import Consultation
 from consult.exports.rows import BATCH, columns, stakeholder_name
 from consult.extensions import db
@@ -117,6 +118,7 @@ def own_answer_rows(participation: Participation, headings: list[str]) -> list[l
             "Yes/No answer": answer.yes_no_label if answer else "",
             "Answer text": answer.text if answer else "",
             "Submitted at (UK time)": spreadsheet_time(participation.submitted_at) if answer else "",
+            **own_declaration(participation),
         }
         rows.append([cells.get(heading, "") for heading in headings])
     return rows

@@ -6,7 +6,7 @@ switch on (interest in formal support) is a yes/no question marked with it.
 answers: one per participation and question, enforced by a unique constraint.
 
 Revision ID: c3e9a1f5d247
-Revises: 5d2b8e4c7a10
+Revises: 4fd991949e4b
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c3e9a1f5d247'
-down_revision = '5d2b8e4c7a10'
+down_revision = '4fd991949e4b'
 branch_labels = None
 depends_on = None
 
