@@ -18,6 +18,7 @@ from consult.comments.models import Comment, OrganisationType
 from consult.consultations.models import CommitteeAssignment
 from consult.database import utcnow
 from consult.extensions import db
+from consult.loaders import LARGEST_ID
 from consult.moderation.models import Theme
 from consult.organisations import services as organisation_services
 from consult.questions.models import Question, QuestionKind
@@ -138,6 +139,7 @@ def _url_for(app, endpoint: str, world: World) -> str:
         "theme_id": world.theme_id,
         "user_id": world.people["owner"],
         "question_id": world.question_id,
+        "answer_id": LARGEST_ID,  # no such answer: the lead finds nothing, everyone else is refused first
     }
     rule: Rule = next(app.url_map.iter_rules(endpoint))
     with app.test_request_context():

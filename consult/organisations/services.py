@@ -50,6 +50,8 @@ from consult.consultations.models import Consultation
 from consult.errors import DomainError
 from consult.extensions import db
 from consult.organisations.models import CODE_LENGTH, Organisation, OrganisationCode, OrganisationLead
+from consult.questions.models import Answer, Question
+from consult.questions.services import answers_by_question, list_questions, save_answer
 from consult.uk_time import spreadsheet_time
 
 
@@ -113,6 +115,19 @@ class InvalidLead(OrganisationError):
     """The admin's choice of lead cannot be recorded; shown beside the field it is about."""
 
     status = 200
+
+
+class AnswersToMerge(OrganisationError):
+    """Colleagues answered a question differently and the lead has not yet given the organisation's answer."""
+
+    status = 409
+
+    def __init__(self, questions: list[tuple[int, Question]]):
+        self.questions = questions
+        listed = "; ".join(f"question {number}, “{question.text[:80]}”" for number, question in questions)
+        super().__init__(
+            f"Colleagues gave different answers to {listed}. Choose one of their answers, or write your "
+            "organisation’s own, before you submit: your organisation can give one answer to each question.")
 
 
 class InvalidDeclaration(OrganisationError):
@@ -389,8 +404,11 @@ def send_to_lead(participation: Participation, now: datetime) -> list[Comment]:
                        .execution_options(synchronize_session=False))
     db.session.expire_all()
     to_send = unsent_comments(participation)
-    if not to_send:
+    answers = unsent_answers(participation)
+    if not to_send and not answers:
         raise NothingToSend()
+    for answer in answers:
+        answer.sent_to_lead_at = now
     leads = db.session.scalars(
         select(Participation).where(Participation.organisation_id == participation.organisation_id,
                                     Participation.consultation_id == participation.consultation_id,
@@ -402,6 +420,59 @@ def send_to_lead(participation: Participation, now: datetime) -> list[Comment]:
             _copy_for_lead(comment, lead)
     db.session.flush()
     return to_send
+
+
+def unsent_answers(participation: Participation) -> list[Answer]:
+    """A colleague's answers not yet sent to the lead."""
+    return list(db.session.scalars(select(Answer).where(Answer.participation_id == participation.id,
+                                                        Answer.sent_to_lead_at.is_(None))))
+
+
+def sent_answers(organisation_id: int, consultation_id: int) -> dict[int, list[Answer]]:
+    """Colleagues' answers sent to the lead, by question id, oldest first, each with who sent it."""
+    answers = db.session.scalars(
+        select(Answer).join(Participation, Answer.participation_id == Participation.id)
+        .where(Participation.organisation_id == organisation_id, Participation.consultation_id == consultation_id,
+               Participation.organisation_role == OrganisationRole.COLLEAGUE, Answer.sent_to_lead_at.is_not(None))
+        .options(joinedload(Answer.participation).joinedload(Participation.user), joinedload(Answer.question))
+        .order_by(Answer.sent_to_lead_at, Answer.id))
+    grouped: dict[int, list[Answer]] = {}
+    for answer in answers:
+        grouped.setdefault(answer.question_id, []).append(answer)
+    return grouped
+
+
+def adopt_answer(participation: Participation, colleague_answer: Answer, now: datetime) -> Answer:
+    """Make a colleague's sent answer the organisation's answer to its question, in the lead's response."""
+    if participation.organisation_role is not OrganisationRole.LEAD:
+        raise NotALead()
+    sender = colleague_answer.participation
+    if (sender.organisation_id != participation.organisation_id
+            or sender.consultation_id != participation.consultation_id or colleague_answer.sent_to_lead_at is None):
+        raise NotAColleague()
+    return save_answer(participation, colleague_answer.question, colleague_answer.yes_no, colleague_answer.text, now)
+
+
+def _settle_answers(participation: Participation, now: datetime) -> None:
+    """Give the organisation one answer per question before it submits.
+
+    The lead's own answer (written, or chosen from a colleague's) stands. Where the lead has
+    none, colleagues' sent answers that all say the same become the organisation's; where they
+    differ, nothing is guessed: AnswersToMerge names the questions the lead must settle.
+    """
+    own = answers_by_question(participation)
+    sent = sent_answers(participation.organisation_id, participation.consultation_id)
+    numbers = {question.id: number for number, question in enumerate(list_questions(participation.consultation_id), 1)}
+    disagreements = []
+    for question_id, answers in sent.items():
+        if question_id in own:
+            continue
+        if len({(answer.yes_no, answer.text) for answer in answers}) == 1:
+            save_answer(participation, answers[0].question, answers[0].yes_no, answers[0].text, now)
+        else:
+            disagreements.append((numbers.get(question_id, 0), answers[0].question))
+    if disagreements:
+        raise AnswersToMerge(sorted(disagreements, key=lambda pair: pair[0]))
 
 
 def sent_comments(organisation_id: int, consultation_id: int, colleague_id: int | None = None) -> list[Comment]:
@@ -471,8 +542,7 @@ def submit_organisation_response(participation: Participation, has_tobacco_links
     require_open(participation.consultation, now)
     _lock_organisation(participation.organisation_id, now)
     _require_not_responded(participation.organisation_id, participation.consultation_id)
-    # Answers to the consultation's questions are checked here, before anything is submitted,
-    # once consultations have questions (one answer per question from the organisation).
+    _settle_answers(participation, now)
     participation.has_tobacco_links = has_tobacco_links
     participation.tobacco_details = details
     db.session.flush()

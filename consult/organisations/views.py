@@ -15,13 +15,15 @@ from consult.comments import services as comment_services
 from consult.comments.models import OrganisationRole, OrganisationType
 from consult.database import utcnow
 from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
-from consult.errors import Outcome, attach_error, form_errors
+from consult.errors import DomainError, Outcome, attach_error, form_errors
 from consult.extensions import db
 from consult.forms import YES, EmptyForm
 from consult.limits import organisation_code_attempts_per_address, organisation_code_attempts_per_user
 from consult.loaders import LARGEST_ID, public_consultation_or_404
 from consult.organisations import services
 from consult.organisations.forms import CodeForm, ColleagueFilterForm, DeclarationForm, LeadForm
+from consult.questions.models import Answer
+from consult.questions.services import answers_by_question, list_questions
 from consult.web import request_arrived_at
 
 bp = Blueprint("organisations", __name__)
@@ -206,8 +208,36 @@ def lead_response(reference: str):
     comments = services.lead_response_comments(participation, colleague_id)
     return render_template("organisations/lead_response.html", consultation=consultation,
                            participation=participation, comments=comments, filter_form=filter_form,
+                           questions=list_questions(consultation.id), own_answers=answers_by_question(participation),
+                           sent_answers=services.sent_answers(participation.organisation_id, consultation.id),
+                           empty_form=EmptyForm(),
                            filtered=colleague_id is not None, is_open=consultation.is_open_at(utcnow()),
                            responded=services.organisation_response(participation.organisation_id, consultation.id))
+
+
+@bp.post(f"{_CONSULTATION}/lead/answers/<int:answer_id>/use")
+@signed_in
+def adopt_answer(reference: str, answer_id: int):
+    consultation = public_consultation_or_404(reference)
+    services.require_lead(current_user.id)
+    participation = _participation(consultation)
+    if participation is None or participation.organisation_role is not OrganisationRole.LEAD:
+        flash("Start your organisation’s response first.", "info")
+        return _hub(consultation)
+    colleague_answer = db.session.get(Answer, answer_id) if answer_id <= LARGEST_ID else None
+    if colleague_answer is None:  # e.g. the colleague's account was erased since the page was shown
+        flash("That answer is no longer there. Choose from the answers shown now.", "info")
+        return redirect(url_for("organisations.lead_response", reference=consultation.reference, _anchor="answers"))
+    try:
+        services.adopt_answer(participation, colleague_answer, request_arrived_at())
+    except DomainError as refused:
+        db.session.rollback()
+        flash(refused.message, "info")
+    else:
+        db.session.commit()
+        flash(f"Your organisation’s answer to “{colleague_answer.question.text}” is now the one "
+              f"{colleague_answer.participation.user.email} sent.", "success")
+    return redirect(url_for("organisations.lead_response", reference=consultation.reference, _anchor="answers"))
 
 
 @bp.route(f"{_CONSULTATION}/lead/submit", methods=["GET", "POST"])

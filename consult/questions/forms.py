@@ -3,7 +3,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovRadioInput,
     GovSubmitInput,
-    GovTextArea,
     GovTextInput,
 )
 from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField

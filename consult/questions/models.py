@@ -1,9 +1,11 @@
+from datetime import datetime
+
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.comments.models import Participation
 from consult.consultations.models import Consultation, Document
-from consult.database import LabelledEnum, TimestampMixin, enum_type
+from consult.database import LabelledEnum, TimestampMixin, UTCDateTime, enum_type
 from consult.extensions import db
 
 MAX_QUESTION_LENGTH = 1_000
@@ -92,6 +94,9 @@ class Answer(TimestampMixin, db.Model):
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
     yes_no: Mapped[bool | None] = mapped_column()
     text: Mapped[str] = mapped_column(Text, default="")
+    # A colleague's answer sent to their organisation's lead: from then on it is read-only,
+    # and the lead's response takes it (or, where colleagues disagree, the one the lead chooses).
+    sent_to_lead_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     participation: Mapped[Participation] = relationship()
     question: Mapped[Question] = relationship()

@@ -76,6 +76,12 @@ class InvalidAnswer(QuestionError):
     status = 200
 
 
+class AnswerSentToLead(QuestionError):
+    status = 409
+    message = ("You have sent this answer to your organisation’s lead, so it can no longer be changed here. "
+               "Ask your lead to change it in the organisation’s response.")
+
+
 # --- Staff: the questions of a consultation -------------------------------------------
 
 @dataclass(frozen=True)
@@ -375,6 +381,8 @@ def save_answer(participation: Participation, question: Question, yes_no: bool |
                                                             Answer.question_id == question.id))
             if answer is None:
                 raise
+    if answer.sent_to_lead_at is not None:
+        raise AnswerSentToLead()
     answer.yes_no, answer.text = yes_no, text
     db.session.flush()
     return answer

@@ -14,6 +14,8 @@ from consult.database import utcnow
 from consult.extensions import db
 from consult.organisations import services
 from consult.organisations.models import Organisation, OrganisationCode
+from consult.questions.models import Question, QuestionKind
+from consult.questions.services import AnswerSentToLead, answers_by_question, save_answer
 from tests.conftest import new_participation, new_user
 from tests.organisations.conftest import draft_on, new_colleague, new_lead
 
@@ -312,3 +314,79 @@ def test_erasing_a_colleagues_account_keeps_the_leads_copies(shared):
     assert db.session.get(Comment, original_id) is None
     (copy,) = comment_services.list_comments(comment_services.find_participation(lead.id, consultation.id))
     assert copy.body == "Colleague's words" and copy.original_comment_id is None
+
+
+# --- answers to the consultation's questions -------------------------------------------
+
+
+def _question(consultation, position: int, text: str) -> Question:
+    question = Question(consultation_id=consultation.id, kind=QuestionKind.YES_NO, text=text, position=position)
+    db.session.add(question)
+    db.session.flush()
+    return question
+
+
+def _colleague_answers(consultation, code, question, yes_no: bool, text: str = ""):
+    _, participation = new_colleague(consultation, code.code)
+    save_answer(participation, question, yes_no, text, utcnow())
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    return participation
+
+
+def test_a_sent_answer_is_read_only_and_agreeing_answers_become_the_organisations(shared):
+    consultation, lead, code = shared
+    question = _question(consultation, 1, "Has all of the relevant evidence been taken into account?")
+    first = _colleague_answers(consultation, code, question, True, "Yes, all of it")
+    _colleague_answers(consultation, code, question, True, "Yes, all of it")
+    with pytest.raises(AnswerSentToLead):
+        save_answer(first, question, False, "Changed my mind", utcnow())
+    db.session.rollback()
+
+    response = comment_services.find_participation(lead.id, consultation.id) or services.start_lead_response(
+        lead, consultation, utcnow())
+    services.submit_organisation_response(response, False, "", utcnow())
+    db.session.commit()
+    [answer] = answers_by_question(response).values()
+    assert (answer.yes_no, answer.text) == (True, "Yes, all of it") and response.is_submitted
+
+
+def test_differing_answers_stop_the_submission_until_the_lead_chooses(shared):
+    consultation, lead, code = shared
+    agreed = _question(consultation, 1, "Are the recommendations sound?")
+    split = _question(consultation, 2, "Has all of the relevant evidence been taken into account?")
+    _colleague_answers(consultation, code, agreed, True)
+    _colleague_answers(consultation, code, split, True, "Yes")
+    dissent = _colleague_answers(consultation, code, split, False, "The 2024 trial is missing")
+    response = comment_services.find_participation(lead.id, consultation.id) or services.start_lead_response(
+        lead, consultation, utcnow())
+    db.session.commit()
+
+    with pytest.raises(services.AnswersToMerge) as refused:
+        services.submit_organisation_response(response, False, "", utcnow())
+    assert "question 2, “Has all of the relevant evidence" in str(refused.value)
+    assert "question 1" not in str(refused.value)
+    db.session.rollback()
+    assert not response.is_submitted
+
+    [chosen] = [a for a in services.sent_answers(response.organisation_id, consultation.id)[split.id]
+                if a.participation_id == dissent.id]
+    services.adopt_answer(response, chosen, utcnow())
+    services.submit_organisation_response(response, False, "", utcnow())
+    db.session.commit()
+    answers = answers_by_question(response)
+    assert (answers[split.id].yes_no, answers[split.id].text) == (False, "The 2024 trial is missing")
+    assert answers[agreed.id].yes_no is True and response.is_submitted
+
+
+def test_only_a_lead_adopts_an_answer_sent_to_their_own_organisation(shared, make_consultation):
+    consultation, lead, code = shared
+    question = _question(consultation, 1, "Are the recommendations sound?")
+    colleague = _colleague_answers(consultation, code, question, True)
+    [sent] = services.sent_answers(colleague.organisation_id, consultation.id)[question.id]
+    with pytest.raises(services.NotALead):
+        services.adopt_answer(colleague, sent, utcnow())
+    other_lead = services.mark_lead(new_user(), "Another Charity", OrganisationType.CHARITY_OR_PATIENT_GROUP, None)
+    other = services.start_lead_response(other_lead.user, consultation, utcnow())
+    with pytest.raises(services.NotAColleague):
+        services.adopt_answer(other, sent, utcnow())

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -283,3 +284,36 @@ def test_the_lead_deletes_a_copy_and_the_original_is_kept(client, login, post_fo
     assert db.session.get(Comment, original.id).body == "Original words"
     hub = _text(client.get(f"/consultations/{consultation.reference}/organisation"))
     assert "Original words" in hub  # what the colleague sent is still there for the record
+
+
+def test_the_lead_sees_colleagues_answers_and_chooses_one(client, post_form, login, make_consultation, make_lead):
+    from consult.questions.models import Question, QuestionKind
+    from consult.questions.services import answers_by_question, save_answer
+    from tests.organisations.conftest import new_colleague
+
+    consultation = make_consultation()
+    lead = make_lead()
+    code = services.share_code(lead, consultation, utcnow())
+    question = Question(consultation_id=consultation.id, kind=QuestionKind.YES_NO, position=1,
+                        text="Are the recommendations sound?")
+    db.session.add(question)
+    db.session.flush()
+    for yes_no, words in ((True, "Sound"), (False, "<b>Not</b> sound")):
+        colleague, participation = new_colleague(consultation, code.code)
+        save_answer(participation, question, yes_no, words, utcnow())
+        services.send_to_lead(participation, utcnow())
+    response = services.start_lead_response(lead, consultation, utcnow())
+    db.session.commit()
+
+    login(lead)
+    page = client.get(f"/consultations/{consultation.reference}/organisation/lead/response").get_data(as_text=True)
+    assert "Question 1: Are the recommendations sound?" in page and "&lt;b&gt;Not&lt;/b&gt; sound" in page
+    use = re.findall(r'action="([^"]+/lead/answers/\d+/use)"', page)
+    assert len(use) == 2
+    chosen = post_form(use[1])
+    assert chosen.status_code == 302
+    answer = answers_by_question(response)[question.id]
+    assert (answer.yes_no, answer.text) == (False, "<b>Not</b> sound")
+    gone = post_form(f"/consultations/{consultation.reference}/organisation/lead/answers/999999/use",
+                     follow_redirects=True)
+    assert "That answer is no longer there" in gone.get_data(as_text=True)
