@@ -27,7 +27,7 @@ _TRIGGER_SET = frozenset(FORMULA_TRIGGERS)
 EXCEL_CELL_LIMIT = 32_767
 CONTINUED = " (continued)"
 # Column widths in characters, by heading, shared by every workbook the service offers; unlisted columns get 18.
-WIDTHS = {"Comment number": 16, "User": 24, "Email address": 28, "Document": 30, "Chapter": 24,
+WIDTHS = {"Comment number": 16, "Stakeholder": 24, "Email address": 28, "Document": 30, "Chapter": 24,
           "Section number": 10, "Section heading": 24, "Selected text": 40, "Comment": 70,
           "Tobacco link details": 30, "Themes": 24, "Response": 60, "Submitted at (UK time)": 20}
 DEFAULT_WIDTH = 18
@@ -105,24 +105,31 @@ def new_workbook(target: IO[bytes] | str):
         "header": book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#F3F2F1",
                                    "bottom": 1}),
         "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+        "title": book.add_format({"bold": True, "font_size": 13}),
         "datetime": book.add_format({"num_format": "d mmm yyyy hh:mm", "valign": "top"}),
     }
     return book, formats
 
 
 class SheetWriter:
-    """A worksheet with a frozen, filtered header, widths by heading and wrapped, formula-safe text."""
+    """A worksheet with a frozen, filtered header, widths by heading and wrapped, formula-safe text.
 
-    def __init__(self, book, name: str, headings: list[str], formats: dict):
+    With a `title`, the first row holds it in full (a sheet's name is cut at
+    31 characters) and the header moves to the second row.
+    """
+
+    def __init__(self, book, name: str, headings: list[str], formats: dict, title: str | None = None):
         self.sheet = book.add_worksheet(name)
         self.headings = headings
         self.formats = formats
-        self.row = 0
+        self.header_row = self.row = 0 if title is None else 1
         for index, heading in enumerate(headings):
             self.sheet.set_column(index, index, WIDTHS.get(heading, DEFAULT_WIDTH), formats["wrap"])
+        if title is not None:
+            self.sheet.write_string(0, 0, safe_cell(title), formats["title"])
         for index, heading in enumerate(headings):
-            self.sheet.write_string(0, index, heading, formats["header"])
-        self.sheet.freeze_panes(1, 0)
+            self.sheet.write_string(self.header_row, index, heading, formats["header"])
+        self.sheet.freeze_panes(self.header_row + 1, 0)
 
     def write(self, values: list) -> None:
         for row_values in split_for_excel(values):
@@ -138,7 +145,7 @@ class SheetWriter:
                     self.sheet.write_number(self.row, column, value)
 
     def finish(self) -> None:
-        self.sheet.autofilter(0, 0, max(self.row, 1), len(self.headings) - 1)
+        self.sheet.autofilter(self.header_row, 0, max(self.row, self.header_row + 1), len(self.headings) - 1)
 
 
 def write_table_workbook(rows: Iterable[list], headings: list[str], target: IO[bytes] | str,

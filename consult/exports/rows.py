@@ -34,7 +34,7 @@ Index("ix_comments_part_number", Comment.consultation_id, Comment.document_id, C
       Comment.section_id, Comment.number)
 
 COLUMNS = [
-    "Comment number", "User", "Email address", "Consultation", "Document", "Chapter", "Section number",
+    "Comment number", "Stakeholder", "Email address", "Consultation", "Document", "Chapter", "Section number",
     "Section heading", "Selected text", "Comment", "Question text", "Yes/No answer", "Answer text",
     "Represents an organisation", "Organisation",
     "Participant type", "Has tobacco links", "Tobacco link details", "Themes", "Moderation state",

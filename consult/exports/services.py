@@ -15,7 +15,9 @@ from docx.enum.section import WD_ORIENT
 from docx.shared import Cm, Pt
 
 from consult.downloads import SheetWriter, new_workbook, safe_cell, table_csv, write_table_workbook
+from consult.exports.publication import tobacco_declaration
 from consult.exports.rows import ExportItem, columns
+from consult.moderation.states import ResponseState
 
 NO_THEME = "No theme"
 
@@ -41,13 +43,28 @@ def _rows(items: Iterable[ExportItem], answers: Iterable, include_email: bool) -
         yield answer.values(include_email)
 
 
+SHEET_NAME_LIMIT = 31
+ELLIPSIS = "..."
+
+
 def _sheet_name(name: str, taken: set[str]) -> str:
-    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique ignoring case."""
-    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in name).strip("' ") or "Theme"
-    candidate, suffix = cleaned[:31], 2
+    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique ignoring case.
+
+    A long name is cut with "..." so a reader can see it was cut (the sheet's
+    first row has it in full); when two cut names collide, the later ones
+    gain " (2)", " (3)" and so on within the same 31 characters.
+    """
+    cleaned = " ".join("".join(" " if ch in "[]:*?/\\" else ch for ch in name).split()).strip("'") or "Theme"
+
+    def fitted(tail: str) -> str:
+        room = SHEET_NAME_LIMIT - len(tail)
+        if len(cleaned) <= room:
+            return cleaned + tail
+        return cleaned[:room - len(ELLIPSIS)].rstrip(" '") + ELLIPSIS + tail
+
+    candidate, suffix = fitted(""), 2
     while candidate.lower() in taken:
-        tail = f" ({suffix})"
-        candidate, suffix = cleaned[:31 - len(tail)] + tail, suffix + 1
+        candidate, suffix = fitted(f" ({suffix})"), suffix + 1
     taken.add(candidate.lower())
     return candidate
 
@@ -68,9 +85,10 @@ def write_themed_workbook(items: Iterable[ExportItem], theme_names: list[str], t
     book, formats = new_workbook(target)
     taken: set[str] = set()
     summary = book.add_worksheet(_sheet_name("Summary", taken))
-    sheets = {name: SheetWriter(book, _sheet_name(name, taken), THEME_SHEET_COLUMNS, formats)
+    sheets = {name: SheetWriter(book, _sheet_name(name, taken), THEME_SHEET_COLUMNS, formats, title=name)
               for name in theme_names}
-    sheets[NO_THEME] = SheetWriter(book, _sheet_name(NO_THEME, taken), THEME_SHEET_COLUMNS, formats)
+    sheets[NO_THEME] = SheetWriter(book, _sheet_name(NO_THEME, taken), THEME_SHEET_COLUMNS, formats,
+                                   title="Comments with no theme")
     by_theme_and_type: Counter = Counter()
     by_section: dict[str, int] = defaultdict(int)
     section_order: list[str] = []
@@ -150,23 +168,39 @@ def write_word_table(items: Iterable[ExportItem], target: IO[bytes] | str, group
         order.sort(key=lambda name: (name == NO_THEME, name.lower()))
     for key in order:
         document.add_heading(key, level=2)
-        table = document.add_table(rows=1, cols=5)
+        table = document.add_table(rows=1, cols=len(WORD_TABLE_COLUMNS))
         table.style = "Table Grid"
-        for cell, heading in zip(table.rows[0].cells, ["Comment number", "Stakeholder", "Section", "Comment",
-                                                       "Response"]):
+        for cell, heading in zip(table.rows[0].cells, WORD_TABLE_COLUMNS):
             cell.text = heading
             cell.paragraphs[0].runs[0].bold = True
         for item in groups[key]:
-            cells = table.add_row().cells
-            cells[0].text = item.reference
-            cells[1].text = item.stakeholder
-            cells[2].text = _section_label(item)
-            cells[3].text = (f"Quoted: \u201c{item.quote}\u201d\n\n" if item.quote else "") + item.body
-            cells[4].text = item.response
+            for cell, value in zip(table.add_row().cells, word_table_values(item)):
+                # A table is often pasted into a spreadsheet, so its cells are made safe the same way.
+                cell.text = safe_cell(value)
     if not order:
         document.add_paragraph("No comments match.")
     document.save(target)
     return count
+
+
+WORD_TABLE_COLUMNS = ["Comment number", "Stakeholder", "Section", "Comment", "Tobacco industry links", "Response"]
+
+
+def committee_response(item: ExportItem) -> str:
+    """The response as the committee reads it: never an empty cell, and a draft says it is one."""
+    if item.response_state is None or not (item.response or "").strip():
+        return "No response yet"
+    if item.response_state is ResponseState.DRAFT:
+        return f"Draft response: {item.response}"
+    return item.response
+
+
+def word_table_values(item: ExportItem) -> list[str]:
+    return [
+        item.reference, item.stakeholder, _section_label(item),
+        (f"Quoted: \u201c{item.quote}\u201d\n\n" if item.quote else "") + item.body,
+        tobacco_declaration(item), committee_response(item),
+    ]
 
 
 def _section_label(item: ExportItem) -> str:

@@ -45,14 +45,14 @@ def test_workbook_has_nice_columns_in_order_with_moderation_applied(moderated_co
     redacted = body[comments["Please add follow-up data"].reference]
     assert redacted["Comment"] == "Please add [redacted] data"
     assert redacted["Moderation state"] == "Redacted"
-    assert redacted["User"] == "Individual (health or social care professional)"  # no consent to be named
+    assert redacted["Stakeholder"] == "Individual (health or social care professional)"  # no consent to be named
     named = body[comments["=1+1 looks like a formula"].reference]
-    assert named["User"] == "Pat Named" and named["Email address"] == "pat@example.org"
+    assert named["Stakeholder"] == "Pat Named" and named["Email address"] == "pat@example.org"
     assert named["Themes"] == "Evidence gaps; Safety"
     assert named["Response"] == "Thank you. The committee agreed."
     assert body[comments["Section one comment"].reference]["Response"].startswith("No response needed")
     charity = body[comments["@SUM(A1) and more"].reference]
-    assert charity["User"] == "Neuroma Support" and charity["Represents an organisation"] == "Yes"
+    assert charity["Stakeholder"] == "Neuroma Support" and charity["Represents an organisation"] == "Yes"
     assert charity["Has tobacco links"] == "Yes"
 
 
@@ -139,15 +139,18 @@ def test_themed_workbook_has_summary_theme_sheets_and_unthemed(moderated_consult
     book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
     assert book.sheetnames == ["Summary", "Evidence gaps", "Safety", "No theme"]
     evidence = [list(r) for r in book["Evidence gaps"].iter_rows(values_only=True)]
-    assert evidence[0] == services.THEME_SHEET_COLUMNS
-    assert [row[0] for row in evidence[1:]] == [comments["=1+1 looks like a formula"].reference,
+    assert evidence[0][0] == "Evidence gaps"  # the full theme name heads its sheet
+    assert evidence[1] == services.THEME_SHEET_COLUMNS
+    assert book["Evidence gaps"].freeze_panes == "A3"
+    assert book["Evidence gaps"].auto_filter.ref.startswith("A2")
+    assert [row[0] for row in evidence[2:]] == [comments["=1+1 looks like a formula"].reference,
                                                comments["Please add follow-up data"].reference]
-    assert evidence[1][7] == "Safety"  # its other themes
+    assert evidence[2][7] == "Safety"  # its other themes
     summary = [list(r) for r in book["Summary"].iter_rows(values_only=True)]
     header = summary[1]
     evidence_row = next(row for row in summary if row[0] == "Evidence gaps")
     assert evidence_row[header.index("Total")] == 2
-    unthemed = [row[0] for row in book["No theme"].iter_rows(min_row=2, values_only=True)]
+    unthemed = [row[0] for row in book["No theme"].iter_rows(min_row=3, values_only=True)]
     assert comments["Spam spam spam"].reference not in unthemed
     assert len(unthemed) == 3
 
@@ -159,9 +162,9 @@ def test_word_table_groups_and_columns(moderated_consultation, group_by):
     services.write_word_table(_items(consultation), buffer, group_by, "HTE3001 comments")
     document = WordDocument(io.BytesIO(buffer.getvalue()))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
-    assert all(len(t.rows[0].cells) == 5 for t in document.tables)
+    assert all(len(t.rows[0].cells) == 6 for t in document.tables)
     assert [c.text for c in document.tables[0].rows[0].cells] == [
-        "Comment number", "Stakeholder", "Section", "Comment", "Response"]
+        "Comment number", "Stakeholder", "Section", "Comment", "Tobacco industry links", "Response"]
     all_text = "\n".join(cell.text for t in document.tables for row in t.rows for cell in row.cells)
     assert "Spam spam spam" not in all_text and "Please add [redacted] data" in all_text
     assert "hidden@example.org" not in all_text and "Hidden Person" not in all_text
@@ -169,3 +172,81 @@ def test_word_table_groups_and_columns(moderated_consultation, group_by):
         assert headings == ["Evidence gaps", "Safety", "No theme"]
     else:
         assert headings[0] == "Whole document" and headings[1].startswith("1.1")
+
+
+def _word_rows(consultation, group_by="section") -> dict[str, dict[str, str]]:
+    buffer = io.BytesIO()
+    services.write_word_table(_items(consultation), buffer, group_by, "HTE3001 comments")
+    document = WordDocument(io.BytesIO(buffer.getvalue()))
+    rows = {}
+    for table in document.tables:
+        headings = [cell.text for cell in table.rows[0].cells]
+        for row in table.rows[1:]:
+            rows[row.cells[0].text] = dict(zip(headings, (cell.text for cell in row.cells)))
+    return rows
+
+
+def test_word_table_names_tobacco_links_and_never_leaves_the_response_empty(moderated_consultation):
+    consultation, comments = moderated_consultation
+    rows = _word_rows(consultation)
+    charity = rows[comments["@SUM(A1) and more"].reference]
+    assert charity["Tobacco industry links"].startswith("Declared links with, or funding from, the tobacco industry")
+    assert charity["Response"] == "No response yet"
+    named = rows[comments["=1+1 looks like a formula"].reference]
+    assert named["Tobacco industry links"] == "None declared"
+    assert named["Response"] == "Thank you. The committee agreed."
+    assert rows[comments["Section one comment"].reference]["Response"] == (
+        "No response needed: Comment supports the recommendation")
+    assert all(row["Response"] for row in rows.values())
+
+
+def test_word_table_labels_a_draft_response(moderated_consultation):
+    from consult.extensions import db
+    from consult.moderation.models import CommentResponse
+    from consult.moderation.states import ResponseState
+
+    consultation, comments = moderated_consultation
+    charity = comments["@SUM(A1) and more"]
+    db.session.add(CommentResponse(comment_id=charity.id, state=ResponseState.DRAFT, text="Half-written reply",
+                                   updated_by_id=charity.participation.user_id))
+    db.session.commit()
+    assert _word_rows(consultation)[charity.reference]["Response"] == "Draft response: Half-written reply"
+
+
+def test_word_table_cells_neutralise_formulas_like_the_spreadsheets(moderated_consultation):
+    consultation, comments = moderated_consultation
+    rows = _word_rows(consultation)
+    assert rows[comments["-Whole document view"].reference]["Comment"] == "'-Whole document view"
+    assert rows[comments["@SUM(A1) and more"].reference]["Comment"] == "'@SUM(A1) and more"
+    assert rows[comments["=1+1 looks like a formula"].reference]["Comment"] == "'=1+1 looks like a formula"
+    assert rows[comments["Section one comment"].reference]["Comment"] == "Section one comment"
+    cells = [value for row in rows.values() for value in row.values()]
+    assert not any(value.startswith(TRIGGERS) for value in cells)
+
+
+def test_theme_sheet_names_fit_excel_and_stay_unique():
+    taken: set[str] = set()
+    long_name = "Fitting and review by a podiatrist or orthotist"
+    first = services._sheet_name(long_name, taken)
+    second = services._sheet_name(long_name + " in primary care", taken)
+    third = services._sheet_name("Fitting and review by a podiatrist: follow-up", taken)
+    assert first == "Fitting and review by a podi..." and len(first) == 31
+    assert first.endswith("...")
+    assert second.endswith(" (2)") and len(second) <= 31 and "..." in second
+    assert third.endswith(" (3)") and len(third) <= 31
+    assert len({first.lower(), second.lower(), third.lower()}) == 3
+    assert services._sheet_name("Short", taken) == "Short"
+    assert services._sheet_name("SHORT", taken) == "SHORT (2)"
+    assert services._sheet_name("a/b [c]", taken) == "a b c"
+
+
+def test_themed_workbook_with_long_colliding_theme_names_reads_back(moderated_consultation):
+    consultation, _ = moderated_consultation
+    names = ["Fitting and review by a podiatrist or orthotist", "Fitting and review by a podiatrist in clinic"]
+    buffer = io.BytesIO()
+    services.write_themed_workbook(_items(consultation), names, buffer)
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    assert all(len(name) <= 31 for name in book.sheetnames)
+    assert len({name.lower() for name in book.sheetnames}) == len(book.sheetnames)
+    titles = {book[name]["A1"].value for name in book.sheetnames[1:]}
+    assert set(names) <= titles
