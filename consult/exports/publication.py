@@ -6,21 +6,24 @@ organisations named, individuals named only with consent, no emails.
 """
 
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from threading import Lock
 
 from sqlalchemy import Select, func, select
 
 from consult.audit.services import record, snapshot
-from consult.comments.models import Comment, CommentStatus
+from consult.comments.models import Comment, CommentStatus, ParticipantKind, Participation
 from consult.consultations.models import Consultation, ConsultationStatus
 from consult.exports.paging import Page, Part, document_parts, keyset_page
 from consult.exports.rows import ExportItem, comments_select
 from consult.errors import DomainError
 from consult.extensions import db
+from consult.moderation import counters
+from consult.moderation.models import CommentResponse
 from consult.moderation.states import ModerationState, ResponseState
 
+PUBLIC_STATES = (ModerationState.ACCEPTED, ModerationState.REDACTED)
 PUBLISHED_COLUMNS = ["Comment number", "Stakeholder", "Stakeholder type", "Section number", "Section heading",
                      "Selected text", "Comment", "Tobacco industry links", "Response"]
 
@@ -31,30 +34,103 @@ class PublicationRefused(DomainError):
     status = 409
 
 
-def publish_comments(consultation: Consultation, actor, now: datetime) -> None:
-    """Make the comments and responses public. Refused before the consultation closes."""
+class PublicationCountsChanged(PublicationRefused):
+    """The comments changed between the check page and the confirmation: nothing was done."""
+
+    def __init__(self, now: "PublicationCounts"):
+        super().__init__(
+            "The numbers changed since you checked them, so nothing was done. "
+            f"{now.public} {_comments(now.public)} would now be public. Check the numbers again before you confirm.")
+
+
+def _comments(n: int) -> str:
+    return "comment" if n == 1 else "comments"
+
+
+@dataclass(frozen=True)
+class PublicationCounts:
+    """What publishing shows the public, as staff check it before they confirm.
+
+    public: accepted and redacted comments; no_agreed_response: those among
+    them without an agreed response (their Response column is empty to the
+    public); redacted: those published with words withheld; named_individuals:
+    individuals with a public comment who agreed to be named.
+    """
+
+    public: int
+    no_agreed_response: int
+    redacted: int
+    named_individuals: int
+
+    FIELDS = ("public", "no_agreed_response", "redacted", "named_individuals")
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+
+def publication_counts(consultation: Consultation) -> PublicationCounts:
+    """The numbers on the check page, cheap at 100,000 comments.
+
+    Public and redacted come from the consultation's running counts (one
+    small read). The other two are single COUNT statements that the indexes
+    on comments (consultation), comment_responses (comment, unique) and
+    participations (consultation) serve; they run only when staff open the
+    check page or confirm, never on a page the public or the committee reads.
+    """
+    states = counters.read([consultation.id], ["state"])[consultation.id]
+    accepted = states["state", ModerationState.ACCEPTED.value]
+    redacted = states["state", ModerationState.REDACTED.value]
+    public_here = [Comment.consultation_id == consultation.id, Comment.status == CommentStatus.SUBMITTED,
+                   Comment.moderation_state.in_(PUBLIC_STATES)]
+    agreed = db.session.scalar(
+        select(func.count()).select_from(CommentResponse).join(Comment, Comment.id == CommentResponse.comment_id)
+        .where(*public_here, CommentResponse.state == ResponseState.AGREED)) or 0
+    named = db.session.scalar(
+        select(func.count()).select_from(Participation).where(
+            Participation.consultation_id == consultation.id, Participation.kind == ParticipantKind.INDIVIDUAL,
+            Participation.publish_name.is_(True),
+            select(Comment.id).where(Comment.participation_id == Participation.id, *public_here).exists())) or 0
+    return PublicationCounts(public=accepted + redacted, no_agreed_response=accepted + redacted - agreed,
+                             redacted=redacted, named_individuals=named)
+
+
+def _check_unchanged(consultation: Consultation, seen: PublicationCounts) -> PublicationCounts:
+    now = publication_counts(consultation)
+    if now != seen:
+        raise PublicationCountsChanged(now)
+    return now
+
+
+def publish_comments(consultation: Consultation, actor, now: datetime, seen: PublicationCounts) -> None:
+    """Make the comments and responses public, exactly as staff checked them.
+
+    Refused before the consultation closes, when already published, and when
+    the counts differ from `seen` (what the check page showed), so nobody
+    publishes what they did not see. The audit event keeps the counts.
+    """
     if consultation.status_at(now) is not ConsultationStatus.CLOSED:
         raise PublicationRefused(
             "Comments can only be published after the consultation closes "
             f"(it closes at {consultation.closes_at:%H:%M} UTC on {consultation.closes_at:%d %B %Y}).")
     if consultation.published_at is not None:
         raise PublicationRefused("The comments and responses are already published.")
+    counts = _check_unchanged(consultation, seen)
     before = snapshot(consultation, ["published_at"])
     consultation.published_at = now
-    record(actor, "consultation.publish_comments", consultation, before, snapshot(consultation, ["published_at"]))
+    record(actor, "consultation.publish_comments", consultation, before,
+           {**snapshot(consultation, ["published_at"]), **counts.as_dict()})
     db.session.flush()
 
 
-def withdraw_publication(consultation: Consultation, actor) -> None:
-    """Take the published comments down again; the record of both acts stays in the audit trail."""
+def withdraw_publication(consultation: Consultation, actor, seen: PublicationCounts) -> None:
+    """Take the published comments down again, as checked; the record of both acts stays in the audit trail."""
     if consultation.published_at is None:
         raise PublicationRefused("The comments and responses are not published.")
-    before = snapshot(consultation, ["published_at"])
+    counts = _check_unchanged(consultation, seen)
+    before = {**snapshot(consultation, ["published_at"]), **counts.as_dict()}
     consultation.published_at = None
     record(actor, "consultation.withdraw_comments", consultation, before, snapshot(consultation, ["published_at"]))
     db.session.flush()
-
-
 
 
 def tobacco_declaration(item: ExportItem) -> str:
@@ -109,7 +185,7 @@ def clear_published_cache() -> None:
 
 def _published(query: Select) -> Select:
     return query.where(Comment.status == CommentStatus.SUBMITTED,
-                       Comment.moderation_state.in_([ModerationState.ACCEPTED, ModerationState.REDACTED]))
+                       Comment.moderation_state.in_(PUBLIC_STATES))
 
 
 def published_comments_query(consultation: Consultation) -> Select:

@@ -6,15 +6,15 @@ from sqlalchemy import select
 
 from consult.access import committee_or_staff, is_staff, public, staff
 from consult.comments.models import Comment
-from consult.consultations.models import Section
+from consult.consultations.models import ConsultationStatus, Section
 from consult.database import utcnow
 from consult.downloads import DOCX, XLSX, csv_download, file_download, table_csv, write_table_workbook
 from consult.exports import publication, review, services
+from consult.exports.forms import PublicationCheckForm
 from consult.exports.paging import Part, document_parts, keyset_page, part_key
 from consult.exports.rows import comments_select, export_comments, in_document_order, publishable
 from consult.errors import form_errors
 from consult.extensions import db
-from consult.forms import EmptyForm
 from consult.loaders import (
     part_of_consultation_or_404,
     published_consultation_or_404,
@@ -119,7 +119,7 @@ def committee_review(reference: str):
                            page_links=page and _keyset_links("exports.committee_review", page,
                                                              reference=consultation.reference, **drill_args,
                                                              _anchor="drill-down"),
-                           publish_form=EmptyForm(), can_publish=is_staff(current_user))
+                           can_publish=is_staff(current_user))
 
 
 @bp.route("/staff/consultations/<reference>/downloads/comments.xlsx")
@@ -170,33 +170,83 @@ def download_word_table(reference: str):
                          f"{consultation.reference}-comments-by-{group_by}.docx", DOCX)
 
 
-def _publication_act(reference: str, act, done: str):
-    """Publish or withdraw, then back to the review page, where a refusal is told as a notice."""
+_ACTS = {
+    "publish": {
+        "service": lambda consultation, actor, seen: publication.publish_comments(consultation, actor, utcnow(), seen),
+        "done": "The comments and responses are now published.",
+    },
+    "withdraw": {
+        "service": publication.withdraw_publication,
+        "done": "The published comments and responses have been withdrawn.",
+    },
+}
+
+
+def _publication_check(reference: str, act: str):
+    """The check page before publishing or withdrawing, and its confirmation.
+
+    The page shows the counts; the confirmation carries them back, and the
+    service refuses if they changed in between, so staff publish what they saw.
+    A refusal for any other reason (not closed, already published) goes back
+    to the review page as a notice, as the page has nothing left to confirm.
+    """
     consultation = reviewable_consultation_or_404(reference)
-    form = EmptyForm()
-    if form.validate_on_submit():
-        with form_errors(form) as outcome:
-            act(consultation, current_user)
-        if outcome.ok:
-            db.session.commit()
-            flash(done, "success")
+    form = PublicationCheckForm()
+    error = None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            with form_errors(form) as outcome:
+                _ACTS[act]["service"](consultation, current_user, form.seen())
+            if outcome.ok:
+                db.session.commit()
+                flash(_ACTS[act]["done"], "success")
+                return redirect(url_for("exports.committee_review", reference=consultation.reference))
+            if not isinstance(outcome.error, publication.PublicationCountsChanged):
+                flash(outcome.error.message, "info")
+                return redirect(url_for("exports.committee_review", reference=consultation.reference))
+            error = outcome.error.message
+        elif form.csrf_token.errors:
+            abort(400)
         else:
-            flash(outcome.error.message, "info")
-    return redirect(url_for("exports.committee_review", reference=consultation.reference))
+            error = "The numbers you checked did not come with your confirmation. Check them again before you confirm."
+    refusal = _publication_refusal(consultation, act)
+    if refusal:
+        flash(refusal, "info")
+        return redirect(url_for("exports.committee_review", reference=consultation.reference))
+    counts = publication.publication_counts(consultation)
+    form.fill(counts)
+    return render_template("exports/publication_check.html", consultation=consultation, act=act, counts=counts,
+                           confirm_form=form, error=error, queue_link=_queue_link(consultation)), \
+        (409 if error else 200)
 
 
-@bp.route("/staff/consultations/<reference>/publication", methods=["POST"])
+def _publication_refusal(consultation, act: str) -> str | None:
+    """Why the check page has nothing to confirm now, if so."""
+    if act == "withdraw":
+        return None if consultation.published_at else "The comments and responses are not published."
+    if consultation.published_at:
+        return "The comments and responses are already published."
+    if consultation.status_at(utcnow()) is not ConsultationStatus.CLOSED:
+        return "Comments can only be published after the consultation closes."
+    return None
+
+
+def _queue_link(consultation):
+    def link(**filters) -> str:
+        return url_for("moderation.queue", reference=consultation.reference, **filters)
+    return link
+
+
+@bp.route("/staff/consultations/<reference>/publication", methods=["GET", "POST"])
 @staff
 def publish(reference: str):
-    return _publication_act(reference, lambda consultation, actor: publication.publish_comments(
-        consultation, actor, utcnow()), "The comments and responses are now published.")
+    return _publication_check(reference, "publish")
 
 
-@bp.route("/staff/consultations/<reference>/publication/withdraw", methods=["POST"])
+@bp.route("/staff/consultations/<reference>/publication/withdraw", methods=["GET", "POST"])
 @staff
 def withdraw(reference: str):
-    return _publication_act(reference, publication.withdraw_publication,
-                            "The published comments and responses have been withdrawn.")
+    return _publication_check(reference, "withdraw")
 
 
 def _published_items(consultation):

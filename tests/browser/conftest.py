@@ -40,7 +40,7 @@ from consult.consultations.services import (
     import_document,
 )
 from consult.database import utcnow
-from consult.exports.publication import publish_comments
+from consult.exports.publication import publication_counts, publish_comments
 from consult.extensions import db
 from consult.mail.models import OutboxEmail
 from consult.mail.services import mark_failed_attempt
@@ -672,7 +672,7 @@ def seed_review_world(live_server, publish: bool = False) -> ReviewWorld:
                                               ResponseState.AGREED, staff, None, now)
         assign_committee_member(staff, consultation, committee_email)
         if publish:
-            publish_comments(consultation, staff, now)
+            publish_comments(consultation, staff, now, publication_counts(consultation))
         db.session.flush()
         theme_ids = {name: theme.id for name, theme in themes.items()}
     return ReviewWorld(seeded, staff_email, committee_email, committee_name, theme_ids, organisation, named,

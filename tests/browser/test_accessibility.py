@@ -827,6 +827,13 @@ def staff_review(scene: Scene) -> None:
     expect(scene.page.get_by_role("button", name="Withdraw publication")).to_be_visible()
 
 
+def publication_withdraw_check(scene: Scene) -> None:
+    world = as_staff(scene)
+    scene.goto(f"/staff/consultations/{world.reference}/publication/withdraw")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text(
+        "Check before you withdraw the published comments")
+
+
 def committee_review_drill_down(scene: Scene) -> None:
     world = as_committee(scene)
     scene.goto(f"{world.review_path}?theme={world.themes['Evidence']}")
@@ -1110,6 +1117,7 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("committee-dashboard", committee_dashboard),
     ("committee-review-drill-down", committee_review_drill_down),
     ("staff-review-published", staff_review),
+    ("publication-withdraw-check", publication_withdraw_check),
     ("published-comments", published_comments),
     # Admin
     ("admin-users", admin_users),

@@ -80,7 +80,7 @@ def test_committee_reviews_themes_then_the_public_reads_the_published_comments(p
     page.goto(world.review_path)
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Themed review: {title}")
     expect(main).to_contain_text("4 comments submitted and not rejected.")
-    expect(main.get_by_role("button", name="Publish comments and responses")).to_have_count(0)
+    expect(main.get_by_role("button", name="Check and publish comments and responses")).to_have_count(0)
     screenshot(page, "committee-themed-review")
 
     # --- Each chart is an SVG image named by its title and description, with its numbers in a table. ---
@@ -149,10 +149,11 @@ def test_committee_reviews_themes_then_the_public_reads_the_published_comments(p
         book.close()
     for name, expected in [("Evidence", [world.named, world.anonymous]), ("Procedure detail", [world.organisation]),
                            ("No theme", [world.untriaged])]:
-        header, *rows = sheets[name]
+        first_row, header, *rows = sheets[name]
+        assert first_row[0] == ("Comments with no theme" if name == "No theme" else name), first_row
         assert header[:2] == ["Comment number", "Stakeholder"] and header[-1] == "Response", header
         assert [row[0] for row in rows] == [comment.reference for comment in expected], (name, rows)
-    evidence_rows = {row[0]: row for row in sheets["Evidence"][1:]}
+    evidence_rows = {row[0]: row for row in sheets["Evidence"][2:]}
     anonymous_row = evidence_rows[world.anonymous.reference]
     assert anonymous_row[1] == ANONYMOUS_LABEL
     assert world.redacted_body in anonymous_row
@@ -169,7 +170,17 @@ def test_committee_reviews_themes_then_the_public_reads_the_published_comments(p
     page.goto(world.review_path)
     expect(main).to_contain_text("Publishing makes accepted and redacted comments and their responses public")
     screenshot(page, "staff-review-before-publishing")
-    follow(page, main.get_by_role("button", name="Publish comments and responses"))
+    follow(page, main.get_by_role("button", name="Check and publish comments and responses"))
+    # A check page first: what will be public, with links into the queue for each group.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check before you publish the comments and responses")
+    expect(page.locator("#count-public")).to_have_text("3 comments")
+    expect(page.locator("#count-redacted")).to_have_text("1 comment")
+    expect(page.locator("#count-no-agreed-response")).to_contain_text("0 comments")
+    expect(page.locator("#count-named-individuals")).to_contain_text("1 individual agreed to be named")
+    expect(main.get_by_role("link", name="View redacted comments in the queue", exact=True)).to_have_attribute(
+        "href", f"/staff/consultations/{world.reference}/comments?state=redacted")
+    screenshot(page, "staff-publication-check")
+    follow(page, main.get_by_role("button", name="Publish 3 comments"))
     expect(page.get_by_role("alert")).to_contain_text("The comments and responses are now published.")
     public_link = main.get_by_role("link", name="View the public page")
     public_path = public_link.get_attribute("href")

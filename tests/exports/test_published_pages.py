@@ -60,7 +60,8 @@ def many_published(make_user, make_consultation, make_participation):
             comment.moderation_state = ModerationState.ACCEPTED
     consultation.opens_at = utcnow() - timedelta(days=40)
     consultation.closes_at = utcnow() - timedelta(days=1)
-    publication.publish_comments(consultation, make_user(name="Staff Member"), utcnow())
+    publication.publish_comments(consultation, make_user(name="Staff Member"), utcnow(),
+                                 publication.publication_counts(consultation))
     db.session.commit()
     return consultation, comments
 
@@ -145,10 +146,10 @@ def test_the_page_is_kept_until_the_next_withdrawal_and_publication(client, make
     assert _REFERENCE.findall(client.get(f"{path}?part={section_key}").get_data(as_text=True)) == part
 
     staff = make_user(name="Another Staff Member")
-    publication.withdraw_publication(consultation, staff)
+    publication.withdraw_publication(consultation, staff, publication.publication_counts(consultation))
     db.session.commit()
     assert client.get(path).status_code == 404
-    publication.publish_comments(consultation, staff, utcnow())
+    publication.publish_comments(consultation, staff, utcnow(), publication.publication_counts(consultation))
     db.session.commit()
     after = client.get(f"{path}?part={section_key}").get_data(as_text=True)
     assert untriaged.reference in after

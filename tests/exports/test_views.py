@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import openpyxl
@@ -28,6 +29,17 @@ def committee_member(make_user, moderated_consultation):
     db.session.add(CommitteeAssignment(consultation_id=consultation.id, user_id=member.id))
     db.session.commit()
     return member
+
+
+def _seen_counts(client, consultation, tail: str = "publication") -> dict:
+    """The counts the check page shows, as its confirm form carries them."""
+    page = client.get(_url(consultation, tail)).get_data(as_text=True)
+    return {name: re.search(rf'name="{name}" type="hidden" value="(\d+)"', page).group(1)
+            for name in ("public", "no_agreed_response", "redacted", "named_individuals")}
+
+
+def _confirm(client, post_form, consultation, tail: str = "publication", **kwargs):
+    return post_form(_url(consultation, tail), _seen_counts(client, consultation, tail), **kwargs)
 
 
 def _close(consultation):
@@ -123,11 +135,12 @@ def test_publishing_twice_or_withdrawing_what_is_not_published_is_told_not_done(
     consultation, _ = moderated_consultation
     _close(consultation)
     login_as(Role.STAFF)
-    refused = post_form(_url(consultation, "publication/withdraw"), follow_redirects=True)
+    refused = client.get(_url(consultation, "publication/withdraw"), follow_redirects=True)
     assert refused.status_code == 200
     assert "The comments and responses are not published." in refused.get_data(as_text=True)
-    assert post_form(_url(consultation, "publication")).status_code == 302
-    again = post_form(_url(consultation, "publication"), follow_redirects=True)
+    seen = _seen_counts(client, consultation)
+    assert post_form(_url(consultation, "publication"), seen).status_code == 302
+    again = post_form(_url(consultation, "publication"), seen, follow_redirects=True)
     assert "The comments and responses are already published." in again.get_data(as_text=True)
     assert client.get(f"/consultations/{consultation.reference}/published-comments").status_code == 200
 
@@ -140,7 +153,7 @@ def test_published_page_names_as_consent_allows_and_can_be_withdrawn(client, log
         type(comments["@SUM(A1) and more"].moderation_state).ACCEPTED
     db.session.commit()
     staff = login_as(Role.STAFF)
-    assert post_form(_url(consultation, "publication")).status_code == 302
+    assert _confirm(client, post_form, consultation).status_code == 302
     client.post("/account/sign-out", data={"csrf_token": _token(client)})
 
     public = client.get(f"/consultations/{consultation.reference}/published-comments")
@@ -166,7 +179,7 @@ def test_published_page_names_as_consent_allows_and_can_be_withdrawn(client, log
     from tests.conftest import PASSWORD
     client.post("/account/sign-in", data={"csrf_token": _token(client, "/account/sign-in"),
                                           "email": staff.email, "password": PASSWORD})
-    assert post_form(_url(consultation, "publication/withdraw")).status_code == 302
+    assert _confirm(client, post_form, consultation, "publication/withdraw").status_code == 302
     assert client.get(f"/consultations/{consultation.reference}/published-comments").status_code == 404
 
 
@@ -202,10 +215,128 @@ def test_only_agreed_responses_are_published(client, login_as, post_form, modera
                                    updated_by_id=comments["=1+1 looks like a formula"].participation.user_id))
     db.session.commit()
     login_as(Role.STAFF)
-    post_form(_url(consultation, "publication"))
+    assert _confirm(client, post_form, consultation).status_code == 302
     page = client.get(f"/consultations/{consultation.reference}/published-comments").get_data(as_text=True)
     assert "Half-written reply" not in page
     csv_text = client.get(f"/consultations/{consultation.reference}/published-comments.csv").get_data(as_text=True)
     assert "Half-written reply" not in csv_text
     assert "Read the comments received" in client.get(f"/consultations/{consultation.reference}").get_data(
         as_text=True)
+
+
+def _ready_to_publish(consultation, comments):
+    from consult.moderation.states import ModerationState
+
+    _close(consultation)
+    for body in ("=1+1 looks like a formula", "@SUM(A1) and more"):
+        comments[body].moderation_state = ModerationState.ACCEPTED
+    db.session.commit()
+
+
+def test_publishing_shows_what_will_be_public_before_it_is(client, login_as, moderated_consultation):
+    consultation, comments = moderated_consultation
+    _ready_to_publish(consultation, comments)
+    login_as(Role.STAFF)
+    review = client.get(_url(consultation, "review")).get_data(as_text=True)
+    assert f'href="/staff/consultations/{consultation.reference}/publication"' in review
+    page = client.get(_url(consultation, "publication"))
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert re.search(r'id="count-public">\s*3 comments', text)
+    assert re.search(r'id="count-no-agreed-response">\s*2 comments', text)   # the charity's and the redacted one
+    assert re.search(r'id="count-redacted">\s*1 comment<', text)
+    assert re.search(r'id="count-named-individuals">\s*1 individual agreed', text)  # Pat; the hidden person did not
+    assert f"/staff/consultations/{consultation.reference}/comments?state=redacted" in text
+    assert f"/staff/consultations/{consultation.reference}/comments?state=accepted" in text
+    assert "View accepted" in text and "View redacted" in text
+    assert "Publish 3 comments" in text
+    assert client.get(f"/consultations/{consultation.reference}/published-comments").status_code == 404
+
+
+def test_confirming_publishes_and_the_audit_keeps_the_counts_seen(client, login_as, post_form,
+                                                                  moderated_consultation):
+    consultation, comments = moderated_consultation
+    _ready_to_publish(consultation, comments)
+    staff = login_as(Role.STAFF)
+    done = _confirm(client, post_form, consultation, follow_redirects=True)
+    assert "The comments and responses are now published." in done.get_data(as_text=True)
+    assert client.get(f"/consultations/{consultation.reference}/published-comments").status_code == 200
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.actor_id == staff.id,
+                                                        AuditEvent.action == "consultation.publish_comments")).one()
+    assert event.after["public"] == 3 and event.after["no_agreed_response"] == 2
+    assert event.after["redacted"] == 1 and event.after["named_individuals"] == 1
+
+
+def test_a_confirmation_whose_counts_changed_is_refused_and_shows_the_new_counts(client, login_as, post_form,
+                                                                                 moderated_consultation):
+    from consult.moderation.states import ModerationState
+
+    consultation, comments = moderated_consultation
+    _ready_to_publish(consultation, comments)
+    login_as(Role.STAFF)
+    seen = _seen_counts(client, consultation)
+    comments["Section one comment"].moderation_state = ModerationState.ACCEPTED  # someone accepts one more
+    db.session.commit()
+    refused = post_form(_url(consultation, "publication"), seen)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "The numbers changed since you checked them, so nothing was done." in text
+    assert "4 comments would now be public" in text
+    assert 'class="govuk-error-summary' in text
+    assert re.search(r'id="count-public">\s*4 comments', text)
+    assert client.get(f"/consultations/{consultation.reference}/published-comments").status_code == 404
+    db.session.expire_all()
+    assert consultation.published_at is None
+    # The page now carries the new counts, so confirming it again publishes.
+    assert post_form(_url(consultation, "publication"), _seen_counts(client, consultation)).status_code == 302
+    assert client.get(f"/consultations/{consultation.reference}/published-comments").status_code == 200
+
+
+@pytest.mark.parametrize("data", [{}, {"public": "3"}, {"public": "x", "no_agreed_response": "2", "redacted": "1",
+                                                        "named_individuals": "1"},
+                                  {"public": "-3", "no_agreed_response": "2", "redacted": "1",
+                                   "named_individuals": "1"}])
+def test_a_confirmation_without_the_counts_seen_is_refused_clearly(client, login_as, post_form,
+                                                                    moderated_consultation, data):
+    consultation, comments = moderated_consultation
+    _ready_to_publish(consultation, comments)
+    login_as(Role.STAFF)
+    refused = post_form(_url(consultation, "publication"), data)
+    assert refused.status_code == 409
+    assert "The numbers you checked did not come with your confirmation" in refused.get_data(as_text=True)
+    assert client.get(f"/consultations/{consultation.reference}/published-comments").status_code == 404
+
+
+def test_withdrawal_has_its_own_check_and_is_audited(client, login_as, post_form, moderated_consultation):
+    from consult.moderation.states import ModerationState, RejectionReason
+
+    consultation, comments = moderated_consultation
+    _ready_to_publish(consultation, comments)
+    staff = login_as(Role.STAFF)
+    assert _confirm(client, post_form, consultation).status_code == 302
+    review = client.get(_url(consultation, "review")).get_data(as_text=True)
+    assert f'href="/staff/consultations/{consultation.reference}/publication/withdraw"' in review
+    page = client.get(_url(consultation, "publication/withdraw")).get_data(as_text=True)
+    assert "Check before you withdraw the published comments" in page
+    assert re.search(r'id="count-public">\s*3 comments', page)
+    seen = _seen_counts(client, consultation, "publication/withdraw")
+    charity = comments["@SUM(A1) and more"]
+    charity.moderation_state, charity.rejection_reason = ModerationState.REJECTED, RejectionReason.SPAM
+    db.session.commit()
+    refused = post_form(_url(consultation, "publication/withdraw"), seen)
+    assert refused.status_code == 409 and "2 comments would now be public" in refused.get_data(as_text=True)
+    assert client.get(f"/consultations/{consultation.reference}/published-comments").status_code == 200
+    done = _confirm(client, post_form, consultation, "publication/withdraw", follow_redirects=True)
+    assert "The published comments and responses have been withdrawn." in done.get_data(as_text=True)
+    assert client.get(f"/consultations/{consultation.reference}/published-comments").status_code == 404
+    actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == staff.id)
+                                      .order_by(AuditEvent.id)))
+    assert actions[-2:] == ["consultation.publish_comments", "consultation.withdraw_comments"]
+
+
+def test_the_committee_cannot_open_the_publication_check(client, login, committee_member, moderated_consultation):
+    consultation, comments = moderated_consultation
+    _ready_to_publish(consultation, comments)
+    login(committee_member)
+    assert client.get(_url(consultation, "publication")).status_code == 403
+    assert "Check and publish" not in client.get(_url(consultation, "review")).get_data(as_text=True)
