@@ -74,6 +74,17 @@ def register_user(email: str, name: str, password: str, role: Role = Role.STAKEH
     return user
 
 
+def sign_up(email: str, name: str, password: str) -> User:
+    """A stakeholder registering themselves (register_user's rules), recorded in the audit trail as their act."""
+    from consult.audit.services import record, snapshot
+
+    user = register_user(email, name, password, email_verified=False)
+    # No name or email in the event: they live on the account, where erasing it removes them.
+    record(user, "user.register", user, None, snapshot(user, ["role"]))
+    db.session.flush()
+    return user
+
+
 def create_account(email: str, name: str, password: str, role: Role, actor: User | None = None) -> User:
     """An account made for someone (the first admin, from the command line), recorded in the audit trail.
 

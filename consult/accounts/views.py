@@ -87,8 +87,7 @@ def register():
     status = 200
     if form.validate_on_submit():
         with form_errors(form) as outcome:
-            user = services.register_user(form.email.data, form.name.data, form.password.data,
-                                          email_verified=False)
+            user = services.sign_up(form.email.data, form.name.data, form.password.data)
             send_verification_email(user)
         if outcome.ok:
             db.session.commit()

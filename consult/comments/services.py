@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from consult.audit.services import record
 from consult.consultations.models import Chapter, Consultation, ConsultationStatus, Document, Section
 from consult.comments.models import (
     MAX_COMMENT_LENGTH,
@@ -153,6 +154,12 @@ def choose_participation(user, consultation: Consultation, choice: Participation
         if winner is None:  # refused for another reason: not a race, so not ours to hide
             raise
         raise ParticipationAlreadyChosen(winner) from None
+    # The declaration a person made is part of the record of their response,
+    # so an admin asked "what did this person do" can find it by their email.
+    record(user, "participation.choose", participation, None, {
+        "consultation": consultation.reference, "kind": choice.kind.value,
+        "organisation_name": participation.organisation_name, "has_tobacco_links": choice.has_tobacco_links,
+        "publish_name": choice.publish_name})
     return participation
 
 
@@ -245,6 +252,8 @@ def save_draft(participation: Participation, target: CommentTargetRef, body: str
     )
     db.session.add(comment)
     db.session.flush()
+    # Who drafted what and when, never the draft's words: they are the author's until submitted.
+    record(participation.user, "comment.draft", comment, None, {"consultation": participation.consultation.reference})
     return comment
 
 
@@ -266,6 +275,8 @@ def update_draft(comment: Comment, body: str, quote: str | None, now: datetime) 
     _require_editable(comment, now)
     comment.body = cleaned_body
     comment.quote = cleaned_quote
+    record(comment.participation.user, "comment.update_draft", comment, None,
+           {"consultation": comment.consultation.reference})
     db.session.flush()
     return comment
 
@@ -273,6 +284,8 @@ def update_draft(comment: Comment, body: str, quote: str | None, now: datetime) 
 def delete_draft(comment: Comment, now: datetime) -> None:
     """Remove a draft. Submitted comments are never deleted."""
     _require_editable(comment, now)
+    record(comment.participation.user, "comment.delete_draft", comment,
+           {"consultation": comment.consultation.reference}, None)
     db.session.delete(comment)
     db.session.flush()
 
@@ -355,6 +368,10 @@ def submit_response(participation: Participation, now: datetime) -> Participatio
         comment.status = CommentStatus.SUBMITTED
         comment.number = first_number + offset
         comment.submitted_at = now
+    record(participation.user, "participation.submit", participation, None, {
+        "consultation": participation.consultation.reference, "receipt_reference": participation.receipt_reference,
+        "comments": len(drafts),
+        "first_comment": f"{participation.consultation.reference}-{first_number:04d}" if drafts else None})
     db.session.flush()
     _queue_receipt_email(participation, len(drafts))
     return participation
