@@ -9,15 +9,14 @@ import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from consult.access import admin
 from consult.accounts.models import User
 from consult.accounts.services import find_user_by_email
-from consult.admin import services
+from consult.admin import audit_text, services
 from consult.admin.forms import AuditFilterForm, ChangeRoleForm, ConfirmRoleForm, UserSearchForm, role_hints
 from consult.audit.models import AuditEvent
-from consult.audit.services import AuditFilter, audit_csv_rows, audit_query
+from consult.audit.services import AuditFilter, audit_csv_rows, audit_page
 from consult.database import utcnow
 from consult.downloads import csv_download
 from consult.errors import attach_error, form_errors
@@ -155,7 +154,7 @@ def _read_audit_filters() -> tuple[AuditFilterForm, AuditFilter | None]:
 
 def _filter_query_values() -> dict:
     """The filter values exactly as given, for links that keep them (pages, CSV)."""
-    return {key: request.args.getlist(key) for key in request.args if key not in ("page", "submit")}
+    return {key: request.args.getlist(key) for key in request.args if key not in ("page", "older", "newer", "submit")}
 
 
 def _readable(value) -> str:
@@ -183,19 +182,34 @@ def _changes(event: AuditEvent) -> list[dict]:
     return rows
 
 
+def _cursor(name: str) -> int | None:
+    """An event id from the query string; anything else is as if absent, so an edited link shows the first page."""
+    value = request.args.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
 @bp.get("/audit")
 @admin
 def audit():
     form, filters = _read_audit_filters()
-    pagination, page_links, events = None, None, []
+    page, page_links, lines = None, None, []
     if filters is not None:
-        query = audit_query(filters).options(selectinload(AuditEvent.actor))
-        pagination = db.paginate(query, page=_page_number(), per_page=AUDIT_EVENTS_PER_PAGE,
-                                 error_out=False, count=True)
-        page_links = _page_links(pagination, "admin.audit", **_filter_query_values())
-        events = [{"event": event, "changes": _changes(event)} for event in pagination.items]
-    return render_template("admin/audit.html", form=form, pagination=pagination, page_links=page_links,
-                           events=events, csv_url=url_for("admin.audit_csv", **_filter_query_values()))
+        older, newer = _cursor("older"), _cursor("newer")
+        page = audit_page(filters, AUDIT_EVENTS_PER_PAGE, older_than=older, newer_than=None if older else newer)
+        if page is None:  # the event the link started from is not in the trail
+            page = audit_page(filters, AUDIT_EVENTS_PER_PAGE)
+        values = _filter_query_values()
+        if page.newer_than or page.older_than:
+            page_links = {
+                "previous": {"text": "Newer events", "href": url_for("admin.audit", **values, newer=page.newer_than)}
+                if page.newer_than else None,
+                "next": {"text": "Older events", "href": url_for("admin.audit", **values, older=page.older_than)}
+                if page.older_than else None,
+                "landmarkLabel": "Pages of events",
+            }
+        lines = [{"line": line, "changes": _changes(line.event)} for line in audit_text.describe(page.events)]
+    return render_template("admin/audit.html", form=form, page=page, page_links=page_links,
+                           lines=lines, csv_url=url_for("admin.audit_csv", **_filter_query_values()))
 
 
 @bp.get("/audit.csv")
@@ -206,4 +220,4 @@ def audit_csv():
         # The page shows what is wrong with the filters; a CSV of an error would not.
         return redirect(url_for("admin.audit", **_filter_query_values()))
     filename = f"audit-trail-{utcnow():%Y%m%d-%H%M%S}.csv"
-    return csv_download(audit_csv_rows(filters), filename)
+    return csv_download(audit_csv_rows(filters, ["Actor name", "What happened"], audit_text.csv_values), filename)

@@ -46,7 +46,7 @@ class AnswerRow:
 
     def values(self, include_email: bool) -> list:
         cells = {
-            "User": self.stakeholder, "Email address": self.email, "Consultation": self.consultation_reference,
+            "Stakeholder": self.stakeholder, "Email address": self.email, "Consultation": self.consultation_reference,
             "Document": self.document_title, "Question text": self.question_text,
             "Yes/No answer": self.yes_no_label, "Answer text": self.text,
             "Represents an organisation": "Yes" if self.is_organisation else "No",

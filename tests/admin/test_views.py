@@ -53,6 +53,7 @@ class _TableRows(HTMLParser):
     def __init__(self):
         super().__init__()
         self.rows: list[list[str]] = []
+        self.attributes: list[dict] = []
         self._in_row = False
         self._cell: list[str] | None = None
 
@@ -60,6 +61,7 @@ class _TableRows(HTMLParser):
         if tag == "tr" and "data-event-id" in dict(attrs):
             self._in_row = True
             self.rows.append([])
+            self.attributes.append(dict(attrs))
         elif tag == "td" and self._in_row:
             self._cell = []
 
@@ -117,10 +119,17 @@ def assert_well_formed(response) -> None:
 
 
 def page_rows(response) -> list[tuple[str, str, str]]:
-    """(done by, action, "object_type object_id") of each event on an audit page."""
+    """(done by, action, "object_type object_id") of each event on an audit page, as its row records them."""
     parser = _TableRows()
     parser.feed(text_of(response))
-    return [(cells[1], cells[2], cells[3]) for cells in parser.rows]
+    return [(row["data-actor"], row["data-action"], row["data-object"]) for row in parser.attributes]
+
+
+def page_cells(response) -> list[list[str]]:
+    """The text of each event's cells (when, who, what happened), as a reader sees it, without the hidden details."""
+    parser = _TableRows()
+    parser.feed(text_of(response))
+    return [[*row[:2], row[2].split(" Details of this event")[0]] for row in parser.rows]
 
 
 def csv_rows(response) -> list[tuple[str, str, str]]:
@@ -432,9 +441,14 @@ def test_the_trail_is_newest_first_and_readable(client, login, trail):
         ("bo@example.org", "consultation.publish_comments", "str HTE1001"),
         ("ada@example.org", "user.change_role", f"users {trail['target'].id}"),
     ]
+    cells = page_cells(response)
+    assert cells[0][0] == "12:30am on 31 March 2026"  # UK time
+    assert cells[0][1] == "Bo Only events by bo@example.org"  # who: name and email
+    assert cells[0][2].startswith("Changed the role of Ada (ada@example.org) from staff to admin")
+    assert cells[2][1] == "The service"
+    assert cells[2][2].startswith("Created the account of Bo (bo@example.org)")
     page = main_of(response)
-    assert "5 events" in page
-    assert "12:30am on 31 March 2026" in page  # UK time
+    assert f'<a class="govuk-link" href="/admin/users/{trail["ada"].id}">Ada (ada@example.org)</a>' in page
     assert re.search(r"<code>role</code>:\s*<span class=\"govuk-visually-hidden\">changed from </span>staff", page)
     assert "<strong>admin</strong>" in page
 
@@ -468,6 +482,7 @@ def test_the_page_links_to_the_csv_with_the_same_filters(client, login, trail):
     link = html.unescape(re.search(r'href="(/admin/audit\.csv[^"]*)"', page).group(1))
     assert link == "/admin/audit.csv?action=user.change_role&since=1&since=3&since=2026"
     assert len(csv_rows(client.get(link))) == 3
+    assert "Download the events that match these filters" in page
 
 
 def test_the_page_and_the_csv_agree_across_pages(client, login, make_user):
@@ -476,11 +491,60 @@ def test_the_page_and_the_csv_agree_across_pages(client, login, make_user):
         record(admin, "bulk.test", f"thing-{number:02d}")
     db.session.commit()
 
+    first_page = text_of(client.get("/admin/audit?action=bulk.test"))
     first = page_rows(client.get("/admin/audit?action=bulk.test"))
-    second = page_rows(client.get("/admin/audit?action=bulk.test&page=2"))
+    older = html.unescape(re.search(r'href="(/admin/audit\?[^"]*older=\d+)"', first_page).group(1))
+    assert older.startswith("/admin/audit?action=bulk.test&older=")
+    assert "Newer events" not in first_page and "Older events" in first_page
+    second_page = client.get(older)
+    second = page_rows(second_page)
     assert (len(first), len(second)) == (50, 3)
     assert first + second == csv_rows(client.get("/admin/audit.csv?action=bulk.test"))
-    assert 'href="/admin/audit?action=bulk.test&amp;page=2"' in text_of(client.get("/admin/audit?action=bulk.test"))
+    assert "Older events" not in text_of(second_page)
+    newer = html.unescape(re.search(r'href="(/admin/audit\?[^"]*newer=\d+)"', text_of(second_page)).group(1))
+    assert page_rows(client.get(newer)) == first
+    # An edited link is not an error: it shows the newest events.
+    for query in ("older=abc", "older=999999999", "newer=-1", "older=99999999999999999999999"):
+        response = client.get(f"/admin/audit?action=bulk.test&{query}")
+        assert response.status_code == 200 and page_rows(response) == first, query
+
+
+def test_events_written_in_the_same_instant_are_each_shown_once(client, login, make_user):
+    admin = login(make_user(role=Role.ADMIN))
+    same = at(2026, 5, 1)
+    for number in range(120):
+        record(admin, "bulk.same", f"thing-{number:03d}").occurred_at = same
+    db.session.commit()
+    seen, url = [], "/admin/audit?action=bulk.same"
+    while url:
+        page = text_of(client.get(url))
+        seen += page_rows(client.get(url))
+        found = re.search(r'href="(/admin/audit\?[^"]*older=\d+)"', page)
+        url = html.unescape(found.group(1)) if found else None
+    assert len(seen) == 120 and len(set(seen)) == 120
+
+
+def test_a_page_of_the_trail_costs_the_same_number_of_queries_however_many_objects(client, login, make_user,
+                                                                                   make_consultation):
+    from tests.query_counting import counted_queries
+
+    admin = login(make_user(role=Role.ADMIN))
+    consultation = make_consultation()
+
+    def add(n):
+        for _ in range(n):
+            user = make_user()
+            record(admin, "user.change_role", user, {"role": "stakeholder"}, {"role": "staff"})
+            record(admin, "consultation.edit", consultation, {}, {})
+        db.session.commit()
+
+    add(2)
+    with counted_queries() as few:
+        client.get("/admin/audit")
+    add(20)
+    with counted_queries() as many:
+        client.get("/admin/audit")
+    assert len(many) == len(few)
 
 
 def test_the_csv_is_a_download(client, login, trail):
@@ -573,3 +637,85 @@ def test_every_admin_page_is_well_formed(client, login, trail, make_user, change
     for response in pages:
         assert response.status_code == 200
         assert_well_formed(response)
+
+
+def test_a_stakeholders_own_acts_are_found_by_their_email(client, login, make_user, make_consultation):
+    from consult.accounts.services import sign_up
+    from consult.comments import services as comment_services
+    from consult.comments.models import IndividualType, ParticipantKind
+    from consult.database import utcnow
+    from tests.conftest import sections_of
+
+    consultation = make_consultation(reference="HTE7001")
+    person = sign_up("sam.stakeholder@example.org", "Sam Stakeholder", "a long enough password 1")
+    person.email_verified_at = utcnow()
+    participation = comment_services.choose_participation(person, consultation, comment_services.ParticipationChoice(
+        kind=ParticipantKind.INDIVIDUAL, individual_type=IndividualType.PATIENT_OR_CARER, publish_name=True),
+        utcnow())
+    section = sections_of(consultation)["1.1"]
+    target = comment_services.CommentTargetRef(section.document, section.chapter, section)
+    kept = comment_services.save_draft(participation, target, "Secret draft words", None, utcnow())
+    comment_services.update_draft(kept, "Secret draft words, changed", None, utcnow())
+    dropped = comment_services.save_draft(participation, target, "A draft I thought better of", None, utcnow())
+    comment_services.delete_draft(dropped, utcnow())
+    comment_services.submit_response(participation, utcnow())
+    db.session.commit()
+
+    login(make_user(role=Role.ADMIN))
+    response = client.get("/admin/audit?actor=SAM.stakeholder@example.org")
+    actions = [action for _, action, _ in page_rows(response)]
+    assert sorted(actions) == sorted(["user.register", "participation.choose", "comment.draft",
+                                      "comment.update_draft", "comment.draft", "comment.delete_draft",
+                                      "participation.submit"])
+    sentences = [cells[2] for cells in page_cells(response)]
+    assert sentences[0].startswith("Submitted a response to HTE7001 with 1 comment")
+    assert any(s.startswith("Registered an account") for s in sentences)
+    assert any(s.startswith("Said how they take part in HTE7001") for s in sentences)
+    assert any(s.startswith("Saved a draft comment on HTE7001") for s in sentences)
+    assert any(s.startswith("Deleted a draft comment on HTE7001") for s in sentences)
+    assert {cells[1] for cells in page_cells(response)} == {"Sam Stakeholder Only events by sam.stakeholder@example.org"}
+    page = text_of(response)
+    assert "Secret draft words" not in page and "thought better of" not in page  # no draft text in the trail
+    exported = list(csv.reader(io.StringIO(text_of(
+        client.get("/admin/audit.csv?actor=sam.stakeholder@example.org")).lstrip("\ufeff"))))
+    assert exported[0][-2:] == ["Actor name", "What happened"]
+    assert exported[0][:8] == ["Time (UTC)", "Actor", "Action", "Object type", "Object id", "Before", "After",
+                               "Request id"]
+    assert exported[1][2] == "participation.submit" and exported[1][-1].startswith("Submitted a response to HTE7001")
+    assert "Secret draft words" not in "".join(",".join(row) for row in exported)
+
+
+def test_staff_acts_read_as_sentences_linking_to_the_object(client, login, make_user, moderated):
+    comment, theme = moderated
+    login(make_user(role=Role.ADMIN))
+    cells = page_cells(client.get("/admin/audit"))
+    sentences = [row[2] for row in cells]
+    assert f"Accepted comment {comment.reference}" in sentences
+    assert f"Tagged comment {comment.reference} with the theme ‘Safety’" in sentences
+    assert f"Created the theme ‘Safety’ ({comment.consultation.reference})" in sentences
+    page = text_of(client.get("/admin/audit"))
+    assert (f'<a class="govuk-link" href="/staff/consultations/{comment.consultation.reference}/comments/'
+            f'{comment.number}">{comment.reference}</a>') in page
+
+
+@pytest.fixture
+def moderated(make_user, make_consultation, make_participation):
+    from consult.comments import services as comment_services
+    from consult.database import utcnow
+    from consult.moderation.services import Decision, create_theme, decide_comment, tag_comment
+    from consult.moderation.states import ModerationState
+    from tests.conftest import sections_of
+
+    consultation = make_consultation(reference="HTE7002")
+    author = make_user()
+    participation = make_participation(author, consultation)
+    section = sections_of(consultation)["1.1"]
+    comment = comment_services.save_draft(participation, comment_services.CommentTargetRef(
+        section.document, section.chapter, section), "A comment", None, utcnow())
+    comment_services.submit_response(participation, utcnow())
+    staff = make_user(role=Role.STAFF)
+    theme = create_theme(consultation.id, "Safety", "", staff)
+    tag_comment(comment, theme, staff, utcnow())
+    decide_comment(comment, Decision(ModerationState.ACCEPTED), staff, comment.version, utcnow())
+    db.session.commit()
+    return comment, theme
