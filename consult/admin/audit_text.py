@@ -65,6 +65,7 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     "theme.update": ("Changed the theme ", ""),
     "theme.merge": ("Merged the theme ", ""),
     "theme.delete": ("Deleted the theme ", ""),
+    "theme.summarise": ("Wrote the committee summary of the theme ", ""),
     "consultation.create": ("Created consultation ", ""),
     "consultation.edit": ("Changed the details of consultation ", ""),
     "consultation.import_document": ("Added a document to consultation ", ""),

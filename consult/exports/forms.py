@@ -1,11 +1,13 @@
-"""Forms of the publication check: the numbers staff saw travel with their confirmation."""
+"""Forms of the committee review: the publication check (its numbers travel with it) and theme summaries."""
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
-from wtforms.validators import InputRequired, NumberRange
+from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSubmitInput
+from wtforms import IntegerField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange
 from wtforms.widgets import HiddenInput
 
 from consult.exports.publication import PublicationCounts
+from consult.exports.review import THEME_SUMMARY_MAX
 
 
 def _seen(label: str) -> IntegerField:
@@ -27,3 +29,18 @@ class PublicationCheckForm(FlaskForm):
 
     def seen(self) -> PublicationCounts:
         return PublicationCounts(**{name: self[name].data for name in PublicationCounts.FIELDS})
+
+
+class ThemeSummaryForm(FlaskForm):
+    """The committee summary of one theme, as of the version the person opened."""
+
+    summary = TextAreaField(
+        "Summary for the committee",
+        description="What the comments with this theme say, in a few sentences. It appears on the themed review, "
+                    "in the comments by theme workbook and in the Word table grouped by theme. Leave it empty "
+                    "for no summary.",
+        widget=GovCharacterCount(),
+        validators=[Length(max=THEME_SUMMARY_MAX,
+                           message=f"The summary must be {THEME_SUMMARY_MAX:,} characters or fewer")])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    submit = SubmitField("Save summary", widget=GovSubmitInput())

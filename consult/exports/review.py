@@ -1,21 +1,60 @@
-"""What the committee's themed review shows: counts by theme, section and participant type.
+"""What the committee's themed review shows: counts by theme, section and participant type, and each theme's
+share of organisations and individuals, staff's summary and representative comments.
 
 Counts cover submitted comments that moderation has not rejected, the same
 set every committee output uses.
 """
 
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
+from consult.audit.services import record, snapshot
 from consult.comments.models import IndividualType, OrganisationType, ParticipantKind, participant_type_label
 from consult.consultations.models import Chapter, Consultation, Section
 from consult.extensions import db
+from consult.errors import DomainError
+from consult.exports.representative import Representative, representatives
 from consult.moderation import counters
 from consult.moderation.models import Theme
+from consult.moderation.services import StaleTheme, last_change
 
 NO_THEME = "No theme"
+THEME_SUMMARY_MAX = 2000
+
+
+class ThemeSummaryTooLong(DomainError):
+    message = f"The summary must be {THEME_SUMMARY_MAX:,} characters or fewer"
+    field = "summary"
+
+
+def write_theme_summary(theme: Theme, summary: str, actor, expected_version: int) -> bool:
+    """Set the committee summary of a theme, as of the version the person opened; False if unchanged.
+
+    Spaces at either end are dropped and line breaks are kept. A change made
+    by someone else since the form was opened raises StaleTheme naming them,
+    so nobody overwrites a summary they have not read. Audited.
+    """
+    summary = summary.strip().replace("\r\n", "\n")
+    if len(summary) > THEME_SUMMARY_MAX:
+        raise ThemeSummaryTooLong()
+    if theme.version != expected_version:
+        raise StaleTheme(theme, last_change(theme))
+    if summary == theme.summary:
+        return False
+    before = snapshot(theme, ["summary", "version"])
+    try:
+        with db.session.begin_nested():
+            theme.summary = summary
+            db.session.flush()
+    except StaleDataError:
+        db.session.refresh(theme)
+        raise StaleTheme(theme, last_change(theme)) from None
+    record(actor, "theme.summarise", theme, before, snapshot(theme, ["summary", "version"]))
+    db.session.flush()
+    return True
 
 
 @dataclass(frozen=True)
@@ -26,12 +65,30 @@ class ChartRow:
 
 
 @dataclass(frozen=True)
+class ThemeDetail:
+    """One theme as the committee reads it: how many, from whom, what staff wrote, and typical comments."""
+
+    theme_id: int | None  # None for the comments with no theme
+    name: str
+    count: int
+    organisations: int
+    individuals: int
+    summary: str = ""
+    representatives: tuple[Representative, ...] = ()
+
+    def share(self, part: int) -> int:
+        """A whole percentage of the theme's comments (0 when it has none)."""
+        return round(100 * part / self.count) if self.count else 0
+
+
+@dataclass(frozen=True)
 class ReviewSummary:
     total: int
     themes: list[ChartRow]
     sections: list[ChartRow]
     participant_types: list[str]
     theme_by_type: dict[str, dict[str, int]]
+    details: list[ThemeDetail] = field(default_factory=list)
 
 
 def summarise(consultation: Consultation) -> ReviewSummary:
@@ -63,7 +120,25 @@ def summarise(consultation: Consultation) -> ReviewSummary:
         label = _type_label(type_key)
         types.add(label)
         theme_by_type[theme_name][label] = theme_by_type[theme_name].get(label, 0) + count
-    return ReviewSummary(counts["pub", "total"], themes, _section_rows(counts), sorted(types), dict(theme_by_type))
+    by_kind: dict[str, Counter] = defaultdict(Counter)
+    for (dimension, key), count in counts.items():
+        if dimension == "pub_theme_type" and count > 0:
+            theme_key, _, type_key = key.partition("|")
+            by_kind[theme_key][type_key.partition(":")[0]] += count
+    state_key = tuple(sorted((key, n) for (dimension, key), n in counts.items() if dimension == "state"))
+    details = []
+    for row in themes:
+        kinds = by_kind[str(row.key)]
+        theme = themes_by_id.get(row.key)
+        chosen = () if theme is None or not row.value else tuple(representatives(
+            theme.id, consultation.reference, (theme.version, row.value, state_key)))
+        details.append(ThemeDetail(
+            theme_id=theme.id if theme else None, name=row.label, count=row.value,
+            organisations=kinds[ParticipantKind.ORGANISATION.value],
+            individuals=kinds[ParticipantKind.INDIVIDUAL.value],
+            summary=theme.summary if theme else "", representatives=chosen))
+    return ReviewSummary(counts["pub", "total"], themes, _section_rows(counts), sorted(types), dict(theme_by_type),
+                         details)
 
 
 def _type_label(type_key: str) -> str:

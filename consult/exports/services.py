@@ -74,10 +74,12 @@ THEME_SHEET_COLUMNS = ["Comment number", "Stakeholder", "Participant type", "Sec
 
 
 def write_themed_workbook(items: Iterable[ExportItem], theme_names: list[str], target: IO[bytes] | str,
-                          more_sheets: Callable | None = None) -> int:
+                          more_sheets: Callable | None = None, summaries: dict[str, str] | None = None) -> int:
     """A summary sheet, one sheet per theme in document order, and one for comments with no theme.
 
     `more_sheets(book, formats, taken, sheet_name)` adds sheets after them (the questions' answers).
+    `summaries` are the staff's summaries by theme name, shown beside each
+    theme's counts on the summary sheet.
 
     `items` must arrive in document order; each comment is written to the
     sheet of every theme it carries as it passes, so one pass suffices.
@@ -112,26 +114,29 @@ def write_themed_workbook(items: Iterable[ExportItem], theme_names: list[str], t
     for sheet in sheets.values():
         sheet.finish()
     _write_summary(summary, formats, theme_names + [NO_THEME], sorted(types), by_theme_and_type,
-                   section_order, by_section)
+                   section_order, by_section, summaries or {})
     if more_sheets is not None:
         more_sheets(book, formats, taken, _sheet_name)
     book.close()
     return count
 
 
-def _write_summary(sheet, formats, themes, types, counts, section_order, by_section) -> None:
-    sheet.set_column(0, 0, 40)
+def _write_summary(sheet, formats, themes, types, counts, section_order, by_section, summaries) -> None:
+    sheet.set_column(0, 0, 40, formats["wrap"])
     sheet.set_column(1, len(types) + 1, 18)
+    sheet.set_column(len(types) + 2, len(types) + 2, 70, formats["wrap"])
     sheet.write_string(0, 0, "Comments by theme and participant type", formats["header"])
-    header = ["Theme", *types, "Total"]
+    header = ["Theme", *types, "Total", "Summary"]
     for column, heading in enumerate(header):
         sheet.write_string(1, column, heading, formats["header"])
     row = 2
     for theme in themes:
-        sheet.write_string(row, 0, safe_cell(theme))
+        sheet.write_string(row, 0, safe_cell(theme), formats["wrap"])
         for column, kind in enumerate(types, start=1):
             sheet.write_number(row, column, counts[(theme, kind)])
         sheet.write_number(row, len(types) + 1, sum(counts[(theme, kind)] for kind in types))
+        if summaries.get(theme):
+            sheet.write_string(row, len(types) + 2, safe_cell(summaries[theme]), formats["wrap"])
         row += 1
     row += 1
     sheet.write_string(row, 0, "Comments per section", formats["header"])
@@ -144,8 +149,12 @@ def _write_summary(sheet, formats, themes, types, counts, section_order, by_sect
         row += 1
 
 
-def write_word_table(items: Iterable[ExportItem], target: IO[bytes] | str, group_by: str, title: str) -> int:
-    """The consultation comments and responses table for committee papers, grouped by section or theme."""
+def write_word_table(items: Iterable[ExportItem], target: IO[bytes] | str, group_by: str, title: str,
+                     summaries: dict[str, str] | None = None) -> int:
+    """The consultation comments and responses table for committee papers, grouped by section or theme.
+
+    Grouped by theme, each theme's staff summary (from `summaries`, by name) comes before its table.
+    """
     document = WordDocument()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
@@ -168,6 +177,10 @@ def write_word_table(items: Iterable[ExportItem], target: IO[bytes] | str, group
         order.sort(key=lambda name: (name == NO_THEME, name.lower()))
     for key in order:
         document.add_heading(key, level=2)
+        if group_by == "theme" and (summaries or {}).get(key):
+            paragraph = document.add_paragraph()
+            paragraph.add_run("Summary: ").bold = True
+            paragraph.add_run(safe_cell(summaries[key]))
         table = document.add_table(rows=1, cols=len(WORD_TABLE_COLUMNS))
         table.style = "Table Grid"
         for cell, heading in zip(table.rows[0].cells, WORD_TABLE_COLUMNS):

@@ -10,7 +10,7 @@ from consult.consultations.models import ConsultationStatus, Section
 from consult.database import utcnow
 from consult.downloads import DOCX, XLSX, csv_download, file_download, table_csv, write_table_workbook
 from consult.exports import publication, review, services
-from consult.exports.forms import PublicationCheckForm
+from consult.exports.forms import PublicationCheckForm, ThemeSummaryForm
 from consult.exports.paging import Part, document_parts, keyset_page, part_key
 from consult.exports.rows import comments_select, export_comments, in_document_order, publishable
 from consult.errors import form_errors
@@ -25,6 +25,7 @@ from consult.loaders import (
 from consult.moderation import queries
 from consult.moderation.filters import queue_filters_from
 from consult.moderation.models import CommentTheme, Theme
+from consult.moderation.services import StaleTheme
 from consult.questions.exports import (
     export_answers,
     published_answers_page,
@@ -55,6 +56,11 @@ def _answers(consultation, args):
 def _theme_names(consultation) -> list[str]:
     return list(db.session.scalars(select(Theme.name).where(Theme.consultation_id == consultation.id)
                                    .order_by(Theme.name)))
+
+
+def _theme_summaries(consultation) -> dict[str, str]:
+    return dict(db.session.execute(select(Theme.name, Theme.summary).where(
+        Theme.consultation_id == consultation.id, Theme.summary != "")).all())
 
 
 def cursor_arg(name: str) -> int | None:
@@ -147,13 +153,14 @@ def download_comments_csv(reference: str):
 def download_themed_workbook(reference: str):
     consultation = reviewable_consultation_or_404(reference)
     items = export_comments(_comments_query(consultation, request.args))
-    names = _theme_names(consultation)
+    names, summaries = _theme_names(consultation), _theme_summaries(consultation)
 
     def question_sheets(book, formats, taken, sheet_name):
         if not request.args:  # a download narrowed by the queue's filters is about comments alone
             write_question_sheets(book, formats, taken, sheet_name, consultation.id)
 
-    return file_download(lambda handle: services.write_themed_workbook(items, names, handle, question_sheets),
+    return file_download(lambda handle: services.write_themed_workbook(items, names, handle, question_sheets,
+                                                                       summaries),
                          f"{consultation.reference}-comments-by-theme.xlsx", XLSX)
 
 
@@ -166,8 +173,42 @@ def download_word_table(reference: str):
         abort(404)
     items = export_comments(_comments_query(consultation, request.args))
     title = f"{consultation.reference} {consultation.title}: consultation comments and responses"
-    return file_download(lambda handle: services.write_word_table(items, handle, group_by, title),
+    summaries = _theme_summaries(consultation)
+    return file_download(lambda handle: services.write_word_table(items, handle, group_by, title, summaries),
                          f"{consultation.reference}-comments-by-{group_by}.docx", DOCX)
+
+
+@bp.route("/staff/consultations/<reference>/review/themes/<int:theme_id>/summary", methods=["GET", "POST"])
+@staff
+def theme_summary(reference: str, theme_id: int):
+    """Write the committee summary of one theme; a change by someone else meanwhile is shown, not overwritten."""
+    consultation = reviewable_consultation_or_404(reference)
+    theme = theme_or_404(consultation, theme_id)
+    form = ThemeSummaryForm()
+    status, current = 200, None
+    if request.method == "GET":
+        form.summary.data, form.version.data = theme.summary, theme.version
+    elif form.validate_on_submit():
+        with form_errors(form) as outcome:
+            changed = review.write_theme_summary(theme, form.summary.data or "", current_user,
+                                                 form.version.data)
+        if outcome.ok:
+            db.session.commit()
+            flash(f"The summary of ‘{theme.name}’ has been saved." if changed
+                  else f"The summary of ‘{theme.name}’ was already as you left it.", "success")
+            return redirect(url_for("exports.committee_review", reference=consultation.reference,
+                                    _anchor=f"theme-{theme.id}"))
+        status = outcome.status
+        if isinstance(outcome.error, StaleTheme):
+            # Theirs is kept in the box; the saved one is shown beside it, and saving again replaces it knowingly.
+            current = theme.summary
+            form.version.data, form.version.raw_data = theme.version, [str(theme.version)]
+    elif form.version.errors and not form.summary.errors:
+        abort(400)
+    else:
+        status = 400
+    return render_template("exports/theme_summary.html", consultation=consultation, theme=theme, form=form,
+                           current=current), status
 
 
 _ACTS = {

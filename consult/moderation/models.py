@@ -19,6 +19,8 @@ class Theme(TimestampMixin, db.Model):
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
+    # What the comments under this theme say, written by staff for the committee's review and papers.
+    summary: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}

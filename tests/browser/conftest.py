@@ -241,14 +241,22 @@ def assert_reflows(tab, name: str, width: int = 320) -> None:
 
     Two checks: the page itself does not scroll horizontally, and no visible
     element sticks out past the right edge (which an overflow: hidden further
-    up would otherwise hide by cutting it off).
+    up would otherwise hide by cutting it off). A wide data table may scroll
+    inside its own labelled, focusable region (WCAG exempts such tables), so
+    what is inside one counts only if the region itself sticks out.
     """
     tab.set_viewport_size({"width": width, "height": 720})
     tab.wait_for_load_state("load")
     overflow = tab.evaluate("""() => {
       const root = document.documentElement;
+      const scrolledInRegion = (el) => {
+        const region = el.parentElement && el.parentElement.closest('[role=region][tabindex="0"]');
+        return !!region && ['auto', 'scroll'].includes(getComputedStyle(region).overflowX)
+          && (region.getAttribute('aria-label') || region.getAttribute('aria-labelledby'));
+      };
       const hidden = (el) => el.closest('.govuk-visually-hidden, .govuk-skip-link, [hidden]')
-        || getComputedStyle(el).visibility === 'hidden' || el.getClientRects().length === 0;
+        || getComputedStyle(el).visibility === 'hidden' || el.getClientRects().length === 0
+        || scrolledInRegion(el);
       const wide = [...document.body.querySelectorAll('*')]
         .filter((el) => el.getBoundingClientRect().right > root.clientWidth + 1 && !hidden(el))
         .slice(0, 5)

@@ -834,6 +834,26 @@ def publication_withdraw_check(scene: Scene) -> None:
         "Check before you withdraw the published comments")
 
 
+def committee_review(scene: Scene) -> None:
+    """The themed review as the committee reads it: each theme's counts and examples, then the charts."""
+    world = as_committee(scene)
+    scene.goto(world.review_path)
+    expect(scene.page.get_by_role("heading", level=3, name="Evidence", exact=True)).to_be_visible()
+
+
+def theme_summary_form(scene: Scene) -> None:
+    world = as_staff(scene)
+    scene.goto(f"/staff/consultations/{world.reference}/review/themes/{world.themes['Evidence']}/summary")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Summary of the theme ‘Evidence’")
+
+
+def theme_summary_form_too_long(scene: Scene) -> None:
+    theme_summary_form(scene)
+    scene.page.get_by_label("Summary for the committee").fill("x" * 2001)
+    scene.press("Save summary")
+    scene.expect_errors("The summary must be 2,000 characters or fewer")
+
+
 def committee_review_drill_down(scene: Scene) -> None:
     world = as_committee(scene)
     scene.goto(f"{world.review_path}?theme={world.themes['Evidence']}")
@@ -1115,7 +1135,10 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("moderation-conflict", moderation_conflict),
     # Committee, publication and the public
     ("committee-dashboard", committee_dashboard),
+    ("committee-review", committee_review),
     ("committee-review-drill-down", committee_review_drill_down),
+    ("theme-summary-form", theme_summary_form),
+    ("theme-summary-form-error-too-long", theme_summary_form_too_long),
     ("staff-review-published", staff_review),
     ("publication-withdraw-check", publication_withdraw_check),
     ("published-comments", published_comments),

@@ -4,8 +4,9 @@ The consultation is seeded through the services: five submitted comments,
 accepted, redacted, rejected and not yet triaged, two themes and agreed
 responses, and a committee member assigned to it. The committee member signs
 in, finds the consultation (and only that one) on the committee dashboard,
-opens the themed review, checks that each chart is an SVG with a title and a
-description and that a table beside it gives the same numbers, drills into a
+opens the themed review, checks that each chart is an image with a title and a
+description and that a table gives the same numbers, reads it at 320 px and at
+desktop width with nothing scrolling the page sideways, drills into a
 theme, and downloads the themed workbook, which is read back with openpyxl.
 A member of staff then publishes the comments and responses from the same
 page, and a signed-out member of the public reads them: accepted and redacted
@@ -51,11 +52,13 @@ def table_rows(table: Locator) -> list[list[str]]:
 
 def chart(page: Page, chart_id: str) -> dict:
     """What a chart says to assistive technology, and the label and number of each bar."""
-    return page.locator(f"figure svg[aria-labelledby^='{chart_id}-']").evaluate("""(svg) => {
-      const ids = (svg.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean);
-      const title = svg.querySelector(':scope > title'), desc = svg.querySelector(':scope > desc');
-      const texts = [...svg.querySelectorAll(':scope > text')].map((t) => t.textContent.trim());
-      return {role: svg.getAttribute('role'), labelledby: ids, title: title && title.textContent.trim(),
+    return page.locator(f"figure #{chart_id}").evaluate("""(image) => {
+      const ids = (image.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean);
+      const title = document.getElementById(ids[0]), desc = document.getElementById(ids[1]);
+      const texts = [...image.querySelectorAll('.app-chart__row')].flatMap((row) => [
+        row.querySelector('.app-chart__label').textContent.trim(),
+        row.querySelector('.app-chart__value').textContent.trim()]);
+      return {role: image.getAttribute('role'), labelledby: ids, title: title && title.textContent.trim(),
               titleId: title && title.id, desc: desc && desc.textContent.trim(), descId: desc && desc.id,
               texts};
     }""")
@@ -83,8 +86,8 @@ def test_committee_reviews_themes_then_the_public_reads_the_published_comments(p
     expect(main.get_by_role("button", name="Check and publish comments and responses")).to_have_count(0)
     screenshot(page, "committee-themed-review")
 
-    # --- Each chart is an SVG image named by its title and description, with its numbers in a table. ---
-    charts = main.locator("figure svg")
+    # --- Each chart is an image named by its title and description, with its numbers in a table. ---
+    charts = main.locator("figure [role=img]")
     expect(charts).to_have_count(3)
     for chart_id, name in [("chart-themes", "Comments per theme"), ("chart-sections", "Comments per section"),
                            ("chart-types", "Comments per theme by participant type")]:
@@ -98,9 +101,9 @@ def test_committee_reviews_themes_then_the_public_reads_the_published_comments(p
     assert table_rows(themes_table) == [list(row) for row in THEME_COUNTS]
     bars = chart(page, "chart-themes")["texts"]
     assert list(zip(bars[::2], bars[1::2])) == THEME_COUNTS  # the same labels and numbers as the table
-    # The table and its chart sit side by side, in one row of the grid.
-    assert themes_table.evaluate(
-        "(table) => !!table.closest('.govuk-grid-row').querySelector('svg[aria-labelledby^=\"chart-themes-\"]')")
+    # The table scrolls inside its own labelled region, which a keyboard user can reach.
+    region = main.get_by_role("region", name="Comments per theme, table")
+    expect(region).to_have_attribute("tabindex", "0")
 
     sections_table = main.get_by_role("table", name="Comments per part of the document, in document order")
     sections = table_rows(sections_table)
@@ -159,7 +162,8 @@ def test_committee_reviews_themes_then_the_public_reads_the_published_comments(p
     assert world.redacted_body in anonymous_row
     assert evidence_rows[world.named.reference][1] == NAMED_PERSON
     assert evidence_rows[world.named.reference][-1] == world.responses[world.named.reference]
-    summary = {row[0]: row[-1] for row in sheets["Summary"] if row and row[0] in dict(THEME_COUNTS)}
+    total = sheets["Summary"][1].index("Total")
+    summary = {row[0]: row[total] for row in sheets["Summary"] if row and row[0] in dict(THEME_COUNTS)}
     assert summary == {name: int(count) for name, count in THEME_COUNTS}, sheets["Summary"]
     cells = [str(cell) for rows in sheets.values() for row in rows for cell in row if cell is not None]
     assert not [cell for cell in cells if "@" in cell or "Jane Doe" in cell or world.rejected.body in cell]
@@ -217,3 +221,66 @@ def test_committee_reviews_themes_then_the_public_reads_the_published_comments(p
         assert email not in html
     assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", page.locator("body").inner_text())
     screenshot(page, "public-published-comments")
+
+
+LONG_THEME = "Fitting and review by a podiatrist or orthotist before and after the procedure"
+SUMMARY = "Most ask how long the benefit lasts; several want the fitting done by a specialist."
+
+
+def page_width(page: Page) -> int:
+    return page.evaluate("() => document.documentElement.scrollWidth")
+
+
+def test_the_committee_reads_the_review_at_320_px_and_at_desktop_width(page, live_server, screenshot):
+    from consult.extensions import db
+    from consult.moderation.models import Theme
+    from consult.moderation.services import update_theme
+
+    world = seed_review_world(live_server)
+    with live_server.app_context():
+        theme = db.session.get(Theme, world.themes["Procedure detail"])
+        update_theme(theme, LONG_THEME, theme.description, None, theme.version)
+        db.session.commit()
+    main = page.get_by_role("main")
+
+    # --- Staff write the theme's summary from the review page. ---
+    sign_in(page, world.staff_email)
+    page.goto(world.review_path)
+    follow(page, main.get_by_role("link", name=f"Write a summary of the theme {LONG_THEME}"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Summary of the theme ‘{LONG_THEME}’")
+    page.get_by_label("Summary for the committee").fill(SUMMARY)
+    follow(page, main.get_by_role("button", name="Save summary"))
+    expect(page.get_by_role("alert")).to_contain_text(f"The summary of ‘{LONG_THEME}’ has been saved.")
+    sign_out(page)
+
+    # --- The committee reads it on a phone: nothing scrolls the page sideways, nothing is cut. ---
+    sign_in(page, world.committee_email)
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(world.review_path)
+    theme_block = main.locator(f"#theme-{world.themes['Procedure detail']}")
+    expect(theme_block.get_by_role("heading", level=3)).to_have_text(LONG_THEME)
+    expect(theme_block).to_contain_text(SUMMARY)
+    expect(theme_block).to_contain_text("1 from an organisation (100%)")
+    expect(theme_block.get_by_role("link", name=f"Read comment {world.organisation.reference} in full")).to_be_visible()
+    expect(main.locator(".app-chart__label", has_text=LONG_THEME)).to_have_count(2)  # whole, in both charts
+    assert page_width(page) <= 320, page_width(page)
+    sizes = main.locator(".app-chart__label, .app-chart__value").evaluate_all(
+        "(nodes) => nodes.map((node) => parseFloat(getComputedStyle(node).fontSize))")
+    assert sizes and min(sizes) >= 16, sizes  # page text, not a drawing scaled down to 5 px
+    label_box = main.locator(".app-chart__label", has_text=LONG_THEME).first.bounding_box()
+    assert label_box["x"] + label_box["width"] <= 320, label_box  # wrapped inside the screen
+    for region in main.get_by_role("region").all():
+        expect(region).to_have_attribute("tabindex", "0")
+    theme_cells = main.locator(".app-table-scroll tbody th").evaluate_all(
+        "(cells) => cells.map((cell) => cell.getBoundingClientRect().width)")
+    assert min(theme_cells) >= 100, theme_cells  # a word per line at worst, never a letter per line
+    screenshot(page, "committee-review-320px")
+
+    # --- And at desktop width: every table fits its column, the last one included. ---
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(world.review_path)
+    assert page_width(page) <= 1280, page_width(page)
+    overflowing = main.locator(".app-table-scroll").evaluate_all(
+        "(regions) => regions.filter((region) => region.scrollWidth > region.clientWidth + 1).length")
+    assert overflowing == 0
+    screenshot(page, "committee-review-desktop")

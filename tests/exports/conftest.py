@@ -13,10 +13,13 @@ from tests.conftest import sections_of
 def fresh_published_cache():
     """Test transactions roll back, so ids and timestamps recur; no test may read another's cached page."""
     from consult.exports.publication import clear_published_cache
+    from consult.exports.representative import clear_cache
 
     clear_published_cache()
+    clear_cache()
     yield
     clear_published_cache()
+    clear_cache()
 
 
 @pytest.fixture

@@ -250,3 +250,55 @@ def test_themed_workbook_with_long_colliding_theme_names_reads_back(moderated_co
     assert len({name.lower() for name in book.sheetnames}) == len(book.sheetnames)
     titles = {book[name]["A1"].value for name in book.sheetnames[1:]}
     assert set(names) <= titles
+
+
+def test_theme_summaries_appear_in_the_themed_workbook_and_the_word_table(moderated_consultation):
+    consultation, _ = moderated_consultation
+    summaries = {"Evidence gaps": "=Most ask for longer follow-up."}
+    buffer = io.BytesIO()
+    services.write_themed_workbook(_items(consultation), ["Evidence gaps", "Safety"], buffer, summaries)
+    summary = [list(r) for r in openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))["Summary"].iter_rows(
+        values_only=True)]
+    header = summary[1]
+    rows = {row[0]: row for row in summary[2:] if row and row[0]}
+    assert header[-1] == "Summary"
+    assert rows["Evidence gaps"][-1] == "'=Most ask for longer follow-up."  # formula-safe
+    assert rows["Safety"][-1] is None
+
+    buffer = io.BytesIO()
+    services.write_word_table(_items(consultation), buffer, "theme", "HTE3001 comments", summaries)
+    document = WordDocument(io.BytesIO(buffer.getvalue()))
+    paragraphs = [p.text for p in document.paragraphs]
+    heading = paragraphs.index("Evidence gaps")
+    assert paragraphs[heading + 1] == "Summary: '=Most ask for longer follow-up."
+    assert not any(p.startswith("Summary:") for p in paragraphs[paragraphs.index("Safety"):])
+
+
+def test_representative_comments_are_typical_not_first_and_never_copies():
+    from consult.exports.representative import choose
+
+    rows = [
+        (1, 1, "Thank you for the consultation.", 11),                                       # first, but off-topic
+        (2, 2, "Follow-up data is too short to judge long-term pain relief.", 12),
+        (3, 3, "Follow-up data is too short to judge long-term pain relief.", 13),            # a copy of 2
+        (4, 4, "Longer follow-up data needed on pain relief and recurrence.", 14),
+        (5, 5, "The follow-up data on pain relief is short; recurrence unknown.", 12),         # same person as 2
+        (6, 6, "Pain relief data beyond one year of follow-up would help.", 15),
+        (7, 7, "Costs in primary care are not considered.", 16),
+    ]
+    chosen = choose(rows, "HTE1")
+    references = [c.reference for c in chosen]
+    assert len(chosen) == 3
+    assert "HTE1-0001" not in references and "HTE1-0007" not in references
+    assert not {"HTE1-0002", "HTE1-0003"} <= set(references)       # never two copies of one text
+    assert len({c.participation_id for c in chosen}) == 3           # one per stakeholder
+    assert [c.score for c in chosen] == sorted((c.score for c in chosen), reverse=True)
+    assert choose([], "HTE1") == []
+    assert [c.reference for c in choose(rows[:1], "HTE1")] == ["HTE1-0001"]
+
+
+def test_a_long_representative_comment_is_cut_at_a_word_with_an_ellipsis():
+    from consult.exports.representative import EXCERPT, choose
+
+    [chosen] = choose([(1, 1, "word " * 200, 1)], "HTE1")
+    assert len(chosen.excerpt) <= EXCERPT + 1 and chosen.excerpt.endswith("word\u2026")

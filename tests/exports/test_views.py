@@ -53,9 +53,12 @@ def test_review_page_shows_counts_and_accessible_charts(client, login, committee
     login(committee_member)
     page = client.get(_url(consultation, "review")).get_data(as_text=True)
     assert "5 comments submitted and not rejected" in page
-    assert page.count('<svg role="img"') == 3
-    assert '<title id="chart-themes-title">Comments per theme</title>' in page
-    assert '<desc id="chart-sections-desc">' in page
+    assert page.count('role="img" aria-labelledby="chart-') == 3
+    assert re.search(r'id="chart-themes" role="img" aria-labelledby="chart-themes-title chart-themes-desc"', page)
+    assert '<p class="govuk-heading-s app-chart__title" id="chart-themes-title">Comments per theme</p>' in page
+    assert '<p class="govuk-visually-hidden" id="chart-sections-desc">' in page
+    # Every label is whole page text, never cut to fit.
+    assert '<span class="app-chart__label">Evidence gaps</span>' in page
     assert "Individual (health or social care professional)" in page  # the participant-type table
 
 
@@ -340,3 +343,74 @@ def test_the_committee_cannot_open_the_publication_check(client, login, committe
     login(committee_member)
     assert client.get(_url(consultation, "publication")).status_code == 403
     assert "Check and publish" not in client.get(_url(consultation, "review")).get_data(as_text=True)
+
+
+def test_each_theme_shows_its_share_summary_and_representative_comments(client, login, login_as, post_form,
+                                                                        committee_member, moderated_consultation):
+    consultation, comments = moderated_consultation
+    evidence = db.session.scalar(select(Theme).where(Theme.name == "Evidence gaps"))
+    staff = login_as(Role.STAFF)
+    form_url = _url(consultation, f"review/themes/{evidence.id}/summary")
+    form = client.get(form_url).get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
+    saved = post_form(form_url, {"summary": "  Most ask for longer follow-up.\r\nSome want more trials.  ",
+                                 "version": version}, follow_redirects=True)
+    assert "The summary of ‘Evidence gaps’ has been saved." in saved.get_data(as_text=True)
+    db.session.expire_all()
+    assert evidence.summary == "Most ask for longer follow-up.\nSome want more trials."
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "theme.summarise")).one()
+    assert event.actor_id == staff.id and event.after["summary"] == evidence.summary
+
+    login(committee_member)
+    page = client.get(_url(consultation, "review")).get_data(as_text=True)
+    section = page[page.index(f'id="theme-{evidence.id}"'):]
+    section = section[:section.index('class="app-theme"', 1)]
+    # Two comments: one from an individual who agreed to be named, one redacted from an anonymous professional.
+    assert "2 comments</strong>" in section
+    assert "0 from organisations (0%)" in section and "2 from individuals (100%)" in section
+    assert "Most ask for longer follow-up." in section
+    assert "Please add [redacted] data" in section and "Please add follow-up data" not in section
+    assert (f'href="/staff/consultations/{consultation.reference}/comments/'
+            f'{comments["=1+1 looks like a formula"].number}">Read comment') in section
+    assert "Write a summary" not in page and "Change the summary" not in page  # the committee only reads
+
+
+def test_a_summary_changed_meanwhile_is_shown_not_overwritten(client, login_as, post_form, make_user,
+                                                             moderated_consultation):
+    from consult.exports.review import write_theme_summary
+
+    consultation, _ = moderated_consultation
+    evidence = db.session.scalar(select(Theme).where(Theme.name == "Evidence gaps"))
+    login_as(Role.STAFF)
+    form_url = _url(consultation, f"review/themes/{evidence.id}/summary")
+    version = re.search(r'name="version" type="hidden" value="(\d+)"',
+                        client.get(form_url).get_data(as_text=True)).group(1)
+    write_theme_summary(evidence, "Written by a colleague first", make_user(name="Colleague Name"), evidence.version)
+    db.session.commit()
+    response = post_form(form_url, {"summary": "My own words", "version": version})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "This theme was changed by Colleague Name since you opened it." in text
+    assert "Written by a colleague first" in text and "My own words" in text  # both kept in view
+    db.session.expire_all()
+    assert evidence.summary == "Written by a colleague first"
+    new_version = re.search(r'name="version" type="hidden" value="(\d+)"', text).group(1)
+    assert post_form(form_url, {"summary": "My own words", "version": new_version}).status_code == 302
+    db.session.expire_all()
+    assert evidence.summary == "My own words"
+
+
+def test_a_summary_too_long_or_for_another_consultation_is_refused(client, login_as, post_form, make_consultation,
+                                                                   moderated_consultation):
+    consultation, _ = moderated_consultation
+    evidence = db.session.scalar(select(Theme).where(Theme.name == "Evidence gaps"))
+    login_as(Role.STAFF)
+    form_url = _url(consultation, f"review/themes/{evidence.id}/summary")
+    response = post_form(form_url, {"summary": "x" * 2001, "version": str(evidence.version)})
+    assert response.status_code == 400
+    assert "The summary must be 2,000 characters or fewer" in response.get_data(as_text=True)
+    assert "x" * 2001 in response.get_data(as_text=True)  # nothing typed is lost
+    other = make_consultation()
+    assert client.get(_url(other, f"review/themes/{evidence.id}/summary")).status_code == 404
+    assert client.get(_url(consultation, "review/themes/999999/summary")).status_code == 404
+    assert post_form(form_url, {"summary": "no version"}).status_code == 400
