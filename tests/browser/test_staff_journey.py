@@ -307,6 +307,11 @@ def test_staff_build_triage_theme_and_respond_then_an_admin_audits(page, live_se
         expect(by_staff.and_(main.locator(f'tr[data-action="{action}"]'))).to_have_count(count)
     # Each event reads as a sentence whose object is a link to it.
     expect(by_staff.get_by_role("link", name=off_topic.reference, exact=True).first).to_be_visible()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    layout = page.evaluate("""() => ({width: document.documentElement.scrollWidth,
+      rows: [...document.querySelectorAll('tr[data-event-id]')].map((row) => row.getBoundingClientRect().height)})""")
+    assert layout["width"] <= 1280, layout  # nothing scrolls sideways at desktop width
+    assert max(layout["rows"]) < 200, layout  # an event is a few lines, its details folded away
     screenshot(page, "audit-trail")
 
     page.get_by_label("Done by (email address)").fill(staff_email)
