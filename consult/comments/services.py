@@ -252,8 +252,10 @@ def save_draft(participation: Participation, target: CommentTargetRef, body: str
     )
     db.session.add(comment)
     db.session.flush()
-    # Who drafted what and when, never the draft's words: they are the author's until submitted.
-    record(participation.user, "comment.draft", comment, None, {"consultation": participation.consultation.reference})
+    # Who drafted what and when, never the draft's words: they are the author's until submitted. Recorded
+    # against the participation, so a comment's own events stay the moderation acts on it.
+    record(participation.user, "comment.draft", participation, None,
+           {"consultation": participation.consultation.reference, "comment_id": comment.id})
     return comment
 
 
@@ -275,8 +277,8 @@ def update_draft(comment: Comment, body: str, quote: str | None, now: datetime) 
     _require_editable(comment, now)
     comment.body = cleaned_body
     comment.quote = cleaned_quote
-    record(comment.participation.user, "comment.update_draft", comment, None,
-           {"consultation": comment.consultation.reference})
+    record(comment.participation.user, "comment.update_draft", comment.participation, None,
+           {"consultation": comment.consultation.reference, "comment_id": comment.id})
     db.session.flush()
     return comment
 
@@ -284,8 +286,8 @@ def update_draft(comment: Comment, body: str, quote: str | None, now: datetime) 
 def delete_draft(comment: Comment, now: datetime) -> None:
     """Remove a draft. Submitted comments are never deleted."""
     _require_editable(comment, now)
-    record(comment.participation.user, "comment.delete_draft", comment,
-           {"consultation": comment.consultation.reference}, None)
+    record(comment.participation.user, "comment.delete_draft", comment.participation,
+           {"consultation": comment.consultation.reference, "comment_id": comment.id}, None)
     db.session.delete(comment)
     db.session.flush()
 
