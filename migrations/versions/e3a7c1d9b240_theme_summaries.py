@@ -7,7 +7,7 @@ summary, and the default is then dropped, as the model sets the value itself
 (see 5ea9cfaa1ee7 for why no server default is kept).
 
 Revision ID: e3a7c1d9b240
-Revises: 5d2b8e4c7a10
+Revises: a7c4e2f9d130
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e3a7c1d9b240'
-down_revision = '5d2b8e4c7a10'
+down_revision = 'a7c4e2f9d130'
 branch_labels = None
 depends_on = None
 
