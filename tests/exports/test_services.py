@@ -256,7 +256,7 @@ def test_theme_summaries_appear_in_the_themed_workbook_and_the_word_table(modera
     consultation, _ = moderated_consultation
     summaries = {"Evidence gaps": "=Most ask for longer follow-up."}
     buffer = io.BytesIO()
-    services.write_themed_workbook(_items(consultation), ["Evidence gaps", "Safety"], buffer, summaries)
+    services.write_themed_workbook(_items(consultation), ["Evidence gaps", "Safety"], buffer, summaries=summaries)
     summary = [list(r) for r in openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))["Summary"].iter_rows(
         values_only=True)]
     header = summary[1]

@@ -330,7 +330,7 @@ def test_the_comments_workbook_has_a_row_per_answer_and_an_empty_one_per_unanswe
         ("Neuroma Support", EVIDENCE, "", ""),
         ("Neuroma Support", IMPACT, "", ""),
     ]
-    assert table[1]["User"] == "Individual (patient or carer)"  # named only with consent, as comments are
+    assert table[1]["Stakeholder"] == "Individual (patient or carer)"  # named only with consent, as comments are
     assert "Never sent" not in str(rows)
 
 
@@ -374,7 +374,8 @@ def test_the_themed_workbook_has_a_sheet_of_counts_and_one_per_question(asking):
 
     export_services.write_themed_workbook(items, [], buffer, more)
     book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
-    assert book.sheetnames[-3:] == ["Questions", f"Q1 {EVIDENCE}"[:31], f"Q2 {IMPACT}"[:31]]
+    cut = [f"Q{n} {text}"[:28].rstrip() + "..." for n, text in ((1, EVIDENCE), (2, IMPACT))]
+    assert book.sheetnames[-3:] == ["Questions", *cut]  # each sheet's first row holds the question in full
     counts = [[c for c in row if c is not None] for row in book["Questions"].iter_rows(values_only=True)]
     assert counts[:4] == [[f"Question 1: {EVIDENCE}"], ["Participant type", "Yes", "No", "Total"],
                           ["Individual (patient or carer)", 1, 1, 2], []]

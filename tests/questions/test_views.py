@@ -267,7 +267,7 @@ def test_published_answers_name_people_only_as_they_allowed_a_page_at_a_time(app
     url = public_path(consultation, f"/published-answers/{yes_no.id}")
     assert client.get(url).status_code == 404  # nothing is public before publication
     consultation.closes_at = utcnow() - timedelta(minutes=1)
-    publication.publish_comments(consultation, staff_user, utcnow())
+    publication.publish_comments(consultation, staff_user, utcnow(), publication.publication_counts(consultation))
     db.session.commit()
     published = main_of(client.get(public_path(consultation, "/published-comments")))
     assert "read the answers to the questions" in published
