@@ -1,7 +1,14 @@
 """Every model, imported in one place so that mappers and migrations see the whole schema."""
 
 from consult.accounts.models import SignInFailureCount, User  # noqa: F401
-from consult.analysis.models import Campaign, CampaignMember  # noqa: F401
+from consult.analysis.models import (  # noqa: F401
+    Campaign,
+    CampaignMember,
+    CommentEmbedding,
+    SuggestionRun,
+    ThemeSuggestion,
+)
+import consult.analysis.triggers  # noqa: F401,E402  queues suggestion refreshes after tag changes
 from consult.audit.models import AuditEvent  # noqa: F401
 from consult.comments.models import Comment, Participation  # noqa: F401
 from consult.consultations.models import (  # noqa: F401

@@ -1,18 +1,22 @@
-"""The analysis job: a plain function the worker runs, or an operator runs with `flask analysis run`."""
+"""The analysis jobs: plain functions the worker runs, or an operator runs with `flask analysis run`."""
 
+import logging
 import time
 from collections.abc import Callable
 
 from consult.analysis.services import group_consultation
 from consult.extensions import db
 
+log = logging.getLogger(__name__)
+
 
 def run_analysis(consultation_id: int, progress: Callable[[str], None] | None = None) -> dict:
-    """Group the consultation's comments into campaigns and commit the result.
+    """Group the consultation's comments into campaigns, then suggest themes, committing each step.
 
     Runs in the session of the app context it is called in (the worker's or
     the CLI's, never a request's) and commits its own work, so a failure
-    leaves the previous grouping in place. Reports each step to `progress`.
+    leaves the previous grouping or suggestions in place. Reports each step
+    to `progress`.
     """
     say = progress or (lambda message: None)
     started = time.perf_counter()
@@ -24,7 +28,26 @@ def run_analysis(consultation_id: int, progress: Callable[[str], None] | None = 
         raise
     seconds = time.perf_counter() - started
     say(f"campaigns done in {seconds:.1f} s")
-    # Theme suggestions are a separate piece of work; until then the export shows staff tags only.
-    say("theme suggestions: none yet (not part of this analysis)")
+    figures = refresh_suggestions(consultation_id, progress=say)
     return {"campaigns": result.campaigns, "campaign_members": result.members, "comments": result.comments,
-            "seconds": round(seconds, 2)}
+            "suggested": figures["suggested"], "seconds": round(time.perf_counter() - started, 2)}
+
+
+def refresh_suggestions(consultation_id: int, progress: Callable[[str], None] | None = None) -> dict:
+    """Embed the consultation's new comments and retrain its theme suggestions; commits.
+
+    The job queued after each tag change or submission (debounced per
+    consultation, see consult/analysis/triggers.py).
+    """
+    from consult.analysis.suggesting import suggest_for_consultation  # torch and sklearn load here only
+    from consult.analysis.triggers import started_refresh
+
+    started_refresh(consultation_id)
+    try:
+        figures = suggest_for_consultation(consultation_id, progress=progress)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    log.info("Suggestions for consultation %s: %s", consultation_id, figures)
+    return figures

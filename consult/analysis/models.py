@@ -1,14 +1,19 @@
-"""Campaigns: groups of comments that are copies or rewordings of one letter.
+"""Campaigns (groups of comments that are copies or rewordings of one letter), embeddings and theme suggestions.
 
 Derived data: the grouping job rewrites memberships, keeping each campaign's
-row (and the name staff gave it) when its members carry over.
+row (and the name staff gave it) when its members carry over; the
+suggestion job rewrites pending suggestions and the latest run.
 """
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consult.database import LabelledEnum, TimestampMixin, enum_type
+from consult.accounts.models import User
+from consult.database import LabelledEnum, TimestampMixin, UTCDateTime, enum_type, utcnow
 from consult.extensions import db
+from consult.moderation.models import Theme
 
 
 class MembershipMethod(LabelledEnum):
@@ -44,3 +49,73 @@ class CampaignMember(db.Model):
     score: Mapped[dict] = mapped_column(JSON, default=dict)
 
     campaign: Mapped[Campaign] = relationship(back_populates="members")
+
+
+class CommentEmbedding(db.Model):
+    """A comment's sentence embedding, computed once when it arrives, with its nearest neighbours.
+
+    `vector` holds the float32 values as bytes (384 for the MiniLM model);
+    `neighbours` the most similar comments of the same consultation as
+    [[comment id, cosine], ...], refreshed by the suggestion job so the
+    comment page reads them instead of comparing against every comment.
+    """
+
+    __tablename__ = "comment_embeddings"
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(80))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    neighbours: Mapped[list] = mapped_column(JSON, default=list)
+    embedded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SuggestionState(LabelledEnum):
+    PENDING = ("pending", "Suggested")
+    REJECTED = ("rejected", "Rejected")
+
+
+class ThemeSuggestion(db.Model):
+    """The system's suggestion that a theme fits a comment. Never a tag: a person accepting it makes the tag.
+
+    Pending rows are replaced by each run of the suggestion job; a rejected
+    row stays, so the same suggestion is not made again, and records who
+    rejected it. Accepting deletes the row and writes the tag (see
+    consult/analysis/review.py).
+    """
+
+    __tablename__ = "theme_suggestions"
+    __table_args__ = (
+        UniqueConstraint("comment_id", "theme_id"),
+        CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence_is_a_share"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), index=True)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id", ondelete="CASCADE"), index=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    state: Mapped[SuggestionState] = mapped_column(enum_type(SuggestionState, "suggestion_state"),
+                                                  default=SuggestionState.PENDING)
+    suggested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    theme: Mapped[Theme] = relationship()
+    decided_by: Mapped[User | None] = relationship()
+
+
+class SuggestionRun(db.Model):
+    """The latest suggestion run of a consultation: what to tag next, possible new topics, how it went.
+
+    `next_to_tag` is a list of comment ids, most useful first; `topics` a list
+    of {"phrases": [...], "comment_ids": [...], "typical": [...]}; `figures`
+    counts and seconds for the operator.
+    """
+
+    __tablename__ = "suggestion_runs"
+
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), primary_key=True)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_to_tag: Mapped[list] = mapped_column(JSON, default=list)
+    topics: Mapped[list] = mapped_column(JSON, default=list)
+    figures: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -11,12 +11,11 @@ from flask import current_app
 from sqlalchemy import delete, insert, select
 
 from consult.analysis.campaigns import Membership, group_comments
-from consult.analysis.models import Campaign, CampaignMember, MembershipMethod
+from consult.analysis.models import Campaign, CampaignMember, MembershipMethod, SuggestionState, ThemeSuggestion
 from consult.analysis.settings import CampaignSettings
 from consult.comments.models import Comment, CommentStatus
 from consult.extensions import db
 from consult.moderation.models import CommentTheme, Theme
-from consult.moderation.states import TagSource
 
 Progress = Callable[[str], None]
 
@@ -143,8 +142,9 @@ def attach_new_comments(consultation_id: int, comment_ids: Iterable[int],
 def export_analysis(consultation_id: int) -> dict:
     """{"campaigns": {external id: campaign id or None}, "themes": {external id: [theme names]}}.
 
-    For every comment imported with an external id. Themes are the staff tags
-    where a comment has any, and otherwise the system's suggestions.
+    For every comment imported with an external id. Themes are the tags a
+    person put on (or accepted for) a comment where it has any, and
+    otherwise the pending suggestions the service shows, best first.
     """
     comments = db.session.execute(
         select(Comment.id, Comment.external_id, CampaignMember.campaign_id)
@@ -152,17 +152,25 @@ def export_analysis(consultation_id: int) -> dict:
         .where(Comment.consultation_id == consultation_id, Comment.external_id.is_not(None))
         .order_by(Comment.number)
     ).all()
-    tags: dict[int, dict[TagSource, list[str]]] = {}
-    for comment_id, name, source in db.session.execute(
-        select(CommentTheme.comment_id, Theme.name, CommentTheme.source)
+    tags: dict[int, list[str]] = {}
+    for comment_id, name in db.session.execute(
+        select(CommentTheme.comment_id, Theme.name)
         .join(Theme, Theme.id == CommentTheme.theme_id)
         .where(Theme.consultation_id == consultation_id)
         .order_by(Theme.name)
     ):
-        tags.setdefault(comment_id, {}).setdefault(source, []).append(name)
+        tags.setdefault(comment_id, []).append(name)
+    suggested: dict[int, list[str]] = {}
+    for comment_id, name in db.session.execute(
+        select(ThemeSuggestion.comment_id, Theme.name)
+        .join(Theme, Theme.id == ThemeSuggestion.theme_id)
+        .where(ThemeSuggestion.consultation_id == consultation_id,
+               ThemeSuggestion.state == SuggestionState.PENDING)
+        .order_by(ThemeSuggestion.confidence.desc(), Theme.name)
+    ):
+        suggested.setdefault(comment_id, []).append(name)
     campaigns, themes = {}, {}
     for comment_id, external_id, campaign_id in comments:
         campaigns[external_id] = None if campaign_id is None else str(campaign_id)
-        own = tags.get(comment_id, {})
-        themes[external_id] = own.get(TagSource.PERSON) or own.get(TagSource.SYSTEM) or []
+        themes[external_id] = tags.get(comment_id) or suggested.get(comment_id) or []
     return {"campaigns": campaigns, "themes": themes}

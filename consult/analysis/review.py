@@ -1,0 +1,187 @@
+"""Staff review of the system's theme suggestions: accept or reject, one by one or in bulk.
+
+A suggestion becomes a tag only here, when a person accepts it: the tag
+records that the system suggested it (source "system") and who accepted it
+(tagged_by), and the audit trail records the act with the confidence. A
+rejection is kept, with who rejected it, so the suggestion is not made
+again. Also the reads the pages need: suggestions by theme and confidence,
+a comment's suggestions and similar comments, what to tag next, new topics.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from consult.analysis.models import CommentEmbedding, SuggestionRun, SuggestionState, ThemeSuggestion
+from consult.audit.services import record
+from consult.comments.models import Comment, CommentStatus
+from consult.errors import DomainError
+from consult.extensions import db
+from consult.moderation.models import CommentTheme, Theme
+from consult.moderation.states import TagSource
+
+PAGE_SIZE = 50
+
+
+class SuggestionGone(DomainError):
+    """The suggestion was decided, or replaced by a newer run, since the page was opened."""
+
+    status = 409
+    message = "This suggestion has already been accepted, rejected or replaced. Nothing has been changed."
+
+
+class InvalidConfidence(DomainError):
+    field = "confidence"
+    message = "Enter a confidence between 0 and 100"
+
+
+def _audit_after(suggestion: ThemeSuggestion, theme: Theme, actor, now: datetime) -> dict:
+    return {"theme_id": theme.id, "theme": theme.name, "confidence": suggestion.confidence,
+            "suggested_at": suggestion.suggested_at.isoformat(), "decided_by_id": getattr(actor, "id", None),
+            "decided_at": now.isoformat()}
+
+
+def _pending(suggestion: ThemeSuggestion | None) -> ThemeSuggestion:
+    if suggestion is None or suggestion.state is not SuggestionState.PENDING:
+        raise SuggestionGone()
+    return suggestion
+
+
+def accept_suggestion(suggestion: ThemeSuggestion | None, actor, now: datetime) -> CommentTheme | None:
+    """Make the suggested theme a tag on the comment, accepted by `actor`; audited as suggestion.accept.
+
+    The suggestion row goes. If a person already tagged the comment with
+    that theme meanwhile, nothing more is written (None is returned).
+    """
+    suggestion = _pending(suggestion)
+    theme = suggestion.theme
+    comment = db.session.get(Comment, suggestion.comment_id)
+    after = _audit_after(suggestion, theme, actor, now)
+    existing = db.session.get(CommentTheme, (suggestion.comment_id, theme.id))
+    tag = None
+    if existing is None:
+        tag = CommentTheme(comment_id=suggestion.comment_id, theme_id=theme.id, source=TagSource.SYSTEM,
+                           tagged_by_id=actor.id, tagged_at=now)
+        db.session.add(tag)
+    record(actor, "suggestion.accept", comment, {"suggestion": after | {"decided_by_id": None}},
+           {"tag": {"theme_id": theme.id, "theme": theme.name, "source": TagSource.SYSTEM.value,
+                    "tagged_by_id": actor.id, "tagged_at": now.isoformat()}, "confidence": suggestion.confidence})
+    db.session.delete(suggestion)
+    db.session.flush()
+    return tag
+
+
+def reject_suggestion(suggestion: ThemeSuggestion | None, actor, now: datetime) -> ThemeSuggestion:
+    """Mark the suggestion rejected by `actor` (kept, so it is not made again); audited as suggestion.reject."""
+    suggestion = _pending(suggestion)
+    comment = db.session.get(Comment, suggestion.comment_id)
+    suggestion.state = SuggestionState.REJECTED
+    suggestion.decided_by_id = actor.id
+    suggestion.decided_at = now
+    record(actor, "suggestion.reject", comment, None, _audit_after(suggestion, suggestion.theme, actor, now))
+    db.session.flush()
+    return suggestion
+
+
+def confidence_share(percent: str | int | float | None) -> float:
+    """A confidence typed as a percentage (0 to 100) as a share (0 to 1)."""
+    try:
+        value = float(str(percent).strip().rstrip("%"))
+    except (TypeError, ValueError):
+        raise InvalidConfidence() from None
+    if not 0 <= value <= 100:
+        raise InvalidConfidence()
+    return value / 100
+
+
+def bulk_decide(consultation_id: int, theme: Theme, minimum: float, accept: bool, actor, now: datetime) -> int:
+    """Accept (or reject) every pending suggestion of `theme` at `minimum` confidence or above; how many.
+
+    Each is audited as if decided one by one.
+    """
+    if theme.consultation_id != consultation_id:
+        raise DomainError("Choose a theme from this consultation", "theme")
+    suggestions = db.session.scalars(select(ThemeSuggestion).where(
+        ThemeSuggestion.consultation_id == consultation_id, ThemeSuggestion.theme_id == theme.id,
+        ThemeSuggestion.state == SuggestionState.PENDING, ThemeSuggestion.confidence >= minimum)
+        .order_by(ThemeSuggestion.confidence.desc(), ThemeSuggestion.id)).all()
+    for suggestion in suggestions:
+        (accept_suggestion if accept else reject_suggestion)(suggestion, actor, now)
+    return len(suggestions)
+
+
+# --- reads for the pages -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThemeCount:
+    theme: Theme
+    pending: int
+
+
+def suggestion_counts(consultation_id: int) -> list[ThemeCount]:
+    """Each theme of the consultation with its number of pending suggestions (an indexed count per theme)."""
+    counts = dict(db.session.execute(
+        select(ThemeSuggestion.theme_id, func.count())
+        .where(ThemeSuggestion.consultation_id == consultation_id, ThemeSuggestion.state == SuggestionState.PENDING)
+        .group_by(ThemeSuggestion.theme_id)).all())
+    themes = db.session.scalars(select(Theme).where(Theme.consultation_id == consultation_id)
+                                .order_by(Theme.name)).all()
+    return [ThemeCount(t, counts.get(t.id, 0)) for t in themes]
+
+
+def suggestion_page(consultation_id: int, theme_id: int | None, minimum: float, page: int):
+    """One page of pending suggestions, most confident first, with their comments; and whether more follow."""
+    query = (select(ThemeSuggestion, Comment)
+             .join(Comment, Comment.id == ThemeSuggestion.comment_id)
+             .where(ThemeSuggestion.consultation_id == consultation_id,
+                    ThemeSuggestion.state == SuggestionState.PENDING, ThemeSuggestion.confidence >= minimum)
+             .order_by(ThemeSuggestion.confidence.desc(), ThemeSuggestion.id))
+    if theme_id is not None:
+        query = query.where(ThemeSuggestion.theme_id == theme_id)
+    rows = db.session.execute(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def suggestion_for(comment: Comment, theme: Theme) -> ThemeSuggestion | None:
+    return db.session.scalar(select(ThemeSuggestion).where(ThemeSuggestion.comment_id == comment.id,
+                                                           ThemeSuggestion.theme_id == theme.id))
+
+
+def comment_suggestions(comment: Comment) -> list[ThemeSuggestion]:
+    return list(db.session.scalars(select(ThemeSuggestion).where(
+        ThemeSuggestion.comment_id == comment.id, ThemeSuggestion.state == SuggestionState.PENDING)
+        .order_by(ThemeSuggestion.confidence.desc())))
+
+
+def similar_comments(comment: Comment) -> list[tuple[Comment, float]]:
+    """The comment's nearest neighbours by meaning, as stored by the last suggestion run (one row read)."""
+    neighbours = db.session.scalar(select(CommentEmbedding.neighbours)
+                                   .where(CommentEmbedding.comment_id == comment.id)) or []
+    ids = [int(i) for i, _ in neighbours]
+    found = {c.id: c for c in db.session.scalars(select(Comment).where(
+        Comment.id.in_(ids), Comment.consultation_id == comment.consultation_id,
+        Comment.status == CommentStatus.SUBMITTED))}
+    return [(found[int(i)], float(score)) for i, score in neighbours if int(i) in found]
+
+
+def latest_run(consultation_id: int) -> SuggestionRun | None:
+    return db.session.get(SuggestionRun, consultation_id)
+
+
+def comments_by_id(consultation_id: int, ids: list[int]) -> dict[int, Comment]:
+    if not ids:
+        return {}
+    return {c.id: c for c in db.session.scalars(select(Comment).where(
+        Comment.id.in_(ids), Comment.consultation_id == consultation_id))}
+
+
+def comments_to_tag_next(consultation_id: int) -> list[Comment]:
+    """The stored 'tag these next' list, leaving out comments tagged since the run."""
+    run = latest_run(consultation_id)
+    ids = list(run.next_to_tag) if run else []
+    comments = comments_by_id(consultation_id, ids)
+    tagged = set(db.session.scalars(select(CommentTheme.comment_id).where(CommentTheme.comment_id.in_(ids)))) \
+        if ids else set()
+    return [comments[i] for i in ids if i in comments and i not in tagged]

@@ -1,0 +1,98 @@
+"""Queue a suggestion refresh after a commit that changes a consultation's tags, themes or comments.
+
+A session listener notes, at each flush, which consultations had a tag put
+on or taken off, a theme created or edited, or a comment submitted; after
+the commit it queues one refresh job per consultation. No view or service
+has to remember to ask, and a rolled-back change queues nothing.
+
+Debounce: a consultation's marker key in Redis is set when its job is
+queued and cleared when the job starts, so a burst of tagging while a job
+waits queues nothing more, and a change made while a job runs queues one
+more run, which sees it.
+"""
+
+import logging
+from itertools import chain
+
+from flask import current_app
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from consult.comments.models import Comment, CommentStatus
+from consult.moderation.models import CommentTheme, Theme
+
+log = logging.getLogger(__name__)
+
+_KEY = "analysis.refresh"
+
+
+def _marker(consultation_id: int) -> str:
+    return f"{current_app.config['QUEUE_NAME']}:suggestions-pending:{consultation_id}"
+
+
+def _consultations_changed(session: Session) -> set[int]:
+    found: set[int] = set()
+    for obj in chain(session.new, session.deleted):
+        if isinstance(obj, CommentTheme):
+            theme = obj.theme if "theme" in obj.__dict__ else session.get(Theme, obj.theme_id)
+            if theme is not None:
+                found.add(theme.consultation_id)
+    for obj in chain(session.new, session.dirty):
+        if isinstance(obj, Theme) and obj.consultation_id is not None and (
+                obj in session.new or inspect(obj).attrs.name.history.has_changes()
+                or inspect(obj).attrs.description.history.has_changes()):
+            found.add(obj.consultation_id)
+        elif isinstance(obj, Comment) and obj.status == CommentStatus.SUBMITTED and (
+                obj in session.new or inspect(obj).attrs.status.history.has_changes()):
+            found.add(obj.consultation_id)
+    return found
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, flush_context) -> None:
+    found = _consultations_changed(session)
+    if found:
+        session.info.setdefault(_KEY, set()).update(found)
+
+
+@event.listens_for(Session, "after_commit")
+def _queue_after_commit(session: Session) -> None:
+    ids = session.info.pop(_KEY, None)
+    if ids:
+        queue_refresh(sorted(ids))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_KEY, None)
+
+
+def queue_refresh(consultation_ids: list[int]) -> list[int]:
+    """Queue a refresh for each consultation that has none waiting; which were queued.
+
+    A queue that is down is logged, never raised: the change itself is
+    committed, and the next change or `flask analysis run` catches up.
+    """
+    from consult.analysis.jobs import refresh_suggestions
+    from consult.jobs import enqueue, redis_connection
+
+    queued = []
+    try:
+        redis = redis_connection()
+        for consultation_id in consultation_ids:
+            if redis.set(_marker(consultation_id), 1, nx=True, ex=current_app.config["JOB_TTL_SECONDS"]):
+                enqueue(refresh_suggestions, consultation_id)
+                queued.append(consultation_id)
+    except Exception:
+        log.warning("Could not queue suggestion refreshes for %s.", consultation_ids, exc_info=True)
+    return queued
+
+
+def started_refresh(consultation_id: int) -> None:
+    """Clear the consultation's marker as its job starts, so later changes queue another run."""
+    from consult.jobs import redis_connection
+
+    try:
+        redis_connection().delete(_marker(consultation_id))
+    except Exception:
+        log.warning("Could not clear the suggestion marker of consultation %s.", consultation_id, exc_info=True)
