@@ -4,7 +4,7 @@ import json
 
 from sqlalchemy import func, select
 
-from consult.analysis.models import Campaign
+from consult.analysis.models import Campaign, ThemeSuggestion
 from consult.comments.models import Comment
 from consult.extensions import db
 from consult.moderation.models import Theme
@@ -83,8 +83,30 @@ def test_import_run_and_export(app, consultation_with_themes, write, tmp_path):
     assert set(data) == {"campaigns", "themes"}
     campaign = db.session.scalar(select(Campaign.id).where(Campaign.consultation_id == consultation.id))
     assert data["campaigns"] == {"m0": str(campaign), "m1": str(campaign), "m2": str(campaign), "own": None}
-    assert data["themes"] == {"m0": ["Cost"], "m1": ["Cost"], "m2": ["Cost"], "own": []}
+    # Staff tags where there are any; otherwise the suggestions the service shows, best first.
+    own = db.session.scalar(select(Comment.id).where(Comment.external_id == "own"))
+    shown = db.session.scalars(select(Theme.name).join(ThemeSuggestion, ThemeSuggestion.theme_id == Theme.id).where(
+        ThemeSuggestion.comment_id == own).order_by(ThemeSuggestion.confidence.desc())).all()
+    assert shown and data["themes"] == {"m0": ["Cost"], "m1": ["Cost"], "m2": ["Cost"], "own": shown}
 
 
 def test_analysis_names_an_unknown_consultation(app):
     assert "No consultation has the reference NOPE1" in invoke(app, "analysis", "run", "NOPE1").output
+
+
+def test_next_to_tag_prints_external_ids_one_per_campaign(app, consultation_with_themes, write):
+    consultation = consultation_with_themes()
+    rows = [row(f"m{n}", LETTER.format(name=name, town=town)) for n, (name, town) in enumerate(NAMES)]
+    rows += [row("own", "Imaging guidance matters: ultrasound shows the ice ball forming."),
+             row("price", "The probe is expensive and theatre time costs a lot.", themes=["Cost"])]
+    assert invoke(app, "comments", "import", str(write("r.jsonl", jsonl(rows))),
+                  "--consultation", consultation.reference).exit_code == 0
+    assert invoke(app, "analysis", "run", consultation.reference).exit_code == 0
+
+    result = invoke(app, "analysis", "next-to-tag", consultation.reference, "--n", "2")
+
+    assert result.exit_code == 0, result.output
+    printed = result.output.split()
+    assert len(printed) == 2 and "price" not in printed  # already tagged
+    assert sum(1 for p in printed if p.startswith("m")) == 1  # the campaign once
+    assert "own" in printed

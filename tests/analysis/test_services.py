@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from consult.analysis.models import Campaign, CampaignMember, MembershipMethod
+from consult.analysis.models import Campaign, CampaignMember, MembershipMethod, SuggestionState, ThemeSuggestion
 from consult.analysis.services import attach_new_comments, export_analysis, group_consultation
 from consult.comments.models import Comment
 from consult.comments.offline_import import check_rows, import_responses
@@ -91,10 +91,15 @@ def test_export_prefers_staff_tags_and_falls_back_to_suggestions(consultation_wi
     ids = add(consultation, {"tagged": "One comment.", "suggested": "Another comment.", "bare": "A third."})
     evidence, cost = (db.session.scalar(select(Theme).where(Theme.consultation_id == consultation.id,
                                                             Theme.name == name)) for name in ("Evidence", "Cost"))
+    # A tag accepted from a suggestion is a tag; a pending suggestion shows only where no tag is.
     db.session.add_all([
-        CommentTheme(comment_id=ids["tagged"], theme_id=cost.id, source=TagSource.PERSON),
-        CommentTheme(comment_id=ids["tagged"], theme_id=evidence.id, source=TagSource.SYSTEM),
-        CommentTheme(comment_id=ids["suggested"], theme_id=evidence.id, source=TagSource.SYSTEM),
+        CommentTheme(comment_id=ids["tagged"], theme_id=cost.id, source=TagSource.SYSTEM),
+        ThemeSuggestion(consultation_id=consultation.id, comment_id=ids["tagged"], theme_id=evidence.id,
+                        confidence=0.9),
+        ThemeSuggestion(consultation_id=consultation.id, comment_id=ids["suggested"], theme_id=evidence.id,
+                        confidence=0.7),
+        ThemeSuggestion(consultation_id=consultation.id, comment_id=ids["bare"], theme_id=cost.id,
+                        confidence=0.5, state=SuggestionState.REJECTED),
     ])
     db.session.commit()
 

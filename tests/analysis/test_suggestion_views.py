@@ -1,0 +1,128 @@
+"""The suggestion pages: staff only, CSRF on every decision, what staff see and what their clicks do."""
+
+import pytest
+from sqlalchemy import select
+
+from consult.accounts.models import Role
+from consult.analysis.jobs import refresh_suggestions
+from consult.analysis.models import SuggestionState, ThemeSuggestion
+from consult.audit.models import AuditEvent
+from consult.comments.models import Comment
+from consult.extensions import db
+from consult.moderation.models import CommentTheme, Theme
+from tests.analysis.test_suggestions import themed  # noqa: F401  the fixture
+
+
+@pytest.fixture
+def suggested(themed):  # noqa: F811
+    refresh_suggestions(themed.id)
+    return themed
+
+
+def _base(consultation) -> str:
+    return f"/staff/consultations/{consultation.reference}"
+
+
+def _best(consultation) -> tuple[ThemeSuggestion, Comment]:
+    suggestion = db.session.scalar(select(ThemeSuggestion).where(
+        ThemeSuggestion.consultation_id == consultation.id, ThemeSuggestion.state == SuggestionState.PENDING)
+        .order_by(ThemeSuggestion.confidence.desc()).limit(1))
+    return suggestion, db.session.get(Comment, suggestion.comment_id)
+
+
+PAGES = ["/suggestions", "/suggestions/tag-next", "/suggestions/new-topics"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_only_staff_see_the_pages(client, login_as, suggested, page):
+    assert client.get(_base(suggested) + page).status_code == 302  # to sign in
+    login_as(Role.COMMITTEE)
+    assert client.get(_base(suggested) + page).status_code == 403
+    login_as(Role.STAFF)
+    assert client.get(_base(suggested) + page).status_code == 200
+
+
+def test_the_list_shows_suggestions_by_confidence_and_filters_by_theme(client, login_as, suggested):
+    login_as(Role.STAFF)
+    suggestion, comment = _best(suggested)
+    cost = db.session.scalar(select(Theme).where(Theme.consultation_id == suggested.id, Theme.name == "Cost"))
+
+    page = client.get(_base(suggested) + "/suggestions").get_data(as_text=True)
+    filtered = client.get(_base(suggested) + f"/suggestions?theme={cost.id}&confidence=0").get_data(as_text=True)
+    bad = client.get(_base(suggested) + "/suggestions?confidence=lots")
+
+    assert f'data-comment="{comment.number}" data-theme="{suggestion.theme_id}"' in page
+    assert f"{round(suggestion.confidence * 100)}%" in page
+    assert "Evidence</td>" not in filtered and "Cost</td>" in filtered
+    assert bad.status_code == 200 and "Enter a confidence between 0 and 100" in bad.get_data(as_text=True)
+
+
+def test_accepting_from_the_list_tags_the_comment_and_says_so(client, login_as, post_form, suggested):
+    person = login_as(Role.STAFF, name="Priya Staff")
+    suggestion, comment = _best(suggested)
+    theme_id = suggestion.theme_id
+    url = f"{_base(suggested)}/comments/{comment.number}/suggestions/{theme_id}/accept"
+
+    response = post_form(url, {"next": f"{_base(suggested)}/suggestions"}, follow_redirects=True)
+
+    text = response.get_data(as_text=True)
+    assert "Suggestion accepted: the comment now has the theme" in text
+    tag = db.session.get(CommentTheme, (comment.id, theme_id))
+    assert tag is not None and tag.tagged_by_id == person.id
+    page = client.get(f"{_base(suggested)}/comments/{comment.number}").get_data(as_text=True)
+    assert "Suggested by the system, accepted by Priya Staff" in page
+    again = post_form(url, follow_redirects=True).get_data(as_text=True)
+    assert "already been accepted, rejected or replaced" in again
+
+
+def test_a_decision_without_the_csrf_token_changes_nothing(client, login_as, suggested):
+    login_as(Role.STAFF)
+    suggestion, comment = _best(suggested)
+    url = f"{_base(suggested)}/comments/{comment.number}/suggestions/{suggestion.theme_id}/reject"
+
+    response = client.post(url, data={})
+
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(ThemeSuggestion, suggestion.id).state is SuggestionState.PENDING
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "suggestion.reject")) is None
+
+
+def test_the_comment_page_shows_suggestions_and_similar_comments(client, login_as, suggested):
+    login_as(Role.STAFF)
+    suggestion, comment = _best(suggested)
+
+    page = client.get(f"{_base(suggested)}/comments/{comment.number}").get_data(as_text=True)
+
+    assert 'id="comment-suggestions"' in page and suggestion.theme.name + ": suggested by the system" in page
+    assert 'id="similar"' in page and "% similar" in page
+
+
+def test_bulk_accept_with_a_bad_confidence_keeps_the_answers_and_explains(client, login_as, post_form, suggested):
+    login_as(Role.STAFF)
+    cost = db.session.scalar(select(Theme).where(Theme.consultation_id == suggested.id, Theme.name == "Cost"))
+
+    bad = post_form(f"{_base(suggested)}/suggestions/bulk",
+                    {"theme": str(cost.id), "confidence": "150", "decision": "accept"})
+    good = post_form(f"{_base(suggested)}/suggestions/bulk",
+                     {"theme": str(cost.id), "confidence": "0", "decision": "accept"}, follow_redirects=True)
+
+    assert bad.status_code == 400 and "Enter a confidence between 0 and 100" in bad.get_data(as_text=True)
+    assert 'value="150"' in bad.get_data(as_text=True)
+    assert "Accepted" in good.get_data(as_text=True) and "for ‘Cost’ at 0% confidence or above" in good.get_data(
+        as_text=True)
+    assert db.session.scalar(select(ThemeSuggestion).where(ThemeSuggestion.theme_id == cost.id,
+                                                           ThemeSuggestion.state == SuggestionState.PENDING)) is None
+
+
+def test_a_possible_topic_can_become_a_theme(client, login_as, post_form, suggested):
+    login_as(Role.STAFF)
+
+    response = post_form(f"{_base(suggested)}/suggestions/new-topics",
+                         {"name": "Probe price", "description": "What each probe costs."}, follow_redirects=True)
+    empty = post_form(f"{_base(suggested)}/suggestions/new-topics", {"name": ""})
+
+    assert "Theme ‘Probe price’ created" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Theme).where(Theme.consultation_id == suggested.id,
+                                                 Theme.name == "Probe price")) is not None
+    assert empty.status_code == 400 and "Enter a name for the theme" in empty.get_data(as_text=True)
