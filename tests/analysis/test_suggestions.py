@@ -169,10 +169,10 @@ def test_a_tag_change_queues_one_refresh_that_the_worker_runs(app, themed, make_
 # --- the engine on its own -----------------------------------------------------
 
 
-def _clusters(seed: int = 0, per: int = 40, themes: int = 3, dims: int = 16):
+def _clusters(seed: int = 0, per: int = 40, themes: int = 3, dims: int = 16, noise: float = 0.25):
     rng = np.random.default_rng(seed)
     centres = engine.normalise(rng.normal(size=(themes, dims)))
-    vectors = np.vstack([centres[t] + 0.25 * rng.normal(size=(per, dims)) for t in range(themes)])
+    vectors = np.vstack([centres[t] + noise * rng.normal(size=(per, dims)) for t in range(themes)])
     truth = np.repeat(np.arange(themes), per)
     return engine.normalise(vectors), centres, truth
 
@@ -200,7 +200,7 @@ def test_tag_these_next_spreads_over_the_groups_and_skips_ineligible_rows():
 
 
 def test_possible_topics_find_a_group_no_theme_covers_with_its_words():
-    vectors, _, truth = _clusters(per=12)
+    vectors, _, truth = _clusters(per=12, noise=0.15)
     texts = [["freezing probe ice ball", "waiting list travel distance", "register trial data"][t] + f" {i}"
              for i, t in enumerate(truth)]
     scores = np.zeros((len(truth), 2))
