@@ -750,6 +750,69 @@ def moderation_conflict(scene: Scene) -> None:
     expect(scene.page.get_by_role("heading", level=1)).to_have_text("This comment has changed since you opened it")
 
 
+def _with_suggestions(scene: Scene) -> ReviewWorld:
+    """Staff signed in, with a suggestion, a comment to tag next and a possible topic seeded (removed after)."""
+    from consult.analysis.models import SuggestionRun, ThemeSuggestion
+    from consult.comments.models import Comment
+    from consult.extensions import db
+
+    world = as_staff(scene)
+    with scene.live_server.app_context():
+        consultation = find_consultation(world.reference)
+        comment = db.session.scalar(db.select(Comment).where(Comment.consultation_id == consultation.id,
+                                                             Comment.number == world.untriaged.number))
+        db.session.add_all([
+            ThemeSuggestion(consultation_id=consultation.id, comment_id=comment.id,
+                            theme_id=world.themes["Evidence"], confidence=0.82),
+            SuggestionRun(consultation_id=consultation.id, next_to_tag=[comment.id], figures={"tagged": 3},
+                          topics=[{"phrases": ["probe cost", "theatre"], "comment_ids": [comment.id],
+                                   "typical": [comment.id]}])])
+        db.session.commit()
+        consultation_id = consultation.id
+
+    def remove() -> None:
+        with scene.live_server.app_context():
+            db.session.execute(db.delete(ThemeSuggestion).where(ThemeSuggestion.consultation_id == consultation_id))
+            db.session.execute(db.delete(SuggestionRun).where(SuggestionRun.consultation_id == consultation_id))
+            db.session.commit()
+
+    scene.cleanups.append(remove)
+    return world
+
+
+def suggested_themes(scene: Scene) -> None:
+    world = _with_suggestions(scene)
+    scene.goto(f"/staff/consultations/{world.reference}/suggestions")
+    expect(scene.page.get_by_role("button", name=f"Accept the theme Evidence for comment {world.untriaged.reference}")
+           ).to_be_visible()
+
+
+def suggested_themes_bulk_error(scene: Scene) -> None:
+    world = _with_suggestions(scene)
+    scene.goto(f"/staff/consultations/{world.reference}/suggestions")
+    scene.page.get_by_label("Lowest confidence, as a percentage").last.fill("150")
+    with scene.page.expect_navigation():
+        scene.page.get_by_role("button", name="Decide these suggestions").click()
+    scene.expect_errors("Enter a confidence between 0 and 100")
+
+
+def tag_these_next(scene: Scene) -> None:
+    world = _with_suggestions(scene)
+    scene.goto(f"/staff/consultations/{world.reference}/suggestions/tag-next")
+
+
+def possible_new_topics(scene: Scene) -> None:
+    world = _with_suggestions(scene)
+    scene.goto(f"/staff/consultations/{world.reference}/suggestions/new-topics")
+    expect(scene.page.get_by_role("heading", level=2, name="probe cost, theatre")).to_be_visible()
+
+
+def staff_comment_with_suggestion(scene: Scene) -> None:
+    world = _with_suggestions(scene)
+    scene.goto(comment_path(world, world.untriaged.number))
+    expect(scene.page.get_by_role("button", name="Accept the theme Evidence")).to_be_visible()
+
+
 def staff_dashboard(scene: Scene) -> None:
     as_staff(scene)
     scene.goto("/staff/")
@@ -1125,6 +1188,11 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("themes", themes),
     ("theme-form", theme_form),
     ("theme-form-error-duplicate", theme_form_duplicate),
+    ("suggested-themes", suggested_themes),
+    ("suggested-themes-error-bulk", suggested_themes_bulk_error),
+    ("tag-these-next", tag_these_next),
+    ("possible-new-topics", possible_new_topics),
+    ("staff-comment-with-suggestion", staff_comment_with_suggestion),
     ("bulk-confirmation", bulk_confirmation),
     ("bulk-confirmation-all-matching", bulk_confirmation_all_matching),
     ("triage-queue-searched-flagged", queue_searched_and_flagged),
