@@ -11,7 +11,7 @@ a comment's suggestions and similar comments, what to tag next, new topics.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from consult.analysis.models import CommentEmbedding, SuggestionRun, SuggestionState, ThemeSuggestion
 from consult.audit.services import record
@@ -117,18 +117,16 @@ def bulk_decide(consultation_id: int, theme: Theme, minimum: float, accept: bool
 @dataclass(frozen=True)
 class ThemeCount:
     theme: Theme
-    pending: int
+    pending: int  # at the last run: counting live would cost a grouped count per page view
 
 
 def suggestion_counts(consultation_id: int) -> list[ThemeCount]:
-    """Each theme of the consultation with its number of pending suggestions (an indexed count per theme)."""
-    counts = dict(db.session.execute(
-        select(ThemeSuggestion.theme_id, func.count())
-        .where(ThemeSuggestion.consultation_id == consultation_id, ThemeSuggestion.state == SuggestionState.PENDING)
-        .group_by(ThemeSuggestion.theme_id)).all())
+    """Each theme of the consultation with how many suggestions the last run made for it."""
+    run = latest_run(consultation_id)
+    counts = (run.figures.get("by_theme") or {}) if run else {}
     themes = db.session.scalars(select(Theme).where(Theme.consultation_id == consultation_id)
                                 .order_by(Theme.name)).all()
-    return [ThemeCount(t, counts.get(t.id, 0)) for t in themes]
+    return [ThemeCount(t, int(counts.get(str(t.id), 0))) for t in themes]
 
 
 def suggestion_page(consultation_id: int, theme_id: int | None, minimum: float, page: int):

@@ -5,6 +5,7 @@ flushes and the job commits (consult/analysis/jobs.py).
 """
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,8 +62,11 @@ def _representatives(comment_ids: list[int]) -> tuple[np.ndarray, dict[int, int]
 
 
 def _store_suggestions(consultation_id: int, comment_ids: list[int], theme_ids: list[int],
-                       chosen: list[list[tuple[int, float]]], tagged: np.ndarray) -> int:
-    """Replace the consultation's pending suggestions; rejected ones stay and are not made again."""
+                       chosen: list[list[tuple[int, float]]], tagged: np.ndarray) -> Counter:
+    """Replace the consultation's pending suggestions; rejected ones stay and are not made again.
+
+    Returns how many were stored per theme id.
+    """
     db.session.execute(delete(ThemeSuggestion).where(ThemeSuggestion.consultation_id == consultation_id,
                                                      ThemeSuggestion.state == SuggestionState.PENDING))
     rejected = {(c, t) for c, t in db.session.execute(select(ThemeSuggestion.comment_id, ThemeSuggestion.theme_id)
@@ -80,7 +84,7 @@ def _store_suggestions(consultation_id: int, comment_ids: list[int], theme_ids: 
                          "state": SuggestionState.PENDING, "suggested_at": now})
     for start in range(0, len(rows), 5000):
         db.session.execute(insert(ThemeSuggestion), rows[start:start + 5000])
-    return len(rows)
+    return Counter(row["theme_id"] for row in rows)
 
 
 def _store_neighbours(comment_ids: list[int], vectors: np.ndarray) -> None:
@@ -160,7 +164,8 @@ def suggest_for_consultation(consultation_id: int, progress: Progress | None = N
     comment_ids, vectors, tags, tagged, scores = (state.comment_ids, state.vectors, state.tags, state.tagged,
                                                   state.scores)
     chosen = engine.choose(scores)
-    suggested = _store_suggestions(consultation_id, comment_ids, state.theme_ids, chosen, tagged)
+    by_theme = _store_suggestions(consultation_id, comment_ids, state.theme_ids, chosen, tagged)
+    suggested = sum(by_theme.values())
     say(f"{suggested} theme suggestions for {int((~tagged).sum())} untagged comments "
         f"from {len(tags)} tagged, in {state.seconds:.1f} s")
     _store_neighbours(comment_ids, vectors)
@@ -174,6 +179,7 @@ def suggest_for_consultation(consultation_id: int, progress: Progress | None = N
     topic_rows = [{"phrases": t.phrases, "comment_ids": [comment_ids[rows[i]] for i in t.rows],
                    "typical": [comment_ids[rows[i]] for i in t.typical]} for t in topics]
     figures = {"comments": len(comment_ids), "tagged": len(tags), "suggested": suggested, "embedded": state.embedded,
+               "by_theme": {str(theme_id): n for theme_id, n in by_theme.items()},
                "seconds": round(time.perf_counter() - started, 2)}
     run = db.session.get(SuggestionRun, consultation_id) or SuggestionRun(consultation_id=consultation_id)
     run.finished_at = utcnow()
