@@ -59,12 +59,14 @@ def from_bytes(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<f4")
 
 
-def embed_comments(comment_ids: Iterable[int], progress: Callable[[str], None] | None = None) -> int:
+def embed_comments(comment_ids: Iterable[int], progress: Callable[[str], None] | None = None,
+                   after_batch: Callable[[], None] | None = None) -> int:
     """Embed the submitted comments among `comment_ids` that have no vector yet; how many were embedded.
 
     A comment already embedded is never encoded again, so running this
     twice, or for a whole consultation after a few arrivals, costs only the
-    new comments. Flushes; the caller commits.
+    new comments. Flushes; the caller commits, or `after_batch` (called
+    after each batch) does, so a long first run keeps what it has done.
     """
     say = progress or (lambda message: None)
     wanted = list(dict.fromkeys(comment_ids))
@@ -83,11 +85,14 @@ def embed_comments(comment_ids: Iterable[int], progress: Callable[[str], None] |
             {"comment_id": comment_id, "model": MODEL_NAME, "vector": to_bytes(vector), "neighbours": [],
              "embedded_at": now} for (comment_id, _), vector in zip(rows, vectors)])
         done += len(rows)
+        if after_batch:
+            after_batch()
         say(f"embedded {done} comments")
     return done
 
 
-def embed_consultation(consultation_id: int, progress: Callable[[str], None] | None = None) -> int:
+def embed_consultation(consultation_id: int, progress: Callable[[str], None] | None = None,
+                       after_batch: Callable[[], None] | None = None) -> int:
     """Embed every submitted comment of the consultation that has no vector yet."""
     missing = db.session.scalars(
         select(Comment.id)
@@ -95,7 +100,7 @@ def embed_consultation(consultation_id: int, progress: Callable[[str], None] | N
         .where(Comment.consultation_id == consultation_id, Comment.status == CommentStatus.SUBMITTED,
                CommentEmbedding.comment_id.is_(None))
         .order_by(Comment.number)).all()
-    return embed_comments(missing, progress)
+    return embed_comments(missing, progress, after_batch)
 
 
 def consultation_vectors(consultation_id: int) -> tuple[list[int], np.ndarray]:

@@ -39,11 +39,14 @@ def refresh_suggestions(consultation_id: int, progress: Callable[[str], None] | 
     The job queued after each tag change or submission (debounced per
     consultation, see consult/analysis/triggers.py).
     """
-    from consult.analysis.suggesting import suggest_for_consultation  # torch and sklearn load here only
+    from consult.analysis.embeddings import embed_consultation  # torch and sklearn load here only
+    from consult.analysis.suggesting import suggest_for_consultation
     from consult.analysis.triggers import started_refresh
 
     started_refresh(consultation_id)
     try:
+        # New comments first, committed batch by batch: a first run over a large import keeps its progress.
+        embed_consultation(consultation_id, progress, after_batch=db.session.commit)
         figures = suggest_for_consultation(consultation_id, progress=progress)
         db.session.commit()
     except Exception:

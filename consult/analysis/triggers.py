@@ -24,6 +24,7 @@ from consult.moderation.models import CommentTheme, Theme
 log = logging.getLogger(__name__)
 
 _KEY = "analysis.refresh"
+REFRESH_TIMEOUT_SECONDS = 3600
 
 
 def _marker(consultation_id: int) -> str:
@@ -74,14 +75,17 @@ def queue_refresh(consultation_ids: list[int]) -> list[int]:
     committed, and the next change or `flask analysis run` catches up.
     """
     from consult.analysis.jobs import refresh_suggestions
-    from consult.jobs import enqueue, redis_connection
+    from consult.jobs import queue, redis_connection
 
     queued = []
     try:
         redis = redis_connection()
         for consultation_id in consultation_ids:
             if redis.set(_marker(consultation_id), 1, nx=True, ex=current_app.config["JOB_TTL_SECONDS"]):
-                enqueue(refresh_suggestions, consultation_id)
+                # Longer than the queue's default: the first run embeds every comment of an import.
+                queue().enqueue(refresh_suggestions, consultation_id, job_timeout=REFRESH_TIMEOUT_SECONDS,
+                                ttl=current_app.config["JOB_TTL_SECONDS"], result_ttl=600,
+                                failure_ttl=7 * 24 * 3600)
                 queued.append(consultation_id)
     except Exception:
         log.warning("Could not queue suggestion refreshes for %s.", consultation_ids, exc_info=True)
