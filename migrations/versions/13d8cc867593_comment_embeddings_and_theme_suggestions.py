@@ -8,7 +8,7 @@ deletes its suggestions. suggestion_runs keeps one row per consultation with
 the comments to tag next and the possible new topics.
 
 Revision ID: 13d8cc867593
-Revises: 5d2b8e4c7a10
+Revises: e3a7c1d9b240
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from consult.database import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '13d8cc867593'
-down_revision = '5d2b8e4c7a10'
+down_revision = 'e3a7c1d9b240'
 branch_labels = None
 depends_on = None
 
