@@ -1,8 +1,10 @@
 """An organisation's response in a real browser, from the admin marking a lead to the code refused afterwards.
 
 An admin marks a lead; the lead shares the code; two colleagues comment
-with it and send to the lead; the lead edits a copy and submits; a third
-colleague then finds the code refused. Each new page is checked with axe.
+and answer a question with it, differently, and send to the lead; the lead
+is stopped from submitting until they choose one answer, edits a copy and
+submits; a third colleague then finds the code refused. Each new page is
+checked with axe.
 """
 
 import re
@@ -21,6 +23,7 @@ from tests.browser.conftest import (
     sign_in,
     sign_out,
 )
+from tests.browser.questions import EVIDENCE, seed_questions
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +38,8 @@ def _follow(page, name: str) -> None:
         page.get_by_role("main").get_by_role("link", name=name).click()
 
 
-def _colleague_comments_and_sends(page, seeded, email: str, code: str, comment: str) -> None:
+def _colleague_comments_and_sends(page, seeded, email: str, code: str, comment: str, question_id: int,
+                                  answer: str) -> None:
     sign_in(page, email)
     page.goto(seeded.path)
     _follow(page, "Enter your organisation code")
@@ -47,6 +51,9 @@ def _colleague_comments_and_sends(page, seeded, email: str, code: str, comment: 
     page.goto(f"{seeded.path}/sections/{seeded.section_ids[QUOTE_SECTION]}/comment")
     page.get_by_label("Your comment").fill(comment)
     _press(page, "Save draft comment")
+    page.goto(f"{seeded.path}/questions/{question_id}")
+    page.get_by_role("group", name=EVIDENCE).get_by_label(answer, exact=True).check()
+    _press(page, "Save answer")
     page.goto(f"{seeded.path}/organisation")
     _follow(page, "Send your comments to your lead")
     check_accessibility(page, "organisation-send")
@@ -57,6 +64,7 @@ def _colleague_comments_and_sends(page, seeded, email: str, code: str, comment: 
 
 def test_admin_lead_colleagues_and_one_submission(page, live_server, screenshot):
     seeded = seed_consultation(live_server, "open")
+    evidence_question = seed_questions(live_server, seeded)[0]
     admin_email = seed_account(live_server, "Ada Admin", Role.ADMIN)
     lead_email = seed_user(live_server, name="Lena Lead")
     first, second, late = (seed_user(live_server, name=name) for name in ("Cal First", "Dee Second", "Eve Late"))
@@ -86,8 +94,10 @@ def test_admin_lead_colleagues_and_one_submission(page, live_server, screenshot)
     sign_out(page)
 
     # Two colleagues comment with it and send to the lead.
-    _colleague_comments_and_sends(page, seeded, first, code, "The freezing time should be stated.")
-    _colleague_comments_and_sends(page, seeded, second, code, "Mention the risk of nerve damage.")
+    _colleague_comments_and_sends(page, seeded, first, code, "The freezing time should be stated.",
+                                  evidence_question, "Yes")
+    _colleague_comments_and_sends(page, seeded, second, code, "Mention the risk of nerve damage.",
+                                  evidence_question, "No")
 
     # The lead edits a copy and submits.
     sign_in(page, lead_email)
@@ -109,6 +119,16 @@ def test_admin_lead_colleagues_and_one_submission(page, live_server, screenshot)
     expect(main).to_contain_text("The freezing time, in minutes, should be stated.")
     _follow(page, "Submit your organisation’s response")
     check_accessibility(page, "organisation-lead-submit")
+    page.get_by_role("group", name=re.compile("links with, or funding from, the tobacco")).get_by_label(
+        "No").check()
+    _press(page, "Submit your organisation’s response")
+    # The colleagues answered the question differently: the lead chooses before anything is submitted.
+    expect(page.get_by_role("main")).to_contain_text("Colleagues gave different answers to question 1")
+    page.goto(f"{seeded.path}/organisation/lead/response#answers")
+    check_accessibility(page, "organisation-lead-answers")
+    _press(page, f"Use this answer from {second} for question 1")
+    expect(page.get_by_role("main")).to_contain_text("Your organisation’s answer: No")
+    _follow(page, "Submit your organisation’s response")
     page.get_by_role("group", name=re.compile("links with, or funding from, the tobacco")).get_by_label(
         "No").check()
     _press(page, "Submit your organisation’s response")

@@ -69,7 +69,7 @@ def test_staff_triage_a_filtered_queue_with_next_shortcuts_and_all_matching(page
 
     tab.goto(f"/staff/consultations/{seeded.reference}/comments")
     expect(tab.locator("#queue-count")).to_contain_text("of 200 comments")
-    tab.get_by_label("Words in the comment or quoted passage").fill("podiatry free")
+    tab.get_by_label("Words in the comment or quoted passage").fill("\"podiatry free\"")
     with tab.expect_navigation():
         tab.get_by_role("button", name="Apply filters").click()
     expect(tab.locator("#queue-count")).to_contain_text("Showing 1 to 25 of 150 comments matching these filters.")
@@ -85,7 +85,7 @@ def test_staff_triage_a_filtered_queue_with_next_shortcuts_and_all_matching(page
     with tab.expect_navigation():
         tab.keyboard.press("n")
     second = current_number(tab)
-    assert second > first and "q=podiatry+free" in tab.url
+    assert second > first and "q=%22podiatry+free%22" in tab.url
     expect(tab.locator("#comment-body")).to_contain_text(CAMPAIGN)
     screenshot(tab, "comment-via-next")
 

@@ -310,6 +310,7 @@ def test_the_lead_sees_colleagues_answers_and_chooses_one(client, post_form, log
     assert "Question 1: Are the recommendations sound?" in page and "&lt;b&gt;Not&lt;/b&gt; sound" in page
     use = re.findall(r'action="([^"]+/lead/answers/\d+/use)"', page)
     assert len(use) == 2
+    assert '<span class="govuk-visually-hidden"> from' in page  # the button names whose answer it takes
     chosen = post_form(use[1])
     assert chosen.status_code == 302
     answer = answers_by_question(response)[question.id]
