@@ -33,6 +33,7 @@ SHOWN_SQL = ("(CASE WHEN moderation_state = 'redacted' THEN COALESCE(redacted_bo
 ORIGINAL_SQL = "(body || ' ' || COALESCE(quote, ''))"
 POSTGRES_DOCUMENT = "to_tsvector('english'::regconfig, {})"
 
+_COLUMN = re.compile(r"\b(moderation_state|redacted_body|redacted_quote|body|quote)\b")
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 # PostgreSQL's English stop words, which websearch_to_tsquery drops from a query. SQLite drops
@@ -121,11 +122,18 @@ def matches(query: str, comment_id, *, original: bool = False) -> ColumnElement[
         return false()
     if db.engine.dialect.name == "postgresql":
         tsquery = text("websearch_to_tsquery('english'::regconfig, :search_query)").bindparams(search_query=query)
-        shown = literal_column(POSTGRES_DOCUMENT.format(SHOWN_SQL)).op("@@")(tsquery)
+        shown = literal_column(POSTGRES_DOCUMENT.format(_on_comments(SHOWN_SQL))).op("@@")(tsquery)
         if not original:
             return shown
-        return expression.or_(shown, literal_column(POSTGRES_DOCUMENT.format(ORIGINAL_SQL)).op("@@")(tsquery))
+        original_text = literal_column(POSTGRES_DOCUMENT.format(_on_comments(ORIGINAL_SQL)))
+        return expression.or_(shown, original_text.op("@@")(tsquery))
     return _sqlite_clause(query, "{shown original}" if original else "shown", comment_id)
+
+
+def _on_comments(sql: str) -> str:
+    """The indexed expression with its columns named as the comments table's, so a query that joins
+    chapters (which have a body too) stays unambiguous; PostgreSQL still matches it to the index."""
+    return _COLUMN.sub(lambda match: f"comments.{match.group(1)}", sql)
 
 
 def highlight_terms(query: str) -> list[str]:
