@@ -210,7 +210,16 @@ def _ask(reference: str, question: Question):
         _keep_pending(consultation, answers)
         return redirect(_after(question, consultation, answers))
     return render_template(question.template, consultation=consultation, form=form,
-                           back_href=_back(question, consultation, answers))
+                           back_href=_back(question, consultation, answers), lead=_lead_record(question))
+
+
+def _lead_record(question: Question):
+    """On the first question, a commenting lead's record: their organisation responds through its own page."""
+    if question is not KIND:
+        return None
+    from consult.organisations.services import lead_of  # organisations builds on comments, not the reverse
+
+    return lead_of(current_user.id)
 
 
 @bp.route("/take-part", methods=["GET", "POST"])

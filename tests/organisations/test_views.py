@@ -318,3 +318,17 @@ def test_the_lead_sees_colleagues_answers_and_chooses_one(client, post_form, log
     gone = post_form(f"/consultations/{consultation.reference}/organisation/lead/answers/999999/use",
                      follow_redirects=True)
     assert "That answer is no longer there" in gone.get_data(as_text=True)
+
+
+def test_a_lead_is_pointed_to_their_organisations_response_before_taking_part_alone(client, login, make_consultation,
+                                                                                  make_lead, make_user):
+    consultation = make_consultation()
+    lead = make_lead()
+    db.session.commit()
+    login(lead)
+    page = client.get(f"/consultations/{consultation.reference}/take-part").get_data(as_text=True)
+    assert 'id="organisation-lead"' in page
+    assert f'href="/consultations/{consultation.reference}/organisation"' in page
+    login(make_user())
+    other = client.get(f"/consultations/{consultation.reference}/take-part").get_data(as_text=True)
+    assert 'id="organisation-lead"' not in other
