@@ -197,19 +197,23 @@ def _clean_quote(quote: str | None, section: Section | None) -> str | None:
     return quote
 
 
-def _claim_for_editing(participation: Participation, now: datetime) -> None:
-    """Lock the participation row and check it is still unsubmitted.
+def claim_unsubmitted(participation: Participation, now: datetime) -> bool:
+    """Lock the participation row; whether it is still unsubmitted.
 
     The conditional UPDATE waits for a concurrent submission to finish and
-    then matches no row, so a save can never slip in after a submission.
+    then matches no row, so nothing a caller writes after a True can slip in
+    after a submission: drafts here, answers in consult.questions.
     """
-    claimed = db.session.execute(
+    return bool(db.session.execute(
         update(Participation)
         .where(Participation.id == participation.id, Participation.submitted_at.is_(None))
         .values(updated_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
+    ).rowcount)
+
+
+def _claim_for_editing(participation: Participation, now: datetime) -> None:
+    if not claim_unsubmitted(participation, now):
         raise ResponseAlreadySubmitted()
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from consult.audit.services import record, snapshot
 from consult.comments.models import Participation
-from consult.comments.services import require_open
+from consult.comments.services import claim_unsubmitted, require_open
 from consult.consultations.models import Consultation, ConsultationStatus, Document
 from consult.errors import DomainError
 from consult.extensions import db
@@ -324,22 +324,6 @@ def questions_for(participation: Participation) -> list[Question]:
     return [q for q in list_questions(participation.consultation_id) if q.is_for(participation.kind)]
 
 
-def _claim_for_answering(participation: Participation, now: datetime) -> None:
-    """Lock the participation row and check it is still unsubmitted.
-
-    The conditional UPDATE waits for a concurrent submission to finish and
-    then matches no row, so an answer can never slip in after a submission.
-    """
-    claimed = db.session.execute(
-        update(Participation)
-        .where(Participation.id == participation.id, Participation.submitted_at.is_(None))
-        .values(updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
-        raise AnswersAlreadySubmitted()
-
-
 def save_answer(participation: Participation, question: Question, yes_no: bool | None, text: str,
                 now: datetime) -> Answer:
     """Keep the participant's draft answer to one question, replacing any earlier one.
@@ -368,7 +352,8 @@ def save_answer(participation: Participation, question: Question, yes_no: bool |
     else:
         yes_no = None
         text = _clean_text(text, "Your answer", "Enter your answer", MAX_ANSWER_LENGTH, InvalidAnswer)
-    _claim_for_answering(participation, now)
+    if not claim_unsubmitted(participation, now):
+        raise AnswersAlreadySubmitted()
     answer = db.session.scalar(select(Answer).where(Answer.participation_id == participation.id,
                                                     Answer.question_id == question.id))
     if answer is None:
