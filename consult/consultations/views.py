@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from consult.access import public
 from consult.comments.services import find_participation, list_comments
-from consult.consultations import services
+from consult.consultations import document_cache, services
 from consult.consultations.deadlines import clock_time, deadline_wording
 from consult.consultations.models import ConsultationStatus
 from consult.database import utcnow
@@ -63,18 +63,15 @@ def show(reference: str):
 @public
 def document(reference: str, document_id: int):
     consultation = public_consultation_or_404(reference)
-    document = services.load_document(consultation, document_id)
+    document = next((d for d in consultation.documents if d.id == document_id), None)
     if document is None:
         abort(404)
     participation = current_participation(consultation)
-    comments_by_target: dict[tuple[str, int], int] = {}
-    if participation:
-        for comment in list_comments(participation):
-            if comment.document_id != document.id:
-                continue
-            key = (comment.target.value, comment.section_id or comment.chapter_id or comment.document_id)
-            comments_by_target[key] = comments_by_target.get(key, 0) + 1
+    counts = document_cache.comment_counts(participation.id, document.id) if participation else {}
+    can_comment = not (participation and participation.is_submitted)
     return render_template(
         "consultations/document.html", consultation=consultation, document=document,
-        participation=participation, comments_by_target=comments_by_target,
+        participation=participation, can_comment=can_comment,
+        document_counter=document_cache.counter(counts, "document", document.id),
+        body=document_cache.document_body(consultation, document, can_comment, counts),
     )

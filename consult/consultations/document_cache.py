@@ -1,0 +1,94 @@
+"""A document page's body, rendered once per document and kept in each process.
+
+The body of a document page (its contents list, chapters, sections and their
+"Comment on …" links) is most of what the page costs, and it is the same for
+every reader: only two things differ from person to person, whether the comment
+links show (not once a response is submitted) and the "You have 2 comments
+here" counters. So the body is rendered without the counters, with a
+placeholder where each would go, and kept; each request fills the placeholders
+from one grouped count of the reader's own comments.
+
+Nothing has to be invalidated. A document's chapters and sections are written
+once, when its document row is created (a replaced draft is a new row), so the
+row's id and creation time name one unchanging body. They are in the key with
+the consultation's reference (it is in every link) and the application root the
+links were built under; a changed title or reference simply misses. Each
+process keeps at most MAX_BODIES bodies, the least recently used going first.
+"""
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+
+from flask import render_template, request
+from markupsafe import Markup
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from consult.comments.models import Comment
+from consult.consultations.models import Chapter, Consultation, Document
+from consult.extensions import db
+
+MAX_BODIES = 64
+
+# Written by the body template for each counter; the readers' text is escaped, so it can never contain one.
+_PLACEHOLDER = re.compile(r"<!--your-comments:(document|chapter|section):(\d+)-->")
+
+_bodies: OrderedDict[tuple, str] = OrderedDict()
+_lock = threading.Lock()
+
+
+def document_body(consultation: Consultation, document: Document, can_comment: bool,
+                  counts: Mapping[tuple[str, int], int]) -> Markup:
+    """The rendered body of `document` for one reader, with their comment counts filled in."""
+    key = (document.id, document.created_at, consultation.reference, can_comment, request.script_root)
+    with _lock:
+        body = _bodies.get(key)
+        if body is not None:
+            _bodies.move_to_end(key)
+    if body is None:
+        body = _render(consultation, document, can_comment)
+        with _lock:
+            _bodies[key] = body
+            while len(_bodies) > MAX_BODIES:
+                _bodies.popitem(last=False)
+    return Markup(_PLACEHOLDER.sub(lambda match: counter(counts, match[1], int(match[2])), body))
+
+
+def _render(consultation: Consultation, document: Document, can_comment: bool) -> str:
+    chapters = db.session.scalars(
+        select(Chapter).where(Chapter.document_id == document.id).order_by(Chapter.position)
+        .options(selectinload(Chapter.sections))
+    ).all()
+    return render_template("consultations/_document_body.html", consultation=consultation, document=document,
+                           chapters=chapters, can_comment=can_comment)
+
+
+def counter(counts: Mapping[tuple[str, int], int], kind: str, part_id: int) -> Markup:
+    """'You have 2 comments here' for one part of the document, or nothing."""
+    count = counts.get((kind, part_id), 0)
+    if not count:
+        return ""
+    plural = "" if count == 1 else "s"
+    return Markup(f'<span class="app-comment-count">You have {count} comment{plural} here</span>')
+
+
+def comment_counts(participation_id: int, document_id: int) -> dict[tuple[str, int], int]:
+    """How many of the participant's comments sit on each part of one document, in one grouped query.
+
+    Keys are ("document" | "chapter" | "section", id), as the body's placeholders name them.
+    """
+    part = func.coalesce(Comment.section_id, Comment.chapter_id, Comment.document_id)
+    rows = db.session.execute(
+        select(Comment.target, part, func.count())
+        .where(Comment.participation_id == participation_id, Comment.document_id == document_id)
+        .group_by(Comment.target, part)
+    )
+    return {(target.value, part_id): count for target, part_id, count in rows}
+
+
+def clear() -> None:
+    """Forget every body (tests that change templates or rows under a fixed key)."""
+    with _lock:
+        _bodies.clear()
