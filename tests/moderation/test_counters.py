@@ -212,3 +212,31 @@ def test_the_rebuild_command_recounts_a_consultation_whose_counts_drifted(app, m
     assert f"Recounted the progress of {consultation.reference}." in result.output
     assert_counts_fresh(consultation.id)
     assert app.test_cli_runner().invoke(args=["counters", "rebuild", "NOPE999"]).exit_code != 0
+
+
+def test_writing_drafts_moves_no_count_and_sends_no_counting_query(app_context, make_user, make_consultation,
+                                                                    make_participation):
+    """Drafts are counted nowhere, so saving, editing and deleting one costs the counts nothing."""
+    from consult.comments import services as comment_services
+    from tests.conftest import sections_of
+    from tests.query_counting import counted_queries
+
+    consultation = make_consultation()
+    counters.recount_consultation(consultation.id)
+    participation = make_participation(make_user(), consultation)
+    section = sections_of(consultation)["1.1"]
+    target = comment_services.CommentTargetRef(document=section.document, chapter=section.chapter,
+                                               section=section)
+    with counted_queries() as statements:
+        draft = comment_services.save_draft(participation, target, "A draft.", None, utcnow())
+        comment_services.update_draft(draft, "A better draft.", None, utcnow())
+        db.session.flush()
+        comment_services.delete_draft(draft, utcnow())
+        db.session.flush()
+    assert not [s for s in statements if "progress_counters" in s]
+    assert stored(consultation.id) == dict(counters.tally(consultation.id)) == {}
+    second = comment_services.save_draft(participation, target, "Kept.", None, utcnow())
+    comment_services.submit_response(participation, utcnow())
+    assert_counts_fresh(consultation.id)
+    assert stored(consultation.id)["all", "submitted"] == 1
+    assert second.number is not None
