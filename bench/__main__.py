@@ -119,6 +119,10 @@ class Bench:
                 page = f"/consultations/{data.reference}/documents/{data.document_id}"
                 results["document_page"] = self.measure(
                     service, "document_page", [Request("GET", page, user.cookie) for user in users], 200)
+                queue_page = f"/staff/consultations/{data.queue_reference}/comments"
+                staff_cookie = seed.sign_in_staff(service.url, data)
+                results["triage_queue"] = self.measure(
+                    service, "triage_queue", [Request("GET", queue_page, staff_cookie)], 200)
                 inserts = [Request("POST", "/items", body=seed.form_body(
                     {"title": f"Posted item {n}", "body": f"A row inserted under load, number {n}."}))
                     for n in range(100)]

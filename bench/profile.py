@@ -93,7 +93,8 @@ def profile_endpoint(scenario: str, database: str, database_url: str, data: AppD
         engine = db.engine
     # Requests are sent outside any app context, so that each gets its own as under gunicorn:
     # a shared one would keep the signed-in user and the session's objects from request to request.
-    clients = [_signed_in_client(app, email) for email in data.emails[:users]]
+    emails = [data.staff_email] if scenario == "triage_queue" else data.emails[:users]
+    clients = [_signed_in_client(app, email) for email in emails]
     send = _sender(scenario, data, clients)
     for number in range(20):  # warm-up: compiled templates, statement cache, pool
         send(number)
@@ -143,7 +144,8 @@ def profile_endpoint(scenario: str, database: str, database_url: str, data: AppD
                    [_short(statement) for statement in sequence], text_path.name, phases_ms, write_lock)
 
 
-ENDPOINTS = {"document_page": "consultations.document", "comment_save": "comments.comment_on_section"}
+ENDPOINTS = {"document_page": "consultations.document", "triage_queue": "moderation.queue",
+             "comment_save": "comments.comment_on_section"}
 
 
 @contextmanager
@@ -199,7 +201,7 @@ def baseline_ms_per_request(database_url: str, scenario: str, requests: int = 20
 
     app = create_app(database_url)
     client = app.test_client()
-    page = scenario == "document_page"
+    page = scenario in ("document_page", "triage_queue")
 
     def send(number: int) -> None:
         if page:
@@ -241,8 +243,9 @@ def _short(statement: str, width: int = 160) -> str:
 
 def _sender(scenario: str, data: AppData, clients):
     """A function that sends request number n of the scenario, under the profiler if given one."""
-    if scenario == "document_page":
-        path = f"/consultations/{data.reference}/documents/{data.document_id}"
+    if scenario in ("document_page", "triage_queue"):
+        path = (f"/consultations/{data.reference}/documents/{data.document_id}" if scenario == "document_page"
+                else f"/staff/consultations/{data.queue_reference}/comments")
 
         def send(number: int, profiler=None):
             client = clients[number % len(clients)]

@@ -15,14 +15,15 @@ README = BENCH_DIR / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 # Each project scenario is compared with the baseline scenario that does the same job.
-BASELINE_FOR = {"document_page": "baseline_page", "comment_save": "baseline_insert"}
+BASELINE_FOR = {"document_page": "baseline_page", "triage_queue": "baseline_page", "comment_save": "baseline_insert"}
 LABELS = {
     "baseline_page": "baseline: 50-row table (GET)",
     "document_page": "document page, 60 sections + drafts (GET)",
+    "triage_queue": "triage queue, first 25 of 10,000 comments (GET)",
     "baseline_insert": "baseline: insert one row (POST)",
     "comment_save": "save a draft comment (POST)",
 }
-ORDER = ["document_page", "baseline_page", "comment_save", "baseline_insert"]
+ORDER = ["document_page", "triage_queue", "baseline_page", "comment_save", "baseline_insert"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ TARGETS = [
     Target("comment_save", "errors", "errors", 0, False),
     Target("document_page", "throughput", "ratio", 0.5, True),
     Target("document_page", "p95 latency", "p95_ms", 100, False),
+    Target("document_page", "p99 latency", "p99_ms", 250, False),
+    Target("document_page", "errors", "errors", 0, False),
+    Target("triage_queue", "throughput", "ratio", 0.3, True),
+    Target("triage_queue", "errors", "errors", 0, False),
 ]
 
 

@@ -24,6 +24,10 @@ import sqlalchemy as sa
 USER_AGENT = "consult-bench/1"
 PASSWORD = "bench password 2026"
 REFERENCE = "BENCH0001"
+STAFF_EMAIL = "bench-triage@example.org"
+# Submitted comments in the consultation whose triage queue is measured: the queue's cost must not depend
+# on it, and ten thousand is enough to show it if it did while keeping seeding to seconds.
+QUEUE_COMMENTS = 10_000
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -72,6 +76,8 @@ class AppData:
     document_id: int
     section_ids: list[int]
     emails: list[str]
+    staff_email: str = ""
+    queue_reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,15 @@ def app_config(database_url: str) -> type:
 
 
 def seed_app(database_url: str, users: int, drafts_per_user: int, sections: int = 60) -> AppData:
-    """Migrate an empty database and fill it: one open consultation, users, their drafts."""
+    """Migrate an empty database and fill it: one open consultation, users, their drafts.
+
+    Beside it, a closed consultation of QUEUE_COMMENTS submitted comments (the export
+    benchmark's bulk seeder) for a staff member whose triage queue is measured.
+    """
     from flask_migrate import upgrade
+
+    from bench.exports import seed as seed_submitted
+    from consult.accounts.models import Role
 
     from consult import create_app
     from consult.accounts.services import register_user
@@ -106,10 +119,12 @@ def seed_app(database_url: str, users: int, drafts_per_user: int, sections: int 
     from consult.database import utcnow
     from consult.extensions import db
 
+    queue_reference = seed_submitted(database_url, QUEUE_COMMENTS)
     app = create_app(app_config(database_url))
     with app.app_context():
         upgrade()
         now = utcnow()
+        register_user(STAFF_EMAIL, "Bench Triage", PASSWORD, Role.STAFF)
         consultation = create_consultation(
             REFERENCE, "Benchmark consultation", "A generated draft for measuring the service.",
             now - timedelta(days=5), now + timedelta(days=30))
@@ -131,7 +146,7 @@ def seed_app(database_url: str, users: int, drafts_per_user: int, sections: int 
             if number % 20 == 19:
                 db.session.commit()
         db.session.commit()
-        data = AppData(REFERENCE, document.id, [s.id for s in all_sections], emails)
+        data = AppData(REFERENCE, document.id, [s.id for s in all_sections], emails, STAFF_EMAIL, queue_reference)
         db.engine.dispose()
     return data
 
@@ -175,6 +190,18 @@ def sign_in_all(base_url: str, data: AppData, parallel: int = 4) -> list[SignedI
 
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         return list(pool.map(sign_in, data.emails))
+
+
+def sign_in_staff(base_url: str, data: AppData) -> str:
+    """The seeded staff member's session cookie, signed in through the real form."""
+    with requests.Session() as http:
+        http.headers["User-Agent"] = USER_AGENT
+        token = _token(http.get(base_url + "/account/sign-in", timeout=30))
+        response = http.post(base_url + "/account/sign-in", timeout=30, allow_redirects=False,
+                             data={"csrf_token": token, "email": data.staff_email, "password": PASSWORD})
+        if response.status_code != 302:
+            raise RuntimeError(f"sign-in for {data.staff_email} answered {response.status_code}")
+        return http.cookies["session"]
 
 
 def _token(response: requests.Response) -> str:
