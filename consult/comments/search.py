@@ -3,14 +3,16 @@
 Staff type what they would type into a web search: words (all must appear, in any form:
 "procedures" finds "procedure"), "a quoted phrase", OR between alternatives and -word to
 exclude one. PostgreSQL reads that with ``websearch_to_tsquery`` against a GIN index on the
-comment's text; SQLite, the embedded default, translates it into an FTS5 query against the
-``comment_search`` table that triggers keep in step with ``comments``.
+comment's text, stored as tsvector columns that PostgreSQL computes when a comment is written;
+SQLite, the embedded default, translates it into an FTS5 query against the ``comment_search``
+table that triggers keep in step with ``comments``.
 
 Two texts are indexed per comment. *Shown* is what staff can read: the redacted words where a
 comment was redacted. *Original* is what the stakeholder wrote, which only admins may search
 (a search must never reveal what a redaction withheld). Both are written once, in SQL, below,
-and the migration that builds the indexes uses the very same expressions, so PostgreSQL's
-planner recognises them.
+and the migrations that build the indexes (and PostgreSQL's stored columns) use the very
+same expressions. The columns are not in the model: the database fills them, and no query
+but this module's reads them.
 """
 
 import re
@@ -24,6 +26,8 @@ from consult.extensions import db
 SEARCH_TABLE = "comment_search"
 SHOWN_INDEX = "ix_comments_search_shown"
 ORIGINAL_INDEX = "ix_comments_search_original"
+SHOWN_COLUMN = "search_shown"
+ORIGINAL_COLUMN = "search_original"
 MAX_TERMS = 32
 
 # The text a reader sees, and the text as written: body and quote together.
@@ -33,7 +37,6 @@ SHOWN_SQL = ("(CASE WHEN moderation_state = 'redacted' THEN COALESCE(redacted_bo
 ORIGINAL_SQL = "(body || ' ' || COALESCE(quote, ''))"
 POSTGRES_DOCUMENT = "to_tsvector('english'::regconfig, {})"
 
-_COLUMN = re.compile(r"\b(moderation_state|redacted_body|redacted_quote|body|quote)\b")
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 # PostgreSQL's English stop words, which websearch_to_tsquery drops from a query. SQLite drops
@@ -122,18 +125,11 @@ def matches(query: str, comment_id, *, original: bool = False) -> ColumnElement[
         return false()
     if db.engine.dialect.name == "postgresql":
         tsquery = text("websearch_to_tsquery('english'::regconfig, :search_query)").bindparams(search_query=query)
-        shown = literal_column(POSTGRES_DOCUMENT.format(_on_comments(SHOWN_SQL))).op("@@")(tsquery)
+        shown = literal_column(f"comments.{SHOWN_COLUMN}").op("@@")(tsquery)
         if not original:
             return shown
-        original_text = literal_column(POSTGRES_DOCUMENT.format(_on_comments(ORIGINAL_SQL)))
-        return expression.or_(shown, original_text.op("@@")(tsquery))
+        return expression.or_(shown, literal_column(f"comments.{ORIGINAL_COLUMN}").op("@@")(tsquery))
     return _sqlite_clause(query, "{shown original}" if original else "shown", comment_id)
-
-
-def _on_comments(sql: str) -> str:
-    """The indexed expression with its columns named as the comments table's, so a query that joins
-    chapters (which have a body too) stays unambiguous; PostgreSQL still matches it to the index."""
-    return _COLUMN.sub(lambda match: f"comments.{match.group(1)}", sql)
 
 
 def highlight_terms(query: str) -> list[str]:
@@ -142,6 +138,7 @@ def highlight_terms(query: str) -> list[str]:
 
 
 def is_search_index(name: str | None) -> bool:
-    """The indexes and tables this module's migration makes outside the models, which
+    """The indexes, columns and tables this module's migrations make outside the models, which
     autogenerate must leave alone (SQLite's FTS5 table brings shadow tables of its own)."""
-    return bool(name) and (name.startswith(SEARCH_TABLE) or name in (SHOWN_INDEX, ORIGINAL_INDEX))
+    return bool(name) and (name.startswith(SEARCH_TABLE)
+                           or name in (SHOWN_INDEX, ORIGINAL_INDEX, SHOWN_COLUMN, ORIGINAL_COLUMN))
