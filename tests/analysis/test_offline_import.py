@@ -168,3 +168,22 @@ def test_offline_respondents_cannot_sign_in(consultation_with_themes, write, cli
     assert email.endswith(".invalid")
     from consult.accounts.services import authenticate
     assert authenticate(email, "") is None
+
+
+def test_a_large_import_refreshes_postgresqls_planner_statistics(consultation_with_themes, write, monkeypatch):
+    """Plans made from statistics taken before a mail campaign's import would take seconds per queue page."""
+    from consult.comments import offline_import
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics; SQLite plans without them.")
+    monkeypatch.setattr(offline_import, "LARGE_IMPORT", 3)
+    consultation = consultation_with_themes()
+    import_file(consultation, write("few.jsonl", jsonl([row("F-1"), row("F-2")])), None, utcnow())
+
+    def estimated_comments() -> float:
+        return db.session.scalar(db.text("SELECT reltuples FROM pg_class WHERE relname = 'comments'"))
+
+    before = estimated_comments()
+    import_file(consultation, write("many.jsonl", jsonl([row(f"M-{n}") for n in range(3)])), None, utcnow())
+    assert estimated_comments() != before
+    assert estimated_comments() >= 5
