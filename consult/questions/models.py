@@ -1,12 +1,14 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from consult.accounts.models import User
 from consult.comments.models import Participation
 from consult.consultations.models import Consultation, Document
 from consult.database import LabelledEnum, TimestampMixin, UTCDateTime, enum_type
 from consult.extensions import db
+from consult.moderation.states import RejectionReason
 
 MAX_QUESTION_LENGTH = 1_000
 MAX_ANSWER_LENGTH = 10_000
@@ -75,6 +77,15 @@ class Question(TimestampMixin, db.Model):
         return self.document.title if self.document is not None else "The whole consultation"
 
 
+class AnswerState(LabelledEnum):
+    """Where a submitted answer's words stand with staff: only accepted and redacted words are published."""
+
+    NEW = ("new", "Waiting for moderation")
+    ACCEPTED = ("accepted", "Accepted")
+    REDACTED = ("redacted", "Redacted")
+    WITHHELD = ("withheld", "Withheld from publication")
+
+
 class Answer(TimestampMixin, db.Model):
     """One participant's answer to one question: a draft until their response is submitted.
 
@@ -87,6 +98,13 @@ class Answer(TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("participation_id", "question_id"),
         CheckConstraint(f"length(text) <= {MAX_ANSWER_LENGTH}", name="text_length"),
+        CheckConstraint("(moderation_state = 'redacted') = (redacted_text IS NOT NULL)",
+                        name="redacted_has_text"),
+        CheckConstraint("moderation_state != 'withheld' OR withhold_reason IS NOT NULL",
+                        name="withheld_has_reason"),
+        # Staff read one question's answers a page at a time, waiting ones first; the publication
+        # check counts the waiting ones. Both are range scans of this index.
+        Index("ix_answers_question_state", "question_id", "moderation_state", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,8 +116,29 @@ class Answer(TimestampMixin, db.Model):
     # and the lead's response takes it (or, where colleagues disagree, the one the lead chooses).
     sent_to_lead_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    # Staff moderation, as for comments: the participant's words are never changed; a redaction
+    # is a copy published instead, and withheld words are not published at all.
+    moderation_state: Mapped[AnswerState] = mapped_column(
+        enum_type(AnswerState, "answer_state"), default=AnswerState.NEW, server_default=AnswerState.NEW.value)
+    redacted_text: Mapped[str | None] = mapped_column(Text)
+    withhold_reason: Mapped[RejectionReason | None] = mapped_column(enum_type(RejectionReason, "withhold_reason"))
+    moderation_note: Mapped[str] = mapped_column(Text, default="")
+    moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
+
     participation: Mapped[Participation] = relationship()
     question: Mapped[Question] = relationship()
+    moderated_by: Mapped[User | None] = relationship(foreign_keys=[moderated_by_id])
+
+    @property
+    def shown_text(self) -> str:
+        """The words every output shows: the redacted copy, none when withheld, else as written."""
+        if self.moderation_state is AnswerState.REDACTED:
+            return self.redacted_text or ""
+        return "" if self.moderation_state is AnswerState.WITHHELD else self.text
 
     @property
     def yes_no_label(self) -> str:
