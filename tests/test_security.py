@@ -182,6 +182,8 @@ def _expected_denial(rule, role: str, user, path: str) -> int | None:
         return 403  # an organisation's lead-only pages: no one else in the world leads an organisation
     if role != "owner" and "comment_id" in path:
         return 404  # someone else's draft does not exist for you, whatever your role
+    if path.startswith("/staff/") and "<int:answer_id>" in path:
+        return 404  # staff moderate submitted answers; the world's answer_id names none
     return None
 
 

@@ -100,8 +100,8 @@ class Answer(TimestampMixin, db.Model):
         CheckConstraint(f"length(text) <= {MAX_ANSWER_LENGTH}", name="text_length"),
         CheckConstraint("(moderation_state = 'redacted') = (redacted_text IS NOT NULL)",
                         name="redacted_has_text"),
-        CheckConstraint("moderation_state != 'withheld' OR withhold_reason IS NOT NULL",
-                        name="withheld_has_reason"),
+        CheckConstraint("moderation_state NOT IN ('redacted', 'withheld') OR moderation_reason IS NOT NULL",
+                        name="decided_words_have_reason"),
         # Staff read one question's answers a page at a time, waiting ones first; the publication
         # check counts the waiting ones. Both are range scans of this index.
         Index("ix_answers_question_state", "question_id", "moderation_state", "id"),
@@ -121,7 +121,7 @@ class Answer(TimestampMixin, db.Model):
     moderation_state: Mapped[AnswerState] = mapped_column(
         enum_type(AnswerState, "answer_state"), default=AnswerState.NEW, server_default=AnswerState.NEW.value)
     redacted_text: Mapped[str | None] = mapped_column(Text)
-    withhold_reason: Mapped[RejectionReason | None] = mapped_column(enum_type(RejectionReason, "withhold_reason"))
+    moderation_reason: Mapped[RejectionReason | None] = mapped_column(enum_type(RejectionReason, "moderation_reason"))
     moderation_note: Mapped[str] = mapped_column(Text, default="")
     moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,4 +1,4 @@
-"""Staff pages for a consultation's questions: write, order, reuse, and switch declarations on.
+"""Staff pages for a consultation's questions: write, order, reuse, switch declarations on, moderate answers.
 
 Every route is for staff and admins. Each view: load or 404, validate the form,
 call the service inside ``form_errors``, commit once, flash, redirect. Once the
@@ -9,22 +9,36 @@ refused with the reason.
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from consult.access import staff
+from consult.access import can_see_original_of_redacted, staff
+from consult.comments.models import participant_type_label
 from consult.database import utcnow
 from consult.errors import form_errors
+from consult.exports.rows import stakeholder_name
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.loaders import LARGEST_ID, question_or_404, staff_consultation_or_404
-from consult.questions import services
+from consult.moderation.services import NothingToChange
+from consult.questions import moderation, services
 from consult.questions.forms import (
     WHOLE_CONSULTATION,
+    AcceptAnswerForm,
     BankSearchForm,
     DeclarationForm,
     MoveQuestionForm,
     QuestionForm,
+    RedactAnswerForm,
     ReuseQuestionForm,
+    WithholdAnswerForm,
 )
-from consult.questions.models import MAX_QUESTION_LENGTH, Declaration, Question, QuestionKind
+from consult.questions.models import (
+    MAX_ANSWER_LENGTH,
+    MAX_QUESTION_LENGTH,
+    Answer,
+    AnswerState,
+    Declaration,
+    Question,
+    QuestionKind,
+)
 
 bp = Blueprint("staff_questions", __name__, url_prefix="/staff/consultations/<reference>/questions")
 
@@ -230,3 +244,162 @@ def formal_support(reference: str):
         flash("Organisations will be asked whether they are interested in formal support." if on
               else "Organisations will no longer be asked about formal support.", "success")
     return _back_to_list(consultation, "declarations")
+
+
+# --- Moderating answers ---------------------------------------------------------------------------------
+
+
+def _answer_or_404(question: Question, answer_id: int) -> Answer:
+    """A submitted answer to this question; a draft, or another question's, is not found."""
+    answer = db.session.get(Answer, answer_id) if 0 < answer_id <= LARGEST_ID else None
+    if answer is None or answer.question_id != question.id or answer.participation.submitted_at is None:
+        abort(404)
+    return answer
+
+
+def _list_args() -> dict[str, str]:
+    """Which answers the list showed, and from where, so a decision returns to the same place."""
+    args = {}
+    if request.args.get("show") in moderation.SHOW_CHOICES:
+        args["show"] = request.args["show"]
+    after = request.args.get("after", "")
+    if after.isascii() and after.isdigit() and len(after) <= 9:
+        args["after"] = after
+    return args
+
+
+def _answers_url(consultation, question: Question, answer: Answer | None = None) -> str:
+    return url_for("staff_questions.answers", reference=consultation.reference, question_id=question.id,
+                   **_list_args(), _anchor=f"answer-{answer.id}" if answer else None)
+
+
+@bp.route("/<int:question_id>/answers")
+@staff
+def answers(reference: str, question_id: int):
+    """One question's submitted answers with words, a page at a time, each with its moderation."""
+    consultation = staff_consultation_or_404(reference)
+    question = question_or_404(consultation, question_id)
+    args = _list_args()
+    show = args.get("show", "waiting")
+    after = int(args["after"]) if "after" in args else None
+    if request.args.get("after") is not None and after is None:
+        abort(400)
+    page = moderation.answers_page(question, show, after, moderation.PAGE_SIZE)
+    return render_template(
+        "staff/questions/answers.html", consultation=consultation, question=question,
+        number=_number_of(question), page=page, show=show, shows=moderation.SHOW_CHOICES, after=after,
+        accept_form=AcceptAnswerForm(formdata=None), list_args=args,
+        show_original=can_see_original_of_redacted(current_user), can_accept_redacted=can_see_original_of_redacted(
+            current_user),
+        next_url=url_for("staff_questions.answers", reference=consultation.reference, question_id=question.id,
+                         show=show, after=page.next_after) if page.next_after else None,
+    )
+
+
+def _decide_answer(consultation, question: Question, answer: Answer, decision: moderation.AnswerDecision,
+                   form, template: str | None = None):
+    """Run one decision: done goes back to the list; stale shows both versions; bad input goes back to the form."""
+    actor = current_user._get_current_object()
+    with form_errors(form) as outcome:
+        moderation.decide_answer(answer, decision, actor, form.version.data, utcnow())
+    if outcome.ok:
+        db.session.commit()
+        flash(f"Answer {answer.id} is now {decision.state.label.lower()}.", "success")
+        return redirect(_answers_url(consultation, question, answer))
+    if isinstance(outcome.error, moderation.StaleAnswer):
+        return render_template(
+            "moderation/conflict.html", consultation=consultation, comment=None, subject="This answer",
+            change=outcome.error.change, yours=_decision_rows(decision), current=_current_rows(answer),
+            back_url=_answers_url(consultation, question, answer)), 409
+    if isinstance(outcome.error, NothingToChange) or template is None:
+        flash(str(outcome.error), "info")
+        return redirect(_answers_url(consultation, question, answer))
+    return _answer_form_page(template, consultation, question, answer, form)  # mistakes shown beside their fields
+
+
+def _stakeholder(answer: Answer) -> str:
+    """Who answered, named as every output names them: the organisation, or the person only with consent."""
+    p = answer.participation
+    type_label = participant_type_label(p.kind, p.individual_type, p.organisation_type)
+    return stakeholder_name(p.kind, p.organisation_name, p.publish_name, p.user.name, type_label)
+
+
+def _decision_rows(decision: moderation.AnswerDecision) -> list[tuple[str, str]]:
+    """A decision in words, for both sides of a conflict."""
+    rows = [("Decision", decision.state.label)]
+    if decision.reason is not None:
+        rows.append(("Reason", decision.reason.label))
+    if decision.note:
+        rows.append(("Note", decision.note))
+    if decision.redacted_text is not None:
+        rows.append(("Redacted answer", decision.redacted_text))
+    return rows
+
+
+def _current_rows(answer: Answer) -> list[tuple[str, str]]:
+    return _decision_rows(moderation.AnswerDecision(answer.moderation_state, answer.moderation_reason,
+                                                    answer.moderation_note, answer.redacted_text))
+
+
+def _answer_form_page(template: str, consultation, question: Question, answer: Answer, form):
+    return render_template(template, consultation=consultation, question=question, number=_number_of(question),
+                           answer=answer, form=form, stakeholder=_stakeholder(answer), list_args=_list_args(),
+                           max_length=MAX_ANSWER_LENGTH,
+                           show_original=can_see_original_of_redacted(current_user))
+
+
+@bp.post("/<int:question_id>/answers/<int:answer_id>/accept")
+@staff
+def accept_answer(reference: str, question_id: int, answer_id: int):
+    consultation = staff_consultation_or_404(reference)
+    question = question_or_404(consultation, question_id)
+    answer = _answer_or_404(question, answer_id)
+    form = AcceptAnswerForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _decide_answer(consultation, question, answer, moderation.AnswerDecision(AnswerState.ACCEPTED), form)
+
+
+@bp.route("/<int:question_id>/answers/<int:answer_id>/redact", methods=["GET", "POST"])
+@staff
+def redact_answer(reference: str, question_id: int, answer_id: int):
+    consultation = staff_consultation_or_404(reference)
+    question = question_or_404(consultation, question_id)
+    answer = _answer_or_404(question, answer_id)
+    form = RedactAnswerForm()
+    template = "staff/questions/redact_answer.html"
+    if request.method == "GET":
+        form.version.data = answer.version
+        redacted = answer.moderation_state is AnswerState.REDACTED
+        form.redacted_text.data = answer.redacted_text if redacted else answer.text
+        if redacted:
+            form.reason.data = answer.moderation_reason.value if answer.moderation_reason else None
+            form.note.data = answer.moderation_note
+    elif form.validate_on_submit():
+        decision = moderation.AnswerDecision(AnswerState.REDACTED, reason=form.chosen_reason, note=form.note.data,
+                                             redacted_text=form.redacted_text.data)
+        return _decide_answer(consultation, question, answer, decision, form, template)
+    elif form.version.errors:
+        abort(400)
+    return _answer_form_page(template, consultation, question, answer, form)
+
+
+@bp.route("/<int:question_id>/answers/<int:answer_id>/withhold", methods=["GET", "POST"])
+@staff
+def withhold_answer(reference: str, question_id: int, answer_id: int):
+    consultation = staff_consultation_or_404(reference)
+    question = question_or_404(consultation, question_id)
+    answer = _answer_or_404(question, answer_id)
+    form = WithholdAnswerForm()
+    template = "staff/questions/withhold_answer.html"
+    if request.method == "GET":
+        form.version.data = answer.version
+        if answer.moderation_state is AnswerState.WITHHELD:
+            form.reason.data = answer.moderation_reason.value if answer.moderation_reason else None
+            form.note.data = answer.moderation_note
+    elif form.validate_on_submit():
+        decision = moderation.AnswerDecision(AnswerState.WITHHELD, reason=form.chosen_reason, note=form.note.data)
+        return _decide_answer(consultation, question, answer, decision, form, template)
+    elif form.version.errors:
+        abort(400)
+    return _answer_form_page(template, consultation, question, answer, form)

@@ -3,7 +3,7 @@
 Each answer gains the moderation a comment has: its state (waiting,
 accepted, redacted, withheld from publication), the redacted copy that is
 published instead of the participant's words, the reason words were
-withheld, a note, who decided and when, and a version so that a decision
+redacted or withheld, a note, who decided and when, and a version so that a decision
 made on a stale page is refused rather than overwriting a colleague's.
 Answers already given start as waiting for moderation, so nothing is
 published that staff have not read. A new index serves one question's
@@ -37,8 +37,8 @@ def upgrade():
             server_default='new', nullable=False))
         batch_op.add_column(sa.Column('redacted_text', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column(
-            'withhold_reason',
-            sa.Enum(*REASONS, name='withhold_reason', native_enum=False, create_constraint=True, length=40),
+            'moderation_reason',
+            sa.Enum(*REASONS, name='moderation_reason', native_enum=False, create_constraint=True, length=40),
             nullable=True))
         batch_op.add_column(sa.Column('moderation_note', sa.Text(), server_default='', nullable=False))
         batch_op.add_column(sa.Column('moderated_by_id', sa.Integer(), nullable=True))
@@ -48,8 +48,8 @@ def upgrade():
                                     ['moderated_by_id'], ['id'])
         batch_op.create_check_constraint(batch_op.f('ck_answers_redacted_has_text'),
                                          "(moderation_state = 'redacted') = (redacted_text IS NOT NULL)")
-        batch_op.create_check_constraint(batch_op.f('ck_answers_withheld_has_reason'),
-                                         "moderation_state != 'withheld' OR withhold_reason IS NOT NULL")
+        batch_op.create_check_constraint(batch_op.f('ck_answers_decided_words_have_reason'),
+                                         "moderation_state NOT IN ('redacted', 'withheld') OR moderation_reason IS NOT NULL")
         batch_op.create_index('ix_answers_question_state', ['question_id', 'moderation_state', 'id'], unique=False)
     # The empty note was only there to fill the rows that existed; new rows get theirs from the application.
     with op.batch_alter_table('answers', schema=None) as batch_op:
@@ -59,16 +59,16 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('answers', schema=None) as batch_op:
         batch_op.drop_index('ix_answers_question_state')
-        batch_op.drop_constraint(batch_op.f('ck_answers_withheld_has_reason'), type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_answers_decided_words_have_reason'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_answers_redacted_has_text'), type_='check')
         # The enums' own CHECKs go too, or SQLite's table copy would keep them after their columns.
-        batch_op.drop_constraint(batch_op.f('ck_answers_withhold_reason'), type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_answers_moderation_reason'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_answers_answer_state'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_answers_moderated_by_id_users'), type_='foreignkey')
         batch_op.drop_column('version')
         batch_op.drop_column('moderated_at')
         batch_op.drop_column('moderated_by_id')
         batch_op.drop_column('moderation_note')
-        batch_op.drop_column('withhold_reason')
+        batch_op.drop_column('moderation_reason')
         batch_op.drop_column('redacted_text')
         batch_op.drop_column('moderation_state')
