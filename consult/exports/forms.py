@@ -21,6 +21,7 @@ class PublicationCheckForm(FlaskForm):
     no_agreed_response = _seen("Without an agreed response")
     redacted = _seen("Redacted")
     named_individuals = _seen("Individuals named")
+    answers_waiting = _seen("Answers waiting for moderation")
 
     def fill(self, counts: PublicationCounts) -> None:
         for name, value in counts.as_dict().items():

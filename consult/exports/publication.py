@@ -54,15 +54,18 @@ class PublicationCounts:
     public: accepted and redacted comments; no_agreed_response: those among
     them without an agreed response (their Response column is empty to the
     public); redacted: those published with words withheld; named_individuals:
-    individuals with a public comment who agreed to be named.
+    individuals with a public comment who agreed to be named;
+    answers_waiting: submitted answers whose words staff have not yet
+    moderated, which publishing leaves out (questions.moderation).
     """
 
     public: int
     no_agreed_response: int
     redacted: int
     named_individuals: int
+    answers_waiting: int = 0
 
-    FIELDS = ("public", "no_agreed_response", "redacted", "named_individuals")
+    FIELDS = ("public", "no_agreed_response", "redacted", "named_individuals", "answers_waiting")
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.FIELDS}
@@ -72,9 +75,9 @@ def publication_counts(consultation: Consultation) -> PublicationCounts:
     """The numbers on the check page, cheap at 100,000 comments.
 
     Public and redacted come from the consultation's running counts (one
-    small read). The other two are single COUNT statements that the indexes
-    on comments (consultation), comment_responses (comment, unique) and
-    participations (consultation) serve; they run only when staff open the
+    small read). The others are single COUNT statements that the indexes
+    on comments (consultation), comment_responses (comment, unique),
+    participations (consultation) and answers (question, state) serve; they run only when staff open the
     check page or confirm, never on a page the public or the committee reads.
     """
     states = counters.read([consultation.id], ["state"])[consultation.id]
@@ -90,8 +93,11 @@ def publication_counts(consultation: Consultation) -> PublicationCounts:
             Participation.consultation_id == consultation.id, Participation.kind == ParticipantKind.INDIVIDUAL,
             Participation.publish_name.is_(True),
             select(Comment.id).where(Comment.participation_id == Participation.id, *public_here).exists())) or 0
+    from consult.questions.moderation import waiting_count
+
     return PublicationCounts(public=accepted + redacted, no_agreed_response=accepted + redacted - agreed,
-                             redacted=redacted, named_individuals=named)
+                             redacted=redacted, named_individuals=named,
+                             answers_waiting=waiting_count(consultation.id))
 
 
 def _check_unchanged(consultation: Consultation, seen: PublicationCounts) -> PublicationCounts:

@@ -3,6 +3,11 @@
 Read in batches of participants, like exports.rows reads comments, so an
 export holds one batch of answers at a time however large the consultation;
 only the consultation's questions (a handful) are held throughout.
+
+Every output respects moderation as comments do: the committee's outputs
+show a redacted answer as redacted and never show withheld words; the
+public reads only what staff accepted or redacted (questions.moderation).
+A participant's own download keeps their own words.
 """
 
 from collections.abc import Iterator
@@ -17,7 +22,8 @@ from consult.comments.services import own_declaration
 from consult.consultations.models import Consultation
 from consult.exports.rows import BATCH, columns, stakeholder_name
 from consult.extensions import db
-from consult.questions.models import Answer, Question
+from consult.questions.models import Answer, AnswerState, Question
+from consult.questions.moderation import published, shown_text
 from consult.questions.services import list_questions, questions_for
 from consult.uk_time import spreadsheet_time
 
@@ -39,6 +45,8 @@ class AnswerRow:
     has_tobacco_links: bool
     tobacco_details: str
     submitted_at: datetime | None
+    moderation_label: str = ""
+    participation_id: int = 0
 
     @property
     def yes_no_label(self) -> str:
@@ -52,18 +60,21 @@ class AnswerRow:
             "Represents an organisation": "Yes" if self.is_organisation else "No",
             "Organisation": self.organisation_name, "Participant type": self.participant_type,
             "Has tobacco links": "Yes" if self.has_tobacco_links else "No",
-            "Tobacco link details": self.tobacco_details,
+            "Tobacco link details": self.tobacco_details, "Moderation state": self.moderation_label,
             "Submitted at (UK time)": spreadsheet_time(self.submitted_at),
         }
         return [cells.get(heading, "") for heading in columns(include_email)]
 
 
 def export_answers(consultation_id: int) -> Iterator[AnswerRow]:
-    """Every submitted participant's answers, in order of submission and then of the questions.
+    """Every submitted participant's answers, participant by participant (in the order they took part),
+    then in the order of the questions: the order exports.rows.in_respondent_order gives comments, so the
+    two streams merge into NICE's table in one pass.
 
     Drafts are never exported: a participant's answers appear once their
     response is submitted. Each participant gets a row for every question
-    they were asked, empty where they gave no answer, so gaps show.
+    they were asked, empty where they gave no answer, so gaps show. Words
+    appear as moderated: redacted where redacted, none where withheld.
     """
     questions = list_questions(consultation_id)
     if not questions:
@@ -75,14 +86,15 @@ def export_answers(consultation_id: int) -> Iterator[AnswerRow]:
         .join(User, User.id == Participation.user_id)
         .join(Consultation, Consultation.id == Participation.consultation_id)
         .where(Participation.consultation_id == consultation_id, Participation.submitted_at.is_not(None))
-        .order_by(Participation.submitted_at, Participation.id)
+        .order_by(Participation.id)
     )
     result = db.session.execute(query.execution_options(yield_per=BATCH))
     for partition in result.partitions(BATCH):
         ids = [row[0] for row in partition]
-        given = {(participation_id, question_id): (yes_no, text)
-                 for participation_id, question_id, yes_no, text in db.session.execute(
-                     select(Answer.participation_id, Answer.question_id, Answer.yes_no, Answer.text)
+        given = {(participation_id, question_id): (yes_no, text, _moderation_label(state, written))
+                 for participation_id, question_id, yes_no, text, state, written in db.session.execute(
+                     select(Answer.participation_id, Answer.question_id, Answer.yes_no, shown_text(),
+                            Answer.moderation_state, Answer.text)
                      .where(Answer.participation_id.in_(ids)))}
         for (participation_id, kind, individual_type, organisation_name, organisation_type, tobacco,
              tobacco_details, publish_name, submitted_at, person, email, reference) in partition:
@@ -90,7 +102,7 @@ def export_answers(consultation_id: int) -> Iterator[AnswerRow]:
             for question in questions:
                 if not question.is_for(kind):
                     continue
-                yes_no, text = given.get((participation_id, question.id), (None, ""))
+                yes_no, text, moderation_label = given.get((participation_id, question.id), (None, "", ""))
                 yield AnswerRow(
                     consultation_reference=reference,
                     document_title=question.document.title if question.document else "",
@@ -99,7 +111,13 @@ def export_answers(consultation_id: int) -> Iterator[AnswerRow]:
                     email=email, is_organisation=kind is ParticipantKind.ORGANISATION,
                     organisation_name=organisation_name or "", participant_type=type_label,
                     has_tobacco_links=tobacco, tobacco_details=tobacco_details, submitted_at=submitted_at,
+                    moderation_label=moderation_label, participation_id=participation_id,
                 )
+
+
+def _moderation_label(state: AnswerState, written: str) -> str:
+    """An answer's moderation as the workbook states it; a bare yes or no has none to state."""
+    return state.label if written else ""
 
 
 def own_answer_rows(participation: Participation, headings: list[str]) -> list[list]:
@@ -152,8 +170,9 @@ class QuestionSummary:
 
 
 def _submitted_answers(consultation_id: int):
+    """Submitted answers with their words as moderated, and what naming their author needs."""
     return (
-        select(Answer.question_id, Answer.yes_no, Answer.text, Participation.kind, Participation.individual_type,
+        select(Answer.question_id, Answer.yes_no, shown_text(), Participation.kind, Participation.individual_type,
                Participation.organisation_name, Participation.organisation_type, Participation.publish_name,
                User.name)
         .join(Participation, Participation.id == Answer.participation_id)
@@ -196,7 +215,7 @@ def summarise_answers(consultation_id: int, texts_per_question: int = 10) -> lis
     summaries = []
     for question in questions:
         newest = db.session.execute(
-            _submitted_answers(consultation_id).where(Answer.question_id == question.id, Answer.text != "")
+            _submitted_answers(consultation_id).where(Answer.question_id == question.id, shown_text() != "")
             .order_by(Answer.updated_at.desc(), Answer.id.desc()).limit(texts_per_question))
         summaries.append(QuestionSummary(question, counts[question.id], [_named(row) for row in newest]))
     return summaries
@@ -259,14 +278,17 @@ class PublishedAnswers:
 
 
 def published_answers_page(question: Question, after: int | None = None) -> PublishedAnswers:
-    """Submitted answers to `question` in the order they were first saved, `size` at a time by keyset.
+    """Published answers to `question` in the order they were first saved, `size` at a time by keyset.
 
-    Named as published comments are: organisations by name, individuals only
-    with their consent, never an email address.
+    Only what moderation lets out (questions.moderation.published): words
+    staff accepted, or their redaction; a bare yes or no; the yes or no of
+    an answer whose words were withheld. Named as published comments are:
+    organisations by name, individuals only with their consent, never an
+    email address.
     """
     size = PUBLISHED_PAGE_SIZE
     query = (_submitted_answers(question.consultation_id).add_columns(Answer.id)
-             .where(Answer.question_id == question.id).order_by(Answer.id).limit(size + 1))
+             .where(Answer.question_id == question.id, published()).order_by(Answer.id).limit(size + 1))
     if after is not None:
         query = query.where(Answer.id > after)
     rows = db.session.execute(query).all()

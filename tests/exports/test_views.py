@@ -35,7 +35,7 @@ def _seen_counts(client, consultation, tail: str = "publication") -> dict:
     """The counts the check page shows, as its confirm form carries them."""
     page = client.get(_url(consultation, tail)).get_data(as_text=True)
     return {name: re.search(rf'name="{name}" type="hidden" value="(\d+)"', page).group(1)
-            for name in ("public", "no_agreed_response", "redacted", "named_individuals")}
+            for name in ("public", "no_agreed_response", "redacted", "named_individuals", "answers_waiting")}
 
 
 def _confirm(client, post_form, consultation, tail: str = "publication", **kwargs):

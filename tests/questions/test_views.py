@@ -14,7 +14,7 @@ from consult.comments import services as comment_services
 from consult.database import utcnow
 from consult.extensions import db
 from consult.questions import services
-from consult.questions.models import QuestionKind
+from consult.questions.models import AnswerState, QuestionKind
 from tests.conftest import new_consultation, new_participation, new_user
 from tests.questions.conftest import EVIDENCE, IMPACT
 
@@ -256,14 +256,16 @@ def test_the_committee_review_shows_each_questions_answers_by_participant_type(a
 def test_published_answers_name_people_only_as_they_allowed_a_page_at_a_time(app_context, client, asking,
                                                                             staff_user, monkeypatch):
     from consult.exports import publication
-    from consult.questions import exports
+    from consult.questions import exports, moderation
 
     consultation, yes_no, _ = asking
     for index in range(3):
         person = new_participation(new_user(name=f"Named {index}"), consultation)
         person.publish_name = index == 0
-        services.save_answer(person, yes_no, index % 2 == 0, f"Reason {index}", utcnow())
+        answer = services.save_answer(person, yes_no, index % 2 == 0, f"Reason {index}", utcnow())
         comment_services.submit_response(person, utcnow())
+        moderation.decide_answer(answer, moderation.AnswerDecision(AnswerState.ACCEPTED), staff_user,
+                                 answer.version, utcnow())
     url = public_path(consultation, f"/published-answers/{yes_no.id}")
     assert client.get(url).status_code == 404  # nothing is public before publication
     consultation.closes_at = utcnow() - timedelta(minutes=1)
