@@ -91,6 +91,7 @@ class ExportItem:
     response_state: ResponseState | None = None
     response: str = ""
     number: int = 0
+    participation_id: int = 0
 
     def values(self, include_email: bool) -> list:
         row = [
@@ -119,6 +120,15 @@ def in_document_order(query: Select, number: bool = True) -> Select:
     return query.order_by(Comment.number) if number else query
 
 
+def in_respondent_order(query: Select) -> Select:
+    """NICE's table: respondent by respondent (in the order they took part), each one's comments in document order.
+
+    questions.exports.export_answers reads answers in the same respondent
+    order, so the two streams merge in one pass (exports.services).
+    """
+    return in_document_order(query.order_by(Participation.id))
+
+
 def comments_select() -> Select:
     """Every column an output needs, joined once; callers add filters and the order."""
     return (
@@ -127,7 +137,7 @@ def comments_select() -> Select:
                Consultation.reference, Document.title, Chapter.number, Chapter.title, Section.number,
                Section.heading, Participation.kind, Participation.individual_type, Participation.organisation_name,
                Participation.organisation_type, Participation.has_tobacco_links, Participation.tobacco_details,
-               Participation.publish_name, User.name, User.email)
+               Participation.publish_name, User.name, User.email, Participation.id)
         .select_from(Comment)
         .join(Participation, Participation.id == Comment.participation_id)
         .join(User, User.id == Participation.user_id)
@@ -142,7 +152,7 @@ def _item(row, themes: tuple[str, ...], response: tuple) -> ExportItem:
     (comment_id, number, quote, body, state, redacted_body, redacted_quote, submitted_at, section_id,
      consultation_reference, document_title, chapter_number, chapter_title, section_number, section_heading,
      kind, individual_type, organisation_name, organisation_type, tobacco, tobacco_details, publish_name,
-     person, email) = row
+     person, email, participation_id) = row
     redacted = state is ModerationState.REDACTED
     chapter_label = "" if chapter_title is None else (
         f"{chapter_number} {chapter_title}" if chapter_number else chapter_title)
@@ -178,6 +188,7 @@ def _item(row, themes: tuple[str, ...], response: tuple) -> ExportItem:
         response_state=response[0],
         response=response_text(*response),
         number=number,
+        participation_id=participation_id,
     )
 
 

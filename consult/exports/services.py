@@ -24,9 +24,12 @@ NO_THEME = "No theme"
 
 def write_comments_workbook(items: Iterable[ExportItem], target: IO[bytes] | str, include_email: bool,
                             answers: Iterable = ()) -> int:
-    """The comments workbook in NICE's column order, then a row per answer; returns how many rows it holds.
+    """The comments workbook in NICE's column order and row order; returns how many rows it holds.
 
-    `answers` yields rows with the same ``values(include_email)`` (questions.exports.export_answers).
+    `answers` yields rows with the same ``values(include_email)`` and a
+    ``participation_id`` (questions.exports.export_answers). Given answers,
+    `items` must come in respondent order (rows.in_respondent_order): each
+    respondent's comments are followed by that respondent's answers.
     """
     return write_table_workbook(_rows(items, answers, include_email), columns(include_email), target)
 
@@ -37,10 +40,22 @@ def comments_csv(items: Iterable[ExportItem], include_email: bool, answers: Iter
 
 
 def _rows(items: Iterable[ExportItem], answers: Iterable, include_email: bool) -> Iterator[list]:
+    """Merge two streams ordered by respondent: a respondent's comments, then their answers, one at a time.
+
+    Holds one pending answer at most, so the cost in memory does not grow
+    with the consultation; a respondent with answers but no comments gets
+    their answers in their place.
+    """
+    answers = iter(answers)
+    pending = next(answers, None)
     for item in items:
+        while pending is not None and pending.participation_id < item.participation_id:
+            yield pending.values(include_email)
+            pending = next(answers, None)
         yield item.values(include_email)
-    for answer in answers:
-        yield answer.values(include_email)
+    while pending is not None:
+        yield pending.values(include_email)
+        pending = next(answers, None)
 
 
 SHEET_NAME_LIMIT = 31

@@ -12,7 +12,13 @@ from consult.downloads import DOCX, XLSX, csv_download, file_download, table_csv
 from consult.exports import publication, review, services
 from consult.exports.forms import PublicationCheckForm, ThemeSummaryForm
 from consult.exports.paging import Part, document_parts, keyset_page, part_key
-from consult.exports.rows import comments_select, export_comments, in_document_order, publishable
+from consult.exports.rows import (
+    comments_select,
+    export_comments,
+    in_document_order,
+    in_respondent_order,
+    publishable,
+)
 from consult.errors import form_errors
 from consult.extensions import db
 from consult.loaders import (
@@ -37,19 +43,21 @@ from consult.questions.services import list_questions
 bp = Blueprint("exports", __name__)
 
 
-def _comments_query(consultation, args=None):
-    """The consultation's publishable comments, narrowed by the triage queue's filters when given."""
+def _comments_query(consultation, args=None, order=in_document_order):
+    """The consultation's publishable comments, narrowed by the triage queue's filters when given.
+
+    In document order, or `order` (in_respondent_order for NICE's comments table, answers merged in)."""
     query = publishable(comments_select().where(Comment.consultation_id == consultation.id))
     if args:
         filters, _ = queue_filters_from(consultation, args)
         matching = queries.matching_comments(consultation.id, filters).with_only_columns(Comment.id).order_by(None)
         query = query.where(Comment.id.in_(matching))
-    return in_document_order(query)
+    return order(query)
 
 
 def _answers(consultation, args):
-    """Every submitted answer, after the comments; a download narrowed by the queue's filters is about
-    comments alone, so it has none."""
+    """Every submitted answer, each after its respondent's comments; a download narrowed by the queue's
+    filters is about comments alone, so it has none."""
     return () if args else export_answers(consultation.id)
 
 
@@ -133,7 +141,7 @@ def committee_review(reference: str):
 def download_comments_workbook(reference: str):
     consultation = reviewable_consultation_or_404(reference)
     include_email = is_staff(current_user)  # never for the committee
-    items = export_comments(_comments_query(consultation, request.args))
+    items = export_comments(_comments_query(consultation, request.args, in_respondent_order))
     answers = _answers(consultation, request.args)
     return file_download(lambda handle: services.write_comments_workbook(items, handle, include_email, answers),
                          f"{consultation.reference}-comments.xlsx", XLSX)
@@ -143,7 +151,7 @@ def download_comments_workbook(reference: str):
 @committee_or_staff
 def download_comments_csv(reference: str):
     consultation = reviewable_consultation_or_404(reference)
-    items = export_comments(_comments_query(consultation, request.args))
+    items = export_comments(_comments_query(consultation, request.args, in_respondent_order))
     return csv_download(services.comments_csv(items, is_staff(current_user), _answers(consultation, request.args)),
                         f"{consultation.reference}-comments.csv")
 

@@ -12,7 +12,7 @@ from consult.audit.models import AuditEvent
 from consult.comments import services as comment_services
 from consult.database import utcnow
 from consult.exports import services as export_services
-from consult.exports.rows import COLUMNS, export_comments, in_document_order, publishable
+from consult.exports.rows import COLUMNS, export_comments, in_document_order, in_respondent_order, publishable
 from consult.extensions import db
 from consult.questions import services
 from consult.questions.exports import export_answers, summarise_answers, write_question_sheets
@@ -298,6 +298,7 @@ def _read(data: bytes) -> list[list]:
 
 
 def test_the_comments_workbook_has_a_row_per_answer_and_an_empty_one_per_unanswered_question(asking):
+    """NICE's table: respondent by respondent, each one's comments and then their answers."""
     consultation, yes_no, open_question = asking
     answerer = new_participation(new_user(name="Ann Answerer"), consultation)
     services.save_answer(answerer, yes_no, False, "=Trials after 2020 are missing.", utcnow())
@@ -313,7 +314,7 @@ def test_the_comments_workbook_has_a_row_per_answer_and_an_empty_one_per_unanswe
     db.session.commit()
 
     buffer = io.BytesIO()
-    items = export_comments(in_document_order(publishable(all_comments_of(consultation))))
+    items = export_comments(in_respondent_order(publishable(all_comments_of(consultation))))
     count = export_services.write_comments_workbook(items, buffer, True, export_answers(consultation.id))
     rows = _read(buffer.getvalue())
     assert rows[0] == COLUMNS
@@ -321,16 +322,17 @@ def test_the_comments_workbook_has_a_row_per_answer_and_an_empty_one_per_unanswe
         "Question text", "Yes/No answer", "Answer text"]
     table = [dict(zip(COLUMNS, row)) for row in rows[1:]]
     assert count == len(table) == 5  # one comment; two questions for each of two submitted participants
-    assert (table[0]["Comment"], table[0]["Question text"]) == ("A comment", "")
-    answers = [(r["Organisation"] or r["Participant type"], r["Question text"], r["Yes/No answer"], r["Answer text"])
-               for r in table[1:]]
-    assert answers == [
-        ("Individual (patient or carer)", EVIDENCE, "No", "'=Trials after 2020 are missing."),
-        ("Individual (patient or carer)", IMPACT, "", ""),
-        ("Neuroma Support", EVIDENCE, "", ""),
-        ("Neuroma Support", IMPACT, "", ""),
+    rows_in_order = [(r["Organisation"] or r["Participant type"], r["Comment"], r["Question text"],
+                      r["Yes/No answer"], r["Answer text"], r["Moderation state"]) for r in table]
+    assert rows_in_order == [
+        ("Individual (patient or carer)", "", EVIDENCE, "No", "'=Trials after 2020 are missing.",
+         "Waiting for moderation"),
+        ("Individual (patient or carer)", "", IMPACT, "", "", ""),
+        ("Neuroma Support", "A comment", "", "", "", "New"),
+        ("Neuroma Support", "", EVIDENCE, "", "", ""),
+        ("Neuroma Support", "", IMPACT, "", "", ""),
     ]
-    assert table[1]["Stakeholder"] == "Individual (patient or carer)"  # named only with consent, as comments are
+    assert table[0]["Stakeholder"] == "Individual (patient or carer)"  # named only with consent, as comments are
     assert "Never sent" not in str(rows)
 
 
