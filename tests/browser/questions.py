@@ -33,9 +33,13 @@ def seed_questions(live_server, seeded) -> list[int]:
 
 
 def seed_submitted_answers(live_server, seeded) -> list[int]:
-    """Questions on the seeded consultation, and an answer to the first from each submitted participant (once)."""
+    """Questions on the seeded consultation, and an answer to the first from each submitted participant (once).
+
+    Answers with words are accepted, as staff would have done before publishing, except every fourth
+    participant's, which is still waiting for moderation.
+    """
     from consult.comments.models import Participation
-    from consult.questions.models import Answer
+    from consult.questions.models import Answer, AnswerState
 
     ids = seed_questions(live_server, seeded)
     with live_server.app_context():
@@ -46,5 +50,15 @@ def seed_submitted_answers(live_server, seeded) -> list[int]:
         for index, person in enumerate(people):
             if person.id not in answered:
                 db.session.add(Answer(participation_id=person.id, question_id=ids[0], yes_no=index % 2 == 0,
-                                      text="Two trials published after 2020 are missing." if index % 2 else ""))
+                                      text="Two trials published after 2020 are missing." if index % 2 else "",
+                                      moderation_state=AnswerState.NEW if index % 4 == 3 else AnswerState.ACCEPTED))
     return ids
+
+
+def answer_with_words(live_server, question_id: int) -> int:
+    """The id of a submitted answer to the question that has words to moderate."""
+    from consult.questions.models import Answer
+
+    with live_server.app_context():
+        return db.session.scalar(select(Answer.id).where(Answer.question_id == question_id, Answer.text != "")
+                                 .order_by(Answer.id).limit(1))

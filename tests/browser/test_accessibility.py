@@ -46,7 +46,7 @@ from tests.browser.conftest import (
     verification_link,
 )
 from tests.browser.organisations import ORGANISATION_PAGES
-from tests.browser.questions import seed_questions, seed_submitted_answers
+from tests.browser.questions import answer_with_words, seed_questions, seed_submitted_answers
 from tests.conftest import GUIDANCE_SEED
 from tests.liveserver import LiveServer
 
@@ -1095,6 +1095,40 @@ def committee_review_with_answers(scene: Scene) -> None:
     expect(scene.page.get_by_role("heading", name="Answers to questions")).to_be_visible()
 
 
+def _answers_path(scene: Scene) -> tuple[str, int]:
+    """Staff's page of the first question's answers on the review consultation, and an answer with words."""
+    first, _ = seed_submitted_answers(scene.live_server, scene.staff.review.consultation)
+    world = as_staff(scene)
+    return (f"/staff/consultations/{world.reference}/questions/{first}/answers",
+            answer_with_words(scene.live_server, first))
+
+
+def staff_answers(scene: Scene) -> None:
+    path, _ = _answers_path(scene)
+    scene.goto(path + "?show=all")
+    expect(scene.page.get_by_text("Two trials published after 2020 are missing.").first).to_be_visible()
+
+
+def staff_answer_redact(scene: Scene) -> None:
+    path, answer_id = _answers_path(scene)
+    scene.goto(f"{path}/{answer_id}/redact")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text(f"Redact answer {answer_id}")
+
+
+def staff_answer_redact_empty(scene: Scene) -> None:
+    staff_answer_redact(scene)
+    scene.page.get_by_label("Redacted answer").fill("")
+    scene.press("Save redaction")
+    scene.expect_errors("Select why the answer is redacted")
+
+
+def staff_answer_withhold_empty(scene: Scene) -> None:
+    path, answer_id = _answers_path(scene)
+    scene.goto(f"{path}/{answer_id}/withhold")
+    scene.press("Withhold answer")
+    scene.expect_errors("Select why the answer is withheld")
+
+
 PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("consultation-list", consultation_list),
     ("consultation", consultation_signed_out),
@@ -1237,6 +1271,10 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("staff-question-remove", staff_question_remove),
     ("staff-question-bank", staff_question_bank),
     ("published-answers", published_answers),
+    ("staff-answers", staff_answers),
+    ("staff-answer-redact", staff_answer_redact),
+    ("staff-answer-redact-error-empty", staff_answer_redact_empty),
+    ("staff-answer-withhold-error-empty", staff_answer_withhold_empty),
     ("committee-review-with-answers", committee_review_with_answers),
 ]
 
