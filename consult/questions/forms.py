@@ -112,7 +112,8 @@ def _reasons(reasons) -> list[SelectChoice]:
 
 def _note(description: str) -> TextAreaField:
     return TextAreaField("Note", description=description, widget=GovTextArea(),
-                         validators=[Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters or fewer")])
+                         validators=[Length(max=NOTE_MAX,
+                                            message=f"The note must be {NOTE_MAX:,} characters or fewer")])
 
 
 def _version() -> IntegerField:

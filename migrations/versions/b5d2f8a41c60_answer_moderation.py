@@ -48,8 +48,9 @@ def upgrade():
                                     ['moderated_by_id'], ['id'])
         batch_op.create_check_constraint(batch_op.f('ck_answers_redacted_has_text'),
                                          "(moderation_state = 'redacted') = (redacted_text IS NOT NULL)")
-        batch_op.create_check_constraint(batch_op.f('ck_answers_decided_words_have_reason'),
-                                         "moderation_state NOT IN ('redacted', 'withheld') OR moderation_reason IS NOT NULL")
+        batch_op.create_check_constraint(
+            batch_op.f('ck_answers_decided_words_have_reason'),
+            "moderation_state NOT IN ('redacted', 'withheld') OR moderation_reason IS NOT NULL")
         batch_op.create_index('ix_answers_question_state', ['question_id', 'moderation_state', 'id'], unique=False)
     # The empty note was only there to fill the rows that existed; new rows get theirs from the application.
     with op.batch_alter_table('answers', schema=None) as batch_op:

@@ -68,7 +68,8 @@ def test_each_decision_is_audited_with_before_and_after(asking, staff_user):
 @pytest.mark.parametrize(("decision", "message"), [
     (dict(state=AnswerState.REDACTED, reason=RejectionReason.PERSONAL_DATA, redacted_text="  "),
      "Enter the redacted answer. To publish none of it, withhold the answer instead."),
-    (dict(state=AnswerState.REDACTED, reason=RejectionReason.PERSONAL_DATA, redacted_text="x" * (MAX_ANSWER_LENGTH + 1)),
+    (dict(state=AnswerState.REDACTED, reason=RejectionReason.PERSONAL_DATA,
+          redacted_text="x" * (MAX_ANSWER_LENGTH + 1)),
      f"The redacted answer must be {MAX_ANSWER_LENGTH:,} characters or fewer. It has {MAX_ANSWER_LENGTH + 1:,}."),
     (dict(state=AnswerState.REDACTED, reason=RejectionReason.PERSONAL_DATA, redacted_text="a\x00b"),
      "The redacted answer contains a NUL character, which cannot be stored. Remove it and try again."),
