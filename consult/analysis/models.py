@@ -2,12 +2,26 @@
 
 Derived data: the grouping job rewrites memberships, keeping each campaign's
 row (and the name staff gave it) when its members carry over; the
-suggestion job rewrites pending suggestions and the latest run.
+suggestion job rewrites pending suggestions and the latest run. What staff
+decided is not derived and survives regrouping: a member staff placed
+(`placed_by_staff`, by a merge or a split) stays where they put it, and a
+comment staff detached (CampaignDetachment) is never grouped again.
 """
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.accounts.models import User
@@ -47,8 +61,21 @@ class CampaignMember(db.Model):
     method: Mapped[MembershipMethod] = mapped_column(enum_type(MembershipMethod, "membership_method"))
     # The signals that decided it, e.g. {"jaccard": 0.62} or {"cosine": 0.31, "overlap": 0.55}.
     score: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Staff put it here (a merge or a split): regrouping keeps it in this campaign.
+    placed_by_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     campaign: Mapped[Campaign] = relationship(back_populates="members")
+
+
+class CampaignDetachment(db.Model):
+    """A comment staff took out of its campaign: it stays out of every campaign, however often they are regrouped."""
+
+    __tablename__ = "campaign_detachments"
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    detached_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    detached_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class CommentEmbedding(db.Model):

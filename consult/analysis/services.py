@@ -8,10 +8,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, exists, insert, select
 
 from consult.analysis.campaigns import Membership, group_comments
-from consult.analysis.models import Campaign, CampaignMember, MembershipMethod, SuggestionState, ThemeSuggestion
+from consult.analysis.models import (
+    Campaign,
+    CampaignDetachment,
+    CampaignMember,
+    MembershipMethod,
+    SuggestionState,
+    ThemeSuggestion,
+)
 from consult.analysis.settings import CampaignSettings
 from consult.comments.models import Comment, CommentStatus
 from consult.extensions import db
@@ -26,22 +33,26 @@ def campaign_settings() -> CampaignSettings:
 
 
 def submitted_texts(consultation_id: int) -> dict[int, str]:
-    """Every submitted comment's original text by id, in the order they were numbered."""
+    """Every submitted comment's original text by id, in the order they were numbered.
+
+    Comments staff detached from a campaign are left out: they are never grouped again.
+    """
     rows = db.session.execute(
         select(Comment.id, Comment.body)
-        .where(Comment.consultation_id == consultation_id, Comment.status == CommentStatus.SUBMITTED)
+        .where(Comment.consultation_id == consultation_id, Comment.status == CommentStatus.SUBMITTED,
+               ~exists().where(CampaignDetachment.comment_id == Comment.id))
         .order_by(Comment.number)
     )
     return {comment_id: body for comment_id, body in rows}
 
 
-def _current_members(consultation_id: int) -> dict[int, int]:
-    rows = db.session.execute(
-        select(CampaignMember.comment_id, CampaignMember.campaign_id)
-        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
-        .where(Campaign.consultation_id == consultation_id)
-    )
-    return dict(rows.all())
+def _current_members(consultation_id: int, placed_by_staff: bool | None = None) -> dict[int, int]:
+    query = (select(CampaignMember.comment_id, CampaignMember.campaign_id)
+             .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+             .where(Campaign.consultation_id == consultation_id))
+    if placed_by_staff is not None:
+        query = query.where(CampaignMember.placed_by_staff == placed_by_staff)
+    return dict(db.session.execute(query).all())
 
 
 def _by_group(memberships: dict[int, Membership]) -> dict[object, list[int]]:
@@ -64,20 +75,28 @@ class GroupingResult:
 
 
 def store_groups(consultation_id: int, memberships: dict[int, Membership]) -> GroupingResult:
-    """Make the stored campaigns exactly `memberships`, keeping each campaign row its members carry over to.
+    """Make the stored campaigns `memberships`, keeping each campaign row its members carry over to.
 
     A found group takes over the existing campaign that holds most of its
     comments (so a name staff gave it survives regrouping); campaigns left
-    with no members are removed. Storing the same grouping twice changes nothing.
+    with no members are removed. What staff decided stays: a member staff
+    placed keeps its campaign, and a found group holding such members joins
+    their campaign (so a merge or split holds for the copies that arrive
+    later). Storing the same grouping twice changes nothing.
     """
     current = _current_members(consultation_id)
+    placed = _current_members(consultation_id, placed_by_staff=True)
     groups = _by_group(memberships)
-    claimed: set[int] = set()
+    claimed: set[int] = set(placed.values())
     rows: list[dict] = []
     # Largest groups choose first, so a big campaign keeps its row when a small one splits off.
     for _key, comment_ids in sorted(groups.items(), key=lambda item: (-len(item[1]), min(item[1]))):
-        votes = Counter(current[c] for c in comment_ids if c in current and current[c] not in claimed)
-        if votes:
+        by_staff = Counter(placed[c] for c in comment_ids if c in placed)
+        votes = Counter(current[c] for c in comment_ids
+                        if c in current and (current[c] not in claimed or current[c] in by_staff))
+        if by_staff:
+            campaign_id = by_staff.most_common(1)[0][0]
+        elif votes:
             campaign_id = votes.most_common(1)[0][0]
         else:
             campaign = Campaign(consultation_id=consultation_id)
@@ -85,15 +104,16 @@ def store_groups(consultation_id: int, memberships: dict[int, Membership]) -> Gr
             db.session.flush()
             campaign_id = campaign.id
         claimed.add(campaign_id)
-        rows.extend(_member_rows(campaign_id, comment_ids, memberships))
+        rows.extend(_member_rows(campaign_id, [c for c in comment_ids if c not in placed], memberships))
     campaign_ids = select(Campaign.id).where(Campaign.consultation_id == consultation_id)
-    db.session.execute(delete(CampaignMember).where(CampaignMember.campaign_id.in_(campaign_ids)))
+    db.session.execute(delete(CampaignMember).where(CampaignMember.campaign_id.in_(campaign_ids),
+                                                    CampaignMember.placed_by_staff == False))  # noqa: E712
     if rows:
         db.session.execute(insert(CampaignMember), rows)
     db.session.execute(delete(Campaign).where(Campaign.consultation_id == consultation_id,
                                               Campaign.id.not_in(claimed or {-1})))
     db.session.expire_all()
-    return GroupingResult(len(groups), len(rows), 0)
+    return GroupingResult(len(groups), len(rows) + len(placed), 0)
 
 
 def group_consultation(consultation_id: int, settings: CampaignSettings | None = None,
@@ -137,6 +157,18 @@ def attach_new_comments(consultation_id: int, comment_ids: Iterable[int],
     if rows:
         db.session.execute(insert(CampaignMember), rows)
     return len(rows)
+
+
+def group_arrivals(consultation_id: int, settings: CampaignSettings | None = None) -> int:
+    """Place every submitted comment that is in no campaign yet, moving none that is; how many were placed.
+
+    What the worker runs after submissions and imports (see triggers.py):
+    comments staff have seen in a campaign stay where they are, and a
+    detached comment stays out.
+    """
+    placed = _current_members(consultation_id)
+    texts = submitted_texts(consultation_id)
+    return attach_new_comments(consultation_id, [c for c in texts if c not in placed], settings)
 
 
 def export_analysis(consultation_id: int) -> dict:
