@@ -4,7 +4,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from consult.analysis.services import group_consultation
+from consult.analysis.services import group_arrivals, group_consultation
 from consult.extensions import db
 
 log = logging.getLogger(__name__)
@@ -54,3 +54,24 @@ def refresh_suggestions(consultation_id: int, progress: Callable[[str], None] | 
         raise
     log.info("Suggestions for consultation %s: %s", consultation_id, figures)
     return figures
+
+
+def group_new_comments(consultation_id: int) -> int:
+    """Put the consultation's comments that are in no campaign yet into campaigns; commits.
+
+    The job queued after submissions and imports (debounced per
+    consultation, see consult/analysis/triggers.py). It moves no comment
+    already in a campaign, so what staff are reading stays put; a whole
+    regrouping is `flask analysis run`.
+    """
+    from consult.analysis.triggers import started_grouping
+
+    started_grouping(consultation_id)
+    try:
+        placed = group_arrivals(consultation_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    log.info("Grouping of consultation %s placed %s new comments in campaigns.", consultation_id, placed)
+    return placed

@@ -9,6 +9,10 @@ Debounce: a consultation's marker key in Redis is set when its job is
 queued and cleared when the job starts, so a burst of tagging while a job
 waits queues nothing more, and a change made while a job runs queues one
 more run, which sees it.
+
+Submissions (and offline imports) also queue the grouping of new comments
+into campaigns, debounced the same way with a marker of its own, and queued
+before the refresh so the worker groups them first.
 """
 
 import logging
@@ -24,11 +28,22 @@ from consult.moderation.models import CommentTheme, Theme
 log = logging.getLogger(__name__)
 
 _KEY = "analysis.refresh"
+_GROUP_KEY = "analysis.group"
 REFRESH_TIMEOUT_SECONDS = 3600
 
 
 def _marker(consultation_id: int) -> str:
     return f"{current_app.config['QUEUE_NAME']}:suggestions-pending:{consultation_id}"
+
+
+def _group_marker(consultation_id: int) -> str:
+    return f"{current_app.config['QUEUE_NAME']}:grouping-pending:{consultation_id}"
+
+
+def _consultations_with_submissions(session: Session) -> set[int]:
+    return {obj.consultation_id for obj in chain(session.new, session.dirty)
+            if isinstance(obj, Comment) and obj.status == CommentStatus.SUBMITTED
+            and (obj in session.new or inspect(obj).attrs.status.history.has_changes())}
 
 
 def _consultations_changed(session: Session) -> set[int]:
@@ -54,10 +69,16 @@ def _note_changes(session: Session, flush_context) -> None:
     found = _consultations_changed(session)
     if found:
         session.info.setdefault(_KEY, set()).update(found)
+    submitted = _consultations_with_submissions(session)
+    if submitted:
+        session.info.setdefault(_GROUP_KEY, set()).update(submitted)
 
 
 @event.listens_for(Session, "after_commit")
 def _queue_after_commit(session: Session) -> None:
+    grouping = session.info.pop(_GROUP_KEY, None)
+    if grouping:
+        queue_grouping(sorted(grouping))
     ids = session.info.pop(_KEY, None)
     if ids:
         queue_refresh(sorted(ids))
@@ -66,6 +87,39 @@ def _queue_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_KEY, None)
+    session.info.pop(_GROUP_KEY, None)
+
+
+def queue_grouping(consultation_ids: list[int]) -> list[int]:
+    """Queue the grouping of new comments for each consultation that has none waiting; which were queued.
+
+    A queue that is down is logged, never raised, as for refreshes.
+    """
+    from consult.analysis.jobs import group_new_comments
+    from consult.jobs import queue, redis_connection
+
+    queued = []
+    try:
+        redis = redis_connection()
+        for consultation_id in consultation_ids:
+            if redis.set(_group_marker(consultation_id), 1, nx=True, ex=current_app.config["JOB_TTL_SECONDS"]):
+                queue().enqueue(group_new_comments, consultation_id, job_timeout=REFRESH_TIMEOUT_SECONDS,
+                                ttl=current_app.config["JOB_TTL_SECONDS"], result_ttl=600,
+                                failure_ttl=7 * 24 * 3600)
+                queued.append(consultation_id)
+    except Exception:
+        log.warning("Could not queue campaign grouping for %s.", consultation_ids, exc_info=True)
+    return queued
+
+
+def started_grouping(consultation_id: int) -> None:
+    """Clear the consultation's grouping marker as its job starts, so later submissions queue another run."""
+    from consult.jobs import redis_connection
+
+    try:
+        redis_connection().delete(_group_marker(consultation_id))
+    except Exception:
+        log.warning("Could not clear the grouping marker of consultation %s.", consultation_id, exc_info=True)
 
 
 def queue_refresh(consultation_ids: list[int]) -> list[int]:
