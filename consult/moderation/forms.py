@@ -30,6 +30,7 @@ from consult.comments.models import MAX_COMMENT_LENGTH
 from consult.consultations.models import Document
 from consult.forms import YES, strip_whitespace
 from consult.moderation.queries import (
+    ANY_SUGGESTION,
     NO_THEME,
     PER_PAGE_CHOICES,
     ParticipantType,
@@ -108,9 +109,13 @@ class QueueFilterForm(FlaskForm):
     reading = ListChoiceField("Being read",
                               choices=options([("", "Any"), ("free", "Not being read by someone else")]))
     per_page = ListChoiceField("Comments per page", choices=options((str(n), str(n)) for n in PER_PAGE_CHOICES))
+    suggested = ListChoiceField("Suggested theme")
+    campaign = StringField("Campaign", widget=HiddenInput(), filters=[strip_whitespace])
+    members = ListChoiceField("Campaigns in the list",
+                              choices=options([("", "One row for each campaign"), ("show", "Each comment on its own")]))
 
     FIELDS = ("q", "state", "theme", "document", "chapter", "section", "participant", "organisation", "tobacco",
-              "flag", "reading", "submitted_from", "submitted_to", "per_page")
+              "flag", "reading", "submitted_from", "submitted_to", "per_page", "suggested", "campaign", "members")
 
     def set_choices(self, documents: list[Document], themes) -> None:
         self.state.choices = options([("", "Any state")] + [(s.value, s.label) for s in ModerationState])
@@ -125,6 +130,12 @@ class QueueFilterForm(FlaskForm):
             for d in documents for c in d.chapters for s in c.sections])
         self.participant.choices = options([("", "Any participant")]
                                            + [(t.key, t.label) for t in participant_types()])
+        self.suggested.choices = options([("", "Any comment"), (str(ANY_SUGGESTION), "A theme is suggested")]
+                                         + [(str(t.id), f"‘{t.name}’ is suggested") for t in themes])
+
+    def validate_campaign(self, field):
+        if field.data and not (field.data.isdigit() and 0 < int(field.data) <= 2**31 - 1):
+            raise ValidationError("Campaign must be a campaign's number")
 
     def validate_submitted_to(self, field):
         start, end = getattr(self.submitted_from, "date", None), getattr(field, "date", None)
@@ -176,7 +187,14 @@ class QueueFilterForm(FlaskForm):
             flagged=None if chosen("flag") is None else chosen("flag") == "yes",
             free_for=viewer_id if chosen("reading") == "free" else None,
             reading_since=reading_since if chosen("reading") == "free" else None,
+            suggested_theme_id=number("suggested"),
+            campaign_id=number("campaign"),
         )
+
+    @property
+    def collapses_campaigns(self) -> bool:
+        """One row per campaign, unless asked for each comment or already looking inside one campaign."""
+        return self.members.data != "show" and not (self.campaign.data and not self.campaign.errors)
 
     @property
     def page_size(self) -> int:

@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, case, exists, func, literal_column, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from consult.access import is_staff
+from consult.analysis.models import Campaign, CampaignMember, MembershipMethod, SuggestionState, ThemeSuggestion
 from consult.comments import search
 from consult.comments.models import (
     Comment,
@@ -83,6 +84,7 @@ def participant_types() -> list[ParticipantType]:
 
 
 NO_THEME = 0  # the theme filter's value for "comments with no theme yet"
+ANY_SUGGESTION = 0  # the suggested filter's value for "a suggestion for any theme"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,9 @@ class QueueFilters:
     # Leave out comments someone other than this person has been reading since `reading_since`.
     free_for: int | None = None
     reading_since: datetime | None = None
+    # Comments with a pending theme suggestion: for this theme, or ANY_SUGGESTION for any.
+    suggested_theme_id: int | None = None
+    campaign_id: int | None = None  # the members of one campaign
 
 
 def like_pattern(text: str) -> str:
@@ -167,6 +172,14 @@ def matching_comments(consultation_id: int, filters: QueueFilters) -> Select:
         query = query.where(~exists().where(
             TriageMark.comment_id == Comment.id, TriageMark.reader_id.is_not(None),
             TriageMark.reader_id != filters.free_for, TriageMark.reading_since > filters.reading_since))
+    if filters.suggested_theme_id is not None:
+        suggested = [ThemeSuggestion.comment_id == Comment.id, ThemeSuggestion.state == SuggestionState.PENDING]
+        if filters.suggested_theme_id != ANY_SUGGESTION:
+            suggested.append(ThemeSuggestion.theme_id == filters.suggested_theme_id)
+        query = query.where(exists().where(*suggested))
+    if filters.campaign_id is not None:
+        query = query.where(exists().where(CampaignMember.comment_id == Comment.id,
+                                           CampaignMember.campaign_id == filters.campaign_id))
     return query.order_by(Comment.number)
 
 
@@ -181,26 +194,42 @@ def neighbours(consultation_id: int, filters: QueueFilters, number: int) -> tupl
     return before, after
 
 
+@dataclass(frozen=True)
+class CampaignSummary:
+    """A campaign as one row of the queue: how many of its members match, and how many of those are identical."""
+
+    id: int
+    name: str
+    comments: int
+    identical: int
+
+
 @dataclass
 class QueueRow:
-    """One comment as the queue shows it, with its themes (and who tagged them) and its response."""
+    """One comment as the queue shows it, with its themes (and who tagged them) and its response.
+
+    For a campaign collapsed into one row, `comment` is its first matching
+    member and `campaign` says how many more there are.
+    """
 
     comment: Comment
     tags: list[CommentTheme] = field(default_factory=list)
     response: CommentResponse | None = None
     mark: TriageMark | None = None  # flag, note and who is reading it
+    campaign: CampaignSummary | None = None
 
 
 @dataclass
 class QueuePage:
     rows: list[QueueRow]
-    total: int
+    total: int  # comments matching
     page: int
     per_page: int
+    row_total: int | None = None  # rows, when a campaign's members share one; else one per comment
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+        return max(1, math.ceil((self.total if self.row_total is None else self.row_total) / self.per_page))
 
     @property
     def first_number(self) -> int:
@@ -226,6 +255,55 @@ def total_matching(consultation_id: int, filters: QueueFilters) -> int:
         dimension, key = ("state", filters.state.value) if filters.state else ("all", "submitted")
         return counters.read([consultation_id], [dimension])[consultation_id][dimension, key]
     return count_matching(consultation_id, filters)
+
+
+def _queue_units(consultation_id: int, filters: QueueFilters) -> Select:
+    """The filtered queue with each campaign's matching members as one unit: (campaign id or None, first
+    number, comments, identical), one grouped statement that pages like the comments themselves."""
+    members = (matching_comments(consultation_id, filters).order_by(None)
+               .outerjoin(CampaignMember, CampaignMember.comment_id == Comment.id)
+               .with_only_columns(Comment.id, Comment.number, CampaignMember.campaign_id, CampaignMember.method)
+               .subquery())
+    identical = case((members.c.method == MembershipMethod.IDENTICAL, 1), else_=0)
+    # A comment in no campaign is a unit of its own: group by its id; members of a campaign share NULL there.
+    return (select(members.c.campaign_id, func.min(members.c.number).label("first_number"),
+                   func.count().label("comments"), func.sum(identical).label("identical"))
+            .group_by(members.c.campaign_id, case((members.c.campaign_id.is_(None), members.c.id))))
+
+
+def collapsed_queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,
+                         per_page: int = DEFAULT_PER_PAGE) -> QueuePage:
+    """One page of the filtered queue with each campaign's matching members as one row.
+
+    Three statements whatever the size of the queue or of its campaigns: the
+    rows counted, one page of them grouped, and the page's first comments
+    and campaigns; no member beyond each row's first is read.
+    """
+    total = total_matching(consultation_id, filters)
+    units = _queue_units(consultation_id, filters)
+    row_total = db.session.scalar(select(func.count()).select_from(units.subquery()))
+    pages = max(1, math.ceil(row_total / per_page))
+    page = min(max(page, 1), pages, MAX_PAGE)
+    chosen = db.session.execute(units.order_by(literal_column("first_number"))
+                                .limit(per_page).offset((page - 1) * per_page)).all()
+    comments = {c.number: c for c in db.session.scalars(
+        submitted_comments(consultation_id).where(Comment.number.in_([u.first_number for u in chosen]))
+        .options(joinedload(Comment.participation), joinedload(Comment.section),
+                 joinedload(Comment.chapter), joinedload(Comment.document))).unique()}
+    names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
+        Campaign.id.in_([u.campaign_id for u in chosen if u.campaign_id is not None]))).all())
+    rows = rows_for([comments[u.first_number] for u in chosen])
+    for row, unit in zip(rows, chosen):
+        if unit.campaign_id is not None and unit.comments > 1:
+            row.campaign = CampaignSummary(unit.campaign_id, names.get(unit.campaign_id, ""), unit.comments,
+                                           int(unit.identical or 0))
+    return QueuePage(rows=rows, total=total, page=page, per_page=per_page, row_total=row_total)
+
+
+def campaign_of(consultation_id: int, campaign_id: int) -> Campaign | None:
+    """The consultation's campaign with this id, or None."""
+    return db.session.scalar(select(Campaign).where(Campaign.id == campaign_id,
+                                                    Campaign.consultation_id == consultation_id))
 
 
 def queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,

@@ -39,8 +39,9 @@ def render_queue(consultation, args, bulk_form: BulkForm | None = None, status: 
     themes = queries.themes_of(consultation.id)
     documents = queries.documents_with_parts(consultation.id)
     filters_form = filter_form(consultation, args, themes, documents)
-    page = queries.queue_page(consultation.id, filters_of(filters_form), page=args.get("page", 1, type=int) or 1,
-                              per_page=filters_form.page_size)
+    page_of = queries.collapsed_queue_page if filters_form.collapses_campaigns else queries.queue_page
+    page = page_of(consultation.id, filters_of(filters_form), page=args.get("page", 1, type=int) or 1,
+                   per_page=filters_form.page_size)
     can_edit = is_staff(current_user)
     if can_edit:
         if bulk_form is None:
@@ -62,7 +63,16 @@ def render_queue(consultation, args, bulk_form: BulkForm | None = None, status: 
         progress=queries.progress_for([consultation.id])[consultation.id], can_edit=can_edit,
         selected=selected, filtered=any(k != "per_page" for k in query_args), many_documents=len(documents) > 1,
         view_form=view_form, search=query_args.get("q", ""), now=utcnow(), reading_for=services.READING_FOR,
+        campaign=_campaign_shown(consultation, filters_form),
     ), status
+
+
+def _campaign_shown(consultation, filters_form):
+    """The campaign the queue is narrowed to, if any, so the page can name it."""
+    value = filters_form.campaign.data
+    if not value or filters_form.campaign.errors:
+        return None
+    return queries.campaign_of(consultation.id, int(value))
 
 
 def _page_links(consultation, page: queries.QueuePage, query_args: dict) -> dict | None:
