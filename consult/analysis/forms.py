@@ -1,10 +1,14 @@
-"""Forms of the suggestion pages."""
+"""Forms of the suggestion and campaign pages."""
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.widgets import HiddenInput
+
+from consult.analysis.campaign_review import CAMPAIGN_NAME_MAX
+from consult.forms import strip_whitespace
 
 DECISIONS = [SelectChoice("accept", "Accept"), SelectChoice("reject", "Reject")]
 
@@ -29,3 +33,59 @@ class TopicThemeForm(FlaskForm):
     name = StringField("Theme name", widget=GovTextInput(), validators=[InputRequired("Enter a name for the theme")])
     description = TextAreaField("Description", widget=GovTextArea())
     submit = SubmitField("Create this theme", widget=GovSubmitInput())
+
+
+def _version():
+    return IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class CampaignNameForm(FlaskForm):
+    """Name a campaign, as of the version the person saw."""
+
+    name = StringField("Campaign name", widget=GovTextInput(), filters=[strip_whitespace],
+                       description="For example, the organisation that ran it or what it asks for. "
+                                   "Leave blank to remove the name.",
+                       validators=[Length(max=CAMPAIGN_NAME_MAX,
+                                          message=f"The name must be {CAMPAIGN_NAME_MAX} characters or fewer")])
+    version = _version()
+    submit = SubmitField("Save the name", widget=GovSubmitInput())
+
+
+class CampaignVersionForm(FlaskForm):
+    """A button that changes the campaign (detach a member), as of the version the person saw."""
+
+    version = _version()
+
+
+class CampaignMergeForm(FlaskForm):
+    """Merge another campaign into this one."""
+
+    other = SelectField("Campaign to merge into this one", widget=GovSelect(), validate_choice=False,
+                        validators=[InputRequired("Select the campaign to merge into this one")])
+    version = _version()
+    submit = SubmitField("Merge into this campaign", widget=GovSubmitInput())
+
+    def validate_other(self, field):
+        if not (field.data or "").isdigit() or int(field.data) > 2**31 - 1:
+            raise ValidationError("Select the campaign to merge into this one")
+
+
+class CampaignSplitForm(FlaskForm):
+    """Move the selected members into a new campaign."""
+
+    selected = SelectMultipleField("Comments to move", choices=[], validate_choice=False)
+    name = StringField("Name of the new campaign (optional)", widget=GovTextInput(), filters=[strip_whitespace],
+                       validators=[Length(max=CAMPAIGN_NAME_MAX,
+                                          message=f"The name must be {CAMPAIGN_NAME_MAX} characters or fewer")])
+    version = _version()
+    submit = SubmitField("Move the selected comments to a new campaign", widget=GovSubmitInput())
+
+    def validate_selected(self, field):
+        if not field.data:
+            raise ValidationError("Select the comments to move into a new campaign")
+        if not all(value.isdigit() and int(value) <= 2**31 - 1 for value in field.data):
+            raise ValidationError("Select the comments to move from the list")
+
+    @property
+    def comment_ids(self) -> list[int]:
+        return [int(value) for value in self.selected.data]

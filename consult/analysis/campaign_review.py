@@ -1,0 +1,332 @@
+"""Staff reading and correcting one campaign: its typical text, its members and how each differs, and the
+decisions staff make about it (name, detach, merge, split).
+
+Every decision is stored so that regrouping keeps it (see store_groups in
+services.py): a detached comment is recorded and never grouped again, and
+the members of merged or split campaigns are marked as placed by staff.
+Each change bumps the campaign's version, so a person acting on a page
+that is out of date is told who changed it instead of undoing their work.
+Services flush and never commit; every change is audited.
+"""
+
+import difflib
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from consult.analysis.models import Campaign, CampaignDetachment, CampaignMember, MembershipMethod
+from consult.audit.services import record
+from consult.comments.models import Comment, CommentStatus
+from consult.errors import DomainError
+from consult.extensions import db
+from consult.moderation.services import last_change
+from consult.moderation.services.errors import StaleVersion
+
+CAMPAIGN_NAME_MAX = 200
+MEMBERS_PER_PAGE = 25
+# Differences are worked out word by word; past this many words a member is shown without them.
+DIFF_WORDS_MAX = 3000
+
+
+class CampaignError(DomainError):
+    """A campaign rule broken, with the sentence to show."""
+
+
+class CampaignNameInvalid(CampaignError):
+    field = "name"
+
+
+class StaleCampaign(StaleVersion):
+    """The campaign changed after the person opened it. Nothing has been saved."""
+
+    def __init__(self, campaign: Campaign):
+        self.campaign = campaign
+        super().__init__("This campaign", last_change(campaign))
+
+
+class NotAMember(CampaignError):
+    message = "That comment is no longer in this campaign. Nothing has been changed."
+    status = 409
+
+
+def label(campaign: Campaign) -> str:
+    """What a page calls the campaign: its name, or its number until staff name it."""
+    return campaign.name or f"Campaign {campaign.id}"
+
+
+@dataclass(frozen=True)
+class CampaignSize:
+    comments: int
+    identical: int
+
+
+def size_of(campaign_id: int) -> CampaignSize:
+    """How many comments the campaign holds and how many of them are identical copies, in one statement."""
+    comments, identical = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((CampaignMember.method == MembershipMethod.IDENTICAL, 1),
+                                                         else_=0)), 0))
+        .where(CampaignMember.campaign_id == campaign_id)).one()
+    return CampaignSize(int(comments), int(identical))
+
+
+def typical_member(campaign_id: int) -> Comment | None:
+    """The member whose text most members share word for word (the earliest such); None if it has none.
+
+    One grouped statement over the campaign's members, so a campaign of any
+    size costs the same to open.
+    """
+    number = db.session.scalar(
+        select(func.min(Comment.number))
+        .join(CampaignMember, CampaignMember.comment_id == Comment.id)
+        .where(CampaignMember.campaign_id == campaign_id)
+        .group_by(Comment.body)
+        .order_by(func.count().desc(), func.min(Comment.number))
+        .limit(1))
+    if number is None:
+        return None
+    return db.session.scalar(select(Comment).join(CampaignMember, CampaignMember.comment_id == Comment.id)
+                             .where(CampaignMember.campaign_id == campaign_id, Comment.number == number))
+
+
+_WORD = re.compile(r"\s+|[^\s]+")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of a member's text: "same" as the typical text, "added" by the member or "removed" from it."""
+
+    kind: str
+    text: str
+
+
+def differences(typical: str, text: str) -> list[Piece] | None:
+    """How `text` differs from `typical`, word by word; None when either is too long to compare usefully."""
+    a, b = _WORD.findall(typical), _WORD.findall(text)
+    if max(len(a), len(b)) > 2 * DIFF_WORDS_MAX:  # words and the spaces between them
+        return None
+    pieces: list[Piece] = []
+    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            pieces.append(Piece("same", "".join(b[b1:b2])))
+            continue
+        if op in ("delete", "replace"):
+            pieces.append(Piece("removed", "".join(a[a1:a2])))
+        if op in ("insert", "replace"):
+            pieces.append(Piece("added", "".join(b[b1:b2])))
+    return pieces
+
+
+_SIGNALS = {
+    "jaccard": "word-sequence overlap with the campaign (Jaccard)",
+    "cosine": "wording similarity to the campaign's centre (TF-IDF cosine)",
+    "overlap": "share of its distinctive words the campaign uses",
+}
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    comment: Comment
+    member: CampaignMember
+    pieces: list[Piece] | None
+
+    @property
+    def signals(self) -> list[tuple[str, str]]:
+        """Each signal that put the comment here, as (what it measures, its value as a percentage)."""
+        return [(_SIGNALS.get(name, name), f"{round(100 * float(value))}%")
+                for name, value in sorted((self.member.score or {}).items())]
+
+    @property
+    def why(self) -> str:
+        if self.member.placed_by_staff:
+            return "Placed here by staff"
+        if self.member.method is MembershipMethod.PARAPHRASE:
+            return "Reworded: joined because both signals agreed"
+        return self.member.method.label
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    rows: list[MemberRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def member_page(campaign_id: int, typical: Comment | None, page: int = 1,
+                per_page: int = MEMBERS_PER_PAGE) -> MemberPage:
+    """One page of the campaign's members in number order, each with its differences from the typical text."""
+    total = size_of(campaign_id).comments
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(
+        select(Comment, CampaignMember)
+        .join(CampaignMember, CampaignMember.comment_id == Comment.id)
+        .where(CampaignMember.campaign_id == campaign_id)
+        .options(joinedload(Comment.participation))
+        .order_by(Comment.number).limit(per_page).offset((page - 1) * per_page)).all()
+    base = typical.shown_body if typical is not None else ""
+    return MemberPage([MemberRow(comment, member, differences(base, comment.shown_body))
+                       for comment, member in rows], total, page, per_page)
+
+
+def other_campaigns(campaign: Campaign, limit: int = 200) -> list[tuple[Campaign, int]]:
+    """The consultation's other campaigns with their sizes, largest first: what this one can merge with."""
+    size = func.count(CampaignMember.comment_id)
+    return [(c, n) for c, n in db.session.execute(
+        select(Campaign, size).join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
+        .where(Campaign.consultation_id == campaign.consultation_id, Campaign.id != campaign.id)
+        .group_by(Campaign.id).order_by(size.desc(), Campaign.id).limit(limit)).all()]
+
+
+def _check_version(campaign: Campaign, expected_version: int) -> None:
+    if campaign.version != expected_version:
+        raise StaleCampaign(campaign)
+
+
+def _touch(campaign: Campaign, now: datetime) -> None:
+    """Move the campaign's version on, so a page opened before this change cannot act on it unawares."""
+    try:
+        with db.session.begin_nested():
+            campaign.updated_at = now
+            db.session.flush()
+    except StaleDataError:
+        db.session.refresh(campaign)
+        raise StaleCampaign(campaign) from None
+
+
+def name_campaign(campaign: Campaign, name: str, expected_version: int, actor, now: datetime) -> bool:
+    """Give the campaign a name (blank takes it away); False if it already had it. Audited.
+
+    The name stays through regrouping, as the campaign's row does.
+    """
+    name = " ".join((name or "").split())
+    if len(name) > CAMPAIGN_NAME_MAX:
+        raise CampaignNameInvalid(f"The name must be {CAMPAIGN_NAME_MAX} characters or fewer")
+    _check_version(campaign, expected_version)
+    if name == campaign.name:
+        return False
+    before = {"name": campaign.name}
+    campaign.name = name
+    _touch(campaign, now)
+    record(actor, "campaign.name", campaign, before, {"name": name})
+    return True
+
+
+def _member(campaign: Campaign, comment_id: int) -> CampaignMember:
+    member = db.session.get(CampaignMember, comment_id)
+    if member is None or member.campaign_id != campaign.id:
+        raise NotAMember()
+    return member
+
+
+def _remove_if_empty(campaign: Campaign, actor) -> bool:
+    if db.session.scalar(select(func.count()).where(CampaignMember.campaign_id == campaign.id)):
+        return False
+    record(actor, "campaign.remove", campaign, {"name": campaign.name}, None)
+    db.session.delete(campaign)
+    db.session.flush()
+    return True
+
+
+def detach_member(campaign: Campaign, comment_id: int, expected_version: int, actor, now: datetime) -> bool:
+    """Take one comment out of the campaign for good; True if that left the campaign empty (and removed it).
+
+    The comment is recorded as detached, so no later grouping puts it in any
+    campaign. Audited on the comment.
+    """
+    _check_version(campaign, expected_version)
+    member = _member(campaign, comment_id)
+    before = {"campaign": campaign.id, "method": member.method.value, "score": member.score}
+    db.session.delete(member)
+    db.session.add(CampaignDetachment(comment_id=comment_id, consultation_id=campaign.consultation_id,
+                                      detached_by_id=getattr(actor, "id", None), detached_at=now))
+    db.session.flush()
+    record(actor, "campaign.detach", db.session.get(Comment, comment_id), before, {"campaign": None})
+    if _remove_if_empty(campaign, actor):
+        return True
+    _touch(campaign, now)
+    return False
+
+
+def _place_all(campaign_ids: Iterable[int], into: int | None = None) -> None:
+    """Mark every member of these campaigns as placed by staff (moving them `into` one, if given)."""
+    values = {"placed_by_staff": True} if into is None else {"placed_by_staff": True, "campaign_id": into}
+    db.session.execute(update(CampaignMember).where(CampaignMember.campaign_id.in_(list(campaign_ids)))
+                       .values(**values).execution_options(synchronize_session=False))
+
+
+def merge_campaigns(campaign: Campaign, other: Campaign, expected_version: int, actor, now: datetime) -> int:
+    """Move every member of `other` into `campaign` and remove `other`; how many comments moved. Audited.
+
+    Both campaigns' members are marked as placed by staff, so regrouping
+    keeps them together. The merged campaign keeps its name, or takes the
+    other's if it had none.
+    """
+    if other.id == campaign.id or other.consultation_id != campaign.consultation_id:
+        raise CampaignError("Choose another campaign of this consultation to merge with", "other")
+    _check_version(campaign, expected_version)
+    moved = size_of(other.id).comments
+    _place_all([campaign.id])
+    _place_all([other.id], into=campaign.id)
+    before = {"name": campaign.name, "comments": size_of(campaign.id).comments - moved}
+    if not campaign.name and other.name:
+        campaign.name = other.name
+    _touch(campaign, now)
+    record(actor, "campaign.merge", campaign, before,
+           {"name": campaign.name, "merged": other.id, "merged_name": other.name, "moved": moved})
+    record(actor, "campaign.remove", other, {"name": other.name, "merged_into": campaign.id}, None)
+    db.session.delete(other)
+    db.session.flush()
+    return moved
+
+
+def split_members(campaign: Campaign, comment_ids: Iterable[int], name: str, expected_version: int, actor,
+                  now: datetime) -> Campaign:
+    """Move the chosen members into a new campaign of their own; the new campaign. Audited on each comment.
+
+    At least one member must stay and one must move. Members of both
+    campaigns are marked as placed by staff, so regrouping keeps the split.
+    """
+    ids = sorted(set(comment_ids))
+    name = " ".join((name or "").split())
+    if len(name) > CAMPAIGN_NAME_MAX:
+        raise CampaignNameInvalid(f"The name must be {CAMPAIGN_NAME_MAX} characters or fewer")
+    if not ids:
+        raise CampaignError("Select the comments to move into a new campaign", "selected")
+    _check_version(campaign, expected_version)
+    for comment_id in ids:
+        _member(campaign, comment_id)
+    if len(ids) >= size_of(campaign.id).comments:
+        raise CampaignError("Leave at least one comment in this campaign: to take them all out, detach them",
+                            "selected")
+    new = Campaign(consultation_id=campaign.consultation_id, name=name)
+    db.session.add(new)
+    db.session.flush()
+    _place_all([campaign.id])
+    db.session.execute(update(CampaignMember).where(CampaignMember.comment_id.in_(ids))
+                       .values(campaign_id=new.id).execution_options(synchronize_session=False))
+    for comment in db.session.scalars(select(Comment).where(Comment.id.in_(ids))):
+        record(actor, "campaign.split", comment, {"campaign": campaign.id}, {"campaign": new.id})
+    _touch(campaign, now)
+    db.session.expire_all()
+    return new
+
+
+def campaign_sizes(consultation_id: int) -> dict[int, int]:
+    """Each campaign of the consultation and how many submitted comments it holds, in one grouped statement."""
+    return dict(db.session.execute(
+        select(CampaignMember.campaign_id, func.count())
+        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+        .join(Comment, Comment.id == CampaignMember.comment_id)
+        .where(Campaign.consultation_id == consultation_id, Comment.status == CommentStatus.SUBMITTED)
+        .group_by(CampaignMember.campaign_id)).all())
