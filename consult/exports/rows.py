@@ -6,12 +6,13 @@ comments appear as redacted, and a person is named only with their consent.
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Index, Select, select
+from sqlalchemy import Index, Select, func, select
 
 from consult.accounts.models import User
+from consult.analysis.models import Campaign, CampaignMember
 from consult.comments.models import (
     Comment,
     CommentStatus,
@@ -38,7 +39,7 @@ COLUMNS = [
     "Section heading", "Selected text", "Comment", "Question text", "Yes/No answer", "Answer text",
     "Represents an organisation", "Organisation",
     "Participant type", "Has tobacco links", "Tobacco link details", "Themes", "Moderation state",
-    "Response", "Submitted at (UK time)",
+    "Response", "Submitted at (UK time)", "Campaign", "Campaign size",
 ]
 EMAIL_COLUMN = COLUMNS.index("Email address")
 
@@ -92,6 +93,8 @@ class ExportItem:
     response: str = ""
     number: int = 0
     participation_id: int = 0
+    campaign: str = ""  # its name, or "Campaign <id>" until staff name it
+    campaign_size: int | None = None
 
     def values(self, include_email: bool) -> list:
         row = [
@@ -100,7 +103,8 @@ class ExportItem:
             "Yes" if self.is_organisation else "No", self.organisation_name, self.participant_type,
             "Yes" if self.has_tobacco_links else "No", self.tobacco_details, "; ".join(self.themes),
             self.moderation_label, self.response,
-            spreadsheet_time(self.submitted_at),
+            spreadsheet_time(self.submitted_at), self.campaign,
+            "" if self.campaign_size is None else self.campaign_size,
         ]
         if not include_email:
             del row[EMAIL_COLUMN]
@@ -210,8 +214,28 @@ def export_comments(query: Select) -> Iterator[ExportItem]:
         responses = {comment_id: (state, text, reason) for comment_id, state, text, reason in db.session.execute(
             select(CommentResponse.comment_id, CommentResponse.state, CommentResponse.text, CommentResponse.reason)
             .where(CommentResponse.comment_id.in_(ids)))}
+        campaigns = _campaigns_of(ids)
         for row in partition:
-            yield _item(row, tuple(themes.get(row[0], ())), responses.get(row[0], _NO_RESPONSE))
+            item = _item(row, tuple(themes.get(row[0], ())), responses.get(row[0], _NO_RESPONSE))
+            if row[0] in campaigns:
+                item = replace(item, campaign=campaigns[row[0]][0], campaign_size=campaigns[row[0]][1])
+            yield item
+
+
+def _campaigns_of(comment_ids: list[int]) -> dict[int, tuple[str, int]]:
+    """{comment id: (campaign name or number, comments in the campaign)} for these comments, in two statements."""
+    found = db.session.execute(
+        select(CampaignMember.comment_id, Campaign.id, Campaign.name)
+        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+        .where(CampaignMember.comment_id.in_(comment_ids))).all()
+    if not found:
+        return {}
+    sizes = dict(db.session.execute(
+        select(CampaignMember.campaign_id, func.count())
+        .where(CampaignMember.campaign_id.in_({campaign_id for _, campaign_id, _ in found}))
+        .group_by(CampaignMember.campaign_id)).all())
+    return {comment_id: (name or f"Campaign {campaign_id}", sizes[campaign_id])
+            for comment_id, campaign_id, name in found}
 
 
 _NO_RESPONSE = (None, "", "")
