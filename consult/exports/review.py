@@ -8,17 +8,26 @@ set every committee output uses.
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from consult.analysis.models import Campaign, CampaignMember
 from consult.audit.services import record, snapshot
-from consult.comments.models import IndividualType, OrganisationType, ParticipantKind, participant_type_label
+from consult.comments.models import (
+    Comment,
+    CommentStatus,
+    IndividualType,
+    OrganisationType,
+    ParticipantKind,
+    participant_type_label,
+)
 from consult.consultations.models import Chapter, Consultation, Section
 from consult.extensions import db
 from consult.errors import DomainError
 from consult.exports.representative import Representative, representatives
 from consult.moderation import counters
 from consult.moderation.models import Theme
+from consult.moderation.states import ModerationState
 from consult.moderation.services import StaleTheme, last_change
 
 NO_THEME = "No theme"
@@ -179,3 +188,38 @@ def _section_rows(counts) -> list[ChartRow]:
         else:
             rows.append(ChartRow("Whole document", count))
     return rows
+
+
+@dataclass(frozen=True)
+class CampaignRow:
+    """A campaign as the committee reads it: once, with how many of its comments count, and one typical text."""
+
+    campaign_id: int
+    name: str
+    size: int
+    text: str
+
+
+CAMPAIGNS_SHOWN = 50
+
+
+def campaigns_for_review(consultation_id: int, limit: int = CAMPAIGNS_SHOWN) -> tuple[list[CampaignRow], int]:
+    """The largest campaigns, each once with its size among the comments the review counts (submitted, not
+    rejected), its name and its first such comment's text as published; and how many campaigns there are.
+
+    One grouped statement over campaign members, then the first comments of the campaigns shown.
+    """
+    size = func.count(CampaignMember.comment_id)
+    grouped = (select(CampaignMember.campaign_id, Campaign.name, size.label("size"),
+                      func.min(Comment.number).label("first_number"))
+               .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+               .join(Comment, Comment.id == CampaignMember.comment_id)
+               .where(Campaign.consultation_id == consultation_id, Comment.status == CommentStatus.SUBMITTED,
+                      Comment.moderation_state != ModerationState.REJECTED)
+               .group_by(CampaignMember.campaign_id, Campaign.name))
+    total = db.session.scalar(select(func.count()).select_from(grouped.subquery()))
+    rows = db.session.execute(grouped.order_by(size.desc(), CampaignMember.campaign_id).limit(limit)).all()
+    firsts = {c.number: c for c in db.session.scalars(select(Comment).where(
+        Comment.consultation_id == consultation_id, Comment.number.in_([r.first_number for r in rows])))}
+    return [CampaignRow(r.campaign_id, r.name or f"Campaign {r.campaign_id}", r.size,
+                        firsts[r.first_number].shown_body) for r in rows], total

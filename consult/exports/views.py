@@ -5,6 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from consult.access import committee_or_staff, is_staff, public, staff
+from consult.comments import search
 from consult.comments.models import Comment
 from consult.consultations.models import ConsultationStatus, Section
 from consult.database import utcnow
@@ -101,6 +102,7 @@ def committee_review(reference: str):
     consultation = reviewable_consultation_or_404(reference)
     drill_title, page, drill_args = None, None, {}
     theme_key, section_key = request.args.get("theme"), request.args.get("section", type=int)
+    words, search_error = _review_search(request.args.get("q"))
     query = publishable(comments_select().where(Comment.consultation_id == consultation.id))
     if theme_key == "none":
         drill_title, drill_args = "Comments with no theme", {"theme": "none"}
@@ -110,6 +112,10 @@ def committee_review(reference: str):
         theme = theme_or_404(consultation, theme_key)
         drill_title, drill_args = f"Theme: {theme.name}", {"theme": theme.id}
         query = query.where(Comment.id.in_(select(CommentTheme.comment_id).where(CommentTheme.theme_id == theme.id)))
+        parts = document_parts(consultation.id)
+    elif words:
+        drill_title, drill_args = f"Comments matching ‘{words}’", {"q": words}
+        query = query.where(search.matches(words, Comment.id))
         parts = document_parts(consultation.id)
     elif section_key:
         section = part_of_consultation_or_404(Section, section_key, consultation)
@@ -129,11 +135,25 @@ def committee_review(reference: str):
     summary = None if drill_title else review.summarise(consultation)
     return render_template("exports/review.html", consultation=consultation, summary=summary,
                            question_summaries=[] if drill_title else summarise_answers(consultation.id),
+                           campaigns=None if drill_title else review.campaigns_for_review(consultation.id),
                            drill_title=drill_title, page=page,
                            page_links=page and _keyset_links("exports.committee_review", page,
                                                              reference=consultation.reference, **drill_args,
                                                              _anchor="drill-down"),
-                           can_publish=is_staff(current_user))
+                           can_publish=is_staff(current_user), search_words=words, search_error=search_error)
+
+
+REVIEW_SEARCH_MAX = 200
+
+
+def _review_search(value: str | None) -> tuple[str, str | None]:
+    """The review's search words, and a message instead when they cannot be searched for."""
+    words = " ".join((value or "").split())
+    if "\x00" in words:
+        return "", "Search must not contain invisible control characters"
+    if len(words) > REVIEW_SEARCH_MAX:
+        return "", f"Search must be {REVIEW_SEARCH_MAX} characters or fewer"
+    return words, None
 
 
 @bp.route("/staff/consultations/<reference>/downloads/comments.xlsx")
