@@ -13,6 +13,7 @@ from werkzeug.routing import Rule
 from consult import create_app
 from consult.access import PUBLIC, rule_for_endpoint
 from consult.accounts.models import Role, User
+from consult.analysis.models import Campaign, CampaignMember, MembershipMethod
 from consult.comments import services as comment_services
 from consult.comments.models import Comment, OrganisationType
 from consult.consultations.models import CommitteeAssignment
@@ -86,6 +87,7 @@ class World:
     theme_id: int
     people: dict[str, int]  # role -> user id
     question_id: int = 0
+    campaign_id: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +111,7 @@ def world(app, module_database) -> World:
         draft = comment_services.save_draft(new_participation(people["owner"], consultation), target, SECRET,
                                             None, utcnow())
         submitter = new_participation(new_user(name="Submitter"), consultation)
-        comment_services.save_draft(submitter, target, "A submitted comment", None, utcnow())
+        submitted = comment_services.save_draft(submitter, target, "A submitted comment", None, utcnow())
         comment_services.submit_response(submitter, utcnow())
         theme = Theme(consultation_id=consultation.id, name="Safety")
         db.session.add_all([theme, CommitteeAssignment(consultation_id=consultation.id,
@@ -117,10 +119,15 @@ def world(app, module_database) -> World:
         question = Question(consultation_id=consultation.id, kind=QuestionKind.YES_NO, position=1,
                             text="Has all of the relevant evidence been taken into account?")
         db.session.add(question)
+        campaign = Campaign(consultation_id=consultation.id)
+        db.session.add(campaign)
+        db.session.flush()
+        db.session.add(CampaignMember(comment_id=submitted.id, campaign_id=campaign.id,
+                                      method=MembershipMethod.IDENTICAL, score={"jaccard": 1.0}))
         db.session.commit()
         return World(consultation.reference, section.document_id, section.chapter_id, section.id, draft.id,
                      consultation.last_comment_number, theme.id, {role: user.id for role, user in people.items()},
-                     question.id)
+                     question.id, campaign.id)
 
 
 def _person(world: World, role: str) -> User | None:
@@ -139,6 +146,7 @@ def _url_for(app, endpoint: str, world: World) -> str:
         "theme_id": world.theme_id,
         "user_id": world.people["owner"],
         "question_id": world.question_id,
+        "campaign_id": world.campaign_id,
         "answer_id": LARGEST_ID,  # no such answer: the lead finds nothing, everyone else is refused first
     }
     rule: Rule = next(app.url_map.iter_rules(endpoint))

@@ -19,7 +19,7 @@ from consult.access import committee_or_staff, is_staff, staff
 from consult.analysis import campaign_review
 from consult.analysis.forms import CampaignMergeForm, CampaignNameForm, CampaignSplitForm, CampaignVersionForm
 from consult.analysis.models import Campaign, CampaignMember
-from consult.comments.models import Comment
+from consult.comments.models import Comment, CommentStatus
 from consult.database import utcnow
 from consult.errors import DomainError, form_errors
 from consult.extensions import db
@@ -182,11 +182,13 @@ def name(reference: str, campaign_id: int):
 def detach(reference: str, campaign_id: int, comment_id: int):
     consultation = reviewable_consultation_or_404(reference)
     campaign = _campaign_or_404(consultation, campaign_id)
+    comment = db.session.get(Comment, comment_id) if comment_id <= 2**31 - 1 else None
+    if comment is None or comment.consultation_id != consultation.id or comment.status != CommentStatus.SUBMITTED:
+        abort(404)
+    reference_of = comment.reference
     form = CampaignVersionForm()
     if not form.validate_on_submit():
         abort(400)
-    comment = db.session.get(Comment, comment_id) if comment_id <= 2**31 - 1 else None
-    reference_of = comment.reference if comment is not None and comment.consultation_id == consultation.id else None
     try:
         emptied = campaign_review.detach_member(campaign, comment_id, form.version.data, current_user, utcnow())
     except DomainError as error:
