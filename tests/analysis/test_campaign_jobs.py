@@ -1,0 +1,74 @@
+"""Grouping as comments arrive: a submission or an import queues one grouping job, which the real worker runs."""
+
+from sqlalchemy import select
+
+from consult.analysis.jobs import group_new_comments
+from consult.analysis.models import Campaign, CampaignMember
+from consult.analysis.services import group_consultation
+from consult.analysis.triggers import _group_marker, _marker, queue_grouping
+from consult.comments import services as comment_services
+from consult.database import utcnow
+from consult.extensions import db
+from consult.jobs import queue, redis_connection
+from tests.analysis.test_cli import LETTER
+from tests.analysis.test_services import add
+from tests.conftest import new_participation, sections_of
+from tests.mail.helpers import empty_queue, redis_or_skip, run_worker
+
+PEOPLE = [("Sarah Jones", "Leeds"), ("Tom Okafor", "Swansea"), ("Priya Patel", "Derby")]
+
+
+def members(consultation) -> dict[int, int]:
+    db.session.expire_all()
+    return dict(db.session.execute(select(CampaignMember.comment_id, CampaignMember.campaign_id)
+                                   .join(Campaign).where(Campaign.consultation_id == consultation.id)).all())
+
+
+def test_a_submission_queues_one_grouping_that_the_worker_runs(app, consultation_with_themes, make_user):
+    redis_or_skip(app)
+    consultation = consultation_with_themes()
+    empty_queue(app)  # the themes' own refresh
+    redis_connection().delete(_group_marker(consultation.id), _marker(consultation.id))
+    try:
+        ids = add(consultation, {f"m{n}": LETTER.format(name=name, town=town)
+                                 for n, (name, town) in enumerate(PEOPLE[:2])})
+        section = sections_of(consultation)["1.1"]
+        target = comment_services.CommentTargetRef(section.document, section.chapter, section)
+        participation = new_participation(make_user(), consultation)
+        comment = comment_services.save_draft(participation, target, LETTER.format(name="Olu Mensah", town="Hull"),
+                                              None, utcnow())
+        comment_services.submit_response(participation, utcnow())
+        db.session.commit()
+
+        queued = [job.func_name for job in queue(app).jobs]
+        assert queued.count("consult.analysis.jobs.group_new_comments") == 1  # an import and a submission: one
+        assert queued.index("consult.analysis.jobs.group_new_comments") < queued.index(
+            "consult.analysis.jobs.refresh_suggestions")  # grouped before the suggestions are worked out
+        assert members(consultation) == {}  # nothing ran in the request
+
+        run_worker(app)
+
+        found = members(consultation)
+        assert set(found) == {ids["m0"], ids["m1"], comment.id} and len(set(found.values())) == 1
+        assert queue_grouping([consultation.id]) == [consultation.id]  # the job cleared its marker as it started
+    finally:
+        empty_queue(app)
+        redis_connection().delete(_group_marker(consultation.id), _marker(consultation.id))
+
+
+def test_the_arrival_job_places_new_comments_and_moves_nobody(consultation_with_themes):
+    consultation = consultation_with_themes()
+    first = add(consultation, {f"m{n}": LETTER.format(name=name, town=town)
+                               for n, (name, town) in enumerate(PEOPLE[:2])})
+    group_consultation(consultation.id)
+    db.session.commit()
+    before = members(consultation)
+    later = add(consultation, {"m9": LETTER.format(name="Megan Clarke", town="Exeter"),
+                               "own": "Waiting lists are long in the north."})
+
+    placed = group_new_comments(consultation.id)
+
+    after = members(consultation)
+    assert placed == 1
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert after[later["m9"]] == after[first["m0"]] and later["own"] not in after
