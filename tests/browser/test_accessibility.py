@@ -807,6 +807,64 @@ def possible_new_topics(scene: Scene) -> None:
     expect(scene.page.get_by_role("heading", level=2, name="probe cost, theatre")).to_be_visible()
 
 
+def _with_campaign(scene: Scene) -> tuple[ReviewWorld, int]:
+    """Staff signed in, with three of the world's comments made one campaign (removed after); its id."""
+    from consult.analysis.models import Campaign, CampaignMember, MembershipMethod
+    from consult.comments.models import Comment
+    from consult.extensions import db
+
+    world = as_staff(scene)
+    with scene.live_server.app_context():
+        consultation = find_consultation(world.reference)
+        numbers = [world.untriaged.number, world.named.number, world.organisation.number]
+        comments = db.session.scalars(db.select(Comment).where(Comment.consultation_id == consultation.id,
+                                                               Comment.number.in_(numbers))).all()
+        campaign = Campaign(consultation_id=consultation.id)
+        db.session.add(campaign)
+        db.session.flush()
+        db.session.add_all([CampaignMember(comment_id=c.id, campaign_id=campaign.id,
+                                           method=MembershipMethod.PARAPHRASE if n else MembershipMethod.IDENTICAL,
+                                           score={"cosine": 0.41, "overlap": 0.62} if n else {"jaccard": 1.0})
+                            for n, c in enumerate(comments)])
+        db.session.commit()
+        campaign_id = campaign.id
+
+    def remove() -> None:
+        with scene.live_server.app_context():
+            db.session.execute(db.delete(CampaignMember).where(CampaignMember.campaign_id == campaign_id))
+            db.session.execute(db.delete(Campaign).where(Campaign.id == campaign_id))
+            db.session.commit()
+
+    scene.cleanups.append(remove)
+    return world, campaign_id
+
+
+def campaign_page(scene: Scene) -> None:
+    world, campaign_id = _with_campaign(scene)
+    scene.goto(f"/staff/consultations/{world.reference}/campaigns/{campaign_id}")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text(f"Campaign {campaign_id}")
+
+
+def campaign_page_name_too_long(scene: Scene) -> None:
+    world, campaign_id = _with_campaign(scene)
+    scene.goto(f"/staff/consultations/{world.reference}/campaigns/{campaign_id}")
+    scene.page.get_by_label("Campaign name").fill("x" * 201)
+    with scene.page.expect_navigation():
+        scene.page.get_by_role("button", name="Save the name").click()
+    scene.expect_errors("The name must be 200 characters or fewer")
+
+
+def campaign_list(scene: Scene) -> None:
+    world, campaign_id = _with_campaign(scene)
+    scene.goto(f"/staff/consultations/{world.reference}/campaigns")
+
+
+def queue_with_campaign_row(scene: Scene) -> None:
+    world, campaign_id = _with_campaign(scene)
+    scene.goto(f"/staff/consultations/{world.reference}/comments")
+    expect(scene.page.get_by_role("link", name="Campaign: 3 comments (1 identical)")).to_be_visible()
+
+
 def staff_comment_with_suggestion(scene: Scene) -> None:
     world = _with_suggestions(scene)
     scene.goto(comment_path(world, world.untriaged.number))
@@ -1227,6 +1285,10 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("tag-these-next", tag_these_next),
     ("possible-new-topics", possible_new_topics),
     ("staff-comment-with-suggestion", staff_comment_with_suggestion),
+    ("campaign", campaign_page),
+    ("campaign-error-name-too-long", campaign_page_name_too_long),
+    ("campaigns", campaign_list),
+    ("triage-queue-campaign-row", queue_with_campaign_row),
     ("bulk-confirmation", bulk_confirmation),
     ("bulk-confirmation-all-matching", bulk_confirmation_all_matching),
     ("triage-queue-searched-flagged", queue_searched_and_flagged),
