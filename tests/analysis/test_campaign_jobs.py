@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from consult.accounts.models import Role
 from consult.analysis.jobs import group_new_comments
 from consult.analysis.models import Campaign, CampaignMember
 from consult.analysis.services import group_consultation
@@ -72,3 +73,33 @@ def test_the_arrival_job_places_new_comments_and_moves_nobody(consultation_with_
     assert placed == 1
     assert {k: v for k, v in after.items() if k in before} == before
     assert after[later["m9"]] == after[first["m0"]] and later["own"] not in after
+
+
+def test_staff_can_queue_a_whole_regrouping_that_keeps_their_decisions(app, client, login_as, post_form,
+                                                                       consultation_with_themes):
+    redis_or_skip(app)
+    consultation = consultation_with_themes()
+    ids = add(consultation, {f"m{n}": LETTER.format(name=name, town=town) for n, (name, town) in enumerate(PEOPLE)})
+    group_consultation(consultation.id)
+    db.session.commit()
+    campaign_id = members(consultation)[ids["m0"]]
+    db.session.get(Campaign, campaign_id).name = "Kept name"
+    db.session.commit()
+    later = add(consultation, {"m9": LETTER.format(name="Megan Clarke", town="Exeter")})
+    empty_queue(app)  # as if the worker had been down when it arrived
+    login_as(Role.STAFF)
+    try:
+        response = post_form(f"/staff/consultations/{consultation.reference}/campaigns/regroup")
+
+        assert response.status_code == 302
+        assert [job.func_name for job in queue(app).jobs] == ["consult.analysis.jobs.run_analysis"]
+        assert "will be grouped again in the background" in client.get(response.headers["Location"]).get_data(
+            as_text=True)
+        assert later["m9"] not in members(consultation)
+
+        run_worker(app)
+
+        assert members(consultation) == {comment_id: campaign_id for comment_id in [*ids.values(), later["m9"]]}
+        assert db.session.get(Campaign, campaign_id).name == "Kept name"
+    finally:
+        empty_queue(app)
