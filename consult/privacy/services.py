@@ -23,6 +23,8 @@ from consult.downloads import SheetWriter, new_workbook
 from consult.errors import DomainError
 from consult.extensions import db
 from consult.mail.models import OutboxEmail, OutboxStatus
+from consult.organisations.models import OrganisationCode, OrganisationLead
+from consult.questions.models import Answer, Question
 from consult.uk_time import spreadsheet_time
 
 
@@ -69,6 +71,7 @@ PARTICIPATION_FIELDS = [
     ("organisation_name", "Organisation"), ("organisation_type", "Organisation type"),
     ("has_tobacco_links", "Links with the tobacco industry"), ("tobacco_details", "Tobacco link details"),
     ("other_interests", "Other interests"), ("publish_name", "Name may be published"),
+    ("organisation_role", "Role in the organisation's response"),
     ("chosen_at", "Chosen (UK time)"), ("submitted_at", "Submitted (UK time)"),
     ("receipt_reference", "Receipt reference"),
 ]
@@ -77,6 +80,15 @@ COMMENT_FIELDS = [
     ("document", "Document"), ("chapter", "Chapter"), ("section_number", "Section number"),
     ("section_heading", "Section heading"), ("quote", "Selected text"), ("comment", "Comment"),
     ("written_at", "Written (UK time)"), ("submitted_at", "Submitted (UK time)"),
+]
+ANSWER_FIELDS = [
+    ("consultation", "Consultation"), ("question", "Question"), ("about", "About"), ("status", "Status"),
+    ("yes_no", "Yes or no"), ("answer", "Answer"), ("written_at", "Written (UK time)"),
+    ("sent_to_lead_at", "Sent to your organisation's lead (UK time)"), ("submitted_at", "Submitted (UK time)"),
+]
+ORGANISATION_FIELDS = [
+    ("what", "What"), ("organisation", "Organisation"), ("organisation_type", "Organisation type"),
+    ("consultation", "Consultation"), ("code", "Code"), ("since", "Since (UK time)"),
 ]
 
 
@@ -87,11 +99,13 @@ class YourData:
     account: dict
     participations: list[dict]
     comments: list[dict]
+    answers: list[dict]
+    organisation: list[dict]
     emails: list[dict]
 
     def as_dict(self) -> dict:
         return {"account": self.account, "participations": self.participations, "comments": self.comments,
-                "emails": self.emails}
+                "answers": self.answers, "organisation": self.organisation, "emails": self.emails}
 
 
 def _label(value) -> str | None:
@@ -131,9 +145,49 @@ def _plain(value):
     return value
 
 
+def _answer_status(answer: Answer, participation: Participation) -> str:
+    if participation.is_submitted:
+        return "Submitted"
+    return "Sent to your organisation's lead" if answer.sent_to_lead_at is not None else "Draft"
+
+
+def _answers_of(participation: Participation) -> list[dict]:
+    answers = db.session.scalars(
+        select(Answer).join(Question, Answer.question_id == Question.id)
+        .where(Answer.participation_id == participation.id).order_by(Question.position, Answer.id))
+    return [{
+        "consultation": participation.consultation.reference,
+        "question": answer.question.text,
+        "about": answer.question.about,
+        "status": _answer_status(answer, participation),
+        "yes_no": answer.yes_no,
+        "answer": answer.text,
+        "written_at": answer.created_at,
+        "sent_to_lead_at": answer.sent_to_lead_at,
+        "submitted_at": participation.submitted_at,
+    } for answer in answers]
+
+
+def _organisation_of(user: User) -> list[dict]:
+    """Being an organisation's commenting lead, and the codes the person shared with colleagues."""
+    rows = []
+    lead = db.session.get(OrganisationLead, user.id)
+    if lead is not None:
+        rows.append({"what": "Commenting lead", "organisation": lead.organisation.name,
+                     "organisation_type": lead.organisation.type.label, "consultation": None, "code": None,
+                     "since": lead.created_at})
+    for code in db.session.scalars(select(OrganisationCode).where(OrganisationCode.created_by_id == user.id)
+                                   .order_by(OrganisationCode.id)):
+        rows.append({"what": "Code shared with colleagues", "organisation": code.organisation.name,
+                     "organisation_type": code.organisation.type.label,
+                     "consultation": code.consultation.reference, "code": code.shown, "since": code.created_at})
+    return rows
+
+
 def collect_your_data(user: User) -> YourData:
     """Everything held about `user` and nobody else: their account, how they took part (with their
-    declarations), every comment they wrote (drafts and submitted) and the emails sent to them.
+    declarations), every comment and answer they wrote (drafts, sent to a lead and submitted), their
+    part in an organisation (commenting lead, codes shared) and the emails sent to them.
 
     Comments appear as the person wrote them, before any moderation, since
     it is their own text. Staff's moderation notes are not included.
@@ -142,7 +196,7 @@ def collect_your_data(user: User) -> YourData:
         "id": user.id, "email": user.email, "name": user.name, "role": user.role.value,
         "created_at": user.created_at, "last_signed_in_at": user.last_signed_in_at,
     }
-    participations, comments = [], []
+    participations, comments, answers = [], [], []
     for participation in db.session.scalars(
             select(Participation).where(Participation.user_id == user.id).order_by(Participation.created_at,
                                                                                    Participation.id)):
@@ -158,6 +212,7 @@ def collect_your_data(user: User) -> YourData:
             "tobacco_details": participation.tobacco_details,
             "other_interests": participation.other_interests,
             "publish_name": participation.publish_name,
+            "organisation_role": _label(participation.organisation_role),
             "chosen_at": participation.created_at,
             "submitted_at": participation.submitted_at,
             "receipt_reference": participation.receipt_reference,
@@ -176,7 +231,8 @@ def collect_your_data(user: User) -> YourData:
                 "written_at": comment.created_at,
                 "submitted_at": comment.submitted_at,
             })
-    return YourData(account, participations, comments, emails_sent_to(user))
+        answers.extend(_answers_of(participation))
+    return YourData(account, participations, comments, answers, _organisation_of(user), emails_sent_to(user))
 
 
 def count_your_data(user: User) -> tuple[int, int]:
@@ -214,12 +270,14 @@ def _sheets(data: YourData) -> Iterator[tuple[str, list[str], list[list]]]:
     yield "Account", [h for _, h in ACCOUNT_FIELDS], rows(ACCOUNT_FIELDS, [data.account])
     yield "Participations", [h for _, h in PARTICIPATION_FIELDS], rows(PARTICIPATION_FIELDS, data.participations)
     yield "Comments", [h for _, h in COMMENT_FIELDS], rows(COMMENT_FIELDS, data.comments)
+    yield "Answers", [h for _, h in ANSWER_FIELDS], rows(ANSWER_FIELDS, data.answers)
+    yield "Organisation", [h for _, h in ORGANISATION_FIELDS], rows(ORGANISATION_FIELDS, data.organisation)
     email_keys = list(data.emails[0]) if data.emails else ["sent"]
     yield "Emails", email_keys, rows([(key, key) for key in email_keys], data.emails)
 
 
 def write_your_data_workbook(data: YourData, target: IO[bytes] | str) -> None:
-    """A workbook with one sheet per section (Account, Participations, Comments, Emails).
+    """A workbook with one sheet per section (Account, Participations, Comments, Answers, Organisation, Emails).
 
     Written by the service's shared sheet writer, so text that a spreadsheet
     would run as a formula is neutralised and long text is never truncated.
@@ -242,6 +300,8 @@ class Anonymised:
     drafts_deleted: int
     participations_deleted: int
     responses_kept: int
+    answers_deleted: int = 0
+    lead_role_ended: bool = False
 
 
 def anonymise_account(user: User, actor: User | None, now: datetime, reason: str) -> Anonymised:
@@ -249,8 +309,12 @@ def anonymise_account(user: User, actor: User | None, now: datetime, reason: str
 
     Guarantees, in one transaction:
     - Draft (unsubmitted) comments are deleted, and so is a participation
-      with nothing submitted: without a response, the declarations have no
-      purpose left.
+      with nothing submitted, with its answers: without a response, the
+      declarations and answers have no purpose left. A colleague's comments
+      sent to their organisation's lead go too; the copies in the lead's
+      response are the lead's, and stay. Answers in a submitted response stay.
+    - A commenting lead stops being one (the organisation and its
+      submitted responses stay); codes they shared keep working for colleagues.
     - Submitted comments stay, unchanged, in every staff output. A response
       on behalf of an organisation keeps the organisation's name, type and
       declarations: they are the organisation's, and the committee must see
@@ -280,9 +344,16 @@ def anonymise_account(user: User, actor: User | None, now: datetime, reason: str
         select(Participation).where(Participation.user_id == user.id).order_by(Participation.id)
         .with_for_update().execution_options(populate_existing=True)))
     ids = [participation.id for participation in participations]
+    unsubmitted = [participation.id for participation in participations if not participation.is_submitted]
     drafts_deleted = db.session.execute(
         delete(Comment).where(Comment.participation_id.in_(ids), Comment.status == CommentStatus.DRAFT)
         .execution_options(synchronize_session="fetch")).rowcount if ids else 0
+    answers_deleted = db.session.execute(
+        delete(Answer).where(Answer.participation_id.in_(unsubmitted))
+        .execution_options(synchronize_session="fetch")).rowcount if unsubmitted else 0
+    lead = db.session.get(OrganisationLead, user.id)
+    if lead is not None:
+        db.session.delete(lead)
     kept = deleted = 0
     for participation in participations:
         if not participation.is_submitted:
@@ -302,10 +373,12 @@ def anonymise_account(user: User, actor: User | None, now: datetime, reason: str
     user.session_token = new_session_token()
     user.last_signed_in_at = None
     user.anonymised_at = now
-    result = Anonymised(drafts_deleted=drafts_deleted, participations_deleted=deleted, responses_kept=kept)
+    result = Anonymised(drafts_deleted=drafts_deleted, participations_deleted=deleted, responses_kept=kept,
+                        answers_deleted=answers_deleted, lead_role_ended=lead is not None)
     record(actor, "user.anonymise", user, None,
            {"reason": reason, "anonymised_at": now.isoformat(), "drafts_deleted": drafts_deleted,
-            "participations_deleted": deleted, "responses_kept": kept})
+            "answers_deleted": answers_deleted, "participations_deleted": deleted, "responses_kept": kept,
+            "lead_role_ended": lead is not None})
     db.session.flush()
     return result
 

@@ -45,7 +45,7 @@ def test_your_data_holds_everything_about_you_and_nothing_about_anyone_else(pers
 def test_the_json_has_the_same_keys_for_every_item_and_iso_dates(person):
     parsed = json.loads(services.your_data_json(services.collect_your_data(person["user"])))
 
-    assert list(parsed) == ["account", "participations", "comments", "emails"]
+    assert list(parsed) == ["account", "participations", "comments", "answers", "organisation", "emails"]
     assert list(parsed["account"]) == [key for key, _ in services.ACCOUNT_FIELDS]
     assert all(list(p) == [key for key, _ in services.PARTICIPATION_FIELDS] for p in parsed["participations"])
     assert all(list(c) == [key for key, _ in services.COMMENT_FIELDS] for c in parsed["comments"])

@@ -88,7 +88,7 @@ def test_the_spreadsheet_has_a_sheet_per_section_and_is_formula_safe(client, log
     response = client.get("/account/your-data.xlsx")
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["Account", "Participations", "Comments", "Emails"]
+    assert book.sheetnames == ["Account", "Participations", "Comments", "Answers", "Organisation", "Emails"]
     account = list(book["Account"].iter_rows(values_only=True))
     assert account[0][:3] == ("Account number", "Email address", "Full name")
     assert account[1][1:3] == ("pat.person@example.org", "Pat Person")
@@ -106,7 +106,8 @@ def test_the_spreadsheet_has_a_sheet_per_section_and_is_formula_safe(client, log
 def test_the_delete_page_says_what_will_happen_and_asks_for_the_password(client, login, person):
     login(person["user"])
     page = text_of(client.get("/account/delete"))
-    assert "draft comments you have not submitted are deleted" in page
+    assert "draft comments and answers you have not submitted are deleted" in page
+    assert "you stop being its lead" in page
     assert "Individual (patient or carer)" in page
     assert 'type="password"' in page and 'autocomplete="current-password"' in page
 
