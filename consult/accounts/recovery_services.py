@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 from consult.accounts.models import User, new_session_token
 from consult.accounts.services import find_user_by_email, hash_password
-from consult.audit.services import record, snapshot
+from consult.audit.services import record
 from consult.database import utcnow
 from consult.errors import DomainError
 from consult.extensions import db
@@ -160,6 +160,7 @@ def reset_password(token: str, new_password: str) -> User:
     if not changed:
         raise ResetLinkUsed()
     db.session.refresh(user)
-    record(user, "user.reset_password", user, None, snapshot(user, ["email"]))
+    # No address in the event: the trail is append-only, and erasing an account must leave none of it behind.
+    record(user, "user.reset_password", user, None, {"other_sessions_ended": True})
     db.session.flush()
     return user

@@ -97,7 +97,9 @@ def create_account(email: str, name: str, password: str, role: Role, actor: User
     if len(password) < MIN_PASSWORD_LENGTH:
         raise PasswordTooShort()
     user = register_user(email, name, password, role)
-    record(actor, "user.create", user, None, snapshot(user, ["email", "name", "role"]))
+    # The email and name live on the account, where erasing it removes them; the append-only trail
+    # shows them from there, so it never keeps a copy.
+    record(actor, "user.create", user, None, snapshot(user, ["role"]))
     db.session.flush()
     return user
 

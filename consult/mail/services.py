@@ -165,7 +165,8 @@ def retry_email(email_id: int, actor) -> OutboxEmail:
     email = db.session.get(OutboxEmail, email_id)
     if email is None or email.status is not OutboxStatus.FAILED:
         raise EmailCannotBeRetried()
-    before = snapshot(email, ["status", "attempts", "last_error"])
+    # Not the error: a refused recipient's address is in it, and the append-only trail could never erase it.
+    before = snapshot(email, ["status", "attempts"])
     changed = db.session.execute(
         update(OutboxEmail)
         .where(OutboxEmail.id == email_id, OutboxEmail.status == OutboxStatus.FAILED)
@@ -175,7 +176,7 @@ def retry_email(email_id: int, actor) -> OutboxEmail:
     if not changed:
         raise EmailCannotBeRetried()
     db.session.refresh(email)
-    record(actor, "mail.retry", email, before, snapshot(email, ["status", "attempts", "last_error"]))
+    record(actor, "mail.retry", email, before, snapshot(email, ["status", "attempts"]))
     db.session.info.setdefault(_QUEUED_KEY, []).append(email.id)
     db.session.flush()
     return email

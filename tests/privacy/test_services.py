@@ -241,3 +241,34 @@ def test_years_before_a_leap_day():
     leap_day = datetime(2028, 2, 29, 9, tzinfo=timezone.utc)
     assert services.years_before(leap_day, 3) == datetime(2025, 2, 28, 9, tzinfo=timezone.utc)
     assert services.years_before(leap_day, 4) == datetime(2024, 2, 29, 9, tzinfo=timezone.utc)
+
+
+def test_after_deletion_no_audit_event_holds_the_erased_email_or_name(make_user):
+    """The trail is append-only, so nothing in it may copy an address or name: deleting the account
+    would leave them there for ever. Every account act that writes an event is walked here."""
+    from consult.accounts import recovery_services
+    from consult.accounts.services import create_account
+    from consult.admin.account_services import send_reset_link
+    from consult.mail.models import OutboxStatus
+    from consult.mail.services import retry_email
+
+    admin = make_user(role=Role.ADMIN)
+    person = create_account("Robin.Erased@example.org", "Robin Erased", PASSWORD, Role.STAKEHOLDER, actor=admin)
+    db.session.commit()
+    recovery_services.reset_password(recovery_services.reset_token(person), "a new password for Robin")
+    send_reset_link(person, admin)
+    failed = recovery_services.send_password_reset(person)
+    failed.status, failed.attempts = OutboxStatus.FAILED, 6
+    failed.last_error = "SMTPRecipientsRefused: {'robin.erased@example.org': (550, b'No such user')}"
+    db.session.flush()
+    retry_email(failed.id, admin)
+    db.session.commit()
+
+    services.delete_own_account(person, "a new password for Robin", utcnow())
+    db.session.commit()
+
+    events = db.session.scalars(select(AuditEvent)).all()
+    assert {"user.create", "user.reset_password", "user.send_password_reset", "mail.retry",
+            "user.anonymise"} <= {event.action for event in events}
+    recorded = json.dumps([[event.before, event.after] for event in events]).lower()
+    assert "robin" not in recorded and "erased@example.org" not in recorded
