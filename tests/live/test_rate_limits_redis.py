@@ -1,7 +1,8 @@
-"""Two app instances sharing Redis enforce one sign-in limit between them.
+"""Two app instances enforce one sign-in limit between them.
 
-Each instance is its own process, as in production, so nothing but Redis
-can carry the count from one to the other.
+Each instance is its own process, as in production. Failed sign-ins per
+account are counted in the database they share; attempts per network
+address are counted in Redis, which nothing else carries between them.
 """
 
 import os
@@ -58,7 +59,8 @@ def two_instances(tmp_path):
     prefix = f"consult-test-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "CONSULT_ENV": "development", "SECRET_KEY": "shared-secret-for-both",
            "DATABASE_URL": f"sqlite:///{tmp_path}/shared.sqlite3", "RATELIMIT_STORAGE_URI": REDIS_URL,
-           "RATELIMIT_KEY_PREFIX": prefix, "FAILED_SIGN_INS_PER_ACCOUNT": "4 per hour"}
+           "RATELIMIT_KEY_PREFIX": prefix, "FAILED_SIGN_INS_PER_ACCOUNT": "4 per hour",
+           "SIGN_IN_ATTEMPTS_PER_ADDRESS": "8 per hour"}
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
                    check=True, capture_output=True)
     processes, urls = [], []
@@ -90,3 +92,14 @@ def test_failed_sign_ins_are_counted_across_instances(two_instances):
     assert statuses == [200, 200, 200, 200, 429, 429]
     refused = second.post("/account/sign-in", attempt)
     assert "Too many failed sign-in attempts for this account" in refused.text
+
+
+def test_attempts_from_one_address_are_counted_across_instances_in_redis(two_instances):
+    first, second = (Visitor(url) for url in two_instances)
+    statuses = []
+    for number, visitor in enumerate([first, second] * 5):
+        # A different account each time, so only the per-address limit can refuse.
+        attempt = {"email": f"someone{number}@example.org", "password": "not the password"}
+        statuses.append(visitor.post("/account/sign-in", attempt))
+    assert [response.status_code for response in statuses] == [200] * 8 + [429, 429]
+    assert "Too many sign-in attempts from your network" in statuses[-1].text
