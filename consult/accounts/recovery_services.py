@@ -122,7 +122,7 @@ def request_password_reset(email: str) -> None:
     the time taken differs only by one INSERT.)
     """
     user = find_user_by_email(email)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.anonymised_at is not None:
         return
     send_password_reset(user)
 
@@ -131,7 +131,7 @@ def user_for_reset(token: str) -> User:
     """The account a reset link is for, if the link is genuine, under an hour old and unused."""
     data = _load(token, _RESET_SALT, current_app.config["PASSWORD_RESET_SECONDS"])
     user = db.session.get(User, data["u"])
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.anonymised_at is not None:
         raise LinkNotValid()
     if not hmac.compare_digest(str(data.get("p", "")), _password_fingerprint(user)):
         raise ResetLinkUsed()

@@ -24,6 +24,12 @@ class AccountDeactivated(DomainError):
     status = 409
 
 
+class AccountErased(DomainError):
+    message = ("This account was deleted and its email address and name were erased: there is no one to "
+               "send a link to, and it cannot be used again.")
+    status = 409
+
+
 def _lock(user: User) -> None:
     db.session.execute(select(User).where(User.id == user.id).with_for_update()
                        .execution_options(populate_existing=True)).one()
@@ -44,8 +50,10 @@ def deactivate_user(user: User, actor: User) -> None:
 
 
 def reactivate_user(user: User, actor: User) -> None:
-    """Let a deactivated `user` sign in again (with the password they had), audited."""
+    """Let a deactivated `user` sign in again (with the password they had), audited. Never an erased account."""
     _lock(user)
+    if user.anonymised_at is not None:
+        raise AccountErased()
     if user.is_active:
         raise AlreadyInThatState(f"{user.name}’s account is already active.")
     before = snapshot(user, ["deactivated_at"])
@@ -55,7 +63,13 @@ def reactivate_user(user: User, actor: User) -> None:
 
 
 def send_reset_link(user: User, actor: User) -> None:
-    """Queue a password reset link to `user`'s own address, audited; the admin never sees the link."""
+    """Queue a password reset link to `user`'s own address, audited; the admin never sees the link.
+
+    Never to an erased account: a new password would bring it back to life
+    under a stand-in address.
+    """
+    if user.anonymised_at is not None:
+        raise AccountErased()
     if not user.is_active:
         raise AccountDeactivated()
     email = send_password_reset(user, by_admin=True)

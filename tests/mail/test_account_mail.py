@@ -335,6 +335,33 @@ def test_an_admin_sends_a_reset_link_audited_without_seeing_it(app, app_context,
         inbox.link_in(message, "reset-password?token=").partition("token=")[2]).id == person.id
 
 
+def test_an_erased_account_gets_no_reset_link_and_cannot_be_brought_back(app_context, client, post_form, make_user,
+                                                                         login_as):
+    from consult.privacy.services import delete_own_account
+
+    person = make_user(email="gone@example.org")
+    link_before = recovery_services.reset_token(person)
+    delete_own_account(person, PASSWORD, utcnow())
+    db.session.commit()
+    erased = db.session.get(User, person.id)
+    with pytest.raises(recovery_services.LinkNotValid):
+        recovery_services.user_for_reset(recovery_services.reset_token(erased))
+    with pytest.raises(recovery_services.LinkNotValid):
+        recovery_services.user_for_reset(link_before)
+    recovery_services.request_password_reset(erased.email)
+    assert db.session.scalars(select(OutboxEmail).where(OutboxEmail.to == erased.email)).all() == []
+
+    login_as(Role.ADMIN)
+    page = client.get(f"/admin/users/{person.id}").get_data(as_text=True)
+    assert "This account was deleted" in page
+    assert "Send a password reset link" not in page and "Reactivate account" not in page
+    for action in ("password-reset", "reactivate"):
+        done = post_form(f"/admin/users/{person.id}/{action}", follow_redirects=True)
+        assert "there is no one to send a link to" in done.get_data(as_text=True)
+    assert db.session.scalars(select(OutboxEmail).where(OutboxEmail.to == erased.email)).all() == []
+    assert _audit("user.send_password_reset", person) is None and _audit("user.reactivate", person) is None
+
+
 def test_only_admins_manage_accounts(client, post_form, make_user, login_as):
     person = make_user()
     login_as(Role.STAFF)
