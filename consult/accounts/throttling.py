@@ -51,6 +51,20 @@ class TooManySignInAttempts(DomainError):
         self.retry_at = retry_at
 
 
+class TooManyWrongPasswords(DomainError):
+    """A signed-in person confirming their password (to change it, or to delete the account) has got it
+    wrong too often: the same count as sign-in, so a stolen session cannot guess the password either."""
+
+    status = 429
+
+    def __init__(self, retry_at: datetime, field: str):
+        from flask import current_app as app
+
+        when = app.jinja_env.filters["uk_datetime"](retry_at)
+        super().__init__(f"Too many wrong passwords for this account. Try again after {when}.", field=field)
+        self.retry_at = retry_at
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One counted attempt: the bucket and window it was counted in."""

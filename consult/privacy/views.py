@@ -4,11 +4,13 @@ from flask import Blueprint, Response, current_app, redirect, render_template, s
 from flask_login import current_user, logout_user, user_logged_in
 
 from consult.access import public, roles, signed_in
+from consult.accounts import throttling
 from consult.accounts.models import Role
+from consult.accounts.views import count_password_check
 from consult.database import utcnow
 from consult.errors import form_errors
 from consult.downloads import XLSX, file_download
-from consult.extensions import db, limiter
+from consult.extensions import db
 from consult.privacy import services
 from consult.privacy.forms import DeleteAccountForm
 
@@ -52,27 +54,18 @@ def download_workbook():
     return file_download(lambda handle: services.write_your_data_workbook(data, handle), _filename("xlsx"), XLSX)
 
 
-def _deleting_user() -> str:
-    return f"delete-account:{current_user.id}"
-
-
-def _password_refused(response) -> bool:
-    # A deletion redirects; a refused password shows the form again.
-    return response.status_code != 302
-
-
 # Staff, committee and admin accounts are part of the record of who did what; "Your data" tells them
 # to ask an admin to change their role first (see services.can_delete_own_account).
 @bp.route("/account/delete", methods=["GET", "POST"])
 @roles(Role.STAKEHOLDER)
-@limiter.limit(lambda: current_app.config["FAILED_SIGN_INS_PER_ACCOUNT"], key_func=_deleting_user,
-               methods=["POST"], deduct_when=_password_refused, scope="delete-account",
-               error_message="Too many wrong passwords. Wait an hour and try again.")
 def delete_account():
     form = DeleteAccountForm()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
+            # Wrong passwords count with the account's failed sign-ins, on every worker (see count_password_check).
+            attempt = count_password_check(current_user.email, "password")
             services.delete_own_account(current_user._get_current_object(), form.password.data, utcnow())
+            throttling.give_back_sign_in_attempt(attempt)
         if outcome.ok:
             db.session.commit()
             logout_user()

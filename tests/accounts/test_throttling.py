@@ -156,3 +156,45 @@ def test_unknown_emails_are_limited_as_real_ones_are(client, limit):
     limit("2 per hour")
     statuses = [attempt(client, "nobody@example.org", "guess").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+# --- Password checks of a signed-in person -------------------------------------
+
+def confirm_password(client, path: str, password: str):
+    """Change the password (/account/password) or delete the account (/account/delete) with `password`."""
+    token = csrf_token_from(client.get(path).get_data(as_text=True))
+    field = "current_password" if path == "/account/password" else "password"
+    data = {"csrf_token": token, field: password, "new_password": "a brand new passphrase",
+            "confirm": "a brand new passphrase"}
+    return client.post(path, data=data)
+
+
+@pytest.mark.parametrize("path", ["/account/password", "/account/delete"])
+def test_a_stolen_session_cannot_guess_the_password_and_the_owner_still_can_act(app, client, make_user, limit,
+                                                                                 path):
+    limit("3 per hour")
+    owner = make_user()
+    assert attempt(client, owner.email, PASSWORD).status_code == 302  # the owner's browser
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)  # the session cookie, not the device cookie
+
+    statuses = [confirm_password(thief, path, f"guess {number}").status_code for number in range(5)]
+    assert statuses == [400, 400, 400, 429, 429]
+    refused = confirm_password(thief, path, PASSWORD)
+    assert refused.status_code == 429
+    page = refused.get_data(as_text=True)
+    assert "govuk-error-summary" in page and "Too many wrong passwords for this account. Try again after" in page
+    assert stored_attempts() == 3  # counted in the database, where every worker sees them
+    # Sign-in from another browser shares the account's count, so the thief cannot start again there.
+    assert attempt(app.test_client(), owner.email, PASSWORD).status_code == 429
+
+    # The owner's own browser has a bucket of its own.
+    assert confirm_password(client, path, PASSWORD).status_code == 302
+
+
+def test_a_correct_current_password_is_not_counted(client, make_user, limit):
+    limit("1 per hour")
+    owner = make_user()
+    attempt(client, owner.email, PASSWORD)
+    assert confirm_password(client, "/account/password", PASSWORD).status_code == 302
+    assert stored_attempts() == 0
