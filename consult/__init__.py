@@ -206,7 +206,9 @@ def _register_request_hooks(app: Flask) -> None:
         # Before the access check, so an address with NUL is never sent on
         # to the sign-in page. The admin search pages explain a NUL in their
         # own query strings beside the field it was typed in.
-        if "\x00" in request.path or any("\x00" in value for value in request.form.values()):
+        # Every value of a repeated field, and the field names too: form.values() gives only the first.
+        if "\x00" in request.path or any(
+                "\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
             abort(400)
         if request.endpoint not in _EXPLAIN_NUL_IN_QUERY and any(
                 "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):

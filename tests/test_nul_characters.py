@@ -34,6 +34,17 @@ def test_a_nul_in_a_form_is_still_refused(client, post_form):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("fields", [
+    [("email", "a@example.org"), ("email", "b\x00@example.org")],  # a repeated field's later value
+    [("email", "a@example.org"), ("x\x00y", "1")],  # a field's name
+])
+def test_a_nul_anywhere_in_a_form_is_refused(client, csrf, fields):
+    from werkzeug.datastructures import MultiDict
+
+    data = MultiDict([("csrf_token", csrf("/account/sign-in")), ("password", "x"), *fields])
+    assert client.post("/account/sign-in", data=data).status_code == 400
+
+
 def test_the_admin_search_still_explains_a_nul_beside_its_field(client, login_as):
     login_as(Role.ADMIN)
     response = client.get("/admin/users?q=ada%00")
