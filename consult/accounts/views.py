@@ -12,7 +12,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 
 from consult.access import public, signed_in
-from consult.accounts import services, throttling
+from consult.accounts import password_checks, services, throttling
 from consult.accounts.forms import ChangePasswordForm, RegisterForm, SignInForm
 from consult.accounts.models import Role
 from consult.accounts.password_slots import TooManyPasswordChecks, password_check_slot
@@ -140,25 +140,6 @@ def _check_sign_in(form: SignInForm):
     return user
 
 
-def count_password_check(email: str, field: str) -> throttling.Attempt:
-    """Count a signed-in person's password check before it is made, in the account's sign-in count.
-
-    Changing a password and deleting an account ask for the current one, so
-    without this a stolen session cookie could guess it without limit. The
-    attempt is committed at once, as at sign-in; the caller gives it back
-    (throttling.give_back_sign_in_attempt) in the commit of a correct one.
-    Raises TooManyWrongPasswords, which the form shows beside `field`.
-    """
-    device = throttling.trusted_device(request.cookies.get(throttling.DEVICE_COOKIE), email)
-    try:
-        attempt = throttling.count_sign_in_attempt(email, device, utcnow())
-    except throttling.TooManySignInAttempts as refused:
-        db.session.rollback()
-        raise throttling.TooManyWrongPasswords(refused.retry_at, field) from None
-    db.session.commit()
-    return attempt
-
-
 def _sign_in_page(form: SignInForm, status: int = 200):
     return render_template("accounts/sign_in.html", form=form, next=safe_next_url(request.args.get("next"))), status
 
@@ -203,7 +184,7 @@ def change_password():
     status = 200
     if form.validate_on_submit():
         with form_errors(form) as outcome:
-            attempt = count_password_check(current_user.email, "current_password")
+            attempt = password_checks.count_password_check(current_user.email, "current_password")
             services.change_password(current_user, form.current_password.data, form.new_password.data)
             throttling.give_back_sign_in_attempt(attempt)
         status = outcome.status

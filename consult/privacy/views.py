@@ -6,7 +6,7 @@ from flask_login import current_user, logout_user, user_logged_in
 from consult.access import public, roles, signed_in
 from consult.accounts import throttling
 from consult.accounts.models import Role
-from consult.accounts.views import count_password_check
+from consult.accounts.password_checks import count_password_check
 from consult.database import utcnow
 from consult.errors import form_errors
 from consult.downloads import XLSX, file_download
