@@ -5,9 +5,13 @@ Attempts to sign in to an account are counted in the database (the
 count, on the embedded SQLite default as on PostgreSQL. Each attempt is
 counted *before* its password is checked, by one atomic
 INSERT ... ON CONFLICT DO UPDATE ... RETURNING, and an attempt that takes the
-count past the limit is refused without a check. However many requests race,
-no more than the limit's number of passwords are checked per bucket and
-window. A correct password gives its attempt back, so only failures add up.
+count past the limit is refused without a check. Counts are kept per clock
+window (an hour, by default), and an attempt is weighed with the window
+before it too, so the limit holds for any hour, not only each clock hour: 20
+failures at 10:59 are not followed by 20 more at 11:00. However many requests
+race, no more than the limit's number of passwords are checked per bucket in
+any window-long span. A correct password gives its attempt back, so only
+failures add up.
 
 Following OWASP's "Slow Down Online Guessing Attacks with Device Cookies", a
 browser that has signed in to an account carries a signed cookie naming that
@@ -26,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import parse
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consult.accounts.models import SignInFailureCount
@@ -96,10 +100,15 @@ def count_sign_in_attempt(email: str, device: str | None, now: datetime) -> Atte
     other browser). The count is one atomic statement, so concurrent
     attempts from any number of processes are each counted once; the
     caller commits at once, so the attempt counts even if the request then
-    fails. Older windows of the same bucket are cleared on the way.
+    fails, and rolls back a refused one, so refusals are not counted.
+
+    The attempts of this window and the one before it together stay within
+    the limit, so any window-long span holds at most the limit's number of
+    checks. Windows older than the one before are cleared on the way.
     """
     amount, window = _limit()
     window_start = _EPOCH + ((now - _EPOCH) // window) * window
+    previous_start = window_start - window
     bucket = _bucket(normalise_email(email), device)
     statement = (
         _upsert()(_failures).values(bucket=bucket, window_start=window_start, attempts=1)
@@ -108,9 +117,16 @@ def count_sign_in_attempt(email: str, device: str | None, now: datetime) -> Atte
         .returning(_failures.c.attempts)
     )
     attempts = db.session.execute(statement).scalar_one()
-    db.session.execute(delete(_failures).where(_failures.c.bucket == bucket, _failures.c.window_start < window_start))
-    if attempts > amount:
-        raise TooManySignInAttempts(window_start + window)
+    # The previous window has closed, so nothing adds to it any more.
+    previous = db.session.execute(
+        select(_failures.c.attempts).where(_failures.c.bucket == bucket, _failures.c.window_start == previous_start)
+    ).scalar_one_or_none() or 0
+    db.session.execute(delete(_failures).where(_failures.c.bucket == bucket, _failures.c.window_start < previous_start))
+    if previous + attempts > amount:
+        # Without this refused attempt, this window holds attempts - 1. When it becomes the previous
+        # window, one more attempt fits if that is under the limit; otherwise the window after that.
+        free_from = window_start + (window if attempts - 1 < amount else 2 * window)
+        raise TooManySignInAttempts(free_from)
     return Attempt(bucket, window_start)
 
 

@@ -27,15 +27,38 @@ def stored_attempts() -> int:
 
 # --- The service ---------------------------------------------------------------
 
-def test_attempts_past_the_limit_are_refused_until_the_window_ends(app_context, limit):
+def refused(email: str, now: datetime) -> throttling.TooManySignInAttempts:
+    """An attempt that must be refused, rolled back as the sign-in page rolls it back."""
+    with pytest.raises(throttling.TooManySignInAttempts) as error:
+        with db.session.begin_nested():
+            throttling.count_sign_in_attempt(email, None, now)
+    return error.value
+
+
+def test_attempts_past_the_limit_are_refused_until_a_full_window_has_passed(app_context, limit):
     limit("3 per hour")
     for _ in range(3):
         throttling.count_sign_in_attempt("Owner@Example.org", None, NOW)
-    with pytest.raises(throttling.TooManySignInAttempts) as refused:
-        throttling.count_sign_in_attempt("owner@example.org ", None, NOW)  # case and spaces do not dodge it
-    assert refused.value.status == 429
-    assert refused.value.retry_at == datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
-    throttling.count_sign_in_attempt("owner@example.org", None, NOW + timedelta(hours=1))
+    refusal = refused("owner@example.org ", NOW)  # case and spaces do not dodge it
+    assert refusal.status == 429
+    # 11:20 is in the 11:00 window; it is full, so the 12:00 window, which counts it too, is closed as well.
+    assert refusal.retry_at == datetime(2026, 12, 4, 13, 0, tzinfo=timezone.utc)
+    refused("owner@example.org", NOW + timedelta(hours=1))
+    throttling.count_sign_in_attempt("owner@example.org", None, refusal.retry_at)
+
+
+def test_a_burst_either_side_of_a_windows_end_stays_within_the_limit(app_context, limit):
+    limit("3 per hour")
+    for _ in range(2):
+        throttling.count_sign_in_attempt("owner@example.org", None, datetime(2026, 12, 4, 11, 59, tzinfo=timezone.utc))
+    at_noon = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
+    throttling.count_sign_in_attempt("owner@example.org", None, at_noon)
+    # Three checks in a minute: a fourth would be one too many within the hour, whichever clock hour it is in.
+    refusal = refused("owner@example.org", at_noon + timedelta(minutes=1))
+    assert refusal.retry_at == datetime(2026, 12, 4, 13, 0, tzinfo=timezone.utc)
+    assert stored_attempts() == 3
+    for _ in range(2):
+        throttling.count_sign_in_attempt("owner@example.org", None, refusal.retry_at)
 
 
 def test_the_table_holds_no_email_address(app_context):
@@ -63,10 +86,11 @@ def test_a_correct_password_gives_its_attempt_back(app_context, limit):
     assert stored_attempts() == 1
 
 
-def test_older_windows_are_cleared_as_new_ones_start(app_context):
-    throttling.count_sign_in_attempt("owner@example.org", None, NOW - timedelta(hours=3))
-    throttling.count_sign_in_attempt("owner@example.org", None, NOW)
-    assert db.session.scalar(select(func.count()).select_from(SignInFailureCount)) == 1
+def test_windows_older_than_the_one_before_are_cleared_as_new_ones_start(app_context):
+    for hours_ago in (3, 1, 0):
+        throttling.count_sign_in_attempt("owner@example.org", None, NOW - timedelta(hours=hours_ago))
+    windows = db.session.scalars(select(SignInFailureCount.window_start).order_by(SignInFailureCount.window_start))
+    assert [start.hour for start in windows] == [10, 11]
 
 
 @pytest.mark.parametrize("cookie", [
@@ -110,7 +134,7 @@ def test_failures_from_elsewhere_do_not_lock_the_owner_out_of_their_own_browser(
     assert statuses == [200] * 5 + [429] * 3
     refused = attempt(attacker, owner.email, PASSWORD)
     assert refused.status_code == 429
-    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert 0 < int(refused.headers["Retry-After"]) <= 2 * 3600  # the full window, and the one after it
     page = refused.get_data(as_text=True)
     assert "Too many failed sign-in attempts for this account" in page
     assert "cannot be signed in to from this browser until" in page

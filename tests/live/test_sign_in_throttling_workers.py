@@ -73,7 +73,8 @@ def _recorded_failures(database_url: str) -> int:
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as connection:
-            return connection.execute(sa.text("SELECT COALESCE(MAX(attempts), 0) FROM sign_in_failures")).scalar()
+            # Summed: a run that crosses the end of an hour counts in two windows, both kept.
+            return connection.execute(sa.text("SELECT COALESCE(SUM(attempts), 0) FROM sign_in_failures")).scalar()
     finally:
         engine.dispose()
 
