@@ -12,7 +12,7 @@ from consult.access import public, signed_in
 from consult.accounts import recovery_services
 from consult.accounts.recovery_forms import ForgotPasswordForm, ResetPasswordForm
 from consult.accounts.services import normalise_email
-from consult.accounts.views import bp
+from consult.accounts.views import bp, trust_this_device
 from consult.errors import form_errors
 from consult.extensions import db, limiter
 from consult.forms import EmptyForm
@@ -123,7 +123,7 @@ def reset_password():
     form = ResetPasswordForm()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
-            recovery_services.reset_password(token, form.new_password.data)
+            user = recovery_services.reset_password(token, form.new_password.data)
         if outcome.ok:
             db.session.commit()
             # Whoever was signed in on this browser, the next sign-in uses the new password.
@@ -131,6 +131,8 @@ def reset_password():
             session.clear()
             flash("Your password has been changed, and every device signed in to your account has been "
                   "signed out. Sign in with your new password.", "success")
-            return redirect(url_for("accounts.sign_in"))
+            # The link reached the account's own mailbox, so this browser is the owner's: failed sign-ins
+            # from elsewhere must not keep them out of it (see consult.accounts.throttling).
+            return trust_this_device(redirect(url_for("accounts.sign_in")), user.email)
         return render_template("accounts/reset_password.html", form=form, token=token), outcome.status
     return render_template("accounts/reset_password.html", form=form, token=token)

@@ -61,7 +61,7 @@ def sign_in_links() -> dict:
     return {"return_to": safe_next_url(current_path()) if request.method == "GET" else None}
 
 
-def _trust_this_device(response, email: str):
+def trust_this_device(response, email: str):
     """Mark this browser as one the account has signed in from (see consult.accounts.throttling)."""
     if throttling.trusted_device(request.cookies.get(throttling.DEVICE_COOKIE), email) is None:
         response.set_cookie(
@@ -94,7 +94,7 @@ def register():
             _start_session(user, remember=False)
             flash(f"Your account has been created. We have sent a link to {user.email}: open it to confirm "
                   "your address before you submit a response.", "success")
-            return _trust_this_device(_after_sign_in(), user.email)
+            return trust_this_device(_after_sign_in(), user.email)
         status = outcome.status
     return render_template("accounts/register.html", form=form,
                            next=safe_next_url(request.args.get("next"))), status
@@ -121,7 +121,7 @@ def sign_in():
             form.email.errors.append("Enter a correct email address and password")
         else:
             _start_session(user, remember=form.remember.data)
-            return _trust_this_device(_after_sign_in(), user.email)
+            return trust_this_device(_after_sign_in(), user.email)
     return _sign_in_page(form)
 
 

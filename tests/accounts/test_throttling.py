@@ -222,3 +222,24 @@ def test_a_correct_current_password_is_not_counted(client, make_user, limit):
     attempt(client, owner.email, PASSWORD)
     assert confirm_password(client, "/account/password", PASSWORD).status_code == 302
     assert stored_attempts() == 0
+
+
+def test_an_owner_locked_out_of_a_new_browser_gets_back_in_by_a_reset_link(app, client, make_user, limit):
+    from consult.accounts import recovery_services
+
+    limit("3 per hour")
+    owner = make_user()
+    attacker = app.test_client()
+    for number in range(3):
+        attempt(attacker, owner.email, f"guess {number}")
+    locked = attempt(client, owner.email, PASSWORD)  # the owner, on a browser never signed in before
+    assert locked.status_code == 429
+    assert 'href="/account/forgot-password"' in locked.get_data(as_text=True)
+
+    link = f"/account/reset-password?token={recovery_services.reset_token(owner)}"
+    token = csrf_token_from(client.get(link).get_data(as_text=True))
+    reset = client.post(link, data={"csrf_token": token, "new_password": "a new passphrase for me",
+                                    "confirm": "a new passphrase for me"})
+    assert reset.status_code == 302
+    assert attempt(client, owner.email, "a new passphrase for me").status_code == 302
+    assert attempt(app.test_client(), owner.email, "a new passphrase for me").status_code == 429  # others still wait
