@@ -144,9 +144,15 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="sign-in-device")
 
 
+def _account_key(email: str) -> str:
+    # The cookie is signed, not encrypted, and outlives sign-out on a shared computer: it names the
+    # account by a keyed hash, never by its address.
+    return _bucket(normalise_email(email), None)[:32]
+
+
 def new_device_cookie(email: str) -> str:
-    """A signed cookie value naming the account and a new random device id."""
-    return _serializer().dumps({"account": normalise_email(email), "device": secrets.token_urlsafe(16)})
+    """A signed cookie value naming the account (by a keyed hash) and a new random device id."""
+    return _serializer().dumps({"account": _account_key(email), "device": secrets.token_urlsafe(16)})
 
 
 def trusted_device(cookie: str | None, email: str) -> str | None:
@@ -157,7 +163,7 @@ def trusted_device(cookie: str | None, email: str) -> str | None:
         data = _serializer().loads(cookie, max_age=int(DEVICE_COOKIE_MAX_AGE.total_seconds()))
     except BadSignature:
         return None
-    if not isinstance(data, dict) or data.get("account") != normalise_email(email):
+    if not isinstance(data, dict) or not hmac.compare_digest(str(data.get("account", "")), _account_key(email)):
         return None
     device = data.get("device")
     return device if isinstance(device, str) and device else None

@@ -123,6 +123,15 @@ def test_signing_in_marks_the_browser_as_a_trusted_device(client, make_user):
     assert throttling.trusted_device(client.get_cookie("consult_device", path="/account").value, user.email)
 
 
+def test_the_device_cookie_does_not_carry_the_address(app, client, make_user):
+    user = make_user(email="shared.computer@example.org")
+    attempt(client, user.email, PASSWORD)
+    with app.app_context():
+        # What anyone at that computer could read: the cookie's signed (not encrypted) payload.
+        data = throttling._serializer().loads(client.get_cookie("consult_device", path="/account").value)
+    assert "shared.computer" not in str(data) and "example.org" not in str(data)
+
+
 def test_failures_from_elsewhere_do_not_lock_the_owner_out_of_their_own_browser(app, client, make_user, limit):
     limit("5 per hour")
     owner = make_user()
