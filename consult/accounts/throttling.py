@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import parse
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consult.accounts.models import SignInFailureCount
@@ -104,7 +104,7 @@ def count_sign_in_attempt(email: str, device: str | None, now: datetime) -> Atte
 
     The attempts of this window and the one before it together stay within
     the limit, so any window-long span holds at most the limit's number of
-    checks. Windows older than the one before are cleared on the way.
+    checks. Windows older than the one before, of every bucket, are cleared on the way.
     """
     amount, window = _limit()
     window_start = _EPOCH + ((now - _EPOCH) // window) * window
@@ -121,7 +121,11 @@ def count_sign_in_attempt(email: str, device: str | None, now: datetime) -> Atte
     previous = db.session.execute(
         select(_failures.c.attempts).where(_failures.c.bucket == bucket, _failures.c.window_start == previous_start)
     ).scalar_one_or_none() or 0
-    db.session.execute(delete(_failures).where(_failures.c.bucket == bucket, _failures.c.window_start < previous_start))
+    # Every bucket's, not only this one's: a count no one adds to again would otherwise stay for ever.
+    # Rows another attempt is already clearing are skipped, so concurrent sign-ins never wait on each other.
+    stale = (select(_failures.c.bucket, _failures.c.window_start)
+             .where(_failures.c.window_start < previous_start).with_for_update(skip_locked=True))
+    db.session.execute(delete(_failures).where(tuple_(_failures.c.bucket, _failures.c.window_start).in_(stale)))
     if previous + attempts > amount:
         # Without this refused attempt, this window holds attempts - 1. When it becomes the previous
         # window, one more attempt fits if that is under the limit; otherwise the window after that.
