@@ -222,10 +222,19 @@ class QueueRow:
 @dataclass
 class QueuePage:
     rows: list[QueueRow]
-    total: int  # comments matching
+    total: int  # comments matching (at most COUNT_LIMIT + 1: see total_is_a_floor)
     page: int
     per_page: int
     row_total: int | None = None  # rows, when a campaign's members share one; else one per comment
+
+    @property
+    def total_is_a_floor(self) -> bool:
+        """More comments match than were counted: the page says 'more than COUNT_LIMIT'."""
+        return self.total > COUNT_LIMIT
+
+    @property
+    def count_limit(self) -> int:
+        return COUNT_LIMIT
 
     @property
     def pages(self) -> int:
@@ -240,9 +249,17 @@ class QueuePage:
         return self.first_number + len(self.rows) - 1 if self.rows else 0
 
 
-def count_matching(consultation_id: int, filters: QueueFilters) -> int:
-    subquery = matching_comments(consultation_id, filters).order_by(None).with_only_columns(Comment.id).subquery()
-    return db.session.scalar(select(func.count()).select_from(subquery))
+# A filtered queue counts its matches up to this many and then says "more than": a search that matches most
+# of 100,000 comments would otherwise count them all on every page view.
+COUNT_LIMIT = 10_000
+
+
+def count_matching(consultation_id: int, filters: QueueFilters, limit: int | None = None) -> int:
+    """How many comments match; with `limit`, counting stops at limit + 1."""
+    query = matching_comments(consultation_id, filters).order_by(None).with_only_columns(Comment.id)
+    if limit is not None:
+        query = query.limit(limit + 1)
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
 
 
 def total_matching(consultation_id: int, filters: QueueFilters) -> int:
@@ -254,7 +271,7 @@ def total_matching(consultation_id: int, filters: QueueFilters) -> int:
     if replace(filters, state=None, search_original=False) == QueueFilters():
         dimension, key = ("state", filters.state.value) if filters.state else ("all", "submitted")
         return counters.read([consultation_id], [dimension])[consultation_id][dimension, key]
-    return count_matching(consultation_id, filters)
+    return count_matching(consultation_id, filters, limit=COUNT_LIMIT)
 
 
 def _queue_units(consultation_id: int, filters: QueueFilters) -> Select:
@@ -279,6 +296,8 @@ def collapsed_queue_page(consultation_id: int, filters: QueueFilters, page: int 
     rows counted, one page of them grouped, and the page's first comments
     and campaigns; no member beyond each row's first is read.
     """
+    if not has_campaigns(consultation_id):  # nothing to collapse: the plain queue, without grouping every comment
+        return queue_page(consultation_id, filters, page, per_page)
     total = total_matching(consultation_id, filters)
     units = _queue_units(consultation_id, filters)
     row_total = db.session.scalar(select(func.count()).select_from(units.subquery()))
@@ -298,6 +317,10 @@ def collapsed_queue_page(consultation_id: int, filters: QueueFilters, page: int 
             row.campaign = CampaignSummary(unit.campaign_id, names.get(unit.campaign_id, ""), unit.comments,
                                            int(unit.identical or 0))
     return QueuePage(rows=rows, total=total, page=page, per_page=per_page, row_total=row_total)
+
+
+def has_campaigns(consultation_id: int) -> bool:
+    return bool(db.session.scalar(select(exists().where(Campaign.consultation_id == consultation_id))))
 
 
 def campaign_of(consultation_id: int, campaign_id: int) -> Campaign | None:

@@ -318,3 +318,29 @@ def test_the_queue_runs_the_same_statements_for_10_rows_as_for_100(app, client, 
                 _ = comment.participation.kind, comment.section and comment.section.number
         naive[size] = len(statements)
     assert naive[100] > naive[10]
+
+
+def test_a_filtered_count_stops_at_its_limit_and_the_page_says_more_than(queue, client, login_as, monkeypatch):
+    """A search matching most of 100,000 comments must not count them all on every page view."""
+    consultation = queue["consultation"]
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 2)
+    no_links = QueueFilters(has_tobacco_links=False)  # four of the five
+    with counted_queries() as statements:
+        page = queries.queue_page(consultation.id, no_links, per_page=10)
+    assert page.total == 3 and page.total_is_a_floor
+    assert [row.comment.number for row in page.rows] == numbers(consultation, has_tobacco_links=False)
+    assert any("LIMIT" in s and "count(" in s.lower() for s in statements)
+    assert queries.count_matching(consultation.id, no_links) == 4  # exact where a rule needs it
+
+    login_as(Role.STAFF)
+    html = client.get(f"/staff/consultations/{consultation.reference}/comments?tobacco=no").get_data(as_text=True)
+    assert "of more than 2 comments matching these filters" in html
+    assert "All comments matching these filters (more than 2" in html
+
+
+def test_a_consultation_without_campaigns_pages_its_queue_without_grouping_every_comment(queue):
+    consultation = queue["consultation"]
+    with counted_queries() as statements:
+        collapsed = queries.collapsed_queue_page(consultation.id, QueueFilters())
+    assert not [s for s in statements if "GROUP BY" in s.upper()]
+    assert [row.comment.number for row in collapsed.rows] == numbers(consultation)

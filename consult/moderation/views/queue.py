@@ -50,7 +50,7 @@ def render_queue(consultation, args, bulk_form: BulkForm | None = None, status: 
         bulk_choices(bulk_form, themes)
         bulk_form.filters.data = urlencode(filters_form.query_args())
         bulk_form.snapshot.data = utcnow().isoformat()
-        bulk_form.total.data = str(page.total)
+        bulk_form.total.data = "" if page.total_is_a_floor else str(page.total)
         if view_form is None:
             view_form = SavedViewForm(formdata=None)
         view_form.filters.data = urlencode(filters_form.query_args())
@@ -84,8 +84,10 @@ def _page_links(consultation, page: queries.QueuePage, query_args: dict) -> dict
         return url_for("moderation.queue", reference=consultation.reference, **query_args, page=number)
 
     items, last_shown = [], 0
+    # When the count stopped at its limit the last page is not known, so none is offered as the last.
+    last = None if page.total_is_a_floor else page.pages
     for number in range(1, page.pages + 1):
-        if number in (1, page.pages) or abs(number - page.page) <= 1:
+        if number in (1, last) or abs(number - page.page) <= 1:
             if number - last_shown > 1:
                 items.append({"ellipsis": True})
             items.append({"number": number, "href": href(number), "current": number == page.page})
