@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from consult.accounts.views import bp as accounts_bp
     from consult.analysis.campaign_views import bp as campaigns_bp
     from consult.analysis.views import bp as analysis_bp
+    from consult.background.views import bp as background_bp
     from consult.admin.views import bp as admin_bp
     from consult.comments.views import bp as comments_bp
     from consult.consultations.staff.views import bp as staff_consultations_bp
@@ -132,7 +133,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (accounts_bp, consultations_bp, comments_bp, staff_consultations_bp, moderation_bp, admin_bp,
                       exports_bp, mail_bp, privacy_bp, organisations_bp, questions_bp, staff_questions_bp,
-                      analysis_bp, campaigns_bp):
+                      analysis_bp, campaigns_bp, background_bp):
         app.register_blueprint(blueprint)
     if app.config["ENV_NAME"] == "development":
         app.register_blueprint(dev_mail_bp)

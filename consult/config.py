@@ -6,6 +6,7 @@ that sets its environment late still gets what it set.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 from consult.analysis.settings import CampaignSettings, campaign_settings_from_environment
@@ -98,6 +99,15 @@ class Config:
     PUBLIC_URL = "http://127.0.0.1:5000"
     MAIL_CATCHER_DIRECTORY = str(INSTANCE_DIR / "mail")
 
+    # Large downloads and bulk actions are prepared by the worker (see consult.background):
+    # a download of more rows than this, or a bulk action on more comments, waits on a progress page.
+    DOWNLOAD_JOB_ROWS = 5000
+    BULK_JOB_COMMENTS = 500
+    DOWNLOADS_DIRECTORY = str(INSTANCE_DIR / "downloads")
+    DOWNLOAD_KEEP_SECONDS = 24 * 3600  # a prepared file is offered (and re-used) this long
+    # A job no worker has started after this long is reported as such, never waited on in silence.
+    JOB_PICKUP_SECONDS = 60
+
     EMAIL_VERIFICATION_SECONDS = 7 * 24 * 3600
     PASSWORD_RESET_SECONDS = 3600
     VERIFICATION_EMAILS_PER_USER = "5 per hour"
@@ -124,13 +134,16 @@ class Config:
         "MAIL_FROM": "MAIL_FROM",
         "PUBLIC_URL": "PUBLIC_URL",
         "MAIL_CATCHER_DIRECTORY": "MAIL_CATCHER_DIRECTORY",
+        "DOWNLOADS_DIRECTORY": "DOWNLOADS_DIRECTORY",
         "VERIFICATION_EMAILS_PER_USER": "VERIFICATION_EMAILS_PER_USER",
         "PASSWORD_RESETS_PER_ADDRESS": "PASSWORD_RESETS_PER_ADDRESS",
         "PASSWORD_RESETS_PER_ACCOUNT": "PASSWORD_RESETS_PER_ACCOUNT",
     }
     _NUMBERS_FROM_ENVIRONMENT = ("PASSWORD_CHECKS_AT_ONCE",
                                  "MAIL_PORT", "MAIL_TIMEOUT_SECONDS", "MAIL_MAX_ATTEMPTS", "MAIL_RETRY_SECONDS",
-                                 "MAIL_CLAIM_TIMEOUT_SECONDS", "MAIL_SWEEP_SECONDS", "JOB_TTL_SECONDS")
+                                 "MAIL_CLAIM_TIMEOUT_SECONDS", "MAIL_SWEEP_SECONDS", "JOB_TTL_SECONDS",
+                                 "DOWNLOAD_JOB_ROWS", "BULK_JOB_COMMENTS", "DOWNLOAD_KEEP_SECONDS",
+                                 "JOB_PICKUP_SECONDS")
 
     def __init__(self) -> None:
         for setting, variable in self._FROM_ENVIRONMENT.items():
@@ -205,6 +218,7 @@ class TestConfig(Config):
     # other's jobs; jobs nobody runs expire instead of piling up in Redis.
     QUEUE_NAME = f"consult-test-{os.getpid()}"
     JOB_TTL_SECONDS = 600
+    DOWNLOADS_DIRECTORY = os.path.join(tempfile.gettempdir(), f"consult-test-downloads-{os.getpid()}")
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     PUBLIC_URL = "http://consult.test"
     MAIL_PORT = 9  # nothing listens; tests that send start their own SMTP server

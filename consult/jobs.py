@@ -19,7 +19,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from redis import Redis
-from rq import Queue, SimpleWorker, get_current_job
+from rq import Queue, Retry, SimpleWorker, get_current_job
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,14 @@ def queue(app: Flask | None = None, connection: Redis | None = None) -> Queue:
     return Queue(app.config["QUEUE_NAME"], connection=connection or redis_connection(app))
 
 
-def enqueue(function: Callable, *args, **kwargs):
-    """Put `function(*args, **kwargs)` on the queue; it runs in the worker, in an app context."""
-    return queue().enqueue(function, *args, **kwargs, job_timeout=JOB_TIMEOUT_SECONDS,
+def enqueue(function: Callable, *args, job_id: str | None = None, retry: Retry | None = None,
+            job_timeout: int = JOB_TIMEOUT_SECONDS, **kwargs):
+    """Put `function(*args, **kwargs)` on the queue; it runs in the worker, in an app context.
+
+    `retry` (RQ's Retry) runs it again when it raises; `job_id` names it, so
+    the state of a job a page waits on can be read back.
+    """
+    return queue().enqueue(function, *args, **kwargs, job_id=job_id, retry=retry, job_timeout=job_timeout,
                            ttl=current_app.config["JOB_TTL_SECONDS"], result_ttl=600, failure_ttl=7 * 24 * 3600)
 
 
@@ -54,9 +59,10 @@ def report_progress(done: int, total: int) -> None:
 
 def periodic_tasks() -> list[Callable[[Flask], object]]:
     """What the worker does every MAIL_SWEEP_SECONDS besides running jobs, each given the app."""
+    from consult.background.services import clean_up_jobs
     from consult.mail.jobs import sweep_outbox
 
-    return [sweep_outbox]
+    return [sweep_outbox, clean_up_jobs]
 
 
 class AppWorker(SimpleWorker):

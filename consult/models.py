@@ -10,6 +10,7 @@ from consult.analysis.models import (  # noqa: F401
 )
 import consult.analysis.triggers  # noqa: F401,E402  queues suggestion refreshes after tag changes
 from consult.audit.models import AuditEvent  # noqa: F401
+from consult.background.models import BackgroundJob  # noqa: F401
 from consult.comments.models import Comment, Participation  # noqa: F401
 from consult.consultations.models import (  # noqa: F401
     Chapter,

@@ -5,6 +5,8 @@ the matrix, the CSRF check and the header check without anyone adding it.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from consult import create_app
 from consult.access import PUBLIC, rule_for_endpoint
 from consult.accounts.models import Role, User
 from consult.analysis.models import Campaign, CampaignMember, MembershipMethod
+from consult.background.models import BackgroundJob, JobState
 from consult.comments import services as comment_services
 from consult.comments.models import Comment, OrganisationType
 from consult.consultations.models import CommitteeAssignment
@@ -88,6 +91,7 @@ class World:
     people: dict[str, int]  # role -> user id
     question_id: int = 0
     campaign_id: int = 0
+    job_id: int = 0  # a download prepared for the assigned committee member
 
 
 @pytest.fixture(scope="module")
@@ -124,10 +128,18 @@ def world(app, module_database) -> World:
         db.session.flush()
         db.session.add(CampaignMember(comment_id=submitted.id, campaign_id=campaign.id,
                                       method=MembershipMethod.IDENTICAL, score={"jaccard": 1.0}))
+        job = BackgroundJob(kind="comments.csv", consultation_id=consultation.id, state=JobState.DONE,
+                            requested_by_id=people["committee (assigned)"].id, file_name="world-prepared.csv",
+                            download_name="prepared.csv", mimetype="text/csv", total=1, done=1,
+                            expires_at=utcnow() + timedelta(days=1))
+        db.session.add(job)
+        directory = Path(app.config["DOWNLOADS_DIRECTORY"])
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / job.file_name).write_text("Comment number\n", encoding="utf-8")
         db.session.commit()
         return World(consultation.reference, section.document_id, section.chapter_id, section.id, draft.id,
                      consultation.last_comment_number, theme.id, {role: user.id for role, user in people.items()},
-                     question.id, campaign.id)
+                     question.id, campaign.id, job.id)
 
 
 def _person(world: World, role: str) -> User | None:
@@ -147,6 +159,7 @@ def _url_for(app, endpoint: str, world: World) -> str:
         "user_id": world.people["owner"],
         "question_id": world.question_id,
         "campaign_id": world.campaign_id,
+        "job_id": world.job_id,
         "answer_id": LARGEST_ID,  # no such answer: the lead finds nothing, everyone else is refused first
     }
     rule: Rule = next(app.url_map.iter_rules(endpoint))
@@ -178,6 +191,8 @@ def test_each_cell_sees_the_world_and_none_of_another_cells_writes(app_context, 
 
 def _expected_denial(rule, role: str, user, path: str) -> int | None:
     """The status a role must get on a route, or None where the route is theirs to use."""
+    if "<int:job_id>" in path:  # a prepared file: its asker's and staff's; nobody else is told it exists
+        return None if role in ("committee (assigned)", "staff", "admin") else 404
     if rule is PUBLIC:
         return None
     if user is None:

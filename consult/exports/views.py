@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 from sqlalchemy import select
 
 from consult.access import committee_or_staff, is_staff, public, staff
@@ -9,15 +10,14 @@ from consult.comments import search
 from consult.comments.models import Comment
 from consult.consultations.models import ConsultationStatus, Section
 from consult.database import utcnow
-from consult.downloads import DOCX, XLSX, csv_download, file_download, table_csv, write_table_workbook
-from consult.exports import publication, review, services
+from consult.downloads import XLSX, csv_download, file_download, table_csv
+from consult.exports import jobs, publication, review, services
 from consult.exports.forms import PublicationCheckForm, ThemeSummaryForm
 from consult.exports.paging import Part, document_parts, keyset_page, part_key
 from consult.exports.rows import (
     comments_select,
     export_comments,
     in_document_order,
-    in_respondent_order,
     publishable,
 )
 from consult.errors import form_errors
@@ -29,47 +29,17 @@ from consult.loaders import (
     reviewable_consultation_or_404,
     theme_or_404,
 )
-from consult.moderation import queries
 from consult.moderation.filters import queue_filters_from
-from consult.moderation.models import CommentTheme, Theme
+from consult.moderation.models import CommentTheme
 from consult.moderation.services import StaleTheme
 from consult.questions.exports import (
     export_answers,
     published_answers_page,
     summarise_answers,
-    write_question_sheets,
 )
 from consult.questions.services import list_questions
 
 bp = Blueprint("exports", __name__)
-
-
-def _comments_query(consultation, args=None, order=in_document_order):
-    """The consultation's publishable comments, narrowed by the triage queue's filters when given.
-
-    In document order, or `order` (in_respondent_order for NICE's comments table, answers merged in)."""
-    query = publishable(comments_select().where(Comment.consultation_id == consultation.id))
-    if args:
-        filters, _ = queue_filters_from(consultation, args)
-        matching = queries.matching_comments(consultation.id, filters).with_only_columns(Comment.id).order_by(None)
-        query = query.where(Comment.id.in_(matching))
-    return order(query)
-
-
-def _answers(consultation, args):
-    """Every submitted answer, each after its respondent's comments; a download narrowed by the queue's
-    filters is about comments alone, so it has none."""
-    return () if args else export_answers(consultation.id)
-
-
-def _theme_names(consultation) -> list[str]:
-    return list(db.session.scalars(select(Theme.name).where(Theme.consultation_id == consultation.id)
-                                   .order_by(Theme.name)))
-
-
-def _theme_summaries(consultation) -> dict[str, str]:
-    return dict(db.session.execute(select(Theme.name, Theme.summary).where(
-        Theme.consultation_id == consultation.id, Theme.summary != "")).all())
 
 
 def cursor_arg(name: str) -> int | None:
@@ -156,40 +126,46 @@ def _review_search(value: str | None) -> tuple[str, str | None]:
     return words, None
 
 
+def _download_request(kind: str, consultation, group_by: str = "section") -> jobs.DownloadRequest:
+    """What this request asks for; the queue's filters, if any, read as the asker may apply them."""
+    filter_args = MultiDict([(key, value) for key, value in request.args.items(multi=True) if key != "group"])
+    filters = queue_filters_from(consultation, filter_args)[0] if filter_args else None
+    return jobs.DownloadRequest(kind, consultation.id, include_email=is_staff(current_user),  # never for the committee
+                                filters=filters, group_by=group_by)
+
+
+def _staff_download(kind: str, consultation, filename: str, group_by: str = "section"):
+    """A large download is prepared by the worker (a page to wait on); a small one is built now."""
+    wanted = _download_request(kind, consultation, group_by)
+    prepared = jobs.prepared_download(wanted, request.args, current_user, filename)
+    if prepared is not None:
+        return prepared
+    if kind == "comments.csv":
+        items = export_comments(jobs.comments_for(wanted))
+        answers = () if wanted.filters is not None else export_answers(consultation.id)
+        return csv_download(services.comments_csv(items, wanted.include_email, answers), filename)
+    return file_download(jobs.builder(wanted), filename, jobs.KINDS[kind][1])
+
+
 @bp.route("/staff/consultations/<reference>/downloads/comments.xlsx")
 @committee_or_staff
 def download_comments_workbook(reference: str):
     consultation = reviewable_consultation_or_404(reference)
-    include_email = is_staff(current_user)  # never for the committee
-    items = export_comments(_comments_query(consultation, request.args, in_respondent_order))
-    answers = _answers(consultation, request.args)
-    return file_download(lambda handle: services.write_comments_workbook(items, handle, include_email, answers),
-                         f"{consultation.reference}-comments.xlsx", XLSX)
+    return _staff_download("comments.xlsx", consultation, f"{consultation.reference}-comments.xlsx")
 
 
 @bp.route("/staff/consultations/<reference>/downloads/comments.csv")
 @committee_or_staff
 def download_comments_csv(reference: str):
     consultation = reviewable_consultation_or_404(reference)
-    items = export_comments(_comments_query(consultation, request.args, in_respondent_order))
-    return csv_download(services.comments_csv(items, is_staff(current_user), _answers(consultation, request.args)),
-                        f"{consultation.reference}-comments.csv")
+    return _staff_download("comments.csv", consultation, f"{consultation.reference}-comments.csv")
 
 
 @bp.route("/staff/consultations/<reference>/downloads/themed.xlsx")
 @committee_or_staff
 def download_themed_workbook(reference: str):
     consultation = reviewable_consultation_or_404(reference)
-    items = export_comments(_comments_query(consultation, request.args))
-    names, summaries = _theme_names(consultation), _theme_summaries(consultation)
-
-    def question_sheets(book, formats, taken, sheet_name):
-        if not request.args:  # a download narrowed by the queue's filters is about comments alone
-            write_question_sheets(book, formats, taken, sheet_name, consultation.id)
-
-    return file_download(lambda handle: services.write_themed_workbook(items, names, handle, question_sheets,
-                                                                       summaries),
-                         f"{consultation.reference}-comments-by-theme.xlsx", XLSX)
+    return _staff_download("themed.xlsx", consultation, f"{consultation.reference}-comments-by-theme.xlsx")
 
 
 @bp.route("/staff/consultations/<reference>/downloads/table.docx")
@@ -199,11 +175,8 @@ def download_word_table(reference: str):
     group_by = request.args.get("group", "section")
     if group_by not in ("section", "theme"):
         abort(404)
-    items = export_comments(_comments_query(consultation, request.args))
-    title = f"{consultation.reference} {consultation.title}: consultation comments and responses"
-    summaries = _theme_summaries(consultation)
-    return file_download(lambda handle: services.write_word_table(items, handle, group_by, title, summaries),
-                         f"{consultation.reference}-comments-by-{group_by}.docx", DOCX)
+    return _staff_download("table.docx", consultation, f"{consultation.reference}-comments-by-{group_by}.docx",
+                           group_by)
 
 
 @bp.route("/staff/consultations/<reference>/review/themes/<int:theme_id>/summary", methods=["GET", "POST"])
@@ -358,16 +331,20 @@ def published_answers(reference: str, question_id: int):
 @public
 def published_comments_csv(reference: str):
     consultation = published_consultation_or_404(reference)
+    filename = f"{consultation.reference}-comments-and-responses.csv"
+    prepared = jobs.prepared_download(jobs.DownloadRequest("published.csv", consultation.id), request.args,
+                                      None, filename)
+    if prepared is not None:
+        return prepared
     rows = (publication.published_values(item) for item in _published_items(consultation))
-    return csv_download(table_csv(rows, publication.PUBLISHED_COLUMNS),
-                        f"{consultation.reference}-comments-and-responses.csv")
+    return csv_download(table_csv(rows, publication.PUBLISHED_COLUMNS), filename)
 
 
 @bp.route("/consultations/<reference>/published-comments.xlsx")
 @public
 def published_comments_workbook(reference: str):
     consultation = published_consultation_or_404(reference)
-    rows = (publication.published_values(item) for item in _published_items(consultation))
-    return file_download(
-        lambda handle: write_table_workbook(rows, publication.PUBLISHED_COLUMNS, handle),
-        f"{consultation.reference}-comments-and-responses.xlsx", XLSX)
+    wanted = jobs.DownloadRequest("published.xlsx", consultation.id)
+    filename = f"{consultation.reference}-comments-and-responses.xlsx"
+    return (jobs.prepared_download(wanted, request.args, None, filename)
+            or file_download(jobs.builder(wanted), filename, XLSX))

@@ -985,6 +985,67 @@ def published_comments(scene: Scene) -> None:
     scene.goto(f"/consultations/{scene.staff.review.reference}/published-comments")
 
 
+def _prepared_download(scene: Scene, state: str, stalled: bool = False) -> int:
+    """A download prepared (or being prepared) for the committee member, as the worker leaves it."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from consult.background.models import BackgroundJob, JobState
+    from consult.database import utcnow
+    from consult.extensions import db
+
+    world = scene.staff.review
+    app = scene.live_server.app
+    with scene.live_server.app_context():
+        consultation = find_consultation(world.reference)
+        created = utcnow() - timedelta(seconds=app.config["JOB_PICKUP_SECONDS"] + 5 if stalled else 0)
+        job = BackgroundJob(kind="comments.xlsx", consultation_id=consultation.id, state=JobState(state),
+                            requested_by_id=find_user_by_email(world.committee_email).id, total=37_000,
+                            download_name=f"{world.reference}-comments.xlsx", created_at=created,
+                            mimetype="application/octet-stream")
+        db.session.add(job)
+        db.session.flush()
+        if state == "done":
+            directory = Path(app.config["DOWNLOADS_DIRECTORY"])
+            directory.mkdir(parents=True, exist_ok=True)
+            job.file_name, job.done, job.size = f"{job.id}-page.xlsx", 37_000, 4
+            (directory / job.file_name).write_bytes(b"PK\x03\x04")
+            job.finished_at, job.expires_at = utcnow(), utcnow() + timedelta(hours=1)
+        elif state == "failed":
+            job.error, job.finished_at = "Something went wrong while preparing it.", utcnow()
+        db.session.commit()
+        return job.id
+
+
+def prepared_download_waiting(scene: Scene) -> None:
+    """The progress bar a large download waits behind, polled by its script."""
+    job_id = _prepared_download(scene, "queued")
+    as_committee(scene)
+    scene.goto(f"/prepared/{job_id}")
+    expect(scene.page.get_by_text("0% (0 of 37,000 rows)")).to_be_visible()
+
+
+def prepared_download_ready(scene: Scene) -> None:
+    job_id = _prepared_download(scene, "done")
+    as_committee(scene)
+    scene.goto(f"/prepared/{job_id}")
+    expect(scene.page.get_by_role("link", name="Download")).to_be_visible()
+
+
+def prepared_download_stalled(scene: Scene) -> None:
+    job_id = _prepared_download(scene, "queued", stalled=True)
+    as_committee(scene)
+    scene.goto(f"/prepared/{job_id}")
+    expect(scene.page.get_by_text("Downloads are not being prepared at the moment")).to_be_visible()
+
+
+def prepared_download_failed(scene: Scene) -> None:
+    job_id = _prepared_download(scene, "failed")
+    as_committee(scene)
+    scene.goto(f"/prepared/{job_id}")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Your download could not be prepared")
+
+
 def admin_users(scene: Scene) -> None:
     as_admin(scene)
     scene.goto("/admin/users")
@@ -1306,6 +1367,10 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("staff-review-published", staff_review),
     ("publication-withdraw-check", publication_withdraw_check),
     ("published-comments", published_comments),
+    ("prepared-download-waiting", prepared_download_waiting),
+    ("prepared-download-ready", prepared_download_ready),
+    ("prepared-download-stalled", prepared_download_stalled),
+    ("prepared-download-failed", prepared_download_failed),
     # Admin
     ("admin-users", admin_users),
     ("admin-user", admin_user),

@@ -1,0 +1,244 @@
+"""Large downloads prepared by the real worker: the progress page, the status, the file, and who may fetch it."""
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+import openpyxl
+import pytest
+from docx import Document as WordDocument
+from sqlalchemy import select
+
+from consult.accounts.models import Role
+from consult.background.models import BackgroundJob, JobState
+from consult.background.services import clean_up_jobs
+from consult.consultations.models import CommitteeAssignment
+from consult.database import utcnow
+from consult.exports import services as export_services
+from consult.extensions import db
+from tests.mail.helpers import free_port, run_worker
+
+ROWS = 5  # the moderated consultation's publishable comments (it has no questions, so no answers)
+
+
+@pytest.fixture
+def large(app, monkeypatch, queue_ready, downloads_dir):
+    """Every download of more than two rows counts as large."""
+    monkeypatch.setitem(app.config, "DOWNLOAD_JOB_ROWS", 2)
+    return downloads_dir
+
+
+@pytest.fixture
+def committee_member(make_user, moderated_consultation):
+    consultation, _ = moderated_consultation
+    member = make_user(role=Role.COMMITTEE, name="Committee Member")
+    db.session.add(CommitteeAssignment(consultation_id=consultation.id, user_id=member.id))
+    db.session.commit()
+    return member
+
+
+def _download(consultation, tail: str) -> str:
+    return f"/staff/consultations/{consultation.reference}/downloads/{tail}"
+
+
+def _job(response) -> BackgroundJob:
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    job_id = int(re.fullmatch(r"/prepared/(\d+)", response.headers["Location"]).group(1))
+    db.session.expire_all()
+    return db.session.get(BackgroundJob, job_id)
+
+
+def _files(directory) -> list[str]:
+    return sorted(path.name for path in directory.iterdir()) if directory.exists() else []
+
+
+def test_a_small_download_is_still_built_at_once(client, login, committee_member, moderated_consultation, app,
+                                                 monkeypatch):
+    consultation, _ = moderated_consultation
+    monkeypatch.setitem(app.config, "DOWNLOAD_JOB_ROWS", ROWS)  # exactly at the threshold: not large
+    login(committee_member)
+    response = client.get(_download(consultation, "comments.xlsx"))
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    assert db.session.scalars(select(BackgroundJob)).all() == []
+
+
+def test_a_large_workbook_is_prepared_by_the_worker_behind_a_progress_page(
+        app, client, login, committee_member, moderated_consultation, large):
+    consultation, _ = moderated_consultation
+    login(committee_member)
+    job = _job(client.get(_download(consultation, "comments.xlsx")))
+    assert (job.state, job.total, job.kind, job.requested_by_id) == (JobState.QUEUED, ROWS, "comments.xlsx",
+                                                                     committee_member.id)
+
+    page = client.get(f"/prepared/{job.id}").get_data(as_text=True)
+    assert "Preparing your download" in page
+    assert '<progress class="app-progress" id="job-progress" max="100" value="0"' in page
+    assert "0% (0 of 5 rows)" in page
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in page
+    assert re.search(r'<script type="module" nonce="[^"]+" src="/static/js/progress\.mjs', page)
+    status = client.get(f"/prepared/{job.id}/status")
+    assert status.headers["Cache-Control"] == "no-store"
+    assert status.json == {"state": "queued", "done": 0, "total": 5, "percent": 0, "text": "0% (0 of 5 rows)",
+                           "stalled": False, "error": ""}
+
+    run_worker(app)
+
+    db.session.expire_all()
+    job = db.session.get(BackgroundJob, job.id)
+    assert job.state is JobState.DONE and job.done == ROWS and job.expires_at > utcnow()
+    assert _files(large) == [job.file_name]
+    assert client.get(f"/prepared/{job.id}/status").json["percent"] == 100
+    page = client.get(f"/prepared/{job.id}").get_data(as_text=True)
+    assert "Your download is ready" in page and "http-equiv" not in page and "progress.mjs" not in page
+    assert f'href="/prepared/{job.id}/file"' in page
+    response = client.get(f"/prepared/{job.id}/file")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert f'filename="{consultation.reference}-comments.xlsx"' in response.headers["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    prepared = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+    # The committee's file, as the immediate download would build it: no email column, the same rows.
+    assert "Email address" not in [cell.value for cell in sheet[1]]
+    assert len(prepared) == ROWS and prepared[0][0].startswith(f"{consultation.reference}-")
+
+
+def test_csv_and_word_table_are_prepared_the_same_way(app, client, login_as, moderated_consultation, large):
+    consultation, _ = moderated_consultation
+    login_as(Role.STAFF)
+    csv_job = _job(client.get(_download(consultation, "comments.csv")))
+    word_job = _job(client.get(_download(consultation, "table.docx?group=theme")))
+    run_worker(app)
+    rows = list(csv.reader(io.StringIO(client.get(f"/prepared/{csv_job.id}/file").data.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Comment number", "Stakeholder", "Email address"] and len(rows) == ROWS + 1
+    assert "'=1+1 looks like a formula" in [row[9] for row in rows]  # formula-safe, as the immediate one
+    document = WordDocument(io.BytesIO(client.get(f"/prepared/{word_job.id}/file").data))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[1:] == ["Evidence gaps", "Safety", "No theme"]
+
+
+def test_asking_again_reuses_the_file_until_the_data_changes(app, client, login, committee_member,
+                                                             moderated_consultation, large):
+    consultation, comments = moderated_consultation
+    login(committee_member)
+    first = _job(client.get(_download(consultation, "comments.xlsx")))
+    assert _job(client.get(_download(consultation, "comments.xlsx"))).id == first.id  # still queued: the same
+    run_worker(app)
+    assert _job(client.get(_download(consultation, "comments.xlsx"))).id == first.id  # done: the same file
+    assert _job(client.get(_download(consultation, "comments.csv"))).id != first.id  # another file
+    comments["Section one comment"].body = "Changed since"
+    db.session.commit()
+    changed = _job(client.get(_download(consultation, "comments.xlsx")))
+    assert changed.id != first.id and changed.state is JobState.QUEUED
+
+
+def test_only_the_asker_and_staff_can_see_or_fetch_the_file(app, client, login, make_user, committee_member,
+                                                            moderated_consultation, large):
+    consultation, _ = moderated_consultation
+    login(committee_member)
+    job = _job(client.get(_download(consultation, "comments.xlsx")))
+    run_worker(app)
+    paths = [f"/prepared/{job.id}", f"/prepared/{job.id}/status", f"/prepared/{job.id}/file"]
+    other_member = make_user(role=Role.COMMITTEE, name="Other Member")
+    db.session.add(CommitteeAssignment(consultation_id=consultation.id, user_id=other_member.id))
+    db.session.commit()
+    for someone in (make_user(name="A stakeholder"), other_member):
+        login(someone)
+        assert [client.get(path).status_code for path in paths] == [404, 404, 404]
+    client.post("/account/sign-out")
+    with client.session_transaction() as session:
+        session.clear()
+    assert [client.get(path).status_code for path in paths] == [404, 404, 404]
+    login(make_user(role=Role.STAFF, name="Another Staff"))
+    assert [client.get(path).status_code for path in paths] == [200, 200, 200]
+    assert client.get("/prepared/987654/status").status_code == 404
+
+
+def test_an_expired_file_is_refused_and_cleaned_up(app, client, login, committee_member, moderated_consultation,
+                                                   large):
+    consultation, _ = moderated_consultation
+    login(committee_member)
+    job = _job(client.get(_download(consultation, "comments.xlsx")))
+    run_worker(app)
+    db.session.expire_all()
+    job = db.session.get(BackgroundJob, job.id)
+    job.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert client.get(f"/prepared/{job.id}/file").status_code == 410
+    assert "This download has expired" in client.get(f"/prepared/{job.id}").get_data(as_text=True)
+    assert clean_up_jobs(app) == 1
+    assert _files(large) == []
+    # Asking again prepares a new file.
+    assert _job(client.get(_download(consultation, "comments.xlsx"))).id != job.id
+
+
+def test_a_job_that_fails_is_retried_then_failed_and_leaves_no_file(app, client, login, committee_member,
+                                                                    moderated_consultation, large, monkeypatch):
+    consultation, _ = moderated_consultation
+    attempts = []
+
+    def breaks_half_way(items, target, include_email, answers=()):
+        attempts.append(1)
+        target.write(b"PK\x03\x04 half a workbook")
+        next(iter(items))
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export_services, "write_comments_workbook", breaks_half_way)
+    login(committee_member)
+    job = _job(client.get(_download(consultation, "comments.xlsx")))
+    run_worker(app)
+    assert len(attempts) == 3  # the first try and RQ's two retries
+    db.session.expire_all()
+    job = db.session.get(BackgroundJob, job.id)
+    assert job.state is JobState.FAILED and job.file_name == "" and job.finished_at
+    assert _files(large) == []
+    page = client.get(f"/prepared/{job.id}").get_data(as_text=True)
+    assert "Your download could not be prepared" in page and "Nothing was left half done" in page
+    assert client.get(f"/prepared/{job.id}/file").status_code == 404
+    # A failed file is never re-used: asking again tries again.
+    assert _job(client.get(_download(consultation, "comments.xlsx"))).id != job.id
+
+
+def test_a_queue_that_is_down_says_so_at_once(app, client, login, committee_member, moderated_consultation, large,
+                                              monkeypatch):
+    consultation, _ = moderated_consultation
+    login(committee_member)
+    monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    response = client.get(_download(consultation, "comments.xlsx"))
+    assert response.status_code == 503
+    assert "Downloads are not being prepared at the moment" in response.get_data(as_text=True)
+    [job] = db.session.scalars(select(BackgroundJob)).all()
+    assert job.state is JobState.FAILED
+
+
+def test_a_job_no_worker_takes_is_reported_not_waited_on(app, client, login, committee_member,
+                                                         moderated_consultation, large):
+    consultation, _ = moderated_consultation
+    login(committee_member)
+    job = _job(client.get(_download(consultation, "comments.xlsx")))
+    job.created_at = utcnow() - timedelta(seconds=app.config["JOB_PICKUP_SECONDS"] + 1)
+    db.session.commit()
+    assert client.get(f"/prepared/{job.id}/status").json["stalled"] is True
+    page = client.get(f"/prepared/{job.id}").get_data(as_text=True)
+    assert "Downloads are not being prepared at the moment" in page
+    assert "http-equiv" not in page and "progress.mjs" not in page  # nothing left spinning
+    run_worker(app)  # the worker comes back: the job is still done
+    assert "Your download is ready" in client.get(f"/prepared/{job.id}").get_data(as_text=True)
+
+
+def test_a_large_published_download_is_prepared_for_anyone(app, client, moderated_consultation, large):
+    from consult.moderation.states import ModerationState
+
+    consultation, comments = moderated_consultation
+    for comment in comments.values():
+        if comment.moderation_state is not ModerationState.REJECTED:
+            comment.moderation_state = ModerationState.ACCEPTED
+    consultation.opens_at, consultation.closes_at = utcnow() - timedelta(days=40), utcnow() - timedelta(days=1)
+    consultation.published_at = utcnow()
+    db.session.commit()
+    job = _job(client.get(f"/consultations/{consultation.reference}/published-comments.xlsx"))
+    assert job.requested_by_id is None and job.total == ROWS
+    run_worker(app)
+    response = client.get(f"/prepared/{job.id}/file")  # nobody signed in: published comments are anyone's
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    assert sheet.max_row == ROWS + 1
