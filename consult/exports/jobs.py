@@ -162,7 +162,7 @@ def builder(request: DownloadRequest, total: int = 0,
         return lambda handle: services.write_themed_workbook(items, names, handle, question_sheets, summaries)
     title = f"{consultation.reference} {consultation.title}: consultation comments and responses"
     summaries = _theme_summaries(request.consultation_id)
-    return lambda handle: services.write_word_table(items, handle, request.group_by, title, summaries)
+    return lambda handle: services.write_word_table(items, handle, request.group_by, title, summaries, answers)
 
 
 def _write_csv(lines: Iterable[str], handle: IO[bytes]) -> int:

@@ -8,15 +8,13 @@ plain iterables so the work can move to a background worker unchanged.
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 from typing import IO
-
-from docx import Document as WordDocument
-from docx.enum.section import WD_ORIENT
-from docx.shared import Cm, Pt
 
 from consult.downloads import SheetWriter, new_workbook, safe_cell, table_csv, write_table_workbook
 from consult.exports.publication import tobacco_declaration
 from consult.exports.rows import ExportItem, columns
+from consult.exports.wordml import GroupedRows, WordTables, paragraph, row_xml
 from consult.moderation.states import ResponseState
 
 NO_THEME = "No theme"
@@ -165,53 +163,57 @@ def _write_summary(sheet, formats, themes, types, counts, section_order, by_sect
 
 
 def write_word_table(items: Iterable[ExportItem], target: IO[bytes] | str, group_by: str, title: str,
-                     summaries: dict[str, str] | None = None) -> int:
-    """The consultation comments and responses table for committee papers, grouped by section or theme.
+                     summaries: dict[str, str] | None = None, answers: Iterable = ()) -> int:
+    """The consultation comments and responses table for committee papers, grouped by section or theme,
+    then the answers to the consultation's questions; returns how many comments it holds.
 
-    Grouped by theme, each theme's staff summary (from `summaries`, by name) comes before its table.
+    Grouped by theme, each theme's staff summary (from `summaries`, by name)
+    comes before its table. `answers` yields questions.exports.AnswerRow.
+    The document is streamed (see exports.wordml): each comment's row is
+    made once, as it passes, and copied into its group's table.
     """
-    document = WordDocument()
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = section.page_height, section.page_width
-    for margin in ("left_margin", "right_margin"):
-        setattr(section, margin, Cm(1.5))
-    document.styles["Normal"].font.size = Pt(9)
-    document.add_heading(title, level=1)
-    groups: dict[str, list[ExportItem]] = defaultdict(list)
-    order: list[str] = []
+    summaries = summaries or {}
     count = 0
-    for item in items:
-        count += 1
-        keys = (list(item.themes) or [NO_THEME]) if group_by == "theme" else [_section_label(item)]
-        for key in keys:
-            if key not in groups:
-                order.append(key)
-            groups[key].append(item)
-    if group_by == "theme":
-        order.sort(key=lambda name: (name == NO_THEME, name.lower()))
-    for key in order:
-        document.add_heading(key, level=2)
-        if group_by == "theme" and (summaries or {}).get(key):
-            paragraph = document.add_paragraph()
-            paragraph.add_run("Summary: ").bold = True
-            paragraph.add_run(safe_cell(summaries[key]))
-        table = document.add_table(rows=1, cols=len(WORD_TABLE_COLUMNS))
-        table.style = "Table Grid"
-        for cell, heading in zip(table.rows[0].cells, WORD_TABLE_COLUMNS):
-            cell.text = heading
-            cell.paragraphs[0].runs[0].bold = True
-        for item in groups[key]:
-            for cell, value in zip(table.add_row().cells, word_table_values(item)):
-                # A table is often pasted into a spreadsheet, so its cells are made safe the same way.
-                cell.text = safe_cell(value)
-    if not order:
-        document.add_paragraph("No comments match.")
-    document.save(target)
+    with GroupedRows() as grouped, WordTables(target, title) as document:
+        for item in items:
+            count += 1
+            keys = (item.themes or (NO_THEME,)) if group_by == "theme" else (_section_label(item),)
+            # A table is often pasted into a spreadsheet, so its cells are made safe the same way.
+            grouped.add(row_xml([safe_cell(value) for value in word_table_values(item)], WORD_TABLE_WIDTHS), keys)
+        order = grouped.order
+        if group_by == "theme":
+            order = sorted(order, key=lambda name: (name == NO_THEME, name.lower()))
+        for key in order:
+            document.add(paragraph(key, "Heading2"))
+            if group_by == "theme" and summaries.get(key):
+                document.add(paragraph(safe_cell(summaries[key]), lead="Summary: "))
+            document.table(WORD_TABLE_COLUMNS, WORD_TABLE_WIDTHS, grouped.rows(key))
+        if not order:
+            document.add(paragraph("No comments match."))
+        _write_answer_table(document, answers)
     return count
 
 
+def _write_answer_table(document: WordTables, answers: Iterable) -> None:
+    """The answers after the comments, one row each, under their own heading; nothing if there are none."""
+    rows = iter(answers)
+    first = next(rows, None)
+    if first is None:
+        return
+    document.add(paragraph("Answers to the consultation questions", "Heading2"))
+
+    document.table(ANSWER_TABLE_COLUMNS, ANSWER_TABLE_WIDTHS, (
+        row_xml([safe_cell(value) for value in (
+            row.question_text, row.stakeholder, row.yes_no_label,
+            row.text or ("" if row.yes_no is not None else "No answer given"))], ANSWER_TABLE_WIDTHS)
+        for row in chain((first,), rows)))
+
+
 WORD_TABLE_COLUMNS = ["Comment number", "Stakeholder", "Section", "Comment", "Tobacco industry links", "Response"]
+# Widths in twentieths of a point, filling a landscape A4/Letter page inside 1.5 cm margins.
+WORD_TABLE_WIDTHS = [1300, 1800, 1800, 4400, 1800, 3000]
+ANSWER_TABLE_COLUMNS = ["Question", "Stakeholder", "Yes/No", "Answer"]
+ANSWER_TABLE_WIDTHS = [4000, 2300, 1000, 6800]
 
 
 def committee_response(item: ExportItem) -> str:
