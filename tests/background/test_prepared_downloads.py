@@ -102,6 +102,25 @@ def test_a_large_workbook_is_prepared_by_the_worker_behind_a_progress_page(
     assert len(prepared) == ROWS and prepared[0][0].startswith(f"{consultation.reference}-")
 
 
+def test_the_status_follows_the_running_jobs_progress_on_the_queue(app, client, login, committee_member,
+                                                                  moderated_consultation, large):
+    from rq.job import Job
+
+    from consult.jobs import redis_connection
+
+    consultation, _ = moderated_consultation
+    login(committee_member)
+    job = _job(client.get(_download(consultation, "comments.xlsx")))
+    job.state = JobState.RUNNING  # as the worker marks it when it starts
+    db.session.commit()
+    queued = Job.fetch(job.rq_id, connection=redis_connection(app))
+    queued.meta["progress"] = {"done": 2, "total": 5}  # as report_progress records it
+    queued.save_meta()
+    assert client.get(f"/prepared/{job.id}/status").json["text"] == "40% (2 of 5 rows)"
+    page = client.get(f"/prepared/{job.id}").get_data(as_text=True)
+    assert 'value="40"' in page and "40% (2 of 5 rows)" in page
+
+
 def test_csv_and_word_table_are_prepared_the_same_way(app, client, login_as, moderated_consultation, large):
     consultation, _ = moderated_consultation
     login_as(Role.STAFF)

@@ -6,6 +6,7 @@ count; comments someone else decided since the person chose them are left
 out and named, and so are comments submitted since the queue was loaded.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -149,7 +150,8 @@ def _earliest(bound: datetime | None, loaded_at: datetime) -> datetime:
 
 
 def apply_to_matching(consultation_id: int, filters: queries.QueueFilters, loaded_at: datetime,
-                      confirmed: tuple[int, int], action: BulkAction, actor, now: datetime) -> BulkOutcome:
+                      confirmed: tuple[int, int], action: BulkAction, actor, now: datetime,
+                      progress: Callable[[int, int], None] | None = None) -> BulkOutcome:
     """Apply the action to every comment matching the filters, as confirmed: (count, checksum) of the plan.
 
     The filters are applied again and must give exactly the set the person
@@ -159,17 +161,21 @@ def apply_to_matching(consultation_id: int, filters: queries.QueueFilters, loade
     time in this one transaction, so no statement grows with the set and no
     list of every id is built; a race with another change to a batch raises
     SelectionChanged and the caller's rollback undoes every batch.
+    `progress(done, total)`, if given, is told after each batch.
     """
     chosen = queries.unchanged_matching(consultation_id, filters, loaded_at, action.checks_versions)
     if queries.count_and_checksum(chosen) != confirmed:
         raise MatchingChanged()
-    outcome = BulkOutcome()
+    outcome, seen = BulkOutcome(), 0
     for items in queries.in_batches(chosen):
         done = apply_bulk_action(consultation_id, items, action, actor, now)
         outcome.changed += done.changed
         outcome.conflicts += done.conflicts
         outcome.unchanged += done.unchanged
         outcome.refused += done.refused
+        if progress is not None:
+            seen += len(items)
+            progress(seen, confirmed[0])
     return outcome
 
 

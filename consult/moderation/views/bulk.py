@@ -3,15 +3,16 @@
 from datetime import datetime
 from urllib.parse import parse_qsl
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from werkzeug.datastructures import MultiDict
 
 from consult.access import staff
+from consult.background import services as background
 from consult.database import utcnow
 from consult.extensions import db
 from consult.forms import YES
 from consult.loaders import LARGEST_ID, reviewable_consultation_or_404, theme_or_404
-from consult.moderation import messages, queries, services
+from consult.moderation import jobs, messages, queries, services
 from consult.moderation.filters import filter_form, filters_of
 from consult.moderation.forms import BulkForm
 from consult.moderation.views import bp
@@ -111,6 +112,10 @@ def _apply(consultation, form: BulkForm, action: services.BulkAction, queue_url:
         if filters_form.errors:
             abort(400)
 
+        if matched[0] > current_app.config["BULK_JOB_COMMENTS"]:
+            return _apply_in_worker(consultation, jobs.BulkRequest.of(
+                consultation.id, filters_of(filters_form), loaded_at, matched, action, actor()), queue_url)
+
         def apply():
             return services.apply_to_matching(consultation.id, filters_of(filters_form), loaded_at, matched,
                                               action, actor(), utcnow())
@@ -130,3 +135,19 @@ def _apply(consultation, form: BulkForm, action: services.BulkAction, queue_url:
     for category, message in summary:
         flash(message, category)
     return redirect(queue_url)
+
+
+BULK_QUEUE_DOWN = ("Actions on this many comments are not being applied at the moment. Nothing has been changed. "
+                   "Try again later, or choose fewer comments.")
+
+
+def _apply_in_worker(consultation, wanted: jobs.BulkRequest, queue_url: str):
+    """Many comments: the worker applies the action while the person watches its progress page."""
+    job = background.create_job("bulk", consultation.id, actor(), queue_url, "", wanted.confirmed[0])
+    db.session.commit()
+    queued = background.enqueue_job(job, jobs.apply_bulk_job, wanted)
+    db.session.commit()
+    if not queued:
+        flash(BULK_QUEUE_DOWN, "error")
+        return redirect(queue_url)
+    return redirect(url_for("background.progress", job_id=job.id))
