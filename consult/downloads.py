@@ -46,10 +46,18 @@ def safe_cell(value):
 
 # --- CSV -----------------------------------------------------------------------
 
+CSV_ROWS_PER_CHUNK = 64
+
+
 def table_csv(rows: Iterable[list], headings: list[str]) -> Iterator[str]:
-    """Rows as UTF-8 CSV with a BOM so that Excel reads it right, one line at a time."""
+    """Rows as UTF-8 CSV with a BOM so that Excel reads it right, a few dozen lines at a time.
+
+    One pass, one list per row: formula triggers are neutralised inline, as
+    safe_cell would, since this runs for every cell of every export.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    write, triggers = writer.writerow, _TRIGGER_SET
 
     def take() -> str:
         text = buffer.getvalue()
@@ -57,15 +65,23 @@ def table_csv(rows: Iterable[list], headings: list[str]) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    writer.writerow(headings)
+    write(headings)
     yield "\ufeff" + take()
+    pending = 0
     for values in rows:
-        writer.writerow([_csv_value(value) for value in values])
+        write([("'" + value if value[:1] in triggers else value) if value.__class__ is str else _csv_value(value)
+               for value in values])
+        pending += 1
+        if pending == CSV_ROWS_PER_CHUNK:
+            yield take()
+            pending = 0
+    if pending:
         yield take()
 
 
 def _csv_value(value):
-    if value.__class__ is str:
+    """A cell that is not plain text: safe text, nothing for None, minutes for a time, numbers as they are."""
+    if isinstance(value, str):
         return safe_cell(value)
     if value is None:
         return ""
@@ -132,17 +148,25 @@ class SheetWriter:
         self.sheet.freeze_panes(self.header_row + 1, 0)
 
     def write(self, values: list) -> None:
-        for row_values in split_for_excel(values):
+        # The common row has no cell over Excel's limit: it is written as it is, with no copy.
+        rows = (split_for_excel(values) if any(value.__class__ is str and len(value) > EXCEL_CELL_LIMIT
+                                               for value in values) else (values,))
+        sheet, wrap, triggers = self.sheet, self.formats["wrap"], _TRIGGER_SET
+        for row_values in rows:
             self.row += 1
+            row = self.row
             for column, value in enumerate(row_values):
-                if value is None or value == "":
+                if value.__class__ is str:
+                    if value:
+                        sheet.write_string(row, column, "'" + value if value[0] in triggers else value, wrap)
+                elif value is None:
                     continue
-                if isinstance(value, str):
-                    self.sheet.write_string(self.row, column, safe_cell(value), self.formats["wrap"])
+                elif isinstance(value, str):
+                    self.sheet.write_string(row, column, safe_cell(value), wrap)
                 elif hasattr(value, "year"):
-                    self.sheet.write_datetime(self.row, column, value, self.formats["datetime"])
+                    sheet.write_datetime(row, column, value, self.formats["datetime"])
                 else:
-                    self.sheet.write_number(self.row, column, value)
+                    sheet.write_number(row, column, value)
 
     def finish(self) -> None:
         self.sheet.autofilter(self.header_row, 0, max(self.row, self.header_row + 1), len(self.headings) - 1)

@@ -4,12 +4,12 @@ Every output respects moderation: rejected comments are left out, redacted
 comments appear as redacted, and a person is named only with their consent.
 """
 
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Index, Select, func, select
+from sqlalchemy import Index, Select, func, literal, select
+from sqlalchemy.orm import aliased
 
 from consult.accounts.models import User
 from consult.analysis.models import Campaign, CampaignMember
@@ -196,47 +196,51 @@ def _item(row, themes: tuple[str, ...], response: tuple) -> ExportItem:
     )
 
 
+# Joins a comment's theme names into one column; no theme name can hold this control character.
+THEME_SEPARATOR = "\x1f"
+
+
+def _theme_names_column():
+    """A comment's theme names in one text column, correlated to each comment row."""
+    if db.engine.dialect.name == "postgresql":
+        joined = func.string_agg(Theme.name, literal(THEME_SEPARATOR))
+    else:
+        joined = func.group_concat(Theme.name, THEME_SEPARATOR)
+    return (select(joined).select_from(CommentTheme).join(Theme, CommentTheme.theme_id == Theme.id)
+            .where(CommentTheme.comment_id == Comment.id).scalar_subquery())
+
+
 def export_comments(query: Select) -> Iterator[ExportItem]:
-    """Stream the rows of a comments_select() query with their themes and responses, BATCH at a time.
+    """Stream the rows of a comments_select() query with their themes and responses, in one pass.
 
-    Plain rows, not ORM objects: an export of 100,000 comments spends its
-    time writing, not building objects. Themes and responses come from one
-    query each per batch, so the cost per batch is fixed.
+    Plain tuples from one query, not ORM objects: the response is joined and
+    the theme names come in one column, so an export of 100,000 comments
+    spends its time writing, not building objects or asking again per batch.
+    Theme names are sorted by character, as the database's own order did.
     """
-    result = db.session.execute(query.execution_options(yield_per=BATCH))
-    for partition in result.partitions(BATCH):
-        ids = [row[0] for row in partition]
-        themes: dict[int, list[str]] = defaultdict(list)
-        for comment_id, name in db.session.execute(
-                select(CommentTheme.comment_id, Theme.name).join(Theme, CommentTheme.theme_id == Theme.id)
-                .where(CommentTheme.comment_id.in_(ids)).order_by(Theme.name)):
-            themes[comment_id].append(name)
-        responses = {comment_id: (state, text, reason) for comment_id, state, text, reason in db.session.execute(
-            select(CommentResponse.comment_id, CommentResponse.state, CommentResponse.text, CommentResponse.reason)
-            .where(CommentResponse.comment_id.in_(ids)))}
-        campaigns = _campaigns_of(ids)
-        for row in partition:
-            item = _item(row, tuple(themes.get(row[0], ())), responses.get(row[0], _NO_RESPONSE))
-            if row[0] in campaigns:
-                item = replace(item, campaign=campaigns[row[0]][0], campaign_size=campaigns[row[0]][1])
+    response = aliased(CommentResponse)
+    member = aliased(CampaignMember)
+    campaign = aliased(Campaign)
+    sizes = (select(CampaignMember.campaign_id, func.count().label("size"))
+             .group_by(CampaignMember.campaign_id).subquery())
+    query = (query.add_columns(response.state, response.text, response.reason, _theme_names_column(),
+                               campaign.id, campaign.name, sizes.c.size)
+             .outerjoin(response, response.comment_id == Comment.id)
+             .outerjoin(member, member.comment_id == Comment.id)
+             .outerjoin(campaign, campaign.id == member.campaign_id)
+             .outerjoin(sizes, sizes.c.campaign_id == member.campaign_id))
+    width = len(comments_select().selected_columns)
+    result = db.session.connection().execute(query.execution_options(yield_per=BATCH))
+    try:
+        for row in result:
+            state, text, reason, names, campaign_id, campaign_name, campaign_size = row[width:]
+            item = _item(row[:width], tuple(sorted(names.split(THEME_SEPARATOR))) if names else (),
+                         _NO_RESPONSE if state is None else (state, text, reason))
+            if campaign_id is not None:
+                item = replace(item, campaign=campaign_name or f"Campaign {campaign_id}", campaign_size=campaign_size)
             yield item
-
-
-def _campaigns_of(comment_ids: list[int]) -> dict[int, tuple[str, int]]:
-    """{comment id: (campaign name or number, comments in the campaign)} for these comments, in two statements."""
-    found = db.session.execute(
-        select(CampaignMember.comment_id, Campaign.id, Campaign.name)
-        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
-        .where(CampaignMember.comment_id.in_(comment_ids))).all()
-    if not found:
-        return {}
-    sizes = dict(db.session.execute(
-        select(CampaignMember.campaign_id, func.count())
-        .where(CampaignMember.campaign_id.in_({campaign_id for _, campaign_id, _ in found}))
-        .group_by(CampaignMember.campaign_id)).all())
-    return {comment_id: (name or f"Campaign {campaign_id}", sizes[campaign_id])
-            for comment_id, campaign_id, name in found}
+    finally:  # an export abandoned part-way (an error, a closed download) still closes its server-side cursor
+        result.close()
 
 
 _NO_RESPONSE = (None, "", "")
-
