@@ -212,7 +212,8 @@ def file_path(job: BackgroundJob) -> Path | None:
 
 
 def clean_up_jobs(app: Flask | None = None) -> int:
-    """Delete expired files and leftovers of dead workers; fail rows whose worker died. Returns files removed.
+    """Delete expired files and leftovers of dead workers; fail rows whose worker died or whose job the queue
+    dropped, so that asking again prepares a new one. Returns how many files were removed.
 
     Runs in the worker every MAIL_SWEEP_SECONDS (consult.jobs.periodic_tasks).
     """
@@ -228,6 +229,11 @@ def clean_up_jobs(app: Flask | None = None) -> int:
     db.session.execute(update(BackgroundJob).where(
         BackgroundJob.state == JobState.RUNNING, BackgroundJob.started_at < stale).values(
         state=JobState.FAILED, error="The worker stopped while preparing it.", finished_at=now, updated_at=now))
+    # The queue drops a job nobody started within JOB_TTL_SECONDS: its row will never move on its own.
+    lost = now - timedelta(seconds=current_app.config["JOB_TTL_SECONDS"])
+    db.session.execute(update(BackgroundJob).where(
+        BackgroundJob.state == JobState.QUEUED, BackgroundJob.created_at < lost).values(
+        state=JobState.FAILED, error=QUEUE_DOWN, finished_at=now, updated_at=now))
     db.session.commit()
     directory = downloads_directory()
     if directory.is_dir():

@@ -244,6 +244,19 @@ def test_a_job_no_worker_takes_is_reported_not_waited_on(app, client, login, com
     assert "Your download is ready" in client.get(f"/prepared/{job.id}").get_data(as_text=True)
 
 
+def test_a_job_the_queue_dropped_is_failed_so_asking_again_starts_afresh(app, client, login, committee_member,
+                                                                       moderated_consultation, large):
+    consultation, _ = moderated_consultation
+    login(committee_member)
+    job = _job(client.get(_download(consultation, "comments.xlsx")))
+    job.created_at = utcnow() - timedelta(seconds=app.config["JOB_TTL_SECONDS"] + 1)
+    db.session.commit()
+    clean_up_jobs(app)
+    db.session.expire_all()
+    assert db.session.get(BackgroundJob, job.id).state is JobState.FAILED
+    assert _job(client.get(_download(consultation, "comments.xlsx"))).id != job.id
+
+
 def test_a_large_published_download_is_prepared_for_anyone(app, client, moderated_consultation, large):
     from consult.moderation.states import ModerationState
 

@@ -62,7 +62,7 @@ def test_many_comments_are_changed_by_the_worker_each_audited(app, client, login
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "comment.reject")) == 7
     page = client.get(f"/prepared/{job.id}").get_data(as_text=True)
-    assert "The action has been applied" in page and "Rejected 7 comments as Duplicate." in page
+    assert "<title>The action has been applied" in page and "Rejected 7 comments as Duplicate." in page
     assert f'href="{base(world)}/comments' in page
     assert client.get(f"/prepared/{job.id}/status").json["percent"] == 100
 
