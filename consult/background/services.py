@@ -22,7 +22,6 @@ from typing import IO
 
 from flask import Flask, current_app
 from rq import Retry, get_current_job
-from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import or_, select, update
 
@@ -136,7 +135,7 @@ def _queue_progress(job: BackgroundJob) -> int:
 
     try:
         meta = Job.fetch(job.rq_id, connection=redis_connection()).get_meta(refresh=False)
-    except (NoSuchJobError, Exception):  # a queue that is down cannot say how far; the row still can
+    except Exception:  # no such job any more, or a queue that is down cannot say how far; the row still can
         return 0
     return int((meta.get("progress") or {}).get("done", 0))
 
