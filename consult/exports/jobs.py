@@ -32,7 +32,12 @@ from consult.extensions import db
 from consult.jobs import report_progress
 from consult.moderation import queries
 from consult.moderation.models import Theme
-from consult.questions.exports import export_answers, write_question_sheets
+from consult.questions.exports import (
+    count_published_answers,
+    export_answers,
+    published_answer_rows,
+    write_question_sheets,
+)
 from consult.questions.models import Answer
 
 # kind: (file suffix, MIME type)
@@ -116,7 +121,9 @@ def count_rows(request: DownloadRequest) -> int:
     query = (_published_query(request.consultation_id) if request.public
              else comments_query(request.consultation_id, request.filters))
     comments = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    if request.public or request.filters is not None:
+    if request.public:
+        return comments + count_published_answers(request.consultation_id)
+    if request.filters is not None:
         return comments
     answers = db.session.scalar(select(func.count(Answer.participation_id)).join(
         Participation, Participation.id == Answer.participation_id).where(
@@ -143,7 +150,8 @@ def builder(request: DownloadRequest, total: int = 0,
     consultation = db.session.get(Consultation, request.consultation_id)
     if request.public:
         items = export_comments(_published_query(request.consultation_id))
-        rows = _counted((publication.published_values(item) for item in items), total, progress)
+        rows = _counted(publication.published_rows(items, published_answer_rows(request.consultation_id)),
+                        total, progress)
         if request.kind == "published.csv":
             return lambda handle: _write_csv(table_csv(rows, publication.PUBLISHED_COLUMNS), handle)
         return lambda handle: write_table_workbook(rows, publication.PUBLISHED_COLUMNS, handle)

@@ -6,6 +6,7 @@ organisations named, individuals named only with consent, no emails.
 """
 
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from threading import Lock
@@ -25,7 +26,8 @@ from consult.moderation.states import ModerationState, ResponseState
 
 PUBLIC_STATES = (ModerationState.ACCEPTED, ModerationState.REDACTED)
 PUBLISHED_COLUMNS = ["Comment number", "Stakeholder", "Stakeholder type", "Section number", "Section heading",
-                     "Selected text", "Comment", "Tobacco industry links", "Response"]
+                     "Selected text", "Comment", "Tobacco industry links", "Response", "Question text",
+                     "Yes/No answer", "Answer text"]
 
 
 class PublicationRefused(DomainError):
@@ -155,8 +157,16 @@ def published_values(item: ExportItem) -> list:
     return [
         item.reference, item.stakeholder, item.participant_type, item.section_number,
         item.section_heading if item.section_number else (item.chapter_label or "Whole document"),
-        item.quote, item.body, tobacco_declaration(item), published_response(item),
+        item.quote, item.body, tobacco_declaration(item), published_response(item), "", "", "",
     ]
+
+
+def published_rows(items: Iterable[ExportItem], answers: Iterable[tuple[str, str, str, str, str]]) -> Iterator[list]:
+    """The public download's rows: every published comment, then every published answer to the questions."""
+    for item in items:
+        yield published_values(item)
+    for question, stakeholder, participant_type, yes_no, text in answers:
+        yield ["", stakeholder, participant_type, "", "", "", "", "", "", question, yes_no, text]
 
 
 # The public page of published comments is read far more often than it

@@ -34,6 +34,7 @@ from consult.moderation.models import CommentTheme
 from consult.moderation.services import StaleTheme
 from consult.questions.exports import (
     export_answers,
+    published_answer_rows,
     published_answers_page,
     summarise_answers,
 )
@@ -336,7 +337,7 @@ def published_comments_csv(reference: str):
                                       None, filename)
     if prepared is not None:
         return prepared
-    rows = (publication.published_values(item) for item in _published_items(consultation))
+    rows = publication.published_rows(_published_items(consultation), published_answer_rows(consultation.id))
     return csv_download(table_csv(rows, publication.PUBLISHED_COLUMNS), filename)
 
 

@@ -268,6 +268,21 @@ def write_question_sheets(book, formats, taken: set[str], sheet_name, consultati
 PUBLISHED_PAGE_SIZE = 50
 
 
+def count_published_answers(consultation_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(_submitted_answers(consultation_id)
+                                                               .where(published()).subquery()))
+
+
+def published_answer_rows(consultation_id: int) -> Iterator[tuple[str, str, str, str, str]]:
+    """Every published answer, question by question in the order staff chose, streamed for the public
+    downloads: (question, stakeholder, participant type, yes/no, words), named as published_answers_page names."""
+    query = (_submitted_answers(consultation_id).add_columns(Question.text)
+             .join(Question, Question.id == Answer.question_id)
+             .where(published()).order_by(Question.position, Answer.id))
+    for row in db.session.execute(query.execution_options(yield_per=1000)):
+        yield (row[-1], *_named(row[:-1]))
+
+
 @dataclass(frozen=True)
 class PublishedAnswers:
     """A page of one question's submitted answers, as the public reads them, and where the next page starts."""

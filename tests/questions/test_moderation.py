@@ -163,6 +163,21 @@ def test_the_public_reads_only_what_staff_accepted_or_redacted(app_context, clie
     # The withheld answer's "No" is still published (a choice carries nothing to withhold), as is the bare "Yes".
     assert re.findall(r"font-weight-bold[^>]*>(Yes|No)<", yes_no_page) == ["No", "Yes"]
 
+    # The public downloads carry the same answers, after the comments, in the answer columns.
+    text = client.get(public_path(consultation, "/published-comments.csv")).get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    answered = [(r["Question text"], r["Yes/No answer"], r["Answer text"]) for r in rows if r["Question text"]]
+    assert sorted(answered) == sorted([
+        (open_question.text, "", "Accepted words"), (open_question.text, "", REDACTED),
+        (yes_no.text, "No", ""), (yes_no.text, "Yes", "")])
+    for hidden in ("Still waiting to be read", PRIVATE, "Spam spam spam", "07700 900123"):
+        assert hidden not in text
+    book = openpyxl.load_workbook(io.BytesIO(client.get(public_path(consultation, "/published-comments.xlsx")).data))
+    sheet = book.worksheets[0]
+    headings = [cell.value for cell in sheet[1]]
+    words = [row[headings.index("Answer text")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert "Accepted words" in words and REDACTED in words and PRIVATE not in words
+
 
 def test_committee_outputs_show_the_redaction_and_the_own_download_the_original(app_context, client, login,
                                                                                login_as, asking, staff_user):
