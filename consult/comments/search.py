@@ -18,7 +18,7 @@ but this module's reads them.
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Integer, column, false, literal_column, text, true
+from sqlalchemy import ColumnElement, Float, Integer, column, false, func, literal_column, text, true
 from sqlalchemy.sql import expression
 
 from consult.extensions import db
@@ -130,6 +130,33 @@ def matches(query: str, comment_id, *, original: bool = False) -> ColumnElement[
             return shown
         return expression.or_(shown, literal_column(f"comments.{ORIGINAL_COLUMN}").op("@@")(tsquery))
     return _sqlite_clause(query, "{shown original}" if original else "shown", comment_id)
+
+
+def best_match_first(select_, query: str, comment_id, *, original: bool = False):
+    """`select_` reordered so the comments that match `query` best come first, then by comment number.
+
+    PostgreSQL ranks with ts_rank on the stored vectors; SQLite with FTS5's
+    bm25 over every word and phrase the query looks for (lower is better), in
+    one derived table joined to the comments. A comment that matched only by
+    what it lacks ("-device") has no rank and comes last. Applied to one page
+    of a queue, never to its count.
+    """
+    terms = highlight_terms(query)
+    if not terms:
+        return select_
+    if db.engine.dialect.name == "postgresql":
+        tsquery = text("websearch_to_tsquery('english'::regconfig, :rank_query)").bindparams(rank_query=query)
+        rank = func.ts_rank(literal_column(f"comments.{SHOWN_COLUMN}"), tsquery)
+        if original:
+            rank = func.greatest(rank, func.ts_rank(literal_column(f"comments.{ORIGINAL_COLUMN}"), tsquery))
+        return select_.order_by(None).order_by(rank.desc(), literal_column("comments.number"))
+    columns = "{shown original}" if original else "shown"
+    fts = f"{columns} : ({' OR '.join(f'({_fts5(_words(term))})' for term in terms)})"
+    ranked = (text(f"SELECT rowid AS id, bm25({SEARCH_TABLE}) AS score FROM {SEARCH_TABLE} "
+                   f"WHERE {SEARCH_TABLE} MATCH :rank_query").bindparams(rank_query=fts)
+              .columns(column("id", Integer), column("score", Float)).subquery("ranked"))
+    return (select_.outerjoin(ranked, ranked.c.id == comment_id).order_by(None)
+            .order_by(ranked.c.score.is_(None), ranked.c.score, literal_column("comments.number")))
 
 
 def highlight_terms(query: str) -> list[str]:

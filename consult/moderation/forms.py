@@ -111,11 +111,14 @@ class QueueFilterForm(FlaskForm):
     per_page = ListChoiceField("Comments per page", choices=options((str(n), str(n)) for n in PER_PAGE_CHOICES))
     suggested = ListChoiceField("Suggested theme")
     campaign = StringField("Campaign", widget=HiddenInput(), filters=[strip_whitespace])
+    order = ListChoiceField("Order", description="Best match first needs words to search for",
+                            choices=options([("", "By comment number"), ("match", "Best match first")]))
     members = ListChoiceField("Campaigns in the list",
                               choices=options([("", "One row for each campaign"), ("show", "Each comment on its own")]))
 
     FIELDS = ("q", "state", "theme", "document", "chapter", "section", "participant", "organisation", "tobacco",
-              "flag", "reading", "submitted_from", "submitted_to", "per_page", "suggested", "campaign", "members")
+              "flag", "reading", "submitted_from", "submitted_to", "per_page", "suggested", "campaign", "members",
+              "order")
 
     def set_choices(self, documents: list[Document], themes) -> None:
         self.state.choices = options([("", "Any state")] + [(s.value, s.label) for s in ModerationState])
@@ -189,6 +192,7 @@ class QueueFilterForm(FlaskForm):
             reading_since=reading_since if chosen("reading") == "free" else None,
             suggested_theme_id=number("suggested"),
             campaign_id=number("campaign"),
+            best_match_first=chosen("order") == "match",
         )
 
     @property

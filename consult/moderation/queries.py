@@ -112,6 +112,7 @@ class QueueFilters:
     # Comments with a pending theme suggestion: for this theme, or ANY_SUGGESTION for any.
     suggested_theme_id: int | None = None
     campaign_id: int | None = None  # the members of one campaign
+    best_match_first: bool = False  # with `text`: a page lists the best matches first, not by number
 
 
 def like_pattern(text: str) -> str:
@@ -296,7 +297,8 @@ def collapsed_queue_page(consultation_id: int, filters: QueueFilters, page: int 
     rows counted, one page of them grouped, and the page's first comments
     and campaigns; no member beyond each row's first is read.
     """
-    if not has_campaigns(consultation_id):  # nothing to collapse: the plain queue, without grouping every comment
+    if not has_campaigns(consultation_id) or (filters.best_match_first and filters.text):
+        # Nothing to collapse, or the best matches come first: the plain queue, without grouping every comment.
         return queue_page(consultation_id, filters, page, per_page)
     total = total_matching(consultation_id, filters)
     units = _queue_units(consultation_id, filters)
@@ -335,10 +337,12 @@ def queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,
     total = total_matching(consultation_id, filters)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages, MAX_PAGE)
+    query = matching_comments(consultation_id, filters)
+    if filters.best_match_first and filters.text:
+        query = search.best_match_first(query, filters.text, Comment.id, original=filters.search_original)
     comments = list(db.session.scalars(
-        matching_comments(consultation_id, filters)
-        .options(joinedload(Comment.participation), joinedload(Comment.section),
-                 joinedload(Comment.chapter), joinedload(Comment.document))
+        query.options(joinedload(Comment.participation), joinedload(Comment.section),
+                      joinedload(Comment.chapter), joinedload(Comment.document))
         .limit(per_page).offset((page - 1) * per_page)
     ).unique())
     return QueuePage(rows=rows_for(comments), total=total, page=page, per_page=per_page)

@@ -344,3 +344,28 @@ def test_a_consultation_without_campaigns_pages_its_queue_without_grouping_every
         collapsed = queries.collapsed_queue_page(consultation.id, QueueFilters())
     assert not [s for s in statements if "GROUP BY" in s.upper()]
     assert [row.comment.number for row in collapsed.rows] == numbers(consultation)
+
+
+def test_a_search_can_list_the_best_matches_first(make_consultation, make_submitted_comments, client, login_as):
+    consultation = make_consultation()
+    [once] = make_submitted_comments(consultation, body="The pain came back after a year of walking", quote=None)
+    [often] = make_submitted_comments(consultation, body="Pain, pain and more pain: the pain clinic helped",
+                                      quote=None)
+    [neither] = make_submitted_comments(consultation, body="Insoles were enough for me", quote=None)
+    db.session.commit()
+
+    def order(text: str, best: bool) -> list[int]:
+        page = queries.queue_page(consultation.id, QueueFilters(text=text, best_match_first=best))
+        return [row.comment.number for row in page.rows]
+
+    assert order("pain", best=False) == [once.number, often.number]
+    assert order("pain", best=True) == [often.number, once.number]
+    assert sorted(order("insoles OR pain", best=True)) == sorted([once.number, often.number, neither.number])
+    assert order("-pain", best=True) == [neither.number]  # nothing to rank by: number order
+
+    login_as(Role.STAFF)
+    html = client.get(f"/staff/consultations/{consultation.reference}/comments?q=pain&order=match&members=show")
+    text = html.get_data(as_text=True)
+    assert html.status_code == 200
+    assert text.index(often.reference) < text.index(once.reference)
+    assert '<option value="match" selected>Best match first</option>' in text
