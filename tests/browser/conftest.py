@@ -108,36 +108,56 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def context(browser, live_server):
-    """A fresh browser profile per test: no cookies or storage carried between tests."""
+def new_browser_context(browser, live_server):
+    """A fresh browser profile: no cookies or storage carried over from anything else."""
     browser_context = browser.new_context(base_url=live_server.url, viewport=DESKTOP,
                                           locale="en-GB", timezone_id="Europe/London")
     browser_context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    return browser_context
+
+
+def new_watched_page(browser_context) -> tuple:
+    """A new tab, and the list its uncaught script errors and blocked scripts are written to.
+
+    A Content Security Policy violation or an exception in app.mjs would
+    silently turn progressive enhancement off, so both count as problems.
+    """
+    tab = browser_context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(f"uncaught script error: {error}"))
+    tab.on("console", lambda message: problems.append(f"console: {message.text}")
+           if message.type == "error" and "Content Security Policy" in message.text else None)
+    return tab, problems
+
+
+def save_failure_screenshot(tab, test_name: str) -> None:
+    directory = SCREENSHOTS / safe_name(test_name)
+    directory.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=directory / "failure.png", full_page=True)
+
+
+def problems_message(problems: list[str]) -> str:
+    return "The page reported problems:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def context(browser, live_server):
+    """A fresh browser profile per test: no cookies or storage carried between tests."""
+    browser_context = new_browser_context(browser, live_server)
     yield browser_context
     browser_context.close()
 
 
 @pytest.fixture
 def page(request, context):
-    """A page that fails the test on any uncaught script error or blocked script.
-
-    A Content Security Policy violation or an exception in app.mjs would
-    silently turn progressive enhancement off, so both count as failures.
-    """
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("pageerror", lambda error: problems.append(f"uncaught script error: {error}"))
-    tab.on("console", lambda message: problems.append(f"console: {message.text}")
-           if message.type == "error" and "Content Security Policy" in message.text else None)
+    """A page that fails the test on any uncaught script error or blocked script (see new_watched_page)."""
+    tab, problems = new_watched_page(context)
     yield tab
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed and not tab.is_closed():
-        directory = SCREENSHOTS / safe_name(request.node.name)
-        directory.mkdir(parents=True, exist_ok=True)
-        tab.screenshot(path=directory / "failure.png", full_page=True)
+        save_failure_screenshot(tab, request.node.name)
     if problems:
-        pytest.fail("The page reported problems:\n" + "\n".join(problems), pytrace=False)
+        pytest.fail(problems_message(problems), pytrace=False)
 
 
 def safe_name(text: str) -> str:

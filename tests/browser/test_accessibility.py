@@ -7,10 +7,14 @@ For each page in PAGES:
 Error states also show GOV.UK's error summary: focused on load, every message a
 link to something on the page, and the page title starting "Error:".
 
+Each page state is loaded once and both checks run on that load (page_checks);
+each check is still its own test.
+
 To check another page, add one line to PAGES: a name and a function that
 takes a Scene and leaves its page showing that page.
 """
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -24,6 +28,7 @@ from consult.consultations.services import ConsultationDetails, details_digest, 
 from consult.moderation.states import ModerationState
 from tests.browser.conftest import (
     PASSWORD,
+    SCREENSHOTS,
     QUOTE,
     QUOTE_SECTION,
     ReviewWorld,
@@ -32,7 +37,12 @@ from tests.browser.conftest import (
     check_accessibility,
     delete_email,
     moderate,
+    new_browser_context,
+    new_watched_page,
+    problems_message,
     reset_link,
+    safe_name,
+    save_failure_screenshot,
     seed_account,
     seed_consultation,
     seed_failed_email,
@@ -1405,7 +1415,9 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("committee-review-with-answers", committee_review_with_answers),
 ]
 
-every_page = pytest.mark.parametrize("name, setup", PAGES, ids=[name for name, _ in PAGES])
+# Both checks of a page state run on one worker, so that they can share one load of it (see page_checks).
+every_page = pytest.mark.parametrize("name, setup", [
+    pytest.param(name, setup, id=name, marks=pytest.mark.xdist_group(f"page-{name}")) for name, setup in PAGES])
 
 
 @pytest.fixture(scope="module")
@@ -1423,24 +1435,99 @@ def staff_world(live_server, import_staging) -> StaffWorld:
     return StaffWorld(review, admin_email, stakeholder_id)
 
 
-@pytest.fixture
-def scene(page, live_server, consultations, staff_world) -> Scene:
-    scene = Scene(page, live_server, *consultations, staff=staff_world)
-    yield scene
-    for cleanup in scene.cleanups:
-        cleanup()
+@dataclass
+class PageCheck:
+    """What one load of a page state showed: each check's failure (None if it passed) and the page's problems."""
+
+    setup_failure: BaseException | None = None
+    axe_failure: BaseException | None = None
+    reflow_failure: BaseException | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def verdict(self, failure: BaseException | None) -> None:
+        """Fail as the check itself failed, or as the page fixture would for the page's problems."""
+        if self.setup_failure is not None:
+            raise self.setup_failure
+        if failure is not None:
+            raise failure
+        if self.problems:
+            pytest.fail(problems_message(self.problems), pytrace=False)
+
+
+AXE_TEST = "test_page_has_no_serious_wcag_violations"
+REFLOW_TEST = "test_page_reflows_at_320_css_pixels"
+
+
+@pytest.fixture(scope="module")
+def page_checks(browser, live_server, consultations, staff_world):
+    """Load each page state once, in a fresh browser profile, and run both checks on that one load.
+
+    The page state is set up at desktop width; axe-core checks it there, then
+    the window is narrowed to 320 CSS px and the reflow check measures the
+    same page, laid out again at that width. Each test then reports its own
+    check's result, so a failure names the check and the page as before. The
+    screenshots go where each test's screenshot fixture put them.
+    """
+    results: dict[str, PageCheck] = {}
+
+    def check(name: str, setup: Callable[[Scene], None]) -> PageCheck:
+        if name not in results:
+            results[name] = load_and_check(name, setup)
+        return results[name]
+
+    def load_and_check(name: str, setup: Callable[[Scene], None]) -> PageCheck:
+        axe_test, reflow_test = f"{AXE_TEST}[{name}]", f"{REFLOW_TEST}[{name}]"
+        result = PageCheck()
+        browser_context = new_browser_context(browser, live_server)
+        try:
+            tab, result.problems = new_watched_page(browser_context)
+            scene = Scene(tab, live_server, *consultations, staff=staff_world)
+            try:
+                try:
+                    setup(scene)
+                except Exception as failure:  # both tests report it
+                    result.setup_failure = failure
+                    for test in (axe_test, reflow_test):
+                        save_failure_screenshot(tab, test)
+                    return result
+                screenshot_to(tab, axe_test, name)
+                try:
+                    check_accessibility(tab, name)
+                except Exception as failure:  # the axe test reports it
+                    result.axe_failure = failure
+                    save_failure_screenshot(tab, axe_test)
+                tab.set_viewport_size({"width": 320, "height": 720})
+                screenshot_to(tab, reflow_test, f"{name}-320px")
+                try:
+                    assert_reflows(tab, name)
+                except Exception as failure:  # the reflow test reports it
+                    result.reflow_failure = failure
+                    save_failure_screenshot(tab, reflow_test)
+            finally:
+                for cleanup in scene.cleanups:
+                    cleanup()
+        finally:
+            browser_context.close()
+        return result
+
+    return check
+
+
+def screenshot_to(tab, test_name: str, name: str) -> None:
+    """The screenshot a test's `screenshot` fixture would take first: <test>/01-<name>.png."""
+    directory = SCREENSHOTS / safe_name(test_name)
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    tab.screenshot(path=directory / f"01-{safe_name(name)}.png", full_page=True)
 
 
 @every_page
-def test_page_has_no_serious_wcag_violations(name, setup, scene, screenshot):
-    setup(scene)
-    screenshot(scene.page, name)
-    check_accessibility(scene.page, name)
+def test_page_has_no_serious_wcag_violations(name, setup, page_checks):
+    result = page_checks(name, setup)
+    result.verdict(result.axe_failure)
 
 
 @every_page
-def test_page_reflows_at_320_css_pixels(name, setup, scene, screenshot):
-    scene.page.set_viewport_size({"width": 320, "height": 720})
-    setup(scene)
-    screenshot(scene.page, f"{name}-320px")
-    assert_reflows(scene.page, name)
+def test_page_reflows_at_320_css_pixels(name, setup, page_checks):
+    result = page_checks(name, setup)
+    result.verdict(result.reflow_failure)
