@@ -321,6 +321,44 @@ def _is_opaque(colour: str) -> bool:
     return not match or float(match.group(1)) > 0
 
 
+def _focus_stop_script(arrived: str | None = None) -> str:
+    """One round trip to the page for a focus stop: what has focus, and how it looks with and without it.
+
+    The element is blurred for a moment to compare, then focused again, so the
+    tab sequence carries on from the same place. Last, once focus is back, it
+    asks whether focus has arrived: `arrived`, a JavaScript predicate taking
+    the focused element, or else whether the focused element is the one
+    passed to the script.
+    """
+    arrived_check = (f"!!document.activeElement && ({arrived})(document.activeElement)" if arrived
+                     else "target !== null && target === document.activeElement")
+    return f"""(target) => {{
+      const el = document.activeElement;
+      if (!el) return null;
+      const snapshot = {_FOCUS_SNAPSHOT};
+      const description = ({_DESCRIBE})(el);
+      const withFocus = snapshot(el);
+      el.blur();
+      const withoutFocus = snapshot(el);
+      el.focus({{preventScroll: true}});
+      return {{description, withFocus, withoutFocus, refocused: el === document.activeElement,
+               arrived: {arrived_check}}};
+    }}"""
+
+
+def _assert_stop_visible(tab, stop: dict | None) -> None:
+    assert stop is not None, "nothing has focus"
+    description, with_focus, without_focus = stop["description"], stop["withFocus"], stop["withoutFocus"]
+    assert stop["refocused"], f"could not return focus to {description}"
+    outline = (with_focus["outlineStyle"] != "none" and with_focus["outlineWidth"] > 0
+               and _is_opaque(with_focus["outlineColor"]) and with_focus["outline"] != without_focus["outline"])
+    shadow = with_focus["boxShadow"] != "none" and with_focus["boxShadow"] != without_focus["boxShadow"]
+    background = (_is_opaque(with_focus["backgroundColor"])
+                  and with_focus["backgroundColor"] != without_focus["backgroundColor"])
+    assert outline or shadow or background, (
+        f"focus is not visible on {description} at {tab.url}: focused {with_focus}, unfocused {without_focus}")
+
+
 def assert_focus_visible(tab) -> None:
     """The focused element looks different from its unfocused self, in a way a person can see.
 
@@ -329,21 +367,7 @@ def assert_focus_visible(tab) -> None:
     element is blurred for a moment to compare, then focused again, so the tab
     sequence carries on from the same place.
     """
-    focused = tab.evaluate_handle("() => document.activeElement")
-    element = focused.as_element()
-    assert element is not None, "nothing has focus"
-    description = element.evaluate(_DESCRIBE)
-    with_focus = element.evaluate(_FOCUS_SNAPSHOT)
-    without_focus = element.evaluate(f"(el) => {{ el.blur(); const s = ({_FOCUS_SNAPSHOT})(el); "
-                                     "el.focus({preventScroll: true}); return s; }")
-    assert element.evaluate("(el) => el === document.activeElement"), f"could not return focus to {description}"
-    outline = (with_focus["outlineStyle"] != "none" and with_focus["outlineWidth"] > 0
-               and _is_opaque(with_focus["outlineColor"]) and with_focus["outline"] != without_focus["outline"])
-    shadow = with_focus["boxShadow"] != "none" and with_focus["boxShadow"] != without_focus["boxShadow"]
-    background = (_is_opaque(with_focus["backgroundColor"])
-                  and with_focus["backgroundColor"] != without_focus["backgroundColor"])
-    assert outline or shadow or background, (
-        f"focus is not visible on {description} at {tab.url}: focused {with_focus}, unfocused {without_focus}")
+    _assert_stop_visible(tab, tab.evaluate(_focus_stop_script(), None))
 
 
 def focus_description(tab) -> str:
@@ -358,17 +382,17 @@ def tab_to(tab, target, max_presses: int = 200) -> int:
     Returns the number of presses.
     """
     if isinstance(target, str):
-        def arrived() -> bool:
-            return tab.evaluate(f"() => !!document.activeElement && ({target})(document.activeElement)")
+        script, element = _focus_stop_script(target), None
     else:
-        def arrived() -> bool:
-            return target.evaluate("(el) => el === document.activeElement")
+        # Found once, not at every stop: Tab moves focus without changing the page.
+        script, element = _focus_stop_script(), target.element_handle()
     visited = []
     for presses in range(1, max_presses + 1):
         tab.keyboard.press("Tab")
-        visited.append(focus_description(tab))
-        assert_focus_visible(tab)
-        if arrived():
+        stop = tab.evaluate(script, element)
+        visited.append(stop["description"] if stop else focus_description(tab))
+        _assert_stop_visible(tab, stop)
+        if stop["arrived"]:
             return presses
     raise AssertionError(f"{target} was not reached in {max_presses} presses of Tab on {tab.url}; "
                          f"focus visited: {visited[:40]}{' …' if len(visited) > 40 else ''}")
