@@ -5,16 +5,18 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from consult.comments import services as comment_services
-from consult.comments.models import IndividualType, OrganisationType
+from consult.comments.models import Comment, IndividualType, OrganisationType
+from consult.consultations.models import Consultation
 from consult.database import utcnow
 from consult.exports import publication
 from consult.exports.paging import PAGE_SIZE
 from consult.exports.rows import export_comments, in_document_order
 from consult.extensions import db
 from consult.moderation.states import ModerationState, RejectionReason
-from tests.conftest import sections_of
+from tests.conftest import new_consultation, new_participation, new_user, sections_of, session_on
 
 PER_PERSON = 44
 _REFERENCE = re.compile(r'<div class="app-comment" id="([A-Z0-9]+-\d{4})">')
@@ -24,46 +26,63 @@ _PREVIOUS = re.compile(
 _INDEX_ENTRY = re.compile(r'<li><a class="govuk-link" href="([^"]+)">([^<]+)</a> \((\d+) comments?\)</li>')
 
 
+# The comments below are built once per module and worker (tests/conftest.py module_database);
+# each test runs in a SAVEPOINT of the module's transaction, so what a test changes is rolled back.
+pytestmark = pytest.mark.usefixtures("module_database")
+
+
+@pytest.fixture(scope="module")
+def published_world(app, module_database) -> tuple[int, list[int]]:
+    """Three people's comments spread over every part of the document, some rejected, then published.
+
+    Plain ids only: each test loads the rows in its own session (many_published).
+    """
+    with app.app_context(), session_on(module_database):
+        consultation = new_consultation(reference="HTE4001")
+        sections = list(sections_of(consultation).values())
+        document = consultation.documents[0]
+        targets = [comment_services.CommentTargetRef(document)] + [
+            comment_services.CommentTargetRef(document, section.chapter, section) for section in sections]
+        people = [
+            (new_user(name="Pat Consenting", email="pat@example.org"),
+             {"individual_type": IndividualType.PATIENT_OR_CARER}, True),
+            (new_user(name="Hidden Professional", email="hidden@example.org"),
+             {"individual_type": IndividualType.HEALTH_PROFESSIONAL}, False),
+            (new_user(name="Charity Contact", email="charity@example.org"),
+             {"kind": "organisation", "organisation_name": "Neuroma Support",
+              "organisation_type": OrganisationType.CHARITY_OR_PATIENT_GROUP}, False),
+        ]
+        comments = []
+        for person, (user, answers, consent) in enumerate(people):
+            participation = new_participation(user, consultation, **answers)
+            participation.publish_name = consent
+            for n in range(PER_PERSON):
+                comments.append(comment_services.save_draft(
+                    participation, targets[(n * 7 + person) % len(targets)], f"Comment {person}-{n} body", None,
+                    utcnow()))
+            comment_services.submit_response(participation, utcnow())
+        for index, comment in enumerate(comments):
+            if index % 9 == 4:
+                comment.moderation_state, comment.rejection_reason = ModerationState.REJECTED, RejectionReason.SPAM
+            elif index % 11 == 5:
+                comment.redacted_body = f"Redacted {comment.body.removesuffix(' body')}"
+                comment.moderation_state = ModerationState.REDACTED
+            elif index % 13 != 6:  # left untriaged, so not published
+                comment.moderation_state = ModerationState.ACCEPTED
+        consultation.opens_at = utcnow() - timedelta(days=40)
+        consultation.closes_at = utcnow() - timedelta(days=1)
+        publication.publish_comments(consultation, new_user(name="Staff Member"), utcnow(),
+                                     publication.publication_counts(consultation))
+        db.session.commit()
+        return consultation.id, [comment.id for comment in comments]
+
+
 @pytest.fixture
-def many_published(make_user, make_consultation, make_participation):
-    """Three people's comments spread over every part of the document, some rejected, then published."""
-    consultation = make_consultation(reference="HTE4001")
-    sections = list(sections_of(consultation).values())
-    document = consultation.documents[0]
-    targets = [comment_services.CommentTargetRef(document)] + [
-        comment_services.CommentTargetRef(document, section.chapter, section) for section in sections]
-    people = [
-        (make_user(name="Pat Consenting", email="pat@example.org"),
-         {"individual_type": IndividualType.PATIENT_OR_CARER}, True),
-        (make_user(name="Hidden Professional", email="hidden@example.org"),
-         {"individual_type": IndividualType.HEALTH_PROFESSIONAL}, False),
-        (make_user(name="Charity Contact", email="charity@example.org"),
-         {"kind": "organisation", "organisation_name": "Neuroma Support",
-          "organisation_type": OrganisationType.CHARITY_OR_PATIENT_GROUP}, False),
-    ]
-    comments = []
-    for person, (user, answers, consent) in enumerate(people):
-        participation = make_participation(user, consultation, **answers)
-        participation.publish_name = consent
-        for n in range(PER_PERSON):
-            comments.append(comment_services.save_draft(
-                participation, targets[(n * 7 + person) % len(targets)], f"Comment {person}-{n} body", None,
-                utcnow()))
-        comment_services.submit_response(participation, utcnow())
-    for index, comment in enumerate(comments):
-        if index % 9 == 4:
-            comment.moderation_state, comment.rejection_reason = ModerationState.REJECTED, RejectionReason.SPAM
-        elif index % 11 == 5:
-            comment.redacted_body = f"Redacted {comment.body.removesuffix(' body')}"
-            comment.moderation_state = ModerationState.REDACTED
-        elif index % 13 != 6:  # left untriaged, so not published
-            comment.moderation_state = ModerationState.ACCEPTED
-    consultation.opens_at = utcnow() - timedelta(days=40)
-    consultation.closes_at = utcnow() - timedelta(days=1)
-    publication.publish_comments(consultation, make_user(name="Staff Member"), utcnow(),
-                                 publication.publication_counts(consultation))
-    db.session.commit()
-    return consultation, comments
+def many_published(app_context, published_world):
+    """The module's published consultation and its comments (in the order written), in this test's session."""
+    consultation_id, comment_ids = published_world
+    by_id = {comment.id: comment for comment in db.session.scalars(select(Comment).where(Comment.id.in_(comment_ids)))}
+    return db.session.get(Consultation, consultation_id), [by_id[comment_id] for comment_id in comment_ids]
 
 
 def _expected(consultation) -> list:
