@@ -101,6 +101,28 @@ def pytest_sessionfinish(session):
     drop_created_databases()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep `--dist loadgroup` sending each xdist_group to one worker.
+
+    pytest-xdist marks a grouped test by appending `@<group>` to its nodeid,
+    which its scheduler reads; it does so by setting `item._nodeid`, which
+    pytest 9 no longer reads (a nodeid is now built from `item._id`), so
+    every grouped test was scheduled on its own. Where the mark did not take,
+    it is applied here the same way, through the structured id.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                        for mark in item.iter_markers("xdist_group")})
+        suffix = f"@{'_'.join(names)}"
+        if names and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
 @pytest.fixture(autouse=True)
 def password_hash_method(request, app):
     """The suite hashes with one quick round; tests about the real hash opt back in to scrypt."""
