@@ -90,67 +90,56 @@ def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_GROUP_KEY, None)
 
 
-def queue_grouping(consultation_ids: list[int]) -> list[int]:
-    """Queue the grouping of new comments for each consultation that has none waiting; which were queued.
-
-    A queue that is down is logged, never raised, as for refreshes.
-    """
-    from consult.analysis.jobs import group_new_comments
-    from consult.jobs import queue, redis_connection
-
-    queued = []
-    try:
-        redis = redis_connection()
-        for consultation_id in consultation_ids:
-            if redis.set(_group_marker(consultation_id), 1, nx=True, ex=current_app.config["JOB_TTL_SECONDS"]):
-                queue().enqueue(group_new_comments, consultation_id, job_timeout=REFRESH_TIMEOUT_SECONDS,
-                                ttl=current_app.config["JOB_TTL_SECONDS"], result_ttl=600,
-                                failure_ttl=7 * 24 * 3600)
-                queued.append(consultation_id)
-    except Exception:
-        log.warning("Could not queue campaign grouping for %s.", consultation_ids, exc_info=True)
-    return queued
-
-
-def started_grouping(consultation_id: int) -> None:
-    """Clear the consultation's grouping marker as its job starts, so later submissions queue another run."""
-    from consult.jobs import redis_connection
-
-    try:
-        redis_connection().delete(_group_marker(consultation_id))
-    except Exception:
-        log.warning("Could not clear the grouping marker of consultation %s.", consultation_id, exc_info=True)
-
-
-def queue_refresh(consultation_ids: list[int]) -> list[int]:
-    """Queue a refresh for each consultation that has none waiting; which were queued.
+def _queue_once(consultation_ids: list[int], job, marker, what: str) -> list[int]:
+    """Queue `job` for each consultation that has none waiting (its Redis `marker` is the flag); which were.
 
     A queue that is down is logged, never raised: the change itself is
     committed, and the next change or `flask analysis run` catches up.
     """
-    from consult.analysis.jobs import refresh_suggestions
     from consult.jobs import queue, redis_connection
 
     queued = []
     try:
         redis = redis_connection()
         for consultation_id in consultation_ids:
-            if redis.set(_marker(consultation_id), 1, nx=True, ex=current_app.config["JOB_TTL_SECONDS"]):
+            if redis.set(marker(consultation_id), 1, nx=True, ex=current_app.config["JOB_TTL_SECONDS"]):
                 # Longer than the queue's default: the first run embeds every comment of an import.
-                queue().enqueue(refresh_suggestions, consultation_id, job_timeout=REFRESH_TIMEOUT_SECONDS,
+                queue().enqueue(job, consultation_id, job_timeout=REFRESH_TIMEOUT_SECONDS,
                                 ttl=current_app.config["JOB_TTL_SECONDS"], result_ttl=600,
                                 failure_ttl=7 * 24 * 3600)
                 queued.append(consultation_id)
     except Exception:
-        log.warning("Could not queue suggestion refreshes for %s.", consultation_ids, exc_info=True)
+        log.warning("Could not queue %s for %s.", what, consultation_ids, exc_info=True)
     return queued
 
 
-def started_refresh(consultation_id: int) -> None:
-    """Clear the consultation's marker as its job starts, so later changes queue another run."""
+def _clear(marker: str, what: str) -> None:
+    """Clear a consultation's marker as its job starts, so later changes queue another run."""
     from consult.jobs import redis_connection
 
     try:
-        redis_connection().delete(_marker(consultation_id))
+        redis_connection().delete(marker)
     except Exception:
-        log.warning("Could not clear the suggestion marker of consultation %s.", consultation_id, exc_info=True)
+        log.warning("Could not clear the %s marker %s.", what, marker, exc_info=True)
+
+
+def queue_grouping(consultation_ids: list[int]) -> list[int]:
+    """Queue the grouping of new comments for each consultation that has none waiting; which were queued."""
+    from consult.analysis.jobs import group_new_comments
+
+    return _queue_once(consultation_ids, group_new_comments, _group_marker, "campaign grouping")
+
+
+def started_grouping(consultation_id: int) -> None:
+    _clear(_group_marker(consultation_id), "grouping")
+
+
+def queue_refresh(consultation_ids: list[int]) -> list[int]:
+    """Queue a suggestion refresh for each consultation that has none waiting; which were queued."""
+    from consult.analysis.jobs import refresh_suggestions
+
+    return _queue_once(consultation_ids, refresh_suggestions, _marker, "suggestion refreshes")
+
+
+def started_refresh(consultation_id: int) -> None:
+    _clear(_marker(consultation_id), "suggestion")
