@@ -219,15 +219,8 @@ def _reason_choices(reasons) -> list[SelectChoice]:
     return options((reason.value, reason.label) for reason in reasons)
 
 
-class RejectForm(FlaskForm):
-    reason = RadioField("Why are you rejecting this comment?", choices=_reason_choices(RejectionReason),
-                        widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
-    note = TextAreaField("Note", description="Required if you choose ‘Other’. Staff and the committee can read it.",
-                         widget=GovTextArea(),
-                         validators=[Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters "
-                                                                  "or fewer")])
-    version = _version_field()
-    submit = SubmitField("Reject comment", widget=GovSubmitInput())
+class ChosenReason:
+    """A form's `reason` radio as a RejectionReason, or None when none (or no known one) was chosen."""
 
     @property
     def chosen_reason(self) -> RejectionReason | None:
@@ -237,7 +230,18 @@ class RejectForm(FlaskForm):
             return None
 
 
-class RedactForm(FlaskForm):
+class RejectForm(ChosenReason, FlaskForm):
+    reason = RadioField("Why are you rejecting this comment?", choices=_reason_choices(RejectionReason),
+                        widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
+    note = TextAreaField("Note", description="Required if you choose ‘Other’. Staff and the committee can read it.",
+                         widget=GovTextArea(),
+                         validators=[Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters "
+                                                                  "or fewer")])
+    version = _version_field()
+    submit = SubmitField("Reject comment", widget=GovSubmitInput())
+
+
+class RedactForm(ChosenReason, FlaskForm):
     reason = RadioField("Why are you redacting this comment?", choices=_reason_choices(REDACTION_REASONS),
                         widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
     redacted_body = TextAreaField(
@@ -254,8 +258,6 @@ class RedactForm(FlaskForm):
                                                                   "or fewer")])
     version = _version_field()
     submit = SubmitField("Save redaction", widget=GovSubmitInput())
-
-    chosen_reason = RejectForm.chosen_reason
 
 
 class TriageNoteForm(FlaskForm):

@@ -12,6 +12,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from consult.forms import NO, YES, YES_NO, strip_whitespace
+from consult.moderation.forms import ChosenReason
 from consult.moderation.services import NOTE_MAX, REDACTION_REASONS
 from consult.moderation.states import RejectionReason
 from consult.questions.models import QuestionKind
@@ -121,21 +122,12 @@ def _version() -> IntegerField:
     return IntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
-class _ChosenReason:
-    @property
-    def chosen_reason(self) -> RejectionReason | None:
-        try:
-            return RejectionReason(self.reason.data) if self.reason.data else None
-        except ValueError:
-            return None
-
-
 class AcceptAnswerForm(FlaskForm):
     version = _version()
     submit = SubmitField("Accept", widget=GovSubmitInput())
 
 
-class RedactAnswerForm(_ChosenReason, FlaskForm):
+class RedactAnswerForm(ChosenReason, FlaskForm):
     reason = RadioField("Why are you redacting this answer?", choices=_reasons(REDACTION_REASONS),
                         widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
     redacted_text = TextAreaField(
@@ -148,7 +140,7 @@ class RedactAnswerForm(_ChosenReason, FlaskForm):
     submit = SubmitField("Save redaction", widget=GovSubmitInput())
 
 
-class WithholdAnswerForm(_ChosenReason, FlaskForm):
+class WithholdAnswerForm(ChosenReason, FlaskForm):
     reason = RadioField("Why are you withholding this answer from publication?", choices=_reasons(RejectionReason),
                         widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
     note = _note("Required if you choose ‘Other’. Staff and the committee can read it.")
