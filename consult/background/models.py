@@ -54,8 +54,12 @@ class BackgroundJob(TimestampMixin, db.Model):
 
     @property
     def rq_id(self) -> str:
-        """The queue's id for this job: one per row, so a retry or a second enqueue is the same job."""
-        return f"background-{self.id}"
+        """The queue's id for this job: one per row, so a retry or a second enqueue is the same job.
+
+        The row's creation time is part of it: a row id can come round again (SQLite reuses the highest
+        id after a rollback), and Redis must never mistake a new job for an old one it still remembers.
+        """
+        return f"background-{self.id}-{self.created_at:%Y%m%d%H%M%S%f}"
 
     def __repr__(self) -> str:
         return f"<BackgroundJob {self.id} {self.kind} {self.state.value}>"
