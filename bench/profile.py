@@ -168,11 +168,15 @@ def _phase_clock(app, engine, endpoint: str):
         finally:
             totals["view"] += time.perf_counter() - started
 
+    renders: list[float] = []  # a page may render a template inside another: only the outermost is counted
+
     def render_started(_sender, **_extra) -> None:
-        marks["render"] = time.perf_counter()
+        renders.append(time.perf_counter())
 
     def render_finished(_sender, **_extra) -> None:
-        totals["rendering"] += time.perf_counter() - marks.pop("render")
+        started = renders.pop()
+        if not renders:
+            totals["rendering"] += time.perf_counter() - started
 
     def sql_started(*_args) -> None:
         marks["sql"] = time.perf_counter()
