@@ -223,15 +223,16 @@ class QueueRow:
 @dataclass
 class QueuePage:
     rows: list[QueueRow]
-    total: int  # comments matching (at most COUNT_LIMIT + 1: see total_is_a_floor)
+    total: int  # comments matching; COUNT_LIMIT + 1 when a count stopped there (see total_is_a_floor)
     page: int
     per_page: int
     row_total: int | None = None  # rows, when a campaign's members share one; else one per comment
+    total_is_exact: bool = True
 
     @property
     def total_is_a_floor(self) -> bool:
         """More comments match than were counted: the page says 'more than COUNT_LIMIT'."""
-        return self.total > COUNT_LIMIT
+        return not self.total_is_exact
 
     @property
     def count_limit(self) -> int:
@@ -263,16 +264,18 @@ def count_matching(consultation_id: int, filters: QueueFilters, limit: int | Non
     return db.session.scalar(select(func.count()).select_from(query.subquery()))
 
 
-def total_matching(consultation_id: int, filters: QueueFilters) -> int:
-    """How many comments match: from the running counts when the filters are ones they keep, else counted.
+def total_matching(consultation_id: int, filters: QueueFilters) -> tuple[int, bool]:
+    """How many comments match, and whether that is exact: from the running counts when the filters are
+    ones they keep (exact however many), else counted up to COUNT_LIMIT + 1 (exact below that).
 
     The whole queue and the queue narrowed to one moderation state are the
     views staff open most, so those never count the consultation's rows.
     """
-    if replace(filters, state=None, search_original=False) == QueueFilters():
+    if replace(filters, state=None, search_original=False, best_match_first=False) == QueueFilters():
         dimension, key = ("state", filters.state.value) if filters.state else ("all", "submitted")
-        return counters.read([consultation_id], [dimension])[consultation_id][dimension, key]
-    return count_matching(consultation_id, filters, limit=COUNT_LIMIT)
+        return counters.read([consultation_id], [dimension])[consultation_id][dimension, key], True
+    counted = count_matching(consultation_id, filters, limit=COUNT_LIMIT)
+    return counted, counted <= COUNT_LIMIT
 
 
 def _queue_units(consultation_id: int, filters: QueueFilters) -> Select:
@@ -300,7 +303,7 @@ def collapsed_queue_page(consultation_id: int, filters: QueueFilters, page: int 
     if not has_campaigns(consultation_id) or (filters.best_match_first and filters.text):
         # Nothing to collapse, or the best matches come first: the plain queue, without grouping every comment.
         return queue_page(consultation_id, filters, page, per_page)
-    total = total_matching(consultation_id, filters)
+    total, exact = total_matching(consultation_id, filters)
     units = _queue_units(consultation_id, filters)
     row_total = db.session.scalar(select(func.count()).select_from(units.subquery()))
     pages = max(1, math.ceil(row_total / per_page))
@@ -318,7 +321,8 @@ def collapsed_queue_page(consultation_id: int, filters: QueueFilters, page: int 
         if unit.campaign_id is not None and unit.comments > 1:
             row.campaign = CampaignSummary(unit.campaign_id, names.get(unit.campaign_id, ""), unit.comments,
                                            int(unit.identical or 0))
-    return QueuePage(rows=rows, total=total, page=page, per_page=per_page, row_total=row_total)
+    return QueuePage(rows=rows, total=total, page=page, per_page=per_page, row_total=row_total,
+                     total_is_exact=exact)
 
 
 def has_campaigns(consultation_id: int) -> bool:
@@ -334,7 +338,7 @@ def campaign_of(consultation_id: int, campaign_id: int) -> Campaign | None:
 def queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,
                per_page: int = DEFAULT_PER_PAGE) -> QueuePage:
     """One page of the filtered queue. A page past the end shows the last page."""
-    total = total_matching(consultation_id, filters)
+    total, exact = total_matching(consultation_id, filters)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages, MAX_PAGE)
     query = matching_comments(consultation_id, filters)
@@ -345,7 +349,7 @@ def queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,
                       joinedload(Comment.chapter), joinedload(Comment.document))
         .limit(per_page).offset((page - 1) * per_page)
     ).unique())
-    return QueuePage(rows=rows_for(comments), total=total, page=page, per_page=per_page)
+    return QueuePage(rows=rows_for(comments), total=total, page=page, per_page=per_page, total_is_exact=exact)
 
 
 def rows_for(comments: list[Comment]) -> list[QueueRow]:

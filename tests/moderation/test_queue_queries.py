@@ -331,6 +331,8 @@ def test_a_filtered_count_stops_at_its_limit_and_the_page_says_more_than(queue, 
     assert [row.comment.number for row in page.rows] == numbers(consultation, has_tobacco_links=False)
     assert any("LIMIT" in s and "count(" in s.lower() for s in statements)
     assert queries.count_matching(consultation.id, no_links) == 4  # exact where a rule needs it
+    whole = queries.queue_page(consultation.id, QueueFilters(), per_page=10)
+    assert whole.total == 5 and not whole.total_is_a_floor  # the running counts are exact however many
 
     login_as(Role.STAFF)
     html = client.get(f"/staff/consultations/{consultation.reference}/comments?tobacco=no").get_data(as_text=True)
