@@ -34,6 +34,7 @@ from tests.browser.conftest import (
     ReviewWorld,
     SeededConsultation,
     assert_reflows,
+    capture,
     check_accessibility,
     delete_email,
     moderate,
@@ -1518,7 +1519,7 @@ def screenshot_to(tab, test_name: str, name: str) -> None:
     directory = SCREENSHOTS / safe_name(test_name)
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
-    tab.screenshot(path=directory / f"01-{safe_name(name)}.png", full_page=True)
+    capture(tab, directory / f"01-{safe_name(name)}.png")
 
 
 @every_page
