@@ -18,7 +18,6 @@ from datetime import datetime
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from consult.analysis.models import Campaign, CampaignDetachment, CampaignMember, MembershipMethod
 from consult.audit.services import record
@@ -26,6 +25,7 @@ from consult.comments.models import Comment, CommentStatus
 from consult.errors import DomainError
 from consult.extensions import db
 from consult.moderation.services import last_change
+from consult.moderation.services.common import versioned_savepoint
 from consult.moderation.services.errors import StaleVersion
 
 CAMPAIGN_NAME_MAX = 200
@@ -195,13 +195,8 @@ def _check_version(campaign: Campaign, expected_version: int) -> None:
 
 def _touch(campaign: Campaign, now: datetime) -> None:
     """Move the campaign's version on, so a page opened before this change cannot act on it unawares."""
-    try:
-        with db.session.begin_nested():
-            campaign.updated_at = now
-            db.session.flush()
-    except StaleDataError:
-        db.session.refresh(campaign)
-        raise StaleCampaign(campaign) from None
+    with versioned_savepoint(campaign, stale=lambda: StaleCampaign(campaign)):
+        campaign.updated_at = now
 
 
 def name_campaign(campaign: Campaign, name: str, expected_version: int, actor, now: datetime) -> bool:

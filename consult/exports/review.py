@@ -9,7 +9,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from consult.analysis.models import Campaign, CampaignMember
 from consult.audit.services import record, snapshot
@@ -29,6 +28,7 @@ from consult.moderation import counters
 from consult.moderation.models import Theme
 from consult.moderation.states import ModerationState
 from consult.moderation.services import StaleTheme, last_change
+from consult.moderation.services.common import versioned_savepoint
 
 NO_THEME = "No theme"
 THEME_SUMMARY_MAX = 2000
@@ -54,13 +54,8 @@ def write_theme_summary(theme: Theme, summary: str, actor, expected_version: int
     if summary == theme.summary:
         return False
     before = snapshot(theme, ["summary", "version"])
-    try:
-        with db.session.begin_nested():
-            theme.summary = summary
-            db.session.flush()
-    except StaleDataError:
-        db.session.refresh(theme)
-        raise StaleTheme(theme, last_change(theme)) from None
+    with versioned_savepoint(theme, stale=lambda: StaleTheme(theme, last_change(theme))):
+        theme.summary = summary
     record(actor, "theme.summarise", theme, before, snapshot(theme, ["summary", "version"]))
     db.session.flush()
     return True

@@ -1,15 +1,18 @@
-"""What every moderation service shares: limits, who changed a row last, and the chosen comments."""
+"""What every moderation service shares: limits, who changed a row last, the chosen comments, and how a
+change to a versioned row and a decision are checked and saved."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from consult.audit.models import AuditEvent
 from consult.comments.models import MAX_COMMENT_LENGTH, Comment
 from consult.extensions import db
 from consult.moderation import queries
-from consult.moderation.services.errors import Change, InvalidInput, InvalidSelection
+from consult.moderation.services.errors import Change, InvalidInput, InvalidSelection, StaleVersion
 from consult.moderation.states import RejectionReason
 
 THEME_NAME_MAX = 120
@@ -46,6 +49,23 @@ def require_submitted(comment: Comment) -> None:
 
 def clean_text(value: str | None) -> str:
     return (value or "").replace("\r\n", "\n").strip()
+
+
+@contextmanager
+def versioned_savepoint(row, stale: Callable[[], StaleVersion]) -> Iterator[None]:
+    """Write the block's changes in a savepoint and flush them, so that `row`'s version column can refuse a race.
+
+    If another transaction saved `row` after it was read, the database
+    changes nothing, none of the block is kept, `row` is read again (so that
+    the error can name who changed it) and `stale()` is raised.
+    """
+    try:
+        with db.session.begin_nested():
+            yield
+            db.session.flush()
+    except StaleDataError:
+        db.session.refresh(row)
+        raise stale() from None
 
 
 @dataclass

@@ -19,6 +19,7 @@ from consult.moderation.services.common import (
     last_change,
     require_submitted,
     selected_comments,
+    versioned_savepoint,
 )
 from consult.moderation.services.errors import (
     DuplicateThemeName,
@@ -90,14 +91,10 @@ def update_theme(theme: Theme, name: str, description: str, actor, expected_vers
         raise DuplicateThemeName(name)
     before = snapshot(theme, _THEME_FIELDS)
     try:
-        with db.session.begin_nested():
+        with versioned_savepoint(theme, stale=lambda: StaleTheme(theme, last_change(theme))):
             theme.name, theme.description = name, description
-            db.session.flush()
     except IntegrityError:
         raise DuplicateThemeName(name) from None
-    except StaleDataError:
-        db.session.refresh(theme)
-        raise StaleTheme(theme, last_change(theme)) from None
     record(actor, "theme.update", theme, before, snapshot(theme, _THEME_FIELDS))
     return True
 
