@@ -20,24 +20,20 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from consult.access import can_see_original_of_redacted
 from consult.accounts.models import User
-from consult.audit.services import record, snapshot
 from consult.comments.models import Participation, participant_type_label
 from consult.exports.rows import stakeholder_name
 from consult.extensions import db
-from consult.moderation.services import (
-    NOTE_MAX,
-    REDACTION_REASONS,
-    Change,
-    InvalidInput,
-    NothingToChange,
-    StaleVersion,
-    last_change,
+from consult.moderation.services import REDACTION_REASONS, Change, InvalidInput, StaleVersion, last_change
+from consult.moderation.services.common import (
+    already_decided,
+    check_note,
+    clean_text,
+    require_reason,
+    write_decision,
 )
-from consult.moderation.services.common import clean_text
 from consult.moderation.states import RejectionReason
 from consult.questions.models import MAX_ANSWER_LENGTH, Answer, AnswerState, Question
 
@@ -183,21 +179,14 @@ def clean_answer_decision(answer: Answer, decision: AnswerDecision) -> AnswerDec
     """
     note = clean_text(decision.note)
     _refuse_nul(note, "note", "The note")
-    if len(note) > NOTE_MAX:
-        raise InvalidInput(f"The note must be {NOTE_MAX:,} characters or fewer.", "note")
+    check_note(note)
     if decision.state is AnswerState.ACCEPTED:
         return AnswerDecision(AnswerState.ACCEPTED, note=note)
     if decision.state is AnswerState.WITHHELD:
-        if decision.reason is None:
-            raise InvalidInput("Select why the answer is withheld", "reason")
-        if decision.reason is RejectionReason.OTHER and not note:
-            raise InvalidInput("Explain why the answer is withheld", "note")
+        require_reason(decision.reason, note, "the answer is withheld")
         return AnswerDecision(AnswerState.WITHHELD, reason=decision.reason, note=note)
     if decision.state is AnswerState.REDACTED:
-        if decision.reason not in REDACTION_REASONS:
-            raise InvalidInput("Select why the answer is redacted", "reason")
-        if decision.reason is RejectionReason.OTHER and not note:
-            raise InvalidInput("Explain why the answer is redacted", "note")
+        require_reason(decision.reason, note, "the answer is redacted", REDACTION_REASONS)
         text = clean_text(decision.redacted_text)
         _refuse_nul(text, "redacted_text", "The redacted answer")
         if not text:
@@ -248,19 +237,15 @@ def decide_answer(answer: Answer, decision: AnswerDecision, actor, expected_vers
     if would_reveal_original(answer, decision, actor):
         raise InvalidInput(REVEAL_REFUSED)
     if _same_as_now(answer, decision):
-        raise NothingToChange(f"This answer is already {decision.state.label.lower()}"
-                              f"{' with that text' if decision.state is AnswerState.REDACTED else ''}.")
-    before = snapshot(answer, _AUDITED)
-    try:
-        with db.session.begin_nested():
-            answer.moderation_state = decision.state
-            answer.moderation_reason = decision.reason if decision.state is not AnswerState.ACCEPTED else None
-            answer.redacted_text = decision.redacted_text if decision.state is AnswerState.REDACTED else None
-            answer.moderation_note = decision.note
-            answer.moderated_by = actor
-            answer.moderated_at = now
-            db.session.flush()
-            record(actor, decision.action, answer, before, snapshot(answer, _AUDITED))
-    except StaleDataError:
-        db.session.refresh(answer)
-        raise StaleAnswer(answer, last_answer_change(answer)) from None
+        raise already_decided("answer", decision.state, decision.state is AnswerState.REDACTED)
+
+    def apply() -> None:
+        answer.moderation_state = decision.state
+        answer.moderation_reason = decision.reason if decision.state is not AnswerState.ACCEPTED else None
+        answer.redacted_text = decision.redacted_text if decision.state is AnswerState.REDACTED else None
+        answer.moderation_note = decision.note
+        answer.moderated_by = actor
+        answer.moderated_at = now
+
+    write_decision(answer, decision.action, actor, _AUDITED, apply,
+                   stale=lambda: StaleAnswer(answer, last_answer_change(answer)))

@@ -4,15 +4,17 @@ change to a versioned row and a decision are checked and saved."""
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from consult.audit.models import AuditEvent
+from consult.audit.services import record, snapshot
 from consult.comments.models import MAX_COMMENT_LENGTH, Comment
 from consult.extensions import db
 from consult.moderation import queries
-from consult.moderation.services.errors import Change, InvalidInput, InvalidSelection, StaleVersion
+from consult.moderation.services.errors import Change, InvalidInput, InvalidSelection, NothingToChange, StaleVersion
 from consult.moderation.states import RejectionReason
 
 THEME_NAME_MAX = 120
@@ -51,6 +53,30 @@ def clean_text(value: str | None) -> str:
     return (value or "").replace("\r\n", "\n").strip()
 
 
+def check_note(note: str) -> None:
+    """The note staff leave with a decision fits its column."""
+    if len(note) > NOTE_MAX:
+        raise InvalidInput(f"The note must be {NOTE_MAX:,} characters or fewer.", "note")
+
+
+def require_reason(reason: RejectionReason | None, note: str, why: str,
+                   allowed: tuple[RejectionReason, ...] = tuple(RejectionReason)) -> None:
+    """A decision that keeps words from the public says why, from `allowed`; 'other' needs the note to explain.
+
+    `why` completes the sentences shown: "the comment is rejected" gives
+    "Select why the comment is rejected".
+    """
+    if reason not in allowed:
+        raise InvalidInput(f"Select why {why}", "reason")
+    if reason is RejectionReason.OTHER and not note:
+        raise InvalidInput(f"Explain why {why}", "note")
+
+
+def already_decided(subject: str, state, with_text: bool) -> NothingToChange:
+    """The refusal of a decision that is already so: "This comment is already rejected."."""
+    return NothingToChange(f"This {subject} is already {state.label.lower()}{' with that text' if with_text else ''}.")
+
+
 @contextmanager
 def versioned_savepoint(row, stale: Callable[[], StaleVersion]) -> Iterator[None]:
     """Write the block's changes in a savepoint and flush them, so that `row`'s version column can refuse a race.
@@ -66,6 +92,25 @@ def versioned_savepoint(row, stale: Callable[[], StaleVersion]) -> Iterator[None
     except StaleDataError:
         db.session.refresh(row)
         raise stale() from None
+
+
+Applied = TypeVar("Applied")
+
+
+def write_decision(row, action: str, actor, audited: tuple[str, ...], apply: Callable[[], Applied],
+                   stale: Callable[[], StaleVersion]) -> Applied:
+    """Apply a moderation decision to `row` (by calling `apply`) and audit it with before and after.
+
+    The audit record is written in the same savepoint, so a decision that
+    loses a race to another save leaves neither the change nor its record:
+    `stale()` is raised instead (see versioned_savepoint).
+    """
+    before = snapshot(row, audited)
+    with versioned_savepoint(row, stale):
+        applied = apply()
+        db.session.flush()
+        record(actor, action, row, before, snapshot(row, audited))
+    return applied
 
 
 @dataclass

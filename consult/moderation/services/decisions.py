@@ -19,16 +19,19 @@ from consult.comments.models import MAX_COMMENT_LENGTH, Comment
 from consult.extensions import db
 from consult.moderation.models import ModerationDecision
 from consult.moderation.services.common import (
-    NOTE_MAX,
     REDACTION_REASONS,
     BulkOutcome,
     Conflict,
+    already_decided,
+    check_note,
     clean_text,
     last_comment_change,
+    require_reason,
     require_submitted,
     selected_comments,
+    write_decision,
 )
-from consult.moderation.services.errors import InvalidInput, NothingToChange, SelectionChanged, StaleComment
+from consult.moderation.services.errors import InvalidInput, SelectionChanged, StaleComment
 from consult.moderation.states import ModerationState, RejectionReason
 
 _COMMENT_FIELDS = ("moderation_state", "rejection_reason", "moderation_note", "redacted_body", "redacted_quote",
@@ -68,23 +71,16 @@ def clean_decision(decision: Decision, comment: Comment | None = None) -> Decisi
     (which must differ from the original) and, for 'other', an explanation.
     """
     note = clean_text(decision.note)
-    if len(note) > NOTE_MAX:
-        raise InvalidInput(f"The note must be {NOTE_MAX:,} characters or fewer.", "note")
+    check_note(note)
     if decision.state is ModerationState.ACCEPTED:
         return Decision(ModerationState.ACCEPTED, note=note)
     if decision.state is ModerationState.REJECTED:
-        if decision.reason is None:
-            raise InvalidInput("Select why the comment is rejected", "reason")
-        if decision.reason is RejectionReason.OTHER and not note:
-            raise InvalidInput("Explain why the comment is rejected", "note")
+        require_reason(decision.reason, note, "the comment is rejected")
         return Decision(ModerationState.REJECTED, reason=decision.reason, note=note)
     if decision.state is ModerationState.REDACTED:
         if comment is None:
             raise InvalidInput("Redact comments one at a time, from the comment's own page.")
-        if decision.reason not in REDACTION_REASONS:
-            raise InvalidInput("Select why the comment is redacted", "reason")
-        if decision.reason is RejectionReason.OTHER and not note:
-            raise InvalidInput("Explain why the comment is redacted", "note")
+        require_reason(decision.reason, note, "the comment is redacted", REDACTION_REASONS)
         body = clean_text(decision.redacted_body)
         if not body:
             raise InvalidInput("Enter the redacted comment", "redacted_body")
@@ -155,19 +151,10 @@ def decide_comment(comment: Comment, decision: Decision, actor, expected_version
     if would_reveal_original(comment, decision, actor):
         raise InvalidInput(REVEAL_REFUSED)
     if _same_as_now(comment, decision):
-        raise NothingToChange(f"This comment is already {decision.state.label.lower()}"
-                              f"{' with that text' if decision.state is ModerationState.REDACTED else ''}.")
-    before = snapshot(comment, _COMMENT_FIELDS)
-    try:
-        with db.session.begin_nested():
-            row = _apply_decision(comment, decision, actor, now)
-            db.session.flush()
-            record(actor, decision.action, comment, before, snapshot(comment, _COMMENT_FIELDS))
-    except StaleDataError:
-        db.session.refresh(comment)
-        raise StaleComment(comment, last_comment_change(comment)) from None
-    return row
-
+        raise already_decided("comment", decision.state, decision.state is ModerationState.REDACTED)
+    return write_decision(comment, decision.action, actor, _COMMENT_FIELDS,
+                          lambda: _apply_decision(comment, decision, actor, now),
+                          stale=lambda: StaleComment(comment, last_comment_change(comment)))
 
 
 def bulk_decide(consultation_id: int, expected_versions: dict[int, int], decision: Decision, actor,
