@@ -53,6 +53,16 @@ def clean_text(value: str | None) -> str:
     return (value or "").replace("\r\n", "\n").strip()
 
 
+def clean_name(name: str | None, limit: int, missing: str, what: str = "The name") -> str:
+    """A name on one line with its runs of spaces folded; InvalidInput (`missing`) if empty, or if over `limit`."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput(missing, "name")
+    if len(name) > limit:
+        raise InvalidInput(f"{what} must be {limit} characters or fewer", "name")
+    return name
+
+
 def check_note(note: str) -> None:
     """The note staff leave with a decision fits its column."""
     if len(note) > NOTE_MAX:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from consult.audit.services import record
 from consult.extensions import db
 from consult.moderation.models import SavedView
+from consult.moderation.services.common import clean_name
 from consult.moderation.services.errors import InvalidInput, ModerationError
 
 VIEW_NAME_MAX = 80
@@ -30,15 +31,6 @@ class SavedViewNotFound(ModerationError):
     status = 404
 
 
-def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise InvalidInput("Enter a name for this view", "name")
-    if len(name) > VIEW_NAME_MAX:
-        raise InvalidInput(f"The name must be {VIEW_NAME_MAX} characters or fewer", "name")
-    return name
-
-
 def save_view(user, consultation, name: str, query: str) -> SavedView:
     """Save the queue's filters (`query`, a query string of filters only) under `name`, for `user`.
 
@@ -46,7 +38,7 @@ def save_view(user, consultation, name: str, query: str) -> SavedView:
     has VIEWS_MAX views here; DuplicateViewName when the name is taken (also
     when another save of the same name won a race).
     """
-    name = _clean_name(name)
+    name = clean_name(name, VIEW_NAME_MAX, "Enter a name for this view")
     mine = select(SavedView).where(SavedView.user_id == user.id, SavedView.consultation_id == consultation.id)
     if db.session.scalar(mine.where(SavedView.name == name)) is not None:
         raise DuplicateViewName(name)

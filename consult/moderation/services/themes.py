@@ -15,6 +15,7 @@ from consult.moderation.services.common import (
     THEME_DESCRIPTION_MAX,
     THEME_NAME_MAX,
     BulkOutcome,
+    clean_name,
     clean_text,
     last_change,
     require_submitted,
@@ -36,12 +37,7 @@ _THEME_FIELDS = ("consultation_id", "name", "description", "version")
 
 
 def _clean_theme_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise InvalidInput("Enter a name for the theme", "name")
-    if len(name) > THEME_NAME_MAX:
-        raise InvalidInput(f"The theme name must be {THEME_NAME_MAX} characters or fewer", "name")
-    return name
+    return clean_name(name, THEME_NAME_MAX, "Enter a name for the theme", "The theme name")
 
 
 def _clean_description(description: str) -> str:
