@@ -6,7 +6,7 @@ whatever its size, because everything a row shows is loaded in batches.
 """
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -424,29 +424,23 @@ def in_batches(query: Select, size: int = _BATCH) -> Iterable[dict[int, int]]:
         last = rows[-1].number
 
 
+def _for_ids(ids: Iterable[int], query_for: Callable[[list[int]], Select]) -> Iterator:
+    """The rows `query_for(batch)` finds for each batch of the distinct `ids`, so no IN list outgrows _BATCH."""
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), _BATCH):
+        yield from db.session.scalars(query_for(ordered[start:start + _BATCH]))
+
+
 def comments_by_id(consultation_id: int, comment_ids: Iterable[int]) -> dict[int, Comment]:
     """Submitted comments of this consultation among `comment_ids` (others are simply absent)."""
-    ids = sorted(set(comment_ids))
-    found: dict[int, Comment] = {}
-    for start in range(0, len(ids), _BATCH):
-        batch = ids[start:start + _BATCH]
-        for comment in db.session.scalars(
-                submitted_comments(consultation_id).where(Comment.id.in_(batch))
-                .options(joinedload(Comment.moderated_by))):
-            found[comment.id] = comment
-    return found
+    return {comment.id: comment for comment in _for_ids(comment_ids, lambda batch: (
+        submitted_comments(consultation_id).where(Comment.id.in_(batch)).options(joinedload(Comment.moderated_by))))}
 
 
 def responses_by_comment(comment_ids: Iterable[int]) -> dict[int, CommentResponse]:
-    ids = sorted(set(comment_ids))
-    found: dict[int, CommentResponse] = {}
-    for start in range(0, len(ids), _BATCH):
-        batch = ids[start:start + _BATCH]
-        for response in db.session.scalars(
-                select(CommentResponse).where(CommentResponse.comment_id.in_(batch))
-                .options(joinedload(CommentResponse.updated_by))):
-            found[response.comment_id] = response
-    return found
+    return {response.comment_id: response for response in _for_ids(comment_ids, lambda batch: (
+        select(CommentResponse).where(CommentResponse.comment_id.in_(batch))
+        .options(joinedload(CommentResponse.updated_by))))}
 
 
 # --- Progress ------------------------------------------------------------------
