@@ -5,17 +5,16 @@ public reads is decided here, once: accepted and redacted comments only,
 organisations named, individuals named only with consent, no emails.
 """
 
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
-from threading import Lock
 
 from sqlalchemy import Select, func, select
 
 from consult.audit.services import record, snapshot
 from consult.comments.models import Comment, CommentStatus, ParticipantKind, Participation
 from consult.consultations.models import Consultation, ConsultationStatus
+from consult.exports.memo import Memo
 from consult.exports.paging import Page, Part, document_parts, keyset_page
 from consult.exports.rows import ExportItem, comments_select
 from consult.errors import DomainError
@@ -176,27 +175,11 @@ def published_rows(items: Iterable[ExportItem], answers: Iterable[tuple[str, str
 # page 404), so a stale entry is never read again and simply ages out. The
 # key comes from the database row every request loads anyway, so processes
 # need not tell each other anything, and no cache service sits on the path.
-_CACHE_ENTRIES = 256
-_cache: OrderedDict = OrderedDict()
-_cache_lock = Lock()
-
-
-def _memoised(key: tuple, compute):
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    value = compute()
-    with _cache_lock:
-        _cache[key] = value
-        while len(_cache) > _CACHE_ENTRIES:
-            _cache.popitem(last=False)
-    return value
+_published_memo: Memo = Memo(size=256)
 
 
 def clear_published_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
+    _published_memo.clear()
 
 
 def _published(query: Select) -> Select:
@@ -227,7 +210,7 @@ def published_parts(consultation: Consultation) -> tuple[Part, ...]:
                      for part in document_parts(consultation.id)
                      if (part.document_id, part.chapter_id, part.section_id) in counts)
 
-    return _memoised(_cache_key(consultation, "parts"), count)
+    return _published_memo.get(_cache_key(consultation, "parts"), count)
 
 
 def published_page(consultation: Consultation, key: str | None, after: int | None,
@@ -236,5 +219,5 @@ def published_page(consultation: Consultation, key: str | None, after: int | Non
     parts = list(published_parts(consultation))
     if key is not None and key not in {part.key for part in parts}:
         return None
-    return _memoised(_cache_key(consultation, "page", key, after, before),
-                     lambda: keyset_page(published_comments_query(consultation), parts, key, after, before))
+    return _published_memo.get(_cache_key(consultation, "page", key, after, before),
+                               lambda: keyset_page(published_comments_query(consultation), parts, key, after, before))

@@ -23,13 +23,13 @@ counts, which change whenever a comment is tagged, untagged or moderated.
 
 import math
 import re
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass
-from threading import Lock
 
 from sqlalchemy import case, select
 
 from consult.comments.models import Comment, CommentStatus
+from consult.exports.memo import Memo
 from consult.extensions import db
 from consult.moderation.models import CommentTheme
 from consult.moderation.states import ModerationState
@@ -118,26 +118,13 @@ def _sample(theme_id: int) -> list[tuple[int, int, str, int]]:
         .order_by(Comment.number).limit(SAMPLE))]
 
 
-_ENTRIES = 512
-_cache: OrderedDict = OrderedDict()
-_lock = Lock()
+_chosen: Memo[list[Representative]] = Memo(size=512)
 
 
 def representatives(theme_id: int, reference: str, key: tuple) -> list[Representative]:
     """The theme's representative comments; `key` (its version and counts) says when to choose again."""
-    cache_key = (theme_id, reference, key)
-    with _lock:
-        if cache_key in _cache:
-            _cache.move_to_end(cache_key)
-            return _cache[cache_key]
-    value = choose(_sample(theme_id), reference)
-    with _lock:
-        _cache[cache_key] = value
-        while len(_cache) > _ENTRIES:
-            _cache.popitem(last=False)
-    return value
+    return _chosen.get((theme_id, reference, key), lambda: choose(_sample(theme_id), reference))
 
 
 def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
+    _chosen.clear()
