@@ -2,12 +2,28 @@
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from consult.analysis.services import group_arrivals, group_consultation
 from consult.extensions import db
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _committed() -> Iterator[None]:
+    """Commit the block's work, or roll it back and let the error through.
+
+    A job owns its session: a failure must not leave half its work pending
+    in a session the worker goes on to use for the next job.
+    """
+    try:
+        yield
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def run_analysis(consultation_id: int, progress: Callable[[str], None] | None = None) -> dict:
@@ -20,12 +36,8 @@ def run_analysis(consultation_id: int, progress: Callable[[str], None] | None = 
     """
     say = progress or (lambda message: None)
     started = time.perf_counter()
-    try:
+    with _committed():
         result = group_consultation(consultation_id, progress=say)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     seconds = time.perf_counter() - started
     say(f"campaigns done in {seconds:.1f} s")
     figures = refresh_suggestions(consultation_id, progress=say)
@@ -44,14 +56,10 @@ def refresh_suggestions(consultation_id: int, progress: Callable[[str], None] | 
     from consult.analysis.triggers import started_refresh
 
     started_refresh(consultation_id)
-    try:
+    with _committed():
         # New comments first, committed batch by batch: a first run over a large import keeps its progress.
         embed_consultation(consultation_id, progress, after_batch=db.session.commit)
         figures = suggest_for_consultation(consultation_id, progress=progress)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     log.info("Suggestions for consultation %s: %s", consultation_id, figures)
     return figures
 
@@ -67,11 +75,7 @@ def group_new_comments(consultation_id: int) -> int:
     from consult.analysis.triggers import started_grouping
 
     started_grouping(consultation_id)
-    try:
+    with _committed():
         placed = group_arrivals(consultation_id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     log.info("Grouping of consultation %s placed %s new comments in campaigns.", consultation_id, placed)
     return placed
