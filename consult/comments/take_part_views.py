@@ -54,13 +54,18 @@ def _always(answers: dict) -> bool:
 
 @dataclass(frozen=True, eq=False)
 class Question:
-    """One page of the questions: its form, the answers it keeps, and whether the answers so far lead to it."""
+    """One page of the questions: its address and form, the answers it keeps, whether the answers so far lead to it."""
 
-    endpoint: str
+    name: str
+    path: str
     form: type[FlaskForm]
     fields: tuple[str, ...]
     template: str
     asked_when: Callable[[dict], bool] = _always
+
+    @property
+    def endpoint(self) -> str:
+        return f"{bp.name}.{self.name}"
 
     def is_answered(self, answers: dict) -> bool:
         return all(answers.get(name) is not None for name in self.fields)
@@ -83,20 +88,20 @@ class Question:
         return answers
 
 
-KIND = Question("comments.take_part", TakingPartForm, ("kind",), "comments/take_part.html")
-INDIVIDUAL = Question("comments.take_part_individual", DescribeYouForm, ("individual_type",),
+KIND = Question("take_part", "/take-part", TakingPartForm, ("kind",), "comments/take_part.html")
+INDIVIDUAL = Question("take_part_individual", "/take-part/about-you", DescribeYouForm, ("individual_type",),
                       "comments/take_part_individual.html", _is_individual)
-ORGANISATION = Question("comments.take_part_organisation", OrganisationForm,
+ORGANISATION = Question("take_part_organisation", "/take-part/organisation", OrganisationForm,
                         ("organisation_name", "organisation_type"), "comments/take_part_organisation.html",
                         _is_organisation)
-TOBACCO = Question("comments.take_part_tobacco", TobaccoLinksForm, ("has_tobacco_links",),
+TOBACCO = Question("take_part_tobacco", "/take-part/tobacco-links", TobaccoLinksForm, ("has_tobacco_links",),
                    "comments/take_part_tobacco.html")
-TOBACCO_DETAILS = Question("comments.take_part_tobacco_details", TobaccoDetailsForm, ("tobacco_details",),
-                           "comments/take_part_tobacco_details.html",
+TOBACCO_DETAILS = Question("take_part_tobacco_details", "/take-part/tobacco-links/details", TobaccoDetailsForm,
+                           ("tobacco_details",), "comments/take_part_tobacco_details.html",
                            lambda answers: answers.get("has_tobacco_links") is True)
-INTERESTS = Question("comments.take_part_interests", OtherInterestsForm, ("other_interests",),
+INTERESTS = Question("take_part_interests", "/take-part/other-interests", OtherInterestsForm, ("other_interests",),
                      "comments/take_part_interests.html")
-PUBLISH_NAME = Question("comments.take_part_publish_name", PublishNameForm, ("publish_name",),
+PUBLISH_NAME = Question("take_part_publish_name", "/take-part/publish-name", PublishNameForm, ("publish_name",),
                         "comments/take_part_publish_name.html")
 QUESTIONS = [KIND, INDIVIDUAL, ORGANISATION, TOBACCO, TOBACCO_DETAILS, INTERESTS, PUBLISH_NAME]
 
@@ -222,46 +227,22 @@ def _lead_record(question: Question):
     return lead_of(current_user.id)
 
 
-@bp.route("/take-part", methods=["GET", "POST"])
-@signed_in
-def take_part(reference: str):
-    return _ask(reference, KIND)
+def _question_page(question: Question) -> Callable:
+    """The view of one question's page, at the question's own address: every page runs the same steps, in _ask."""
+
+    def page(reference: str):
+        return _ask(reference, question)
+
+    page.__name__ = page.__qualname__ = question.name
+    return signed_in(page)
 
 
-@bp.route("/take-part/about-you", methods=["GET", "POST"])
-@signed_in
-def take_part_individual(reference: str):
-    return _ask(reference, INDIVIDUAL)
+def _add_question_pages() -> None:
+    for question in QUESTIONS:
+        bp.add_url_rule(question.path, question.name, _question_page(question), methods=["GET", "POST"])
 
 
-@bp.route("/take-part/organisation", methods=["GET", "POST"])
-@signed_in
-def take_part_organisation(reference: str):
-    return _ask(reference, ORGANISATION)
-
-
-@bp.route("/take-part/tobacco-links", methods=["GET", "POST"])
-@signed_in
-def take_part_tobacco(reference: str):
-    return _ask(reference, TOBACCO)
-
-
-@bp.route("/take-part/tobacco-links/details", methods=["GET", "POST"])
-@signed_in
-def take_part_tobacco_details(reference: str):
-    return _ask(reference, TOBACCO_DETAILS)
-
-
-@bp.route("/take-part/other-interests", methods=["GET", "POST"])
-@signed_in
-def take_part_interests(reference: str):
-    return _ask(reference, INTERESTS)
-
-
-@bp.route("/take-part/publish-name", methods=["GET", "POST"])
-@signed_in
-def take_part_publish_name(reference: str):
-    return _ask(reference, PUBLISH_NAME)
+_add_question_pages()
 
 
 @bp.route("/take-part/check", methods=["GET", "POST"])
