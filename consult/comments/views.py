@@ -4,6 +4,8 @@ Each view: load or 404, check the rule, validate, call the service, commit
 once, flash, redirect. Domain errors become a message on the page.
 """
 
+from functools import wraps
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -33,6 +35,20 @@ def own_participation(consultation):
 def _redirect_to_take_part(consultation):
     flash(services.ParticipationRequired.message, "info")
     return redirect(url_for("comments.take_part", reference=consultation.reference, next=current_path()))
+
+
+def _taking_part(view):
+    """A page of the person's own response: loaded for them, or first they say how they are taking part."""
+
+    @wraps(view)
+    def with_participation(reference: str):
+        consultation = public_consultation_or_404(reference)
+        participation = own_participation(consultation)
+        if participation is None:
+            return _redirect_to_take_part(consultation)
+        return view(consultation, participation)
+
+    return with_participation
 
 
 def lower_first(text: str) -> str:
@@ -174,11 +190,8 @@ def delete_comment(reference: str, comment_id: int):
 
 @bp.route("/response")
 @signed_in
-def review(reference: str):
-    consultation = public_consultation_or_404(reference)
-    participation = own_participation(consultation)
-    if participation is None:
-        return _redirect_to_take_part(consultation)
+@_taking_part
+def review(consultation, participation):
     if participation.organisation_role is OrganisationRole.LEAD and not participation.is_submitted:
         return redirect(url_for("organisations.lead_response", reference=consultation.reference))
     comments = services.list_comments(participation)
@@ -208,11 +221,8 @@ def _answers_context(participation, shown: question_services.ResponseFilter | No
 
 @bp.route("/response/submit", methods=["GET", "POST"])
 @signed_in
-def submit(reference: str):
-    consultation = public_consultation_or_404(reference)
-    participation = own_participation(consultation)
-    if participation is None:
-        return _redirect_to_take_part(consultation)
+@_taking_part
+def submit(consultation, participation):
     if participation.is_submitted:
         return redirect(url_for("comments.receipt", reference=consultation.reference))
     # An organisation's response goes in through its lead, with the organisation's declaration.
@@ -236,11 +246,8 @@ def submit(reference: str):
 
 @bp.route("/response/receipt")
 @signed_in
-def receipt(reference: str):
-    consultation = public_consultation_or_404(reference)
-    participation = own_participation(consultation)
-    if participation is None:
-        return _redirect_to_take_part(consultation)
+@_taking_part
+def receipt(consultation, participation):
     if not participation.is_submitted:
         flash("You have not submitted your response yet, so there is no receipt. "
               "Review your comments and submit them before the consultation closes.", "info")
@@ -252,10 +259,8 @@ def receipt(reference: str):
 
 @bp.route("/response.xlsx")
 @signed_in
-def download_response_workbook(reference: str):
-    consultation, participation = _own_response_or_redirect(reference)
-    if participation is None:
-        return _redirect_to_take_part(consultation)
+@_taking_part
+def download_response_workbook(consultation, participation):
     rows = _own_rows(participation)
     return file_download(lambda handle: write_table_workbook(rows, services.OWN_COLUMNS, handle, "Your response"),
                          f"{consultation.reference}-your-response.xlsx", XLSX)
@@ -263,10 +268,8 @@ def download_response_workbook(reference: str):
 
 @bp.route("/response.csv")
 @signed_in
-def download_response_csv(reference: str):
-    consultation, participation = _own_response_or_redirect(reference)
-    if participation is None:
-        return _redirect_to_take_part(consultation)
+@_taking_part
+def download_response_csv(consultation, participation):
     rows = _own_rows(participation)
     return csv_download(table_csv(rows, services.OWN_COLUMNS), f"{consultation.reference}-your-response.csv")
 
@@ -275,8 +278,3 @@ def _own_rows(participation) -> list[list]:
     """The participant's comments, then a row per question with their answer (empty where none)."""
     return ([services.own_values(comment) for comment in services.list_comments(participation)]
             + own_answer_rows(participation, services.OWN_COLUMNS))
-
-
-def _own_response_or_redirect(reference: str):
-    consultation = public_consultation_or_404(reference)
-    return consultation, own_participation(consultation)
