@@ -6,6 +6,9 @@ attributable. Each view: load or 404, check the rule, validate, call the
 service, commit once, flash, redirect.
 """
 
+from collections.abc import Callable
+from functools import wraps
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
@@ -13,6 +16,7 @@ from consult.access import admin, signed_in
 from consult.accounts.models import User
 from consult.comments import services as comment_services
 from consult.comments.models import OrganisationRole, OrganisationType
+from consult.consultations.models import Consultation
 from consult.database import utcnow
 from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
 from consult.errors import DomainError, Outcome, attach_error, form_errors
@@ -64,20 +68,34 @@ def hub(reference: str):
     return render_template("organisations/hub.html", **context)
 
 
+def _lead_button(reference: str, act: Callable[[Consultation], object]) -> tuple[Consultation, bool]:
+    """A lead's button on the organisation page: the consultation, and whether `act` was done and committed.
+
+    Anyone who is not a lead gets NotALead, a 403 page. When the service
+    refuses, its message is flashed for the organisation page, where the
+    button was.
+    """
+    consultation = public_consultation_or_404(reference)
+    services.require_lead(current_user.id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return consultation, False
+    with form_errors(form) as outcome:
+        act(consultation)
+    if not outcome.ok:
+        flash(outcome.error.message, "error")
+        return consultation, False
+    db.session.commit()
+    return consultation, True
+
+
 @bp.post(f"{_CONSULTATION}/lead/share")
 @signed_in
 def share(reference: str):
     """'Share with colleagues': the organisation's one code for this consultation, shown to the lead."""
-    consultation = public_consultation_or_404(reference)
-    services.require_lead(current_user.id)
-    form = EmptyForm()
-    if form.validate_on_submit():
-        with form_errors(form) as outcome:
-            services.share_code(current_user, consultation, utcnow())
-        if not outcome.ok:
-            flash(outcome.error.message, "error")
-            return _hub(consultation)
-        db.session.commit()
+    consultation, shared = _lead_button(
+        reference, lambda consultation: services.share_code(current_user, consultation, utcnow()))
+    if shared:
         flash("Share this code with colleagues who will comment for your organisation. "
               "We do not send it to anyone.", "success")
     return _hub(consultation)
@@ -173,18 +191,38 @@ def send(reference: str):
 @signed_in
 def start(reference: str):
     """Start the organisation's response: the lead's own comments and every copy of what colleagues sent."""
-    consultation = public_consultation_or_404(reference)
+    consultation, started = _lead_button(
+        reference, lambda consultation: services.start_lead_response(current_user, consultation, request_arrived_at()))
+    if not started:
+        return _hub(consultation)
+    return redirect(url_for("organisations.lead_response", reference=consultation.reference))
+
+
+def _started_lead_response(consultation):
+    """The lead's own participation in the organisation's response, once they have started it (else None).
+
+    Anyone who is not a lead gets NotALead, a 403 page.
+    """
     services.require_lead(current_user.id)
-    form = EmptyForm()
-    if form.validate_on_submit():
-        with form_errors(form) as outcome:
-            services.start_lead_response(current_user, consultation, request_arrived_at())
-        if not outcome.ok:
-            flash(outcome.error.message, "error")
+    participation = _participation(consultation)
+    if participation is None or participation.organisation_role is not OrganisationRole.LEAD:
+        return None
+    return participation
+
+
+def _lead_response_page(view):
+    """A page of the lead's response: until the lead has started it, the organisation page says to start."""
+
+    @wraps(view)
+    def with_response(reference: str, **kwargs):
+        consultation = public_consultation_or_404(reference)
+        participation = _started_lead_response(consultation)
+        if participation is None:
+            flash("Start your organisation’s response first.", "info")
             return _hub(consultation)
-        db.session.commit()
-        return redirect(url_for("organisations.lead_response", reference=consultation.reference))
-    return _hub(consultation)
+        return view(consultation, participation, **kwargs)
+
+    return with_response
 
 
 def _colleague_id() -> int | None:
@@ -194,13 +232,8 @@ def _colleague_id() -> int | None:
 
 @bp.get(f"{_CONSULTATION}/lead/response")
 @signed_in
-def lead_response(reference: str):
-    consultation = public_consultation_or_404(reference)
-    services.require_lead(current_user.id)
-    participation = _participation(consultation)
-    if participation is None or participation.organisation_role is not OrganisationRole.LEAD:
-        flash("Start your organisation’s response first.", "info")
-        return _hub(consultation)
+@_lead_response_page
+def lead_response(consultation, participation):
     colleagues = services.colleagues_who_sent(participation.organisation_id, consultation.id)
     filter_form = ColleagueFilterForm(formdata=request.args)
     filter_form.colleague.choices = [("", "Everyone")] + [(str(c.user_id), c.email) for c in colleagues]
@@ -217,13 +250,8 @@ def lead_response(reference: str):
 
 @bp.post(f"{_CONSULTATION}/lead/answers/<int:answer_id>/use")
 @signed_in
-def adopt_answer(reference: str, answer_id: int):
-    consultation = public_consultation_or_404(reference)
-    services.require_lead(current_user.id)
-    participation = _participation(consultation)
-    if participation is None or participation.organisation_role is not OrganisationRole.LEAD:
-        flash("Start your organisation’s response first.", "info")
-        return _hub(consultation)
+@_lead_response_page
+def adopt_answer(consultation, participation, answer_id: int):
     colleague_answer = db.session.get(Answer, answer_id) if answer_id <= LARGEST_ID else None
     if colleague_answer is None:  # e.g. the colleague's account was erased since the page was shown
         flash("That answer is no longer there. Choose from the answers shown now.", "info")
@@ -244,9 +272,8 @@ def adopt_answer(reference: str, answer_id: int):
 @signed_in
 def lead_submit(reference: str):
     consultation = public_consultation_or_404(reference)
-    services.require_lead(current_user.id)
-    participation = _participation(consultation)
-    if participation is None or participation.organisation_role is not OrganisationRole.LEAD:
+    participation = _started_lead_response(consultation)
+    if participation is None:
         return redirect(url_for("organisations.lead_response", reference=consultation.reference))
     if participation.is_submitted:
         return redirect(url_for("comments.receipt", reference=consultation.reference))
