@@ -257,10 +257,29 @@ def start_lead_response(user: User, consultation: Consultation, now: datetime) -
         raise AlreadyTakingPart(existing)
     _lock_organisation(organisation.id, now)
     _require_not_responded(organisation.id, consultation.id)
+    participation, added = _take_part_for(user, consultation, organisation, OrganisationRole.LEAD)
+    if not added:
+        if participation.organisation_role is OrganisationRole.LEAD:
+            return participation
+        raise AlreadyTakingPart(participation)
+    for original in sent_comments(organisation.id, consultation.id):
+        _copy_for_lead(original, participation)
+    db.session.flush()
+    return participation
+
+
+def _take_part_for(user: User, consultation: Consultation, organisation: Organisation,
+                   role: OrganisationRole) -> tuple[Participation, bool]:
+    """The user's participation on the organisation's behalf (its name and type, linked to it), and whether it is new.
+
+    One participation per user and consultation is the database's rule: when
+    another request has just made the user's, that one is returned, not new,
+    and the caller decides whether it will do.
+    """
     participation = Participation(
         user_id=user.id, consultation_id=consultation.id, kind=ParticipantKind.ORGANISATION,
         organisation_name=organisation.name, organisation_type=organisation.type,
-        organisation_id=organisation.id, organisation_role=OrganisationRole.LEAD,
+        organisation_id=organisation.id, organisation_role=role,
     )
     try:
         with db.session.begin_nested():
@@ -269,13 +288,8 @@ def start_lead_response(user: User, consultation: Consultation, now: datetime) -
         winner = find_participation(user.id, consultation.id)
         if winner is None:
             raise
-        if winner.organisation_role is OrganisationRole.LEAD:
-            return winner
-        raise AlreadyTakingPart(winner) from None
-    for original in sent_comments(organisation.id, consultation.id):
-        _copy_for_lead(original, participation)
-    db.session.flush()
-    return participation
+        return winner, False
+    return participation, True
 
 
 def _new_code() -> str:
@@ -351,20 +365,9 @@ def join_with_code(user: User, consultation: Consultation, code: str, now: datet
     linked to it, and never submits itself: its comments go to the lead.
     """
     found = check_code(user, consultation, code, now)
-    organisation = found.organisation
-    participation = Participation(
-        user_id=user.id, consultation_id=consultation.id, kind=ParticipantKind.ORGANISATION,
-        organisation_name=organisation.name, organisation_type=organisation.type,
-        organisation_id=organisation.id, organisation_role=OrganisationRole.COLLEAGUE,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(participation)
-    except IntegrityError:
-        winner = find_participation(user.id, consultation.id)
-        if winner is None:
-            raise
-        raise AlreadyTakingPart(winner) from None
+    participation, added = _take_part_for(user, consultation, found.organisation, OrganisationRole.COLLEAGUE)
+    if not added:
+        raise AlreadyTakingPart(participation)
     return participation
 
 
