@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 
 from consult.accounts.models import Role, User
 from consult.accounts.services import hash_password
@@ -40,6 +40,7 @@ from consult.comments.models import (
     ParticipantKind,
     Participation,
 )
+from consult.comments.services import new_receipt_reference, reserve_comment_numbers
 from consult.consultations.models import Consultation, Section
 from consult.errors import DomainError
 from consult.extensions import db
@@ -304,12 +305,6 @@ def check_rows(consultation: Consultation, rows: list[tuple[int, dict]]) -> list
 # --- Storing -----------------------------------------------------------------
 
 
-def _receipt_reference(consultation: Consultation) -> str:
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    code = "".join(secrets.choice(alphabet) for _ in range(8))
-    return f"{consultation.reference}-{code[:4]}-{code[4:]}"
-
-
 def import_responses(consultation: Consultation, responses: list[OfflineResponse], actor,
                      now: datetime) -> list[Comment]:
     """Store checked rows as submitted, numbered comments from offline respondents; flushes, never commits.
@@ -322,14 +317,7 @@ def import_responses(consultation: Consultation, responses: list[OfflineResponse
     """
     if not responses:
         return []
-    last_number = db.session.execute(
-        update(Consultation)
-        .where(Consultation.id == consultation.id)
-        .values(last_comment_number=Consultation.last_comment_number + len(responses))
-        .returning(Consultation.last_comment_number)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    first_number = last_number - len(responses) + 1
+    first_number = reserve_comment_numbers(consultation.id, len(responses))
     unusable_password = hash_password(secrets.token_urlsafe(32))
     document = consultation.documents[0]
     comments = []
@@ -344,7 +332,7 @@ def import_responses(consultation: Consultation, responses: list[OfflineResponse
             individual_type=response.individual_type,
             organisation_name=response.organisation,
             organisation_type=OrganisationType.OTHER if is_organisation else None,
-            submitted_at=now, receipt_reference=_receipt_reference(consultation))
+            submitted_at=now, receipt_reference=new_receipt_reference(consultation))
         section = response.section
         comment = Comment(
             participation=participation, consultation_id=consultation.id,

@@ -320,10 +320,28 @@ def list_comments(participation: Participation) -> list[Comment]:
     )
 
 
-def _new_receipt_reference(consultation: Consultation) -> str:
+def new_receipt_reference(consultation: Consultation) -> str:
+    """A submitted response's receipt reference: the consultation's, then eight characters hard to misread."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
     code = "".join(secrets.choice(alphabet) for _ in range(8))
     return f"{consultation.reference}-{code[:4]}-{code[4:]}"
+
+
+def reserve_comment_numbers(consultation_id: int, count: int) -> int:
+    """The first of `count` comment numbers taken from the consultation's sequence, in one UPDATE of its counter.
+
+    The counter's row is the lock, so numbers taken at the same moment (two
+    submissions, or a submission and an offline import) follow on and never
+    collide.
+    """
+    last_number = db.session.execute(
+        update(Consultation)
+        .where(Consultation.id == consultation_id)
+        .values(last_comment_number=Consultation.last_comment_number + count)
+        .returning(Consultation.last_comment_number)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    return last_number - count + 1
 
 
 def submit_response(participation: Participation, now: datetime) -> Participation:
@@ -347,7 +365,7 @@ def submit_response(participation: Participation, now: datetime) -> Participatio
     claimed = db.session.execute(
         update(Participation)
         .where(Participation.id == participation.id, Participation.submitted_at.is_(None))
-        .values(submitted_at=now, receipt_reference=_new_receipt_reference(participation.consultation),
+        .values(submitted_at=now, receipt_reference=new_receipt_reference(participation.consultation),
                 updated_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -360,16 +378,9 @@ def submit_response(participation: Participation, now: datetime) -> Participatio
         select(Comment).where(Comment.participation_id == participation.id,
                               Comment.status == CommentStatus.DRAFT)
     ))
-    last_number = db.session.execute(
-        update(Consultation)
-        .where(Consultation.id == participation.consultation_id)
-        .values(last_comment_number=Consultation.last_comment_number + len(drafts))
-        .returning(Consultation.last_comment_number)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
+    first_number = reserve_comment_numbers(participation.consultation_id, len(drafts))
     ordered = {c.id: i for i, c in enumerate(list_comments(participation))}
     drafts.sort(key=lambda c: ordered[c.id])
-    first_number = last_number - len(drafts) + 1
     for offset, comment in enumerate(drafts):
         comment.status = CommentStatus.SUBMITTED
         comment.number = first_number + offset
