@@ -18,36 +18,37 @@ def _choices(enum_class) -> list[SelectChoice]:
     return [SelectChoice(member.value, member.label) for member in enum_class]
 
 
-def _one_of(choices: list[SelectChoice], message: str) -> dict:
-    """A radio question's rule: one of its options, or the question's own message (never "Not a valid choice")."""
-    return {"validate_choice": False,
-            "validators": [InputRequired(message=message), AnyOf([c.value for c in choices], message=message)]}
+def _one_of(label: str, choices: list[SelectChoice], message: str, **kwargs) -> RadioField:
+    """A radio question that takes one of its own options, or says the question's own message.
+
+    Never WTForms' "Not a valid choice": a missing or unknown answer gets the
+    message a person can act on.
+    """
+    return RadioField(label, choices=choices, widget=GovRadioInput(), validate_choice=False,
+                      validators=[InputRequired(message=message), AnyOf([c.value for c in choices], message=message)],
+                      **kwargs)
 
 
 # "How are you taking part?" is asked one question a page; each form is one page.
 # Every field's name is the key its answer is kept under until the person confirms.
 
-class TakingPartForm(FlaskForm):
-    kind = RadioField(
-        "How are you taking part in this consultation?",
-        choices=_choices(ParticipantKind),
-        widget=GovRadioInput(),
-        **_one_of(_choices(ParticipantKind), "Select how you are taking part in this consultation"),
-    )
+class _QuestionPage(FlaskForm):
+    """One page of "How are you taking part?": its question, then Continue."""
+
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class DescribeYouForm(FlaskForm):
-    individual_type = RadioField(
-        "Which best describes you?",
-        choices=_choices(IndividualType),
-        widget=GovRadioInput(),
-        **_one_of(_choices(IndividualType), "Select which best describes you"),
-    )
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+class TakingPartForm(_QuestionPage):
+    kind = _one_of("How are you taking part in this consultation?", _choices(ParticipantKind),
+                   "Select how you are taking part in this consultation")
 
 
-class OrganisationForm(FlaskForm):
+class DescribeYouForm(_QuestionPage):
+    individual_type = _one_of("Which best describes you?", _choices(IndividualType),
+                              "Select which best describes you")
+
+
+class OrganisationForm(_QuestionPage):
     organisation_name = StringField(
         "Organisation name",
         widget=GovTextInput(),
@@ -55,26 +56,16 @@ class OrganisationForm(FlaskForm):
         validators=[DataRequired(message="Enter the name of the organisation"),
                     Length(max=200, message="Organisation name must be 200 characters or fewer")],
     )
-    organisation_type = RadioField(
-        "Type of organisation",
-        choices=_choices(OrganisationType),
-        widget=GovRadioInput(),
-        **_one_of(_choices(OrganisationType), "Select the type of organisation"),
-    )
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    organisation_type = _one_of("Type of organisation", _choices(OrganisationType), "Select the type of organisation")
 
 
-class TobaccoLinksForm(FlaskForm):
-    has_tobacco_links = RadioField(
+class TobaccoLinksForm(_QuestionPage):
+    has_tobacco_links = _one_of(
         "Do you, or the organisation you represent, have any links with, or funding from, the tobacco industry?",
-        choices=YES_NO,
-        widget=GovRadioInput(),
-        **_one_of(YES_NO, "Select yes if you have links with, or funding from, the tobacco industry"),
-    )
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+        YES_NO, "Select yes if you have links with, or funding from, the tobacco industry")
 
 
-class TobaccoDetailsForm(FlaskForm):
+class TobaccoDetailsForm(_QuestionPage):
     tobacco_details = TextAreaField(
         "Give details of the links or funding",
         widget=GovTextArea(),
@@ -82,28 +73,20 @@ class TobaccoDetailsForm(FlaskForm):
         validators=[DataRequired(message="Give details of the links with, or funding from, the tobacco industry"),
                     Length(max=2000, message="Details must be 2,000 characters or fewer")],
     )
-    submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class OtherInterestsForm(FlaskForm):
+class OtherInterestsForm(_QuestionPage):
     other_interests = TextAreaField(
         "Do you have any other interests to declare? (optional)",
         widget=GovTextArea(),
         filters=[strip_whitespace],
         validators=[Length(max=2000, message="Other interests must be 2,000 characters or fewer")],
     )
-    submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class PublishNameForm(FlaskForm):
-    publish_name = RadioField(
-        "Can we publish your name with your comments?",
-        choices=YES_NO,
-        default=NO,
-        widget=GovRadioInput(),
-        **_one_of(YES_NO, "Select yes if we can publish your name with your comments"),
-    )
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+class PublishNameForm(_QuestionPage):
+    publish_name = _one_of("Can we publish your name with your comments?", YES_NO,
+                           "Select yes if we can publish your name with your comments", default=NO)
 
 
 class CommentForm(FlaskForm):
