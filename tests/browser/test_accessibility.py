@@ -27,6 +27,7 @@ from consult.admin.account_services import deactivate_user
 from consult.consultations.services import ConsultationDetails, details_digest, edit_consultation, find_consultation
 from consult.moderation.states import ModerationState
 from tests.browser.conftest import (
+    DESKTOP,
     PASSWORD,
     SCREENSHOTS,
     QUOTE,
@@ -1459,9 +1460,46 @@ AXE_TEST = "test_page_has_no_serious_wcag_violations"
 REFLOW_TEST = "test_page_reflows_at_320_css_pixels"
 
 
+class ReusedTab:
+    """One browser tab that page checks take turns in, wiped clean between them.
+
+    A new browser profile per page state cost more than the checks themselves
+    (most of a second under load). What a profile could carry from one page
+    state to the next is cookies and storage, and both are cleared before each
+    use, so every state still starts signed out with nothing remembered; only
+    the HTTP cache of the versioned, immutable static files is kept. After a
+    page state whose set-up or checks failed, the profile is thrown away and
+    the next one starts in a new one, so a broken tab cannot spoil the rest.
+    """
+
+    def __init__(self, browser, live_server: LiveServer):
+        self.browser, self.live_server = browser, live_server
+        self.context = self.tab = None
+        self.problems: list[str] = []
+
+    def clean(self):
+        """The tab, signed out, at desktop width, with no problems noted yet."""
+        if self.context is None:
+            self.context = new_browser_context(self.browser, self.live_server)
+            self.tab, self.problems = new_watched_page(self.context)
+        else:
+            # Storage belongs to the page's origin; about:blank or an error page has none to clear.
+            self.tab.evaluate("() => { try { localStorage.clear(); sessionStorage.clear(); } catch (e) {} }")
+            self.tab.goto("about:blank")
+            self.context.clear_cookies()
+            self.tab.set_viewport_size(DESKTOP)
+            self.problems.clear()
+        return self.tab
+
+    def discard(self) -> None:
+        if self.context is not None:
+            self.context.close()
+        self.context = self.tab = None
+
+
 @pytest.fixture(scope="module")
 def page_checks(browser, live_server, consultations, staff_world):
-    """Load each page state once, in a fresh browser profile, and run both checks on that one load.
+    """Load each page state once, in a clean browser tab, and run both checks on that one load.
 
     The page state is set up at desktop width; axe-core checks it there, then
     the window is narrowed to 320 CSS px and the reflow check measures the
@@ -1470,6 +1508,7 @@ def page_checks(browser, live_server, consultations, staff_world):
     screenshots go where each test's screenshot fixture put them.
     """
     results: dict[str, PageCheck] = {}
+    reused = ReusedTab(browser, live_server)
 
     def check(name: str, setup: Callable[[Scene], None]) -> PageCheck:
         if name not in results:
@@ -1479,39 +1518,39 @@ def page_checks(browser, live_server, consultations, staff_world):
     def load_and_check(name: str, setup: Callable[[Scene], None]) -> PageCheck:
         axe_test, reflow_test = f"{AXE_TEST}[{name}]", f"{REFLOW_TEST}[{name}]"
         result = PageCheck()
-        browser_context = new_browser_context(browser, live_server)
+        tab = reused.clean()
+        scene = Scene(tab, live_server, *consultations, staff=staff_world)
         try:
-            tab, result.problems = new_watched_page(browser_context)
-            scene = Scene(tab, live_server, *consultations, staff=staff_world)
             try:
-                try:
-                    setup(scene)
-                except Exception as failure:  # both tests report it
-                    result.setup_failure = failure
-                    for test in (axe_test, reflow_test):
-                        save_failure_screenshot(tab, test)
-                    return result
-                screenshot_to(tab, axe_test, name)
-                try:
-                    check_accessibility(tab, name)
-                except Exception as failure:  # the axe test reports it
-                    result.axe_failure = failure
-                    save_failure_screenshot(tab, axe_test)
-                tab.set_viewport_size({"width": 320, "height": 720})
-                screenshot_to(tab, reflow_test, f"{name}-320px")
-                try:
-                    assert_reflows(tab, name)
-                except Exception as failure:  # the reflow test reports it
-                    result.reflow_failure = failure
-                    save_failure_screenshot(tab, reflow_test)
-            finally:
-                for cleanup in scene.cleanups:
-                    cleanup()
+                setup(scene)
+            except Exception as failure:  # both tests report it
+                result.setup_failure = failure
+                for test in (axe_test, reflow_test):
+                    save_failure_screenshot(tab, test)
+                return result
+            screenshot_to(tab, axe_test, name)
+            try:
+                check_accessibility(tab, name)
+            except Exception as failure:  # the axe test reports it
+                result.axe_failure = failure
+                save_failure_screenshot(tab, axe_test)
+            tab.set_viewport_size({"width": 320, "height": 720})
+            screenshot_to(tab, reflow_test, f"{name}-320px")
+            try:
+                assert_reflows(tab, name)
+            except Exception as failure:  # the reflow test reports it
+                result.reflow_failure = failure
+                save_failure_screenshot(tab, reflow_test)
         finally:
-            browser_context.close()
+            result.problems = list(reused.problems)
+            for cleanup in scene.cleanups:
+                cleanup()
+            if result.setup_failure or result.axe_failure or result.reflow_failure or result.problems:
+                reused.discard()
         return result
 
-    return check
+    yield check
+    reused.discard()
 
 
 def screenshot_to(tab, test_name: str, name: str) -> None:
