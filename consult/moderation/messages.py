@@ -113,7 +113,7 @@ def theme_saved(theme: Theme, changed: bool) -> tuple[str, str]:
     return (f"Theme ‘{theme.name}’ saved.", "success") if changed else ("Nothing was changed.", "info")
 
 
-def themes_merged(name: str, target: Theme, moved: int) -> str:
+def themes_merged(name: str, moved: int, target: Theme) -> str:
     return f"Merged ‘{name}’ into ‘{target.name}’: {comments(moved)} moved."
 
 

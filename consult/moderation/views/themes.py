@@ -78,44 +78,46 @@ def edit_theme(reference: str, theme_id: int):
     return render_template("moderation/theme_form.html", consultation=consultation, form=form, theme=theme)
 
 
+def _take_theme_away(reference: str, theme_id: int, form, target_field: str, no_target: str, template: str,
+                     take_away, done):
+    """Merge or delete a theme: both end it, moving its comments to the theme chosen in `target_field`, if any.
+
+    `take_away(theme, target)` calls the service and returns how many comments moved; `done(name, moved,
+    target)` says what happened. The page says how many comments have the theme, so staff know what moves.
+    """
+    consultation = reviewable_consultation_or_404(reference)
+    theme = theme_or_404(consultation, theme_id)
+    form[target_field].choices = options([("", no_target)] + _other_themes(consultation, theme))
+    if form.validate_on_submit():
+        chosen = form[target_field].data
+        target = theme_or_404(consultation, chosen) if chosen else None
+        name = theme.name
+        with form_errors(form) as outcome:
+            moved = take_away(theme, target)
+        if outcome.ok:
+            db.session.commit()
+            flash(done(name, moved, target), "success")
+            return redirect(_themes_url(consultation))
+    return render_template(template, consultation=consultation, form=form, theme=theme,
+                           used=len(services.comment_ids_with_theme(theme)))
+
+
 @bp.route("/consultations/<reference>/themes/<int:theme_id>/merge", methods=["GET", "POST"])
 @staff
 def merge_theme(reference: str, theme_id: int):
-    consultation = reviewable_consultation_or_404(reference)
-    theme = theme_or_404(consultation, theme_id)
-    form = MergeThemeForm()
-    form.target.choices = options([("", "Select a theme")] + _other_themes(consultation, theme))
-    if form.validate_on_submit():
-        target = theme_or_404(consultation, form.target.data)
-        name = theme.name
-        with form_errors(form) as outcome:
-            moved = services.merge_themes(theme, target, actor())
-        if outcome.ok:
-            db.session.commit()
-            flash(messages.themes_merged(name, target, moved), "success")
-            return redirect(_themes_url(consultation))
-    return render_template("moderation/theme_merge.html", consultation=consultation, form=form, theme=theme,
-                           used=len(services.comment_ids_with_theme(theme)))
+    return _take_theme_away(reference, theme_id, MergeThemeForm(), "target", "Select a theme",
+                            "moderation/theme_merge.html",
+                            lambda theme, target: services.merge_themes(theme, target, actor()),
+                            messages.themes_merged)
 
 
 @bp.route("/consultations/<reference>/themes/<int:theme_id>/delete", methods=["GET", "POST"])
 @staff
 def delete_theme(reference: str, theme_id: int):
-    consultation = reviewable_consultation_or_404(reference)
-    theme = theme_or_404(consultation, theme_id)
-    form = DeleteThemeForm()
-    form.reassign_to.choices = options([("", "Do not move them")] + _other_themes(consultation, theme))
-    if form.validate_on_submit():
-        target = theme_or_404(consultation, form.reassign_to.data) if form.reassign_to.data else None
-        name = theme.name
-        with form_errors(form) as outcome:
-            moved = services.delete_theme(theme, actor(), reassign_to=target)
-        if outcome.ok:
-            db.session.commit()
-            flash(messages.theme_deleted(name, moved, target), "success")
-            return redirect(_themes_url(consultation))
-    return render_template("moderation/theme_delete.html", consultation=consultation, form=form, theme=theme,
-                           used=len(services.comment_ids_with_theme(theme)))
+    return _take_theme_away(reference, theme_id, DeleteThemeForm(), "reassign_to", "Do not move them",
+                            "moderation/theme_delete.html",
+                            lambda theme, target: services.delete_theme(theme, actor(), reassign_to=target),
+                            messages.theme_deleted)
 
 
 @bp.route("/consultations/<reference>/themes/<int:theme_id>/response", methods=["GET", "POST"])
