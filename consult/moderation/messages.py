@@ -53,18 +53,28 @@ def response_saved(comment: Comment) -> str:
 # --- Both sides of a conflict ------------------------------------------------------------------
 
 
+def ruling_rows(state, reason, note: str | None, redactions: Rows) -> Rows:
+    """A moderation decision in words, on a comment or on an answer, for either side of a conflict.
+
+    `state` and `reason` are enum members with a label; `redactions` are the redacted texts the decision
+    holds, already labelled, shown after the note.
+    """
+    rows = [("Decision", state.label)]
+    if reason is not None:
+        rows.append(("Reason", reason.label))
+    if note:
+        rows.append(("Note", note))
+    return rows + redactions
+
+
 def decision_rows(decision: Decision) -> Rows:
     """What a person asked for, to show beside the current version when they collide."""
-    rows = [("Decision", decision.state.label)]
-    if decision.reason is not None:
-        rows.append(("Reason", decision.reason.label))
-    if decision.note:
-        rows.append(("Note", decision.note))
+    redactions = []
     if decision.redacted_body is not None:
-        rows.append(("Redacted comment", decision.redacted_body))
+        redactions.append(("Redacted comment", decision.redacted_body))
     if decision.redacted_quote is not None:
-        rows.append(("Redacted quoted passage", decision.redacted_quote or "(withheld)"))
-    return rows
+        redactions.append(("Redacted quoted passage", decision.redacted_quote or "(withheld)"))
+    return ruling_rows(decision.state, decision.reason, decision.note, redactions)
 
 
 def current_comment_rows(comment: Comment) -> Rows:

@@ -17,6 +17,7 @@ from consult.exports.rows import stakeholder_name
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.loaders import LARGEST_ID, question_or_404, staff_consultation_or_404
+from consult.moderation import messages
 from consult.moderation.services import NothingToChange
 from consult.questions import moderation, services
 from consult.questions.forms import (
@@ -325,15 +326,9 @@ def _stakeholder(answer: Answer) -> str:
 
 
 def _decision_rows(decision: moderation.AnswerDecision) -> list[tuple[str, str]]:
-    """A decision in words, for both sides of a conflict."""
-    rows = [("Decision", decision.state.label)]
-    if decision.reason is not None:
-        rows.append(("Reason", decision.reason.label))
-    if decision.note:
-        rows.append(("Note", decision.note))
-    if decision.redacted_text is not None:
-        rows.append(("Redacted answer", decision.redacted_text))
-    return rows
+    """A decision in words, for both sides of a conflict, worded as a comment's decision is."""
+    redactions = [] if decision.redacted_text is None else [("Redacted answer", decision.redacted_text)]
+    return messages.ruling_rows(decision.state, decision.reason, decision.note, redactions)
 
 
 def _current_rows(answer: Answer) -> list[tuple[str, str]]:
