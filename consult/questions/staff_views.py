@@ -355,46 +355,39 @@ def accept_answer(reference: str, question_id: int, answer_id: int):
     return _decide_answer(consultation, question, answer, moderation.AnswerDecision(AnswerState.ACCEPTED), form)
 
 
-@bp.route("/<int:question_id>/answers/<int:answer_id>/redact", methods=["GET", "POST"])
-@staff
-def redact_answer(reference: str, question_id: int, answer_id: int):
+def _rule_on_answer(reference: str, question_id: int, answer_id: int, form, state: AnswerState, template: str):
+    """Redact or withhold an answer: the form opens with the answer's version, and with the decision as it
+    stands when the answer already has this state; a redaction form also holds the words to publish."""
     consultation = staff_consultation_or_404(reference)
     question = question_or_404(consultation, question_id)
     answer = _answer_or_404(question, answer_id)
-    form = RedactAnswerForm()
-    template = "staff/questions/redact_answer.html"
+    redacts = "redacted_text" in form
     if request.method == "GET":
         form.version.data = answer.version
-        redacted = answer.moderation_state is AnswerState.REDACTED
-        form.redacted_text.data = answer.redacted_text if redacted else answer.text
-        if redacted:
+        already = answer.moderation_state is state
+        if redacts:
+            form.redacted_text.data = answer.redacted_text if already else answer.text
+        if already:
             form.reason.data = answer.moderation_reason.value if answer.moderation_reason else None
             form.note.data = answer.moderation_note
     elif form.validate_on_submit():
-        decision = moderation.AnswerDecision(AnswerState.REDACTED, reason=form.chosen_reason, note=form.note.data,
-                                             redacted_text=form.redacted_text.data)
+        decision = moderation.AnswerDecision(state, reason=form.chosen_reason, note=form.note.data,
+                                             redacted_text=form.redacted_text.data if redacts else None)
         return _decide_answer(consultation, question, answer, decision, form, template)
     elif form.version.errors:
         abort(400)
     return _answer_form_page(template, consultation, question, answer, form)
+
+
+@bp.route("/<int:question_id>/answers/<int:answer_id>/redact", methods=["GET", "POST"])
+@staff
+def redact_answer(reference: str, question_id: int, answer_id: int):
+    return _rule_on_answer(reference, question_id, answer_id, RedactAnswerForm(), AnswerState.REDACTED,
+                           "staff/questions/redact_answer.html")
 
 
 @bp.route("/<int:question_id>/answers/<int:answer_id>/withhold", methods=["GET", "POST"])
 @staff
 def withhold_answer(reference: str, question_id: int, answer_id: int):
-    consultation = staff_consultation_or_404(reference)
-    question = question_or_404(consultation, question_id)
-    answer = _answer_or_404(question, answer_id)
-    form = WithholdAnswerForm()
-    template = "staff/questions/withhold_answer.html"
-    if request.method == "GET":
-        form.version.data = answer.version
-        if answer.moderation_state is AnswerState.WITHHELD:
-            form.reason.data = answer.moderation_reason.value if answer.moderation_reason else None
-            form.note.data = answer.moderation_note
-    elif form.validate_on_submit():
-        decision = moderation.AnswerDecision(AnswerState.WITHHELD, reason=form.chosen_reason, note=form.note.data)
-        return _decide_answer(consultation, question, answer, decision, form, template)
-    elif form.version.errors:
-        abort(400)
-    return _answer_form_page(template, consultation, question, answer, form)
+    return _rule_on_answer(reference, question_id, answer_id, WithholdAnswerForm(), AnswerState.WITHHELD,
+                           "staff/questions/withhold_answer.html")
