@@ -19,6 +19,7 @@ from consult.forms import EmptyForm
 from consult.loaders import LARGEST_ID, question_or_404, staff_consultation_or_404
 from consult.moderation import messages
 from consult.moderation.services import NothingToChange
+from consult.moderation.views.common import valid_versioned_post
 from consult.questions import moderation, services
 from consult.questions.forms import (
     WHOLE_CONSULTATION,
@@ -370,12 +371,10 @@ def _rule_on_answer(reference: str, question_id: int, answer_id: int, form, stat
         if already:
             form.reason.data = answer.moderation_reason.value if answer.moderation_reason else None
             form.note.data = answer.moderation_note
-    elif form.validate_on_submit():
+    elif valid_versioned_post(form):
         decision = moderation.AnswerDecision(state, reason=form.chosen_reason, note=form.note.data,
                                              redacted_text=form.redacted_text.data if redacts else None)
         return _decide_answer(consultation, question, answer, decision, form, template)
-    elif form.version.errors:
-        abort(400)
     return _answer_form_page(template, consultation, question, answer, form)
 
 

@@ -24,6 +24,7 @@ from consult.moderation.views.common import (
     comment_url,
     conflict_page,
     queue_args,
+    valid_versioned_post,
 )
 
 
@@ -129,11 +130,9 @@ def reject_comment(reference: str, number: int):
         if comment.moderation_state is ModerationState.REJECTED:
             form.reason.data = comment.rejection_reason.value
             form.note.data = comment.moderation_note
-    elif form.validate_on_submit():
+    elif valid_versioned_post(form):
         decision = services.Decision(ModerationState.REJECTED, reason=form.chosen_reason, note=form.note.data)
         return _decide(consultation, comment, decision, form.version.data, form, "moderation/reject.html")
-    elif form.version.errors:
-        abort(400)
     return comment_form_page("moderation/reject.html", consultation, comment, form)
 
 
@@ -157,14 +156,12 @@ def redact_comment(reference: str, number: int):
                 .order_by(ModerationDecision.decided_at.desc(), ModerationDecision.id.desc()).limit(1))
             form.reason.data = latest.reason.value if latest and latest.reason else None
             form.note.data = comment.moderation_note
-    elif form.validate_on_submit():
+    elif valid_versioned_post(form):
         decision = services.Decision(
             ModerationState.REDACTED, reason=form.chosen_reason, note=form.note.data,
             redacted_body=form.redacted_body.data,
             redacted_quote=form.redacted_quote.data if "redacted_quote" in form else None)
         return _decide(consultation, comment, decision, form.version.data, form, "moderation/redact.html")
-    elif form.version.errors:
-        abort(400)
     return comment_form_page("moderation/redact.html", consultation, comment, form)
 
 

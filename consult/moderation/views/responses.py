@@ -1,6 +1,6 @@
 """The developer's response to one comment: write or change it, or record that none is needed."""
 
-from flask import abort, flash, redirect, request
+from flask import flash, redirect, request
 
 from consult.access import staff
 from consult.comments.models import Comment
@@ -12,7 +12,14 @@ from consult.moderation.forms import NoResponseForm, ResponseForm
 from consult.moderation.messages import Rows
 from consult.moderation.states import ResponseState
 from consult.moderation.views import bp
-from consult.moderation.views.common import actor, attempt, comment_form_page, comment_url, conflict_page
+from consult.moderation.views.common import (
+    actor,
+    attempt,
+    comment_form_page,
+    comment_url,
+    conflict_page,
+    valid_versioned_post,
+)
 
 
 def _respond(consultation, comment: Comment, form, template: str, save, yours: Rows):
@@ -47,14 +54,12 @@ def edit_response(reference: str, number: int):
             form.text.data = response.text
             if response.state is not ResponseState.NOT_NEEDED:
                 form.state.data = response.state.value
-    elif form.validate_on_submit():
+    elif valid_versioned_post(form):
         return _respond(
             consultation, comment, form, "moderation/response.html",
             lambda: services.save_response(comment, form.text.data, form.chosen_state, actor(),
                                            form.version.data, utcnow()),
             messages.written_response_rows(form.chosen_state, form.text.data))
-    elif form.version.errors:
-        abort(400)
     return comment_form_page("moderation/response.html", consultation, comment, form)
 
 
@@ -69,12 +74,10 @@ def no_response(reference: str, number: int):
         form.version.data = response.version if response else None
         if response is not None:
             form.reason.data = response.reason
-    elif form.validate_on_submit():
+    elif valid_versioned_post(form):
         return _respond(
             consultation, comment, form, "moderation/no_response.html",
             lambda: services.mark_no_response_needed(comment, form.reason.data, actor(), form.version.data,
                                                      utcnow()),
             messages.no_response_rows(form.reason.data))
-    elif form.version.errors:
-        abort(400)
     return comment_form_page("moderation/no_response.html", consultation, comment, form)
