@@ -41,6 +41,14 @@ def _respond(consultation, comment: Comment, form, template: str, save, yours: R
     return redirect(back_url)
 
 
+def _current_response(form, comment: Comment):
+    """The comment's response as it stands, if any; its version goes on the form, so a change made since the
+    page was opened is refused rather than overwritten."""
+    response = services.find_response(comment.id)
+    form.version.data = response.version if response else None
+    return response
+
+
 @bp.route("/consultations/<reference>/comments/<int:number>/response", methods=["GET", "POST"])
 @staff
 def edit_response(reference: str, number: int):
@@ -48,9 +56,7 @@ def edit_response(reference: str, number: int):
     comment = submitted_comment_or_404(consultation, number)
     form = ResponseForm()
     if request.method == "GET":
-        response = services.find_response(comment.id)
-        form.version.data = response.version if response else None
-        if response is not None:
+        if (response := _current_response(form, comment)) is not None:
             form.text.data = response.text
             if response.state is not ResponseState.NOT_NEEDED:
                 form.state.data = response.state.value
@@ -70,9 +76,7 @@ def no_response(reference: str, number: int):
     comment = submitted_comment_or_404(consultation, number)
     form = NoResponseForm()
     if request.method == "GET":
-        response = services.find_response(comment.id)
-        form.version.data = response.version if response else None
-        if response is not None:
+        if (response := _current_response(form, comment)) is not None:
             form.reason.data = response.reason
     elif valid_versioned_post(form):
         return _respond(
