@@ -206,16 +206,24 @@ class QueueFilterForm(FlaskForm):
         return int(value) if value and not self.per_page.errors else PER_PAGE_CHOICES[0]
 
 
-def _version_field(required: bool = True):
+def version_field(required: bool = True) -> IntegerField:
+    """The row's version when the page was opened: a change made since is refused, not overwritten."""
     return IntegerField(widget=HiddenInput(), validators=[InputRequired()] if required else [Optional()])
 
 
+def note_field(description: str, label: str = "Note") -> TextAreaField:
+    """A note staff write beside a decision, held to the length the services keep."""
+    return TextAreaField(label, description=description, widget=GovTextArea(),
+                         validators=[Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters "
+                                                                  "or fewer")])
+
+
 class AcceptForm(FlaskForm):
-    version = _version_field()
+    version = version_field()
     submit = SubmitField("Accept", widget=GovSubmitInput())
 
 
-def _reason_choices(reasons) -> list[SelectChoice]:
+def reason_choices(reasons) -> list[SelectChoice]:
     return options((reason.value, reason.label) for reason in reasons)
 
 
@@ -231,18 +239,15 @@ class ChosenReason:
 
 
 class RejectForm(ChosenReason, FlaskForm):
-    reason = RadioField("Why are you rejecting this comment?", choices=_reason_choices(RejectionReason),
+    reason = RadioField("Why are you rejecting this comment?", choices=reason_choices(RejectionReason),
                         widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
-    note = TextAreaField("Note", description="Required if you choose ‘Other’. Staff and the committee can read it.",
-                         widget=GovTextArea(),
-                         validators=[Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters "
-                                                                  "or fewer")])
-    version = _version_field()
+    note = note_field("Required if you choose ‘Other’. Staff and the committee can read it.")
+    version = version_field()
     submit = SubmitField("Reject comment", widget=GovSubmitInput())
 
 
 class RedactForm(ChosenReason, FlaskForm):
-    reason = RadioField("Why are you redacting this comment?", choices=_reason_choices(REDACTION_REASONS),
+    reason = RadioField("Why are you redacting this comment?", choices=reason_choices(REDACTION_REASONS),
                         widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
     redacted_body = TextAreaField(
         "Redacted comment",
@@ -253,20 +258,15 @@ class RedactForm(ChosenReason, FlaskForm):
         "Redacted quoted passage",
         description="Leave it as it is to keep the original passage, or clear it to withhold the passage.",
         widget=GovTextArea())
-    note = TextAreaField("Note", description="Required if you choose ‘Other’.", widget=GovTextArea(),
-                         validators=[Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters "
-                                                                  "or fewer")])
-    version = _version_field()
+    note = note_field("Required if you choose ‘Other’.")
+    version = version_field()
     submit = SubmitField("Save redaction", widget=GovSubmitInput())
 
 
 class TriageNoteForm(FlaskForm):
-    note = TextAreaField("Note for colleagues",
-                         description="For example, why it needs a second look. Staff and the committee can read it.",
-                         widget=GovTextArea(),
-                         validators=[Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters "
-                                                                  "or fewer")])
-    note_version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    note = note_field("For example, why it needs a second look. Staff and the committee can read it.",
+                      label="Note for colleagues")
+    note_version = version_field()
     submit = SubmitField("Save note", widget=GovSubmitInput())
 
 
@@ -296,7 +296,7 @@ class ResponseForm(FlaskForm):
     text = TextAreaField("Response", widget=GovCharacterCount())
     state = RadioField("Is the response ready?", choices=_WRITTEN_STATES, default=ResponseState.DRAFT.value,
                        widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
-    version = _version_field(required=False)
+    version = version_field(required=False)
     submit = SubmitField("Save response", widget=GovSubmitInput())
 
     @property
@@ -308,7 +308,7 @@ class NoResponseForm(FlaskForm):
     reason = TextAreaField("Why does this comment need no response?",
                            description="For example, it repeats comment 12, which has a response.",
                            widget=GovTextArea())
-    version = _version_field(required=False)
+    version = version_field(required=False)
     submit = SubmitField("Confirm no response is needed", widget=GovSubmitInput())
 
 
@@ -321,7 +321,7 @@ class ThemeForm(FlaskForm):
                                 validators=[Length(max=THEME_DESCRIPTION_MAX,
                                                    message=f"The description must be {THEME_DESCRIPTION_MAX:,} "
                                                            "characters or fewer")])
-    version = _version_field(required=False)
+    version = version_field(required=False)
     submit = SubmitField("Save theme", widget=GovSubmitInput())
 
 
@@ -359,9 +359,7 @@ class BulkForm(FlaskForm):
                         validate_choice=False)
     reason = ListChoiceField("Reason for rejecting",
                              choices=options([("", "Select a reason")] + [(r.value, r.label) for r in RejectionReason]))
-    note = TextAreaField("Note", description="Required if the reason is ‘Other’.", widget=GovTextArea(),
-                         validators=[Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters "
-                                                                  "or fewer")])
+    note = note_field("Required if the reason is ‘Other’.")
     tag_theme = ListChoiceField("Theme to add", validate_choice=False)
     response_text = TextAreaField("Response", widget=GovTextArea(),
                                   validators=[Length(max=MAX_COMMENT_LENGTH,

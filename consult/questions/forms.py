@@ -5,15 +5,13 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from govuk_frontend_wtf.wtforms_widgets import GovTextArea
-from wtforms import HiddenField, IntegerField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, Length, Optional
-from wtforms.widgets import HiddenInput
+from wtforms.validators import AnyOf, InputRequired, Optional
 
 from consult.forms import NO, YES, YES_NO, strip_whitespace
-from consult.moderation.forms import ChosenReason
-from consult.moderation.services import NOTE_MAX, REDACTION_REASONS
+from consult.moderation.forms import ChosenReason, note_field, reason_choices, version_field
+from consult.moderation.services import REDACTION_REASONS
 from consult.moderation.states import RejectionReason
 from consult.questions.models import QuestionKind
 
@@ -107,44 +105,30 @@ class AnswerForm(FlaskForm):
 
 # --- Staff: moderating answers ---------------------------------------------------------------
 
-def _reasons(reasons) -> list[SelectChoice]:
-    return [SelectChoice(reason.value, reason.label) for reason in reasons]
-
-
-def _note(description: str) -> TextAreaField:
-    return TextAreaField("Note", description=description, widget=GovTextArea(),
-                         validators=[Length(max=NOTE_MAX,
-                                            message=f"The note must be {NOTE_MAX:,} characters or fewer")])
-
-
-def _version() -> IntegerField:
-    """The answer's version when the page was opened: a decision made since is refused, not overwritten."""
-    return IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-
-
 class AcceptAnswerForm(FlaskForm):
-    version = _version()
+    version = version_field()
     submit = SubmitField("Accept", widget=GovSubmitInput())
 
 
 class RedactAnswerForm(ChosenReason, FlaskForm):
-    reason = RadioField("Why are you redacting this answer?", choices=_reasons(REDACTION_REASONS),
+    reason = RadioField("Why are you redacting this answer?", choices=reason_choices(REDACTION_REASONS),
                         widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
     redacted_text = TextAreaField(
         "Redacted answer",
         description="Edit the answer to remove what must not be published. This copy is published and shown in "
                     "every export instead of the original, which only admins can see.",
         widget=GovCharacterCount())
-    note = _note("Required if you choose ‘Other’.")
-    version = _version()
+    note = note_field("Required if you choose ‘Other’.")
+    version = version_field()
     submit = SubmitField("Save redaction", widget=GovSubmitInput())
 
 
 class WithholdAnswerForm(ChosenReason, FlaskForm):
-    reason = RadioField("Why are you withholding this answer from publication?", choices=_reasons(RejectionReason),
-                        widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
-    note = _note("Required if you choose ‘Other’. Staff and the committee can read it.")
-    version = _version()
+    reason = RadioField("Why are you withholding this answer from publication?",
+                        choices=reason_choices(RejectionReason), widget=GovRadioInput(), validate_choice=False,
+                        validators=[Optional()])
+    note = note_field("Required if you choose ‘Other’. Staff and the committee can read it.")
+    version = version_field()
     submit = SubmitField("Withhold answer", widget=GovSubmitInput())
 
 
