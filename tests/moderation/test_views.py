@@ -19,7 +19,7 @@ from consult.database import utcnow
 from consult.extensions import db
 from consult.moderation import services
 from consult.moderation.services import decisions
-from consult.moderation.models import CommentTheme, ModerationDecision, Theme
+from consult.moderation.models import CommentResponse, CommentTheme, ModerationDecision, Theme
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState, TagSource
 from tests.conftest import make_test_config, sections_of
 
@@ -874,6 +874,25 @@ def test_what_participants_typed_is_shown_as_text(client, login, world, make_sub
     for path in (f"{base(world)}/comments", f"{base(world)}/comments/4", f"{base(world)}/themes"):
         html = client.get(path).get_data(as_text=True)
         assert payload not in html and "&lt;script&gt;" in html, path
+
+
+@pytest.mark.parametrize("action, fields", [
+    ("reject", {"reason": "spam"}),
+    ("redact", {"reason": "personal_data", "redacted_body": "Patient comment [removed]."}),
+    ("response", {"text": "Thank you for your comment.", "state": "agreed"}),
+    ("no-response", {"reason": "It repeats comment 2."}),
+])
+def test_a_garbled_version_on_a_change_form_is_a_bad_request_that_changes_nothing(login, post_form, world, action,
+                                                                                  fields):
+    comment = world["comments"][0]
+    login(world["alice"])
+    assert post_form(f"{base(world)}/comments/1/{action}", {"version": "x", **fields}).status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(ModerationDecision)) == 0
+    assert db.session.scalar(select(func.count()).select_from(CommentResponse)) == 0
+    assert fresh(comment).moderation_state is ModerationState.NEW
+    # The same form with the version the page sent goes through, so the version alone was refused.
+    sent = "" if action in ("response", "no-response") else str(comment.version)
+    assert post_form(f"{base(world)}/comments/1/{action}", {"version": sent, **fields}).status_code == 302
 
 
 def test_nonsense_in_urls_and_forms_gets_a_clear_refusal_not_an_error_page(client, login, post_form, world):

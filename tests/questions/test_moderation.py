@@ -277,6 +277,25 @@ def test_the_redact_form_explains_each_mistake_and_saves_a_good_redaction(app_co
     assert db.session.get(Answer, answer.id).moderation_state is AnswerState.REDACTED
 
 
+def test_the_withhold_form_opens_with_the_decision_as_it_stands_and_refuses_a_garbled_version(
+        app_context, client, login_as, post_form, asking):
+    consultation, _, open_question = asking
+    answer = _submitted(consultation, open_question, None, PRIVATE)
+    login_as(Role.STAFF)
+    url = staff_path(consultation, f"/{open_question.id}/answers/{answer.id}")
+    for action in ("withhold", "redact"):
+        refused = post_form(f"{url}/{action}", {"version": "x", "reason": "personal_data", "redacted_text": REDACTED})
+        assert refused.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Answer, answer.id).moderation_state is AnswerState.NEW
+    withheld = post_form(f"{url}/withhold", {"version": answer.version, "reason": "spam", "note": "Advertising"})
+    assert withheld.status_code == 302
+    again = client.get(f"{url}/withhold").get_data(as_text=True)
+    assert re.search(r'value="spam"[^>]*checked', again) and "Advertising" in again
+    redact = main_of(client.get(f"{url}/redact"))
+    assert PRIVATE in redact and "Advertising" not in redact  # a redaction starts from the words, not the withholding
+
+
 def test_answer_moderation_is_for_staff_only(app_context, client, login_as, post_form, asking):
     consultation, _, open_question = asking
     answer = _submitted(consultation, open_question, None, PRIVATE)
