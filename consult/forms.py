@@ -1,8 +1,9 @@
-"""Form pieces shared by every domain: the POST-only button, yes/no answers, the GOV.UK date."""
+"""Form pieces shared by every domain: the POST-only button, yes/no answers, the GOV.UK date, versioned posts."""
 
 import re
 from datetime import date
 
+from flask import abort
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSubmitInput
 from wtforms import Field, SubmitField
@@ -15,6 +16,19 @@ YES_NO = [SelectChoice(YES, "Yes"), SelectChoice(NO, "No")]
 def strip_whitespace(value):
     """A WTForms filter: leading and trailing spaces are never part of an answer."""
     return value.strip() if isinstance(value, str) else value
+
+
+def valid_versioned_post(form) -> bool:
+    """Whether a valid form was posted, for a form that carries the version of the row it changes.
+
+    The version is a hidden field the page filled in, so a POST with it missing or garbled did not come from
+    the page as it was sent: that is refused with 400, not shown as a mistake for the person to correct.
+    """
+    if form.validate_on_submit():
+        return True
+    if form.version.errors:
+        abort(400)
+    return False
 
 
 class EmptyForm(FlaskForm):

@@ -15,11 +15,10 @@ from consult.database import utcnow
 from consult.errors import form_errors
 from consult.exports.rows import stakeholder_name
 from consult.extensions import db
-from consult.forms import EmptyForm
+from consult.forms import EmptyForm, valid_versioned_post
 from consult.loaders import LARGEST_ID, question_or_404, staff_consultation_or_404
 from consult.moderation import messages
 from consult.moderation.services import NothingToChange
-from consult.moderation.views.common import valid_versioned_post
 from consult.questions import moderation, services
 from consult.questions.forms import (
     WHOLE_CONSULTATION,

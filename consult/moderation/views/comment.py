@@ -9,7 +9,7 @@ from consult.access import can_see_original_of_redacted, committee_or_staff, is_
 from consult.comments.models import Comment
 from consult.database import utcnow
 from consult.extensions import db
-from consult.forms import EmptyForm
+from consult.forms import EmptyForm, valid_versioned_post
 from consult.loaders import reviewable_consultation_or_404, submitted_comment_or_404, theme_or_404
 from consult.moderation import messages, queries, services
 from consult.moderation.filters import filter_form, filters_of
@@ -24,7 +24,6 @@ from consult.moderation.views.common import (
     comment_url,
     conflict_page,
     queue_args,
-    valid_versioned_post,
 )
 
 

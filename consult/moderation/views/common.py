@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from consult.errors import DomainError, form_errors
@@ -32,19 +32,6 @@ def comment_form_page(template: str, consultation, comment, form):
     """A form about one comment (reject, redact, respond), shown with the comment and links back to the queue."""
     return render_template(template, consultation=consultation, comment=comment, form=form,
                            queue_args=queue_args())
-
-
-def valid_versioned_post(form) -> bool:
-    """Whether a valid form was posted, for a form that carries the version of the row it changes.
-
-    The version is a hidden field the page filled in, so a POST with it missing or garbled did not come from
-    the page as it was sent: that is refused with 400, not shown as a mistake for the person to correct.
-    """
-    if form.validate_on_submit():
-        return True
-    if form.version.errors:
-        abort(400)
-    return False
 
 
 def conflict_page(consultation, comment, subject: str, error: services.StaleVersion, yours: Rows, current: Rows,

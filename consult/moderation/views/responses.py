@@ -6,6 +6,7 @@ from consult.access import staff
 from consult.comments.models import Comment
 from consult.database import utcnow
 from consult.extensions import db
+from consult.forms import valid_versioned_post
 from consult.loaders import reviewable_consultation_or_404, submitted_comment_or_404
 from consult.moderation import messages, services
 from consult.moderation.forms import NoResponseForm, ResponseForm
@@ -18,7 +19,6 @@ from consult.moderation.views.common import (
     comment_form_page,
     comment_url,
     conflict_page,
-    valid_versioned_post,
 )
 
 
