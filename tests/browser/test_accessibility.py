@@ -29,9 +29,9 @@ from consult.moderation.states import ModerationState
 from tests.browser.conftest import (
     DESKTOP,
     PASSWORD,
-    SCREENSHOTS,
     QUOTE,
     QUOTE_SECTION,
+    SCREENSHOTS,
     ReviewWorld,
     SeededConsultation,
     assert_reflows,

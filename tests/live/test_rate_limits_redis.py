@@ -1,8 +1,13 @@
-"""Two app instances enforce one sign-in limit between them.
+"""Two app instances enforce one limit between them: on sign-ins and on organisation codes.
 
 Each instance is its own process, as in production. Failed sign-ins per
 account are counted in the database they share; attempts per network
-address are counted in Redis, which nothing else carries between them.
+address and organisation code attempts per person are counted in Redis,
+which nothing else carries between them.
+
+The two instances (and their database, holding the demo) are started once
+for the module; each test starts from empty counts in Redis and uses
+accounts no other test here touches, so the database needs no reset.
 """
 
 import os
@@ -18,7 +23,8 @@ import redis
 
 from tests.liveserver import Visitor
 
-pytestmark = pytest.mark.live
+# One worker runs the module, so the two instances start once (see `instances`).
+pytestmark = [pytest.mark.live, pytest.mark.xdist_group("redis-instances")]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,34 +59,53 @@ def _wait_for(port: int, process: subprocess.Popen) -> None:
     raise RuntimeError(f"instance on port {port} did not start")
 
 
-@pytest.fixture
-def two_instances(tmp_path):
+DEMO_OPEN = "HTE1001"  # the demo's open consultation (consult/demo/content/consultations.json)
+DEMO_STAKEHOLDER = ("stakeholder@example.org", "demo-password-2026")
+
+
+@pytest.fixture(scope="module")
+def instances(tmp_path_factory):
+    """Two instances of the app over one database with the demo, sharing Redis, with low limits."""
     store = _redis_or_skip()
     prefix = f"consult-test-{uuid.uuid4().hex[:8]}"
+    database = tmp_path_factory.mktemp("instances") / "shared.sqlite3"
     env = {**os.environ, "CONSULT_ENV": "development", "SECRET_KEY": "shared-secret-for-both",
-           "DATABASE_URL": f"sqlite:///{tmp_path}/shared.sqlite3", "RATELIMIT_STORAGE_URI": REDIS_URL,
+           "DATABASE_URL": f"sqlite:///{database}", "RATELIMIT_STORAGE_URI": REDIS_URL,
            "RATELIMIT_KEY_PREFIX": prefix, "FAILED_SIGN_INS_PER_ACCOUNT": "4 per hour",
-           "SIGN_IN_ATTEMPTS_PER_ADDRESS": "8 per hour"}
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+           "SIGN_IN_ATTEMPTS_PER_ADDRESS": "8 per hour", "ORGANISATION_CODE_ATTEMPTS_PER_USER": "4 per hour"}
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([*flask, "demo", "load"], cwd=ROOT, env=env, check=True, capture_output=True)
     processes, urls = [], []
     try:
         for _ in range(2):
             port = _free_port()
-            process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(port)],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            process = subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port", str(port)],
+                                       cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             processes.append(process)
             _wait_for(port, process)
             urls.append(f"http://127.0.0.1:{port}")
-        yield urls
+        yield store, prefix, urls
     finally:
         for process in processes:
             process.terminate()
             process.wait(timeout=10)
             process.stderr.close()
-        for key in store.scan_iter(f"{prefix}*"):
-            store.delete(key)
+        _forget_counts(store, prefix)
+
+
+def _forget_counts(store: redis.Redis, prefix: str) -> None:
+    # Flask-Limiter puts its own words before the prefix: LIMITS:LIMITER/<prefix>/...
+    for key in store.scan_iter(f"*{prefix}*"):
+        store.delete(key)
+
+
+@pytest.fixture
+def two_instances(instances):
+    """The module's two instances, with every count kept in Redis back at zero."""
+    store, prefix, urls = instances
+    _forget_counts(store, prefix)
+    return urls
 
 
 def test_failed_sign_ins_are_counted_across_instances(two_instances):
@@ -103,3 +128,14 @@ def test_attempts_from_one_address_are_counted_across_instances_in_redis(two_ins
         statuses.append(visitor.post("/account/sign-in", attempt))
     assert [response.status_code for response in statuses] == [200] * 8 + [429, 429]
     assert "Too many sign-in attempts from your network" in statuses[-1].text
+
+
+def test_code_attempts_are_counted_across_instances(two_instances):
+    first, second = (Visitor(url) for url in two_instances)
+    for visitor in (first, second):
+        visitor.sign_in(*DEMO_STAKEHOLDER)
+    page = f"/consultations/{DEMO_OPEN}/organisation/code"
+    statuses = [visitor.post(page, {"code": "9999 9999 9999"}).status_code
+                for visitor in [first, second, first, second, first, second]]
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    assert "You have tried a lot of organisation codes" in second.post(page, {"code": "9999 9999 9999"}).text
