@@ -103,6 +103,16 @@ class Scene:
         response = self.page.goto(path)
         assert response is not None and response.status == status, (path, response and response.status)
 
+    def send_form(self, path: str, fields: dict) -> None:
+        """Send the form on `path` with `fields` (and its CSRF token) through the browser's cookies."""
+        from tests.conftest import csrf_token_from
+
+        request = self.page.context.request
+        form = request.get(path)
+        assert form.ok, (path, form.status)
+        sent = request.post(path, form={"csrf_token": csrf_token_from(form.text()), **fields})
+        assert sent.ok and "There is a problem" not in sent.text(), (path, sent.status)
+
     def press(self, button: str) -> None:
         with self.page.expect_navigation():
             self.page.get_by_role("button", name=button).click()
@@ -169,6 +179,32 @@ def take_part(scene: Scene) -> None:
     scene.goto(f"{scene.open.path}/take-part")
 
 
+# The questions of "How are you taking part?" on behalf of an organisation, each with its answer.
+AS_AN_ORGANISATION = [
+    ("/take-part", {"kind": "organisation"}),
+    ("/take-part/organisation", {"organisation_name": "Neuroma Support Network",
+                                 "organisation_type": "charity_or_patient_group"}),
+    ("/take-part/tobacco-links", {"has_tobacco_links": "yes"}),
+    ("/take-part/tobacco-links/details", {"tobacco_details": "A grant in 2019"}),
+    ("/take-part/other-interests", {"other_interests": ""}),
+    ("/take-part/publish-name", {"publish_name": "no"}),
+]
+
+
+def take_part_from(scene: Scene, answers: list[tuple[str, dict]], page: str, heading: str) -> None:
+    """Signed in, with earlier questions answered by sending their forms, then on `page` in the browser.
+
+    Each answer is sent as the page's own form would send it, through the
+    browser's cookies, so the next page is the one a person would reach; the
+    journeys in test_stakeholder_journey click through the same pages.
+    """
+    scene.signed_in(take_part=False)
+    for path, fields in answers:
+        scene.send_form(f"{scene.open.path}{path}", fields)
+    scene.goto(f"{scene.open.path}{page}")
+    expect(scene.page.get_by_role("heading", level=1)).to_contain_text(heading)
+
+
 def take_part_nothing_chosen(scene: Scene) -> None:
     take_part(scene)
     scene.press("Continue")
@@ -176,10 +212,8 @@ def take_part_nothing_chosen(scene: Scene) -> None:
 
 
 def take_part_individual(scene: Scene) -> None:
-    take_part(scene)
-    scene.page.get_by_label("As an individual").check()
-    scene.press("Continue")
-    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Which best describes you?")
+    take_part_from(scene, [("/take-part", {"kind": "individual"})], "/take-part/about-you",
+                   "Which best describes you?")
 
 
 def take_part_individual_nothing_chosen(scene: Scene) -> None:
@@ -189,10 +223,7 @@ def take_part_individual_nothing_chosen(scene: Scene) -> None:
 
 
 def take_part_organisation(scene: Scene) -> None:
-    take_part(scene)
-    scene.page.get_by_label("On behalf of an organisation").check()
-    scene.press("Continue")
-    expect(scene.page.get_by_role("heading", level=1)).to_have_text("The organisation you represent")
+    take_part_from(scene, AS_AN_ORGANISATION[:1], "/take-part/organisation", "The organisation you represent")
 
 
 def take_part_organisation_incomplete(scene: Scene) -> None:
@@ -202,11 +233,7 @@ def take_part_organisation_incomplete(scene: Scene) -> None:
 
 
 def take_part_tobacco(scene: Scene) -> None:
-    take_part_organisation(scene)
-    scene.page.get_by_label("Organisation name").fill("Neuroma Support Network")
-    scene.page.get_by_label("Charity or patient group").check()
-    scene.press("Continue")
-    expect(scene.page.get_by_role("heading", level=1)).to_contain_text("the tobacco industry?")
+    take_part_from(scene, AS_AN_ORGANISATION[:2], "/take-part/tobacco-links", "the tobacco industry?")
 
 
 def take_part_tobacco_nothing_chosen(scene: Scene) -> None:
@@ -216,10 +243,8 @@ def take_part_tobacco_nothing_chosen(scene: Scene) -> None:
 
 
 def take_part_tobacco_details(scene: Scene) -> None:
-    take_part_tobacco(scene)
-    scene.page.get_by_label("Yes", exact=True).check()
-    scene.press("Continue")
-    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Give details of the links or funding")
+    take_part_from(scene, AS_AN_ORGANISATION[:3], "/take-part/tobacco-links/details",
+                   "Give details of the links or funding")
 
 
 def take_part_tobacco_details_empty(scene: Scene) -> None:
@@ -229,11 +254,8 @@ def take_part_tobacco_details_empty(scene: Scene) -> None:
 
 
 def take_part_interests(scene: Scene) -> None:
-    take_part_tobacco_details(scene)
-    scene.page.get_by_label("Give details of the links or funding").fill("A grant in 2019")
-    scene.press("Continue")
-    expect(scene.page.get_by_role("heading", level=1)).to_have_text(
-        "Do you have any other interests to declare? (optional)")
+    take_part_from(scene, AS_AN_ORGANISATION[:4], "/take-part/other-interests",
+                   "Do you have any other interests to declare? (optional)")
 
 
 def take_part_interests_too_long(scene: Scene) -> None:
@@ -244,15 +266,12 @@ def take_part_interests_too_long(scene: Scene) -> None:
 
 
 def take_part_publish_name(scene: Scene) -> None:
-    take_part_interests(scene)
-    scene.press("Continue")
-    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Can we publish your name with your comments?")
+    take_part_from(scene, AS_AN_ORGANISATION[:5], "/take-part/publish-name",
+                   "Can we publish your name with your comments?")
 
 
 def check_answers(scene: Scene) -> None:
-    take_part_publish_name(scene)
-    scene.press("Continue")
-    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Check how you are taking part")
+    take_part_from(scene, AS_AN_ORGANISATION, "/take-part/check", "Check how you are taking part")
 
 
 def consultation_submitted(scene: Scene) -> None:
