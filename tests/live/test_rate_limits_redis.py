@@ -76,16 +76,17 @@ def instances(tmp_path_factory):
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([*flask, "demo", "load"], cwd=ROOT, env=env, check=True, capture_output=True)
-    processes, urls = [], []
+    ports = [_free_port()]
+    while len(ports) < 2:
+        ports += {_free_port()} - set(ports)
+    processes = []
     try:
-        for _ in range(2):
-            port = _free_port()
-            process = subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port", str(port)],
-                                       cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            processes.append(process)
+        for port in ports:  # both start at once; each is waited for below
+            processes.append(subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port", str(port)],
+                                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        for port, process in zip(ports, processes):
             _wait_for(port, process)
-            urls.append(f"http://127.0.0.1:{port}")
-        yield store, prefix, urls
+        yield store, prefix, [f"http://127.0.0.1:{port}" for port in ports]
     finally:
         for process in processes:
             process.terminate()
