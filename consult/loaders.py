@@ -8,13 +8,13 @@ is there. Views call these first, then check what the person may *do*.
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from consult.access import can_review_consultation
 from consult.comments.models import Comment
 from consult.consultations import services as consultation_services
-from consult.consultations.models import Consultation
+from consult.consultations.models import Consultation, Document, Section
 from consult.extensions import db
 from consult.moderation.models import Theme
 
@@ -95,8 +95,6 @@ def theme_or_404(consultation: Consultation, theme_id) -> Theme:
 
 def part_of_consultation_or_404(model, object_id: int, consultation: Consultation):
     """A document, chapter or section of this consultation, else 404 (another consultation's too)."""
-    from consult.consultations.models import Document
-
     query = select(model).where(model.id == object_id)
     if model is Document:
         query = query.where(Document.consultation_id == consultation.id)
@@ -107,6 +105,24 @@ def part_of_consultation_or_404(model, object_id: int, consultation: Consultatio
     if found is None:
         abort(404)
     return found
+
+
+def public_part_query(model, object_id: int, reference: str) -> Select:
+    """A document, chapter or section by id, if it belongs to the public consultation `reference`.
+
+    Its document and consultation (and a section's chapter) come in the same query, so a view that
+    needs all of them, such as a comment save, pays one round trip where public_consultation_or_404
+    and part_of_consultation_or_404 take three or four. The rows found are the same as theirs.
+    """
+    query = select(model).where(model.id == object_id)
+    if model is Document:
+        query = query.join(Document.consultation).options(contains_eager(Document.consultation))
+    else:
+        query = query.join(model.document).join(Document.consultation).options(
+            contains_eager(model.document).contains_eager(Document.consultation))
+    if model is Section:
+        query = query.options(joinedload(Section.chapter))
+    return query.where(Consultation.reference == reference.upper(), Consultation.is_draft.is_(False))
 
 
 def question_or_404(consultation: Consultation, question_id: int):
