@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime, timezone
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -76,14 +76,55 @@ class LabelledEnum(enum.Enum):
 
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
+# Marks a view whose writes all start with a statement that settles races by itself (a conditional
+# UPDATE, an insert a unique constraint refuses), so on SQLite it may read before taking the write lock.
+WRITE_LOCK_AT_FIRST_WRITE = "write_lock_at_first_write"
+
+
+def write_lock_at_first_write(view):
+    """Let this view read without SQLite's write lock and take it only at its first write.
+
+    Every other writing request takes the lock at BEGIN. Taking it at the first
+    write instead shortens the time one request keeps every other writer
+    waiting to the writes themselves; what the view read before is then as
+    fresh as each read was, as on PostgreSQL at READ COMMITTED, so only a view
+    whose rules are enforced by the writes themselves may say so.
+    """
+    setattr(view, WRITE_LOCK_AT_FIRST_WRITE, True)
+    return view
+
+
+def _takes_write_lock_at_first_write() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, WRITE_LOCK_AT_FIRST_WRITE, False)
+
+
+def _may_write(statement: str, context) -> bool:
+    """Whether a statement writes or is meant to lock: anything but a plain SELECT.
+
+    A SAVEPOINT counts, since it opens a transaction on SQLite; so does a SELECT
+    ... FOR UPDATE, which SQLite cannot express and the lock has to stand for.
+    """
+    if not statement.lstrip()[:6].upper() == "SELECT":
+        return True
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
+
 
 def configure_sqlite(engine: Engine) -> None:
     """Give SQLite real transactions, WAL, a busy timeout and foreign keys.
 
     pysqlite's own transaction handling skips BEGIN before reads, which breaks
     SAVEPOINTs; we emit BEGIN ourselves. A request that may write takes the
-    write lock at BEGIN (IMMEDIATE) so that two writers queue on busy_timeout
-    instead of one failing with "database is locked" halfway through.
+    write lock with BEGIN IMMEDIATE so that two writers queue on busy_timeout
+    instead of one failing with "database is locked" halfway through: in WAL
+    mode a transaction that read first cannot upgrade to a writer once another
+    connection has committed since its read (SQLITE_BUSY_SNAPSHOT, no waiting).
+
+    A view marked with write_lock_at_first_write runs its reads outside a
+    transaction, each on the latest data, and its transaction begins
+    IMMEDIATE just before its first write, so it waits for the lock there and
+    holds it only for its writes.
     """
 
     @event.listens_for(engine, "connect")
@@ -100,4 +141,23 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         writing = has_request_context() and request.method in _UNSAFE_METHODS
+        if writing and _takes_write_lock_at_first_write():
+            connection.info[_PENDING_WRITE_LOCK] = True
+            return
+        connection.info.pop(_PENDING_WRITE_LOCK, None)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _lock_before_first_write(connection, _cursor, statement, _parameters, context, _many) -> None:
+        if connection.info.get(_PENDING_WRITE_LOCK) and _may_write(statement, context):
+            del connection.info[_PENDING_WRITE_LOCK]
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _forget_pending_lock(connection) -> None:
+        connection.info.pop(_PENDING_WRITE_LOCK, None)
+
+
+# Set on a connection whose transaction has not begun in SQLite yet: its first write begins it.
+_PENDING_WRITE_LOCK = "consult.pending_write_lock"

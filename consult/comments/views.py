@@ -15,7 +15,7 @@ from consult.comments import services
 from consult.comments.forms import CommentForm
 from consult.comments.models import MAX_COMMENT_LENGTH, Comment, OrganisationRole, Participation
 from consult.consultations.models import Chapter, Document, Section
-from consult.database import utcnow
+from consult.database import utcnow, write_lock_at_first_write
 from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
 from consult.errors import Outcome, form_errors
 from consult.extensions import db
@@ -128,6 +128,7 @@ def not_open_page(consultation, participation, error: services.ConsultationNotOp
 
 @bp.route("/documents/<int:document_id>/comment", methods=["GET", "POST"])
 @signed_in
+@write_lock_at_first_write
 @comment_writes_per_user
 def comment_on_document(reference: str, document_id: int):
     document, participation = _part_and_participation_or_404(Document, document_id, reference)
@@ -136,6 +137,7 @@ def comment_on_document(reference: str, document_id: int):
 
 @bp.route("/chapters/<int:chapter_id>/comment", methods=["GET", "POST"])
 @signed_in
+@write_lock_at_first_write
 @comment_writes_per_user
 def comment_on_chapter(reference: str, chapter_id: int):
     chapter, participation = _part_and_participation_or_404(Chapter, chapter_id, reference)
@@ -144,6 +146,7 @@ def comment_on_chapter(reference: str, chapter_id: int):
 
 @bp.route("/sections/<int:section_id>/comment", methods=["GET", "POST"])
 @signed_in
+@write_lock_at_first_write
 @comment_writes_per_user
 def comment_on_section(reference: str, section_id: int):
     section, participation = _part_and_participation_or_404(Section, section_id, reference)
@@ -153,6 +156,7 @@ def comment_on_section(reference: str, section_id: int):
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
 @signed_in
+@write_lock_at_first_write
 @comment_writes_per_user
 def edit_comment(reference: str, comment_id: int):
     consultation = public_consultation_or_404(reference)
@@ -182,6 +186,7 @@ def edit_comment(reference: str, comment_id: int):
 
 @bp.route("/comments/<int:comment_id>/delete", methods=["GET", "POST"])
 @signed_in
+@write_lock_at_first_write
 @comment_writes_per_user
 def delete_comment(reference: str, comment_id: int):
     consultation = public_consultation_or_404(reference)

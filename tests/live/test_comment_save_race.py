@@ -1,0 +1,108 @@
+"""Comment saves sent at the same moment: every one is kept, and none slips into a submitted response."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from consult.accounts.services import register_user
+from consult.comments import services as comment_services
+from consult.comments.models import Comment, CommentStatus, IndividualType, ParticipantKind, Participation
+from consult.consultations.importing import parse_document
+from consult.consultations.services import create_consultation, import_document
+from consult.database import utcnow
+from consult.extensions import db
+from tests.conftest import PASSWORD, SAMPLE_DRAFT
+from tests.liveserver import Visitor
+
+pytestmark = pytest.mark.live
+
+USERS = 6
+
+
+def _prepare(live_server, users: int):
+    """An open consultation, and users who have chosen how they take part and hold one draft each."""
+    with live_server.app_context():
+        now = utcnow()
+        consultation = create_consultation(f"SAVE{now.microsecond:06d}", "Saves", "Summary",
+                                           now - timedelta(days=1), now + timedelta(days=1))
+        document = import_document(consultation, parse_document(SAMPLE_DRAFT))
+        sections = [s for chapter in document.chapters for s in chapter.sections]
+        choice = comment_services.ParticipationChoice(kind=ParticipantKind.INDIVIDUAL,
+                                                      individual_type=IndividualType.PATIENT_OR_CARER)
+        emails = []
+        for number in range(users):
+            user = register_user(f"saver{number}-{now.timestamp()}@example.org", f"Saver {number}", PASSWORD)
+            participation = comment_services.choose_participation(user, consultation, choice, now)
+            comment_services.save_draft(participation, comment_services.CommentTargetRef(
+                document, sections[0].chapter, sections[0]), "A draft kept from before.", None, now)
+            emails.append(user.email)
+        reference, section_ids = consultation.reference, [s.id for s in sections]
+    return reference, section_ids, emails
+
+
+def _signed_in(live_server, email: str) -> Visitor:
+    tab = Visitor(live_server.url)
+    tab.sign_in(email, PASSWORD)
+    return tab
+
+
+def _all_at_once(jobs):
+    barrier = threading.Barrier(len(jobs))
+
+    def run(job):
+        barrier.wait()
+        return job()
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        return list(pool.map(run, jobs))
+
+
+def _comments_by_status(live_server, reference: str) -> dict:
+    with live_server.app.app_context():
+        return dict(db.session.execute(
+            select(Comment.status, func.count()).join(Comment.consultation)
+            .where(Comment.consultation.has(reference=reference)).group_by(Comment.status)).all())
+
+
+def test_concurrent_saves_are_all_kept(live_server):
+    reference, section_ids, emails = _prepare(live_server, USERS)
+    tabs = [_signed_in(live_server, email) for email in emails]
+    forms = [f"/consultations/{reference}/sections/{section_ids[n % len(section_ids)]}/comment"
+             for n in range(USERS)]
+    tokens = [tab.token(form) for tab, form in zip(tabs, forms)]
+
+    def save(number: int):
+        return lambda: tabs[number].post(forms[number], {"body": f"Saved at the same moment {number}."},
+                                         token=tokens[number])
+
+    responses = _all_at_once([save(n) for n in range(USERS)] * 2)
+    assert [r.status_code for r in responses] == [302] * (2 * USERS), [r.text[:300] for r in responses]
+    assert all(r.headers["Location"].endswith(f"/consultations/{reference}/response") for r in responses)
+    assert _comments_by_status(live_server, reference) == {CommentStatus.DRAFT: USERS + 2 * USERS}
+
+
+def test_a_save_racing_the_submission_is_submitted_with_it_or_refused(live_server):
+    reference, section_ids, emails = _prepare(live_server, USERS)
+    jobs = []
+    for number, email in enumerate(emails):
+        saving, submitting = _signed_in(live_server, email), _signed_in(live_server, email)
+        form = f"/consultations/{reference}/sections/{section_ids[-1]}/comment"
+        submit = f"/consultations/{reference}/response/submit"
+        save_token, submit_token = saving.token(form), submitting.token(submit)
+        jobs.append(lambda tab=saving, token=save_token, form=form, n=number: tab.post(
+            form, {"body": f"Sent as the response went {n}."}, token=token))
+        jobs.append(lambda tab=submitting, token=submit_token, submit=submit: tab.post(submit, token=token))
+
+    responses = _all_at_once(jobs)
+    assert all(r.status_code in (302, 409) for r in responses), [(r.status_code, r.text[:300]) for r in responses]
+    with live_server.app.app_context():
+        participations = db.session.scalars(
+            select(Participation).where(Participation.consultation.has(reference=reference))).all()
+        assert all(p.is_submitted for p in participations)
+        # Whichever came first, no draft is left behind in a response that has been submitted.
+        assert db.session.scalar(select(func.count()).select_from(Comment).where(
+            Comment.participation_id.in_([p.id for p in participations]),
+            Comment.status == CommentStatus.DRAFT)) == 0
