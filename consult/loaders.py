@@ -8,11 +8,11 @@ is there. Views call these first, then check what the person may *do*.
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from consult.access import can_review_consultation
-from consult.comments.models import Comment
+from consult.comments.models import Comment, Participation
 from consult.consultations import services as consultation_services
 from consult.consultations.models import Consultation, Document, Section
 from consult.extensions import db
@@ -28,6 +28,26 @@ def public_consultation_or_404(reference: str) -> Consultation:
     if consultation is None:
         abort(404)
     return consultation
+
+
+def public_consultation_and_participation_or_404(reference: str) -> tuple[Consultation, Participation | None]:
+    """A public consultation with its documents, and how the signed-in person takes part in it (or None).
+
+    One query where public_consultation_or_404 and a participation lookup take three: the pages a
+    participant reads most (a consultation, a document) need both on every view.
+    """
+    if not current_user.is_authenticated:
+        return public_consultation_or_404(reference), None
+    query = select(Consultation).where(
+        Consultation.reference == reference.upper(), Consultation.is_draft.is_(False)
+    ).options(joinedload(Consultation.documents))
+    row = db.session.execute(query.add_columns(Participation).outerjoin(Participation, and_(
+        Participation.consultation_id == Consultation.id, Participation.user_id == current_user.id))
+    ).unique().one_or_none()
+    if row is None:
+        abort(404)
+    consultation, participation = row
+    return consultation, participation
 
 
 def published_consultation_or_404(reference: str) -> Consultation:

@@ -1,13 +1,12 @@
 from flask import Blueprint, abort, redirect, render_template, url_for
-from flask_login import current_user
 
 from consult.access import public
-from consult.comments.services import find_participation, list_comments
+from consult.comments.services import list_comments
 from consult.consultations import document_cache, services
 from consult.consultations.deadlines import clock_time, deadline_wording
 from consult.consultations.models import ConsultationStatus
 from consult.database import utcnow
-from consult.loaders import public_consultation_or_404
+from consult.loaders import public_consultation_and_participation_or_404, public_consultation_or_404
 from consult.uk_time import display_zone
 
 bp = Blueprint("consultations", __name__)
@@ -28,12 +27,6 @@ def uk_clock(value) -> str:
     return clock_time(value.astimezone(display_zone())) if value is not None else ""
 
 
-def current_participation(consultation):
-    if not current_user.is_authenticated:
-        return None
-    return find_participation(current_user.id, consultation.id)
-
-
 @bp.route("/")
 @public
 def home():
@@ -50,8 +43,7 @@ def index():
 @bp.route("/consultations/<reference>")
 @public
 def show(reference: str):
-    consultation = public_consultation_or_404(reference)
-    participation = current_participation(consultation)
+    consultation, participation = public_consultation_and_participation_or_404(reference)
     comments = list_comments(participation) if participation else []
     return render_template(
         "consultations/show.html", consultation=consultation, participation=participation,
@@ -62,11 +54,10 @@ def show(reference: str):
 @bp.route("/consultations/<reference>/documents/<int:document_id>")
 @public
 def document(reference: str, document_id: int):
-    consultation = public_consultation_or_404(reference)
+    consultation, participation = public_consultation_and_participation_or_404(reference)
     document = next((d for d in consultation.documents if d.id == document_id), None)
     if document is None:
         abort(404)
-    participation = current_participation(consultation)
     counts = document_cache.comment_counts(participation.id, document.id) if participation else {}
     can_comment = not (participation and participation.is_submitted)
     return render_template(
