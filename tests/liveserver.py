@@ -9,6 +9,7 @@ for real, so live tests make their own unique users and consultations.
 import re
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -84,3 +85,22 @@ class Visitor:
         response = self.post("/account/sign-in", {"email": email, "password": password})
         problems = re.findall(r'<a href="#[^"]*">([^<]+)</a>', response.text)
         assert response.status_code == 302, (response.status_code, problems or response.text[:500])
+
+
+def signed_in_tab(server: LiveServer, email: str, password: str) -> Visitor:
+    """A browser tab of its own, signed in as `email`."""
+    tab = Visitor(server.url)
+    tab.sign_in(email, password)
+    return tab
+
+
+def all_at_once(calls) -> list:
+    """Run each call on its own thread, all released at the same moment; their results in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))

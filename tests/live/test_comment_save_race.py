@@ -1,7 +1,5 @@
 """Comment saves sent at the same moment: every one is kept, and none slips into a submitted response."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -15,7 +13,7 @@ from consult.consultations.services import create_consultation, import_document
 from consult.database import utcnow
 from consult.extensions import db
 from tests.conftest import PASSWORD, SAMPLE_DRAFT
-from tests.liveserver import Visitor
+from tests.liveserver import all_at_once, signed_in_tab
 
 pytestmark = pytest.mark.live
 
@@ -43,23 +41,6 @@ def _prepare(live_server, users: int):
     return reference, section_ids, emails
 
 
-def _signed_in(live_server, email: str) -> Visitor:
-    tab = Visitor(live_server.url)
-    tab.sign_in(email, PASSWORD)
-    return tab
-
-
-def _all_at_once(jobs):
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job):
-        barrier.wait()
-        return job()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(run, jobs))
-
-
 def _comments_by_status(live_server, reference: str) -> dict:
     with live_server.app.app_context():
         return dict(db.session.execute(
@@ -69,7 +50,7 @@ def _comments_by_status(live_server, reference: str) -> dict:
 
 def test_concurrent_saves_are_all_kept(live_server):
     reference, section_ids, emails = _prepare(live_server, USERS)
-    tabs = [_signed_in(live_server, email) for email in emails]
+    tabs = [signed_in_tab(live_server, email, PASSWORD) for email in emails]
     forms = [f"/consultations/{reference}/sections/{section_ids[n % len(section_ids)]}/comment"
              for n in range(USERS)]
     tokens = [tab.token(form) for tab, form in zip(tabs, forms)]
@@ -78,7 +59,7 @@ def test_concurrent_saves_are_all_kept(live_server):
         return lambda: tabs[number].post(forms[number], {"body": f"Saved at the same moment {number}."},
                                          token=tokens[number])
 
-    responses = _all_at_once([save(n) for n in range(USERS)] * 2)
+    responses = all_at_once([save(n) for n in range(USERS)] * 2)
     assert [r.status_code for r in responses] == [302] * (2 * USERS), [r.text[:300] for r in responses]
     assert all(r.headers["Location"].endswith(f"/consultations/{reference}/response") for r in responses)
     assert _comments_by_status(live_server, reference) == {CommentStatus.DRAFT: USERS + 2 * USERS}
@@ -88,7 +69,7 @@ def test_a_save_racing_the_submission_is_submitted_with_it_or_refused(live_serve
     reference, section_ids, emails = _prepare(live_server, USERS)
     jobs = []
     for number, email in enumerate(emails):
-        saving, submitting = _signed_in(live_server, email), _signed_in(live_server, email)
+        saving, submitting = signed_in_tab(live_server, email, PASSWORD), signed_in_tab(live_server, email, PASSWORD)
         form = f"/consultations/{reference}/sections/{section_ids[-1]}/comment"
         submit = f"/consultations/{reference}/response/submit"
         save_token, submit_token = saving.token(form), submitting.token(submit)
@@ -96,7 +77,7 @@ def test_a_save_racing_the_submission_is_submitted_with_it_or_refused(live_serve
             form, {"body": f"Sent as the response went {n}."}, token=token))
         jobs.append(lambda tab=submitting, token=submit_token, submit=submit: tab.post(submit, token=token))
 
-    responses = _all_at_once(jobs)
+    responses = all_at_once(jobs)
     assert all(r.status_code in (302, 409) for r in responses), [(r.status_code, r.text[:300]) for r in responses]
     with live_server.app.app_context():
         participations = db.session.scalars(

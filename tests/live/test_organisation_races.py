@@ -5,8 +5,6 @@ submission; a colleague sending while the lead submits either lands first
 (and is in the submission) or is refused with a clear message.
 """
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from itertools import count
 
@@ -22,7 +20,7 @@ from consult.database import utcnow
 from consult.extensions import db
 from consult.organisations import services
 from tests.conftest import PASSWORD, SAMPLE_DRAFT, new_user, sections_of
-from tests.liveserver import Visitor
+from tests.liveserver import all_at_once, signed_in_tab
 
 pytestmark = pytest.mark.live
 RACES = 5
@@ -63,30 +61,13 @@ def _organisation(live_server, leads: int, with_colleague: bool):
                 colleague_email)
 
 
-def _tab(live_server, email: str) -> Visitor:
-    tab = Visitor(live_server.url)
-    tab.sign_in(email, PASSWORD)
-    return tab
-
-
-def _at_once(calls) -> list:
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 def test_two_leads_submitting_at_once_end_with_one_submission(live_server):
     for _ in range(RACES):
         reference, consultation_id, organisation_id, emails, _ = _organisation(live_server, 2, False)
         submit = f"/consultations/{reference}/organisation/lead/submit"
-        tabs = [_tab(live_server, email) for email in emails]
+        tabs = [signed_in_tab(live_server, email, PASSWORD) for email in emails]
         tokens = [tab.token(submit) for tab in tabs]
-        responses = _at_once([
+        responses = all_at_once([
             (lambda tab=tab, token=token: tab.post(submit, {"has_tobacco_links": "no"}, token=token))
             for tab, token in zip(tabs, tokens)])
         assert all(r.status_code == 302 for r in responses), [(r.status_code, r.text[:300]) for r in responses]
@@ -106,9 +87,10 @@ def test_a_colleague_sending_while_the_lead_submits_is_in_the_submission_or_refu
             live_server, 1, True)
         submit = f"/consultations/{reference}/organisation/lead/submit"
         send = f"/consultations/{reference}/organisation/send"
-        lead, colleague = _tab(live_server, lead_email), _tab(live_server, colleague_email)
+        lead, colleague = (signed_in_tab(live_server, lead_email, PASSWORD),
+                           signed_in_tab(live_server, colleague_email, PASSWORD))
         lead_token, colleague_token = lead.token(submit), colleague.token(send)
-        submitted, sent = _at_once([
+        submitted, sent = all_at_once([
             lambda: lead.post(submit, {"has_tobacco_links": "no"}, token=lead_token),
             lambda: colleague.post(send, token=colleague_token),
         ])
