@@ -35,8 +35,24 @@ MAX_BODIES = 64
 # Written by the body template for each counter; the readers' text is escaped, so it can never contain one.
 _PLACEHOLDER = re.compile(r"<!--your-comments:(document|chapter|section):(\d+)-->")
 
-_bodies: OrderedDict[tuple, str] = OrderedDict()
+_bodies: OrderedDict[tuple, "_Body"] = OrderedDict()
 _lock = threading.Lock()
+
+
+class _Body:
+    """A rendered body cut at its placeholders once, so a request only joins the pieces and its counters."""
+
+    def __init__(self, html: str):
+        pieces = _PLACEHOLDER.split(html)
+        self.texts = pieces[::3]
+        self.parts = [(kind, int(part_id)) for kind, part_id in zip(pieces[1::3], pieces[2::3])]
+
+    def with_counts(self, counts: Mapping[tuple[str, int], int]) -> str:
+        filled = [self.texts[0]]
+        for (kind, part_id), text in zip(self.parts, self.texts[1:]):
+            filled.append(counter(counts, kind, part_id))
+            filled.append(text)
+        return "".join(filled)
 
 
 def document_body(consultation: Consultation, document: Document, can_comment: bool,
@@ -48,12 +64,12 @@ def document_body(consultation: Consultation, document: Document, can_comment: b
         if body is not None:
             _bodies.move_to_end(key)
     if body is None:
-        body = _render(consultation, document, can_comment)
+        body = _Body(_render(consultation, document, can_comment))
         with _lock:
             _bodies[key] = body
             while len(_bodies) > MAX_BODIES:
                 _bodies.popitem(last=False)
-    return Markup(_PLACEHOLDER.sub(lambda match: counter(counts, match[1], int(match[2])), body))
+    return Markup(body.with_counts(counts))
 
 
 def _render(consultation: Consultation, document: Document, can_comment: bool) -> str:
