@@ -6,14 +6,13 @@ once, flash, redirect. Domain errors become a message on the page.
 
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_
 
 from consult.access import signed_in
 from consult.comments import services
 from consult.comments.forms import CommentForm
-from consult.comments.models import MAX_COMMENT_LENGTH, Comment, OrganisationRole, Participation
+from consult.comments.models import MAX_COMMENT_LENGTH, Comment, OrganisationRole
 from consult.consultations.models import Chapter, Document, Section
 from consult.database import utcnow, write_lock_at_first_write
 from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
@@ -23,7 +22,7 @@ from consult.forms import EmptyForm
 from consult.limits import comment_writes_per_user
 from consult.questions import services as question_services
 from consult.questions.exports import own_answer_rows
-from consult.loaders import LARGEST_ID, own_comment_or_404, public_consultation_or_404, public_part_query
+from consult.loaders import own_comment_or_404, public_consultation_or_404, public_part_and_participation_or_404
 from consult.web import current_path, request_arrived_at, safe_next_url
 
 bp = Blueprint("comments", __name__, url_prefix="/consultations/<reference>")
@@ -74,24 +73,6 @@ def _comment_page(consultation, participation, target: services.CommentTargetRef
     ), status
 
 
-def _part_and_participation_or_404(model, object_id: int, reference: str):
-    """The part of a public consultation a comment is about, and the reader's participation or None.
-
-    One query for what a comment save reads before it writes: the part, its document, its
-    consultation and the participation; a part that is not found is a 404 as everywhere else.
-    """
-    if not 0 < object_id <= LARGEST_ID:
-        abort(404)
-    row = db.session.execute(
-        public_part_query(model, object_id, reference).add_columns(Participation).outerjoin(
-            Participation, and_(Participation.consultation_id == Document.consultation_id,
-                                Participation.user_id == current_user.id))
-    ).one_or_none()
-    if row is None:
-        abort(404)
-    return row
-
-
 def _new_comment(participation, target: services.CommentTargetRef):
     consultation = target.document.consultation
     if participation is None:
@@ -131,7 +112,7 @@ def not_open_page(consultation, participation, error: services.ConsultationNotOp
 @write_lock_at_first_write
 @comment_writes_per_user
 def comment_on_document(reference: str, document_id: int):
-    document, participation = _part_and_participation_or_404(Document, document_id, reference)
+    document, participation = public_part_and_participation_or_404(Document, document_id, reference)
     return _new_comment(participation, services.CommentTargetRef(document=document))
 
 
@@ -140,7 +121,7 @@ def comment_on_document(reference: str, document_id: int):
 @write_lock_at_first_write
 @comment_writes_per_user
 def comment_on_chapter(reference: str, chapter_id: int):
-    chapter, participation = _part_and_participation_or_404(Chapter, chapter_id, reference)
+    chapter, participation = public_part_and_participation_or_404(Chapter, chapter_id, reference)
     return _new_comment(participation, services.CommentTargetRef(document=chapter.document, chapter=chapter))
 
 
@@ -149,7 +130,7 @@ def comment_on_chapter(reference: str, chapter_id: int):
 @write_lock_at_first_write
 @comment_writes_per_user
 def comment_on_section(reference: str, section_id: int):
-    section, participation = _part_and_participation_or_404(Section, section_id, reference)
+    section, participation = public_part_and_participation_or_404(Section, section_id, reference)
     return _new_comment(participation, services.CommentTargetRef(
         document=section.document, chapter=section.chapter, section=section))
 
