@@ -66,6 +66,9 @@ def test_production_session_cookies_are_secure(production):
     config = config_from_environment()
     assert config.SESSION_COOKIE_SECURE is True
     assert config.REMEMBER_COOKIE_SECURE is True
+    # One Limiter serves every app in a process and keeps the storage of the last app set up, so
+    # this app must not leave the suite's later requests counting in a Redis host that does not exist.
+    config.RATELIMIT_STORAGE_URI = "memory://"
     app = create_app(config)
     try:
         response = app.test_client().get("/account/sign-in")
