@@ -1504,7 +1504,6 @@ class ReusedTab:
         else:
             # Storage belongs to the page's origin; about:blank or an error page has none to clear.
             self.tab.evaluate("() => { try { localStorage.clear(); sessionStorage.clear(); } catch (e) {} }")
-            self.tab.goto("about:blank")
             self.context.clear_cookies()
             self.tab.set_viewport_size(DESKTOP)
             self.problems.clear()
@@ -1573,11 +1572,11 @@ def page_checks(browser, live_server, consultations, staff_world):
 
 
 def screenshot_to(tab, test_name: str, name: str) -> None:
-    """The screenshot a test's `screenshot` fixture would take first: <test>/01-<name>.png."""
+    """The page as the checks saw it, kept as evidence: <test>/01-<name>.jpg."""
     directory = SCREENSHOTS / safe_name(test_name)
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
-    capture(tab, directory / f"01-{safe_name(name)}.png")
+    capture(tab, directory / f"01-{safe_name(name)}.jpg")
 
 
 @every_page
