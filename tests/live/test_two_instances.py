@@ -95,15 +95,18 @@ def _wait_until_healthy(url: str, process: subprocess.Popen) -> None:
     raise RuntimeError(f"instance at {url} did not become healthy")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+def _stop_all(processes: list[subprocess.Popen]) -> None:
+    """Ask every instance to stop at once, then wait for each: each finishes its queued jobs first."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
-    process.stderr.close()
+        process.stderr.close()
 
 
 @pytest.fixture(scope="module")
@@ -142,8 +145,7 @@ def instances(tmp_path_factory):
             _wait_until_healthy(url, process)
         yield {"urls": urls, "inbox": inbox, "server": LiveServer(urls[0], seeding_app, database_url)}
     finally:
-        for process in processes:
-            _stop(process)
+        _stop_all(processes)
         smtp.stop()
         for key in store.scan_iter(f"{prefix}*"):
             store.delete(key)
