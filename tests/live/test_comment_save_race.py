@@ -1,6 +1,5 @@
 """Comment saves sent at the same moment: every one is kept, and none slips into a submitted response."""
 
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -8,11 +7,10 @@ from sqlalchemy import func, select
 from consult.accounts.services import register_user
 from consult.comments import services as comment_services
 from consult.comments.models import Comment, CommentStatus, IndividualType, ParticipantKind, Participation
-from consult.consultations.importing import parse_document
-from consult.consultations.services import create_consultation, import_document
 from consult.database import utcnow
 from consult.extensions import db
-from tests.conftest import PASSWORD, SAMPLE_DRAFT
+from tests.conftest import PASSWORD
+from tests.live.seeding import open_consultation_with_draft
 from tests.liveserver import all_at_once, signed_in_tab
 
 pytestmark = pytest.mark.live
@@ -24,9 +22,7 @@ def _prepare(live_server, users: int):
     """An open consultation, and users who have chosen how they take part and hold one draft each."""
     with live_server.app_context():
         now = utcnow()
-        consultation = create_consultation(f"SAVE{now.microsecond:06d}", "Saves", "Summary",
-                                           now - timedelta(days=1), now + timedelta(days=1))
-        document = import_document(consultation, parse_document(SAMPLE_DRAFT))
+        consultation, document = open_consultation_with_draft("SAVE", "Saves")
         sections = [s for chapter in document.chapters for s in chapter.sections]
         choice = comment_services.ParticipationChoice(kind=ParticipantKind.INDIVIDUAL,
                                                       individual_type=IndividualType.PATIENT_OR_CARER)

@@ -2,18 +2,16 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from consult.accounts.services import register_user
 from consult.comments.models import Participation
-from consult.consultations.importing import parse_document
-from consult.consultations.services import create_consultation, import_document
 from consult.database import utcnow
 from consult.extensions import db
-from tests.conftest import PASSWORD, SAMPLE_DRAFT
+from tests.conftest import PASSWORD
+from tests.live.seeding import open_consultation_with_draft
 from tests.liveserver import Visitor
 
 pytestmark = pytest.mark.live
@@ -29,9 +27,7 @@ RACES = 8
 def _prepare(live_server, users: int):
     with live_server.app_context():
         now = utcnow()
-        consultation = create_consultation(f"RACE{now.microsecond:06d}", "Race", "Summary",
-                                           now - timedelta(days=1), now + timedelta(days=1))
-        import_document(consultation, parse_document(SAMPLE_DRAFT))
+        consultation, _document = open_consultation_with_draft("RACE", "Race")
         emails = [register_user(f"racer{i}-{now.timestamp()}@example.org", f"Racer {i}", PASSWORD).email
                   for i in range(users)]
         reference = consultation.reference
