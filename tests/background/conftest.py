@@ -3,8 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.exports.conftest import fresh_published_cache, moderated_consultation  # noqa: F401  shared fixtures
 from consult.jobs import queue
+from tests.exports.conftest import (  # noqa: F401  shared fixtures
+    committee_member,
+    fresh_published_cache,
+    moderated_consultation,
+)
 from tests.mail.helpers import redis_or_skip
 
 

@@ -29,15 +29,6 @@ def large(app, monkeypatch, queue_ready, downloads_dir):
     return downloads_dir
 
 
-@pytest.fixture
-def committee_member(make_user, moderated_consultation):
-    consultation, _ = moderated_consultation
-    member = make_user(role=Role.COMMITTEE, name="Committee Member")
-    db.session.add(CommitteeAssignment(consultation_id=consultation.id, user_id=member.id))
-    db.session.commit()
-    return member
-
-
 def _download(consultation, tail: str) -> str:
     return f"/staff/consultations/{consultation.reference}/downloads/{tail}"
 

@@ -1,7 +1,9 @@
 import pytest
 
+from consult.accounts.models import Role
 from consult.comments import services as comment_services
 from consult.comments.models import Comment, IndividualType, OrganisationType
+from consult.consultations.models import CommitteeAssignment
 from consult.database import utcnow
 from consult.extensions import db
 from consult.moderation.models import CommentResponse, CommentTheme, Theme
@@ -80,3 +82,13 @@ def all_comments_of(consultation):
     from consult.exports.rows import comments_select
 
     return comments_select().where(Comment.consultation_id == consultation.id)
+
+
+@pytest.fixture
+def committee_member(make_user, moderated_consultation):
+    """A committee member assigned to the moderated consultation."""
+    consultation, _ = moderated_consultation
+    member = make_user(role=Role.COMMITTEE, name="Committee Member")
+    db.session.add(CommitteeAssignment(consultation_id=consultation.id, user_id=member.id))
+    db.session.commit()
+    return member

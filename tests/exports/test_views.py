@@ -22,15 +22,6 @@ def _url(consultation, tail: str) -> str:
     return f"/staff/consultations/{consultation.reference}/{tail}"
 
 
-@pytest.fixture
-def committee_member(make_user, moderated_consultation):
-    consultation, _ = moderated_consultation
-    member = make_user(role=Role.COMMITTEE, name="Committee Member")
-    db.session.add(CommitteeAssignment(consultation_id=consultation.id, user_id=member.id))
-    db.session.commit()
-    return member
-
-
 def _seen_counts(client, consultation, tail: str = "publication") -> dict:
     """The counts the check page shows, as its confirm form carries them."""
     page = client.get(_url(consultation, tail)).get_data(as_text=True)
