@@ -1048,32 +1048,31 @@ def _prepared_download(scene: Scene, state: str, stalled: bool = False) -> int:
         return job.id
 
 
-def prepared_download_waiting(scene: Scene) -> None:
-    """The progress bar a large download waits behind, polled by its script."""
-    job_id = _prepared_download(scene, "queued")
+def _prepared_download_page(scene: Scene, state: str, stalled: bool = False) -> None:
+    """A committee member on the page of a prepared download in `state`."""
+    job_id = _prepared_download(scene, state, stalled=stalled)
     as_committee(scene)
     scene.goto(f"/prepared/{job_id}")
+
+
+def prepared_download_waiting(scene: Scene) -> None:
+    """The progress bar a large download waits behind, polled by its script."""
+    _prepared_download_page(scene, "queued")
     expect(scene.page.get_by_text("0% (0 of 37,000 rows)")).to_be_visible()
 
 
 def prepared_download_ready(scene: Scene) -> None:
-    job_id = _prepared_download(scene, "done")
-    as_committee(scene)
-    scene.goto(f"/prepared/{job_id}")
+    _prepared_download_page(scene, "done")
     expect(scene.page.get_by_role("link", name="Download")).to_be_visible()
 
 
 def prepared_download_stalled(scene: Scene) -> None:
-    job_id = _prepared_download(scene, "queued", stalled=True)
-    as_committee(scene)
-    scene.goto(f"/prepared/{job_id}")
+    _prepared_download_page(scene, "queued", stalled=True)
     expect(scene.page.get_by_text("Downloads are not being prepared at the moment")).to_be_visible()
 
 
 def prepared_download_failed(scene: Scene) -> None:
-    job_id = _prepared_download(scene, "failed")
-    as_committee(scene)
-    scene.goto(f"/prepared/{job_id}")
+    _prepared_download_page(scene, "failed")
     expect(scene.page.get_by_role("heading", level=1)).to_have_text("Your download could not be prepared")
 
 
