@@ -8,11 +8,11 @@ number), until it has a page and one more row to know whether to offer Next.
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Integer, Select, bindparam, select
 
 from consult.comments.models import Comment
 from consult.consultations.models import Chapter, Document, Section
-from consult.exports.rows import ExportItem, export_comments
+from consult.exports.rows import ExportItem, export_select, read_items
 from consult.extensions import db
 
 PAGE_SIZE = 50
@@ -74,23 +74,46 @@ def document_parts(consultation_id: int) -> list[Part]:
     return parts
 
 
-def _part_items(query: Select, part: Part, bound: int | None, forward: bool, limit: int) -> list[ExportItem]:
-    query = query.where(
-        Comment.document_id == part.document_id,
-        Comment.chapter_id.is_(None) if part.chapter_id is None else Comment.chapter_id == part.chapter_id,
-        Comment.section_id.is_(None) if part.section_id is None else Comment.section_id == part.section_id)
-    if bound is not None:
-        query = query.where(Comment.number > bound if forward else Comment.number < bound)
-    return list(export_comments(query.order_by(Comment.number if forward else Comment.number.desc()).limit(limit)))
+class _PartReader:
+    """Reads one part's comments after (or before) a number; each statement is built once per page.
+
+    A sparse filter (a theme with a few comments in each of 60 sections)
+    walks many parts for one page: the statements differ only in their
+    bound values, so each shape is built once and run again with new ones.
+    """
+
+    def __init__(self, query: Select):
+        self.query = query
+        self.statements: dict[tuple, Select] = {}
+
+    def items(self, part: Part, bound: int | None, forward: bool, limit: int) -> list[ExportItem]:
+        shape = (part.chapter_id is None, part.section_id is None, bound is not None, forward)
+        statement = self.statements.get(shape)
+        if statement is None:
+            statement = self.statements[shape] = self._statement(*shape)
+        values = {"document_id": part.document_id, "chapter_id": part.chapter_id, "section_id": part.section_id,
+                  "bound": bound, "limit": limit}
+        return list(read_items(statement, {name: values[name] for name in values if values[name] is not None}))
+
+    def _statement(self, no_chapter: bool, no_section: bool, bounded: bool, forward: bool) -> Select:
+        query = self.query.where(
+            Comment.document_id == bindparam("document_id"),
+            Comment.chapter_id.is_(None) if no_chapter else Comment.chapter_id == bindparam("chapter_id"),
+            Comment.section_id.is_(None) if no_section else Comment.section_id == bindparam("section_id"))
+        if bounded:
+            bound = bindparam("bound", type_=Integer)
+            query = query.where(Comment.number > bound if forward else Comment.number < bound)
+        order = Comment.number if forward else Comment.number.desc()
+        return export_select(query.order_by(order).limit(bindparam("limit", type_=Integer)))
 
 
-def _walk(query: Select, parts: list[Part], start: int, bound: int | None, forward: bool,
+def _walk(reader: _PartReader, parts: list[Part], start: int, bound: int | None, forward: bool,
           size: int) -> tuple[list, bool]:
     found: list[tuple[Part, ExportItem]] = []
     index = start
     while 0 <= index < len(parts) and len(found) <= size:
         part = parts[index]
-        found += [(part, item) for item in _part_items(query, part, bound, forward, size + 1 - len(found))]
+        found += [(part, item) for item in reader.items(part, bound, forward, size + 1 - len(found))]
         index, bound = index + (1 if forward else -1), None
     return found[:size], len(found) > size
 
@@ -113,11 +136,11 @@ def keyset_page(query: Select, parts: list[Part], key: str | None, after: int | 
     if not parts:
         return EMPTY
     if before is not None:
-        found, more = _walk(query, parts, start, before, False, size)
+        found, more = _walk(_PartReader(query), parts, start, before, False, size)
         found.reverse()
         has_previous, has_next = more, True
     else:
-        found, more = _walk(query, parts, start, after, True, size)
+        found, more = _walk(_PartReader(query), parts, start, after, True, size)
         has_previous, has_next = start > 0 or after is not None, more
     if not found:
         return EMPTY

@@ -210,6 +210,25 @@ def _theme_names_column():
             .where(CommentTheme.comment_id == Comment.id).scalar_subquery())
 
 
+_RESPONSE = aliased(CommentResponse)
+_MEMBER = aliased(CampaignMember)
+_CAMPAIGN = aliased(Campaign)
+_WIDTH = len(comments_select().selected_columns)
+
+
+def export_select(query: Select) -> Select:
+    """A comments_select() query with each comment's response, theme names and campaign joined: what
+    export_comments runs. Built once, it can be run many times with new bound values (exports.paging)."""
+    sizes = (select(CampaignMember.campaign_id, func.count().label("size"))
+             .group_by(CampaignMember.campaign_id).subquery())
+    return (query.add_columns(_RESPONSE.state, _RESPONSE.text, _RESPONSE.reason, _theme_names_column(),
+                              _CAMPAIGN.id, _CAMPAIGN.name, sizes.c.size)
+            .outerjoin(_RESPONSE, _RESPONSE.comment_id == Comment.id)
+            .outerjoin(_MEMBER, _MEMBER.comment_id == Comment.id)
+            .outerjoin(_CAMPAIGN, _CAMPAIGN.id == _MEMBER.campaign_id)
+            .outerjoin(sizes, sizes.c.campaign_id == _MEMBER.campaign_id))
+
+
 def export_comments(query: Select) -> Iterator[ExportItem]:
     """Stream the rows of a comments_select() query with their themes and responses, in one pass.
 
@@ -218,23 +237,16 @@ def export_comments(query: Select) -> Iterator[ExportItem]:
     spends its time writing, not building objects or asking again per batch.
     Theme names are sorted by character, as the database's own order did.
     """
-    response = aliased(CommentResponse)
-    member = aliased(CampaignMember)
-    campaign = aliased(Campaign)
-    sizes = (select(CampaignMember.campaign_id, func.count().label("size"))
-             .group_by(CampaignMember.campaign_id).subquery())
-    query = (query.add_columns(response.state, response.text, response.reason, _theme_names_column(),
-                               campaign.id, campaign.name, sizes.c.size)
-             .outerjoin(response, response.comment_id == Comment.id)
-             .outerjoin(member, member.comment_id == Comment.id)
-             .outerjoin(campaign, campaign.id == member.campaign_id)
-             .outerjoin(sizes, sizes.c.campaign_id == member.campaign_id))
-    width = len(comments_select().selected_columns)
-    result = db.session.connection().execute(query.execution_options(yield_per=BATCH))
+    return read_items(export_select(query))
+
+
+def read_items(statement: Select, params: dict | None = None) -> Iterator[ExportItem]:
+    """Run an export_select() statement with `params` bound, yielding its rows as ExportItems."""
+    result = db.session.connection().execute(statement.execution_options(yield_per=BATCH), params or {})
     try:
         for row in result:
-            state, text, reason, names, campaign_id, campaign_name, campaign_size = row[width:]
-            item = _item(row[:width], tuple(sorted(names.split(THEME_SEPARATOR))) if names else (),
+            state, text, reason, names, campaign_id, campaign_name, campaign_size = row[_WIDTH:]
+            item = _item(row[:_WIDTH], tuple(sorted(names.split(THEME_SEPARATOR))) if names else (),
                          _NO_RESPONSE if state is None else (state, text, reason))
             if campaign_id is not None:
                 item = replace(item, campaign=campaign_name or f"Campaign {campaign_id}", campaign_size=campaign_size)

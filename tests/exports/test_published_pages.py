@@ -240,12 +240,16 @@ def test_drill_downs_read_every_comment_once_in_document_order_a_page_at_a_time(
     }[drill]
     expected = _review_expected(consultation, keep)
     path = f"/staff/consultations/{consultation.reference}/review?{query}"
-    pages = [re.findall(r'<h3 class="govuk-heading-s govuk-!-margin-bottom-1">([A-Z0-9]+-\d{4}) –', html)
-             for html in _walk(client, path, _NEXT)]
+    heading = re.compile(r'<h3 class="govuk-heading-s govuk-!-margin-bottom-1">([A-Z0-9]+-\d{4}) –')
+    forward = _walk(client, path, _NEXT)
+    pages = [heading.findall(html) for html in forward]
     assert all(len(page) <= PAGE_SIZE for page in pages)
     assert [reference for page in pages for reference in page] == expected
     if drill == "theme":
         assert len(pages) > 1
+        # Back from the last page, part by part, to the first: the same comments in the same order.
+        backward = _walk(client, _NEXT.search(forward[-2]).group(1).replace("&amp;", "&"), _PREVIOUS)
+        assert [reference for html in reversed(backward) for reference in heading.findall(html)] == expected
     first = client.get(path).get_data(as_text=True)
     assert "Comments per theme" not in first and "Back to all themes" in first  # the counts stay on the review
     for bad in ("after=abc", "after=%00", "before=12345678901", "after=1&before=2"):
