@@ -6,7 +6,7 @@ comments appear as redacted, and a person is named only with their consent.
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import Index, Select, func, literal, select
 from sqlalchemy.orm import aliased
@@ -24,7 +24,7 @@ from consult.consultations.models import Chapter, Consultation, Document, Sectio
 from consult.extensions import db
 from consult.moderation.models import CommentResponse, CommentTheme, Theme
 from consult.moderation.states import ModerationState, ResponseState
-from consult.uk_time import spreadsheet_time
+from consult.uk_time import display_zone
 
 BATCH = 1000
 
@@ -96,14 +96,18 @@ class ExportItem:
     campaign: str = ""  # its name, or "Campaign <id>" until staff name it
     campaign_size: int | None = None
 
-    def values(self, include_email: bool) -> list:
+    def values(self, include_email: bool, zone: tzinfo | None = None) -> list:
+        """The row in COLUMNS order; `zone` is the display zone, looked up once by a caller writing many rows."""
+        submitted_at = self.submitted_at
+        if submitted_at is not None:
+            submitted_at = submitted_at.astimezone(zone or display_zone()).replace(tzinfo=None)
         row = [
             self.reference, self.stakeholder, self.email, self.consultation_reference, self.document_title,
             self.chapter_label, self.section_number, self.section_heading, self.quote, self.body, "", "", "",
             "Yes" if self.is_organisation else "No", self.organisation_name, self.participant_type,
             "Yes" if self.has_tobacco_links else "No", self.tobacco_details, "; ".join(self.themes),
             self.moderation_label, self.response,
-            spreadsheet_time(self.submitted_at), self.campaign,
+            submitted_at, self.campaign,
             "" if self.campaign_size is None else self.campaign_size,
         ]
         if not include_email:

@@ -16,6 +16,7 @@ from consult.exports.publication import tobacco_declaration
 from consult.exports.rows import ExportItem, columns
 from consult.exports.wordml import GroupedRows, WordTables, paragraph, row_xml
 from consult.moderation.states import ResponseState
+from consult.uk_time import display_zone
 
 NO_THEME = "No theme"
 
@@ -46,11 +47,12 @@ def _rows(items: Iterable[ExportItem], answers: Iterable, include_email: bool) -
     """
     answers = iter(answers)
     pending = next(answers, None)
+    zone = display_zone()
     for item in items:
         while pending is not None and pending.participation_id < item.participation_id:
             yield pending.values(include_email)
             pending = next(answers, None)
-        yield item.values(include_email)
+        yield item.values(include_email, zone)
     while pending is not None:
         yield pending.values(include_email)
         pending = next(answers, None)

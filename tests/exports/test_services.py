@@ -122,7 +122,7 @@ def test_long_text_continues_on_following_rows_without_truncation():
 
 def test_workbook_row_over_the_cell_limit_reads_back_whole(tmp_path):
     class Item:
-        def values(self, include_email):
+        def values(self, include_email, zone=None):
             return ["HTE1-0002"] + ["a"] * (len(columns(include_email)) - 3) + ["y" * 70_000, None]
 
     target = tmp_path / "long.xlsx"
