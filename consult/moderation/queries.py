@@ -258,7 +258,14 @@ COUNT_LIMIT = 10_000
 
 def count_matching(consultation_id: int, filters: QueueFilters, limit: int | None = None) -> int:
     """How many comments match; with `limit`, counting stops at limit + 1."""
-    query = matching_comments(consultation_id, filters).order_by(None).with_only_columns(Comment.id)
+    matched = search.sqlite_matches_first(filters.text, original=filters.search_original) if filters.text else None
+    if matched is not None:
+        # From the search's matches, each checked against the other filters by the comment's key.
+        others = matching_comments(consultation_id, replace(filters, text="")).order_by(None)
+        query = select(matched.c.rowid).where(others.with_only_columns(Comment.id)
+                                              .where(Comment.id == matched.c.rowid).exists())
+    else:
+        query = matching_comments(consultation_id, filters).order_by(None).with_only_columns(Comment.id)
     if limit is not None:
         query = query.limit(limit + 1)
     return db.session.scalar(select(func.count()).select_from(query.subquery()))

@@ -167,6 +167,26 @@ def test_text_search_reads_web_search_syntax_on_every_database(queue):
     assert numbers(consultation, text="100%") == [1]
 
 
+@pytest.mark.parametrize("filters", [
+    dict(text="cost"), dict(text="patient"), dict(text='"probe_size matters"'), dict(text="wait OR probe"),
+    dict(text="patients -wait"), dict(text="-cost"), dict(text="cost", state=ModerationState.NEW),
+    dict(text="research", participant_type=ParticipantType(ParticipantKind.INDIVIDUAL)),
+    dict(text="cost", theme="cost"), dict(text="nothing-matches-this"), dict(text="%"),
+    dict(text='"research on cost"', search_original=True),
+])
+def test_a_search_counts_the_comments_it_lists_and_no_other_consultations(queue, make_consultation,
+                                                                           make_submitted_comments, filters):
+    """A count that starts from the search's matches (SQLite) finds what the listing finds, in this consultation."""
+    consultation = queue["consultation"]
+    make_submitted_comments(make_consultation(), 3, body="Cost of patients waiting for the probe_size matters")
+    db.session.commit()
+    if filters.pop("theme", None):
+        filters["theme_id"] = queue["cost"].id
+    listed = numbers(consultation, **filters)
+    assert queries.count_matching(consultation.id, QueueFilters(**filters)) == len(listed)
+    assert queries.count_matching(consultation.id, QueueFilters(**filters), limit=0) == min(1, len(listed))
+
+
 @pytest.mark.parametrize("text", ["%", "_", "\\", "-", '""', "OR", 'cost" OR "', "NEAR(cost research)", "cost*",
                                   "shown : cost", "{original}: cost", "cost AND", "\x00"])
 def test_search_syntax_of_the_index_cannot_be_typed_in(queue, text):
