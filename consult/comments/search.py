@@ -134,6 +134,16 @@ def sqlite_matches_first(query: str, *, original: bool = False):
     return None if fts is None else _fts_rowids(fts, 0).subquery("matched")
 
 
+def sqlite_matching_ids_between(query: str, low: int, high: int, *, original: bool = False) -> set[int]:
+    """On SQLite, the ids from `low` to `high` of the comments matching `query`, for a query that
+    sqlite_matches_first accepts. FTS5 reads only that stretch of each word's list of ids, so a page
+    of comments checked this way costs what the stretch holds, not every match in the table."""
+    fts = _single_group_fts(query.strip(), "{shown original}" if original else "shown")
+    return set(db.session.scalars(
+        text(f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :fts_query "
+             "AND rowid BETWEEN :low AND :high").bindparams(fts_query=fts, low=low, high=high)))
+
+
 def _fts_rowids(fts_query: str, number: int):
     name = f"fts_query_{number}"
     return text(f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :{name}").bindparams(

@@ -187,6 +187,40 @@ def test_a_search_counts_the_comments_it_lists_and_no_other_consultations(queue,
     assert queries.count_matching(consultation.id, QueueFilters(**filters), limit=0) == min(1, len(listed))
 
 
+@pytest.mark.parametrize("plan", ["few matches", "walk", "walk out of budget"])
+@pytest.mark.parametrize("filters", [
+    dict(text="cost"), dict(text="patients"), dict(text="patients -wait"), dict(text="wait OR probe"),
+    dict(text="cost", state=ModerationState.NEW), dict(text="nothing-matches-this"),
+])
+def test_every_way_of_finding_a_searched_page_lists_the_same_comments(queue, make_consultation,
+                                                                        make_submitted_comments, monkeypatch,
+                                                                        plan, filters):
+    """Pages of two, read one after another, hold exactly the listing in number order, whichever plan SQLite uses."""
+    consultation = queue["consultation"]
+    later = make_submitted_comments(consultation, 6, body="Patients say the cost is fair")
+    make_submitted_comments(make_consultation(), 3, body="Cost and patients elsewhere")
+    # Numbers out of the order of ids, as when drafts are submitted in another order than written.
+    first, last = queue["comments"][0], later[-1]
+    first.number, last.number = -1, first.number
+    db.session.flush()
+    first.number = later[-2].number + 1
+    db.session.commit()
+    if plan != "few matches":
+        monkeypatch.setattr(queries, "SEARCH_FEW_MATCHES", 0)
+        monkeypatch.setattr(queries, "SEARCH_WALK_CHUNK", 2)
+    if plan == "walk out of budget":
+        monkeypatch.setattr(queries, "SEARCH_WALK_BUDGET", 4)
+    listed = numbers(consultation, **filters)
+    paged, page = [], 1
+    while True:
+        result = queries.queue_page(consultation.id, QueueFilters(**filters), page=page, per_page=2)
+        paged += [row.comment.number for row in result.rows]
+        if page >= result.pages:
+            break
+        page += 1
+    assert paged == listed
+
+
 @pytest.mark.parametrize("text", ["%", "_", "\\", "-", '""', "OR", 'cost" OR "', "NEAR(cost research)", "cost*",
                                   "shown : cost", "{original}: cost", "cost AND", "\x00"])
 def test_search_syntax_of_the_index_cannot_be_typed_in(queue, text):
