@@ -1,7 +1,7 @@
 """Forms of the suggestion and campaign pages."""
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
@@ -9,6 +9,7 @@ from wtforms.widgets import HiddenInput
 
 from consult.analysis.campaign_review import CAMPAIGN_NAME_MAX
 from consult.forms import strip_whitespace
+from consult.widgets import GovSelect, GovTextArea, GovTextInput
 
 DECISIONS = [SelectChoice("accept", "Accept"), SelectChoice("reject", "Reject")]
 

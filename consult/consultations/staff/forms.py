@@ -16,8 +16,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovFileInput,
     GovRadioInput,
     GovSubmitInput,
-    GovTextArea,
-    GovTextInput,
 )
 from wtforms import (
     BooleanField,
@@ -34,6 +32,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from consult.consultations.importing import MAX_UPLOAD_LABEL
 from consult.consultations.models import DEFAULT_LATE_GRACE_SECONDS, MAX_LATE_GRACE_SECONDS
 from consult.forms import UKDateField, strip_whitespace
+from consult.widgets import GovTextArea, GovTextInput
 
 NEW_DOCUMENT = "new"
 DEFAULT_OPENING_TIME = "9am"

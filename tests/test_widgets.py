@@ -1,0 +1,286 @@
+"""The select, text input and textarea written in Python (consult.widgets) write the macros' markup exactly.
+
+Every field of every form in consult/ that uses them is rendered both ways, by the Python widget and by the
+govuk-frontend-wtf widget it replaces: empty, filled with hostile values, with an error, and (a select) with
+no options, with each set of params the templates pass. The two must be the same string. Those params must
+also take the Python path (falling back to the macro would be right, but no faster), while params it does
+not write must come out the same by way of the macro.
+"""
+
+import copy
+import importlib
+import pkgutil
+import random
+from contextlib import contextmanager
+
+import pytest
+from flask import template_rendered
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf import wtforms_widgets as govuk
+from markupsafe import Markup
+
+import consult
+from consult import widgets
+
+ORIGINAL = {
+    widgets.GovSelect: govuk.GovSelect,
+    widgets.GovTextInput: govuk.GovTextInput,
+    widgets.GovTextArea: govuk.GovTextArea,
+}
+
+HOSTILE = [
+    '"><script>alert(1)</script>',
+    "Tom & Jerry's ‘quote’ <b>bold</b> &amp;",
+    "ünïcödé 中文 — first line\nsecond line\r\nthird\u2028fourth",
+    "  spaced out  ",
+]
+HOSTILE_TEXT = " ".join(HOSTILE)
+
+HOSTILE_PARAMS = {
+    "label": {"text": HOSTILE_TEXT, "classes": 'govuk-label--s "x"'},
+    "hint": {"text": HOSTILE_TEXT, "classes": "<hint>"},
+    "classes": "a&b <c>",
+    "formGroup": {"classes": '"group"'},
+    "attributes": {"data-note": HOSTILE_TEXT, "aria-hidden": False},
+}
+
+# What the templates pass, by widget (templates/**: `form.field(params={...})`, or nothing at all).
+SELECT_PARAMS = [
+    None,
+    {},
+    {"classes": "govuk-!-width-full"},
+    {"label": {"classes": "govuk-label--s"}},
+    {"label": {"text": "Show comments from"}},
+    {"hint": {"text": "If you are rejecting"}},
+    {"classes": "govuk-!-width-full",
+     "hint": {"text": "Its comments join this campaign and it is removed. Grouping again keeps them together."}},
+    HOSTILE_PARAMS,
+]
+INPUT_PARAMS = [
+    None,
+    {},
+    {"classes": "govuk-!-width-full"},
+    {"classes": "govuk-input--width-10", "inputmode": "numeric"},
+    {"classes": "govuk-!-width-two-thirds", "spellcheck": False},
+    {"classes": "govuk-input--width-3", "inputmode": "numeric", "spellcheck": False},
+    {"spellcheck": False},
+    {"type": "email", "spellcheck": False, "autocomplete": "off"},
+    {"autocomplete": "email", "spellcheck": False, "type": "email"},
+    {"autocomplete": "name", "spellcheck": False},
+    {"type": "email", "autocomplete": "off", "spellcheck": False, "label": {"classes": "govuk-label--s"}},
+    {"label": {"classes": "govuk-label--s"}},
+    {"label": {"classes": "govuk-label--s"}, "hint": {"text": "For example, evidence or discrimination"}},
+    {"label": {"classes": "govuk-label--s"}, "classes": "govuk-input--width-3", "inputmode": "numeric"},
+    {"classes": "govuk-!-width-full", "autocomplete": "organization", "spellcheck": False,
+     "label": {"classes": "govuk-label--m"}},
+    {"label": {"text": "Enter your organisation code", "isPageHeading": True, "classes": "govuk-label--l"},
+     "classes": "govuk-input--width-20", "inputmode": "numeric", "autocomplete": "off", "spellcheck": False},
+    HOSTILE_PARAMS,
+    {**HOSTILE_PARAMS, "spellcheck": True, "autocomplete": "<off>", "inputmode": '"numeric"'},
+]
+TEXTAREA_PARAMS = [
+    None,
+    {},
+    {"rows": 3},
+    {"rows": 3, "label": {"classes": "govuk-label--s"}},
+    {"rows": 4},
+    {"rows": 2, "hint": {"text": "If you are rejecting: required if the reason is ‘Other’"}},
+    {"rows": 3, "label": {"text": "If yes, give details of the links or funding"}},
+    {"rows": 5, "label": {"text": "Other interests", "isPageHeading": True, "classes": "govuk-label--l"},
+     "hint": {"text": "For example, payments from companies that make or sell the technology."}},
+    HOSTILE_PARAMS,
+    {**HOSTILE_PARAMS, "rows": "4", "spellcheck": False, "autocomplete": "<off>"},
+]
+TEMPLATE_PARAMS = {
+    widgets.GovSelect: SELECT_PARAMS,
+    widgets.GovTextInput: INPUT_PARAMS,
+    widgets.GovTextArea: TEXTAREA_PARAMS,
+}
+
+# Params the Python path does not write: the macro renders them, and the markup is still the same.
+MACRO_PARAMS = [
+    {"label": {"html": "<b>Bold</b> label"}},
+    {"hint": {"html": "<i>Italic</i> hint"}},
+    {"errorMessage": {"text": "Wrong", "visuallyHiddenText": "Problem"}},
+    {"formGroup": {"beforeInput": {"text": "Before"}, "afterInput": {"html": "<b>After</b>"}}},
+    {"attributes": {"data-x": {"value": "y", "optional": True}}},
+    {"prefix": {"text": "£"}, "suffix": {"text": "per item"}},
+    {"fieldset": {"legend": {"text": "Not a fieldset"}}},
+]
+MACRO_CASES = [(widget, params) for widget in ORIGINAL for params in MACRO_PARAMS] + [
+    (widgets.GovSelect, {"value": "2"}),  # selects an option by value, in the macro
+]
+
+
+def _form_classes() -> list[type]:
+    """Every FlaskForm defined in a consult `*forms` module."""
+    found = set()
+    for module_info in pkgutil.walk_packages(consult.__path__, "consult."):
+        if module_info.name.rsplit(".", 1)[-1].endswith("forms"):
+            module = importlib.import_module(module_info.name)
+            found.update(value for value in vars(module).values()
+                         if isinstance(value, type) and issubclass(value, FlaskForm)
+                         and value.__module__ == module.__name__)
+    return sorted(found, key=lambda form: f"{form.__module__}.{form.__qualname__}")
+
+
+def _uses_these_widgets(form_class) -> bool:
+    for name in dir(form_class):
+        unbound = getattr(form_class, name)
+        if hasattr(unbound, "field_class"):
+            widget = unbound.kwargs.get("widget") or getattr(unbound.field_class, "widget", None)
+            if type(widget) in ORIGINAL:
+                return True
+    return False
+
+
+FORMS = [form for form in _form_classes() if _uses_these_widgets(form)]
+
+
+def test_every_form_with_these_widgets_is_checked():
+    expected = {"QueueFilterForm", "BulkForm", "ThemeForm", "BulkDecisionForm", "ColleagueFilterForm", "SignInForm"}
+    assert expected <= {form.__name__ for form in FORMS}
+
+
+@contextmanager
+def macros_rendered(app):
+    """The govuk-frontend-wtf templates rendered inside the block."""
+    names = []
+
+    def record(_app, template=None, **_extra):
+        names.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        yield names
+    finally:
+        template_rendered.disconnect(record, app)
+
+
+def _render(field, widget, params) -> Markup:
+    """The field rendered by `widget`, as a template renders it: `form.field(params=...)`, or `form.field`."""
+    own = field.widget
+    field.widget = widget
+    try:
+        return field() if params is None else field(params=copy.deepcopy(params))
+    finally:
+        field.widget = own
+
+
+def _original_of(widget):
+    original = ORIGINAL[type(widget)]()
+    original.__dict__.update(widget.__dict__)
+    return original
+
+
+def _fill(field, state: str) -> None:
+    """Put the field in `state`: as first shown, filled with hostile values, with an error, or without options."""
+    if isinstance(field.widget, govuk.GovSelect):
+        if state == "no options":
+            field.choices = []
+        elif state != "empty":
+            field.choices = [("", "Any <all>"), (HOSTILE[0], HOSTILE[1]), ("2", HOSTILE[2]), ("3", "")]
+            field.data = HOSTILE[0]
+    elif state != "empty":
+        field.data, field.raw_data = HOSTILE_TEXT, [HOSTILE_TEXT]
+    if state == "error":
+        field.errors = [f"Enter a real value, not {HOSTILE_TEXT}", "A second error"]
+
+
+@pytest.mark.parametrize("form_class", FORMS, ids=lambda form: form.__name__)
+@pytest.mark.parametrize("state", ["empty", "filled", "error", "no options"])
+def test_fields_render_as_the_macros_render_them(app, form_class, state):
+    compared = 0
+    with app.test_request_context("/"):
+        form = form_class(meta={"csrf": False})
+        for field in form:
+            if type(field.widget) not in ORIGINAL or (state == "no options"
+                                                      and not isinstance(field.widget, govuk.GovSelect)):
+                continue
+            _fill(field, state)
+            original = _original_of(field.widget)
+            for params in TEMPLATE_PARAMS[type(field.widget)]:
+                with macros_rendered(app) as macros:
+                    written = _render(field, field.widget, params)
+                assert macros == [], f"{field.name} with {params} fell back to the macro"
+                expected = _render(field, original, params)
+                assert isinstance(written, Markup)
+                assert written == expected, f"{form_class.__name__}.{field.name} ({state}) with {params}"
+                compared += 1
+    assert compared or state == "no options"
+
+
+@pytest.mark.parametrize(("widget_class", "params"), MACRO_CASES,
+                         ids=[f"{widget.__name__}-{next(iter(params))}" for widget, params in MACRO_CASES])
+def test_params_not_written_in_python_are_rendered_by_the_macro(app, widget_class, params):
+    from consult.moderation.forms import QueueFilterForm, ThemeForm
+
+    with app.test_request_context("/"):
+        filters, theme = QueueFilterForm(meta={"csrf": False}), ThemeForm(meta={"csrf": False})
+        filters.set_choices([], [])
+        field = {widgets.GovSelect: filters.state, widgets.GovTextInput: theme.name,
+                 widgets.GovTextArea: theme.description}[widget_class]
+        _fill(field, "filled")  # no errors: an error replaces the errorMessage param
+        with macros_rendered(app) as macros:
+            written = _render(field, field.widget, params)
+        assert macros, "expected the macro to render these params"
+        assert written == _render(field, _original_of(field.widget), params)
+
+
+# Odd values for the params the Python path does write: missing, empty, None, booleans, numbers, markup.
+_VALUES = ["", "a", 'q"uo\'te', "<script>x</script>", "a & b", "two\nlines", "cr\r\nlf", "  pad  ", "\u2028",
+           None, 0, 7, True, False, Markup("<b>safe</b>")]
+
+
+def _random_params(kind, rng: random.Random) -> dict:
+    def value():
+        return rng.choice(_VALUES)
+
+    def attributes():
+        return rng.choice([None, {}, {"required": "required"}, {"data-x": value(), "aria-y": value()}, {"a&b": "<"}])
+
+    def maybe(mapping, key, make, chance=0.5):
+        if rng.random() < chance:
+            mapping[key] = make()
+
+    params = {}
+    maybe(params, "id", value, 0.9)
+    maybe(params, "name", value, 0.9)
+    label = params["label"] = {}
+    maybe(label, "text", value, 0.9)
+    maybe(label, "classes", value, 0.3)
+    maybe(label, "isPageHeading", value, 0.3)
+    maybe(label, "attributes", attributes, 0.2)
+    maybe(params, "hint", lambda: rng.choice([None, {}, {"text": value()}, {"text": value(), "classes": value(),
+                                                                             "attributes": attributes()}]), 0.6)
+    maybe(params, "errorMessage", lambda: rng.choice([None, {}, {"text": value()}, {"text": value(),
+                                                                                    "classes": value()}]), 0.5)
+    maybe(params, "formGroup", lambda: rng.choice([None, {}, {"classes": value(), "attributes": attributes()}]), 0.3)
+    for key in ("classes", "attributes", "describedBy", "disabled"):
+        maybe(params, key, attributes if key == "attributes" else value, 0.3)
+    if kind is widgets.GovSelect:
+        params["items"] = [rng.choice([None, {}, {"text": value(), "value": value(), "selected": value()},
+                                       {"text": value()}, {"value": value(), "disabled": value()},
+                                       {"text": value(), "value": "v", "attributes": attributes()}])
+                           for _ in range(rng.randint(0, 4))]
+    else:
+        for key in ("value", "spellcheck", "autocomplete") + (
+                ("type", "autocapitalize", "pattern", "inputmode") if kind is widgets.GovTextInput else ("rows",)):
+            maybe(params, key, value, 0.4)
+    return params
+
+
+@pytest.mark.parametrize("widget_class", list(ORIGINAL), ids=lambda widget: widget.__name__)
+def test_odd_param_values_render_as_the_macros_render_them(app, widget_class):
+    rng = random.Random(20270327)
+    fast, original = widget_class(), ORIGINAL[widget_class]()
+    with app.test_request_context("/"):
+        for _ in range(300):
+            params = _random_params(widget_class, rng)
+            try:
+                expected = original.render(copy.deepcopy(params))
+            except Exception as error:  # the macro refuses some (a label that is not a dict): so must the widget
+                with pytest.raises(type(error)):
+                    fast.render(copy.deepcopy(params))
+                continue
+            assert fast.render(copy.deepcopy(params)) == expected, params
