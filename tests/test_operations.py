@@ -69,6 +69,26 @@ def test_static_files_are_linked_by_content_and_cached_for_a_year(client):
         assert "immutable" not in _cache_control(client, stale)
 
 
+def test_a_static_file_is_versioned_once_per_process_and_afresh_in_debug_mode(tmp_path):
+    """A running server names each file by the content it started with; the debug server follows edits."""
+    import os
+    from types import SimpleNamespace
+
+    from consult.operations import static_version
+
+    asset = tmp_path / "app.css"
+    asset.write_text("body { color: black }")
+    served = SimpleNamespace(debug=False, static_folder=str(tmp_path))
+    debugging = SimpleNamespace(debug=True, static_folder=str(tmp_path))
+    first = static_version(served, "app.css")
+    assert first == static_version(debugging, "app.css")
+    asset.write_text("body { color: navy }")
+    os.utime(asset, (1_700_000_000, 1_700_000_000))
+    assert static_version(debugging, "app.css") not in (None, first)
+    assert static_version(served, "app.css") == first
+    assert static_version(served, "missing.css") is None
+
+
 def _cache_control(client, url: str) -> str:
     response = client.get(url)
     response.close()  # a static file is sent from an open file
