@@ -99,7 +99,7 @@ def _take_theme_away(reference: str, theme_id: int, form, target_field: str, no_
             flash(done(name, moved, target), "success")
             return redirect(_themes_url(consultation))
     return render_template(template, consultation=consultation, form=form, theme=theme,
-                           used=len(services.comment_ids_with_theme(theme)))
+                           used=queries.theme_response_counts(theme.id)[0])
 
 
 @bp.route("/consultations/<reference>/themes/<int:theme_id>/merge", methods=["GET", "POST"])
@@ -126,8 +126,7 @@ def theme_response(reference: str, theme_id: int):
     consultation = reviewable_consultation_or_404(reference)
     theme = theme_or_404(consultation, theme_id)
     form = ThemeResponseForm()
-    ids = services.comment_ids_with_theme(theme)
-    answered = len(queries.responses_by_comment(ids))
+    used, answered = queries.theme_response_counts(theme.id)
     if form.validate_on_submit():
         back_url = url_for("moderation.theme_response", reference=consultation.reference, theme_id=theme.id)
         with attempt(form, back_url=back_url) as applied:
@@ -140,4 +139,4 @@ def theme_response(reference: str, theme_id: int):
                 flash(message, category)
             return redirect(_themes_url(consultation))
     return render_template("moderation/theme_response.html", consultation=consultation, form=form, theme=theme,
-                           used=len(ids), answered=answered)
+                           used=used, answered=answered)
