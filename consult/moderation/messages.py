@@ -27,8 +27,15 @@ def comments(number: int) -> str:
     return "1 comment" if number == 1 else f"{number} comments"
 
 
+# A flash message travels in the session cookie, which browsers drop past 4 KB: a message names at most
+# this many comments, then says how many more.
+NAMED_AT_MOST = 10
+
+
 def _references(rows) -> str:
-    return ", ".join(c.reference for c in rows)
+    rows = list(rows)
+    named = ", ".join(c.reference for c in rows[:NAMED_AT_MOST])
+    return named + (f" and {len(rows) - NAMED_AT_MOST:,} more" if len(rows) > NAMED_AT_MOST else "")
 
 
 # --- One comment -------------------------------------------------------------------------
@@ -192,7 +199,9 @@ def bulk_summary(action: BulkAction, outcome: BulkOutcome) -> list[tuple[str, st
         one = len(outcome.conflicts) == 1
         listed = "; ".join(
             f"{c.comment.reference} (changed by {c.change.by}"
-            f"{' at ' + _uk_datetime(c.change.at) if c.change.at else ''})" for c in outcome.conflicts)
+            f"{' at ' + _uk_datetime(c.change.at) if c.change.at else ''})" for c in outcome.conflicts[:NAMED_AT_MOST])
+        if len(outcome.conflicts) > NAMED_AT_MOST:
+            listed += f" and {len(outcome.conflicts) - NAMED_AT_MOST:,} more"
         messages.append(("info", f"{comments(len(outcome.conflicts))} {'was' if one else 'were'} not changed "
                                  f"because someone else changed {'it' if one else 'them'} since you loaded the "
                                  f"queue: {listed}."))
