@@ -114,3 +114,29 @@ def test_another_staff_member_may_watch_a_stakeholder_may_not(app, client, login
     login(make_user(name="A stakeholder"))
     assert client.get(f"/prepared/{job.id}").status_code == 404
     assert client.get(f"/prepared/{job.id}/file").status_code == 404
+
+
+def test_a_response_to_a_theme_of_many_comments_is_applied_by_the_worker(app, client, login, post_form, world, many):
+    from consult.moderation import services
+    from consult.moderation.models import CommentResponse
+
+    theme, alice = world["theme"], world["alice"]
+    comments = list(db.session.scalars(select(Comment).where(Comment.consultation_id == world["consultation"].id)))
+    for comment in comments:
+        services.tag_comment(comment, theme, alice, utcnow())
+    db.session.commit()
+    login(alice)
+    job = _job(post_form(f"{base(world)}/themes/{theme.id}/response",
+                         {"text": "The committee noted the cost.", "state": "agreed"}))
+    assert (job.kind, job.total, job.state) == ("bulk", 7, JobState.QUEUED)
+    assert db.session.scalar(select(func.count()).select_from(CommentResponse)) == 0  # the worker does it
+
+    run_worker(app)
+
+    db.session.expire_all()
+    texts = set(db.session.scalars(select(CommentResponse.text).where(
+        CommentResponse.comment_id.in_([comment.id for comment in comments]))))
+    assert texts == {"The committee noted the cost."}
+    assert db.session.scalar(select(func.count()).select_from(CommentResponse)) == 7
+    page = client.get(f"/prepared/{job.id}").get_data(as_text=True)
+    assert "Applied the response to 7 comments." in page and f'href="{base(world)}/themes' in page

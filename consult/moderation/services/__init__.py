@@ -14,11 +14,15 @@ callers write ``services.decide_comment(...)``.
 from consult.moderation.services.bulk import (
     BulkAction,
     BulkPlan,
+    ThemeResponse,
     apply_bulk_action,
+    apply_response_to_theme,
+    apply_theme_response,
     apply_to_matching,
     check_bulk_action,
     plan_matching,
     plan_selected,
+    plan_theme_response,
 )
 from consult.moderation.services.common import (
     NOTE_MAX,
@@ -57,7 +61,6 @@ from consult.moderation.services.errors import (
 )
 from consult.moderation.services.responses import (
     apply_response,
-    apply_response_to_theme,
     check_response_input,
     find_response,
     mark_no_response_needed,
@@ -93,14 +96,15 @@ from consult.moderation.services.themes import (
 
 __all__ = [
     "NOTE_MAX", "REDACTION_REASONS", "RESPONSE_MAX", "REVEAL_REFUSED", "THEME_DESCRIPTION_MAX", "THEME_NAME_MAX",
-    "BulkAction", "BulkOutcome", "BulkPlan", "Change", "Conflict", "Decision", "DuplicateThemeName", "InvalidInput", "InvalidSelection",
-    "ModerationError", "NothingToChange", "SelectionChanged", "StaleComment", "StaleResponse", "StaleTheme",
-    "StaleVersion", "ThemeInUse", "ThemesChanged",
-    "apply_bulk_action", "apply_response", "apply_response_to_theme", "bulk_decide", "bulk_tag", "check_bulk_action", "check_response_input", "clean_decision",
-    "comment_ids_with_theme", "create_theme", "decide_comment", "delete_theme", "find_response", "last_change",
-    "last_comment_change", "mark_no_response_needed", "merge_themes", "plan_matching", "plan_selected", "save_response", "tag_comment",
-    "untag_comment", "update_theme", "would_reveal_original",
-    "READING_FOR", "VIEW_NAME_MAX", "DuplicateViewName", "MatchingChanged", "SavedViewNotFound", "StaleNote",
-    "apply_to_matching", "delete_view", "read_by_someone_else", "save_triage_note", "save_view", "set_flag",
-    "start_reading", "triage_mark", "views_of",
+    "BulkAction", "BulkOutcome", "BulkPlan", "Change", "Conflict", "Decision", "DuplicateThemeName", "InvalidInput",
+    "InvalidSelection", "ModerationError", "NothingToChange", "SelectionChanged", "StaleComment", "StaleResponse",
+    "StaleTheme", "StaleVersion", "ThemeInUse", "ThemeResponse", "ThemesChanged", "apply_bulk_action",
+    "apply_response", "apply_response_to_theme", "apply_theme_response", "bulk_decide", "bulk_tag",
+    "check_bulk_action", "check_response_input", "clean_decision", "comment_ids_with_theme", "create_theme",
+    "decide_comment", "delete_theme", "find_response", "last_change", "last_comment_change",
+    "mark_no_response_needed", "merge_themes", "plan_matching", "plan_selected", "plan_theme_response",
+    "save_response", "tag_comment", "untag_comment", "update_theme", "would_reveal_original", "READING_FOR",
+    "VIEW_NAME_MAX", "DuplicateViewName", "MatchingChanged", "SavedViewNotFound", "StaleNote", "apply_to_matching",
+    "delete_view", "read_by_someone_else", "save_triage_note", "save_view", "set_flag", "start_reading",
+    "triage_mark", "views_of",
 ]

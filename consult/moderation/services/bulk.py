@@ -187,3 +187,46 @@ def apply_bulk_action(consultation_id: int, items: dict[int, int], action: BulkA
     if action.kind == "tag":
         return bulk_tag(consultation_id, items, action.theme, actor, now)
     return apply_response(consultation_id, items, action.response_text, action.response_state, actor, now)
+
+
+@dataclass(frozen=True)
+class ThemeResponse:
+    """One response for every comment with a theme: the action, and the set of comments it was asked for
+    (their count and the sum of their ids, as a bulk confirmation fixes them)."""
+
+    consultation_id: int
+    filters: queries.QueueFilters
+    loaded_at: datetime
+    confirmed: tuple[int, int]
+    action: BulkAction
+
+    @property
+    def count(self) -> int:
+        return self.confirmed[0]
+
+
+def plan_theme_response(theme: Theme, text: str, state: ResponseState, now: datetime) -> ThemeResponse:
+    """The response checked, and the comments that have the theme now; refused if there are none.
+
+    A theme can hold most of a consultation: the caller applies a large one
+    in the worker (apply_to_matching, as a bulk action on the theme's filter).
+    """
+    action = BulkAction("respond", response_text=text, response_state=state)
+    check_bulk_action(action)
+    filters = queries.QueueFilters(theme_id=theme.id)
+    confirmed = queries.count_and_checksum(
+        queries.unchanged_matching(theme.consultation_id, filters, now, action.checks_versions))
+    if not confirmed[0]:
+        raise InvalidInput(f"No comments have the theme ‘{theme.name}’ yet.", "text")
+    return ThemeResponse(theme.consultation_id, filters, now, confirmed, action)
+
+
+def apply_theme_response(plan: ThemeResponse, actor, now: datetime) -> BulkOutcome:
+    """Apply a planned theme response here and now (those with a response keep theirs)."""
+    return apply_to_matching(plan.consultation_id, plan.filters, plan.loaded_at, plan.confirmed, plan.action,
+                             actor, now)
+
+
+def apply_response_to_theme(theme: Theme, text: str, state: ResponseState, actor, now: datetime) -> BulkOutcome:
+    """Apply one response to every comment with this theme (those with a response keep theirs)."""
+    return apply_theme_response(plan_theme_response(theme, text, state, now), actor, now)

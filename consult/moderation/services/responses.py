@@ -16,7 +16,7 @@ from consult.audit.services import record, snapshot
 from consult.comments.models import Comment
 from consult.extensions import db
 from consult.moderation import queries
-from consult.moderation.models import CommentResponse, Theme
+from consult.moderation.models import CommentResponse
 from consult.moderation.services.common import (
     NOTE_MAX,
     RESPONSE_MAX,
@@ -26,7 +26,6 @@ from consult.moderation.services.common import (
     selected_comments,
 )
 from consult.moderation.services.errors import Change, InvalidInput, NothingToChange, SelectionChanged, StaleResponse
-from consult.moderation.services.themes import comment_ids_with_theme
 from consult.moderation.states import ResponseState
 
 _RESPONSE_FIELDS = ("comment_id", "state", "text", "reason", "updated_by_id", "version")
@@ -163,11 +162,4 @@ def apply_response(consultation_id: int, comment_ids: Iterable[int], text: str, 
         raise SelectionChanged() from None
     return outcome
 
-
-def apply_response_to_theme(theme: Theme, text: str, state: ResponseState, actor, now: datetime) -> BulkOutcome:
-    """Apply one response to every comment with this theme (those with a response keep theirs)."""
-    ids = comment_ids_with_theme(theme)
-    if not ids:
-        raise InvalidInput(f"No comments have the theme ‘{theme.name}’ yet.", "text")
-    return apply_response(theme.consultation_id, ids, text, state, actor, now)
 

@@ -7,7 +7,6 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from werkzeug.datastructures import MultiDict
 
 from consult.access import staff
-from consult.background import services as background
 from consult.database import utcnow
 from consult.extensions import db
 from consult.forms import YES
@@ -16,7 +15,7 @@ from consult.moderation import jobs, messages, queries, services
 from consult.moderation.filters import filter_form, filters_of
 from consult.moderation.forms import BulkForm
 from consult.moderation.views import bp
-from consult.moderation.views.common import actor, attempt, queue_args
+from consult.moderation.views.common import actor, apply_in_worker, attempt, queue_args
 from consult.moderation.views.queue import bulk_choices, render_queue
 
 # The services' field names, as the bulk form calls them.
@@ -113,7 +112,7 @@ def _apply(consultation, form: BulkForm, action: services.BulkAction, queue_url:
             abort(400)
 
         if matched[0] > current_app.config["BULK_JOB_COMMENTS"]:
-            return _apply_in_worker(consultation, jobs.BulkRequest.of(
+            return apply_in_worker(consultation, jobs.BulkRequest.of(
                 consultation.id, filters_of(filters_form), loaded_at, matched, action, actor()), queue_url)
 
         def apply():
@@ -137,17 +136,3 @@ def _apply(consultation, form: BulkForm, action: services.BulkAction, queue_url:
     return redirect(queue_url)
 
 
-BULK_QUEUE_DOWN = ("Actions on this many comments are not being applied at the moment. Nothing has been changed. "
-                   "Try again later, or choose fewer comments.")
-
-
-def _apply_in_worker(consultation, wanted: jobs.BulkRequest, queue_url: str):
-    """Many comments: the worker applies the action while the person watches its progress page."""
-    job = background.create_job("bulk", consultation.id, actor(), queue_url, "", wanted.confirmed[0])
-    db.session.commit()
-    queued = background.enqueue_job(job, jobs.apply_bulk_job, wanted)
-    db.session.commit()
-    if not queued:
-        flash(BULK_QUEUE_DOWN, "error")
-        return redirect(queue_url)
-    return redirect(url_for("background.progress", job_id=job.id))

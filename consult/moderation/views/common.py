@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from consult.background import services as background
 from consult.errors import DomainError, form_errors
 from consult.extensions import db
-from consult.moderation import services
+from consult.moderation import jobs, services
 from consult.moderation.filters import kept_queue_args
 from consult.moderation.messages import Rows
 
@@ -92,3 +93,19 @@ def attempt(form=None, *, back_url: str | None = None,
     if escaped is not None:
         raise escaped
     result.error = result.error or outcome.error
+
+
+BULK_QUEUE_DOWN = ("Actions on this many comments are not being applied at the moment. Nothing has been changed. "
+                   "Try again later, or choose fewer comments.")
+
+
+def apply_in_worker(consultation, wanted: jobs.BulkRequest, back_url: str):
+    """Many comments: the worker applies the action while the person watches its progress page."""
+    job = background.create_job("bulk", consultation.id, actor(), back_url, "", wanted.confirmed[0])
+    db.session.commit()
+    queued = background.enqueue_job(job, jobs.apply_bulk_job, wanted)
+    db.session.commit()
+    if not queued:
+        flash(BULK_QUEUE_DOWN, "error")
+        return redirect(back_url)
+    return redirect(url_for("background.progress", job_id=job.id))

@@ -1,6 +1,6 @@
 """A consultation's themes: list, create, rename, merge and delete them, and answer all their comments at once."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from consult.access import committee_or_staff, is_staff, staff
@@ -8,11 +8,11 @@ from consult.database import utcnow
 from consult.errors import form_errors
 from consult.extensions import db
 from consult.loaders import reviewable_consultation_or_404, theme_or_404
-from consult.moderation import messages, queries, services
+from consult.moderation import jobs, messages, queries, services
 from consult.moderation.forms import DeleteThemeForm, MergeThemeForm, ThemeForm, ThemeResponseForm, options
 from consult.moderation.models import Theme
 from consult.moderation.views import bp
-from consult.moderation.views.common import actor, attempt, conflict_page
+from consult.moderation.views.common import actor, apply_in_worker, attempt, conflict_page
 
 
 def _themes_url(consultation) -> str:
@@ -129,10 +129,17 @@ def theme_response(reference: str, theme_id: int):
     used, answered = queries.theme_response_counts(theme.id)
     if form.validate_on_submit():
         back_url = url_for("moderation.theme_response", reference=consultation.reference, theme_id=theme.id)
+        outcome = None
         with attempt(form, back_url=back_url) as applied:
-            outcome = services.apply_response_to_theme(theme, form.text.data, form.chosen_state, actor(), utcnow())
+            plan = services.plan_theme_response(theme, form.text.data, form.chosen_state, utcnow())
+            if plan.count <= current_app.config["BULK_JOB_COMMENTS"]:
+                outcome = services.apply_theme_response(plan, actor(), utcnow())
         if applied.response is not None:
             return applied.response
+        if applied.ok and outcome is None:  # a theme of many comments: the worker answers them
+            return apply_in_worker(consultation, jobs.BulkRequest.of(
+                plan.consultation_id, plan.filters, plan.loaded_at, plan.confirmed, plan.action, actor()),
+                _themes_url(consultation))
         if applied.ok:
             db.session.commit()
             for category, message in messages.theme_response_applied(theme, outcome):
