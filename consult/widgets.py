@@ -1,17 +1,18 @@
-"""GOV.UK select, text input and textarea widgets that write their markup in Python.
+"""GOV.UK select, text input, textarea, radios and checkboxes widgets that write their markup in Python.
 
 govuk-frontend-wtf renders every field with `render_template` and the
 govuk-frontend-jinja macros (label, hint, error message and a generic
 attribute macro for each one). On a page of filters, such as the triage queue
-with its fifteen selects, that was half the page's CPU. These subclasses keep
-govuk-frontend-wtf's mapping of a field to macro params (`map_gov_params`,
-unchanged) and replace only the last step: for the params this service passes
-they write the same markup the macro writes, byte for byte, escaping as the
-macro's autoescaping does. A param they do not know (html instead of text, a
-prefix, before-input content, an attribute given as an object, ...) raises
-`_Unsupported` and the field is rendered by the macro as before, so the markup
-never depends on how much is covered here. tests/test_widgets.py renders each
-field both ways and compares.
+with its fifteen selects, that was half the page's CPU, and its three radio
+groups (a fieldset, then a label and input for each choice) another eighth.
+These subclasses keep govuk-frontend-wtf's mapping of a field to macro params
+(`map_gov_params`, unchanged) and replace only the last step: for the params
+this service passes they write the same markup the macro writes, byte for
+byte, escaping as the macro's autoescaping does. A param they do not know
+(html instead of text, a prefix, before-input content, an attribute given as
+an object, a conditional reveal, ...) raises `_Unsupported` and the field is
+rendered by the macro as before, so the markup never depends on how much is
+covered here. tests/test_widgets.py renders each field both ways and compares.
 """
 
 from collections.abc import Mapping
@@ -60,14 +61,15 @@ def _classes(mapping: dict) -> str:
     return f" {escape(mapping['classes'])}" if mapping.get("classes") else ""
 
 
-def _indent(html: str) -> str:
-    """`| trim | indent(2)`, as the macros apply to the label, hint and error message they nest.
+def _indent(html: str, width: int = 2) -> str:
+    """`| trim | indent(width)`, as the macros apply to the label, hint, error message and fieldset they nest.
 
     The nested markup starts and ends with a tag, so there is nothing to trim;
     the indent is Jinja's: every line but the first, empty lines left alone.
     """
     lines = (html + "\n").splitlines()
-    return "\n".join([lines[0]] + ["  " + line if line else line for line in lines[1:]])
+    indent = " " * width
+    return "\n".join([lines[0]] + [indent + line if line else line for line in lines[1:]])
 
 
 def _attribute_value(value) -> str:
@@ -95,6 +97,29 @@ def _optional_attribute(name: str, value) -> str:
     return f' {name}="{_attribute_value(value)}"'
 
 
+def _form_group(params: dict, error) -> str:
+    """The form group's opening tag, with its error class and the formGroup param's classes and attributes."""
+    group, classes, attributes = params.get("formGroup"), "", ""
+    if group:
+        group = _known(group, _FORM_GROUP)
+        classes = _classes(group)
+        attributes = _attributes(group.get("attributes"))
+    error_class = " govuk-form-group--error" if error else ""
+    return f'<div class="govuk-form-group{error_class}{classes}"{attributes}>\n'
+
+
+def _hint(hint_id: str, hint: dict, own_classes: str = "govuk-hint") -> str:
+    """The govukHint macro, for text; `hint_id` is already escaped."""
+    return (f'<div id="{hint_id}" class="{own_classes}{_classes(hint)}"{_attributes(hint.get("attributes"))}>\n'
+            f'  {_text(hint, "text")}\n</div>')
+
+
+def _error_message(error_id: str, error: dict) -> str:
+    """The govukErrorMessage macro, for text; `error_id` is already escaped."""
+    return (f'<p id="{error_id}" class="govuk-error-message{_classes(error)}"{_attributes(error.get("attributes"))}>\n'
+            f'  <span class="govuk-visually-hidden">Error:</span> {_text(error, "text")}\n</p>')
+
+
 class _Field:
     """What every one of the three macros writes around its control: form group, label, hint, error message."""
 
@@ -113,19 +138,12 @@ class _Field:
                                                        f"{self.id}-error" if self.error else "") if part)
 
     def open(self) -> str:
-        params, group = self.params, self.params.get("formGroup")
-        classes, group_attributes = "", ""
-        if group:
-            group = _known(group, _FORM_GROUP)
-            classes = _classes(group)
-            group_attributes = _attributes(group.get("attributes"))
-        error_class = " govuk-form-group--error" if self.error else ""
-        html = [f'<div class="govuk-form-group{error_class}{classes}"{group_attributes}>\n'
-                f"  {self.label(_known(params.get('label'), _LABEL))}\n"]
+        html = [_form_group(self.params, self.error),
+                f"  {self.label(_known(self.params.get('label'), _LABEL))}\n"]
         if self.hint:
-            html.append(f"  {self.hint_html(_known(self.hint, _HINT))}\n")
+            html.append(f"  {_indent(_hint(f'{escape(self.id)}-hint', _known(self.hint, _HINT)))}\n")
         if self.error:
-            html.append(f"  {self.error_html(_known(self.error, _ERROR))}\n")
+            html.append(f"  {_indent(_error_message(f'{escape(self.id)}-error', _known(self.error, _ERROR)))}\n")
         return "".join(html)
 
     def label(self, label: dict) -> str:
@@ -137,15 +155,6 @@ class _Field:
         if label.get("isPageHeading"):
             html = f'<h1 class="govuk-label-wrapper">\n  {_indent(html)}\n</h1>'
         return _indent(html)
-
-    def hint_html(self, hint: dict) -> str:
-        return _indent(f'<div id="{escape(self.id)}-hint" class="govuk-hint{_classes(hint)}"'
-                       f'{_attributes(hint.get("attributes"))}>\n  {_text(hint, "text")}\n</div>')
-
-    def error_html(self, error: dict) -> str:
-        return _indent(f'<p id="{escape(self.id)}-error" class="govuk-error-message{_classes(error)}"'
-                       f'{_attributes(error.get("attributes"))}>\n'
-                       f'  <span class="govuk-visually-hidden">Error:</span> {_text(error, "text")}\n</p>')
 
     def disabled_and_described_by(self) -> tuple[str, str]:
         """How the select and textarea macros write these two (the input macro writes them as optional attributes)."""
@@ -233,3 +242,111 @@ class GovTextArea(_WrittenInPython, govuk.GovTextArea):
             spellcheck, disabled, described_by, autocomplete, _attributes(params.get("attributes")),
             f'>{_text(params, "value")}</textarea>\n</div>\n',
         ])
+
+
+_CHOICES = frozenset({"name", "items", "hint", "errorMessage", "classes", "formGroup", "attributes", "fieldset"})
+_FIELDSET = frozenset({"legend", "classes", "attributes"})
+_LEGEND = frozenset({"text", "classes", "isPageHeading"})
+_CHOICE = frozenset({"text", "value", "checked", "disabled", "hint", "attributes"})
+
+
+class _Choices:
+    """What the radios and checkboxes macros write: form group, optional fieldset, hint, error message, one item each.
+
+    `KIND` names the component ("radios" or "checkboxes") and `INPUT_TYPE` its inputs. For the params written
+    here the two macros differ only in what a checkbox is described by: with no fieldset, also the group's hint
+    and error message.
+    """
+
+    KIND = INPUT_TYPE = ""
+
+    def write(self, params: dict) -> str:
+        params = _known(params, _CHOICES)
+        name, items, fieldset = params.get("name", ""), params.get("items"), params.get("fieldset")
+        # A Markup name would be joined to "-hint" unescaped; with no items the macro loops over dict.items, and fails.
+        if type(name) is not str or type(items) is not list:
+            raise _Unsupported
+        described_by, inner = [], []
+        hint, error = params.get("hint"), params.get("errorMessage")
+        if hint:
+            described_by.append(f"{name}-hint")
+            inner.append(f"  {_indent(_hint(f'{escape(name)}-hint', _known(hint, _HINT)))}\n")
+        if error:
+            described_by.append(f"{name}-error")
+            inner.append(f"  {_indent(_error_message(f'{escape(name)}-error', _known(error, _ERROR)))}\n")
+        described_by = " ".join(described_by)
+        inner.append(f'  <div class="govuk-{self.KIND}{_classes(params)}"{_attributes(params.get("attributes"))}'
+                     f' data-module="govuk-{self.KIND}">\n')
+        items_described_by = "" if fieldset else described_by
+        inner.extend(self.item(name, _known(item, _CHOICE), index, items_described_by)
+                     for index, item in enumerate(items, 1) if item)
+        inner.append("  </div>\n")
+        inner = "".join(inner).strip()
+        if fieldset:
+            inner = _indent(self.fieldset(_known(fieldset, _FIELDSET), described_by, inner))
+        return f"\n{_form_group(params, error)}  {inner}\n</div>\n"
+
+    @staticmethod
+    def fieldset(fieldset: dict, described_by: str, inner: str) -> str:
+        legend = _known(fieldset.get("legend"), _LEGEND)
+        legend_html = ""
+        if legend.get("text"):
+            text = escape(legend["text"])
+            text = (f'    <h1 class="govuk-fieldset__heading">\n      {text}\n    </h1>\n'
+                    if legend.get("isPageHeading") else f"    {text}\n")
+            legend_html = f'  <legend class="govuk-fieldset__legend{_classes(legend)}">\n{text}  </legend>\n'
+        described_by = f' aria-describedby="{escape(described_by)}"' if described_by else ""
+        return (f'<fieldset class="govuk-fieldset{_classes(fieldset)}"{described_by}'
+                f'{_attributes(fieldset.get("attributes"))}>\n{legend_html}  {inner}\n</fieldset>')
+
+    def item(self, name: str, item: dict, index: int, group_described_by: str) -> str:
+        item_id = name + (f"-{index}" if index > 1 else "")
+        hint = item.get("hint")
+        hint = _known(hint, _HINT) if hint else None
+        hint_id = f"{item_id}-item-hint" if hint and hint.get("text") else ""
+        described_by = self.item_described_by(group_described_by, hint_id)
+        html = [
+            f'    <div class="govuk-{self.KIND}__item">\n'
+            f'      <input class="govuk-{self.KIND}__input" id="{escape(item_id)}" name="{escape(name)}"'
+            f' type="{self.INPUT_TYPE}" value="{_text(item, "value")}"',
+            " checked" if item.get("checked") else "",
+            " disabled" if item.get("disabled") else "",
+            f' aria-describedby="{escape(described_by)}"' if described_by else "",
+            f'{_attributes(item.get("attributes"))}>\n',
+        ]
+        label = ""
+        if item.get("text"):
+            for_id = f' for="{escape(item_id)}"' if item_id else ""
+            label = _indent(f'<label class="govuk-label govuk-{self.KIND}__label"{for_id}>\n'
+                            f"  {escape(item['text'])}\n</label>", 6)
+        html.append(f"      {label}\n")
+        if hint_id:
+            html.append(f"      {_indent(_hint(escape(hint_id), hint, f'govuk-hint govuk-{self.KIND}__hint'), 6)}\n")
+        html.append("    </div>\n")
+        return "".join(html)
+
+    @staticmethod
+    def item_described_by(group_described_by: str, hint_id: str) -> str:
+        """A radio is described by its own hint only."""
+        return hint_id
+
+
+class GovRadioInput(_WrittenInPython, _Choices, govuk.GovRadioInput):
+    """govuk-frontend-wtf's radios, written in Python (see the module docstring)."""
+
+    KIND, INPUT_TYPE = "radios", "radio"
+
+
+class GovCheckboxesInput(_WrittenInPython, _Choices, govuk.GovCheckboxesInput):
+    """govuk-frontend-wtf's checkboxes, written in Python (see the module docstring)."""
+
+    KIND, INPUT_TYPE = "checkboxes", "checkbox"
+
+    @staticmethod
+    def item_described_by(group_described_by: str, hint_id: str) -> str:
+        """A checkbox is also described by the group's hint and error message when there is no fieldset to be."""
+        return f"{group_described_by} {hint_id}".strip()
+
+
+class GovCheckboxInput(GovCheckboxesInput, govuk.GovCheckboxInput):
+    """govuk-frontend-wtf's single checkbox (a BooleanField), written in Python as checkboxes of one."""

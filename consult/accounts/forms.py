@@ -1,10 +1,10 @@
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovPasswordInput, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from consult.accounts.services import MIN_PASSWORD_LENGTH
-from consult.widgets import GovTextInput
+from consult.widgets import GovCheckboxInput, GovTextInput
 
 _new_password_rules = [
     InputRequired(message="Enter a password"),

@@ -1,6 +1,6 @@
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from wtforms import HiddenField, RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, ValidationError
@@ -8,7 +8,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, ValidationError
 from consult.accounts.models import Role
 from consult.admin.services import ROLE_DESCRIPTIONS, ROLE_LABELS
 from consult.forms import YES, UKDateField, strip_whitespace
-from consult.widgets import GovTextInput
+from consult.widgets import GovRadioInput, GovTextInput
 
 
 class NoControlCharacters:

@@ -1,12 +1,12 @@
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSubmitInput
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
 from consult.comments.models import IndividualType, OrganisationType, ParticipantKind
 from consult.forms import NO, YES_NO, strip_whitespace
-from consult.widgets import GovTextArea, GovTextInput
+from consult.widgets import GovRadioInput, GovTextArea, GovTextInput
 
 
 def _choices(enum_class) -> list[SelectChoice]:

@@ -4,7 +4,7 @@ import re
 from datetime import date
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSubmitInput
 from wtforms import (
     HiddenField,
     IntegerField,
@@ -32,7 +32,7 @@ from consult.moderation.queries import (
 )
 from consult.moderation.services import NOTE_MAX, REDACTION_REASONS, THEME_DESCRIPTION_MAX, THEME_NAME_MAX
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState
-from consult.widgets import GovSelect, GovTextArea, GovTextInput
+from consult.widgets import GovRadioInput, GovSelect, GovTextArea, GovTextInput
 
 _DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{4})\s*$")
 

@@ -1,12 +1,12 @@
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from consult.comments.models import OrganisationType
 from consult.forms import YES_NO, strip_whitespace
-from consult.widgets import GovSelect, GovTextArea, GovTextInput
+from consult.widgets import GovRadioInput, GovSelect, GovTextArea, GovTextInput
 
 
 class LeadForm(FlaskForm):

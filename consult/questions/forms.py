@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSubmitInput
 from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Optional
@@ -9,7 +9,7 @@ from consult.moderation.forms import ChosenReason, note_field, reason_choices, v
 from consult.moderation.services import REDACTION_REASONS
 from consult.moderation.states import RejectionReason
 from consult.questions.models import QuestionKind
-from consult.widgets import GovTextInput
+from consult.widgets import GovRadioInput, GovTextInput
 
 WHOLE_CONSULTATION = "all"
 

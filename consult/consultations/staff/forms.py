@@ -10,13 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxesInput,
-    GovCheckboxInput,
-    GovFileInput,
-    GovRadioInput,
-    GovSubmitInput,
-)
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -32,7 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from consult.consultations.importing import MAX_UPLOAD_LABEL
 from consult.consultations.models import DEFAULT_LATE_GRACE_SECONDS, MAX_LATE_GRACE_SECONDS
 from consult.forms import UKDateField, strip_whitespace
-from consult.widgets import GovTextArea, GovTextInput
+from consult.widgets import GovCheckboxesInput, GovCheckboxInput, GovRadioInput, GovTextArea, GovTextInput
 
 NEW_DOCUMENT = "new"
 DEFAULT_OPENING_TIME = "9am"
