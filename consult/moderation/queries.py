@@ -345,12 +345,20 @@ def campaign_of(consultation_id: int, campaign_id: int) -> Campaign | None:
 def queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,
                per_page: int = DEFAULT_PER_PAGE) -> QueuePage:
     """One page of the filtered queue. A page past the end shows the last page."""
-    total, exact = total_matching(consultation_id, filters)
+    members = _few_members(consultation_id, filters)
+    if members is not None:
+        numbered = _numbered(matching_comments(consultation_id, filters).where(Comment.id.in_(members)))
+        total, exact = len(numbered), True
+    else:
+        total, exact = total_matching(consultation_id, filters)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages, MAX_PAGE)
     query = matching_comments(consultation_id, filters).limit(per_page).offset((page - 1) * per_page)
     ids = None
-    if filters.best_match_first and filters.text:
+    if members is not None:
+        ids = numbered[(page - 1) * per_page:page * per_page]
+        query = submitted_comments(consultation_id).where(Comment.id.in_(ids))
+    elif filters.best_match_first and filters.text:
         query = search.best_match_first(query, filters.text, Comment.id, original=filters.search_original)
     elif filters.text and (ids := _searched_page_ids(consultation_id, filters, (page - 1) * per_page,
                                                      per_page, total, exact)) is not None:
@@ -363,6 +371,39 @@ def queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,
     if ids is not None:
         comments.sort(key=lambda comment: comment.number)
     return QueuePage(rows=rows_for(comments), total=total, page=page, per_page=per_page, total_is_exact=exact)
+
+
+# A queue narrowed to a few flagged comments, or to a small campaign, reads those comments and sorts them.
+FEW_MEMBERS = 1_000
+
+
+def _few_members(consultation_id: int, filters: QueueFilters) -> list[int] | None:
+    """The ids of the comments a narrow filter allows (flagged for a second look, one campaign), when there
+    are at most FEW_MEMBERS of them; None otherwise.
+
+    Walking the consultation's comments in number order to find the few
+    that are flagged, or that belong to a campaign of five (or to none),
+    checks every comment: 110 ms at 100,000. Asking the marks or the
+    campaign's members first costs what they hold.
+    """
+    asked = []
+    if filters.flagged:
+        asked.append(select(TriageMark.comment_id).join(Comment, Comment.id == TriageMark.comment_id)
+                     .where(TriageMark.flagged == True, Comment.consultation_id == consultation_id))  # noqa: E712
+    if filters.campaign_id is not None:
+        asked.append(select(CampaignMember.comment_id).where(CampaignMember.campaign_id == filters.campaign_id))
+    for members in asked:
+        ids = list(db.session.scalars(members.limit(FEW_MEMBERS + 1)))
+        if len(ids) <= FEW_MEMBERS:
+            return ids
+    return None
+
+
+def _numbered(query: Select) -> list[int]:
+    """The ids of a (small) queue query's comments in number order, sorted here: asked to order them,
+    SQLite would walk every comment's number to find a few."""
+    rows = db.session.execute(query.order_by(None).with_only_columns(Comment.id, Comment.number)).all()
+    return [comment_id for comment_id, _ in sorted(rows, key=lambda row: row[1])]
 
 
 # How a searched page is found on SQLite (see _searched_page_ids): a search matching at most
@@ -391,9 +432,7 @@ def _searched_page_ids(consultation_id: int, filters: QueueFilters, offset: int,
     if search.sqlite_matches_first(filters.text, original=filters.search_original) is None:
         return None
     if exact and total <= SEARCH_FEW_MATCHES:
-        rows = db.session.execute(matching_comments(consultation_id, filters).order_by(None)
-                                  .with_only_columns(Comment.id, Comment.number)).all()
-        return [comment_id for comment_id, _ in sorted(rows, key=lambda row: row[1])][offset:offset + limit]
+        return _numbered(matching_comments(consultation_id, filters))[offset:offset + limit]
     if offset + limit > SEARCH_WALK_BUDGET // 4:
         return None
     candidates = (matching_comments(consultation_id, replace(filters, text="")).order_by(None)

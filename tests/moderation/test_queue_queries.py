@@ -221,6 +221,47 @@ def test_every_way_of_finding_a_searched_page_lists_the_same_comments(queue, mak
     assert paged == listed
 
 
+@pytest.mark.parametrize("few", [True, False], ids=["members read first", "comments walked"])
+@pytest.mark.parametrize("filters", [dict(flagged=True), dict(flagged=True, state=ModerationState.NEW),
+                                     dict(campaign="small"), dict(campaign="small", flagged=True),
+                                     dict(campaign="empty"), dict(flagged=False)])
+def test_a_queue_narrowed_to_flags_or_a_campaign_pages_the_same_whichever_is_read_first(
+        queue, make_consultation, make_submitted_comments, monkeypatch, few, filters):
+    from consult.analysis.models import Campaign, CampaignMember, MembershipMethod
+
+    consultation, staff = queue["consultation"], queue["staff"]
+    later = make_submitted_comments(consultation, 5, body="More comments")
+    elsewhere = make_submitted_comments(make_consultation(), 2, body="Another consultation's")
+    comments = queue["comments"] + later
+    for comment in (comments[4], comments[1], later[3], elsewhere[0]):
+        services.set_flag(comment, True, staff, utcnow())
+    small, empty = Campaign(consultation_id=consultation.id), Campaign(consultation_id=consultation.id)
+    db.session.add_all([small, empty])
+    db.session.flush()
+    db.session.add_all([CampaignMember(comment_id=c.id, campaign_id=small.id, method=MembershipMethod.IDENTICAL,
+                                       score={"jaccard": 1.0}) for c in (later[4], comments[1], later[0])])
+    # Numbers out of the order of ids, as when drafts are submitted in another order than written.
+    first, last = comments[1], later[-1]
+    first.number, last.number = -1, first.number
+    db.session.flush()
+    first.number = later[-2].number + 1
+    db.session.commit()
+    if "campaign" in filters:
+        filters["campaign_id"] = {"small": small, "empty": empty}[filters.pop("campaign")].id
+    if not few:
+        monkeypatch.setattr(queries, "FEW_MEMBERS", 0)
+    listed = numbers(consultation, **filters)
+    paged, page = [], 1
+    while True:
+        result = queries.queue_page(consultation.id, QueueFilters(**filters), page=page, per_page=2)
+        assert result.total == len(listed)
+        paged += [row.comment.number for row in result.rows]
+        if page >= result.pages:
+            break
+        page += 1
+    assert paged == listed
+
+
 @pytest.mark.parametrize("text", ["%", "_", "\\", "-", '""', "OR", 'cost" OR "', "NEAR(cost research)", "cost*",
                                   "shown : cost", "{original}: cost", "cost AND", "\x00"])
 def test_search_syntax_of_the_index_cannot_be_typed_in(queue, text):
