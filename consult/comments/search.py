@@ -134,6 +134,15 @@ def sqlite_matches_first(query: str, *, original: bool = False):
     return None if fts is None else _fts_rowids(fts, 0).subquery("matched")
 
 
+def sqlite_match_count(query: str, at_most: int, *, original: bool = False) -> int:
+    """On SQLite, how many comments (of any consultation) match `query`, counting no further than
+    `at_most` + 1, for a query that sqlite_matches_first accepts: a fraction of a millisecond."""
+    fts = _single_group_fts(query.strip(), "{shown original}" if original else "shown")
+    return db.session.scalar(text(
+        f"SELECT count(*) FROM (SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :fts_query "
+        "LIMIT :at_most)").bindparams(fts_query=fts, at_most=at_most + 1))
+
+
 def sqlite_matching_ids_between(query: str, low: int, high: int, *, original: bool = False) -> set[int]:
     """On SQLite, the ids from `low` to `high` of the comments matching `query`, for a query that
     sqlite_matches_first accepts. FTS5 reads only that stretch of each word's list of ids, so a page

@@ -189,10 +189,31 @@ def neighbours(consultation_id: int, filters: QueueFilters, number: int) -> tupl
 
     `number` itself need not match (it may have just been decided out of the filter).
     """
+    if filters.text and search.sqlite_matches_first(filters.text, original=filters.search_original) is not None:
+        found = _searched_neighbours(consultation_id, filters, number)
+        if found is not None:
+            return found
     query = matching_comments(consultation_id, filters).order_by(None).with_only_columns(Comment.number)
     before = db.session.scalar(query.where(Comment.number < number).order_by(Comment.number.desc()).limit(1))
     after = db.session.scalar(query.where(Comment.number > number).order_by(Comment.number).limit(1))
     return before, after
+
+
+def _searched_neighbours(consultation_id: int, filters: QueueFilters,
+                         number: int) -> tuple[int | None, int | None] | None:
+    """neighbours() for a SQLite search, by the plans of _searched_page_ids: a rare word's few comments
+    read and sorted, a common word's walked to from the comment; None to leave it to the general plan."""
+    if search.sqlite_match_count(filters.text, SEARCH_FEW_MATCHES, original=filters.search_original) \
+            <= SEARCH_FEW_MATCHES:
+        numbers = [row[1] for row in db.session.execute(
+            matching_comments(consultation_id, filters).order_by(None).with_only_columns(Comment.id, Comment.number))]
+        return (max((n for n in numbers if n < number), default=None),
+                min((n for n in numbers if n > number), default=None))
+    before = _walk_search(consultation_id, filters, 1, before=number)
+    after = _walk_search(consultation_id, filters, 1, after=number)
+    if before is None or after is None:
+        return None
+    return (before[0][1] if before else None), (after[0][1] if after else None)
 
 
 @dataclass(frozen=True)
@@ -435,25 +456,38 @@ def _searched_page_ids(consultation_id: int, filters: QueueFilters, offset: int,
         return _numbered(matching_comments(consultation_id, filters))[offset:offset + limit]
     if offset + limit > SEARCH_WALK_BUDGET // 4:
         return None
+    found = _walk_search(consultation_id, filters, offset + limit)
+    return None if found is None else [comment_id for comment_id, _ in found][offset:offset + limit]
+
+
+def _walk_search(consultation_id: int, filters: QueueFilters, wanted: int, after: int | None = None,
+                 before: int | None = None) -> list[tuple[int, int]] | None:
+    """Up to `wanted` (id, number) of the comments matching a SQLite search, walking the other filters in
+    number order (down from `before` when given) a chunk at a time and asking FTS5 only about each
+    chunk's stretch of ids; None when SEARCH_WALK_BUDGET comments did not give `wanted`, or when the
+    search is not one this can ask (see search.sqlite_matches_first)."""
+    if search.sqlite_matches_first(filters.text, original=filters.search_original) is None:
+        return None
+    backward = before is not None
     candidates = (matching_comments(consultation_id, replace(filters, text="")).order_by(None)
-                  .with_only_columns(Comment.id, Comment.number).order_by(Comment.number))
-    found: list[int] = []
-    after, walked = None, 0
+                  .with_only_columns(Comment.id, Comment.number)
+                  .order_by(Comment.number.desc() if backward else Comment.number))
+    found: list[tuple[int, int]] = []
+    bound, walked = (before if backward else after), 0
     while walked < SEARCH_WALK_BUDGET:
-        step = candidates if after is None else candidates.where(Comment.number > after)
+        step = candidates if bound is None else candidates.where(
+            Comment.number < bound if backward else Comment.number > bound)
         chunk = db.session.execute(step.limit(SEARCH_WALK_CHUNK)).all()
         if not chunk:
-            break
+            return found
         ids = [comment_id for comment_id, _ in chunk]
         matched = search.sqlite_matching_ids_between(filters.text, min(ids), max(ids),
                                                      original=filters.search_original)
-        found += [comment_id for comment_id in ids if comment_id in matched]
-        if len(found) >= offset + limit:
-            break
-        after, walked = chunk[-1][1], walked + len(chunk)
-    else:
-        return None
-    return found[offset:offset + limit]
+        found += [(comment_id, number) for comment_id, number in chunk if comment_id in matched]
+        if len(found) >= wanted:
+            return found[:wanted]
+        bound, walked = chunk[-1][1], walked + len(chunk)
+    return None
 
 
 def rows_for(comments: list[Comment]) -> list[QueueRow]:

@@ -187,6 +187,15 @@ def test_a_search_counts_the_comments_it_lists_and_no_other_consultations(queue,
     assert queries.count_matching(consultation.id, QueueFilters(**filters), limit=0) == min(1, len(listed))
 
 
+def _use_search_plan(monkeypatch, plan: str) -> None:
+    """Make SQLite find a searched page or neighbour by `plan` (PostgreSQL has one plan whatever is set)."""
+    if plan != "few matches":
+        monkeypatch.setattr(queries, "SEARCH_FEW_MATCHES", 0)
+        monkeypatch.setattr(queries, "SEARCH_WALK_CHUNK", 2)
+    if plan == "walk out of budget":
+        monkeypatch.setattr(queries, "SEARCH_WALK_BUDGET", 2)
+
+
 @pytest.mark.parametrize("plan", ["few matches", "walk", "walk out of budget"])
 @pytest.mark.parametrize("filters", [
     dict(text="cost"), dict(text="patients"), dict(text="patients -wait"), dict(text="wait OR probe"),
@@ -205,11 +214,7 @@ def test_every_way_of_finding_a_searched_page_lists_the_same_comments(queue, mak
     db.session.flush()
     first.number = later[-2].number + 1
     db.session.commit()
-    if plan != "few matches":
-        monkeypatch.setattr(queries, "SEARCH_FEW_MATCHES", 0)
-        monkeypatch.setattr(queries, "SEARCH_WALK_CHUNK", 2)
-    if plan == "walk out of budget":
-        monkeypatch.setattr(queries, "SEARCH_WALK_BUDGET", 4)
+    _use_search_plan(monkeypatch, plan)
     listed = numbers(consultation, **filters)
     paged, page = [], 1
     while True:
@@ -219,6 +224,23 @@ def test_every_way_of_finding_a_searched_page_lists_the_same_comments(queue, mak
             break
         page += 1
     assert paged == listed
+
+
+@pytest.mark.parametrize("plan", ["few matches", "walk", "walk out of budget"])
+@pytest.mark.parametrize("filters", [dict(text="cost"), dict(text="patients -wait"), dict(text="wait OR probe"),
+                                     dict(text="cost", state=ModerationState.NEW), dict(text="nothing-matches-this")])
+def test_a_searched_comment_links_to_the_same_neighbours_whichever_plan_finds_them(
+        queue, make_consultation, make_submitted_comments, monkeypatch, plan, filters):
+    consultation = queue["consultation"]
+    later = make_submitted_comments(consultation, 6, body="Patients say the cost is fair")
+    make_submitted_comments(make_consultation(), 3, body="Cost and patients elsewhere")
+    db.session.commit()
+    _use_search_plan(monkeypatch, plan)
+    listed = numbers(consultation, **filters)
+    for number in range(0, later[-1].number + 2):
+        expected = (max((n for n in listed if n < number), default=None),
+                    min((n for n in listed if n > number), default=None))
+        assert queries.neighbours(consultation.id, QueueFilters(**filters), number) == expected, number
 
 
 @pytest.mark.parametrize("few", [True, False], ids=["members read first", "comments walked"])
