@@ -49,6 +49,11 @@ PAGES = {
     "themes": ("staff", "/staff/consultations/{ref}/themes"),
     "dashboard": ("staff", "/staff/"),
     "audit": ("admin", "/admin/audit"),
+    "queue flagged": ("staff", "/staff/consultations/{ref}/comments?flag=yes"),
+    "comment in a search": ("staff",
+                            "/staff/consultations/{ref}/comments/{number}?q=pain&state=accepted&theme={theme}"),
+    "theme answer": ("staff", "/staff/consultations/{ref}/themes/{theme}/response"),
+    "publication check": ("staff", "/staff/consultations/{ref}/publication/withdraw"),
 }
 
 
