@@ -14,16 +14,14 @@ from sqlalchemy import Select, func, select
 from consult.audit.services import record, snapshot
 from consult.comments.models import Comment, CommentStatus, ParticipantKind, Participation
 from consult.consultations.models import Consultation, ConsultationStatus
+from consult.errors import DomainError
 from consult.exports.memo import Memo
 from consult.exports.paging import Page, Part, document_parts, keyset_page
 from consult.exports.rows import ExportItem, comments_select
-from consult.errors import DomainError
 from consult.extensions import db
 from consult.moderation import counters
-from consult.moderation.models import CommentResponse
-from consult.moderation.states import ModerationState, ResponseState
+from consult.moderation.states import PUBLIC_STATES, ModerationState, ResponseState
 
-PUBLIC_STATES = (ModerationState.ACCEPTED, ModerationState.REDACTED)
 PUBLISHED_COLUMNS = ["Comment number", "Stakeholder", "Stakeholder type", "Section number", "Section heading",
                      "Selected text", "Comment", "Tobacco industry links", "Response", "Question text",
                      "Yes/No answer", "Answer text"]
@@ -75,20 +73,18 @@ class PublicationCounts:
 def publication_counts(consultation: Consultation) -> PublicationCounts:
     """The numbers on the check page, cheap at 100,000 comments.
 
-    Public and redacted come from the consultation's running counts (one
-    small read). The others are single COUNT statements that the indexes
-    on comments (consultation), comment_responses (comment, unique),
-    participations (consultation) and answers (question, state) serve; they run only when staff open the
-    check page or confirm, never on a page the public or the committee reads.
+    Public, redacted and those with an agreed response come from the
+    consultation's running counts (one small read). The named individuals
+    and the answers waiting are COUNT statements that the indexes on
+    participations (consultation), comments (participation) and answers
+    (question, state) serve; they run only when staff open the check page
+    or confirm, never on a page the public or the committee reads.
     """
-    states = counters.read([consultation.id], ["state"])[consultation.id]
-    accepted = states["state", ModerationState.ACCEPTED.value]
-    redacted = states["state", ModerationState.REDACTED.value]
+    counts = counters.read([consultation.id], ["state", "pub_agreed"])[consultation.id]
+    accepted = counts["state", ModerationState.ACCEPTED.value]
+    redacted = counts["state", ModerationState.REDACTED.value]
+    agreed = counts["pub_agreed", "total"]
     public = [Comment.status == CommentStatus.SUBMITTED, Comment.moderation_state.in_(PUBLIC_STATES)]
-    public_here = [Comment.consultation_id == consultation.id, *public]
-    agreed = db.session.scalar(
-        select(func.count()).select_from(CommentResponse).join(Comment, Comment.id == CommentResponse.comment_id)
-        .where(*public_here, CommentResponse.state == ResponseState.AGREED)) or 0
     # The participation names the consultation: the comments are found by participation alone. Asked for
     # the consultation too, SQLite walked each participation's consultation (19 s at 100,000 comments).
     named = db.session.scalar(

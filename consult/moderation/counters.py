@@ -23,6 +23,7 @@ Dimensions, over submitted comments:
   pub_theme|<theme id or "none">                         publishable comments per theme
   pub_section|<section id>|<chapter id>                  publishable comments per part of a document
   pub_theme_type|<theme id or "none">|<type key>         publishable comments per theme and participant type
+  pub_agreed|total                                      accepted or redacted comments with an agreed response
 """
 
 from collections import Counter
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 from consult.comments.models import Comment, CommentStatus, Participation
 from consult.extensions import db
 from consult.moderation.models import CommentResponse, CommentTheme, ProgressCounter
-from consult.moderation.states import ModerationState, ResponseState
+from consult.moderation.states import PUBLIC_STATES, ModerationState, ResponseState
 
 ANSWERED_STATES = (ResponseState.AGREED, ResponseState.NOT_NEEDED)
 BUILT = ("all", "built")
@@ -72,9 +73,9 @@ def _tally_where(session: Session, *conditions, lock: bool = False) -> dict[int,
             select(CommentTheme.comment_id, CommentTheme.theme_id)
             .join(Comment, Comment.id == CommentTheme.comment_id).where(*base)):
         themes.setdefault(comment_id, []).append(theme_id)
-    answered = set(session.scalars(
-        select(CommentResponse.comment_id).join(Comment, Comment.id == CommentResponse.comment_id)
-        .where(*base, CommentResponse.state.in_(ANSWERED_STATES))))
+    responses = dict(session.execute(
+        select(CommentResponse.comment_id, CommentResponse.state)
+        .join(Comment, Comment.id == CommentResponse.comment_id).where(*base)).all())
     found: dict[int, Counts] = {}
     for comment_id, consultation_id, state, section_id, chapter_id, kind, individual, organisation in comments:
         counts = found.setdefault(consultation_id, Counts())
@@ -86,13 +87,16 @@ def _tally_where(session: Session, *conditions, lock: bool = False) -> dict[int,
             counts["all", "triaged"] += 1
         if tags:
             counts["all", "themed"] += 1
-        if comment_id in answered:
+        response = responses.get(comment_id)
+        if response in ANSWERED_STATES:
             counts["all", "answered"] += 1
         for theme_id in tags:
             counts["theme_type", f"{theme_id}|{kind_key}"] += 1
         if state is ModerationState.REJECTED:
             continue
         counts["pub", "total"] += 1
+        if state in PUBLIC_STATES and response is ResponseState.AGREED:
+            counts["pub_agreed", "total"] += 1
         counts["pub_section", f"{section_id or ''}|{chapter_id or ''}"] += 1
         for theme in tags or ["none"]:
             counts["pub_theme", str(theme)] += 1

@@ -10,6 +10,10 @@ class ModerationState(LabelledEnum):
     REDACTED = ("redacted", "Redacted")
 
 
+# The comments publication makes public (exports.publication decides what they show).
+PUBLIC_STATES = (ModerationState.ACCEPTED, ModerationState.REDACTED)
+
+
 class RejectionReason(LabelledEnum):
     OFFENSIVE = ("offensive", "Offensive")
     PERSONAL_DATA = ("personal_data", "Contains personal data")

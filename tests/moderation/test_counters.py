@@ -19,11 +19,11 @@ from consult.moderation.states import ModerationState, RejectionReason, Response
 SEQUENCES = 40
 STEPS = 30
 
-_MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "5d2b8e4c7a10_progress_counters.py"
+_VERSIONS = Path(__file__).parents[2] / "migrations" / "versions"
 
 
-def _migration():
-    spec = importlib.util.spec_from_file_location("progress_counters_migration", _MIGRATION)
+def _migration(name: str = "5d2b8e4c7a10_progress_counters"):
+    spec = importlib.util.spec_from_file_location(name, _VERSIONS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -40,6 +40,7 @@ def counted_by_migration(consultation_id: int) -> dict:
     savepoint = db.session.begin_nested()
     db.session.execute(delete(ProgressCounter))
     _migration().fill_counters(db.session.connection())
+    _migration("c8e1f4a7b392_published_agreed_counts").fill_agreed(db.session.connection())
     found = stored(consultation_id)
     savepoint.rollback()
     return found
