@@ -12,7 +12,7 @@ from sqlalchemy import Integer, Select, bindparam, select
 
 from consult.comments.models import Comment
 from consult.consultations.models import Chapter, Document, Section
-from consult.exports.rows import ExportItem, export_select, read_items
+from consult.exports.rows import ExportItem, export_comments
 from consult.extensions import db
 
 PAGE_SIZE = 50
@@ -75,28 +75,37 @@ def document_parts(consultation_id: int) -> list[Part]:
 
 
 class _PartReader:
-    """Reads one part's comments after (or before) a number; each statement is built once per page.
+    """Finds one part's comments after (or before) a number, as (id, number); each statement is built
+    once per page.
 
     A sparse filter (a theme with a few comments in each of 60 sections)
-    walks many parts for one page: the statements differ only in their
-    bound values, so each shape is built once and run again with new ones.
+    walks many parts for one page. Each step asks the comments table alone
+    with the query's conditions, which PostgreSQL plans in a fraction of the
+    time of the whole export statement (11 ms of planning each, on a slow
+    machine); the page's rows are then read with that statement once
+    (_items_by_id). The steps differ only in bound values, so each shape is
+    built once and run again with new ones.
     """
 
     def __init__(self, query: Select):
-        self.query = query
+        # Every condition of a comments_select() query is on the comment (or correlated to it), and its
+        # joins never leave a comment out: the conditions alone select the same comments.
+        self.conditions = query.whereclause
         self.statements: dict[tuple, Select] = {}
 
-    def items(self, part: Part, bound: int | None, forward: bool, limit: int) -> list[ExportItem]:
+    def found(self, part: Part, bound: int | None, forward: bool, limit: int) -> list[tuple[int, int]]:
         shape = (part.chapter_id is None, part.section_id is None, bound is not None, forward)
         statement = self.statements.get(shape)
         if statement is None:
             statement = self.statements[shape] = self._statement(*shape)
         values = {"document_id": part.document_id, "chapter_id": part.chapter_id, "section_id": part.section_id,
                   "bound": bound, "limit": limit}
-        return list(read_items(statement, {name: values[name] for name in values if values[name] is not None}))
+        return [tuple(row) for row in db.session.execute(
+            statement, {name: values[name] for name in values if values[name] is not None})]
 
     def _statement(self, no_chapter: bool, no_section: bool, bounded: bool, forward: bool) -> Select:
-        query = self.query.where(
+        query = select(Comment.id, Comment.number).where(
+            self.conditions,
             Comment.document_id == bindparam("document_id"),
             Comment.chapter_id.is_(None) if no_chapter else Comment.chapter_id == bindparam("chapter_id"),
             Comment.section_id.is_(None) if no_section else Comment.section_id == bindparam("section_id"))
@@ -104,18 +113,25 @@ class _PartReader:
             bound = bindparam("bound", type_=Integer)
             query = query.where(Comment.number > bound if forward else Comment.number < bound)
         order = Comment.number if forward else Comment.number.desc()
-        return export_select(query.order_by(order).limit(bindparam("limit", type_=Integer)))
+        return query.order_by(order).limit(bindparam("limit", type_=Integer))
 
 
 def _walk(reader: _PartReader, parts: list[Part], start: int, bound: int | None, forward: bool,
-          size: int) -> tuple[list, bool]:
-    found: list[tuple[Part, ExportItem]] = []
+          size: int) -> tuple[list[tuple[Part, int, int]], bool]:
+    """Up to `size` (part, comment id, number) in walking order, and whether there are more."""
+    found: list[tuple[Part, int, int]] = []
     index = start
     while 0 <= index < len(parts) and len(found) <= size:
         part = parts[index]
-        found += [(part, item) for item in reader.items(part, bound, forward, size + 1 - len(found))]
+        found += [(part, comment_id, number)
+                  for comment_id, number in reader.found(part, bound, forward, size + 1 - len(found))]
         index, bound = index + (1 if forward else -1), None
     return found[:size], len(found) > size
+
+
+def _items_by_id(query: Select, ids: list[int]) -> dict[int, ExportItem]:
+    """The page's rows as every output shows them, in one statement."""
+    return {item.comment_id: item for item in export_comments(query.where(Comment.id.in_(ids)))}
 
 
 def keyset_page(query: Select, parts: list[Part], key: str | None, after: int | None, before: int | None,
@@ -144,6 +160,7 @@ def keyset_page(query: Select, parts: list[Part], key: str | None, after: int | 
         has_previous, has_next = start > 0 or after is not None, more
     if not found:
         return EMPTY
-    (first_part, first), (last_part, last) = found[0], found[-1]
-    return Page(tuple(item for _, item in found), (first_part.key, first.number), (last_part.key, last.number),
-                has_previous, has_next)
+    items = _items_by_id(query, [comment_id for _, comment_id, _ in found])
+    (first_part, _, first), (last_part, _, last) = found[0], found[-1]
+    return Page(tuple(items[comment_id] for _, comment_id, _ in found), (first_part.key, first),
+                (last_part.key, last), has_previous, has_next)
