@@ -366,7 +366,8 @@ def campaign_of(consultation_id: int, campaign_id: int) -> Campaign | None:
 def queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,
                per_page: int = DEFAULT_PER_PAGE) -> QueuePage:
     """One page of the filtered queue. A page past the end shows the last page."""
-    members = _few_members(consultation_id, filters)
+    ranked = filters.best_match_first and filters.text
+    members = None if ranked else _few_members(consultation_id, filters)
     if members is not None:
         numbered = _numbered(matching_comments(consultation_id, filters).where(Comment.id.in_(members)))
         total, exact = len(numbered), True
@@ -379,7 +380,7 @@ def queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,
     if members is not None:
         ids = numbered[(page - 1) * per_page:page * per_page]
         query = submitted_comments(consultation_id).where(Comment.id.in_(ids))
-    elif filters.best_match_first and filters.text:
+    elif ranked:
         query = search.best_match_first(query, filters.text, Comment.id, original=filters.search_original)
     elif filters.text and (ids := _searched_page_ids(consultation_id, filters, (page - 1) * per_page,
                                                      per_page, total, exact)) is not None:

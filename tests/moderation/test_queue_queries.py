@@ -15,7 +15,7 @@ from consult.extensions import db
 from consult.moderation import queries, services
 from consult.moderation.queries import NO_THEME, ParticipantType, QueueFilters
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState
-from tests.conftest import SAMPLE_DRAFT, sections_of
+from tests.conftest import SAMPLE_DRAFT, new_user, sections_of
 from tests.query_counting import counted_queries, statement_shape
 
 
@@ -481,6 +481,12 @@ def test_a_search_can_list_the_best_matches_first(make_consultation, make_submit
     assert order("pain", best=True) == [often.number, once.number]
     assert sorted(order("insoles OR pain", best=True)) == sorted([once.number, often.number, neither.number])
     assert order("-pain", best=True) == [neither.number]  # nothing to rank by: number order
+    staff = new_user(name="Flagging Staff", role=Role.STAFF)
+    for comment in (once, often):
+        services.set_flag(comment, True, staff, utcnow())
+    db.session.commit()
+    flagged = queries.queue_page(consultation.id, QueueFilters(text="pain", best_match_first=True, flagged=True))
+    assert [row.comment.number for row in flagged.rows] == [often.number, once.number]  # a few flags: still ranked
 
     login_as(Role.STAFF)
     html = client.get(f"/staff/consultations/{consultation.reference}/comments?q=pain&order=match&members=show")
