@@ -220,9 +220,8 @@ _CAMPAIGN = aliased(Campaign)
 _WIDTH = len(comments_select().selected_columns)
 
 
-def export_select(query: Select) -> Select:
-    """A comments_select() query with each comment's response, theme names and campaign joined: what
-    export_comments runs. Built once, it can be run many times with new bound values (exports.paging)."""
+def _export_select(query: Select) -> Select:
+    """A comments_select() query with each comment's response, theme names and campaign joined."""
     sizes = (select(CampaignMember.campaign_id, func.count().label("size"))
              .group_by(CampaignMember.campaign_id).subquery())
     return (query.add_columns(_RESPONSE.state, _RESPONSE.text, _RESPONSE.reason, _theme_names_column(),
@@ -241,12 +240,7 @@ def export_comments(query: Select) -> Iterator[ExportItem]:
     spends its time writing, not building objects or asking again per batch.
     Theme names are sorted by character, as the database's own order did.
     """
-    return read_items(export_select(query))
-
-
-def read_items(statement: Select, params: dict | None = None) -> Iterator[ExportItem]:
-    """Run an export_select() statement with `params` bound, yielding its rows as ExportItems."""
-    result = db.session.connection().execute(statement.execution_options(yield_per=BATCH), params or {})
+    result = db.session.connection().execute(_export_select(query).execution_options(yield_per=BATCH))
     try:
         for row in result:
             state, text, reason, names, campaign_id, campaign_name, campaign_size = row[_WIDTH:]
