@@ -463,12 +463,10 @@ def _searched_page_ids(consultation_id: int, filters: QueueFilters, offset: int,
 
 def _walk_search(consultation_id: int, filters: QueueFilters, wanted: int, after: int | None = None,
                  before: int | None = None) -> list[tuple[int, int]] | None:
-    """Up to `wanted` (id, number) of the comments matching a SQLite search, walking the other filters in
-    number order (down from `before` when given) a chunk at a time and asking FTS5 only about each
-    chunk's stretch of ids; None when SEARCH_WALK_BUDGET comments did not give `wanted`, or when the
-    search is not one this can ask (see search.sqlite_matches_first)."""
-    if search.sqlite_matches_first(filters.text, original=filters.search_original) is None:
-        return None
+    """Up to `wanted` (id, number) of the comments matching a SQLite search that
+    search.sqlite_matches_first accepts, walking the other filters in number order (down from `before`
+    when given) a chunk at a time and asking FTS5 only about each chunk's stretch of ids; None when
+    SEARCH_WALK_BUDGET comments did not give `wanted`."""
     backward = before is not None
     candidates = (matching_comments(consultation_id, replace(filters, text="")).order_by(None)
                   .with_only_columns(Comment.id, Comment.number)
