@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from consult import operations
 from consult.config import PROJECT_ROOT, config_from_environment
 from consult.extensions import csrf, db, limiter, login_manager, migrate
+from consult.web import IdConverter
 
 
 def create_app(config=None) -> Flask:
@@ -27,6 +28,7 @@ def create_app(config=None) -> Flask:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     _configure_templates(app)
     _init_extensions(app)
     _register_blueprints(app)

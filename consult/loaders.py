@@ -19,9 +19,7 @@ from consult.consultations import services as consultation_services
 from consult.consultations.models import Consultation, Document, Section
 from consult.extensions import db
 from consult.moderation.models import Theme
-
-# Ids and numbers beyond a 32-bit integer cannot exist; the databases would refuse even to compare them.
-LARGEST_ID = 2**31 - 1
+from consult.web import LARGEST_ID
 
 
 def public_consultation_or_404(reference: str) -> Consultation:

@@ -5,6 +5,23 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from flask import current_app, request
+from werkzeug.routing import IntegerConverter
+
+# Ids and numbers beyond a 32-bit signed integer cannot exist: both databases' keys stop there, and
+# SQLite's driver refuses even to compare a larger number (OverflowError, a 500).
+LARGEST_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every URL: a number that could be an id, or no route at all (a 404).
+
+    Registered in place of Werkzeug's own int converter, so that no view and no loader has to remember
+    the bound: a URL naming 99999999999999999999 simply matches nothing.
+    """
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=LARGEST_ID, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
 
 # How long a request may plausibly have queued before the app saw it. A front server's stamp older
 # than this (or in the future) is a wrong clock or a forged header, and is ignored.
