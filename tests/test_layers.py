@@ -13,7 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "consult"
 DOMAINS = sorted(path.parent.name for path in PACKAGE.glob("*/__init__.py"))
 # Modules any domain may build on; they may import nothing from a domain.
-GROUND_FLOOR = ["downloads", "errors", "web"]
+GROUND_FLOOR = ["downloads", "errors", "text", "web"]
 
 
 def _module_name(path: Path) -> str:

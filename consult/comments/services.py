@@ -29,6 +29,7 @@ from consult.comments.models import (
 )
 from consult.errors import DomainError
 from consult.extensions import db
+from consult.text import is_blank
 from consult.uk_time import spreadsheet_time
 
 
@@ -173,7 +174,7 @@ def _normalise_space(text: str) -> str:
 
 def _clean_body(body: str) -> str:
     body = (body or "").replace("\r\n", "\n").strip()
-    if not body:
+    if is_blank(body):
         raise InvalidComment("Enter your comment")
     if len(body) > MAX_COMMENT_LENGTH:
         raise InvalidComment(

@@ -26,6 +26,7 @@ from consult.questions.models import (
     Question,
     QuestionKind,
 )
+from consult.text import is_blank
 
 # NICE's usual questions, in our own words; staff add them with one button and change them as they like.
 STANDARD_QUESTIONS = [
@@ -107,7 +108,7 @@ def _clean_text(text: str, too_long: str, empty: str, limit: int, error=InvalidQ
     text = (text or "").replace("\r\n", "\n").strip()
     if "\x00" in text:
         raise error("The text contains a NUL character, which cannot be stored. Remove it and try again.")
-    if not text:
+    if is_blank(text):
         raise error(empty)
     if len(text) > limit:
         raise error(f"{too_long} must be {limit:,} characters or fewer. It has {len(text):,}.")

@@ -219,7 +219,7 @@ def test_update_and_delete_work_on_drafts_while_open(participant):
     assert db.session.get(Comment, removed.id) is None
 
 
-@pytest.mark.parametrize("body", ["", "   \n\t "])
+@pytest.mark.parametrize("body", ["", "   \n\t ", " \u00a0\u200b\u2060 ", "\ufeff\u200d"])
 def test_empty_body_is_refused(participant, body):
     participation, now = participant
     with pytest.raises(services.InvalidComment, match="Enter your comment"):

@@ -213,7 +213,7 @@ def test_quote_box_is_offered_only_on_section_comments(client, participant):
     assert 'name="quote"' not in text_of(client.get(document_comment_url(consultation)))
 
 
-@pytest.mark.parametrize("body", ["", "   \r\n  "])
+@pytest.mark.parametrize("body", ["", "   \r\n  ", "   \u00a0\u200b  "])
 def test_empty_comment_is_refused_with_enter_your_comment(post_form, participant, body):
     response = post_form(section_comment_url(participant.consultation, "1.1"), {"body": body})
     assert response.status_code == 200

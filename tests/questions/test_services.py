@@ -228,6 +228,7 @@ def test_an_answer_is_a_draft_that_a_second_save_replaces(asking):
 @pytest.mark.parametrize("which,yes_no,text,message", [
     ("yes_no", None, "", "Select yes or no"),
     ("open", None, "  ", "Enter your answer"),
+    ("open", None, "\u200b \u00a0", "Enter your answer"),
     ("open", None, "x" * 10_001, "Your answer must be 10,000 characters or fewer. It has 10,001."),
     ("yes_no", True, "x" * 10_001, "Further information must be 10,000 characters or fewer. It has 10,001."),
     ("open", None, "Nul\x00here", "NUL character"),
