@@ -99,7 +99,9 @@ def create_consultation(page: Page, screenshot, reference: str, title: str, summ
     expect(page.get_by_label("Opening time")).to_have_value("9am")
     fill_date(page, "Closing date", today + timedelta(days=30))
     expect(page.get_by_label("Closing time")).to_have_value("5pm")
-    expect(page.get_by_label("Hold as draft: not visible to the public")).not_to_be_checked()
+    held = page.get_by_label("Hold as draft: not visible to the public")
+    expect(held).to_be_checked()  # a new consultation is held back unless staff choose otherwise
+    held.uncheck()
     screenshot(page, f"new-consultation-{reference}")
     follow(page, page.get_by_role("button", name="Create consultation"))
     expect(banner(page)).to_contain_text(f"Consultation {reference} created. Next, import its draft document.")

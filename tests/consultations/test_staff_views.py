@@ -201,6 +201,12 @@ def test_the_new_form_suggests_nine_in_the_morning_and_five_in_the_afternoon(cli
     assert 'for="reference"' in page and 'id="opens_on-day"' in page
 
 
+def test_a_new_consultation_is_held_as_a_draft_unless_staff_untick_it(client, login_as):
+    login_as(Role.STAFF)
+    page = text_of(client.get(f"{BASE}/new"))
+    assert re.search(r'<input[^>]*name="is_draft"[^>]*checked', page)
+
+
 def test_creating_a_consultation_stores_uk_times_as_utc_and_audits_it(client, post_form, login_as):
     actor = login_as(Role.STAFF, name="Priya Staff")
     response = post_form(f"{BASE}/new", new_form(

@@ -74,6 +74,9 @@ def new():
     form = ConsultationForm()
     del form.version, form.digest
     form.submit.label.text = "Create consultation"
+    if not form.is_submitted():
+        # Held back until staff choose to open it: a new consultation has no document yet to comment on.
+        form.is_draft.data = True
     status = 200
     if form.validate_on_submit() and (times := form.times(display_zone())):
         with form_errors(form) as outcome:
