@@ -50,31 +50,11 @@ def _configure_templates(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
-    from consult.uk_time import display_zone
+    from consult.uk_time import uk_clock, uk_date, uk_datetime
 
-    @app.template_filter("uk_datetime")
-    def uk_datetime(value) -> str:
-        """'5pm on 12 January 2027': UK time, as NICE writes deadlines."""
-        if value is None:
-            return ""
-        local = value.astimezone(display_zone())
-        hour = local.strftime("%I").lstrip("0")
-        minutes = "" if local.minute == 0 else local.strftime(":%M")
-        suffix = "am" if local.hour < 12 else "pm"
-        if local.hour == 12 and local.minute == 0:
-            time = "midday"
-        elif local.hour == 0 and local.minute == 0:
-            time = "midnight"
-        else:
-            time = f"{hour}{minutes}{suffix}"
-        return f"{time} on {local.day} {local.strftime('%B %Y')}"
-
-    @app.template_filter("uk_date")
-    def uk_date(value) -> str:
-        if value is None:
-            return ""
-        local = value.astimezone(display_zone())
-        return f"{local.day} {local.strftime('%B %Y')}"
+    app.add_template_filter(uk_datetime, "uk_datetime")
+    app.add_template_filter(uk_date, "uk_date")
+    app.add_template_filter(uk_clock, "uk_clock")
 
     @app.context_processor
     def service_globals() -> dict:

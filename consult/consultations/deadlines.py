@@ -10,18 +10,7 @@ clock time.
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from consult.uk_time import display_zone
-
-
-def clock_time(local: datetime) -> str:
-    """'5pm', '5:30pm', 'midday' or 'midnight', as NICE writes times."""
-    if (local.hour, local.minute) == (12, 0):
-        return "midday"
-    if (local.hour, local.minute) == (0, 0):
-        return "midnight"
-    hour = local.hour % 12 or 12
-    minutes = f":{local.minute:02d}" if local.minute else ""
-    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"
+from consult.uk_time import clock_time, display_zone
 
 
 def _day(local: datetime, today: datetime, with_year: bool = False) -> str:

@@ -3,11 +3,10 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from consult.access import public
 from consult.comments.services import list_comments
 from consult.consultations import document_cache, services
-from consult.consultations.deadlines import clock_time, deadline_wording
+from consult.consultations.deadlines import deadline_wording
 from consult.consultations.models import ConsultationStatus
 from consult.database import utcnow
 from consult.loaders import public_consultation_and_participation_or_404, public_consultation_or_404
-from consult.uk_time import display_zone
 
 bp = Blueprint("consultations", __name__)
 
@@ -19,12 +18,6 @@ load_consultation_or_404 = public_consultation_or_404
 def deadline(consultation) -> str:
     """'Closes in 3 days (5pm on 9 December)': the consultation's dates as they stand now."""
     return deadline_wording(consultation.opens_at, consultation.closes_at, utcnow())
-
-
-@bp.app_template_filter("uk_clock")
-def uk_clock(value) -> str:
-    """'3:15pm': the UK time of day of a moment."""
-    return clock_time(value.astimezone(display_zone())) if value is not None else ""
 
 
 @bp.route("/")

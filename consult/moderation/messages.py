@@ -3,23 +3,15 @@
 Kept apart from the views so that the words can be read, and changed, in one place.
 """
 
-from datetime import datetime
-
-from flask import current_app
-
 from consult.comments.models import Comment
 from consult.moderation.models import CommentResponse, Theme
 from consult.moderation.services import REVEAL_REFUSED, BulkAction, BulkOutcome, BulkPlan, Decision
 from consult.moderation.states import ModerationState, ResponseState
-from consult.uk_time import display_zone
+from consult.uk_time import uk_datetime
 
 Rows = list[tuple[str, str]]
 
 FIX_FILTERS = "Correct the filters before you act on all the comments matching them"
-
-
-def _uk_datetime(value) -> str:
-    return current_app.jinja_env.filters["uk_datetime"](value)
 
 
 def comments(number: int) -> str:
@@ -199,7 +191,7 @@ def bulk_summary(action: BulkAction, outcome: BulkOutcome) -> list[tuple[str, st
         one = len(outcome.conflicts) == 1
         listed = "; ".join(
             f"{c.comment.reference} (changed by {c.change.by}"
-            f"{' at ' + _uk_datetime(c.change.at) if c.change.at else ''})" for c in outcome.conflicts[:NAMED_AT_MOST])
+            f"{' at ' + uk_datetime(c.change.at) if c.change.at else ''})" for c in outcome.conflicts[:NAMED_AT_MOST])
         if len(outcome.conflicts) > NAMED_AT_MOST:
             listed += f" and {len(outcome.conflicts) - NAMED_AT_MOST:,} more"
         messages.append(("info", f"{comments(len(outcome.conflicts))} {'was' if one else 'were'} not changed "
@@ -208,6 +200,3 @@ def bulk_summary(action: BulkAction, outcome: BulkOutcome) -> list[tuple[str, st
     return messages
 
 
-def uk_clock(value: datetime | None) -> str:
-    """'14:02': the UK time of day, for 'being read since'; the date is left out as it is today."""
-    return value.astimezone(display_zone()).strftime("%H:%M") if value is not None else ""

@@ -11,11 +11,9 @@ them with 403 before the view runs, and the pages they read show no controls.
 from flask import Blueprint
 
 from consult.moderation.highlight import highlight
-from consult.moderation.messages import uk_clock
 
 bp = Blueprint("moderation", __name__, url_prefix="/staff")
 bp.add_app_template_filter(highlight, "highlight")
-bp.add_app_template_filter(uk_clock, "uk_clock")
 
 # Importing the modules registers their routes on `bp`.
 from consult.moderation.views import bulk, comment, queue, responses, themes, triage  # noqa: E402, F401
