@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from consult.accounts.models import Role
 from consult.consultations.importing import parse_document
 from consult.consultations.services import create_consultation, import_document
 from consult.database import utcnow
@@ -102,6 +103,21 @@ def test_consultation_page_shows_how_the_signed_in_user_takes_part(client, login
     page = main_of(client.get(f"/consultations/{consultation.reference}"))
     assert "You are taking part on behalf of Foot Health Charity (charity or patient group)" in page
     assert "Tell us how you are taking part" not in page
+    assert page.count(f'href="/consultations/{consultation.reference}/response"') == 1  # the button, once
+
+
+def page_title(response) -> str:
+    return re.search(r"<title>(.*?)</title>", text_of(response), re.S).group(1).strip()
+
+
+def test_pages_that_differ_have_titles_that_differ(client, login_as, make_consultation):
+    """A screen reader user tells pages apart by their titles (WCAG 2.4.2): no two of these share one."""
+    consultation = make_consultation()
+    login_as(Role.STAFF)
+    paths = ["/consultations/", "/staff/consultations/", f"/consultations/{consultation.reference}",
+             document_path(consultation)]
+    titles = [page_title(client.get(path)) for path in paths]
+    assert len(set(titles)) == len(titles), titles
 
 
 def test_signed_in_user_not_yet_taking_part_is_asked_how(client, login_as, make_consultation):
