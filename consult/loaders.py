@@ -99,12 +99,24 @@ def submitted_comment_or_404(consultation: Consultation, number: int) -> Comment
     return comment
 
 
+def reviewable_consultation_and_comment_or_404(reference: str, number: int) -> tuple[Consultation, Comment]:
+    """The consultation under review and its submitted comment by number: what a staff comment URL names."""
+    consultation = reviewable_consultation_or_404(reference)
+    return consultation, submitted_comment_or_404(consultation, number)
+
+
 def own_comment_or_404(consultation: Consultation, comment_id: int) -> Comment:
     """A comment of this consultation that the person may see (their own draft, or a submitted one)."""
     comment = db.session.get(Comment, comment_id) if 0 < comment_id <= LARGEST_ID else None
     if comment is None or comment.consultation_id != consultation.id or not comment.is_visible_to(current_user):
         abort(404)
     return comment
+
+
+def public_consultation_and_own_comment_or_404(reference: str, comment_id: int) -> tuple[Consultation, Comment]:
+    """A public consultation and a comment of it that the person may see: what a participant's comment URL names."""
+    consultation = public_consultation_or_404(reference)
+    return consultation, own_comment_or_404(consultation, comment_id)
 
 
 def theme_or_404(consultation: Consultation, theme_id) -> Theme:
@@ -117,6 +129,12 @@ def theme_or_404(consultation: Consultation, theme_id) -> Theme:
     if theme is None or theme.consultation_id != consultation.id:
         abort(404)
     return theme
+
+
+def reviewable_consultation_and_theme_or_404(reference: str, theme_id) -> tuple[Consultation, Theme]:
+    """The consultation under review and one of its themes: what a theme URL names."""
+    consultation = reviewable_consultation_or_404(reference)
+    return consultation, theme_or_404(consultation, theme_id)
 
 
 def part_of_consultation_or_404(model, object_id: int, consultation: Consultation):
@@ -176,3 +194,9 @@ def question_or_404(consultation: Consultation, question_id: int):
     if question is None or question.consultation_id != consultation.id:
         abort(404)
     return question
+
+
+def staff_consultation_and_question_or_404(reference: str, question_id: int):
+    """Any consultation, drafts included, and one of its questions: what a staff question URL names."""
+    consultation = staff_consultation_or_404(reference)
+    return consultation, question_or_404(consultation, question_id)

@@ -20,11 +20,12 @@ from consult.analysis import campaign_review
 from consult.analysis.forms import CampaignMergeForm, CampaignNameForm, CampaignSplitForm, CampaignVersionForm
 from consult.analysis.models import Campaign, CampaignMember
 from consult.comments.models import Comment, CommentStatus
+from consult.consultations.models import Consultation
 from consult.database import utcnow
 from consult.errors import DomainError, form_errors
 from consult.extensions import db
 from consult.forms import EmptyForm
-from consult.loaders import reviewable_consultation_or_404
+from consult.loaders import LARGEST_ID, reviewable_consultation_or_404
 from consult.moderation import queries
 from consult.moderation.forms import BulkForm
 from consult.moderation.forms import options as moderation_options
@@ -38,11 +39,13 @@ CAMPAIGNS_PER_PAGE = 50
 NAME_PREFIX = "campaign"
 
 
-def _campaign_or_404(consultation, campaign_id: int) -> Campaign:
-    campaign = queries.campaign_of(consultation.id, campaign_id) if campaign_id <= 2**31 - 1 else None
+def _consultation_and_campaign_or_404(reference: str, campaign_id: int) -> tuple[Consultation, Campaign]:
+    """The consultation under review and one of its campaigns: what a campaign URL names."""
+    consultation = reviewable_consultation_or_404(reference)
+    campaign = queries.campaign_of(consultation.id, campaign_id) if campaign_id <= LARGEST_ID else None
     if campaign is None:
         abort(404)
-    return campaign
+    return consultation, campaign
 
 
 def _campaign_url(consultation, campaign, **args) -> str:
@@ -104,8 +107,7 @@ def _bulk_form(consultation, campaign, size: int) -> BulkForm:
 @bp.get("/consultations/<reference>/campaigns/<int:campaign_id>")
 @committee_or_staff
 def show(reference: str, campaign_id: int, name_form=None, merge_form=None, split_form=None, status=200):
-    consultation = reviewable_consultation_or_404(reference)
-    campaign = _campaign_or_404(consultation, campaign_id)
+    consultation, campaign = _consultation_and_campaign_or_404(reference, campaign_id)
     size = campaign_review.size_of(campaign.id)
     typical = campaign_review.typical_member(campaign.id)
     members = campaign_review.member_page(campaign.id, typical, request.args.get("page", 1, type=int) or 1)
@@ -158,8 +160,7 @@ def _refused(consultation, campaign, error: DomainError):
 @bp.post("/consultations/<reference>/campaigns/<int:campaign_id>/name")
 @staff
 def name(reference: str, campaign_id: int):
-    consultation = reviewable_consultation_or_404(reference)
-    campaign = _campaign_or_404(consultation, campaign_id)
+    consultation, campaign = _consultation_and_campaign_or_404(reference, campaign_id)
     form = CampaignNameForm(prefix=NAME_PREFIX)
     if form.validate_on_submit():
         with form_errors(form, {"name": "name"}) as outcome:
@@ -180,9 +181,8 @@ def name(reference: str, campaign_id: int):
 @bp.post("/consultations/<reference>/campaigns/<int:campaign_id>/members/<int:comment_id>/detach")
 @staff
 def detach(reference: str, campaign_id: int, comment_id: int):
-    consultation = reviewable_consultation_or_404(reference)
-    campaign = _campaign_or_404(consultation, campaign_id)
-    comment = db.session.get(Comment, comment_id) if comment_id <= 2**31 - 1 else None
+    consultation, campaign = _consultation_and_campaign_or_404(reference, campaign_id)
+    comment = db.session.get(Comment, comment_id) if comment_id <= LARGEST_ID else None
     if comment is None or comment.consultation_id != consultation.id or comment.status != CommentStatus.SUBMITTED:
         abort(404)
     reference_of = comment.reference
@@ -205,8 +205,7 @@ def detach(reference: str, campaign_id: int, comment_id: int):
 @bp.post("/consultations/<reference>/campaigns/<int:campaign_id>/merge")
 @staff
 def merge(reference: str, campaign_id: int):
-    consultation = reviewable_consultation_or_404(reference)
-    campaign = _campaign_or_404(consultation, campaign_id)
+    consultation, campaign = _consultation_and_campaign_or_404(reference, campaign_id)
     form = CampaignMergeForm()
     if form.validate_on_submit():
         other = queries.campaign_of(consultation.id, int(form.other.data))
@@ -227,8 +226,7 @@ def merge(reference: str, campaign_id: int):
 @bp.post("/consultations/<reference>/campaigns/<int:campaign_id>/split")
 @staff
 def split(reference: str, campaign_id: int):
-    consultation = reviewable_consultation_or_404(reference)
-    campaign = _campaign_or_404(consultation, campaign_id)
+    consultation, campaign = _consultation_and_campaign_or_404(reference, campaign_id)
     form = CampaignSplitForm()
     if form.validate_on_submit():
         with form_errors(form, {"selected": "selected", "name": "name"}) as outcome:

@@ -15,7 +15,7 @@ from consult.database import utcnow
 from consult.errors import DomainError, form_errors
 from consult.extensions import db
 from consult.forms import EmptyForm
-from consult.loaders import reviewable_consultation_or_404, submitted_comment_or_404, theme_or_404
+from consult.loaders import reviewable_consultation_and_comment_or_404, reviewable_consultation_or_404, theme_or_404
 from consult.moderation import services as moderation_services
 from consult.web import safe_next_url
 
@@ -60,8 +60,7 @@ def suggestions(reference: str, bulk_form: BulkDecisionForm | None = None):
 
 
 def _decide(reference: str, number: int, theme_id: int, accept: bool):
-    consultation = reviewable_consultation_or_404(reference)
-    comment = submitted_comment_or_404(consultation, number)
+    consultation, comment = reviewable_consultation_and_comment_or_404(reference, number)
     theme = theme_or_404(consultation, theme_id)
     form = EmptyForm()
     back = safe_next_url(request.form.get("next")) or _list_url(consultation)

@@ -22,7 +22,11 @@ from consult.forms import EmptyForm
 from consult.limits import comment_writes_per_user
 from consult.questions import services as question_services
 from consult.questions.exports import own_answer_rows
-from consult.loaders import own_comment_or_404, public_consultation_or_404, public_part_and_participation_or_404
+from consult.loaders import (
+    public_consultation_and_own_comment_or_404,
+    public_consultation_or_404,
+    public_part_and_participation_or_404,
+)
 from consult.web import current_path, request_arrived_at, safe_next_url
 
 bp = Blueprint("comments", __name__, url_prefix="/consultations/<reference>")
@@ -140,8 +144,7 @@ def comment_on_section(reference: str, section_id: int):
 @write_lock_at_first_write
 @comment_writes_per_user
 def edit_comment(reference: str, comment_id: int):
-    consultation = public_consultation_or_404(reference)
-    comment = own_comment_or_404(consultation, comment_id)
+    consultation, comment = public_consultation_and_own_comment_or_404(reference, comment_id)
     participation = comment.participation
     target = services.CommentTargetRef(document=comment.document, chapter=comment.chapter, section=comment.section)
     if not comment.is_draft:
@@ -170,8 +173,7 @@ def edit_comment(reference: str, comment_id: int):
 @write_lock_at_first_write
 @comment_writes_per_user
 def delete_comment(reference: str, comment_id: int):
-    consultation = public_consultation_or_404(reference)
-    comment = own_comment_or_404(consultation, comment_id)
+    consultation, comment = public_consultation_and_own_comment_or_404(reference, comment_id)
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
         return not_open_page(consultation, comment.participation)
     form = EmptyForm()

@@ -26,6 +26,7 @@ from consult.loaders import (
     part_of_consultation_or_404,
     published_consultation_or_404,
     question_or_404,
+    reviewable_consultation_and_theme_or_404,
     reviewable_consultation_or_404,
     theme_or_404,
 )
@@ -184,8 +185,7 @@ def download_word_table(reference: str):
 @staff
 def theme_summary(reference: str, theme_id: int):
     """Write the committee summary of one theme; a change by someone else meanwhile is shown, not overwritten."""
-    consultation = reviewable_consultation_or_404(reference)
-    theme = theme_or_404(consultation, theme_id)
+    consultation, theme = reviewable_consultation_and_theme_or_404(reference, theme_id)
     form = ThemeSummaryForm()
     status, current = 200, None
     if request.method == "GET":

@@ -16,7 +16,7 @@ from consult.errors import form_errors
 from consult.exports.rows import stakeholder_name
 from consult.extensions import db
 from consult.forms import EmptyForm, valid_versioned_post
-from consult.loaders import LARGEST_ID, question_or_404, staff_consultation_or_404
+from consult.loaders import LARGEST_ID, staff_consultation_and_question_or_404, staff_consultation_or_404
 from consult.moderation import messages
 from consult.moderation.services import NothingToChange
 from consult.questions import moderation, services
@@ -109,8 +109,7 @@ def new(reference: str):
 @bp.route("/<int:question_id>/edit", methods=["GET", "POST"])
 @staff
 def edit(reference: str, question_id: int):
-    consultation = staff_consultation_or_404(reference)
-    question = question_or_404(consultation, question_id)
+    consultation, question = staff_consultation_and_question_or_404(reference, question_id)
     if (refused := _refuse_if_locked(consultation)) is not None:
         return refused
     form = QuestionForm()
@@ -134,8 +133,7 @@ def edit(reference: str, question_id: int):
 @bp.route("/<int:question_id>/remove", methods=["GET", "POST"])
 @staff
 def remove(reference: str, question_id: int):
-    consultation = staff_consultation_or_404(reference)
-    question = question_or_404(consultation, question_id)
+    consultation, question = staff_consultation_and_question_or_404(reference, question_id)
     if (refused := _refuse_if_locked(consultation)) is not None:
         return refused
     form = EmptyForm()
@@ -156,8 +154,7 @@ def remove(reference: str, question_id: int):
 @bp.route("/<int:question_id>/move", methods=["POST"])
 @staff
 def move(reference: str, question_id: int):
-    consultation = staff_consultation_or_404(reference)
-    question = question_or_404(consultation, question_id)
+    consultation, question = staff_consultation_and_question_or_404(reference, question_id)
     form = MoveQuestionForm()
     if not form.validate_on_submit() or form.direction.data not in ("up", "down"):
         flash("Choose whether to move the question up or down.", "info")
@@ -278,8 +275,7 @@ def _answers_url(consultation, question: Question, answer: Answer | None = None)
 @staff
 def answers(reference: str, question_id: int):
     """One question's submitted answers with words, a page at a time, each with its moderation."""
-    consultation = staff_consultation_or_404(reference)
-    question = question_or_404(consultation, question_id)
+    consultation, question = staff_consultation_and_question_or_404(reference, question_id)
     args = _list_args()
     show = args.get("show", "waiting")
     after = int(args["after"]) if "after" in args else None
@@ -346,8 +342,7 @@ def _answer_form_page(template: str, consultation, question: Question, answer: A
 @bp.post("/<int:question_id>/answers/<int:answer_id>/accept")
 @staff
 def accept_answer(reference: str, question_id: int, answer_id: int):
-    consultation = staff_consultation_or_404(reference)
-    question = question_or_404(consultation, question_id)
+    consultation, question = staff_consultation_and_question_or_404(reference, question_id)
     answer = _answer_or_404(question, answer_id)
     form = AcceptAnswerForm()
     if not form.validate_on_submit():
@@ -358,8 +353,7 @@ def accept_answer(reference: str, question_id: int, answer_id: int):
 def _rule_on_answer(reference: str, question_id: int, answer_id: int, form, state: AnswerState, template: str):
     """Redact or withhold an answer: the form opens with the answer's version, and with the decision as it
     stands when the answer already has this state; a redaction form also holds the words to publish."""
-    consultation = staff_consultation_or_404(reference)
-    question = question_or_404(consultation, question_id)
+    consultation, question = staff_consultation_and_question_or_404(reference, question_id)
     answer = _answer_or_404(question, answer_id)
     redacts = "redacted_text" in form
     if request.method == "GET":

@@ -10,7 +10,7 @@ from consult.comments.models import Comment
 from consult.database import utcnow
 from consult.extensions import db
 from consult.forms import EmptyForm, valid_versioned_post
-from consult.loaders import reviewable_consultation_or_404, submitted_comment_or_404, theme_or_404
+from consult.loaders import reviewable_consultation_and_comment_or_404, theme_or_404
 from consult.moderation import messages, queries, services
 from consult.moderation.filters import filter_form, filters_of
 from consult.moderation.forms import AcceptForm, RedactForm, RejectForm, TagForm, TriageNoteForm, options
@@ -80,8 +80,7 @@ def _neighbour_url(consultation, number: int | None) -> str | None:
 @committee_or_staff
 def comment(reference: str, number: int):
     """The comment; opening it tells colleagues that a member of staff is reading it (see start_reading)."""
-    consultation = reviewable_consultation_or_404(reference)
-    comment = submitted_comment_or_404(consultation, number)
+    consultation, comment = reviewable_consultation_and_comment_or_404(reference, number)
     if is_staff(current_user):
         services.start_reading(comment, actor(), utcnow())
         db.session.commit()
@@ -110,8 +109,7 @@ def _decide(consultation, comment: Comment, decision: services.Decision, expecte
 @bp.post("/consultations/<reference>/comments/<int:number>/accept")
 @staff
 def accept_comment(reference: str, number: int):
-    consultation = reviewable_consultation_or_404(reference)
-    comment = submitted_comment_or_404(consultation, number)
+    consultation, comment = reviewable_consultation_and_comment_or_404(reference, number)
     form = AcceptForm()
     if not form.validate_on_submit():
         abort(400)
@@ -121,8 +119,7 @@ def accept_comment(reference: str, number: int):
 @bp.route("/consultations/<reference>/comments/<int:number>/reject", methods=["GET", "POST"])
 @staff
 def reject_comment(reference: str, number: int):
-    consultation = reviewable_consultation_or_404(reference)
-    comment = submitted_comment_or_404(consultation, number)
+    consultation, comment = reviewable_consultation_and_comment_or_404(reference, number)
     form = RejectForm()
     if request.method == "GET":
         form.version.data = comment.version
@@ -138,8 +135,7 @@ def reject_comment(reference: str, number: int):
 @bp.route("/consultations/<reference>/comments/<int:number>/redact", methods=["GET", "POST"])
 @staff
 def redact_comment(reference: str, number: int):
-    consultation = reviewable_consultation_or_404(reference)
-    comment = submitted_comment_or_404(consultation, number)
+    consultation, comment = reviewable_consultation_and_comment_or_404(reference, number)
     form = RedactForm()
     if comment.quote is None:
         del form.redacted_quote
@@ -167,8 +163,7 @@ def redact_comment(reference: str, number: int):
 @bp.post("/consultations/<reference>/comments/<int:number>/themes")
 @staff
 def tag_comment(reference: str, number: int):
-    consultation = reviewable_consultation_or_404(reference)
-    comment = submitted_comment_or_404(consultation, number)
+    consultation, comment = reviewable_consultation_and_comment_or_404(reference, number)
     form = TagForm()
     form.theme.choices = options((str(t.id), t.name) for t in queries.themes_of(consultation.id))
     if not form.validate_on_submit():
@@ -181,8 +176,7 @@ def tag_comment(reference: str, number: int):
 @bp.post("/consultations/<reference>/comments/<int:number>/themes/<int:theme_id>/remove")
 @staff
 def untag_comment(reference: str, number: int, theme_id: int):
-    consultation = reviewable_consultation_or_404(reference)
-    comment = submitted_comment_or_404(consultation, number)
+    consultation, comment = reviewable_consultation_and_comment_or_404(reference, number)
     theme = theme_or_404(consultation, theme_id)
     if not EmptyForm().validate_on_submit():
         abort(400)

@@ -7,7 +7,7 @@ from consult.comments.models import Comment
 from consult.database import utcnow
 from consult.extensions import db
 from consult.forms import valid_versioned_post
-from consult.loaders import reviewable_consultation_or_404, submitted_comment_or_404
+from consult.loaders import reviewable_consultation_and_comment_or_404
 from consult.moderation import messages, services
 from consult.moderation.forms import NoResponseForm, ResponseForm
 from consult.moderation.messages import Rows
@@ -52,8 +52,7 @@ def _current_response(form, comment: Comment):
 @bp.route("/consultations/<reference>/comments/<int:number>/response", methods=["GET", "POST"])
 @staff
 def edit_response(reference: str, number: int):
-    consultation = reviewable_consultation_or_404(reference)
-    comment = submitted_comment_or_404(consultation, number)
+    consultation, comment = reviewable_consultation_and_comment_or_404(reference, number)
     form = ResponseForm()
     if request.method == "GET":
         if (response := _current_response(form, comment)) is not None:
@@ -72,8 +71,7 @@ def edit_response(reference: str, number: int):
 @bp.route("/consultations/<reference>/comments/<int:number>/no-response", methods=["GET", "POST"])
 @staff
 def no_response(reference: str, number: int):
-    consultation = reviewable_consultation_or_404(reference)
-    comment = submitted_comment_or_404(consultation, number)
+    consultation, comment = reviewable_consultation_and_comment_or_404(reference, number)
     form = NoResponseForm()
     if request.method == "GET":
         if (response := _current_response(form, comment)) is not None:

@@ -7,7 +7,7 @@ from consult.access import committee_or_staff, is_staff, staff
 from consult.database import utcnow
 from consult.errors import form_errors
 from consult.extensions import db
-from consult.loaders import reviewable_consultation_or_404, theme_or_404
+from consult.loaders import reviewable_consultation_and_theme_or_404, reviewable_consultation_or_404, theme_or_404
 from consult.moderation import jobs, messages, queries, services
 from consult.moderation.forms import DeleteThemeForm, MergeThemeForm, ThemeForm, ThemeResponseForm, options
 from consult.moderation.models import Theme
@@ -51,8 +51,7 @@ def new_theme(reference: str):
 @bp.route("/consultations/<reference>/themes/<int:theme_id>/edit", methods=["GET", "POST"])
 @staff
 def edit_theme(reference: str, theme_id: int):
-    consultation = reviewable_consultation_or_404(reference)
-    theme = theme_or_404(consultation, theme_id)
+    consultation, theme = reviewable_consultation_and_theme_or_404(reference, theme_id)
     form = ThemeForm()
     if request.method == "GET":
         form.name.data, form.description.data, form.version.data = theme.name, theme.description, theme.version
@@ -85,8 +84,7 @@ def _take_theme_away(reference: str, theme_id: int, form, target_field: str, no_
     `take_away(theme, target)` calls the service and returns how many comments moved; `done(name, moved,
     target)` says what happened. The page says how many comments have the theme, so staff know what moves.
     """
-    consultation = reviewable_consultation_or_404(reference)
-    theme = theme_or_404(consultation, theme_id)
+    consultation, theme = reviewable_consultation_and_theme_or_404(reference, theme_id)
     form[target_field].choices = options([("", no_target)] + _other_themes(consultation, theme))
     if form.validate_on_submit():
         chosen = form[target_field].data
@@ -123,8 +121,7 @@ def delete_theme(reference: str, theme_id: int):
 @bp.route("/consultations/<reference>/themes/<int:theme_id>/response", methods=["GET", "POST"])
 @staff
 def theme_response(reference: str, theme_id: int):
-    consultation = reviewable_consultation_or_404(reference)
-    theme = theme_or_404(consultation, theme_id)
+    consultation, theme = reviewable_consultation_and_theme_or_404(reference, theme_id)
     form = ThemeResponseForm()
     used, answered = queries.theme_response_counts(theme.id)
     if form.validate_on_submit():

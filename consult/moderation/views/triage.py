@@ -9,7 +9,7 @@ from consult.access import staff
 from consult.database import utcnow
 from consult.extensions import db
 from consult.forms import EmptyForm
-from consult.loaders import LARGEST_ID, reviewable_consultation_or_404, submitted_comment_or_404
+from consult.loaders import LARGEST_ID, reviewable_consultation_and_comment_or_404, reviewable_consultation_or_404
 from consult.moderation import services
 from consult.moderation.filters import filter_form
 from consult.moderation.forms import DeleteSavedViewForm, SavedViewForm, TriageNoteForm
@@ -20,8 +20,7 @@ from consult.moderation.views.queue import render_queue
 
 
 def _set_flag(reference: str, number: int, flagged: bool):
-    consultation = reviewable_consultation_or_404(reference)
-    comment = submitted_comment_or_404(consultation, number)
+    consultation, comment = reviewable_consultation_and_comment_or_404(reference, number)
     if not EmptyForm().validate_on_submit():
         abort(400)
     back_url = comment_url(consultation, comment, _anchor="triage")
@@ -50,8 +49,7 @@ def unflag_comment(reference: str, number: int):
 @bp.post("/consultations/<reference>/comments/<int:number>/note")
 @staff
 def note_comment(reference: str, number: int):
-    consultation = reviewable_consultation_or_404(reference)
-    comment = submitted_comment_or_404(consultation, number)
+    consultation, comment = reviewable_consultation_and_comment_or_404(reference, number)
     form = TriageNoteForm()
     if not form.validate_on_submit():
         if form.note_version.errors:
