@@ -237,8 +237,7 @@ def split(reference: str, campaign_id: int):
                 return _refused(consultation, campaign, error)
         if outcome.ok:
             moved = len(form.comment_ids)
-            db.session.commit()
-            flash(f"{moved} {'comment' if moved == 1 else 'comments'} moved to a new campaign.", "success")
-            return redirect(_campaign_url(consultation, new))
+            return _done(consultation, new, f"{moved} {'comment' if moved == 1 else 'comments'} moved to a new "
+                                            "campaign.")
         db.session.rollback()
     return show(reference, campaign_id, split_form=form, status=400)

@@ -77,6 +77,13 @@ def _comment_page(consultation, participation, target: services.CommentTargetRef
     ), status
 
 
+def _draft_changed(consultation, message: str):
+    """A draft written, changed or deleted: commit, say so, and show the response the draft belongs to."""
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("comments.review", reference=consultation.reference))
+
+
 def _new_comment(participation, target: services.CommentTargetRef):
     consultation = target.document.consultation
     if participation is None:
@@ -96,10 +103,8 @@ def _new_comment(participation, target: services.CommentTargetRef):
             services.save_draft(participation, target, form.body.data,
                                 form.quote.data if "quote" in form else None, request_arrived_at())
         if outcome.ok:
-            db.session.commit()
-            flash("Your comment has been saved as a draft. It is not sent until you submit your response.",
-                  "success")
-            return redirect(url_for("comments.review", reference=consultation.reference))
+            return _draft_changed(consultation, "Your comment has been saved as a draft. It is not sent until you "
+                                                "submit your response.")
         return _comment_page(consultation, participation, target, form, status=outcome.status)
     return _comment_page(consultation, participation, target, form)
 
@@ -161,9 +166,7 @@ def edit_comment(reference: str, comment_id: int):
             services.update_draft(comment, form.body.data, form.quote.data if "quote" in form else None,
                                   request_arrived_at())
         if outcome.ok:
-            db.session.commit()
-            flash("Your draft comment has been updated.", "success")
-            return redirect(url_for("comments.review", reference=consultation.reference))
+            return _draft_changed(consultation, "Your draft comment has been updated.")
         return _comment_page(consultation, participation, target, form, comment, status=outcome.status)
     return _comment_page(consultation, participation, target, form, comment)
 
@@ -183,9 +186,7 @@ def delete_comment(reference: str, comment_id: int):
         with form_errors(form) as outcome:
             services.delete_draft(comment, request_arrived_at())
         if outcome.ok:
-            db.session.commit()
-            flash("Your draft comment has been deleted.", "success")
-            return redirect(url_for("comments.review", reference=consultation.reference))
+            return _draft_changed(consultation, "Your draft comment has been deleted.")
     return render_template("comments/delete_comment.html", consultation=consultation,
                            participation=comment.participation, comment=comment, form=form), outcome.status
 
