@@ -182,6 +182,12 @@ def _document(consultation, document_id: int | None):
     return next((d for d in consultation.documents if d.id == document_id), None)
 
 
+def _preview_gone(consultation, missing: PreviewNotFound):
+    """No such preview (expired, used, or never there): say so, and go back to the upload form."""
+    flash(missing.message, "info")
+    return redirect(url_for("staff_consultations.upload", reference=consultation.reference))
+
+
 @bp.route("/<reference>/import/preview")
 @staff
 def preview(reference: str):
@@ -190,8 +196,7 @@ def preview(reference: str):
         pending = _staging().load(request.args.get("token"), user_id=current_user.id,
                                   consultation_id=consultation.id, now=utcnow())
     except PreviewNotFound as missing:
-        flash(missing.message, "info")
-        return redirect(url_for("staff_consultations.upload", reference=consultation.reference))
+        return _preview_gone(consultation, missing)
     form = ConfirmImportForm(token=pending.token)
     form.offer_skipped(pending.parsed.skipped)
     return _preview_page(consultation, pending, form)
@@ -214,8 +219,7 @@ def confirm_import(reference: str):
         staged = _staging().load(form.token.data, user_id=current_user.id,
                                  consultation_id=consultation.id, now=utcnow())
     except PreviewNotFound as missing:
-        flash(missing.message, "info")
-        return redirect(url_for("staff_consultations.upload", reference=consultation.reference))
+        return _preview_gone(consultation, missing)
     form.offer_skipped(staged.parsed.skipped)
     if not form.validate_on_submit():
         if form.csrf_token.errors:
@@ -225,8 +229,7 @@ def confirm_import(reference: str):
         pending = _staging().claim(form.token.data, user_id=current_user.id,
                                    consultation_id=consultation.id, now=utcnow())
     except PreviewNotFound as missing:
-        flash(missing.message, "info")
-        return redirect(url_for("staff_consultations.upload", reference=consultation.reference))
+        return _preview_gone(consultation, missing)
     parsed = with_introduction(pending.parsed, form.chosen)
     with form_errors(form) as outcome:
         if pending.replace_document_id is None:
