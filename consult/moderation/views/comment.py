@@ -20,6 +20,7 @@ from consult.moderation.views import bp
 from consult.moderation.views.common import (
     actor,
     attempt,
+    change_on_comment_page,
     comment_form_page,
     comment_url,
     conflict_page,
@@ -169,8 +170,9 @@ def tag_comment(reference: str, number: int):
     if not form.validate_on_submit():
         return _render_comment(consultation, comment, tag_form=form)
     theme = theme_or_404(consultation, form.theme.data)
-    return _change_tags(consultation, comment, lambda: services.tag_comment(comment, theme, actor(), utcnow()),
-                        messages.theme_added(theme, comment))
+    return change_on_comment_page(consultation, comment, "themes",
+                                  lambda: services.tag_comment(comment, theme, actor(), utcnow()),
+                                  messages.theme_added(theme, comment))
 
 
 @bp.post("/consultations/<reference>/comments/<int:number>/themes/<int:theme_id>/remove")
@@ -180,17 +182,6 @@ def untag_comment(reference: str, number: int, theme_id: int):
     theme = theme_or_404(consultation, theme_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    return _change_tags(consultation, comment, lambda: services.untag_comment(comment, theme, actor()),
-                        messages.theme_removed(theme, comment))
-
-
-def _change_tags(consultation, comment: Comment, change, done: str):
-    """Add or remove a theme; if it was already so, say that instead. Back to the comment's themes either way."""
-    back_url = comment_url(consultation, comment, _anchor="themes")
-    with attempt(back_url=back_url) as changed:
-        change()
-    if changed.response is not None:
-        return changed.response
-    db.session.commit()
-    flash(done, "success")
-    return redirect(back_url)
+    return change_on_comment_page(consultation, comment, "themes",
+                                  lambda: services.untag_comment(comment, theme, actor()),
+                                  messages.theme_removed(theme, comment))

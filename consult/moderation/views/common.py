@@ -95,6 +95,22 @@ def attempt(form=None, *, back_url: str | None = None,
     result.error = result.error or outcome.error
 
 
+def change_on_comment_page(consultation, comment, anchor: str, change: Callable[[], object], done: str):
+    """A change made from one part of the comment's page (its themes, its triage marks), then back to that part.
+
+    ``change`` calls the service; ``done`` says what it did. A refusal, such as a theme the comment already has,
+    is said instead, and nothing is changed.
+    """
+    back_url = comment_url(consultation, comment, _anchor=anchor)
+    with attempt(back_url=back_url) as changed:
+        change()
+    if changed.response is not None:
+        return changed.response
+    db.session.commit()
+    flash(done, "success")
+    return redirect(back_url)
+
+
 BULK_QUEUE_DOWN = ("Actions on this many comments are not being applied at the moment. Nothing has been changed. "
                    "Try again later, or choose fewer comments.")
 

@@ -15,7 +15,7 @@ from consult.moderation.filters import filter_form
 from consult.moderation.forms import DeleteSavedViewForm, SavedViewForm, TriageNoteForm
 from consult.moderation.views import bp
 from consult.moderation.views.comment import _render_comment
-from consult.moderation.views.common import actor, attempt, comment_url
+from consult.moderation.views.common import actor, attempt, change_on_comment_page, comment_url
 from consult.moderation.views.queue import render_queue
 
 
@@ -23,15 +23,10 @@ def _set_flag(reference: str, number: int, flagged: bool):
     consultation, comment = reviewable_consultation_and_comment_or_404(reference, number)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    back_url = comment_url(consultation, comment, _anchor="triage")
-    with attempt(back_url=back_url) as flagged_now:
-        services.set_flag(comment, flagged, actor(), utcnow())
-    if flagged_now.response is not None:
-        return flagged_now.response
-    db.session.commit()
-    flash(f"Comment {comment.reference} is flagged for a second look." if flagged
-          else f"The flag on comment {comment.reference} is removed.", "success")
-    return redirect(back_url)
+    return change_on_comment_page(consultation, comment, "triage",
+                                  lambda: services.set_flag(comment, flagged, actor(), utcnow()),
+                                  f"Comment {comment.reference} is flagged for a second look." if flagged
+                                  else f"The flag on comment {comment.reference} is removed.")
 
 
 @bp.post("/consultations/<reference>/comments/<int:number>/flag")
