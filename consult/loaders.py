@@ -14,12 +14,21 @@ from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from consult.access import can_review_consultation
+from consult.accounts.models import User
 from consult.comments.models import Comment, Participation
 from consult.consultations import services as consultation_services
 from consult.consultations.models import Consultation, Document, Section
 from consult.extensions import db
 from consult.moderation.models import Theme
 from consult.web import LARGEST_ID
+
+
+def user_or_404(user_id: int) -> User:
+    """An account by its id, for the admin pages that manage it."""
+    user = db.session.get(User, user_id) if 0 < user_id <= LARGEST_ID else None
+    if user is None:
+        abort(404)
+    return user
 
 
 def public_consultation_or_404(reference: str) -> Consultation:

@@ -7,7 +7,7 @@ query with the same filters.
 
 import json
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from consult.access import admin
@@ -22,6 +22,7 @@ from consult.downloads import csv_download
 from consult.errors import attach_error, form_errors
 from consult.extensions import db
 from consult.forms import YES
+from consult.loaders import user_or_404
 from consult.uk_time import uk_day_bounds
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -60,13 +61,6 @@ def _page_links(pagination, endpoint: str, **values) -> dict | None:
 # --- users and roles -------------------------------------------------------------
 
 
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 @bp.get("/users")
 @admin
 def users():
@@ -88,7 +82,7 @@ def _render_user(user: User, form: ChangeRoleForm, status: int = 200):
 @bp.get("/users/<int:user_id>")
 @admin
 def user(user_id: int):
-    found = _user_or_404(user_id)
+    found = user_or_404(user_id)
     return _render_user(found, ChangeRoleForm(formdata=None))
 
 
@@ -96,7 +90,7 @@ def user(user_id: int):
 @admin
 def change_role(user_id: int):
     """Two steps on one URL: choose the role, then confirm what changes. Only the confirmed POST acts."""
-    found = _user_or_404(user_id)
+    found = user_or_404(user_id)
     form = ChangeRoleForm()
     if not form.validate_on_submit():
         return _render_user(found, form)

@@ -9,11 +9,10 @@ service, commit once, flash, redirect.
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from consult.access import admin, signed_in
-from consult.accounts.models import User
 from consult.comments import services as comment_services
 from consult.comments.models import OrganisationRole, OrganisationType
 from consult.consultations.models import Consultation
@@ -23,7 +22,7 @@ from consult.errors import DomainError, Outcome, attach_error, form_errors
 from consult.extensions import db
 from consult.forms import YES, EmptyForm
 from consult.limits import organisation_code_attempts_per_address, organisation_code_attempts_per_user
-from consult.loaders import LARGEST_ID, public_consultation_or_404
+from consult.loaders import LARGEST_ID, public_consultation_or_404, user_or_404
 from consult.organisations import services
 from consult.organisations.forms import CodeForm, ColleagueFilterForm, DeclarationForm, LeadForm
 from consult.questions.models import Answer
@@ -320,18 +319,11 @@ def colleagues_csv(reference: str):
 
 # --- Admin: commenting leads ----------------------------------------------------------
 
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id) if 0 < user_id <= LARGEST_ID else None
-    if user is None:
-        abort(404)
-    return user
-
-
 @bp.route("/admin/users/<int:user_id>/organisation", methods=["GET", "POST"])
 @admin
 def admin_lead(user_id: int):
     """Mark an account as the commenting lead of one organisation, or stop it being one."""
-    found = _user_or_404(user_id)
+    found = user_or_404(user_id)
     lead = services.lead_of(found.id)
     form = LeadForm(data={"name": lead.organisation.name, "type": lead.organisation.type.value} if lead else None)
     outcome = Outcome()
@@ -354,7 +346,7 @@ def admin_lead(user_id: int):
 @bp.post("/admin/users/<int:user_id>/organisation/remove")
 @admin
 def admin_remove_lead(user_id: int):
-    found = _user_or_404(user_id)
+    found = user_or_404(user_id)
     form = EmptyForm()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
