@@ -264,7 +264,7 @@ def test_a_colleague_sees_their_sent_comments_as_sent_without_edit_links(client,
     db.session.commit()
     login(colleague)
     page = _text(client.get(f"/consultations/{consultation.reference}/response"))
-    assert "Sent to your organisation’s commenting lead on" in page
+    assert "Sent to your organisation’s commenting lead at " in page
     assert f"/comments/{original.id}/edit" not in page
 
 
@@ -332,3 +332,16 @@ def test_a_lead_is_pointed_to_their_organisations_response_before_taking_part_al
     login(make_user())
     other = client.get(f"/consultations/{consultation.reference}/take-part").get_data(as_text=True)
     assert 'id="organisation-lead"' not in other
+
+
+def test_sent_items_say_at_what_time_on_what_day(client, login, shared):
+    consultation, lead, code = shared
+    _, participation = new_colleague(consultation, code.code)
+    draft_on(participation, body="Timed words")
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    login(lead)
+    hub = _text(client.get(f"/consultations/{consultation.reference}/organisation"))
+    time = r"(\d{1,2}(:\d\d)?(am|pm)|midday|midnight)"
+    assert re.search(rf"Sent by \S+ at {time} on \d+ \w+ \d{{4}}", hub), hub
+    assert not re.search(rf" on {time} on ", hub)
