@@ -111,6 +111,13 @@ class NotAColleague(OrganisationError):
     message = "Enter your organisation’s code before you send comments to its commenting lead."
 
 
+class AnswerNotThere(OrganisationError):
+    """Any answer that is not one of the organisation's colleagues' sent answers: one message, so none is revealed."""
+
+    message = "That answer is no longer there. Choose from the answers shown now."
+    status = 404
+
+
 class InvalidLead(OrganisationError):
     """The admin's choice of lead cannot be recorded; shown beside the field it is about."""
 
@@ -446,13 +453,18 @@ def sent_answers(organisation_id: int, consultation_id: int) -> dict[int, list[A
 
 
 def adopt_answer(participation: Participation, colleague_answer: Answer, now: datetime) -> Answer:
-    """Make a colleague's sent answer the organisation's answer to its question, in the lead's response."""
+    """Make a colleague's sent answer the organisation's answer to its question, in the lead's response.
+
+    Any other answer (someone else's, another organisation's, one not sent)
+    is AnswerNotThere, as a missing one is: whether it exists is not told.
+    """
     if participation.organisation_role is not OrganisationRole.LEAD:
         raise NotALead()
     sender = colleague_answer.participation
-    if (sender.organisation_id != participation.organisation_id
+    if (sender.organisation_role is not OrganisationRole.COLLEAGUE
+            or sender.organisation_id != participation.organisation_id
             or sender.consultation_id != participation.consultation_id or colleague_answer.sent_to_lead_at is None):
-        raise NotAColleague()
+        raise AnswerNotThere()
     return save_answer(participation, colleague_answer.question, colleague_answer.yes_no, colleague_answer.text, now)
 
 

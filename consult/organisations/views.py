@@ -253,7 +253,7 @@ def lead_response(consultation, participation):
 def adopt_answer(consultation, participation, answer_id: int):
     colleague_answer = db.session.get(Answer, answer_id) if answer_id <= LARGEST_ID else None
     if colleague_answer is None:  # e.g. the colleague's account was erased since the page was shown
-        flash("That answer is no longer there. Choose from the answers shown now.", "info")
+        flash(services.AnswerNotThere.message, "info")
         return redirect(url_for("organisations.lead_response", reference=consultation.reference, _anchor="answers"))
     try:
         services.adopt_answer(participation, colleague_answer, request_arrived_at())

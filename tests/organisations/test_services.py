@@ -388,5 +388,21 @@ def test_only_a_lead_adopts_an_answer_sent_to_their_own_organisation(shared, mak
         services.adopt_answer(colleague, sent, utcnow())
     other_lead = services.mark_lead(new_user(), "Another Charity", OrganisationType.CHARITY_OR_PATIENT_GROUP, None)
     other = services.start_lead_response(other_lead.user, consultation, utcnow())
-    with pytest.raises(services.NotAColleague):
+    with pytest.raises(services.AnswerNotThere):
         services.adopt_answer(other, sent, utcnow())
+
+
+def test_a_lead_cannot_adopt_an_answer_that_is_not_a_colleagues_sent_answer(shared, make_consultation):
+    consultation, lead, code = shared
+    question = _question(consultation, 1, "Are the recommendations sound?")
+    response = comment_services.find_participation(lead.id, consultation.id)
+    individual = new_participation(new_user(name="Ivy Individual"), consultation)
+    theirs = save_answer(individual, question, True, "An individual's view", utcnow())
+    _, colleague = new_colleague(consultation, code.code)
+    unsent = save_answer(colleague, question, False, "Not sent yet", utcnow())
+    db.session.commit()
+    for answer in (theirs, unsent):
+        with pytest.raises(services.AnswerNotThere) as refused:
+            services.adopt_answer(response, answer, utcnow())
+        assert refused.value.message == "That answer is no longer there. Choose from the answers shown now."
+    assert answers_by_question(response) == {}

@@ -334,6 +334,37 @@ def test_a_lead_is_pointed_to_their_organisations_response_before_taking_part_al
     assert 'id="organisation-lead"' not in other
 
 
+def _ask(consultation, position: int, text: str):
+    from consult.questions.models import Question, QuestionKind
+
+    question = Question(consultation_id=consultation.id, kind=QuestionKind.YES_NO, position=position, text=text)
+    db.session.add(question)
+    db.session.commit()
+    return question
+
+
+def test_a_lead_using_someone_elses_answer_is_told_it_is_no_longer_there(client, login, post_form, shared):
+    from consult.questions.services import answers_by_question, save_answer
+
+    consultation, lead, code = shared
+    question = _ask(consultation, 1, "Are the recommendations sound?")
+    individual = new_participation(new_user(name="Ivy Individual"), consultation)
+    theirs = save_answer(individual, question, True, "An individual's view", utcnow())
+    _, colleague = new_colleague(consultation, code.code)
+    unsent = save_answer(colleague, question, False, "Not sent yet", utcnow())
+    db.session.commit()
+    login(lead)
+    for answer in (theirs, unsent, None):
+        answer_id = answer.id if answer else 999999
+        response = post_form(f"/consultations/{consultation.reference}/organisation/lead/answers/{answer_id}/use",
+                             follow_redirects=True)
+        page = _text(response)
+        assert "That answer is no longer there. Choose from the answers shown now." in page
+        assert "Enter your organisation’s code" not in page and "An individual&#39;s view" not in page
+    response_row = comment_services.find_participation(lead.id, consultation.id)
+    assert answers_by_question(response_row) == {}
+
+
 def test_sent_items_say_at_what_time_on_what_day(client, login, shared):
     consultation, lead, code = shared
     _, participation = new_colleague(consultation, code.code)
