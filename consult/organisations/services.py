@@ -99,7 +99,8 @@ class LeadUsesOwnResponse(OrganisationError):
 
 
 class NothingToSend(OrganisationError):
-    message = "You have no comments to send to your organisation’s lead. Add a comment first."
+    message = ("You have no comments or answers to send to your organisation’s lead. "
+               "Add a comment or answer a question first.")
 
 
 class EmailNotConfirmed(OrganisationError):
@@ -389,18 +390,46 @@ def _copy_for_lead(original: Comment, lead_participation: Participation) -> Comm
     return copy
 
 
+@dataclass(frozen=True)
+class Handover:
+    """A colleague's comments and answers on their way to the lead together, or just sent."""
+
+    comments: list[Comment]
+    answers: list[Answer]
+
+    def __bool__(self) -> bool:
+        return bool(self.comments or self.answers)
+
+    @property
+    def answers_by_question(self) -> dict[int, Answer]:
+        return {answer.question_id: answer for answer in self.answers}
+
+    @property
+    def counted(self) -> str:
+        """'1 comment and 2 answers', naming only what there is."""
+        parts = [f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+                 for items, noun in ((self.comments, "comment"), (self.answers, "answer")) if items]
+        return " and ".join(parts)
+
+
 def unsent_comments(participation: Participation) -> list[Comment]:
     """A colleague's comments not yet sent to the lead, in document order."""
     return [c for c in list_comments(participation) if c.is_draft and not c.is_sent_to_lead]
 
 
-def send_to_lead(participation: Participation, now: datetime) -> list[Comment]:
-    """Send a colleague's unsent comments to their organisation's lead; they become read-only.
+def unsent(participation: Participation) -> Handover:
+    """Everything a colleague has not yet sent to the lead: comments in document order, answers in question order."""
+    return Handover(unsent_comments(participation), unsent_answers(participation))
 
-    Each unsubmitted lead response of the organisation gets an editable copy
-    of each (a lead who starts later gets copies then). Under the
-    organisation's lock, a send that races a submission either lands first,
-    and is in it, or is refused with OrganisationAlreadyResponded.
+
+def send_to_lead(participation: Participation, now: datetime) -> Handover:
+    """Send a colleague's unsent comments and answers to their organisation's lead; they become read-only.
+
+    Answers alone may be sent. Each unsubmitted lead response of the
+    organisation gets an editable copy of each comment (a lead who starts
+    later gets copies then); the lead reads sent answers where they are.
+    Under the organisation's lock, a send that races a submission either
+    lands first, and is in it, or is refused with OrganisationAlreadyResponded.
     """
     if participation.organisation_role is not OrganisationRole.COLLEAGUE:
         raise NotAColleague()
@@ -429,13 +458,15 @@ def send_to_lead(participation: Participation, now: datetime) -> list[Comment]:
         for lead in leads:
             _copy_for_lead(comment, lead)
     db.session.flush()
-    return to_send
+    return Handover(to_send, answers)
 
 
 def unsent_answers(participation: Participation) -> list[Answer]:
-    """A colleague's answers not yet sent to the lead."""
-    return list(db.session.scalars(select(Answer).where(Answer.participation_id == participation.id,
-                                                        Answer.sent_to_lead_at.is_(None))))
+    """A colleague's answers not yet sent to the lead, in the consultation's order of questions."""
+    return list(db.session.scalars(
+        select(Answer).join(Question, Answer.question_id == Question.id)
+        .where(Answer.participation_id == participation.id, Answer.sent_to_lead_at.is_(None))
+        .options(joinedload(Answer.question)).order_by(Question.position)))
 
 
 def sent_answers(organisation_id: int, consultation_id: int) -> dict[int, list[Answer]]:

@@ -63,7 +63,7 @@ def hub(reference: str):
     if lead is not None:
         context["code"] = services.find_code(lead.organisation_id, consultation.id)
     if participation is not None and participation.organisation_role is OrganisationRole.COLLEAGUE:
-        context["unsent"] = services.unsent_comments(participation)
+        context["unsent"] = services.unsent(participation)
     return render_template("organisations/hub.html", **context)
 
 
@@ -176,12 +176,12 @@ def send(reference: str):
             sent = services.send_to_lead(participation, request_arrived_at())
         if outcome.ok:
             db.session.commit()
-            flash(f"You sent {len(sent)} comment{'s' if len(sent) != 1 else ''} to your organisation’s "
-                  "commenting lead. They can no longer be changed.", "success")
+            flash(f"You sent {sent.counted} to your organisation’s commenting lead. "
+                  "They can no longer be changed.", "success")
             return _hub(consultation)
         flash(outcome.error.message, "error")
     return render_template("organisations/send.html", consultation=consultation, participation=participation,
-                           comments=services.unsent_comments(participation), form=form), outcome.status
+                           unsent=services.unsent(participation), form=form), outcome.status
 
 
 # --- The lead's response --------------------------------------------------------------

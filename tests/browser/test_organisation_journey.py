@@ -55,7 +55,7 @@ def _colleague_comments_and_sends(page, seeded, email: str, code: str, comment: 
     page.get_by_role("group", name=EVIDENCE).get_by_label(answer, exact=True).check()
     _press(page, "Save answer")
     page.goto(f"{seeded.path}/organisation")
-    _follow(page, "Send your comments to your lead")
+    _follow(page, "Send your comments and answers to your lead")
     check_accessibility(page, "organisation-send")
     _press(page, "Send to your commenting lead")
     expect(page.get_by_role("main")).to_contain_text(comment)

@@ -168,7 +168,7 @@ def test_sending_makes_the_originals_read_only_and_gives_the_lead_editable_copie
     original = draft_on(participation, body="Please add quality of life")
     sent = services.send_to_lead(participation, utcnow())
     db.session.commit()
-    assert [c.id for c in sent] == [original.id]
+    assert [c.id for c in sent.comments] == [original.id]
     with pytest.raises(comment_services.SentToLead):
         comment_services.update_draft(original, "Changed", None, utcnow())
     db.session.rollback()
@@ -390,6 +390,39 @@ def test_only_a_lead_adopts_an_answer_sent_to_their_own_organisation(shared, mak
     other = services.start_lead_response(other_lead.user, consultation, utcnow())
     with pytest.raises(services.AnswerNotThere):
         services.adopt_answer(other, sent, utcnow())
+
+
+def test_answers_alone_are_sent_to_the_lead_and_counted_with_the_comments(shared):
+    consultation, lead, code = shared
+    first = _question(consultation, 1, "Are the recommendations sound?")
+    second = _question(consultation, 2, "Has all of the relevant evidence been taken into account?")
+    _, participation = new_colleague(consultation, code.code)
+    answer = save_answer(participation, first, True, "Sound", utcnow())
+    db.session.commit()
+    waiting = services.unsent(participation)
+    assert (waiting.comments, [a.id for a in waiting.answers], waiting.counted) == ([], [answer.id], "1 answer")
+
+    sent = services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    assert (sent.comments, [a.id for a in sent.answers], sent.counted) == ([], [answer.id], "1 answer")
+    assert answer.sent_to_lead_at is not None and not services.unsent(participation)
+    [received] = services.sent_answers(participation.organisation_id, consultation.id)[first.id]
+    assert received.id == answer.id
+
+    draft_on(participation)
+    save_answer(participation, second, False, "", utcnow())
+    another = _question(consultation, 3, "Is anything missing?")
+    save_answer(participation, another, True, "", utcnow())
+    assert services.unsent(participation).counted == "1 comment and 2 answers"
+
+
+def test_nothing_to_send_names_comments_and_answers(shared):
+    consultation, _, code = shared
+    _, participation = new_colleague(consultation, code.code)
+    with pytest.raises(services.NothingToSend) as refused:
+        services.send_to_lead(participation, utcnow())
+    assert "no comments or answers to send" in refused.value.message
+    assert "answer a question" in refused.value.message
 
 
 def test_a_lead_cannot_adopt_an_answer_that_is_not_a_colleagues_sent_answer(shared, make_consultation):

@@ -343,6 +343,39 @@ def _ask(consultation, position: int, text: str):
     return question
 
 
+def test_a_colleague_sends_answers_alone_and_the_pages_count_comments_and_answers(client, login, post_form, shared):
+    from consult.questions.services import answers_by_question, save_answer
+
+    consultation, _, code = shared
+    first, second = (_ask(consultation, n, f"Question number {n}?") for n in (1, 2))
+    colleague, participation = new_colleague(consultation, code.code)
+    login(colleague)
+    send = f"/consultations/{consultation.reference}/organisation/send"
+    nothing = _text(client.get(send))
+    assert "You have no comments or answers to send" in nothing and 'id="send-to-lead"' not in nothing
+
+    save_answer(participation, first, True, "", utcnow())
+    db.session.commit()
+    hub = _text(client.get(f"/consultations/{consultation.reference}/organisation"))
+    assert "You have 1 answer not yet sent." in hub and f'href="{send}"' in hub
+    page = _text(client.get(send))
+    assert "You are about to send 1 answer to the commenting lead" in page and 'id="send-to-lead"' in page
+    assert "Question number 1?" in page
+    response = post_form(send, follow_redirects=True)
+    assert "You sent 1 answer to your organisation’s commenting lead." in _text(response)
+    db.session.expire_all()
+    assert answers_by_question(participation)[first.id].sent_to_lead_at is not None
+
+    draft_on(participation, body="One comment")
+    save_answer(participation, second, False, "", utcnow())
+    third = _ask(consultation, 3, "Question number 3?")
+    save_answer(participation, third, True, "", utcnow())
+    db.session.commit()
+    assert "You are about to send 1 comment and 2 answers to the commenting lead" in _text(client.get(send))
+    response = post_form(send, follow_redirects=True)
+    assert "You sent 1 comment and 2 answers to your organisation’s commenting lead." in _text(response)
+
+
 def test_a_lead_using_someone_elses_answer_is_told_it_is_no_longer_there(client, login, post_form, shared):
     from consult.questions.services import answers_by_question, save_answer
 
