@@ -204,8 +204,11 @@ def claim_unsubmitted(participation: Participation, now: datetime) -> bool:
 
     The conditional UPDATE waits for a concurrent submission to finish and
     then matches no row, so nothing a caller writes after a True can slip in
-    after a submission: drafts here, answers in consult.questions.
+    after a submission: drafts here, answers in consult.questions. A
+    colleague's claim is refused once their organisation has responded,
+    under the organisation's lock, taken first as by every act on its response.
     """
+    _require_colleague_response_open(participation, now)
     return bool(db.session.execute(
         _claim_unsubmitted_statement(), {"participation_id": participation.id, "now": now}
     ).rowcount)
@@ -223,6 +226,32 @@ def _claim_unsubmitted_statement():
 def _claim_for_editing(participation: Participation, now: datetime) -> None:
     if not claim_unsubmitted(participation, now):
         raise ResponseAlreadySubmitted()
+
+
+def _require_colleague_response_open(participation: Participation, now: datetime | None = None) -> None:
+    """A colleague's drafts close when their organisation responds: the rule, and its lock, are the organisation's."""
+    if participation.organisation_role is OrganisationRole.COLLEAGUE:
+        from consult.organisations.services import require_colleague_response_open  # that module builds on this
+
+        require_colleague_response_open(participation, now)
+
+
+def require_changeable(participation: Participation, comment: Comment | None = None) -> None:
+    """Refuse, before a form is offered, what saving it would refuse: a colleague's change once their
+    organisation has responded, or a change to a comment already sent to the lead.
+
+    Reads only; the service that saves checks again under its locks.
+    """
+    _require_colleague_response_open(participation)
+    if comment is not None and comment.is_sent_to_lead:
+        raise SentToLead()
+
+
+def how_drafts_are_sent(participation: Participation) -> str:
+    """What the person does to send their drafts, for "It is not sent until you …"."""
+    if participation.organisation_role is OrganisationRole.COLLEAGUE:
+        return "send it to your organisation’s commenting lead"
+    return "submit your response"
 
 
 @dataclass(frozen=True)

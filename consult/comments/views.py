@@ -20,6 +20,7 @@ from consult.errors import Outcome, form_errors
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.limits import comment_writes_per_user
+from consult.organisations.services import colleague_response_closed
 from consult.questions import services as question_services
 from consult.questions.exports import own_answer_rows
 from consult.loaders import (
@@ -30,6 +31,7 @@ from consult.loaders import (
 from consult.web import current_path, request_arrived_at, safe_next_url
 
 bp = Blueprint("comments", __name__, url_prefix="/consultations/<reference>")
+bp.app_template_global("how_drafts_are_sent")(services.how_drafts_are_sent)
 
 
 def own_participation(consultation):
@@ -91,6 +93,7 @@ def _new_comment(participation, target: services.CommentTargetRef):
     if participation.is_submitted:
         flash(services.ResponseAlreadySubmitted.message, "info")
         return redirect(url_for("comments.receipt", reference=consultation.reference))
+    services.require_changeable(participation)
     form = CommentForm()
     if target.section is None:
         del form.quote
@@ -104,7 +107,7 @@ def _new_comment(participation, target: services.CommentTargetRef):
                                 form.quote.data if "quote" in form else None, request_arrived_at())
         if outcome.ok:
             return _draft_changed(consultation, "Your comment has been saved as a draft. It is not sent until you "
-                                                "submit your response.")
+                                                f"{services.how_drafts_are_sent(participation)}.")
         return _comment_page(consultation, participation, target, form, status=outcome.status)
     return _comment_page(consultation, participation, target, form)
 
@@ -155,6 +158,7 @@ def edit_comment(reference: str, comment_id: int):
     if not comment.is_draft:
         flash(services.ResponseAlreadySubmitted.message, "info")
         return redirect(url_for("comments.receipt", reference=consultation.reference))
+    services.require_changeable(participation, comment)
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
         return not_open_page(consultation, comment.participation)
     form = CommentForm(obj=comment)
@@ -177,6 +181,7 @@ def edit_comment(reference: str, comment_id: int):
 @comment_writes_per_user
 def delete_comment(reference: str, comment_id: int):
     consultation, comment = public_consultation_and_own_comment_or_404(reference, comment_id)
+    services.require_changeable(comment.participation, comment)
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
         return not_open_page(consultation, comment.participation)
     form = EmptyForm()
@@ -204,6 +209,7 @@ def review(consultation, participation):
     return render_template("comments/review.html", consultation=consultation, participation=participation,
                            comments=[c for c in comments if shown.document_id in (None, c.document_id)],
                            has_comments=bool(comments), is_open=consultation.is_open_at(utcnow()),
+                           closed=colleague_response_closed(participation),
                            shown=shown, **_answers_context(participation, shown))
 
 

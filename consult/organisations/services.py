@@ -84,6 +84,13 @@ class OrganisationAlreadyResponded(OrganisationError):
     message = "Your organisation has already responded to this consultation."
 
 
+class ResponseClosedToColleague(OrganisationAlreadyResponded):
+    """What a colleague is told, wherever they try to add, change or send, once their lead has submitted."""
+
+    message = ("Your organisation has already responded to this consultation, so comments and answers can no "
+               "longer be added, changed or sent to its commenting lead.")
+
+
 class AlreadyTakingPart(OrganisationError):
     def __init__(self, existing: Participation):
         description = existing.description[:1].lower() + existing.description[1:]
@@ -238,6 +245,31 @@ def organisation_response(organisation_id: int, consultation_id: int) -> Partici
 def _require_not_responded(organisation_id: int, consultation_id: int) -> None:
     if organisation_response(organisation_id, consultation_id) is not None:
         raise OrganisationAlreadyResponded()
+
+
+def colleague_response_closed(participation: Participation) -> ResponseClosedToColleague | None:
+    """The refusal a colleague meets once their organisation has responded; None before, and for anyone else."""
+    if (participation.organisation_role is OrganisationRole.COLLEAGUE
+            and organisation_response(participation.organisation_id, participation.consultation_id) is not None):
+        return ResponseClosedToColleague()
+    return None
+
+
+def require_colleague_response_open(participation: Participation, now: datetime | None = None) -> None:
+    """Refuse a colleague's new, changed or deleted comment or answer, or a send, once their organisation responded.
+
+    With `now`, as the services call it before they write, the organisation's
+    lock comes first, so a change racing the lead's submission either lands
+    before it or is refused. Without, a page reads the same rule to say so
+    instead of offering a form. Anyone but a colleague passes.
+    """
+    if participation.organisation_role is not OrganisationRole.COLLEAGUE:
+        return
+    if now is not None:
+        _lock_organisation(participation.organisation_id, now)
+    refused = colleague_response_closed(participation)
+    if refused is not None:
+        raise refused
 
 
 def require_lead(user_id: int) -> OrganisationLead:
@@ -429,15 +461,14 @@ def send_to_lead(participation: Participation, now: datetime) -> Handover:
     organisation gets an editable copy of each comment (a lead who starts
     later gets copies then); the lead reads sent answers where they are.
     Under the organisation's lock, a send that races a submission either
-    lands first, and is in it, or is refused with OrganisationAlreadyResponded.
+    lands first, and is in it, or is refused with ResponseClosedToColleague.
     """
     if participation.organisation_role is not OrganisationRole.COLLEAGUE:
         raise NotAColleague()
     require_open(participation.consultation, now)
     if not participation.user.email_verified:
         raise EmailNotConfirmed()
-    _lock_organisation(participation.organisation_id, now)
-    _require_not_responded(participation.organisation_id, participation.consultation_id)
+    require_colleague_response_open(participation, now)
     # The colleague's own row too: an edit in flight finishes before, or sees the comment sent.
     db.session.execute(update(Participation).where(Participation.id == participation.id).values(updated_at=now)
                        .execution_options(synchronize_session=False))

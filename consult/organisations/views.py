@@ -168,6 +168,7 @@ def send(reference: str):
     if participation is None or participation.organisation_role is not OrganisationRole.COLLEAGUE:
         flash(services.NotAColleague.message, "info")
         return _hub(consultation)
+    services.require_colleague_response_open(participation)
     form = EmptyForm()
     form.submit.label.text = "Send to your commenting lead"
     outcome = Outcome()
@@ -179,7 +180,6 @@ def send(reference: str):
             flash(f"You sent {sent.counted} to your organisation’s commenting lead. "
                   "They can no longer be changed.", "success")
             return _hub(consultation)
-        flash(outcome.error.message, "error")
     return render_template("organisations/send.html", consultation=consultation, participation=participation,
                            unsent=services.unsent(participation), form=form), outcome.status
 

@@ -15,6 +15,7 @@ from consult.extensions import db
 from consult.forms import YES
 from consult.limits import comment_writes_per_user
 from consult.loaders import public_consultation_or_404, question_or_404
+from consult.organisations.services import colleague_response_closed
 from consult.questions import services
 from consult.questions.forms import AnswerForm
 from consult.questions.models import MAX_ANSWER_LENGTH
@@ -38,7 +39,7 @@ def index(reference: str):
         "questions/index.html", consultation=consultation, participation=participation,
         questions=services.questions_for(participation) if participation else services.list_questions(consultation.id),
         answers=services.answers_by_question(participation) if participation else {},
-        is_open=consultation.is_open_at(utcnow()),
+        is_open=consultation.is_open_at(utcnow()), closed=participation and colleague_response_closed(participation),
     )
 
 
@@ -50,10 +51,11 @@ def printable(reference: str):
                            questions=services.list_questions(consultation.id))
 
 
-def _answer_page(consultation, participation, question, form, number: int, total: int, status: int = 200):
+def _answer_page(consultation, participation, question, form, number: int, total: int, status: int = 200,
+                 sent=None):
     return render_template("questions/answer.html", consultation=consultation, participation=participation,
-                           question=question, form=form, number=number, total=total,
-                           max_length=MAX_ANSWER_LENGTH), status
+                           question=question, form=form, number=number, total=total, sent=sent,
+                           sent_message=services.AnswerSentToLead.message, max_length=MAX_ANSWER_LENGTH), status
 
 
 @bp.route("/<int:question_id>", methods=["GET", "POST"])
@@ -73,11 +75,15 @@ def answer(reference: str, question_id: int):
         error = comment_services.ConsultationNotOpen(consultation, consultation.status)
         return render_template("comments/not_open.html", consultation=consultation, participation=participation,
                                message=error.message), error.status
+    comment_services.require_changeable(participation)
     questions = services.questions_for(participation)
     if question not in questions:  # a declaration not meant for this participant
         abort(404)
     number = next(i for i, q in enumerate(questions, start=1) if q.id == question.id)
     existing = services.answers_by_question(participation).get(question.id)
+    if existing is not None and existing.sent_to_lead_at is not None:  # read-only: the lead has it now
+        return _answer_page(consultation, participation, question, None, number, len(questions), sent=existing,
+                            status=200 if request.method == "GET" else services.AnswerSentToLead.status)
     form = AnswerForm()
     form.shape_for(question)
     if request.method == "GET" and existing is not None:
@@ -90,8 +96,8 @@ def answer(reference: str, question_id: int):
             services.save_answer(participation, question, yes_no, form.text.data or "", utcnow())
         if outcome.ok:
             db.session.commit()
-            flash("Your answer has been saved as a draft. It is not sent until you submit your response.",
-                  "success")
+            flash("Your answer has been saved as a draft. It is not sent until you "
+                  f"{comment_services.how_drafts_are_sent(participation)}.", "success")
             following = questions[number] if number < len(questions) else None
             if following is not None:
                 return redirect(url_for("questions.answer", reference=consultation.reference,

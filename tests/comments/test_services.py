@@ -431,3 +431,23 @@ def test_commenting_errors_carry_the_field_and_status_the_pages_show(participant
     with pytest.raises(services.ConsultationNotOpen) as closed:
         save(participation, taking_nothing_from(participation.consultation))
     assert (closed.value.field, closed.value.status) == (None, 409)
+
+
+def test_a_colleagues_drafts_close_when_their_organisation_responds(make_consultation):
+    from consult.database import utcnow
+    from consult.organisations import services as organisation_services
+    from tests.organisations.conftest import new_lead, respond_leaving_a_draft
+
+    consultation = make_consultation()
+    lead = new_lead()
+    code = organisation_services.share_code(lead, consultation, utcnow())
+    _, colleague, draft = respond_leaving_a_draft(consultation, lead, code)
+    for refused in (lambda: services.save_draft(colleague, target(consultation, "2.1"), "After", None, utcnow()),
+                    lambda: services.update_draft(draft, "After", None, utcnow()),
+                    lambda: services.delete_draft(draft, utcnow())):
+        with pytest.raises(organisation_services.ResponseClosedToColleague):
+            refused()
+        db.session.rollback()
+    assert [c.body for c in services.list_comments(colleague)] == ["Kept back"]
+    with pytest.raises(organisation_services.ResponseClosedToColleague):
+        services.require_changeable(colleague, draft)

@@ -54,3 +54,14 @@ def shared(make_consultation, make_lead):
     code = services.share_code(lead, consultation, utcnow())
     db.session.commit()
     return consultation, lead, code
+
+
+def respond_leaving_a_draft(consultation, lead, code):
+    """A colleague keeps back a draft, then the lead submits the organisation's response: (user, participation, draft)."""
+    user, participation = new_colleague(consultation, code.code)
+    draft = draft_on(participation, body="Kept back")
+    lead_response = comment_services.find_participation(lead.id, consultation.id)
+    draft_on(lead_response, body="The organisation's comment")
+    services.submit_organisation_response(lead_response, False, "", utcnow())
+    db.session.commit()
+    return user, participation, draft

@@ -17,7 +17,7 @@ from consult.organisations.models import Organisation, OrganisationCode
 from consult.questions.models import Question, QuestionKind
 from consult.questions.services import AnswerSentToLead, answers_by_question, save_answer
 from tests.conftest import new_participation, new_user
-from tests.organisations.conftest import draft_on, new_colleague, new_lead
+from tests.organisations.conftest import draft_on, new_colleague, new_lead, respond_leaving_a_draft
 
 # --- leads ------------------------------------------------------------------------------
 
@@ -233,7 +233,9 @@ def test_the_lead_submits_once_for_the_organisation_and_the_code_stops_working(s
     assert all(not c.is_draft for c in comment_services.list_comments(response))
     with pytest.raises(services.OrganisationAlreadyResponded):
         services.check_code(new_user(), consultation, code.code, utcnow())
-    draft_on(participation, "1.2")
+    with pytest.raises(services.OrganisationAlreadyResponded):
+        draft_on(participation, "1.2")
+    db.session.rollback()
     with pytest.raises(services.OrganisationAlreadyResponded):
         services.send_to_lead(participation, utcnow())
 
@@ -423,6 +425,34 @@ def test_nothing_to_send_names_comments_and_answers(shared):
         services.send_to_lead(participation, utcnow())
     assert "no comments or answers to send" in refused.value.message
     assert "answer a question" in refused.value.message
+
+
+def test_once_the_organisation_has_responded_a_colleague_can_add_change_delete_or_send_nothing(shared):
+    consultation, lead, code = shared
+    question = _question(consultation, 1, "Are the recommendations sound?")
+    _, participation, unsent = respond_leaving_a_draft(consultation, lead, code)
+    lead_response = comment_services.find_participation(lead.id, consultation.id)
+
+    section = unsent.section
+    target = comment_services.CommentTargetRef(section.document, section.chapter, section)
+    refusals = [
+        lambda: comment_services.save_draft(participation, target, "Too late", None, utcnow()),
+        lambda: comment_services.update_draft(unsent, "Changed", None, utcnow()),
+        lambda: comment_services.delete_draft(unsent, utcnow()),
+        lambda: save_answer(participation, question, True, "", utcnow()),
+        lambda: services.send_to_lead(participation, utcnow()),
+    ]
+    for refused in refusals:
+        with pytest.raises(services.OrganisationAlreadyResponded) as error:
+            refused()
+        assert error.value.message == services.ResponseClosedToColleague.message
+        db.session.rollback()
+    assert "already responded" in services.ResponseClosedToColleague.message
+    db.session.expire_all()
+    assert [c.body for c in comment_services.list_comments(participation)] == ["Kept back"]
+    assert answers_by_question(participation) == {}
+    assert services.colleague_response_closed(participation) is not None
+    assert services.colleague_response_closed(lead_response) is None
 
 
 def test_a_lead_cannot_adopt_an_answer_that_is_not_a_colleagues_sent_answer(shared, make_consultation):

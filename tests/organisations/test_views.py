@@ -14,7 +14,7 @@ from consult.database import utcnow
 from consult.extensions import db
 from consult.organisations import services
 from tests.conftest import new_participation, new_user, sections_of
-from tests.organisations.conftest import draft_on, new_colleague, new_lead
+from tests.organisations.conftest import draft_on, new_colleague, new_lead, respond_leaving_a_draft
 
 INCORRECT = "Incorrect code. Check the code with your organisation’s commenting lead and try again."
 
@@ -343,6 +343,11 @@ def _ask(consultation, position: int, text: str):
     return question
 
 
+def _main(response) -> str:
+    page = _text(response)
+    return page[page.index("<main"):page.index("</main>")]
+
+
 def test_a_colleague_sends_answers_alone_and_the_pages_count_comments_and_answers(client, login, post_form, shared):
     from consult.questions.services import answers_by_question, save_answer
 
@@ -374,6 +379,92 @@ def test_a_colleague_sends_answers_alone_and_the_pages_count_comments_and_answer
     assert "You are about to send 1 comment and 2 answers to the commenting lead" in _text(client.get(send))
     response = post_form(send, follow_redirects=True)
     assert "You sent 1 comment and 2 answers to your organisation’s commenting lead." in _text(response)
+
+
+def test_once_the_organisation_has_responded_a_colleague_is_told_once_and_offered_no_form(client, login, post_form,
+                                                                                          shared):
+    consultation, lead, code = shared
+    colleague, participation, unsent = respond_leaving_a_draft(consultation, lead, code)
+    question = _ask(consultation, 1, "Are the recommendations sound?")
+    login(colleague)
+    base = f"/consultations/{consultation.reference}"
+    section = sections_of(consultation)["2.1"]
+    message = services.ResponseClosedToColleague.message
+    for method, path, data in [
+        ("get", f"/sections/{section.id}/comment", None),
+        ("post", f"/sections/{section.id}/comment", {"body": "Too late"}),
+        ("get", f"/comments/{unsent.id}/edit", None),
+        ("post", f"/comments/{unsent.id}/edit", {"body": "Changed"}),
+        ("get", f"/comments/{unsent.id}/delete", None),
+        ("post", f"/comments/{unsent.id}/delete", {}),
+        ("get", f"/questions/{question.id}", None),
+        ("post", f"/questions/{question.id}", {"yes_no": "yes", "text": ""}),
+        ("get", "/organisation/send", None),
+        ("post", "/organisation/send", {}),
+    ]:
+        response = client.get(base + path) if method == "get" else post_form(base + path, data)
+        main = _main(response)
+        assert response.status_code == 409, (method, path)
+        assert main.count(message) == 1, (method, path)
+        assert "<form" not in main and "govuk-error-summary" not in main, (method, path)
+    db.session.expire_all()
+    assert [c.body for c in comment_services.list_comments(participation)] == ["Kept back"]
+
+    review = _main(client.get(f"{base}/response"))
+    assert review.count(message) == 1
+    assert "Submit your response" not in review and f"/comments/{unsent.id}/edit" not in review
+    assert "Add a comment" not in review
+    questions = _main(client.get(f"{base}/questions/"))
+    assert f"/questions/{question.id}\"" not in questions and "until you submit" not in questions
+
+
+def test_after_sending_a_colleague_sees_what_was_sent_and_when_without_change_links(client, login, post_form,
+                                                                                    shared):
+    from consult.questions.services import save_answer
+
+    consultation, _, code = shared
+    question = _ask(consultation, 1, "Are the recommendations sound?")
+    colleague, participation = new_colleague(consultation, code.code)
+    comment = draft_on(participation, body="Sent words")
+    save_answer(participation, question, True, "Sent answer", utcnow())
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    login(colleague)
+    base = f"/consultations/{consultation.reference}"
+
+    review = _main(client.get(f"{base}/response"))
+    assert "not sent until you submit" not in review and "Submit your response" not in review
+    assert review.count("Sent to your organisation’s commenting lead at ") == 2  # the comment and the answer
+    assert f"/comments/{comment.id}/edit" not in review and f"/questions/{question.id}\"" not in review
+    assert "send them to your organisation’s commenting lead" in review
+
+    questions = _main(client.get(f"{base}/questions/"))
+    assert "Change your answer" not in questions and "until you submit" not in questions
+    assert "Sent to your organisation’s commenting lead at " in questions
+
+    page = client.get(f"{base}/questions/{question.id}")
+    main = _main(page)
+    assert page.status_code == 200 and "<form" not in main and "Sent answer" in main
+    assert "Sent to your organisation’s commenting lead at " in main and "until you submit" not in main
+    refused = post_form(f"{base}/questions/{question.id}", {"yes_no": "no", "text": "Changed"})
+    main = _main(refused)
+    assert refused.status_code == 409 and "<form" not in main
+    assert main.count("You have sent this answer to your organisation’s lead") == 1
+    for path in (f"/comments/{comment.id}/edit", f"/comments/{comment.id}/delete"):
+        main = _main(client.get(base + path))
+        assert "<form" not in main and main.count("You have sent this comment") == 1
+
+
+def test_a_colleagues_answer_page_talks_about_sending_to_the_lead(client, login, shared):
+    consultation, _, code = shared
+    question = _ask(consultation, 1, "Are the recommendations sound?")
+    colleague, _ = new_colleague(consultation, code.code)
+    login(colleague)
+    base = f"/consultations/{consultation.reference}"
+    for path in (f"/questions/{question.id}", "/questions/", "/response"):
+        main = _main(client.get(base + path))
+        assert "submit your response" not in main.lower(), path
+        assert "commenting lead" in main, path
 
 
 def test_a_lead_using_someone_elses_answer_is_told_it_is_no_longer_there(client, login, post_form, shared):

@@ -385,3 +385,24 @@ def test_the_themed_workbook_has_a_sheet_of_counts_and_one_per_question(asking):
     first = [list(row) for row in book[book.sheetnames[-2]].iter_rows(values_only=True)]
     assert first[0] == ["Stakeholder", "Participant type", "Yes/No answer", "Answer text"]
     assert [row[2:] for row in first[1:]] == [["Yes", "'+Good"], ["No", None]]
+
+
+def test_a_colleagues_answers_close_when_their_organisation_responds(asking):
+    from consult.organisations import services as organisation_services
+    from tests.organisations.conftest import new_colleague, new_lead
+
+    consultation, yes_no, open_question = asking
+    lead = new_lead()
+    code = organisation_services.share_code(lead, consultation, utcnow())
+    _, colleague = new_colleague(consultation, code.code)
+    services.save_answer(colleague, yes_no, True, "Before", utcnow())
+    lead_response = comment_services.find_participation(lead.id, consultation.id)
+    services.save_answer(lead_response, open_question, None, "The organisation's answer", utcnow())
+    organisation_services.submit_organisation_response(lead_response, False, "", utcnow())
+    db.session.commit()
+    for question, yes_no_answer, text in ((yes_no, False, "Changed"), (open_question, None, "New")):
+        with pytest.raises(organisation_services.ResponseClosedToColleague):
+            services.save_answer(colleague, question, yes_no_answer, text, utcnow())
+        db.session.rollback()
+    answers = services.answers_by_question(colleague)
+    assert list(answers) == [yes_no.id] and answers[yes_no.id].text == "Before"
