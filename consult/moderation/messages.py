@@ -156,9 +156,29 @@ def action_sentence(action: BulkAction, count: int) -> str:
     return f"apply this response to {chosen}, marked {action.response_state.label.lower()}"
 
 
+# Why a bulk action leaves a comment in this state as it is, and what to do instead: (for one, for several).
+_LEFT_BECAUSE = {
+    ModerationState.REJECTED: ("open it to change its rejection", "open each one to change its rejection"),
+    ModerationState.REDACTED: (REVEAL_REFUSED[0].lower() + REVEAL_REFUSED[1:].rstrip("."),) * 2,
+}
+
+
+def _left(state: ModerationState, count: int, done: bool) -> tuple[str, str]:
+    """'1 rejected comment will be left as it is' (or 'was left', when `done`), and why."""
+    one = count == 1
+    verb = ("was" if one else "were") if done else "will be"
+    return (f"{count:,} {state.label.lower()} {'comment' if one else 'comments'} {verb} left as "
+            f"{'it is' if one else 'they are'}", _LEFT_BECAUSE[state][0 if one else 1])
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def plan_notes(plan: BulkPlan) -> list[str]:
-    """What changed in the queue between loading it and choosing all the comments matching its filters."""
-    notes = []
+    """What the action will leave as it is, and what changed in the queue between loading it and choosing
+    all the comments matching its filters."""
+    notes = [f"{said}: {why}." for said, why in (_left(state, n, done=False) for state, n in plan.left.items())]
     if plan.arrived:
         notes.append(f"{plan.arrived} {'comment was' if plan.arrived == 1 else 'comments were'} submitted "
                      "since you loaded the queue. They are not included.")
@@ -184,9 +204,11 @@ def bulk_summary(action: BulkAction, outcome: BulkOutcome) -> list[tuple[str, st
                "tag": "they already had this theme",
                "respond": "they already had a response, which was kept"}[action.kind]
         messages.append(("info", f"Not changed because {why}: {_references(outcome.unchanged)}."))
-    if outcome.refused:
-        messages.append(("info", f"Not changed because they are redacted: {_references(outcome.refused)}. "
-                                 + REVEAL_REFUSED))
+    for state in ModerationState:
+        left = [c for c in outcome.refused if c.moderation_state is state]
+        if left:
+            said, why = _left(state, len(left), done=True)
+            messages.append(("info", f"{said}: {_references(left)}. {_sentence_case(why)}."))
     if outcome.conflicts:
         one = len(outcome.conflicts) == 1
         listed = "; ".join(

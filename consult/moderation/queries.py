@@ -544,6 +544,18 @@ def count_and_checksum(query: Select) -> tuple[int, int]:
     return int(count), int(checksum)
 
 
+def count_in_states(query: Select, states: Iterable[ModerationState]) -> dict[ModerationState, int]:
+    """How many comments of an (id, ...) query are in each of `states` (a state with none is absent), in
+    one grouped count."""
+    states = list(states)
+    if not states:
+        return {}
+    subquery = query.add_columns(Comment.moderation_state).where(Comment.moderation_state.in_(states)) \
+        .order_by(None).subquery()
+    return {state: int(n) for state, n in db.session.execute(
+        select(subquery.c.moderation_state, func.count()).group_by(subquery.c.moderation_state))}
+
+
 def in_batches(query: Select, size: int = _BATCH) -> Iterable[dict[int, int]]:
     """{id: version} for an (id, number, version) query, `size` rows at a time, in number order.
 

@@ -67,6 +67,26 @@ def test_many_comments_are_changed_by_the_worker_each_audited(app, client, login
     assert client.get(f"/prepared/{job.id}/status").json["percent"] == 100
 
 
+def test_the_worker_leaves_rejected_comments_as_they_are_and_counts_them(app, client, login, world, many):
+    from consult.moderation import services
+    from consult.moderation.states import RejectionReason
+
+    rejected = world["comments"][1]
+    services.decide_comment(rejected, services.Decision(ModerationState.REJECTED, reason=RejectionReason.SPAM),
+                            world["bob"], rejected.version, utcnow())
+    db.session.commit()
+    login(world["alice"])
+    job = _job(_confirmed(client, world, action="accept"))
+    run_worker(app)
+    db.session.expire_all()
+    states = list(db.session.scalars(select(Comment.moderation_state).where(
+        Comment.consultation_id == world["consultation"].id)))
+    assert states.count(ModerationState.ACCEPTED) == 6 and states.count(ModerationState.REJECTED) == 1
+    page = text_of(client.get(f"/prepared/{job.id}").get_data(as_text=True))
+    assert "Accepted 6 comments." in page
+    assert f"1 rejected comment was left as it is: {rejected.reference}. Open it to change its rejection." in page
+
+
 def test_nothing_changes_if_the_matching_set_moved_before_the_worker_ran(app, client, login, world, many,
                                                                         make_submitted_comments):
     login(world["alice"])

@@ -224,6 +224,23 @@ def test_bulk_reject_changes_each_audits_each_and_reports_the_rest(world):
     assert [e.action for e in audit_events(second)] == ["comment.accept"]
 
 
+def test_a_bulk_accept_leaves_a_rejection_as_it_is_even_for_an_admin(world, make_user):
+    consultation, alice, bob = world["consultation"], world["alice"], world["bob"]
+    first, second, third = world["comments"]
+    services.decide_comment(second, services.Decision(ModerationState.REJECTED, reason=RejectionReason.SPAM),
+                            bob, second.version, utcnow())
+    db.session.commit()
+    for actor in (alice, make_user(name="Ada Admin", role=Role.ADMIN)):
+        outcome = services.bulk_decide(consultation.id, {c.id: c.version for c in world["comments"]}, ACCEPT,
+                                       actor, utcnow())
+        assert outcome.refused == [second] and second not in outcome.changed
+        assert second.moderation_state is ModerationState.REJECTED
+        assert second.rejection_reason is RejectionReason.SPAM and second.moderated_by == bob
+    assert [d.to_state for d in decisions_of(second)] == [ModerationState.REJECTED]
+    assert [e.action for e in audit_events(second)] == ["comment.reject"]
+    assert first.moderation_state is third.moderation_state is ModerationState.ACCEPTED
+
+
 def test_bulk_refuses_comments_of_another_consultation_and_changes_nothing(world, make_consultation,
                                                                           make_submitted_comments):
     [elsewhere] = make_submitted_comments(make_consultation())

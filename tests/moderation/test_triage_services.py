@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from consult.accounts.models import Role
 from consult.audit.models import AuditEvent
 from consult.comments.models import Comment
 from consult.database import utcnow
@@ -177,6 +178,53 @@ def test_all_matching_refuses_when_the_set_changed_after_it_was_confirmed(desk):
     with pytest.raises(services.MatchingChanged):  # the same count with another comment is another set
         services.apply_to_matching(consultation.id, queries.QueueFilters(), loaded_at,
                                    (4, plan.checksum + 1), action, alice, utcnow())
+
+
+def test_all_matching_counts_the_rejected_and_redacted_comments_an_accept_leaves_as_they_are(desk, make_staff):
+    consultation, alice, bob = desk["consultation"], desk["alice"], desk["bob"]
+    first, second, third, *rest = desk["comments"]
+    services.decide_comment(second, services.Decision(ModerationState.REJECTED, reason=RejectionReason.SPAM),
+                            bob, second.version, utcnow())
+    services.decide_comment(third, services.Decision(
+        ModerationState.REDACTED, reason=RejectionReason.PERSONAL_DATA, redacted_body="Comment [removed]"),
+        bob, third.version, utcnow())
+    loaded_at = utcnow()
+    action = services.BulkAction("accept")
+    plan = services.plan_matching(consultation.id, queries.QueueFilters(), loaded_at, action, 5, actor=alice)
+    assert (plan.count, plan.to_change) == (5, 3)
+    assert plan.left == {ModerationState.REJECTED: 1, ModerationState.REDACTED: 1}
+    assert second.reference not in plan.references and third.reference not in plan.references
+    assert len(plan.references) == 3 and plan.more == 0
+    admin = make_staff("Ada Admin", role=Role.ADMIN)
+    as_admin = services.plan_matching(consultation.id, queries.QueueFilters(), loaded_at, action, 5, actor=admin)
+    assert as_admin.left == {ModerationState.REJECTED: 1} and as_admin.to_change == 4
+    assert (as_admin.count, as_admin.checksum) == (plan.count, plan.checksum)  # the same set, confirmed
+    rejecting = services.plan_matching(consultation.id, queries.QueueFilters(), loaded_at,
+                                       services.BulkAction("reject", reason=RejectionReason.DUPLICATE), 5,
+                                       actor=alice)
+    assert rejecting.left == {} and rejecting.to_change == 5
+
+    outcome = services.apply_to_matching(consultation.id, queries.QueueFilters(), loaded_at,
+                                         (plan.count, plan.checksum), action, alice, utcnow())
+    assert outcome.changed == [first, *rest] and outcome.refused == [second, third]
+    db.session.expire_all()
+    assert db.session.get(Comment, second.id).moderation_state is ModerationState.REJECTED
+    assert db.session.get(Comment, third.id).moderation_state is ModerationState.REDACTED
+    assert len(audits("comment.accept")) == 3
+
+
+def test_ticked_comments_an_accept_leaves_as_they_are_are_counted_apart(desk):
+    consultation, alice = desk["consultation"], desk["alice"]
+    first, second = desk["comments"][:2]
+    services.decide_comment(second, services.Decision(ModerationState.REJECTED, reason=RejectionReason.SPAM),
+                            alice, second.version, utcnow())
+    plan = services.plan_selected(consultation.id, {first.id: first.version, second.id: second.version},
+                                  services.BulkAction("accept"), actor=alice)
+    assert plan.left == {ModerationState.REJECTED: 1} and plan.to_change == 1
+    assert plan.references == [first.reference]
+    outcome = services.apply_bulk_action(consultation.id, plan.items, services.BulkAction("accept"), alice,
+                                         utcnow())
+    assert outcome.changed == [first] and outcome.refused == [second]
 
 
 def test_neighbours_follow_the_filtered_queue(desk, make_submitted_comments):

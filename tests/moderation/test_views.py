@@ -618,6 +618,49 @@ def test_bulk_confirmation_lists_comments_changed_since_the_queue_was_loaded(cli
     assert "now rejected" in confirm
 
 
+def test_bulk_accept_of_all_matching_leaves_rejections_and_redactions_and_says_so(client, login, world):
+    second, third = world["comments"][1:]
+    services.decide_comment(second, services.Decision(ModerationState.REJECTED, reason=RejectionReason.SPAM),
+                            world["bob"], second.version, utcnow())
+    services.decide_comment(third, services.Decision(
+        ModerationState.REDACTED, reason=RejectionReason.PERSONAL_DATA, redacted_body="Charity [removed]"),
+        world["bob"], third.version, utcnow())
+    db.session.commit()
+    login(world["alice"])
+    _html, data = start_bulk(client, world, scope="all", action="accept")
+    confirm = client.post(f"{base(world)}/comments/bulk", data=data).get_data(as_text=True)
+    said = text_of(confirm)
+    assert "Check before you change 1 comment" in said and "You are about to accept 1 comment." in said
+    assert "1 rejected comment will be left as it is: open it to change its rejection." in said
+    assert "1 redacted comment will be left as it is: only an admin can accept a redacted comment" in said
+    assert_sound_markup(confirm)
+
+    done = client.post(f"{base(world)}/comments/bulk",
+                       data=hidden_values(form_posting_to(confirm, f"{base(world)}/comments/bulk")))
+    told = text_of(client.get(done.headers["Location"]).get_data(as_text=True))
+    assert "Accepted 1 comment." in told
+    assert f"1 rejected comment was left as it is: {second.reference}. Open it to change its rejection." in told
+    assert f"1 redacted comment was left as it is: {third.reference}. Only an admin can accept" in told
+    assert [fresh(c).moderation_state for c in world["comments"]] == [
+        ModerationState.ACCEPTED, ModerationState.REJECTED, ModerationState.REDACTED]
+    history = text_of(client.get(f"{base(world)}/comments/{second.number}").get_data(as_text=True))
+    assert "to accepted" not in history
+
+
+def test_bulk_accept_of_ticked_comments_leaves_a_rejection_as_it_is(client, login, world):
+    second = world["comments"][1]
+    services.decide_comment(second, services.Decision(ModerationState.REJECTED, reason=RejectionReason.SPAM),
+                            world["bob"], second.version, utcnow())
+    db.session.commit()
+    login(world["admin"])
+    queue_html, data = start_bulk(client, world, action="accept")
+    data["selected"] = checkbox_values(queue_html)
+    confirm = text_of(client.post(f"{base(world)}/comments/bulk", data=data).get_data(as_text=True))
+    assert "You are about to accept 2 comments." in confirm
+    assert "1 rejected comment will be left as it is: open it to change its rejection." in confirm
+    assert "redacted" not in confirm
+
+
 def test_bulk_without_a_selection_or_a_reason_explains_what_is_missing(client, login, world):
     login(world["alice"])
     _html, data = start_bulk(client, world, action="reject")

@@ -4,8 +4,12 @@ The queue offers an action on the comments a person ticked, or on all the
 comments matching its filters. Before anything changes, the plan states the
 count; comments someone else decided since the person chose them are left
 out and named, and so are comments submitted since the queue was loaded.
+Comments the action leaves as they are because of their state (a rejected
+comment, for an accept) stay in the set the person confirms, and are
+counted apart, so the confirmation says how many will not change and why.
 """
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -17,7 +21,7 @@ from consult.extensions import db
 from consult.moderation import queries
 from consult.moderation.models import Theme
 from consult.moderation.services.common import BulkOutcome, Conflict, last_comment_change
-from consult.moderation.services.decisions import Decision, bulk_decide, clean_decision
+from consult.moderation.services.decisions import Decision, bulk_decide, clean_decision, left_by_bulk
 from consult.moderation.services.errors import InvalidInput, InvalidSelection, MatchingChanged
 from consult.moderation.services.responses import apply_response, check_response_input
 from consult.moderation.services.themes import bulk_tag
@@ -48,6 +52,10 @@ class BulkAction:
         """A decision replaces the one a person saw; tagging and responding only add, so any version will do."""
         return self.decision is not None
 
+    def left_states(self, actor) -> frozenset[ModerationState]:
+        """The states of the comments this action leaves as they are when `actor` applies it."""
+        return frozenset() if self.decision is None else left_by_bulk(self.decision, actor)
+
 
 # How many comments a confirmation names, and how many changed-since comments it lists; the rest are counted.
 SHOWN_MAX = 100
@@ -61,6 +69,8 @@ class BulkPlan:
     all comments matching the filters, `items` is empty: the confirmation
     carries the filters, `count` and `checksum` instead, and the action is
     applied to the filters again, refusing if they no longer give this set.
+    Either way the set includes the comments the action will leave as they
+    are (`left`, counted by state); `references` names only the others.
     """
 
     items: dict[int, int]
@@ -69,14 +79,20 @@ class BulkPlan:
     arrived: int = 0  # comments submitted since the queue was loaded: left out
     shown_total: int | None = None  # how many the queue said matched
     matching: int | None = None  # how many match now, arrivals included
-    count: int = 0  # how many comments the action would change
+    count: int = 0  # how many comments the set confirmed holds
     checksum: int = 0  # the sum of their ids, for matching: the set confirmed
     changed_since: int = 0  # matching comments someone else decided since the queue was loaded
+    left: dict[ModerationState, int] = field(default_factory=dict)  # of the set, left as they are, by state
+
+    @property
+    def to_change(self) -> int:
+        """How many comments of the set the action is for: all but those it leaves as they are."""
+        return self.count - sum(self.left.values())
 
     @property
     def more(self) -> int:
         """How many comments the plan changes beyond the references it names."""
-        return self.count - len(self.references)
+        return self.to_change - len(self.references)
 
 
 def check_bulk_action(action: BulkAction) -> None:
@@ -87,22 +103,17 @@ def check_bulk_action(action: BulkAction) -> None:
         check_response_input(action.response_text, action.response_state)
 
 
-def _with_references(consultation_id: int, plan: BulkPlan) -> BulkPlan:
-    found = queries.comments_by_id(consultation_id, plan.items)
-    plan.references = [found[i].reference for i in sorted(plan.items, key=lambda i: found[i].number)]
-    return plan
-
-
 def _conflicts(comments) -> list[Conflict]:
     return [Conflict(c, last_comment_change(c)) for c in sorted(comments, key=lambda c: c.number)]
 
 
-def plan_selected(consultation_id: int, selected: dict[int, int], action: BulkAction) -> BulkPlan:
-    """The plan for the comments a person ticked, each with the version they saw.
+def plan_selected(consultation_id: int, selected: dict[int, int], action: BulkAction, actor=None) -> BulkPlan:
+    """The plan for the comments a person ticked, each with the version they saw, for `actor` to apply.
 
-    A decision leaves out a comment whose version has moved since. Raises
-    InvalidInput if none is ticked, InvalidSelection if one is not in this
-    consultation.
+    A decision leaves out a comment whose version has moved since, and counts
+    apart those it will leave as they are (without an actor, as for someone
+    who is not an admin). Raises InvalidInput if none is ticked,
+    InvalidSelection if one is not in this consultation.
     """
     if not selected:
         raise InvalidInput("Select at least one comment, or choose all the comments matching the filters",
@@ -112,18 +123,23 @@ def plan_selected(consultation_id: int, selected: dict[int, int], action: BulkAc
         raise InvalidSelection()
     comments = sorted(found.values(), key=lambda c: c.number)
     moved = [c for c in comments if action.checks_versions and c.version != selected[c.id]]
-    items = {c.id: selected[c.id] for c in comments if c not in moved}
-    return _with_references(consultation_id, BulkPlan(items, [], conflicts=_conflicts(moved), count=len(items)))
+    kept = [c for c in comments if c not in moved]
+    left_states = action.left_states(actor)
+    left = Counter(c.moderation_state for c in kept if c.moderation_state in left_states)
+    references = [c.reference for c in kept if c.moderation_state not in left_states]
+    return BulkPlan({c.id: selected[c.id] for c in kept}, references, conflicts=_conflicts(moved),
+                    count=len(kept), left=dict(left))
 
 
 def plan_matching(consultation_id: int, filters: queries.QueueFilters, loaded_at: datetime, action: BulkAction,
-                  shown_total: int | None) -> BulkPlan:
-    """The plan for every comment matching the filters as the queue showed them at `loaded_at`.
+                  shown_total: int | None, actor=None) -> BulkPlan:
+    """The plan for every comment matching the filters as the queue showed them at `loaded_at`, for `actor`.
 
     Comments submitted since are left out and counted; a decision also leaves
-    out comments changed since. Only counts, the first SHOWN_MAX references
-    and the first SHOWN_MAX changed comments are read, however many match.
-    Raises InvalidInput if none match.
+    out comments changed since, and counts apart those it will leave as they
+    are (without an actor, as for someone who is not an admin). Only counts,
+    the first SHOWN_MAX references and the first SHOWN_MAX changed comments
+    are read, however many match. Raises InvalidInput if none match.
     """
     chosen = queries.unchanged_matching(consultation_id, filters, loaded_at, action.checks_versions)
     count, checksum = queries.count_and_checksum(chosen)
@@ -138,9 +154,12 @@ def plan_matching(consultation_id: int, filters: queries.QueueFilters, loaded_at
         changed = queries.matching_comments(consultation_id, filters).where(
             Comment.submitted_at <= loaded_at, Comment.updated_at > loaded_at).limit(SHOWN_MAX)
         conflicts = _conflicts(db.session.scalars(changed.options(joinedload(Comment.moderated_by))))
-    references = [c.reference for c in db.session.scalars(chosen.with_only_columns(Comment).limit(SHOWN_MAX))]
+    left_states = action.left_states(actor)
+    left = queries.count_in_states(chosen, left_states)
+    named = chosen.where(Comment.moderation_state.not_in(left_states)) if left_states else chosen
+    references = [c.reference for c in db.session.scalars(named.with_only_columns(Comment).limit(SHOWN_MAX))]
     return BulkPlan({}, references, conflicts=conflicts, arrived=arrived, shown_total=shown_total,
-                    matching=matching, count=count, checksum=checksum, changed_since=changed_since)
+                    matching=matching, count=count, checksum=checksum, changed_since=changed_since, left=left)
 
 
 def _earliest(bound: datetime | None, loaded_at: datetime) -> datetime:
@@ -160,7 +179,10 @@ def apply_to_matching(consultation_id: int, filters: queries.QueueFilters, loade
     nothing changes. The comments are then read and changed a batch at a
     time in this one transaction, so no statement grows with the set and no
     list of every id is built; a race with another change to a batch raises
-    SelectionChanged and the caller's rollback undoes every batch.
+    SelectionChanged and the caller's rollback undoes every batch. Comments
+    the action leaves as they are (BulkAction.left_states) are part of the
+    set, read with their batch and reported as refused, so the in-request
+    path and the worker's count them the same way.
     `progress(done, total)`, if given, is told after each batch.
     """
     chosen = queries.unchanged_matching(consultation_id, filters, loaded_at, action.checks_versions)

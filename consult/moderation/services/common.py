@@ -133,7 +133,8 @@ class Conflict:
 
 @dataclass
 class BulkOutcome:
-    """What a bulk action did: changed, left alone because someone else changed it, already so, or not allowed."""
+    """What a bulk action did: changed, left alone because someone else changed it, already so, or left as it
+    is because of its state (`refused`: see decisions.left_by_bulk)."""
 
     changed: list[Comment] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)

@@ -120,6 +120,22 @@ REVEAL_REFUSED = ("Only an admin can accept a redacted comment, because acceptin
                   "text. Change the redaction, or reject the comment, instead.")
 
 
+def left_by_bulk(decision: Decision, actor) -> frozenset[ModerationState]:
+    """The states of the comments a decision on many at once leaves as they are.
+
+    A bulk accept never overturns a rejection: a person rejected that comment
+    on its own, so only a decision on its own page may change it. Nor does it
+    accept a redacted comment for anyone but an admin (would_reveal_original).
+    The plan counts these states before anything changes, and bulk_decide
+    leaves them, so what the confirmation says is what is done.
+    """
+    if decision.state is not ModerationState.ACCEPTED:
+        return frozenset()
+    if actor is not None and can_see_original_of_redacted(actor):
+        return frozenset({ModerationState.REJECTED})
+    return frozenset({ModerationState.REJECTED, ModerationState.REDACTED})
+
+
 def _apply_decision(comment: Comment, decision: Decision, actor, now: datetime) -> ModerationDecision:
     from_state = comment.moderation_state
     comment.moderation_state = decision.state
@@ -162,14 +178,17 @@ def bulk_decide(consultation_id: int, expected_versions: dict[int, int], decisio
     """Accept or reject many comments in one transaction, each as of the version the person saw.
 
     A comment whose version has moved is reported as a conflict and left
-    alone; one already decided this way is reported as unchanged; a redacted
-    one that only an admin may accept is reported as refused. If two saves
-    race, SelectionChanged is raised and nothing at all is written.
+    alone; one already decided this way is reported as unchanged; one in a
+    state the decision leaves as it is (left_by_bulk: a rejected comment, for
+    an accept, and a redacted one unless an admin accepts it) is reported as
+    refused. If two saves race, SelectionChanged is raised and nothing at all
+    is written.
     """
     if decision.state not in (ModerationState.ACCEPTED, ModerationState.REJECTED):
         raise InvalidInput("Only accept and reject can be applied to many comments at once. "
                            "Redact comments one at a time.", "action")
     decision = clean_decision(decision)
+    left = left_by_bulk(decision, actor)
     outcome = BulkOutcome()
     befores: list[tuple[Comment, dict]] = []
     try:
@@ -179,7 +198,7 @@ def bulk_decide(consultation_id: int, expected_versions: dict[int, int], decisio
                     outcome.conflicts.append(Conflict(comment, last_comment_change(comment)))
                 elif _same_as_now(comment, decision):
                     outcome.unchanged.append(comment)
-                elif would_reveal_original(comment, decision, actor):
+                elif comment.moderation_state in left:
                     outcome.refused.append(comment)
                 else:
                     befores.append((comment, snapshot(comment, _COMMENT_FIELDS)))

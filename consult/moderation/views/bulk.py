@@ -56,14 +56,14 @@ def _action(consultation, form: BulkForm) -> services.BulkAction:
 
 def _plan(consultation, form: BulkForm, args, action: services.BulkAction) -> services.BulkPlan:
     if form.scope.data != "all":
-        return services.plan_selected(consultation.id, _parse_items(form.selected.data or []), action)
+        return services.plan_selected(consultation.id, _parse_items(form.selected.data or []), action, actor())
     loaded_at = _loaded_at(form)
     filters_form = filter_form(consultation, args)
     if filters_form.errors:
         raise services.InvalidInput(messages.FIX_FILTERS, "scope")
     total = form.total.data
     return services.plan_matching(consultation.id, filters_of(filters_form), loaded_at, action,
-                                  int(total) if total and total.isdigit() else None)
+                                  int(total) if total and total.isdigit() else None, actor())
 
 
 @bp.post("/consultations/<reference>/comments/bulk")
@@ -91,7 +91,7 @@ def bulk(reference: str):
     form.matched.data = f"{plan.count}:{plan.checksum}" if form.scope.data == "all" else ""
     return render_template(
         "moderation/bulk_confirm.html", consultation=consultation, form=form, plan=plan,
-        notes=messages.plan_notes(plan), sentence=messages.action_sentence(action, plan.count),
+        notes=messages.plan_notes(plan), sentence=messages.action_sentence(action, plan.to_change),
         queue_url=queue_url,
     )
 
