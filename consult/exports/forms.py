@@ -22,6 +22,7 @@ class PublicationCheckForm(FlaskForm):
     redacted = _seen("Redacted")
     named_individuals = _seen("Individuals named")
     answers_waiting = _seen("Answers waiting for moderation")
+    comments_waiting = _seen("Comments waiting for a triage decision")
 
     def fill(self, counts: PublicationCounts) -> None:
         for name, value in counts.as_dict().items():

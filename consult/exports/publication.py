@@ -55,7 +55,10 @@ class PublicationCounts:
     public); redacted: those published with words withheld; named_individuals:
     individuals with a public comment who agreed to be named;
     answers_waiting: submitted answers whose words staff have not yet
-    moderated, which publishing leaves out (questions.moderation).
+    moderated, which publishing leaves out (questions.moderation);
+    comments_waiting: submitted comments still waiting for a triage
+    decision, which publishing leaves out until they are accepted or
+    redacted.
     """
 
     public: int
@@ -63,8 +66,10 @@ class PublicationCounts:
     redacted: int
     named_individuals: int
     answers_waiting: int = 0
+    comments_waiting: int = 0
 
-    FIELDS = ("public", "no_agreed_response", "redacted", "named_individuals", "answers_waiting")
+    FIELDS = ("public", "no_agreed_response", "redacted", "named_individuals", "answers_waiting",
+              "comments_waiting")
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.FIELDS}
@@ -73,8 +78,8 @@ class PublicationCounts:
 def publication_counts(consultation: Consultation) -> PublicationCounts:
     """The numbers on the check page, cheap at 100,000 comments.
 
-    Public, redacted and those with an agreed response come from the
-    consultation's running counts (one small read). The named individuals
+    Public, redacted, those with an agreed response and those still waiting
+    for triage come from the consultation's running counts (one small read). The named individuals
     and the answers waiting are COUNT statements that the indexes on
     participations (consultation), comments (participation) and answers
     (question, state) serve; they run only when staff open the check page
@@ -83,6 +88,7 @@ def publication_counts(consultation: Consultation) -> PublicationCounts:
     counts = counters.read([consultation.id], ["state", "pub_agreed"])[consultation.id]
     accepted = counts["state", ModerationState.ACCEPTED.value]
     redacted = counts["state", ModerationState.REDACTED.value]
+    waiting = counts["state", ModerationState.NEW.value]
     agreed = counts["pub_agreed", "total"]
     public = [Comment.status == CommentStatus.SUBMITTED, Comment.moderation_state.in_(PUBLIC_STATES)]
     # The participation names the consultation: the comments are found by participation alone. Asked for
@@ -96,7 +102,7 @@ def publication_counts(consultation: Consultation) -> PublicationCounts:
 
     return PublicationCounts(public=accepted + redacted, no_agreed_response=accepted + redacted - agreed,
                              redacted=redacted, named_individuals=named,
-                             answers_waiting=waiting_count(consultation.id))
+                             answers_waiting=waiting_count(consultation.id), comments_waiting=waiting)
 
 
 def _check_unchanged(consultation: Consultation, seen: PublicationCounts) -> PublicationCounts:

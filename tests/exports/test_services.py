@@ -302,3 +302,25 @@ def test_a_long_representative_comment_is_cut_at_a_word_with_an_ellipsis():
 
     [chosen] = choose([(1, 1, "word " * 200, 1)], "HTE1")
     assert len(chosen.excerpt) <= EXCERPT + 1 and chosen.excerpt.endswith("word\u2026")
+
+
+def test_the_publication_check_counts_comments_waiting_for_triage_from_the_running_counts(moderated_consultation):
+    from sqlalchemy import update
+
+    from consult.comments.models import Comment
+    from consult.exports.publication import publication_counts
+    from consult.extensions import db
+    from consult.moderation import counters
+    from consult.moderation.states import ModerationState
+
+    consultation, comments = moderated_consultation
+    counts = publication_counts(consultation)
+    assert counts.comments_waiting == 4 and counts.public == 1  # four new; the redacted one is public
+    assert counts.as_dict()["comments_waiting"] == 4
+    # Read from the consultation's running counts, never by counting its comments: a change that bypasses
+    # the ORM is not seen until the counts are rebuilt.
+    db.session.execute(update(Comment).where(Comment.id == comments["Section one comment"].id)
+                       .values(moderation_state=ModerationState.ACCEPTED).execution_options(synchronize_session=False))
+    assert publication_counts(consultation).comments_waiting == 4
+    counters.recount_consultation(consultation.id)
+    assert publication_counts(consultation).comments_waiting == 3

@@ -26,7 +26,8 @@ def _seen_counts(client, consultation, tail: str = "publication") -> dict:
     """The counts the check page shows, as its confirm form carries them."""
     page = client.get(_url(consultation, tail)).get_data(as_text=True)
     return {name: re.search(rf'name="{name}" type="hidden" value="(\d+)"', page).group(1)
-            for name in ("public", "no_agreed_response", "redacted", "named_individuals", "answers_waiting")}
+            for name in ("public", "no_agreed_response", "redacted", "named_individuals", "answers_waiting",
+                         "comments_waiting")}
 
 
 def _confirm(client, post_form, consultation, tail: str = "publication", **kwargs):
@@ -247,6 +248,38 @@ def test_publishing_shows_what_will_be_public_before_it_is(client, login_as, mod
     assert client.get(f"/consultations/{consultation.reference}/published-comments").status_code == 404
 
 
+def test_the_publication_check_says_how_many_comments_still_wait_for_triage(client, login_as,
+                                                                          moderated_consultation):
+    consultation, comments = moderated_consultation
+    _ready_to_publish(consultation, comments)
+    login_as(Role.STAFF)
+    text = client.get(_url(consultation, "publication")).get_data(as_text=True)
+    assert re.search(r'id="count-comments-waiting">\s*2 comments<br>', text)
+    assert ("They are not published until you accept or redact them." in
+            text.split('id="count-comments-waiting"')[1].split("</dd>")[0])
+    assert f"/staff/consultations/{consultation.reference}/comments?state=new" in text
+
+
+def test_a_closed_consultation_with_only_new_comments_shows_them_all_waiting(client, login_as, make_consultation,
+                                                                             make_participation, make_user):
+    from consult.comments import services as comment_services
+    from tests.conftest import sections_of
+
+    consultation = make_consultation()
+    section = sections_of(consultation)["1.1"]
+    participation = make_participation(make_user(), consultation)
+    for n in range(10):
+        comment_services.save_draft(participation, comment_services.CommentTargetRef(
+            section.document, section.chapter, section), f"Comment {n}", None, utcnow())
+    comment_services.submit_response(participation, utcnow())
+    _close(consultation)
+    login_as(Role.STAFF)
+    text = client.get(_url(consultation, "publication")).get_data(as_text=True)
+    assert "Publish 0 comments" in text
+    assert re.search(r'id="count-comments-waiting">\s*10 comments<br>', text)
+    assert "Comments waiting for a triage decision" in text
+
+
 def test_confirming_publishes_and_the_audit_keeps_the_counts_seen(client, login_as, post_form,
                                                                   moderated_consultation):
     consultation, comments = moderated_consultation
@@ -259,6 +292,7 @@ def test_confirming_publishes_and_the_audit_keeps_the_counts_seen(client, login_
                                                         AuditEvent.action == "consultation.publish_comments")).one()
     assert event.after["public"] == 3 and event.after["no_agreed_response"] == 2
     assert event.after["redacted"] == 1 and event.after["named_individuals"] == 1
+    assert event.after["comments_waiting"] == 2
 
 
 def test_a_confirmation_whose_counts_changed_is_refused_and_shows_the_new_counts(client, login_as, post_form,
