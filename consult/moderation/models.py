@@ -57,6 +57,19 @@ class ModerationDecision(db.Model):
 
     actor: Mapped[User] = relationship()
 
+    @property
+    def change_in_words(self) -> str:
+        """What the decision did, to follow the person's name in the history: 'changed it from new to accepted'.
+
+        A decision in the state the comment was already in changed the
+        redacted copy, or the reason or note of a rejection, not the state.
+        """
+        if self.from_state is self.to_state is ModerationState.REDACTED:
+            return "changed the redaction"
+        if self.from_state is self.to_state is ModerationState.REJECTED:
+            return "changed the rejection"
+        return f"changed it from {self.from_state.label.lower()} to {self.to_state.label.lower()}"
+
 
 class CommentResponse(TimestampMixin, db.Model):
     """The developer's response to one comment (none until a row exists)."""

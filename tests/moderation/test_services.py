@@ -137,6 +137,18 @@ def test_redaction_keeps_the_original_and_shows_the_copy(world):
     assert decisions_of(comment)[0].reason is RejectionReason.PERSONAL_DATA
 
 
+def test_the_history_says_what_each_decision_changed_in_words_that_make_sense(world):
+    comment, alice = world["comments"][0], world["alice"]
+    for decision in (
+            services.Decision(ModerationState.REDACTED, reason=RejectionReason.PERSONAL_DATA, redacted_body="[a]"),
+            services.Decision(ModerationState.REDACTED, reason=RejectionReason.PERSONAL_DATA, redacted_body="[b]"),
+            DUPLICATE, services.Decision(ModerationState.REJECTED, reason=RejectionReason.SPAM)):
+        services.decide_comment(comment, decision, alice, comment.version, utcnow())
+    assert [d.change_in_words for d in decisions_of(comment)] == [
+        "changed it from new to redacted", "changed the redaction", "changed it from redacted to rejected",
+        "changed the rejection"]
+
+
 def test_a_redaction_must_change_something_and_say_why(world):
     comment = world["comments"][0]
     same = services.Decision(ModerationState.REDACTED, reason=RejectionReason.PERSONAL_DATA,

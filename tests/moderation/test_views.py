@@ -471,6 +471,19 @@ def test_a_redaction_is_what_everyone_but_admins_reads(client, login, post_form,
         as_text=True).count("data-comment=") == 1
 
 
+def test_redacting_a_redacted_comment_again_reads_as_a_changed_redaction(client, login, post_form, world):
+    comment = world["comments"][0]
+    login(world["alice"])
+    for body in ("Comment [name removed].", "Comment [name and town removed]."):
+        response = post_form(f"{base(world)}/comments/1/redact", {
+            "version": fresh(comment).version, "reason": "personal_data", "redacted_body": body})
+        assert response.status_code == 302
+    history = text_of(client.get(f"{base(world)}/comments/1").get_data(as_text=True).split('id="history"')[1])
+    assert "Alice Staff changed it from new to redacted. Why: Contains personal data" in history
+    assert "Alice Staff changed the redaction. Why: Contains personal data" in history
+    assert "from redacted to redacted" not in history
+
+
 def test_a_stale_form_shows_both_versions_and_overwrites_nothing(client, login, post_form, world):
     """Alice opens the reject form; Bob accepts the comment; Alice sends her rejection."""
     login(world["alice"])
