@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from consult.analysis.models import CommentEmbedding, SuggestionRun, SuggestionState, ThemeSuggestion
+from consult.analysis.settings import SIMILAR_AT_LEAST
 from consult.audit.services import record
 from consult.comments.models import Comment, CommentStatus
 from consult.errors import DomainError
@@ -154,9 +155,11 @@ def comment_suggestions(comment: Comment) -> list[ThemeSuggestion]:
 
 
 def similar_comments(comment: Comment) -> list[tuple[Comment, float]]:
-    """The comment's nearest neighbours by meaning, as stored by the last suggestion run (one row read)."""
-    neighbours = db.session.scalar(select(CommentEmbedding.neighbours)
-                                   .where(CommentEmbedding.comment_id == comment.id)) or []
+    """The comment's nearest neighbours by meaning, as stored by the last suggestion run (one row read),
+    that are close enough to be called similar (SIMILAR_AT_LEAST): never an unrelated or opposed one."""
+    stored = db.session.scalar(select(CommentEmbedding.neighbours)
+                               .where(CommentEmbedding.comment_id == comment.id)) or []
+    neighbours = [(i, score) for i, score in stored if score >= SIMILAR_AT_LEAST]
     ids = [int(i) for i, _ in neighbours]
     found = {c.id: c for c in db.session.scalars(select(Comment).where(
         Comment.id.in_(ids), Comment.consultation_id == comment.consultation_id,

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from consult.analysis.settings import TOPIC_DISTANCE
+
 
 @dataclass(frozen=True)
 class SuggestSettings:
@@ -218,12 +220,11 @@ class Topic:
 
 def possible_topics(vectors: np.ndarray, texts: list[str], scores: np.ndarray, tagged: np.ndarray,
                     coverage: float = 0.5, min_size: int = 5, max_topics: int = 8,
-                    distance: float = 0.6) -> list[Topic]:
+                    distance: float = TOPIC_DISTANCE) -> list[Topic]:
     """Clusters among the comments whose best theme score is under `coverage`, largest first.
 
-    Clusters are cut at cosine distance `distance` (average linkage); on the
-    evaluation set, leaving each theme out in turn, 0.6 gave the best match
-    between a topic and the missing theme (bench/analysis.py). Each comes
+    Clusters are cut at cosine distance `distance` (average linkage; see
+    settings.TOPIC_DISTANCE for the default). Each comes
     with its key phrases by class-based TF-IDF (words frequent in this
     cluster and rare in the others) and the three comments nearest its
     centre.

@@ -98,6 +98,22 @@ def test_the_comment_page_shows_suggestions_and_similar_comments(client, login_a
     assert 'id="similar"' in page and "% similar" in page
 
 
+def test_the_comment_page_lists_no_weak_or_negative_similarity(client, login_as, suggested):
+    from consult.analysis.models import CommentEmbedding
+
+    login_as(Role.STAFF)
+    comment, *others = db.session.scalars(select(Comment).where(Comment.consultation_id == suggested.id)
+                                          .order_by(Comment.number)).all()
+    db.session.get(CommentEmbedding, comment.id).neighbours = [[others[0].id, 0.62], [others[1].id, 0.07],
+                                                               [others[2].id, -0.02]]
+    db.session.commit()
+
+    page = client.get(f"{_base(suggested)}/comments/{comment.number}").get_data(as_text=True)
+
+    assert f"{others[0].reference}</a> (62% similar)" in page
+    assert "7% similar" not in page and "-2% similar" not in page and others[2].reference not in page
+
+
 def test_bulk_accept_with_a_bad_confidence_keeps_the_answers_and_explains(client, login_as, post_form, suggested):
     login_as(Role.STAFF)
     cost = db.session.scalar(select(Theme).where(Theme.consultation_id == suggested.id, Theme.name == "Cost"))

@@ -89,6 +89,21 @@ def test_each_comment_is_embedded_once_and_gets_similar_comments(themed):
     assert similar and similar[0][0].external_id in {"c0", "c1", "u2"}
 
 
+def test_only_comments_close_in_meaning_are_called_similar_never_a_negative_score(themed):
+    refresh_suggestions(themed.id)
+    comment = _comment(themed, "u0")
+    stored = db.session.get(CommentEmbedding, comment.id).neighbours
+    assert stored and all(-1 <= score <= 1 for _, score in stored)
+    # Cosine of sentence embeddings runs from -1 to 1, and the nearest few of a small consultation can be
+    # unrelated: rows stored with such scores are not shown as similar.
+    close, loose, opposed = (_comment(themed, name) for name in ("c0", "e1", "u1"))
+    db.session.get(CommentEmbedding, comment.id).neighbours = [[close.id, 0.79], [loose.id, 0.07],
+                                                               [opposed.id, -0.02]]
+    db.session.flush()
+    assert review.similar_comments(comment) == [(close, 0.79)]
+    assert all(score >= review.SIMILAR_AT_LEAST > 0 for _, score in review.similar_comments(_comment(themed, "u2")))
+
+
 def test_accepting_makes_a_tag_that_says_the_system_suggested_it_and_who_accepted(themed, make_user):
     refresh_suggestions(themed.id)
     person = make_user(name="Priya Staff", role=Role.STAFF)
