@@ -17,7 +17,24 @@ class ParticipantKind(LabelledEnum):
     ORGANISATION = ("organisation", "On behalf of an organisation")
 
 
-class IndividualType(LabelledEnum):
+class ParticipantSubtype(LabelledEnum):
+    """A kind of individual or organisation, whose label also reads inside a sentence."""
+
+    @property
+    def in_sentence(self) -> str:
+        """'Charity or patient group' as it reads mid-sentence: 'charity or patient group'.
+
+        Only the capital that starts the label goes. A first word with more
+        capitals than that (an acronym: 'NHS or public body') and every later
+        word stay as written, so proper nouns keep theirs.
+        """
+        first = self.label.split(" ", 1)[0]
+        if first[1:] != first[1:].lower():
+            return self.label
+        return self.label[:1].lower() + self.label[1:]
+
+
+class IndividualType(ParticipantSubtype):
     MEMBER_OF_PUBLIC = ("member_of_public", "Member of the public")
     PATIENT_OR_CARER = ("patient_or_carer", "Patient or carer")
     HEALTH_PROFESSIONAL = ("health_professional", "Health or social care professional")
@@ -25,7 +42,7 @@ class IndividualType(LabelledEnum):
     OTHER = ("other", "Other")
 
 
-class OrganisationType(LabelledEnum):
+class OrganisationType(ParticipantSubtype):
     CHARITY_OR_PATIENT_GROUP = ("charity_or_patient_group", "Charity or patient group")
     PROFESSIONAL_BODY = ("professional_body", "Professional body")
     NHS_OR_PUBLIC_BODY = ("nhs_or_public_body", "NHS or public body")
@@ -42,7 +59,7 @@ def participant_type_label(kind: "ParticipantKind", individual_type: "Individual
     """
     subtype = individual_type if kind is ParticipantKind.INDIVIDUAL else organisation_type
     noun = "Individual" if kind is ParticipantKind.INDIVIDUAL else "Organisation"
-    return f"{noun} ({subtype.label.lower()})" if subtype else f"Any {noun.lower()}"
+    return f"{noun} ({subtype.in_sentence})" if subtype else f"Any {noun.lower()}"
 
 
 class OrganisationRole(LabelledEnum):
@@ -111,8 +128,8 @@ class Participation(TimestampMixin, db.Model):
     def description(self) -> str:
         """How the participant appears to themselves: 'On behalf of Foot Health UK (Charity…)'."""
         if self.kind is ParticipantKind.ORGANISATION:
-            return f"On behalf of {self.organisation_name} ({self.organisation_type.label.lower()})"
-        return f"As an individual ({self.individual_type.label.lower()})"
+            return f"On behalf of {self.organisation_name} ({self.organisation_type.in_sentence})"
+        return f"As an individual ({self.individual_type.in_sentence})"
 
     @property
     def is_submitted(self) -> bool:

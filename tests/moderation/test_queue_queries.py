@@ -124,6 +124,14 @@ def test_participant_type_keys_round_trip():
         ParticipantType.from_key("individual:charity_or_patient_group")
 
 
+def test_participant_type_labels_keep_an_acronym_as_written():
+    labels = {kind.key: kind.label for kind in queries.participant_types()}
+    assert labels["organisation:nhs_or_public_body"] == "Organisation (NHS or public body)"
+    assert labels["organisation:charity_or_patient_group"] == "Organisation (charity or patient group)"
+    assert labels["individual:health_professional"] == "Individual (health or social care professional)"
+    assert labels["organisation"] == "Any organisation"
+
+
 def test_filter_by_organisation_name_contains_ignoring_case(queue):
     consultation = queue["consultation"]
     assert numbers(consultation, organisation_name="health char") == [3]

@@ -908,6 +908,20 @@ def test_a_response_needs_text(client, login, post_form, world):
 # --- Progress and output ------------------------------------------------------------------------------------
 
 
+def test_the_queue_names_an_nhs_body_as_written(client, login, world, make_submitted_comments):
+    from consult.comments.models import OrganisationType
+
+    [trust] = make_submitted_comments(world["consultation"], kind="organisation", organisation_name="Leeds Trust",
+                                      organisation_type=OrganisationType.NHS_OR_PUBLIC_BODY)
+    login(world["alice"])
+    queue = client.get(f"{base(world)}/comments").get_data(as_text=True)
+    assert '<option value="organisation:nhs_or_public_body">Organisation (NHS or public body)</option>' in queue
+    assert "Leeds Trust (NHS or public body)" in text_of(queue)
+    assert "nhs or public body" not in queue
+    page = text_of(client.get(f"{base(world)}/comments/{trust.number}").get_data(as_text=True))
+    assert "Leeds Trust (NHS or public body)" in page and "nhs or public body" not in page
+
+
 def test_the_queue_shows_progress(client, login, world):
     first = world["comments"][0]
     services.decide_comment(first, services.Decision(ModerationState.ACCEPTED), world["alice"], first.version,
