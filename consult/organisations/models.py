@@ -30,7 +30,7 @@ class Organisation(TimestampMixin, db.Model):
 
     @property
     def description(self) -> str:
-        return f"{self.name} ({self.type.label.lower()})"
+        return f"{self.name} ({self.type.in_sentence})"
 
 
 class OrganisationLead(TimestampMixin, db.Model):

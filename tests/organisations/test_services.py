@@ -469,3 +469,11 @@ def test_a_lead_cannot_adopt_an_answer_that_is_not_a_colleagues_sent_answer(shar
             services.adopt_answer(response, answer, utcnow())
         assert refused.value.message == "That answer is no longer there. Choose from the answers shown now."
     assert answers_by_question(response) == {}
+
+
+@pytest.mark.parametrize("kind,expected", [
+    (OrganisationType.NHS_OR_PUBLIC_BODY, "Leeds Trust (NHS or public body)"),
+    (OrganisationType.CHARITY_OR_PATIENT_GROUP, "Leeds Trust (charity or patient group)"),
+])
+def test_an_organisation_is_described_with_its_type_as_written_mid_sentence(kind, expected):
+    assert Organisation(name="Leeds Trust", name_key="leeds trust", type=kind).description == expected
