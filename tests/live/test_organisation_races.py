@@ -109,7 +109,7 @@ def test_a_colleague_sending_while_the_lead_submits_is_in_the_submission_or_refu
             else:
                 # The submission landed first: the send was refused, clearly, and nothing was copied.
                 assert sent.status_code == 409
-                assert "Your organisation has already responded to this consultation." in sent.text
+                assert "Your organisation has already responded to this consultation" in sent.text
                 assert copies == []
                 outcomes.add("refused")
     assert outcomes  # each race ended one way or the other, never half-way
