@@ -247,6 +247,21 @@ def require_changeable(participation: Participation, comment: Comment | None = N
         raise SentToLead()
 
 
+def may_still_draft(participation: Participation | None) -> bool:
+    """Whether pages should offer this person ways to comment: not once their response is submitted, nor, for a
+    colleague, once their organisation has responded. Anyone not yet taking part is offered them (and asked how
+    they take part first)."""
+    if participation is None:
+        return True
+    if participation.is_submitted:
+        return False
+    try:
+        _require_colleague_response_open(participation)
+    except DomainError:
+        return False
+    return True
+
+
 def how_drafts_are_sent(participation: Participation) -> str:
     """What the person does to send their drafts, for "It is not sent until you …"."""
     if participation.organisation_role is OrganisationRole.COLLEAGUE:

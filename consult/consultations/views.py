@@ -1,7 +1,7 @@
 from flask import Blueprint, abort, redirect, render_template, url_for
 
 from consult.access import public
-from consult.comments.services import list_comments
+from consult.comments.services import list_comments, may_still_draft
 from consult.consultations import document_cache, services
 from consult.consultations.deadlines import deadline_wording
 from consult.consultations.models import ConsultationStatus
@@ -52,7 +52,7 @@ def document(reference: str, document_id: int):
     if document is None:
         abort(404)
     counts = document_cache.comment_counts(participation.id, document.id) if participation else {}
-    can_comment = not (participation and participation.is_submitted)
+    can_comment = may_still_draft(participation)
     return render_template(
         "consultations/document.html", consultation=consultation, document=document,
         participation=participation, can_comment=can_comment,

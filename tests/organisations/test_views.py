@@ -416,6 +416,10 @@ def test_once_the_organisation_has_responded_a_colleague_is_told_once_and_offere
     assert "Add a comment" not in review
     questions = _main(client.get(f"{base}/questions/"))
     assert f"/questions/{question.id}\"" not in questions and "until you submit" not in questions
+    document = _main(client.get(f"{base}/documents/{section.document_id}"))
+    assert f"/sections/{section.id}/comment" not in document and "Comment on section" not in document
+    hub = _main(client.get(f"{base}/organisation"))
+    assert "submitted the organisation’s response" in hub and "send your comments and answers to them" not in hub
 
 
 def test_after_sending_a_colleague_sees_what_was_sent_and_when_without_change_links(client, login, post_form,
