@@ -106,6 +106,17 @@ def test_consultation_page_shows_how_the_signed_in_user_takes_part(client, login
     assert page.count(f'href="/consultations/{consultation.reference}/response"') == 1  # the button, once
 
 
+@pytest.mark.parametrize("kind,offered", [("individual", False), ("organisation", False), (None, True)])
+def test_only_someone_not_yet_taking_part_is_offered_an_organisation_code(client, login_as, make_consultation,
+                                                                          make_participation, kind, offered):
+    consultation = make_consultation()
+    user = login_as()
+    if kind:
+        make_participation(user, consultation, kind=kind)
+    page = main_of(client.get(f"/consultations/{consultation.reference}"))
+    assert ("Enter your organisation code" in page) is offered
+
+
 def page_title(response) -> str:
     return re.search(r"<title>(.*?)</title>", text_of(response), re.S).group(1).strip()
 
