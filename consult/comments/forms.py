@@ -2,9 +2,10 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSubmitInput
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, ValidationError
 
 from consult.comments.models import IndividualType, OrganisationType, ParticipantKind
+from consult.comments.services import InvalidComment, clean_quote
 from consult.forms import NO, YES_NO, strip_whitespace
 from consult.widgets import GovRadioInput, GovTextArea, GovTextInput
 
@@ -98,4 +99,16 @@ class CommentForm(FlaskForm):
         widget=GovTextArea(),
     )
     submit = SubmitField("Save draft comment", widget=GovSubmitInput())
+
+    def __init__(self, *args, section=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.section = section
+
+    def validate_quote(self, field) -> None:
+        """Checked beside the comment itself, so that a missing comment and a quote not in the section are
+        both shown at once; saving checks it again."""
+        try:
+            clean_quote(field.data, self.section)
+        except InvalidComment as error:
+            raise ValidationError(error.message) from None
 

@@ -183,8 +183,8 @@ def _clean_body(body: str) -> str:
     return body
 
 
-def _clean_quote(quote: str | None, section: Section | None) -> str | None:
-    """A quoted passage must really occur in the section it quotes (spacing aside)."""
+def clean_quote(quote: str | None, section: Section | None) -> str | None:
+    """A quoted passage must really occur in the section it quotes (spacing aside); the form asks too."""
     quote = _normalise_space(quote or "")
     if not quote:
         return None
@@ -293,7 +293,7 @@ def save_draft(participation: Participation, target: CommentTargetRef, body: str
     if target.document.consultation_id != participation.consultation_id:
         raise InvalidComment("That part of the document belongs to another consultation.")
     cleaned_body = _clean_body(body)
-    cleaned_quote = _clean_quote(quote, target.section)
+    cleaned_quote = clean_quote(quote, target.section)
     _claim_for_editing(participation, now)
     comment = Comment(
         participation=participation,
@@ -329,7 +329,7 @@ def _require_editable(comment: Comment, now: datetime) -> None:
 def update_draft(comment: Comment, body: str, quote: str | None, now: datetime) -> Comment:
     """Change a draft's text or quote; submitted comments are read-only."""
     cleaned_body = _clean_body(body)
-    cleaned_quote = _clean_quote(quote, comment.section)
+    cleaned_quote = clean_quote(quote, comment.section)
     _require_editable(comment, now)
     comment.body = cleaned_body
     comment.quote = cleaned_quote

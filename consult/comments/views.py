@@ -94,7 +94,7 @@ def _new_comment(participation, target: services.CommentTargetRef):
         flash(services.ResponseAlreadySubmitted.message, "info")
         return redirect(url_for("comments.receipt", reference=consultation.reference))
     services.require_changeable(participation)
-    form = CommentForm()
+    form = CommentForm(section=target.section)
     if target.section is None:
         del form.quote
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
@@ -161,7 +161,7 @@ def edit_comment(reference: str, comment_id: int):
     services.require_changeable(participation, comment)
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
         return not_open_page(consultation, comment.participation)
-    form = CommentForm(obj=comment)
+    form = CommentForm(obj=comment, section=comment.section)
     form.submit.label.text = "Save changes"
     if comment.section is None:
         del form.quote

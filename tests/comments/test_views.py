@@ -208,6 +208,15 @@ def test_quote_not_in_section_is_refused_and_body_kept(post_form, participant):
     assert services.list_comments(participant) == []
 
 
+def test_a_missing_comment_and_a_quote_not_in_the_section_are_both_shown_at_once(post_form, participant):
+    response = post_form(section_comment_url(participant.consultation, "2.1"),
+                         {"body": "", "quote": "The procedure can be repeated"})
+    assert response.status_code == 200
+    [body, quote] = error_summary_items(text_of(response))
+    assert body == "Enter your comment" and "does not appear in section 2.1" in quote
+    assert services.list_comments(participant) == []
+
+
 def test_quote_box_is_offered_only_on_section_comments(client, participant):
     consultation = participant.consultation
     assert 'name="quote"' in text_of(client.get(section_comment_url(consultation, "2.1")))
