@@ -36,8 +36,10 @@ DEFAULT_WIDTH = 18
 def safe_cell(value):
     """Text that would start a formula gets a leading apostrophe; everything else is unchanged.
 
-    The apostrophe is the convention spreadsheet users recognise (Excel hides
-    it and shows the text as typed). Numbers, dates and None pass through.
+    For CSV and Word, where text has no type of its own: the apostrophe is the
+    convention spreadsheet users recognise when such text is opened or pasted.
+    Workbooks mark the cell as text instead (write_text). Numbers, dates and
+    None pass through.
     """
     if value.__class__ is str and value[:1] in _TRIGGER_SET:
         return "'" + value
@@ -119,14 +121,29 @@ def new_workbook(target: IO[bytes] | str):
     """A constant-memory workbook that never turns text into formulas or links, and its cell formats."""
     book = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False,
                                         "strings_to_formulas": False, "strings_to_urls": False})
-    formats = {
-        "header": book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#F3F2F1",
-                                   "bottom": 1}),
-        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
-        "title": book.add_format({"bold": True, "font_size": 13}),
-        "datetime": book.add_format({"num_format": "d mmm yyyy hh:mm", "valign": "top"}),
+    styles = {
+        "header": {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#F3F2F1", "bottom": 1},
+        "wrap": {"text_wrap": True, "valign": "top"},
+        "title": {"bold": True, "font_size": 13},
+        "plain": {},
     }
+    formats = {name: book.add_format(style) if style else None for name, style in styles.items()}
+    # The same styles marking text as text ("quote prefix"), for text a spreadsheet would take for a formula.
+    formats.update({f"{name}_quoted": book.add_format({**style, "quote_prefix": True})
+                    for name, style in styles.items()})
+    formats["datetime"] = book.add_format({"num_format": "d mmm yyyy hh:mm", "valign": "top"})
     return book, formats
+
+
+def write_text(sheet, row: int, column: int, text: str, formats: dict, style: str = "plain") -> None:
+    """Text in a workbook cell, exactly as written.
+
+    Text starting like a formula ('=', '+', '-', '@'...) is written as a string
+    cell, which no spreadsheet evaluates, and marked with Excel's quote prefix,
+    as if typed after an apostrophe, so that editing the cell keeps it text. The
+    words themselves are not changed: no stray apostrophe shows.
+    """
+    sheet.write_string(row, column, text, formats[f"{style}_quoted" if text[:1] in _TRIGGER_SET else style])
 
 
 class SheetWriter:
@@ -144,7 +161,7 @@ class SheetWriter:
         for index, heading in enumerate(headings):
             self.sheet.set_column(index, index, WIDTHS.get(heading, DEFAULT_WIDTH), formats["wrap"])
         if title is not None:
-            self.sheet.write_string(0, 0, safe_cell(title), formats["title"])
+            write_text(self.sheet, 0, 0, title, formats, "title")
         for index, heading in enumerate(headings):
             self.sheet.write_string(self.header_row, index, heading, formats["header"])
         self.sheet.freeze_panes(self.header_row + 1, 0)
@@ -153,18 +170,18 @@ class SheetWriter:
         # The common row has no cell over Excel's limit: it is written as it is, with no copy.
         rows = (split_for_excel(values) if any(value.__class__ is str and len(value) > EXCEL_CELL_LIMIT
                                                for value in values) else (values,))
-        sheet, wrap, triggers = self.sheet, self.formats["wrap"], _TRIGGER_SET
+        sheet, wrap, quoted, triggers = self.sheet, self.formats["wrap"], self.formats["wrap_quoted"], _TRIGGER_SET
         for row_values in rows:
             self.row += 1
             row = self.row
             for column, value in enumerate(row_values):
                 if value.__class__ is str:
                     if value:
-                        sheet.write_string(row, column, "'" + value if value[0] in triggers else value, wrap)
+                        sheet.write_string(row, column, value, quoted if value[0] in triggers else wrap)
                 elif value is None:
                     continue
                 elif isinstance(value, str):
-                    self.sheet.write_string(row, column, safe_cell(value), wrap)
+                    write_text(sheet, row, column, value, self.formats, "wrap")
                 elif hasattr(value, "year"):
                     sheet.write_datetime(row, column, value, self.formats["datetime"])
                 else:

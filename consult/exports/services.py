@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import IO
 
-from consult.downloads import SheetWriter, new_workbook, safe_cell, table_csv, write_table_workbook
+from consult.downloads import SheetWriter, new_workbook, safe_cell, table_csv, write_table_workbook, write_text
 from consult.exports.publication import tobacco_declaration
 from consult.exports.rows import ExportItem, columns
 from consult.exports.wordml import GroupedRows, WordTables, paragraph, row_xml
@@ -146,12 +146,12 @@ def _write_summary(sheet, formats, themes, types, counts, section_order, by_sect
         sheet.write_string(1, column, heading, formats["header"])
     row = 2
     for theme in themes:
-        sheet.write_string(row, 0, safe_cell(theme), formats["wrap"])
+        write_text(sheet, row, 0, theme, formats, "wrap")
         for column, kind in enumerate(types, start=1):
             sheet.write_number(row, column, counts[(theme, kind)])
         sheet.write_number(row, len(types) + 1, sum(counts[(theme, kind)] for kind in types))
         if summaries.get(theme):
-            sheet.write_string(row, len(types) + 2, safe_cell(summaries[theme]), formats["wrap"])
+            write_text(sheet, row, len(types) + 2, summaries[theme], formats, "wrap")
         row += 1
     row += 1
     sheet.write_string(row, 0, "Comments per section", formats["header"])
@@ -159,7 +159,7 @@ def _write_summary(sheet, formats, themes, types, counts, section_order, by_sect
     sheet.write_string(row + 1, 1, "Comments", formats["header"])
     row += 2
     for section in section_order:
-        sheet.write_string(row, 0, safe_cell(section))
+        write_text(sheet, row, 0, section, formats)
         sheet.write_number(row, 1, by_section[section])
         row += 1
 

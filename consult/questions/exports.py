@@ -227,7 +227,7 @@ def write_question_sheets(book, formats, taken: set[str], sheet_name, consultati
     `sheet_name(name, taken)` makes Excel-safe unique names. Answers are read
     in one streamed query in question order, so each sheet is written in turn.
     """
-    from consult.downloads import SheetWriter, safe_cell
+    from consult.downloads import SheetWriter, write_text
 
     summaries = summarise_answers(consultation_id, texts_per_question=0)
     if not summaries:
@@ -237,7 +237,7 @@ def write_question_sheets(book, formats, taken: set[str], sheet_name, consultati
     summary.set_column(1, 4, 16)
     row = 0
     for number, item in enumerate(summaries, start=1):
-        summary.write_string(row, 0, safe_cell(f"Question {number}: {item.question.text}"), formats["header"])
+        write_text(summary, row, 0, f"Question {number}: {item.question.text}", formats, "header")
         header = ["Participant type", *item.columns, "Total"]
         for column, heading in enumerate(header):
             summary.write_string(row + 1, column, heading, formats["header"])

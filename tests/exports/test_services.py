@@ -12,6 +12,7 @@ from consult import downloads
 from consult.exports import services
 from consult.exports.rows import COLUMNS, columns, export_comments, in_document_order, publishable
 from tests.exports.conftest import all_comments_of
+from tests.spreadsheets import rows_shown
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -23,7 +24,7 @@ def _items(consultation):
 def _read_workbook(data: bytes, sheet: str | None = None) -> list[list]:
     book = openpyxl.load_workbook(io.BytesIO(data))
     worksheet = book[sheet] if sheet else book.active
-    return [list(row) for row in worksheet.iter_rows(values_only=True)]
+    return [list(row) for row in rows_shown(worksheet)]
 
 
 def _workbook_bytes(consultation, include_email: bool) -> tuple[bytes, int]:
@@ -118,6 +119,20 @@ def test_long_text_continues_on_following_rows_without_truncation():
     assert rows[1][0] == "HTE1-0001 (continued)"
     assert rows[0][2] + rows[1][2] == long_response
     assert rows[1][3] is None
+
+
+def test_a_workbook_keeps_formula_looking_words_as_written_and_marks_them_as_text(tmp_path):
+    """No spreadsheet evaluates a string cell; the quote prefix keeps it text when someone edits it. The words
+    stay exactly as the person wrote them: a bulleted comment starting '- ' shows no stray apostrophe."""
+    from consult.downloads import write_table_workbook
+
+    words = ["- Longer follow-up please", "=HYPERLINK(\"http://evil.example\",\"x\")", "+44 113 496 0000", "Plain"]
+    target = tmp_path / "words.xlsx"
+    write_table_workbook([words], ["Comment", "Link", "Phone", "Other"], str(target))
+    cells = list(openpyxl.load_workbook(target).active.iter_rows(min_row=2))[0]
+    assert [cell.value for cell in cells] == words
+    assert [cell.quotePrefix for cell in cells] == [True, True, True, False]
+    assert [cell.data_type for cell in cells] == ["s"] * 4
 
 
 def test_workbook_row_over_the_cell_limit_reads_back_whole(tmp_path):
@@ -257,8 +272,7 @@ def test_theme_summaries_appear_in_the_themed_workbook_and_the_word_table(modera
     summaries = {"Evidence gaps": "=Most ask for longer follow-up."}
     buffer = io.BytesIO()
     services.write_themed_workbook(_items(consultation), ["Evidence gaps", "Safety"], buffer, summaries=summaries)
-    summary = [list(r) for r in openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))["Summary"].iter_rows(
-        values_only=True)]
+    summary = [list(r) for r in rows_shown(openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))["Summary"])]
     header = summary[1]
     rows = {row[0]: row for row in summary[2:] if row and row[0]}
     assert header[-1] == "Summary"
