@@ -644,6 +644,7 @@ def test_bulk_accept_of_all_matching_leaves_rejections_and_redactions_and_says_s
     confirm = client.post(f"{base(world)}/comments/bulk", data=data).get_data(as_text=True)
     said = text_of(confirm)
     assert "Check before you change 1 comment" in said and "You are about to accept 1 comment." in said
+    assert "<title>Check before you change 1 comment –" in confirm  # the title says what the heading says
     assert "1 rejected comment will be left as it is: open it to change its rejection." in said
     assert "1 redacted comment will be left as it is: only an admin can accept a redacted comment" in said
     assert_sound_markup(confirm)
