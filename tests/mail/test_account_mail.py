@@ -331,6 +331,7 @@ def test_an_admin_sends_a_reset_link_audited_without_seeing_it(app, app_context,
     run_worker(app)
     message = inbox.only("locked.out@example.org")
     assert "An administrator of" in message.text
+    assert "If you did not ask for this" not in message.text  # they did not: an administrator did
     assert recovery_services.user_for_reset(
         inbox.link_in(message, "reset-password?token=").partition("token=")[2]).id == person.id
 
