@@ -53,6 +53,21 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     "comment.tag": ("Tagged comment ", ""),
     "comment.untag": ("Removed a theme from comment ", ""),
     "comment.import_offline": ("Imported comment ", " from a response sent outside the service"),
+    "comment.flag": ("Flagged comment ", ""),
+    "comment.unflag": ("Removed the flag from comment ", ""),
+    "comment.note": ("Wrote a note on comment ", ""),
+    "suggestion.accept": ("Accepted the suggested theme of comment ", ""),
+    "suggestion.reject": ("Turned down the suggested theme of comment ", ""),
+    "campaign.name": ("Named the campaign ", ""),
+    "campaign.merge": ("Merged another campaign into the campaign ", ""),
+    "campaign.remove": ("Removed the campaign ", ""),
+    "campaign.detach": ("Took comment ", " out of its campaign"),
+    "campaign.split": ("Moved comment ", " into a new campaign"),
+    "saved_view.create": ("Saved the queue view ", ""),
+    "saved_view.delete": ("Deleted the saved queue view ", ""),
+    "answer.accept": ("Accepted ", ""),
+    "answer.redact": ("Redacted ", ""),
+    "answer.withhold": ("Withheld ", " from publication"),
     "comment.draft": ("Saved a draft comment on ", ""),
     "comment.update_draft": ("Changed a draft comment on ", ""),
     "comment.delete_draft": ("Deleted a draft comment on ", ""),
@@ -66,6 +81,16 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     "theme.merge": ("Merged the theme ", ""),
     "theme.delete": ("Deleted the theme ", ""),
     "theme.summarise": ("Wrote the committee summary of the theme ", ""),
+    "question.add": ("Added ", ""),
+    "question.add_standard": ("Added the standard ", ""),
+    "question.reuse": ("Added, from another consultation, ", ""),
+    "question.declaration_on": ("Asked the declaration ", ""),
+    "question.edit": ("Changed ", ""),
+    "question.move": ("Moved ", ""),
+    "question.remove": ("Removed ", ""),
+    "organisation.create": ("Added the organisation ", ""),
+    "organisation.lead_marked": ("Made ", " a commenting lead of their organisation"),
+    "organisation.lead_removed": ("Removed ", " as a commenting lead of their organisation"),
     "consultation.create": ("Created consultation ", ""),
     "consultation.edit": ("Changed the details of consultation ", ""),
     "consultation.import_document": ("Added a document to consultation ", ""),
@@ -151,14 +176,24 @@ def _recorded(event: AuditEvent) -> dict:
     return event.after if isinstance(event.after, dict) else event.before if isinstance(event.before, dict) else {}
 
 
+# Objects named by what the event recorded of them: a readable word for the kind, then their name or words.
+_KINDS = {"campaigns": "campaign", "saved_views": "view", "organisations": "organisation", "questions": "question",
+          "answers": "answer"}
+_QUOTED_MAX = 60
+
+
 def _fallback(event: AuditEvent) -> Thing:
     """The object as the event itself recorded it, when it no longer exists or is of no known kind."""
     recorded = _recorded(event)
-    if event.object_type == "themes" and recorded.get("name"):
-        return Thing(f"\u2018{recorded['name']}\u2019")
+    words = recorded.get("name") or recorded.get("text")
     if event.object_type == "outbox_emails":
         return Thing(f"number {event.object_id}")
-    return Thing(f"{event.object_type} {event.object_id}")
+    if isinstance(words, str) and words:
+        shown = words if len(words) <= _QUOTED_MAX else words[:_QUOTED_MAX - 1] + "\u2026"
+        kind = "" if event.object_type in ("themes", "campaigns", "saved_views", "organisations") else \
+            f"{_KINDS.get(event.object_type, event.object_type)} "
+        return Thing(f"{kind}\u2018{shown}\u2019")
+    return Thing(f"{_KINDS.get(event.object_type, event.object_type)} number {event.object_id}")
 
 
 def _extra(event: AuditEvent) -> str:
