@@ -92,6 +92,16 @@ def test_committee_members_read_without_holding_a_comment(client, login, world, 
     assert "Flag for a second look" not in html and 'id="shortcuts"' not in html
 
 
+def test_committee_members_are_not_asked_to_check_before_triaging(client, login, world, assign_committee):
+    first = world["comments"][0]
+    login(world["alice"])
+    client.get(f"{base(world)}/comments/{first.number}")  # Alice is reading it
+    assign_committee(world["committee"], world["consultation"])
+    login(world["committee"])
+    page = text_of(client.get(f"{base(world)}/comments/{first.number}").get_data(as_text=True))
+    assert "Check with them before you triage it" not in page
+
+
 def test_flag_and_note_with_who_and_when_and_the_flagged_filter(client, login, post_form, world):
     first = world["comments"][0]
     login(world["alice"])
