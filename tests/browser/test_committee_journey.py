@@ -224,6 +224,7 @@ def test_committee_reviews_themes_then_the_public_reads_the_published_comments(p
 
 
 LONG_THEME = "Fitting and review by a podiatrist or orthotist before and after the procedure"
+UNBROKEN_THEME = "Evidence:see-https://example.org/trials/cryoablation-follow-up-after-2020"
 SUMMARY = "Most ask how long the benefit lasts; several want the fitting done by a specialist."
 
 
@@ -240,6 +241,8 @@ def test_the_committee_reads_the_review_at_320_px_and_at_desktop_width(page, liv
     with live_server.app_context():
         theme = db.session.get(Theme, world.themes["Procedure detail"])
         update_theme(theme, LONG_THEME, theme.description, None, theme.version)
+        unbroken = db.session.get(Theme, world.themes["Evidence"])  # one long word: nowhere to break it
+        update_theme(unbroken, UNBROKEN_THEME, unbroken.description, None, unbroken.version)
         db.session.commit()
     main = page.get_by_role("main")
 
