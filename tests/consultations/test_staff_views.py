@@ -23,6 +23,9 @@ from tests.consultations.importing.test_docx import guidance_docx
 
 UTC = timezone.utc
 BASE = "/staff/consultations"
+# Dates staff enter must still be ahead whenever the tests run.
+NEXT_YEAR = utcnow().year + 1
+YEAR = str(NEXT_YEAR)
 
 
 @pytest.fixture(autouse=True)
@@ -81,15 +84,16 @@ def reload(consultation) -> Consultation:
 def new_form(**overrides) -> dict:
     values = {
         "reference": "hte2001", "title": "Cryoablation for neuroma pain", "summary": "What we propose.",
-        "opens_on": ["12", "1", "2027"], "opens_time": "9am",
-        "closes_on": ["9", "2", "2027"], "closes_time": "5pm", "late_grace_seconds": "15",
+        "opens_on": ["12", "1", YEAR], "opens_time": "9am",
+        "closes_on": ["9", "2", YEAR], "closes_time": "5pm", "late_grace_seconds": "15",
     }
     values.update(overrides)
     return values
 
 
 def staff_consultation(reference="HTE3001", title="Existing consultation", is_draft=False,
-                       opens_at=datetime(2027, 1, 12, 9, tzinfo=UTC), closes_at=datetime(2027, 2, 9, 17, tzinfo=UTC)):
+                       opens_at=datetime(NEXT_YEAR, 1, 12, 9, tzinfo=UTC),
+                       closes_at=datetime(NEXT_YEAR, 2, 9, 17, tzinfo=UTC)):
     consultation = services.create_consultation(reference, title, "Summary.", opens_at, closes_at, is_draft)
     db.session.commit()
     return consultation
@@ -175,7 +179,7 @@ def test_the_list_shows_every_consultation_with_status_dates_and_document_count(
     draft_row = re.search(r'<tr[^>]*data-reference="DRF1001".*?</tr>', page, re.S).group(0)
     assert "Open for comments" in open_row and "Draft" in draft_row
     assert re.search(r'numeric">1</td>', open_row) and re.search(r'numeric">0</td>', draft_row)
-    assert "9am on 12 January 2027" in draft_row and "5pm on 9 February 2027" in draft_row
+    assert f"9am on 12 January {YEAR}" in draft_row and f"5pm on 9 February {YEAR}" in draft_row
     assert f'href="{BASE}/DRF1001/edit"' in draft_row and f'href="{BASE}/DRF1001/import"' in draft_row
     assert f'href="{BASE}/OPN1001"' in open_row
     assert "Held back" in page and open_one.title in page
@@ -210,22 +214,22 @@ def test_a_new_consultation_is_held_as_a_draft_unless_staff_untick_it(client, lo
 def test_creating_a_consultation_stores_uk_times_as_utc_and_audits_it(client, post_form, login_as):
     actor = login_as(Role.STAFF, name="Priya Staff")
     response = post_form(f"{BASE}/new", new_form(
-        opens_on=["12", "1", "2027"], opens_time="9am",  # GMT: the same in UTC
-        closes_on=["1", "7", "2027"], closes_time="5pm",  # BST: an hour ahead of UTC
+        opens_on=["12", "1", YEAR], opens_time="9am",  # GMT: the same in UTC
+        closes_on=["1", "7", YEAR], closes_time="5pm",  # BST: an hour ahead of UTC
         is_draft="y"))
 
     assert response.status_code == 302
     assert response.headers["Location"] == f"{BASE}/HTE2001"
     consultation = services.find_consultation("HTE2001")
     assert consultation.title == "Cryoablation for neuroma pain"
-    assert consultation.opens_at == datetime(2027, 1, 12, 9, tzinfo=UTC)
-    assert consultation.closes_at == datetime(2027, 7, 1, 16, tzinfo=UTC)
+    assert consultation.opens_at == datetime(NEXT_YEAR, 1, 12, 9, tzinfo=UTC)
+    assert consultation.closes_at == datetime(NEXT_YEAR, 7, 1, 16, tzinfo=UTC)
     assert consultation.is_draft is True
     [event] = audit_events(consultation)
     assert (event.actor_id, event.action, event.before) == (actor.id, "consultation.create", None)
     assert event.after == {
         "reference": "HTE2001", "title": "Cryoablation for neuroma pain", "summary": "What we propose.",
-        "opens_at": "2027-01-12T09:00:00+00:00", "closes_at": "2027-07-01T16:00:00+00:00",
+        "opens_at": f"{YEAR}-01-12T09:00:00+00:00", "closes_at": f"{YEAR}-07-01T16:00:00+00:00",
         "late_grace_seconds": 15, "is_draft": True,
     }
     assert "Consultation HTE2001 created" in text_of(client.get(response.headers["Location"]))
@@ -247,20 +251,21 @@ def test_a_draft_consultation_is_hidden_from_the_public(client, post_form, login
     ({"title": "  "}, "Enter a title"),
     ({"title": "t" * 301}, "Title must be 300 characters or fewer"),
     ({"opens_on": ["", "", ""]}, "Enter the opening date"),
-    ({"opens_on": ["12", "", "2027"]}, "The opening date must include a month"),
-    ({"closes_on": ["", "", "2027"]}, "The closing date must include a day and a month"),
-    ({"closes_on": ["31", "2", "2027"]}, "The closing date must be a real date, for example 27 3 2027"),
-    ({"closes_on": ["9", "13", "2027"]}, "The closing date must be a real date, for example 27 3 2027"),
+    ({"opens_on": ["12", "", YEAR]}, "The opening date must include a month"),
+    ({"closes_on": ["", "", YEAR]}, "The closing date must include a day and a month"),
+    ({"closes_on": ["31", "2", YEAR]}, "The closing date must be a real date, for example 27 3 2027"),
+    ({"closes_on": ["9", "13", YEAR]}, "The closing date must be a real date, for example 27 3 2027"),
     ({"closes_on": ["9", "2", "27"]}, "Year in the closing date must include 4 numbers, like 2027"),
-    ({"closes_on": ["nine", "2", "2027"]}, "The closing date must be a real date, for example 27 3 2027"),
+    ({"closes_on": ["nine", "2", YEAR]}, "The closing date must be a real date, for example 27 3 2027"),
     ({"closes_on": ["9"]}, "The closing date must include a month and a year"),
     ({"opens_time": ""}, "Enter the opening time"),
     ({"closes_time": "25:00"}, "Enter the closing time as a real time, for example 5pm or 17:00"),
     ({"closes_time": "13pm"}, "Enter the closing time as a real time, for example 5pm or 17:00"),
     ({"closes_time": "17"}, "Enter the closing time as a real time, for example 5pm or 17:00"),
-    ({"closes_on": ["11", "1", "2027"]}, "The closing date and time must be after the opening date and time"),
-    ({"closes_on": ["12", "1", "2027"], "closes_time": "9am"},
+    ({"closes_on": ["11", "1", YEAR]}, "The closing date and time must be after the opening date and time"),
+    ({"closes_on": ["12", "1", YEAR], "closes_time": "9am"},
      "The closing date and time must be after the opening date and time"),
+    # The day the clocks go forward in 2027; the form refuses the time before the service sees the date.
     ({"opens_on": ["28", "3", "2027"], "opens_time": "1:30am"},
      "The opening time does not exist on that day because the clocks go forward; choose a different time"),
 ])
@@ -278,7 +283,7 @@ def test_invalid_details_are_explained_and_nothing_is_saved(client, post_form, l
 
 def test_what_was_typed_is_kept_when_a_date_is_wrong(client, post_form, login_as):
     login_as(Role.STAFF)
-    page = text_of(post_form(f"{BASE}/new", new_form(closes_on=["31", "2", "2027"])))
+    page = text_of(post_form(f"{BASE}/new", new_form(closes_on=["31", "2", YEAR])))
     assert re.search(r'id="closes_on-day"[^>]*value="31"', page)
     assert re.search(r'id="closes_on-month"[^>]*value="2"', page)
     assert input_value(page, "title") == "Cryoablation for neuroma pain"
@@ -300,8 +305,8 @@ def test_a_duplicate_reference_is_refused_whatever_its_case(client, post_form, l
 
 def test_the_edit_form_shows_the_saved_times_in_uk_time(client, login_as):
     login_as(Role.STAFF)
-    consultation = staff_consultation(opens_at=datetime(2027, 6, 1, 8, tzinfo=UTC),
-                                      closes_at=datetime(2027, 12, 1, 17, 30, tzinfo=UTC))
+    consultation = staff_consultation(opens_at=datetime(NEXT_YEAR, 6, 1, 8, tzinfo=UTC),
+                                      closes_at=datetime(NEXT_YEAR, 12, 1, 17, 30, tzinfo=UTC))
     page = text_of(client.get(f"{BASE}/{consultation.reference}/edit"))
 
     assert re.search(r'id="opens_on-day"[^>]*value="01"', page)
@@ -317,19 +322,19 @@ def test_editing_saves_and_audits_before_and_after(client, post_form, login_as):
     page = text_of(client.get(f"{BASE}/{consultation.reference}/edit"))
     response = post_form(f"{BASE}/{consultation.reference}/edit", new_form(
         reference="HTE3001", title="A better title", summary="Summary.",
-        opens_on=["12", "1", "2027"], opens_time="9am", closes_on=["16", "2", "2027"], closes_time="midday",
+        opens_on=["12", "1", YEAR], opens_time="9am", closes_on=["16", "2", YEAR], closes_time="midday",
         version=input_value(page, "version"), digest=input_value(page, "digest")))
 
     assert response.status_code == 302
     saved = reload(consultation)
     assert saved.title == "A better title"
-    assert saved.closes_at == datetime(2027, 2, 16, 12, tzinfo=UTC)
+    assert saved.closes_at == datetime(NEXT_YEAR, 2, 16, 12, tzinfo=UTC)
     assert saved.is_draft is False
     [event] = audit_events(saved, "consultation.edit")
     assert event.actor_id == actor.id
     assert event.before["title"] == "Existing consultation" and event.after["title"] == "A better title"
-    assert event.before["closes_at"] == "2027-02-09T17:00:00+00:00"
-    assert event.after["closes_at"] == "2027-02-16T12:00:00+00:00"
+    assert event.before["closes_at"] == f"{YEAR}-02-09T17:00:00+00:00"
+    assert event.after["closes_at"] == f"{YEAR}-02-16T12:00:00+00:00"
 
 
 def test_saving_without_changes_records_nothing(client, post_form, login_as):
@@ -339,7 +344,7 @@ def test_saving_without_changes_records_nothing(client, post_form, login_as):
     fields = {name: input_value(page, name) for name in ("reference", "title", "opens_time", "closes_time",
                                                         "late_grace_seconds", "version", "digest")}
     response = post_form(f"{BASE}/{consultation.reference}/edit", {
-        **fields, "summary": "Summary.", "opens_on": ["12", "1", "2027"], "closes_on": ["9", "2", "2027"]},
+        **fields, "summary": "Summary.", "opens_on": ["12", "1", YEAR], "closes_on": ["9", "2", YEAR]},
         follow_redirects=True)
 
     assert "No changes were made." in text_of(response)
@@ -347,9 +352,9 @@ def test_saving_without_changes_records_nothing(client, post_form, login_as):
 
 
 @pytest.mark.parametrize("overrides,message", [
-    ({"closes_on": ["1", "1", "2027"]}, "The closing date and time must be after the opening date and time"),
+    ({"closes_on": ["1", "1", YEAR]}, "The closing date and time must be after the opening date and time"),
     ({"reference": "OTH1001"}, "A consultation with the reference OTH1001 already exists; enter a different reference"),
-    ({"opens_on": ["30", "2", "2027"]}, "The opening date must be a real date, for example 27 3 2027"),
+    ({"opens_on": ["30", "2", YEAR]}, "The opening date must be a real date, for example 27 3 2027"),
 ])
 def test_invalid_edits_save_nothing(client, post_form, login_as, overrides, message):
     login_as(Role.STAFF)
@@ -364,7 +369,7 @@ def test_invalid_edits_save_nothing(client, post_form, login_as, overrides, mess
     assert message in error_summary_items(text_of(response))
     saved = reload(consultation)
     assert (saved.reference, saved.title, saved.closes_at) == (
-        "HTE3001", "Existing consultation", datetime(2027, 2, 9, 17, tzinfo=UTC))
+        "HTE3001", "Existing consultation", datetime(NEXT_YEAR, 2, 9, 17, tzinfo=UTC))
     assert audit_events(saved, "consultation.edit") == []
 
 
@@ -383,7 +388,7 @@ def test_a_stale_edit_shows_who_changed_it_and_both_versions_and_saves_nothing(a
     quinn_saved_at = audit_events(consultation, "consultation.edit")[-1].occurred_at
 
     response = post_form(f"{BASE}/{consultation.reference}/edit", new_form(
-        reference="HTE3001", title="Sam's title", opens_on=["12", "1", "2027"], closes_on=["9", "2", "2027"],
+        reference="HTE3001", title="Sam's title", opens_on=["12", "1", YEAR], closes_on=["9", "2", YEAR],
         **seen))
 
     assert response.status_code == 409
@@ -398,7 +403,7 @@ def test_a_stale_edit_shows_who_changed_it_and_both_versions_and_saves_nothing(a
     # Having seen Quinn's version, saving again keeps Sam's on purpose.
     conflict_page = text_of(response)
     again = post_form(f"{BASE}/{consultation.reference}/edit", new_form(
-        reference="HTE3001", title="Sam's title", opens_on=["12", "1", "2027"], closes_on=["9", "2", "2027"],
+        reference="HTE3001", title="Sam's title", opens_on=["12", "1", YEAR], closes_on=["9", "2", YEAR],
         version=input_value(conflict_page, "version"), digest=input_value(conflict_page, "digest")))
     assert again.status_code == 302
     assert reload(consultation).title == "Sam's title"
@@ -414,8 +419,8 @@ def test_a_response_submitted_while_editing_is_not_a_conflict(client, post_form,
     db.session.commit()
 
     response = post_form(f"{BASE}/{consultation.reference}/edit", new_form(
-        reference="HTE3001", title="Edited during the consultation", opens_on=["12", "1", "2027"],
-        closes_on=["9", "2", "2027"], version=input_value(page, "version"), digest=input_value(page, "digest")))
+        reference="HTE3001", title="Edited during the consultation", opens_on=["12", "1", YEAR],
+        closes_on=["9", "2", YEAR], version=input_value(page, "version"), digest=input_value(page, "digest")))
 
     assert response.status_code == 302
     assert reload(consultation).title == "Edited during the consultation"
