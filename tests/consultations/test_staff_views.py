@@ -434,6 +434,34 @@ def test_an_edit_without_the_version_it_started_from_is_refused(client, post_for
     assert reload(consultation).title == "Existing consultation"
 
 
+def edit_form_as_shown(page: str, **overrides) -> dict:
+    """The edit form's values as the page shows them, as a browser would send them back."""
+    values = {name: input_value(page, name) for name in ("reference", "title", "opens_time", "closes_time",
+                                                        "late_grace_seconds", "version", "digest")}
+    for name in ("opens_on", "closes_on"):
+        values[name] = [html.unescape(value) for value in
+                        re.findall(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', page)]
+    values["summary"] = html.unescape(re.search(r'<textarea[^>]*name="summary"[^>]*>(.*?)</textarea>',
+                                                page, re.S).group(1)).strip()
+    return {**values, **overrides}
+
+
+def test_a_closed_consultation_can_still_be_renamed(client, post_form, login_as, make_consultation):
+    login_as(Role.STAFF)
+    consultation = make_consultation(state="closed")  # closes at a time with seconds the form cannot show
+    closes_at = consultation.closes_at
+    page = text_of(client.get(f"{BASE}/{consultation.reference}/edit"))
+
+    response = post_form(f"{BASE}/{consultation.reference}/edit",
+                         edit_form_as_shown(page, title="Renamed after closing"))
+
+    assert response.status_code == 302
+    saved = reload(consultation)
+    assert (saved.title, saved.closes_at) == ("Renamed after closing", closes_at)
+    [event] = audit_events(saved, "consultation.edit")
+    assert event.before["closes_at"] == event.after["closes_at"]
+
+
 def test_staff_set_how_long_after_closing_late_arrivals_are_taken(client, post_form, login_as):
     login_as(Role.STAFF)
     consultation = staff_consultation()

@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp, ValidationError
 
 from consult.consultations.importing import MAX_UPLOAD_LABEL
-from consult.consultations.models import DEFAULT_LATE_GRACE_SECONDS, MAX_LATE_GRACE_SECONDS
+from consult.consultations.models import DEFAULT_LATE_GRACE_SECONDS, MAX_LATE_GRACE_SECONDS, Consultation
 from consult.forms import UKDateField, strip_whitespace
 from consult.widgets import GovCheckboxesInput, GovCheckboxInput, GovRadioInput, GovTextArea, GovTextInput
 
@@ -143,16 +143,21 @@ class ConsultationForm(FlaskForm):
     digest = HiddenField()
     submit = SubmitField("Save consultation", widget=GovSubmitInput())
 
-    def times(self, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
+    def times(self, zone: ZoneInfo, saved: Consultation | None = None) -> tuple[datetime, datetime] | None:
         """Opening and closing as aware UTC datetimes, or None with the field errors set.
 
         A UK time that does not exist (the hour skipped when the clocks go
-        forward) is refused rather than silently moved.
+        forward) is refused rather than silently moved. With the `saved`
+        consultation the form was filled from, a time left as the form showed
+        it keeps its saved value: the form shows minutes, so a saved time with
+        seconds is not changed by an edit of something else.
         """
         opens = self._moment(self.opens_on, self.opens_time, zone)
         closes = self._moment(self.closes_on, self.closes_time, zone)
         if opens is None or closes is None:
             return None
+        if saved is not None:
+            opens, closes = _as_saved(opens, saved.opens_at), _as_saved(closes, saved.closes_at)
         return opens, closes
 
     @staticmethod
@@ -175,6 +180,10 @@ class ConsultationForm(FlaskForm):
         self.closes_on.data, self.closes_time.data = closes.date(), format_time(closes.time())
         self.late_grace_seconds.data = consultation.late_grace_seconds
         self.is_draft.data = consultation.is_draft
+
+
+def _as_saved(entered: datetime, saved: datetime) -> datetime:
+    return saved if entered == saved.replace(second=0, microsecond=0) else entered
 
 
 class UploadDraftForm(FlaskForm):

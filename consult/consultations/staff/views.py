@@ -114,7 +114,7 @@ def edit(reference: str):
     if request.method == "GET":
         form.fill_from(consultation, zone)
         _remember_seen(form, consultation)
-    elif form.validate_on_submit() and (times := form.times(zone)):
+    elif form.validate_on_submit() and (times := form.times(zone, saved=consultation)):
         if not (form.version.data or "").isdigit():
             abort(400)
         details = _details(form, *times)
