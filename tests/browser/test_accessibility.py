@@ -25,6 +25,7 @@ from consult.accounts.models import Role
 from consult.accounts.services import find_user_by_email
 from consult.admin.account_services import deactivate_user
 from consult.consultations.services import ConsultationDetails, details_digest, edit_consultation, find_consultation
+from consult.database import utcnow
 from consult.moderation.states import ModerationState
 from tests.browser.conftest import (
     DESKTOP,
@@ -651,7 +652,7 @@ def edit_consultation_conflict(scene: Scene) -> None:
                                      summary=consultation.summary, opens_at=consultation.opens_at,
                                      closes_at=consultation.closes_at, is_draft=consultation.is_draft)
         edit_consultation(find_user_by_email(world.staff_email), consultation, theirs, consultation.version,
-                          details_digest(consultation))
+                          details_digest(consultation), utcnow())
     scene.page.get_by_label("Summary (optional)").fill("My own summary of the consultation.")
     with scene.page.expect_navigation() as navigation:
         scene.page.get_by_role("button", name="Save changes").click()

@@ -27,6 +27,7 @@ from tests.conftest import sections_of
 UTC = timezone.utc
 OPENS = datetime(2027, 1, 12, 9, tzinfo=UTC)
 CLOSES = datetime(2027, 2, 9, 17, tzinfo=UTC)
+NOW = OPENS - timedelta(days=30)  # staff set the dates a month before opening
 
 
 def details(**overrides) -> services.ConsultationDetails:
@@ -60,7 +61,7 @@ def staff(make_user):
 
 @pytest.fixture
 def consultation(staff):
-    created = services.add_consultation(staff, details())
+    created = services.add_consultation(staff, details(), NOW)
     db.session.commit()
     return created
 
@@ -76,19 +77,19 @@ def test_adding_a_consultation_audits_who_and_what(staff, consultation):
 @pytest.mark.parametrize("closes_at", [OPENS, OPENS - timedelta(minutes=1)])
 def test_a_consultation_cannot_close_before_it_opens(app_context, staff, closes_at):
     with pytest.raises(services.ConsultationDatesInvalid):
-        services.add_consultation(staff, details(closes_at=closes_at))
+        services.add_consultation(staff, details(closes_at=closes_at), NOW)
     assert count(Consultation) == 0 and count(AuditEvent) == 0
 
 
 def test_a_duplicate_reference_is_refused_with_nothing_added(staff, consultation):
     with pytest.raises(services.DuplicateReference):
-        services.add_consultation(staff, details(reference="srv1001", title="Second"))
+        services.add_consultation(staff, details(reference="srv1001", title="Second"), NOW)
     assert count(Consultation) == 1 and len(events(consultation)) == 1
 
 
 def test_editing_audits_before_and_after(staff, consultation):
     changed = services.edit_consultation(staff, consultation, details(title="Renamed", is_draft=True),
-                                         consultation.version, services.details_digest(consultation))
+                                         consultation.version, services.details_digest(consultation), NOW)
     db.session.commit()
     assert changed is True
     [event] = events(consultation, "consultation.edit")
@@ -100,11 +101,11 @@ def test_an_edit_from_an_older_version_with_other_details_is_a_conflict_naming_t
         staff, consultation, make_user):
     seen = consultation.version, services.details_digest(consultation)
     other = make_user(name="Olu Other", role=Role.ADMIN)
-    services.edit_consultation(other, consultation, details(title="Olu's title"), *seen)
+    services.edit_consultation(other, consultation, details(title="Olu's title"), *seen, NOW)
     db.session.commit()
 
     with pytest.raises(services.EditConflict) as raised:
-        services.edit_consultation(staff, consultation, details(title="Sam's title"), *seen)
+        services.edit_consultation(staff, consultation, details(title="Sam's title"), *seen, NOW)
 
     assert raised.value.changed_by == "Olu Other"
     assert raised.value.changed_at == events(consultation, "consultation.edit")[-1].occurred_at
@@ -119,7 +120,7 @@ def test_an_older_version_with_the_same_details_is_not_a_conflict(staff, consult
     db.session.commit()
     assert consultation.version != seen[0]
 
-    assert services.edit_consultation(staff, consultation, details(title="Fine"), *seen) is True
+    assert services.edit_consultation(staff, consultation, details(title="Fine"), *seen, NOW) is True
 
 
 def test_a_write_that_lands_after_the_check_is_still_caught(staff, consultation):
@@ -129,7 +130,7 @@ def test_a_write_that_lands_after_the_check_is_still_caught(staff, consultation)
                             "WHERE id = :id"), {"id": consultation.id})
 
     with pytest.raises(services.EditConflict):
-        services.edit_consultation(staff, consultation, details(title="Mine"), *seen)
+        services.edit_consultation(staff, consultation, details(title="Mine"), *seen, NOW)
     assert db.session.scalar(select(Consultation.title).where(Consultation.id == consultation.id)) == \
         "Behind your back"
 
@@ -139,29 +140,86 @@ def test_a_counter_bump_that_lands_after_the_check_is_retried(staff, consultatio
     db.session.execute(text("UPDATE consultations SET last_comment_number = last_comment_number + 1, "
                             "version = version + 1 WHERE id = :id"), {"id": consultation.id})
 
-    assert services.edit_consultation(staff, consultation, details(title="Mine"), *seen) is True
+    assert services.edit_consultation(staff, consultation, details(title="Mine"), *seen, NOW) is True
     db.session.commit()
     assert db.session.scalar(select(Consultation.title).where(Consultation.id == consultation.id)) == "Mine"
 
 
 def test_an_unchanged_save_records_nothing(staff, consultation):
     assert services.edit_consultation(staff, consultation, details(), consultation.version,
-                                      services.details_digest(consultation)) is False
+                                      services.details_digest(consultation), NOW) is False
     assert events(consultation, "consultation.edit") == []
 
 
 def test_editing_to_a_reference_in_use_is_refused(staff, consultation):
-    services.add_consultation(staff, details(reference="TAKEN1"))
+    services.add_consultation(staff, details(reference="TAKEN1"), NOW)
     with pytest.raises(services.DuplicateReference):
         services.edit_consultation(staff, consultation, details(reference="taken1"), consultation.version,
-                                   services.details_digest(consultation))
+                                   services.details_digest(consultation), NOW)
     db.session.rollback()
     assert db.session.get(Consultation, consultation.id).reference == "SRV1001"
 
 
+# --- Closing times against the clock ------------------------------------------
+
+PAST_DETAILS = {"opens_at": datetime(2020, 1, 1, 9, tzinfo=UTC), "closes_at": datetime(2020, 2, 1, 17, tzinfo=UTC)}
+
+
+@pytest.mark.parametrize("is_draft", [False, True])
+def test_a_new_consultation_whose_closing_time_has_passed_is_refused(app_context, staff, is_draft):
+    with pytest.raises(services.ConsultationDatesInvalid) as refused:
+        services.add_consultation(staff, details(is_draft=is_draft, **PAST_DETAILS), NOW)
+    assert refused.value.field == "closes_on"
+    assert str(refused.value) == ("The closing time must be in the future. To close the consultation early, "
+                                  "choose a time later today")
+    assert count(Consultation) == 0 and count(AuditEvent) == 0
+
+
+def test_a_new_consultation_may_close_a_minute_from_now_but_not_now(app_context, staff):
+    now = OPENS + timedelta(days=1)
+    with pytest.raises(services.ConsultationDatesInvalid):
+        services.add_consultation(staff, details(closes_at=now), now)
+    created = services.add_consultation(staff, details(closes_at=now + timedelta(minutes=1)), now)
+    assert created.closes_at == now + timedelta(minutes=1)
+
+
+def test_an_edit_cannot_move_the_closing_time_into_the_past(staff, consultation):
+    now = OPENS + timedelta(days=3)  # open, with people part-way through their responses
+    with pytest.raises(services.ConsultationDatesInvalid) as refused:
+        services.edit_consultation(staff, consultation, details(closes_at=now - timedelta(hours=1)),
+                                   consultation.version, services.details_digest(consultation), now)
+    assert refused.value.field == "closes_on" and "must be in the future" in str(refused.value)
+    db.session.rollback()
+    assert db.session.get(Consultation, consultation.id).closes_at == CLOSES
+    assert events(consultation, "consultation.edit") == []
+
+
+def test_an_open_consultation_can_be_closed_early_later_today(staff, consultation):
+    now = OPENS + timedelta(days=3)
+    assert services.edit_consultation(staff, consultation, details(closes_at=now + timedelta(hours=1)),
+                                      consultation.version, services.details_digest(consultation), now) is True
+
+
+def test_a_closed_consultation_keeps_its_past_closing_time_when_other_details_change(staff, consultation):
+    now = CLOSES + timedelta(days=10)
+    assert services.edit_consultation(staff, consultation, details(title="Renamed after closing"),
+                                      consultation.version, services.details_digest(consultation), now) is True
+    db.session.commit()
+    saved = db.session.get(Consultation, consultation.id)
+    assert (saved.title, saved.closes_at) == ("Renamed after closing", CLOSES)
+
+
+def test_a_closed_consultation_cannot_be_given_another_past_closing_time(staff, consultation):
+    now = CLOSES + timedelta(days=10)
+    with pytest.raises(services.ConsultationDatesInvalid):
+        services.edit_consultation(staff, consultation, details(closes_at=CLOSES + timedelta(days=1)),
+                                   consultation.version, services.details_digest(consultation), now)
+
+
 def test_the_staff_list_includes_drafts_with_document_counts(staff, consultation, make_consultation):
     imported = make_consultation(reference="LST1001")
-    services.add_consultation(staff, details(reference="DRAFT1", is_draft=True, opens_at=OPENS + timedelta(days=1)))
+    services.add_consultation(staff, details(reference="DRAFT1", is_draft=True, opens_at=OPENS + timedelta(days=1)),
+                              NOW)
     rows = {c.reference: n for c, n in services.list_all_consultations()}
     assert rows == {"SRV1001": 0, "LST1001": 1, "DRAFT1": 0}
     assert imported.reference in rows

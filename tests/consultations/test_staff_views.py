@@ -18,6 +18,7 @@ from consult.consultations import services
 from consult.consultations.models import Chapter, CommitteeAssignment, Consultation, Document, Section
 from consult.database import utcnow
 from consult.extensions import db
+from consult.uk_time import display_zone
 from tests.conftest import GUIDANCE_SEED, sections_of
 from tests.consultations.importing.test_docx import guidance_docx
 
@@ -383,7 +384,7 @@ def test_a_stale_edit_shows_who_changed_it_and_both_versions_and_saves_nothing(a
     quick = make_user(name="Quinn Quick", role=Role.STAFF)
     services.edit_consultation(quick, consultation, services.ConsultationDetails(
         "HTE3001", "Quinn's title", "Summary.", consultation.opens_at, consultation.closes_at, False),
-        consultation.version, services.details_digest(consultation))
+        consultation.version, services.details_digest(consultation), utcnow())
     db.session.commit()
     quinn_saved_at = audit_events(consultation, "consultation.edit")[-1].occurred_at
 
@@ -434,6 +435,19 @@ def test_an_edit_without_the_version_it_started_from_is_refused(client, post_for
     assert reload(consultation).title == "Existing consultation"
 
 
+# --- Closing times that have passed ---------------------------------------------
+
+CLOSING_IN_THE_PAST = ("The closing time must be in the future. To close the consultation early, "
+                       "choose a time later today")
+
+
+def field_error(page: str, name: str) -> str:
+    """The error message shown beside a field, without its visually hidden prefix."""
+    match = re.search(rf'<p id="{name}-error" class="govuk-error-message">(.*?)</p>', page, re.S)
+    assert match, f"no error beside {name}"
+    return " ".join(html.unescape(re.sub(r"<span[^>]*>.*?</span>", "", match.group(1))).split())
+
+
 def edit_form_as_shown(page: str, **overrides) -> dict:
     """The edit form's values as the page shows them, as a browser would send them back."""
     values = {name: input_value(page, name) for name in ("reference", "title", "opens_time", "closes_time",
@@ -444,6 +458,41 @@ def edit_form_as_shown(page: str, **overrides) -> dict:
     values["summary"] = html.unescape(re.search(r'<textarea[^>]*name="summary"[^>]*>(.*?)</textarea>',
                                                 page, re.S).group(1)).strip()
     return {**values, **overrides}
+
+
+def uk_date_parts(moment: datetime) -> list[str]:
+    day = moment.astimezone(display_zone()).date()
+    return [str(day.day), str(day.month), str(day.year)]
+
+
+@pytest.mark.parametrize("is_draft", ["y", ""])
+def test_a_new_consultation_that_has_already_closed_is_refused_beside_the_closing_date(
+        client, post_form, login_as, is_draft):
+    login_as(Role.STAFF)
+    response = post_form(f"{BASE}/new", new_form(opens_on=["1", "1", "2020"], closes_on=["1", "2", "2020"],
+                                                 is_draft=is_draft))
+
+    assert response.status_code == 200
+    page = text_of(response)
+    assert error_summary_items(page) == [CLOSING_IN_THE_PAST]
+    assert field_error(page, "closes_on") == CLOSING_IN_THE_PAST
+    assert count(Consultation) == 0 and count(AuditEvent) == 0
+
+
+def test_an_open_consultation_is_not_closed_by_a_closing_date_in_the_past(client, post_form, login_as,
+                                                                           make_consultation):
+    login_as(Role.STAFF)
+    consultation = make_consultation(state="open")
+    closes_at = consultation.closes_at
+    page = text_of(client.get(f"{BASE}/{consultation.reference}/edit"))
+
+    yesterday = uk_date_parts(utcnow() - timedelta(days=1))
+    response = post_form(f"{BASE}/{consultation.reference}/edit", edit_form_as_shown(page, closes_on=yesterday))
+
+    assert response.status_code == 200
+    assert field_error(text_of(response), "closes_on") == CLOSING_IN_THE_PAST
+    assert reload(consultation).closes_at == closes_at
+    assert audit_events(consultation, "consultation.edit") == []
 
 
 def test_a_closed_consultation_can_still_be_renamed(client, post_form, login_as, make_consultation):

@@ -42,6 +42,10 @@ class ConsultationDatesInvalid(DomainError):
     status = 422
 
 
+CLOSING_TIME_PASSED = ("The closing time must be in the future. To close the consultation early, "
+                       "choose a time later today")
+
+
 class EditConflict(DomainError):
     """Someone saved the consultation after this editor opened it; nothing was saved."""
 
@@ -154,13 +158,16 @@ def latest_details_change(consultation: Consultation) -> AuditEvent | None:
     )
 
 
-def add_consultation(actor: User, details: ConsultationDetails) -> Consultation:
+def add_consultation(actor: User, details: ConsultationDetails, now: datetime) -> Consultation:
     """Create a consultation from staff-entered details and audit it.
 
-    Raises ConsultationDatesInvalid when it would close before it opens and
-    DuplicateReference when the reference is taken; nothing is added then.
+    Raises ConsultationDatesInvalid when it would close before it opens or
+    has already closed at `now` (a draft too: it would be closed the moment
+    it is made public), and DuplicateReference when the reference is taken;
+    nothing is added then.
     """
     _check_dates(details)
+    _check_times_against_now(None, details, now)
     consultation = create_consultation(details.reference, details.title, details.summary,
                                        details.opens_at, details.closes_at, details.is_draft)
     consultation.late_grace_seconds = details.late_grace_seconds
@@ -169,7 +176,7 @@ def add_consultation(actor: User, details: ConsultationDetails) -> Consultation:
 
 
 def edit_consultation(actor: User, consultation: Consultation, details: ConsultationDetails,
-                      seen_version: int, seen_digest: str) -> bool:
+                      seen_version: int, seen_digest: str, now: datetime) -> bool:
     """Save staff edits unless someone else changed the details after this editor opened them.
 
     `seen_version` and `seen_digest` describe the consultation as the form
@@ -178,11 +185,17 @@ def edit_consultation(actor: User, consultation: Consultation, details: Consulta
     EditConflict naming the last editor. A concurrent save that lands between
     this check and the write is caught by the version column. Returns whether
     anything changed; an unchanged save records no event.
+
+    Times are judged against `now` only where they change, so a closed
+    consultation can still be renamed: ConsultationDatesInvalid is raised for
+    a new closing time that has passed, which would end the consultation at
+    once.
     """
     _check_dates(details)
     for _attempt in range(2):
         if consultation.version != seen_version and details_digest(consultation) != seen_digest:
             raise EditConflict(consultation, latest_details_change(consultation))
+        _check_times_against_now(consultation, details, now)
         reference = details.reference.strip().upper()
         other = find_consultation(reference)
         if other is not None and other.id != consultation.id:
@@ -216,3 +229,9 @@ def edit_consultation(actor: User, consultation: Consultation, details: Consulta
 def _check_dates(details: ConsultationDetails) -> None:
     if details.closes_at <= details.opens_at:
         raise ConsultationDatesInvalid()
+
+
+def _check_times_against_now(saved: Consultation | None, details: ConsultationDetails, now: datetime) -> None:
+    """Refuse a closing time that staff set or change to one that would lock people out."""
+    if (saved is None or details.closes_at != saved.closes_at) and details.closes_at <= now:
+        raise ConsultationDatesInvalid(CLOSING_TIME_PASSED, field="closes_on")

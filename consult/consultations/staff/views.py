@@ -80,7 +80,7 @@ def new():
     status = 200
     if form.validate_on_submit() and (times := form.times(display_zone())):
         with form_errors(form) as outcome:
-            consultation = services.add_consultation(current_user, _details(form, *times))
+            consultation = services.add_consultation(current_user, _details(form, *times), utcnow())
         if outcome.ok:
             db.session.commit()
             flash(f"Consultation {consultation.reference} created. Next, import its draft document.", "success")
@@ -121,7 +121,7 @@ def edit(reference: str):
         with form_errors(form) as outcome:
             try:
                 changed = services.edit_consultation(current_user, consultation, details,
-                                                     int(form.version.data), form.digest.data or "")
+                                                     int(form.version.data), form.digest.data or "", utcnow())
             except services.EditConflict as conflict:
                 # A conflict is not about one field: it has a page of its own showing both versions.
                 db.session.rollback()
