@@ -160,7 +160,7 @@ def test_editing_to_a_reference_in_use_is_refused(staff, consultation):
     assert db.session.get(Consultation, consultation.id).reference == "SRV1001"
 
 
-# --- Closing times against the clock ------------------------------------------
+# --- Closing and opening times against the clock -------------------------------
 
 PAST_DETAILS = {"opens_at": datetime(2020, 1, 1, 9, tzinfo=UTC), "closes_at": datetime(2020, 2, 1, 17, tzinfo=UTC)}
 
@@ -214,6 +214,31 @@ def test_a_closed_consultation_cannot_be_given_another_past_closing_time(staff, 
     with pytest.raises(services.ConsultationDatesInvalid):
         services.edit_consultation(staff, consultation, details(closes_at=CLOSES + timedelta(days=1)),
                                    consultation.version, services.details_digest(consultation), now)
+
+
+def test_an_open_consultation_cannot_have_its_opening_moved_into_the_future(staff, consultation):
+    now = OPENS + timedelta(days=3)
+    with pytest.raises(services.ConsultationDatesInvalid) as refused:
+        services.edit_consultation(staff, consultation, details(opens_at=now + timedelta(days=1)),
+                                   consultation.version, services.details_digest(consultation), now)
+    assert refused.value.field == "opens_on"
+    assert str(refused.value) == ("The consultation has already opened, so the opening time cannot be in the "
+                                  "future: people may be part-way through their responses")
+    db.session.rollback()
+    assert db.session.get(Consultation, consultation.id).opens_at == OPENS
+
+
+@pytest.mark.parametrize("is_draft,now,opens_at", [
+    (False, OPENS - timedelta(days=3), OPENS + timedelta(days=7)),  # not yet open: it can open later
+    (False, OPENS + timedelta(days=3), OPENS - timedelta(days=7)),  # open: an earlier opening changes nothing
+    (True, OPENS + timedelta(days=3), OPENS + timedelta(days=7)),  # held as a draft: nobody could comment yet
+])
+def test_an_opening_time_may_move_when_nobody_can_be_part_way_through(staff, consultation, is_draft, now, opens_at):
+    consultation.is_draft = is_draft
+    db.session.commit()
+    assert services.edit_consultation(staff, consultation, details(opens_at=opens_at, is_draft=is_draft),
+                                      consultation.version, services.details_digest(consultation), now) is True
+    assert consultation.opens_at == opens_at
 
 
 def test_the_staff_list_includes_drafts_with_document_counts(staff, consultation, make_consultation):

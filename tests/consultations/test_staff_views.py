@@ -435,7 +435,7 @@ def test_an_edit_without_the_version_it_started_from_is_refused(client, post_for
     assert reload(consultation).title == "Existing consultation"
 
 
-# --- Closing times that have passed ---------------------------------------------
+# --- Closing and opening times that have passed ---------------------------------
 
 CLOSING_IN_THE_PAST = ("The closing time must be in the future. To close the consultation early, "
                        "choose a time later today")
@@ -479,19 +479,25 @@ def test_a_new_consultation_that_has_already_closed_is_refused_beside_the_closin
     assert count(Consultation) == 0 and count(AuditEvent) == 0
 
 
-def test_an_open_consultation_is_not_closed_by_a_closing_date_in_the_past(client, post_form, login_as,
-                                                                           make_consultation):
+@pytest.mark.parametrize("field,days_from_now,message", [
+    ("closes_on", -1, CLOSING_IN_THE_PAST),
+    ("opens_on", 1, "The consultation has already opened, so the opening time cannot be in the future: people "
+                    "may be part-way through their responses"),
+])
+def test_an_open_consultation_keeps_times_that_would_shut_out_people_part_way_through(
+        client, post_form, login_as, make_consultation, field, days_from_now, message):
     login_as(Role.STAFF)
     consultation = make_consultation(state="open")
-    closes_at = consultation.closes_at
+    saved_times = consultation.opens_at, consultation.closes_at
     page = text_of(client.get(f"{BASE}/{consultation.reference}/edit"))
 
-    yesterday = uk_date_parts(utcnow() - timedelta(days=1))
-    response = post_form(f"{BASE}/{consultation.reference}/edit", edit_form_as_shown(page, closes_on=yesterday))
+    day = uk_date_parts(utcnow() + timedelta(days=days_from_now))
+    response = post_form(f"{BASE}/{consultation.reference}/edit", edit_form_as_shown(page, **{field: day}))
 
     assert response.status_code == 200
-    assert field_error(text_of(response), "closes_on") == CLOSING_IN_THE_PAST
-    assert reload(consultation).closes_at == closes_at
+    assert field_error(text_of(response), field) == message
+    saved = reload(consultation)
+    assert (saved.opens_at, saved.closes_at) == saved_times
     assert audit_events(consultation, "consultation.edit") == []
 
 

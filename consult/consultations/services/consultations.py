@@ -44,6 +44,8 @@ class ConsultationDatesInvalid(DomainError):
 
 CLOSING_TIME_PASSED = ("The closing time must be in the future. To close the consultation early, "
                        "choose a time later today")
+OPENING_TIME_AFTER_OPENING = ("The consultation has already opened, so the opening time cannot be in the future: "
+                              "people may be part-way through their responses")
 
 
 class EditConflict(DomainError):
@@ -188,8 +190,10 @@ def edit_consultation(actor: User, consultation: Consultation, details: Consulta
 
     Times are judged against `now` only where they change, so a closed
     consultation can still be renamed: ConsultationDatesInvalid is raised for
-    a new closing time that has passed, which would end the consultation at
-    once.
+    a new closing time that has passed (which would end the consultation at
+    once), and for a new opening time in the future once the public
+    consultation has opened (which would stop taking responses from people
+    part-way through one).
     """
     _check_dates(details)
     for _attempt in range(2):
@@ -232,6 +236,9 @@ def _check_dates(details: ConsultationDetails) -> None:
 
 
 def _check_times_against_now(saved: Consultation | None, details: ConsultationDetails, now: datetime) -> None:
-    """Refuse a closing time that staff set or change to one that would lock people out."""
+    """Refuse a closing or opening time that staff set or change to one that would lock people out."""
     if (saved is None or details.closes_at != saved.closes_at) and details.closes_at <= now:
         raise ConsultationDatesInvalid(CLOSING_TIME_PASSED, field="closes_on")
+    if (saved is not None and not saved.is_draft and saved.opens_at <= now
+            and details.opens_at != saved.opens_at and details.opens_at > now):
+        raise ConsultationDatesInvalid(OPENING_TIME_AFTER_OPENING, field="opens_on")
