@@ -620,6 +620,43 @@ def test_the_preview_says_what_was_left_out_and_can_keep_it_as_an_introduction(c
     assert "5 chapters and 13 sections" in text_of(client.get(confirmed.headers["Location"]))
 
 
+def hint_of(page: str, field_id: str) -> str:
+    match = re.search(rf'<div id="{field_id}-hint" class="govuk-hint">(.*?)</div>', page, re.S)
+    assert match, f"no hint for {field_id}"
+    return " ".join(html.unescape(match.group(1)).split())
+
+
+def flash_of(response) -> str:
+    match = re.search(r'<div class="govuk-notification-banner.*?<p[^>]*>(.*?)</p>', text_of(response), re.S)
+    assert match, "no notification banner"
+    return " ".join(html.unescape(match.group(1)).split())
+
+
+def test_the_preview_says_an_included_introduction_becomes_a_chapter_and_the_counts_agree(
+        client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    seed = GUIDANCE_SEED.read_bytes()
+
+    page = text_of(client.get(upload(post_form, consultation.reference, seed, "guidance.txt").headers["Location"]))
+    assert "4 chapters, 13 sections" in page
+    assert hint_of(page, "include") == (
+        "Select the text commenters need to read. It becomes one unnumbered chapter, “Introduction”, before the "
+        "first chapter, so the document has 5 chapters and 13 sections. What you do not select is left out.")
+    block = re.search(r'<input[^>]*name="include"[^>]*value="(\d+)"', page)
+    confirmed = post_form(f"{BASE}/{consultation.reference}/import/confirm",
+                          {"token": input_value(page, "token"), "include": block.group(1)})
+    assert flash_of(client.get(confirmed.headers["Location"])) == (
+        "Imported “Percutaneous image-guided cryoablation of peripheral neuroma for chronic pain”: 5 chapters "
+        "and 13 sections, counting the introduction as a chapter.")
+
+    page = text_of(client.get(upload(post_form, consultation.reference, seed, "guidance.txt").headers["Location"]))
+    confirmed = post_form(f"{BASE}/{consultation.reference}/import/confirm", {"token": input_value(page, "token")})
+    assert flash_of(client.get(confirmed.headers["Location"])) == (
+        "Imported “Percutaneous image-guided cryoablation of peripheral neuroma for chronic pain”: 4 chapters "
+        "and 13 sections.")
+
+
 def test_a_word_document_is_previewed_and_imported_with_its_structure(client, post_form, login_as):
     login_as(Role.STAFF)
     consultation = staff_consultation()

@@ -11,6 +11,7 @@ Nothing here touches the database, so a draft can be parsed and checked anywhere
 from consult.consultations.importing.docx import parse_docx
 from consult.consultations.importing.staging import ImportStaging, PendingImport, PreviewNotFound
 from consult.consultations.importing.text import (
+    INTRODUCTION_TITLE,
     DocumentFormatError,
     ParsedChapter,
     ParsedDocument,
@@ -34,6 +35,7 @@ from consult.consultations.importing.uploads import (
 
 __all__ = [
     "ACCEPTED_EXTENSIONS",
+    "INTRODUCTION_TITLE",
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_LABEL",
     "CheckedUpload",

@@ -23,7 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp, ValidationError
 
-from consult.consultations.importing import MAX_UPLOAD_LABEL
+from consult.consultations.importing import INTRODUCTION_TITLE, MAX_UPLOAD_LABEL, ParsedDocument
 from consult.consultations.models import DEFAULT_LATE_GRACE_SECONDS, MAX_LATE_GRACE_SECONDS, Consultation
 from consult.forms import UKDateField, strip_whitespace
 from consult.widgets import GovCheckboxesInput, GovCheckboxInput, GovRadioInput, GovTextArea, GovTextInput
@@ -215,23 +215,30 @@ class UploadDraftForm(FlaskForm):
 class ConfirmImportForm(FlaskForm):
     """Confirm a previewed import, choosing which left-out blocks to keep as an introduction.
 
-    The choices are the staged draft's includable skipped blocks, set by the view with
-    ``offer_skipped``; a tampered value that is not among them is refused by the field.
+    The choices are the staged draft's includable skipped blocks, and the hint says what choosing
+    them does; the view sets both with ``offer_skipped``. A tampered value that is not among the
+    choices is refused by the field.
     """
 
     token = HiddenField()
     include = SelectMultipleField(
         "Include any of this as an unnumbered introduction?",
-        description="Select the text commenters need to read. What you do not select is left out.",
         choices=[],
         widget=GovCheckboxesInput(),
     )
     submit = SubmitField("Import this draft", widget=GovSubmitInput())
 
-    def offer_skipped(self, skipped) -> None:
+    def offer_skipped(self, parsed: ParsedDocument) -> None:
+        """Offer the draft's includable left-out blocks, saying what choosing any of them makes of the draft."""
         self.include.choices = [
-            (str(index), _first_words(block.text)) for index, block in enumerate(skipped) if block.includable
+            (str(index), _first_words(block.text)) for index, block in enumerate(parsed.skipped) if block.includable
         ]
+        # What with_introduction does with the chosen blocks, in the counts the import reports.
+        sections = sum(len(chapter.sections) for chapter in parsed.chapters)
+        self.include.description = (
+            "Select the text commenters need to read. It becomes one unnumbered chapter, "
+            f"“{INTRODUCTION_TITLE}”, before the first chapter, so the document has {len(parsed.chapters) + 1} "
+            f"chapters and {sections} sections. What you do not select is left out.")
 
     @property
     def chosen(self) -> list[int]:

@@ -198,7 +198,7 @@ def preview(reference: str):
     except PreviewNotFound as missing:
         return _preview_gone(consultation, missing)
     form = ConfirmImportForm(token=pending.token)
-    form.offer_skipped(pending.parsed.skipped)
+    form.offer_skipped(pending.parsed)
     return _preview_page(consultation, pending, form)
 
 
@@ -220,7 +220,7 @@ def confirm_import(reference: str):
                                  consultation_id=consultation.id, now=utcnow())
     except PreviewNotFound as missing:
         return _preview_gone(consultation, missing)
-    form.offer_skipped(staged.parsed.skipped)
+    form.offer_skipped(staged.parsed)
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
@@ -244,7 +244,9 @@ def confirm_import(reference: str):
         return _preview_page(consultation, pending, None, str(outcome.error), _status(outcome))
     db.session.commit()
     sections = sum(len(chapter.sections) for chapter in parsed.chapters)
-    flash(f"Imported “{document.title}”: {len(parsed.chapters)} chapters and {sections} sections.", "success")
+    introduced = len(parsed.chapters) > len(pending.parsed.chapters)
+    flash(f"Imported “{document.title}”: {len(parsed.chapters)} chapters and {sections} sections"
+          + (", counting the introduction as a chapter." if introduced else "."), "success")
     return redirect(url_for("staff_consultations.show", reference=consultation.reference))
 
 
