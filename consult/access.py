@@ -76,6 +76,14 @@ def can_review_consultation(user, consultation) -> bool:
     return db.session.get(CommitteeAssignment, (consultation.id, user.id)) is not None
 
 
+def can_preview_drafts(user) -> bool:
+    """Those who build consultations (staff and admins) may read a draft's public pages before the public can.
+
+    Only the read-only pages: taking part, commenting and answering wait until the draft is made public.
+    """
+    return is_staff(user)
+
+
 def can_see_original_of_redacted(user) -> bool:
     """The original text of a redacted comment is for admins only."""
     return user.is_authenticated and user.role is Role.ADMIN

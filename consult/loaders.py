@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from consult.access import can_review_consultation
+from consult.access import can_preview_drafts, can_review_consultation
 from consult.accounts.models import User
 from consult.comments.models import Comment, Participation
 from consult.consultations import services as consultation_services
@@ -49,20 +49,40 @@ def _public_consultation_with_participation() -> Select:
     ).options(joinedload(Consultation.documents))
 
 
-def public_consultation_and_participation_or_404(reference: str) -> tuple[Consultation, Participation | None]:
+def _public_consultation_and_participation(reference: str) -> tuple[Consultation, Participation | None] | None:
     """A public consultation with its documents, and how the signed-in person takes part in it (or None).
 
     One query where public_consultation_or_404 and a participation lookup take three: the pages a
     participant reads most (a consultation, a document) need both on every view.
     """
     if not current_user.is_authenticated:
-        return public_consultation_or_404(reference), None
+        consultation = consultation_services.find_public_consultation(reference)
+        return None if consultation is None else (consultation, None)
     row = db.session.execute(_public_consultation_with_participation(),
                              {"reference": reference.upper(), "user_id": current_user.id}).unique().one_or_none()
     if row is None:
-        abort(404)
+        return None
     consultation, participation = row
     return consultation, participation
+
+
+def public_or_preview_consultation_and_participation_or_404(
+        reference: str) -> tuple[Consultation, Participation | None]:
+    """A public consultation and how the person takes part, or a draft for those who may preview drafts.
+
+    For the read-only consultation and document pages only: every other page of a draft stays a 404 for
+    everyone. A draft comes with no participation, whatever its reader once did there, as a preview is
+    for reading. The draft is looked up only once the public lookup has missed, and only for someone who
+    may preview, so an ordinary reader pays nothing for it and still gets a 404.
+    """
+    found = _public_consultation_and_participation(reference)
+    if found is not None:
+        return found
+    if can_preview_drafts(current_user):
+        consultation = consultation_services.find_consultation(reference)
+        if consultation is not None and consultation.is_draft:
+            return consultation, None
+    abort(404)
 
 
 def published_consultation_or_404(reference: str) -> Consultation:

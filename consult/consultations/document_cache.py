@@ -14,6 +14,7 @@ row's id and creation time name one unchanging body. They are in the key with
 the consultation's reference (it is in every link) and the application root the
 links were built under; a changed title or reference simply misses. Each
 process keeps at most MAX_BODIES bodies, the least recently used going first.
+Staff previews of a draft are rendered each time and never kept (preview_body).
 """
 
 import functools
@@ -71,6 +72,15 @@ def document_body(consultation: Consultation, document: Document, can_comment: b
             while len(_bodies) > MAX_BODIES:
                 _bodies.popitem(last=False)
     return Markup(body.with_counts(counts))
+
+
+def preview_body(consultation: Consultation, document: Document) -> Markup:
+    """The body of a draft's document as staff preview it: no comment links, and never kept.
+
+    A draft is previewed rarely and replaced often, so its body takes no place among those kept for
+    public readers: it can neither push them out nor be served to them, nor one of theirs to staff.
+    """
+    return Markup(_Body(_render(consultation, document, can_comment=False)).with_counts({}))
 
 
 def _render(consultation: Consultation, document: Document, can_comment: bool) -> str:

@@ -6,7 +6,7 @@ from consult.consultations import document_cache, services
 from consult.consultations.deadlines import deadline_wording
 from consult.consultations.models import ConsultationStatus
 from consult.database import utcnow
-from consult.loaders import public_consultation_and_participation_or_404, public_consultation_or_404
+from consult.loaders import public_consultation_or_404, public_or_preview_consultation_and_participation_or_404
 
 bp = Blueprint("consultations", __name__)
 
@@ -36,26 +36,31 @@ def index():
 @bp.route("/consultations/<reference>")
 @public
 def show(reference: str):
-    consultation, participation = public_consultation_and_participation_or_404(reference)
+    consultation, participation = public_or_preview_consultation_and_participation_or_404(reference)
     comments = list_comments(participation) if participation else []
     return render_template(
         "consultations/show.html", consultation=consultation, participation=participation,
-        comments=comments,
+        comments=comments, preview=consultation.is_draft,
     )
 
 
 @bp.route("/consultations/<reference>/documents/<int:document_id>")
 @public
 def document(reference: str, document_id: int):
-    consultation, participation = public_consultation_and_participation_or_404(reference)
+    consultation, participation = public_or_preview_consultation_and_participation_or_404(reference)
     document = next((d for d in consultation.documents if d.id == document_id), None)
     if document is None:
         abort(404)
-    counts = document_cache.comment_counts(participation.id, document.id) if participation else {}
-    can_comment = may_still_draft(participation)
+    preview = consultation.is_draft  # the loader gives a draft only to those who may preview it
+    if preview:
+        counts, can_comment = {}, False
+        body = document_cache.preview_body(consultation, document)
+    else:
+        counts = document_cache.comment_counts(participation.id, document.id) if participation else {}
+        can_comment = may_still_draft(participation)
+        body = document_cache.document_body(consultation, document, can_comment, counts)
     return render_template(
-        "consultations/document.html", consultation=consultation, document=document,
+        "consultations/document.html", consultation=consultation, document=document, preview=preview,
         participation=participation, can_comment=can_comment,
-        document_counter=document_cache.counter(counts, "document", document.id),
-        body=document_cache.document_body(consultation, document, can_comment, counts),
+        document_counter=document_cache.counter(counts, "document", document.id), body=body,
     )

@@ -8,6 +8,7 @@ comment) must never leak from one reader's page into another's.
 import pytest
 from flask import template_rendered
 
+from consult.accounts.models import Role
 from consult.comments import services as comment_services
 from consult.comments.services import CommentTargetRef
 from consult.consultations import document_cache
@@ -133,3 +134,43 @@ def test_the_kept_bodies_are_bounded(client, make_consultation, monkeypatch):
     for _ in range(4):
         _page(client, make_consultation())
     assert len(document_cache._bodies) == 2
+
+
+PREVIEW_BANNER = "Preview: this consultation is held as a draft and is not visible to the public"
+
+
+def _hold_back(consultation, is_draft: bool = True) -> None:
+    consultation.is_draft = is_draft
+    db.session.commit()
+
+
+def test_the_public_page_kept_for_readers_is_not_what_staff_preview(client, make_consultation, login_as):
+    consultation = make_consultation()
+    assert "Comment on section 1.1" in _page(client, consultation)  # kept, with its comment links
+    _hold_back(consultation)
+    login_as(Role.STAFF)
+    page = _page(client, consultation)
+    assert PREVIEW_BANNER in page
+    assert "Comment on" not in page and "/comment" not in page
+
+
+def test_a_preview_is_never_kept_for_the_public(client, make_consultation, login_as, bodies_rendered):
+    """A draft is previewed rarely and replaced often: its body is rendered each time and takes no place
+    among the bodies kept for public readers, so it can neither push them out nor be served to them."""
+    public = make_consultation()
+    _page(client, public)
+    consultation = make_consultation()
+    _hold_back(consultation)
+    login_as(Role.STAFF)
+    for _ in range(2):
+        assert "The procedure should only be used in research." in _page(client, consultation)
+    assert len(bodies_rendered) == 3
+    assert len(document_cache._bodies) == 1
+
+    _hold_back(consultation, is_draft=False)
+    client.post("/account/sign-out", data={})
+    with client.session_transaction() as session:
+        session.clear()
+    page = _page(client, consultation)
+    assert PREVIEW_BANNER not in page
+    assert "Comment on section 1.1" in page

@@ -100,3 +100,39 @@ def test_response_review_page_queries_do_not_grow_with_comments(app, client, par
         assert body.count('class="app-comment"') == size
         counts[size] = statements
     _assert_same_count(counts[SMALL], counts[LARGE])
+
+
+def _selects(statements: list[str]) -> list[str]:
+    return [statement for statement in statements if statement.lstrip().upper().startswith("SELECT")]
+
+
+def test_ordinary_visitors_pay_no_query_for_the_staff_preview(app, client, make_consultation, make_user,
+                                                              make_participation, login):
+    """Staff may preview a draft, but finding that out must cost a reader of a public page nothing.
+
+    A signed-out visitor reads a page in two queries (the consultation, its documents), a participant
+    in three (their account, the consultation with how they take part, their comments), and someone
+    who asks for a draft they may not preview is turned away without the draft being looked up.
+    """
+    consultation = make_consultation()
+    held_back = make_consultation()
+    held_back.is_draft = True
+    db.session.commit()
+    pages = [f"/consultations/{consultation.reference}",
+             f"/consultations/{consultation.reference}/documents/{consultation.documents[0].id}"]
+    drafts = [f"/consultations/{held_back.reference}",
+              f"/consultations/{held_back.reference}/documents/{held_back.documents[0].id}"]
+    client.get(pages[1])  # the document body is rendered once and kept; readers after the first pay for counts
+
+    def selects_for(path: str, status: int = 200) -> int:
+        with app.app_context(), counted_queries() as statements:
+            assert client.get(path).status_code == status, path
+        return len(_selects(statements))
+
+    assert [selects_for(path) for path in pages] == [2, 2]
+    assert [selects_for(path, 404) for path in drafts] == [1, 1]
+    user = make_user()
+    make_participation(user, consultation)
+    login(user)
+    assert [selects_for(path) for path in pages] == [3, 3]
+    assert [selects_for(path, 404) for path in drafts] == [2, 2]

@@ -8,6 +8,7 @@ import pytest
 
 from consult.accounts.models import Role
 from consult.consultations.importing import parse_document
+from consult.consultations.models import CommitteeAssignment
 from consult.consultations.services import create_consultation, import_document
 from consult.database import utcnow
 from consult.extensions import db
@@ -248,3 +249,121 @@ def test_while_responding_the_pages_link_to_your_response_except_your_response_i
     review = f'href="/consultations/{consultation.reference}/response"'
     assert review in main_of(client.get(document_path(consultation)))
     assert review not in main_of(client.get(f"/consultations/{consultation.reference}/response"))
+
+
+# --- Staff preview of a draft --------------------------------------------------
+
+PREVIEW_BANNER = "Preview: this consultation is held as a draft and is not visible to the public"
+
+
+def held_as_draft(make_consultation, **kwargs):
+    consultation = make_consultation(**kwargs)
+    consultation.is_draft = True
+    db.session.commit()
+    return consultation
+
+
+def assert_no_way_to_take_part(page: str, consultation) -> None:
+    """Nothing on a preview lets anyone take part, comment, answer questions or use an organisation code."""
+    reference = consultation.reference
+    assert "Tell us how you are taking part" not in page
+    assert "How are you taking part" not in page and "Sign in to take part" not in page
+    assert "organisation code" not in page and f"/consultations/{reference}/organisation" not in page
+    assert "Comment on" not in page and "/comment" not in page
+    assert f"/consultations/{reference}/take-part" not in page
+    assert f"/consultations/{reference}/questions" not in page
+    assert f"/consultations/{reference}/response" not in page
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.ADMIN])
+def test_staff_preview_a_draft_consultation_page_with_a_banner_and_no_way_to_take_part(client, login_as,
+                                                                                       make_consultation, role):
+    consultation = held_as_draft(make_consultation, title="Held back by staff")
+    login_as(role)
+    response = client.get(f"/consultations/{consultation.reference}")
+    assert response.status_code == 200
+    page = main_of(response)
+    assert PREVIEW_BANNER in page
+    assert page.index(PREVIEW_BANNER) < page.index("<h1")
+    assert "Held back by staff" in page
+    assert f'href="{document_path(consultation)}">Sample draft guidance</a>' in page
+    assert f'href="/staff/consultations/{consultation.reference}"' in page  # back to where staff build it
+    assert_no_way_to_take_part(page, consultation)
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.ADMIN])
+def test_staff_preview_a_draft_document_with_every_section_and_no_comment_links(client, login_as,
+                                                                                make_consultation, role):
+    consultation = held_as_draft(make_consultation, text=GUIDANCE_SEED.read_text(encoding="utf-8"))
+    login_as(role)
+    response = client.get(document_path(consultation))
+    assert response.status_code == 200
+    page = main_of(response)
+    assert PREVIEW_BANNER in page
+    assert page.index(PREVIEW_BANNER) < page.index("<h1")
+    for number in sections_of(consultation):
+        assert f'id="section-{number.replace(".", "-")}"' in page
+    assert "Find out only in research means on the NICE guidance page." in page
+    assert f'href="/consultations/{consultation.reference}"' in text_of(response)  # back to the consultation
+    assert_no_way_to_take_part(page, consultation)
+
+
+def test_staff_preview_does_not_show_how_they_once_took_part(client, login_as, make_consultation,
+                                                             make_participation):
+    """A consultation held back after it opened: the staff member's own response is not what they preview."""
+    consultation = make_consultation()
+    make_participation(login_as(Role.STAFF), consultation)
+    consultation.is_draft = True
+    db.session.commit()
+    for url in (f"/consultations/{consultation.reference}", document_path(consultation)):
+        page = main_of(client.get(url))
+        assert PREVIEW_BANNER in page, url
+        assert "You are taking part" not in page and "Your response" not in page, url
+        assert_no_way_to_take_part(page, consultation)
+
+
+@pytest.mark.parametrize("who", ["signed out", "stakeholder", "committee member", "assigned committee member"])
+def test_a_draft_consultation_and_its_document_are_not_found_for_anyone_but_staff(client, login_as,
+                                                                                 make_consultation, who):
+    consultation = held_as_draft(make_consultation)
+    if who == "stakeholder":
+        login_as(Role.STAKEHOLDER)
+    elif who.endswith("committee member"):
+        member = login_as(Role.COMMITTEE)
+        if who.startswith("assigned"):  # may review its comments, but the preview is for those who build it
+            db.session.add(CommitteeAssignment(consultation_id=consultation.id, user_id=member.id))
+            db.session.commit()
+    for url in (f"/consultations/{consultation.reference}", document_path(consultation)):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert PREVIEW_BANNER not in text_of(response), url
+
+
+def test_staff_previewing_a_draft_still_cannot_take_part_comment_or_answer(client, login_as, make_consultation):
+    consultation = held_as_draft(make_consultation)
+    login_as(Role.STAFF)
+    reference = consultation.reference
+    section = sections_of(consultation)["1.1"]
+    for url in (f"/consultations/{reference}/take-part", f"/consultations/{reference}/sections/{section.id}/comment",
+                f"/consultations/{reference}/chapters/{section.chapter_id}/comment",
+                f"/consultations/{reference}/documents/{section.document_id}/comment",
+                f"/consultations/{reference}/questions/", f"/consultations/{reference}/organisation/code",
+                f"/consultations/{reference}/response"):
+        assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize("who", [None, Role.STAKEHOLDER, Role.STAFF, Role.ADMIN])
+def test_the_pages_of_an_open_consultation_show_no_preview_and_still_invite_comments(client, login_as,
+                                                                                    make_consultation, who):
+    consultation = make_consultation()
+    if who is not None:
+        login_as(who)
+    page = main_of(client.get(f"/consultations/{consultation.reference}"))
+    assert "Preview" not in page
+    assert "Open for comments" in page
+    assert ("Tell us how you are taking part" if who else "Sign in to take part") in page
+    assert "Commenting for an organisation" in page
+    page = main_of(client.get(document_path(consultation)))
+    assert "Preview" not in page
+    assert "Comment on section 1.1</a>" in page and "Comment on the whole document</a>" in page
+    assert f'href="/consultations/{consultation.reference}/questions/"' in page
