@@ -675,6 +675,40 @@ def test_a_word_document_is_previewed_and_imported_with_its_structure(client, po
     ]
 
 
+def documents_table(page: str) -> str:
+    return re.search(r'<caption[^>]*>Documents in this consultation</caption>.*?</table>', page, re.S).group(0)
+
+
+def test_after_import_the_staff_page_links_each_document_to_its_page_as_the_public_will_see_it(client, post_form,
+                                                                                             login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation(is_draft=True)
+    preview = client.get(upload(post_form, consultation.reference, guidance_docx(), "draft.docx").headers["Location"])
+    post_form(f"{BASE}/{consultation.reference}/import/confirm", {"token": input_value(text_of(preview), "token")})
+    [document] = reload(consultation).documents
+    document_url = f"/consultations/{consultation.reference}/documents/{document.id}"
+
+    page = main_of(client.get(f"{BASE}/{consultation.reference}"))
+    assert f'<a class="govuk-link" href="{document_url}">Cryoablation for neuroma pain</a>' in documents_table(page)
+    assert f'href="/consultations/{consultation.reference}"' in page  # the consultation page, previewed
+
+    shown = client.get(document_url)
+    assert shown.status_code == 200
+    assert "Preview: this consultation is held as a draft and is not visible to the public" in main_of(shown)
+    assert "1.2" in main_of(shown) and "Comment on" not in main_of(shown)
+
+
+def test_the_staff_page_links_a_public_consultation_s_documents_to_their_public_pages(client, login_as,
+                                                                                     make_consultation):
+    login_as(Role.STAFF)
+    consultation = make_consultation()
+    [document] = consultation.documents
+    page = main_of(client.get(f"{BASE}/{consultation.reference}"))
+    document_url = f"/consultations/{consultation.reference}/documents/{document.id}"
+    assert f'<a class="govuk-link" href="{document_url}">Sample draft guidance</a>' in documents_table(page)
+    assert "Preview" not in main_of(client.get(document_url))
+
+
 def test_a_preview_belongs_to_the_person_who_uploaded(client, post_form, login_as, make_user, login):
     login_as(Role.STAFF)
     consultation = staff_consultation()
