@@ -29,6 +29,7 @@ from consult.database import utcnow
 from consult.moderation.states import ModerationState
 from tests.browser.conftest import (
     DESKTOP,
+    DOCUMENT_TITLE,
     PASSWORD,
     QUOTE,
     QUOTE_SECTION,
@@ -624,6 +625,23 @@ def new_consultation_empty(scene: Scene) -> None:
 def staff_consultation(scene: Scene) -> None:
     world = as_staff(scene)
     scene.goto(f"/staff/consultations/{world.reference}")
+
+
+def draft_preview(scene: Scene) -> None:
+    """A consultation held as a draft, as staff preview the page the public will see once it is made public."""
+    seeded = seed_consultation(scene.live_server, "open")
+    with scene.live_server.app_context():
+        find_consultation(seeded.reference).is_draft = True
+    as_staff(scene)
+    scene.goto(f"/consultations/{seeded.reference}")
+    expect(scene.page.get_by_role("main")).to_contain_text(
+        "Preview: this consultation is held as a draft and is not visible to the public")
+
+
+def draft_document_preview(scene: Scene) -> None:
+    draft_preview(scene)
+    follow(scene, DOCUMENT_TITLE)
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text(DOCUMENT_TITLE)
 
 
 def edit_consultation_form(scene: Scene) -> None:
@@ -1352,6 +1370,8 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("staff-new-consultation", new_consultation),
     ("staff-new-consultation-error-empty", new_consultation_empty),
     ("staff-consultation", staff_consultation),
+    ("staff-draft-preview", draft_preview),
+    ("staff-draft-document-preview", draft_document_preview),
     ("staff-edit-consultation", edit_consultation_form),
     ("staff-edit-consultation-error", edit_consultation_errors),
     ("staff-edit-consultation-conflict", edit_consultation_conflict),
