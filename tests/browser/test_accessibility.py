@@ -1041,7 +1041,6 @@ def _prepared_download(scene: Scene, state: str, stalled: bool = False) -> int:
     from pathlib import Path
 
     from consult.background.models import BackgroundJob, JobState
-    from consult.database import utcnow
     from consult.extensions import db
 
     world = scene.staff.review
