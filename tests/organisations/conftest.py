@@ -57,7 +57,10 @@ def shared(make_consultation, make_lead):
 
 
 def respond_leaving_a_draft(consultation, lead, code):
-    """A colleague keeps back a draft, then the lead submits the organisation's response: (user, participation, draft)."""
+    """A colleague keeps back a draft, then the lead submits the organisation's response.
+
+    Returns the colleague, their participation and the draft kept back.
+    """
     user, participation = new_colleague(consultation, code.code)
     draft = draft_on(participation, body="Kept back")
     lead_response = comment_services.find_participation(lead.id, consultation.id)
