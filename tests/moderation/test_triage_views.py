@@ -5,6 +5,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from consult.comments.models import Comment
 from consult.database import utcnow
@@ -225,7 +226,12 @@ def test_saved_views_are_saved_listed_opened_and_deleted_by_their_owner(client, 
     assert "Flagged &lt;patients&gt;" not in client.get("/staff/").get_data(as_text=True)
     assert post_form("/staff/saved-views/delete", {"view": view.id}).status_code == 404
     login(world["alice"])
-    deleted = post_form("/staff/saved-views/delete", {"view": view.id})
+    # The dashboard's own button, sent as a browser sends it: every field of its form, in order.
+    button = form_posting_to(client.get("/staff/").get_data(as_text=True), "/staff/saved-views/delete")
+    sent = [(f["name"], f.get("value", "")) for f in button["fields"] if f.get("type") == "hidden"]
+    assert [name for name, _ in sent].count("view") == 1
+    deleted = client.post("/staff/saved-views/delete", data=MultiDict(sent))
+    assert deleted.status_code == 302
     assert "View ‘Flagged &lt;patients&gt;’ deleted." in client.get(deleted.headers["Location"]).get_data(
         as_text=True)
     assert db.session.scalar(select(func.count()).select_from(SavedView)) == 0
