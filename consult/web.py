@@ -23,6 +23,18 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+def query_id(name: str) -> int | None:
+    """A number in the query string that could be an id (a theme, a section), or None for anything else."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= LARGEST_ID else None
+
+
+def query_page(last: int = 100_000) -> int:
+    """The query string's page number, from 1 to `last`: a page beyond any list is the last one asked for,
+    never an offset the database cannot hold."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), last)
+
+
 # How long a request may plausibly have queued before the app saw it. A front server's stamp older
 # than this (or in the future) is a wrong clock or a forged header, and is ignored.
 MAX_QUEUED_SECONDS = 120

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from consult.accounts.models import Role
 from consult.web import LARGEST_ID
 
 TOO_LARGE = "99999999999999999999"
@@ -39,3 +40,16 @@ def test_the_largest_id_still_reaches_its_view(app, client):
     assert response.status_code == 404
     response = client.get(f"/admin/users/{LARGEST_ID}")
     assert response.status_code in (302, 401, 403)
+
+
+def test_a_number_beyond_any_id_in_a_query_string_is_never_a_server_error(client, login_as, make_consultation):
+    consultation = make_consultation()
+    login_as(Role.ADMIN)
+    staff = f"/staff/consultations/{consultation.reference}"
+    pages = [f"{staff}/suggestions?theme={TOO_LARGE}", f"{staff}/suggestions?page={TOO_LARGE}",
+             f"{staff}/comments?page={TOO_LARGE}", f"{staff}/review?section={TOO_LARGE}",
+             f"{staff}/review?theme={TOO_LARGE}", f"{staff}/campaigns?page={TOO_LARGE}",
+             f"/admin/audit?page={TOO_LARGE}", f"/admin/users?page={TOO_LARGE}", f"/admin/mail/failed?page={TOO_LARGE}"]
+    answers = {path: client.get(path).status_code for path in pages}
+    assert {path: status for path, status in answers.items() if status >= 500} == {}
+    assert set(answers.values()) <= {200, 404}, answers  # each page was reached, not refused or redirected

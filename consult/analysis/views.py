@@ -17,7 +17,7 @@ from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.loaders import reviewable_consultation_and_comment_or_404, reviewable_consultation_or_404, theme_or_404
 from consult.moderation import services as moderation_services
-from consult.web import safe_next_url
+from consult.web import query_id, query_page, safe_next_url
 
 bp = Blueprint("analysis", __name__, url_prefix="/staff")
 
@@ -33,13 +33,13 @@ def _theme_choices(consultation):
 def _filters() -> tuple[int | None, float, int, list[str]]:
     """The list's filters from the query string; a bad value is dropped with a message, never a 500."""
     problems = []
-    theme_id = request.args.get("theme", type=int)
+    theme_id = query_id("theme")
     try:
         minimum = review.confidence_share(request.args.get("confidence", "0") or "0")
     except DomainError as error:
         problems.append(error.message)
         minimum = 0.0
-    page = max(1, request.args.get("page", 1, type=int))
+    page = query_page()
     return theme_id, minimum, page, problems
 
 
