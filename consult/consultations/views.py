@@ -57,7 +57,8 @@ def document(reference: str, document_id: int):
         body = document_cache.preview_body(consultation, document)
     else:
         counts = document_cache.comment_counts(participation.id, document.id) if participation else {}
-        can_comment = may_still_draft(participation)
+        # Links to comment only while comments can be made: not before it opens, nor once it has closed.
+        can_comment = consultation.is_open_at(utcnow()) and may_still_draft(participation)
         body = document_cache.document_body(consultation, document, can_comment, counts)
     return render_template(
         "consultations/document.html", consultation=consultation, document=document, preview=preview,

@@ -367,3 +367,12 @@ def test_the_pages_of_an_open_consultation_show_no_preview_and_still_invite_comm
     assert "Preview" not in page
     assert "Comment on section 1.1</a>" in page and "Comment on the whole document</a>" in page
     assert f'href="/consultations/{consultation.reference}/questions/"' in page
+
+
+@pytest.mark.parametrize("state,offered", [("upcoming", False), ("open", True), ("closed", False)])
+def test_the_document_offers_comment_links_only_while_comments_can_be_made(client, login_as, make_consultation,
+                                                                          state, offered):
+    consultation = make_consultation(state=state)
+    login_as()
+    page = main_of(client.get(document_path(consultation)))
+    assert ("Comment on section" in page) is offered
