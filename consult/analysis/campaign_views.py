@@ -118,7 +118,7 @@ def show(reference: str, campaign_id: int, name_form=None, merge_form=None, spli
         merge_form = merge_form or CampaignMergeForm(formdata=None)
         merge_form.other.choices = moderation_options(
             [("", "Select a campaign")]
-            + [(str(c.id), f"{campaign_review.label(c)} ({n} comments)")
+            + [(str(c.id), f"{campaign_review.label(c)} ({n} {'comment' if n == 1 else 'comments'})")
                for c, n in campaign_review.other_campaigns(campaign)])
         split_form = split_form or CampaignSplitForm(formdata=None)
         for form in (name_form, merge_form, split_form):
