@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -442,7 +442,7 @@ def submit_response(participation: Participation, now: datetime) -> Participatio
         "comments": len(drafts),
         "first_comment": f"{participation.consultation.reference}-{first_number:04d}" if drafts else None})
     db.session.flush()
-    _queue_receipt_email(participation, len(drafts))
+    _queue_receipt_email(participation, len(drafts), _count_answers(participation))
     return participation
 
 
@@ -453,7 +453,14 @@ def _has_answers(participation: Participation) -> bool:
     return db.session.scalar(select(Answer.id).where(Answer.participation_id == participation.id).limit(1)) is not None
 
 
-def _queue_receipt_email(participation: Participation, comment_count: int) -> None:
+def _count_answers(participation: Participation) -> int:
+    """How many questions the response answers: one answer per question, all submitted with it."""
+    from consult.questions.models import Answer
+
+    return db.session.scalar(select(func.count(Answer.id)).where(Answer.participation_id == participation.id))
+
+
+def _queue_receipt_email(participation: Participation, comment_count: int, answer_count: int) -> None:
     """The receipt, by email, in the submission's own transaction (sent after it commits)."""
     from consult.mail.services import absolute_url, queue_email
 
@@ -462,7 +469,7 @@ def _queue_receipt_email(participation: Participation, comment_count: int) -> No
         participation.user.email, "submission_receipt", f"Your response to {consultation.reference} was submitted",
         name=participation.user.name, consultation_title=consultation.title,
         consultation_reference=consultation.reference, receipt_reference=participation.receipt_reference,
-        comment_count=comment_count, submitted_at=participation.submitted_at,
+        comment_count=comment_count, answer_count=answer_count, submitted_at=participation.submitted_at,
         link=absolute_url("comments.receipt", reference=consultation.reference),
     )
 

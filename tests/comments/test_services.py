@@ -297,6 +297,27 @@ def test_submit_numbers_drafts_in_document_order_and_gives_a_receipt(participant
     assert participation.receipt_reference.startswith(f"{reference}-")
 
 
+def test_the_receipt_email_says_how_many_comments_and_answers_were_submitted(participant):
+    from consult.mail.models import OutboxEmail
+    from consult.questions.models import Question, QuestionKind
+    from consult.questions.services import save_answer
+
+    participation, now = participant
+    save(participation, now, body="Only comment.")
+    for position in (1, 2):
+        question = Question(consultation_id=participation.consultation_id, kind=QuestionKind.YES_NO,
+                            position=position, text=f"Question number {position}?")
+        db.session.add(question)
+        db.session.flush()
+        save_answer(participation, question, position == 1, "", now)
+    services.submit_response(participation, now)
+    receipt = db.session.scalar(select(OutboxEmail).where(OutboxEmail.to == participation.user.email,
+                                                          OutboxEmail.kind == "submission_receipt"))
+    for body in (receipt.text, receipt.html):
+        assert "Comments submitted: 1" in body and "Answers submitted: 2" in body
+    assert "Read your submitted comments and answers" in receipt.html
+
+
 def test_submit_is_idempotent(participant):
     participation, now = participant
     save(participation, now, body="Only comment.")

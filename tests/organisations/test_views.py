@@ -505,3 +505,24 @@ def test_sent_items_say_at_what_time_on_what_day(client, login, shared):
     time = r"(\d{1,2}(:\d\d)?(am|pm)|midday|midnight)"
     assert re.search(rf"Sent by \S+ at {time} on \d+ \w+ \d{{4}}", hub), hub
     assert not re.search(rf" on {time} on ", hub)
+
+
+def test_the_lead_s_receipt_email_counts_comments_and_answers(client, login, post_form, shared):
+    from consult.mail.models import OutboxEmail
+    from consult.questions.services import save_answer
+
+    consultation, lead, code = shared
+    first, second = (_ask(consultation, n, f"Question number {n}?") for n in (1, 2))
+    _, participation = new_colleague(consultation, code.code)
+    save_answer(participation, first, True, "", utcnow())
+    save_answer(participation, second, False, "", utcnow())
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    login(lead)
+    response = post_form(f"/consultations/{consultation.reference}/organisation/lead/submit",
+                         {"has_tobacco_links": "no"})
+    assert response.status_code == 302
+    receipt = db.session.scalar(select(OutboxEmail).where(OutboxEmail.to == lead.email,
+                                                          OutboxEmail.kind == "submission_receipt"))
+    for body in (receipt.text, receipt.html):
+        assert "Comments submitted: 0" in body and "Answers submitted: 2" in body
