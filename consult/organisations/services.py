@@ -26,7 +26,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import distinct, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -439,9 +439,14 @@ class Handover:
     @property
     def counted(self) -> str:
         """'1 comment and 2 answers', naming only what there is."""
-        parts = [f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
-                 for items, noun in ((self.comments, "comment"), (self.answers, "answer")) if items]
-        return " and ".join(parts)
+        return counted(len(self.comments), len(self.answers))
+
+
+def counted(comments: int, answers: int) -> str:
+    """'1 comment and 2 answers', naming only what there is; 'no comments or answers' when there is neither."""
+    parts = [f"{number} {noun}{'' if number == 1 else 's'}"
+             for number, noun in ((comments, "comment"), (answers, "answer")) if number]
+    return " and ".join(parts) or "no comments or answers"
 
 
 def unsent_comments(participation: Participation) -> list[Comment]:
@@ -500,16 +505,20 @@ def unsent_answers(participation: Participation) -> list[Answer]:
         .options(joinedload(Answer.question)).order_by(Question.position)))
 
 
-def sent_answers(organisation_id: int, consultation_id: int) -> dict[int, list[Answer]]:
-    """Colleagues' answers sent to the lead, by question id, oldest first, each with who sent it."""
-    answers = db.session.scalars(
+def _sent_answer_list(organisation_id: int, consultation_id: int) -> list[Answer]:
+    """Colleagues' answers sent to the lead, oldest first, each with who sent it and its question: one query."""
+    return list(db.session.scalars(
         select(Answer).join(Participation, Answer.participation_id == Participation.id)
         .where(Participation.organisation_id == organisation_id, Participation.consultation_id == consultation_id,
                Participation.organisation_role == OrganisationRole.COLLEAGUE, Answer.sent_to_lead_at.is_not(None))
         .options(joinedload(Answer.participation).joinedload(Participation.user), joinedload(Answer.question))
-        .order_by(Answer.sent_to_lead_at, Answer.id))
+        .order_by(Answer.sent_to_lead_at, Answer.id)))
+
+
+def sent_answers(organisation_id: int, consultation_id: int) -> dict[int, list[Answer]]:
+    """Colleagues' answers sent to the lead, by question id, oldest first, each with who sent it."""
     grouped: dict[int, list[Answer]] = {}
-    for answer in answers:
+    for answer in _sent_answer_list(organisation_id, consultation_id):
         grouped.setdefault(answer.question_id, []).append(answer)
     return grouped
 
@@ -567,6 +576,28 @@ def sent_comments(organisation_id: int, consultation_id: int, colleague_id: int 
     if colleague_id is not None:
         query = query.where(Participation.user_id == colleague_id)
     return list(db.session.scalars(query))
+
+
+def everything_sent(organisation_id: int, consultation_id: int) -> Handover:
+    """Every comment and answer the organisation's colleagues sent to its lead, each oldest first, in two queries."""
+    return Handover(sent_comments(organisation_id, consultation_id),
+                    _sent_answer_list(organisation_id, consultation_id))
+
+
+def questions_to_answer(participation: Participation) -> int:
+    """How many questions the lead's response answers once submitted.
+
+    The lead's own answers, and every question a colleague sent an answer to:
+    submitting gives each of those the organisation's one answer (or is
+    refused until the lead chooses). One query, however many were sent.
+    """
+    colleague = (Participation.organisation_id == participation.organisation_id) & (
+        Participation.consultation_id == participation.consultation_id) & (
+        Participation.organisation_role == OrganisationRole.COLLEAGUE) & Answer.sent_to_lead_at.is_not(None)
+    return db.session.scalar(
+        select(func.count(distinct(Answer.question_id)))
+        .join(Participation, Answer.participation_id == Participation.id)
+        .where(or_(Answer.participation_id == participation.id, colleague)))
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def hub(reference: str):
                        else lead.organisation_id if lead else None)
     if organisation_id is not None:
         context["responded"] = services.organisation_response(organisation_id, consultation.id)
-        context["sent"] = services.sent_comments(organisation_id, consultation.id)
+        context["sent"] = services.everything_sent(organisation_id, consultation.id)
     if lead is not None:
         context["code"] = services.find_code(lead.organisation_id, consultation.id)
     if participation is not None and participation.organisation_role is OrganisationRole.COLLEAGUE:
@@ -289,8 +289,9 @@ def lead_submit(reference: str):
             flash(outcome.error.message, "info")
             return _hub(consultation)
     comments = comment_services.list_comments(participation)
+    counted = services.counted(len(comments), services.questions_to_answer(participation))
     return render_template("organisations/lead_submit.html", consultation=consultation,
-                           participation=participation, comments=comments, form=form), outcome.status
+                           participation=participation, counted=counted, form=form), outcome.status
 
 
 def _sent_rows(consultation):

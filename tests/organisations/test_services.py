@@ -477,3 +477,29 @@ def test_a_lead_cannot_adopt_an_answer_that_is_not_a_colleagues_sent_answer(shar
 ])
 def test_an_organisation_is_described_with_its_type_as_written_mid_sentence(kind, expected):
     assert Organisation(name="Leeds Trust", name_key="leeds trust", type=kind).description == expected
+
+
+def test_everything_sent_and_the_questions_a_lead_will_answer_count_only_what_reached_the_lead(shared):
+    consultation, lead, code = shared
+    first, second, third = (_question(consultation, n, f"Question number {n}?") for n in (1, 2, 3))
+    _, sender = new_colleague(consultation, code.code, name="Sender")
+    comment = draft_on(sender, body="Sent comment")
+    early = save_answer(sender, second, True, "", utcnow())
+    services.send_to_lead(sender, utcnow())
+    _, keeper = new_colleague(consultation, code.code, name="Keeper")
+    save_answer(keeper, third, False, "Kept back", utcnow())
+    other_lead = new_lead(name="Other Lead", organisation="Another Organisation")
+    other_code = services.share_code(other_lead, consultation, utcnow())
+    _, outsider = new_colleague(consultation, other_code.code, name="Outsider")
+    save_answer(outsider, third, True, "", utcnow())
+    services.send_to_lead(outsider, utcnow())
+    db.session.commit()
+
+    sent = services.everything_sent(sender.organisation_id, consultation.id)
+    assert ([c.id for c in sent.comments], [a.id for a in sent.answers]) == ([comment.id], [early.id])
+    response = comment_services.find_participation(lead.id, consultation.id)
+    assert services.questions_to_answer(response) == 1
+    save_answer(response, first, False, "", utcnow())
+    save_answer(response, second, False, "", utcnow())
+    assert services.questions_to_answer(response) == 2
+    assert services.counted(0, 0) == "no comments or answers"

@@ -507,6 +507,73 @@ def test_sent_items_say_at_what_time_on_what_day(client, login, shared):
     assert not re.search(rf" on {time} on ", hub)
 
 
+def test_answers_sent_alone_are_listed_on_both_organisation_pages_with_the_download(client, login, shared):
+    from consult.questions.services import save_answer
+
+    consultation, lead, code = shared
+    question = _ask(consultation, 1, "Are the recommendations sound?")
+    colleague, participation = new_colleague(consultation, code.code)
+    save_answer(participation, question, False, "Not sound at all", utcnow())
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    hub_path = f"/consultations/{consultation.reference}/organisation"
+    for person in (colleague, lead):
+        login(person)
+        hub = _main(client.get(hub_path))
+        assert "No one has sent" not in hub
+        assert re.search(rf"Sent by {re.escape(colleague.email)} at [^<]+: answer to “Are the recommendations "
+                         r"sound\?”", hub), hub
+        assert "<strong>No</strong> Not sound at all" in hub
+        assert ("/lead/colleagues.csv" in hub) is (person is lead)
+
+
+def test_the_organisation_page_reads_sent_answers_in_one_query(client, login, shared):
+    from consult.questions.services import save_answer
+    from tests.query_counting import counted_queries
+
+    consultation, lead, code = shared
+    questions = [_ask(consultation, n, f"Question number {n}?") for n in (1, 2, 3)]
+    hub_path = f"/consultations/{consultation.reference}/organisation"
+    login(lead)
+
+    def answer_queries(senders: int) -> int:
+        for _ in range(senders):
+            _, participation = new_colleague(consultation, code.code)
+            for question in questions:
+                save_answer(participation, question, True, "", utcnow())
+            services.send_to_lead(participation, utcnow())
+        db.session.commit()
+        db.session.expire_all()
+        with counted_queries() as statements:
+            assert client.get(hub_path).status_code == 200
+        return sum(1 for statement in statements if "FROM answers" in statement)
+
+    assert answer_queries(1) == answer_queries(2) == 1
+
+
+def test_the_lead_submit_page_counts_comments_and_answers(client, login, shared):
+    from consult.questions.services import save_answer
+
+    consultation, lead, code = shared
+    first, second, _ = (_ask(consultation, n, f"Question number {n}?") for n in (1, 2, 3))
+    submit = f"/consultations/{consultation.reference}/organisation/lead/submit"
+    response_row = comment_services.find_participation(lead.id, consultation.id)
+    login(lead)
+    assert "You are about to submit no comments or answers." in _text(client.get(submit))
+
+    _, participation = new_colleague(consultation, code.code)
+    save_answer(participation, first, True, "", utcnow())
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    assert "You are about to submit 1 answer." in _text(client.get(submit))
+
+    draft_on(response_row, body="The organisation's comment")
+    save_answer(response_row, first, False, "Our own answer", utcnow())
+    save_answer(response_row, second, True, "", utcnow())
+    db.session.commit()
+    assert "You are about to submit 1 comment and 2 answers." in _text(client.get(submit))
+
+
 def test_the_lead_s_receipt_email_counts_comments_and_answers(client, login, post_form, shared):
     from consult.mail.models import OutboxEmail
     from consult.questions.services import save_answer
