@@ -211,9 +211,12 @@ def test_a_closed_consultation_keeps_its_past_closing_time_when_other_details_ch
 
 def test_a_closed_consultation_cannot_be_given_another_past_closing_time(staff, consultation):
     now = CLOSES + timedelta(days=10)
-    with pytest.raises(services.ConsultationDatesInvalid):
+    with pytest.raises(services.ConsultationDatesInvalid) as refused:
         services.edit_consultation(staff, consultation, details(closes_at=CLOSES + timedelta(days=1)),
                                    consultation.version, services.details_digest(consultation), now)
+    # Not "close it early": it has closed, and only a closing time in the future changes that.
+    assert str(refused.value) == ("This consultation has closed: its closing time can only be moved into the "
+                                  "future, which opens it again")
 
 
 def test_an_open_consultation_cannot_have_its_opening_moved_into_the_future(staff, consultation):

@@ -44,6 +44,8 @@ class ConsultationDatesInvalid(DomainError):
 
 CLOSING_TIME_PASSED = ("The closing time must be in the future. To close the consultation early, "
                        "choose a time later today")
+CLOSED_TIME_MOVED = ("This consultation has closed: its closing time can only be moved into the future, "
+                     "which opens it again")
 OPENING_TIME_AFTER_OPENING = ("The consultation has already opened, so the opening time cannot be in the future: "
                               "people may be part-way through their responses")
 
@@ -238,7 +240,8 @@ def _check_dates(details: ConsultationDetails) -> None:
 def _check_times_against_now(saved: Consultation | None, details: ConsultationDetails, now: datetime) -> None:
     """Refuse a closing or opening time that staff set or change to one that would lock people out."""
     if (saved is None or details.closes_at != saved.closes_at) and details.closes_at <= now:
-        raise ConsultationDatesInvalid(CLOSING_TIME_PASSED, field="closes_on")
+        already_closed = saved is not None and saved.closes_at <= now
+        raise ConsultationDatesInvalid(CLOSED_TIME_MOVED if already_closed else CLOSING_TIME_PASSED, field="closes_on")
     if (saved is not None and not saved.is_draft and saved.opens_at <= now
             and details.opens_at != saved.opens_at and details.opens_at > now):
         raise ConsultationDatesInvalid(OPENING_TIME_AFTER_OPENING, field="opens_on")
