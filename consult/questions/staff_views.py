@@ -66,9 +66,11 @@ def _refuse_if_locked(consultation):
 def index(reference: str):
     consultation = staff_consultation_or_404(reference)
     questions = services.list_questions(consultation.id)
+    now = utcnow()
     return render_template(
         "staff/questions/index.html", consultation=consultation, questions=questions,
-        can_change=services.can_change_questions(consultation, utcnow()), move_form=MoveQuestionForm(),
+        can_change=services.can_change_questions(consultation, now), opening_passed=consultation.opens_at <= now,
+        move_form=MoveQuestionForm(),
         standard_form=EmptyForm(), declaration_form=DeclarationForm(),
         formal_support=services.find_declaration(consultation.id, Declaration.FORMAL_SUPPORT),
         standard=services.STANDARD_QUESTIONS,

@@ -81,6 +81,17 @@ def test_staff_pages_refuse_changes_once_the_consultation_has_opened(app_context
     assert [q.text for q in services.list_questions(consultation.id)] == [EVIDENCE, IMPACT]
 
 
+def test_a_draft_past_its_opening_time_says_its_questions_are_fixed_once_public(app_context, client, login_as,
+                                                                                 asking):
+    login_as(Role.STAFF)
+    consultation, _, _ = asking
+    consultation.is_draft = True
+    db.session.commit()
+    page = main_of(client.get(staff_path(consultation)))
+    assert "Its opening time has passed, so once it is made public they can no longer be changed." in page
+    assert "until the consultation opens at" not in page
+
+
 def test_staff_move_remove_and_add_the_standard_questions(app_context, client, login_as, post_form):
     login_as(Role.STAFF)
     consultation = new_consultation(state="upcoming")
