@@ -124,7 +124,11 @@ def configure_sqlite(engine: Engine) -> None:
     A view marked with write_lock_at_first_write runs its reads outside a
     transaction, each on the latest data, and its transaction begins
     IMMEDIATE just before its first write, so it waits for the lock there and
-    holds it only for its writes.
+    holds it only for its writes. Work outside a request (the worker's jobs
+    and sweeps, commands) does the same: it reads, often for long, before it
+    writes, and must neither fail when staff save a page in between nor keep
+    every request waiting while it reads. Its reads see what is committed, as
+    on PostgreSQL at READ COMMITTED.
     """
 
     @event.listens_for(engine, "connect")
@@ -140,8 +144,9 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        writing = has_request_context() and request.method in _UNSAFE_METHODS
-        if writing and _takes_write_lock_at_first_write():
+        in_request = has_request_context()
+        writing = in_request and request.method in _UNSAFE_METHODS
+        if not in_request or (writing and _takes_write_lock_at_first_write()):
             connection.info[_PENDING_WRITE_LOCK] = True
             return
         connection.info.pop(_PENDING_WRITE_LOCK, None)
