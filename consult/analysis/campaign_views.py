@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from rq import Retry
 from sqlalchemy import func, select
 
 from consult.access import committee_or_staff, is_staff, staff
@@ -78,10 +79,11 @@ def regroup(reference: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
     from consult.analysis.jobs import run_analysis
+    from consult.analysis.triggers import RETRIES
     from consult.jobs import enqueue
 
     try:
-        enqueue(run_analysis, consultation.id)
+        enqueue(run_analysis, consultation.id, retry=Retry(max=RETRIES))
     except Exception:
         log.warning("Could not queue the regrouping of %s.", consultation.reference, exc_info=True)
         flash("The comments could not be grouped now because the background worker is not reachable. "

@@ -19,6 +19,7 @@ import logging
 from itertools import chain
 
 from flask import current_app
+from rq import Retry
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 _KEY = "analysis.refresh"
 _GROUP_KEY = "analysis.group"
 REFRESH_TIMEOUT_SECONDS = 3600
+RETRIES = 2
 
 
 def _marker(consultation_id: int) -> str:
@@ -96,17 +98,16 @@ def _queue_once(consultation_ids: list[int], job, marker, what: str) -> list[int
     A queue that is down is logged, never raised: the change itself is
     committed, and the next change or `flask analysis run` catches up.
     """
-    from consult.jobs import queue, redis_connection
+    from consult.jobs import enqueue, redis_connection
 
     queued = []
     try:
         redis = redis_connection()
         for consultation_id in consultation_ids:
             if redis.set(marker(consultation_id), 1, nx=True, ex=current_app.config["JOB_TTL_SECONDS"]):
-                # Longer than the queue's default: the first run embeds every comment of an import.
-                queue().enqueue(job, consultation_id, job_timeout=REFRESH_TIMEOUT_SECONDS,
-                                ttl=current_app.config["JOB_TTL_SECONDS"], result_ttl=600,
-                                failure_ttl=7 * 24 * 3600)
+                # Longer than the queue's default: the first run embeds every comment of an import. Retried:
+                # nothing else queues it again until the next change, so a failed run would be silently lost.
+                enqueue(job, consultation_id, retry=Retry(max=RETRIES), job_timeout=REFRESH_TIMEOUT_SECONDS)
                 queued.append(consultation_id)
     except Exception:
         log.warning("Could not queue %s for %s.", what, consultation_ids, exc_info=True)

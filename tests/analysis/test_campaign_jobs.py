@@ -1,12 +1,13 @@
 """Grouping as comments arrive: a submission or an import queues one grouping job, which the real worker runs."""
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 
 from consult.accounts.models import Role
 from consult.analysis.jobs import group_new_comments
 from consult.analysis.models import Campaign, CampaignMember
 from consult.analysis.services import group_consultation
-from consult.analysis.triggers import _group_marker, _marker, queue_grouping
+from consult.analysis.triggers import RETRIES, _group_marker, _marker, queue_grouping
 from consult.comments import services as comment_services
 from consult.database import utcnow
 from consult.extensions import db
@@ -93,6 +94,7 @@ def test_staff_can_queue_a_whole_regrouping_that_keeps_their_decisions(app, clie
 
         assert response.status_code == 302
         assert [job.func_name for job in queue(app).jobs] == ["consult.analysis.jobs.run_analysis"]
+        assert queue(app).jobs[0].retries_left == RETRIES  # a regrouping that meets a locked database runs again
         assert "will be grouped again in the background" in client.get(response.headers["Location"]).get_data(
             as_text=True)
         assert later["m9"] not in members(consultation)
@@ -103,3 +105,33 @@ def test_staff_can_queue_a_whole_regrouping_that_keeps_their_decisions(app, clie
         assert db.session.get(Campaign, campaign_id).name == "Kept name"
     finally:
         empty_queue(app)
+
+
+def test_a_grouping_that_fails_once_is_run_again_by_the_worker(app, consultation_with_themes):
+    redis_or_skip(app)
+    consultation = consultation_with_themes()
+    ids = add(consultation, {f"m{n}": LETTER.format(name=name, town=town)
+                             for n, (name, town) in enumerate(PEOPLE[:2])})
+    empty_queue(app)
+    redis_connection().delete(_group_marker(consultation.id))
+    attempts = []
+
+    def locked_once(_connection, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO CAMPAIGN"):
+            attempts.append(statement)
+            if len(attempts) == 1:  # as when the database stays locked longer than the busy timeout
+                raise OperationalError(statement, {}, Exception("database is locked"))
+
+    event.listen(db.engine, "before_cursor_execute", locked_once)
+    try:
+        assert queue_grouping([consultation.id]) == [consultation.id]
+
+        run_worker(app)
+
+        found = members(consultation)
+        assert set(found) == set(ids.values()) and len(set(found.values())) == 1
+        assert len(attempts) > 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", locked_once)
+        empty_queue(app)
+        redis_connection().delete(_group_marker(consultation.id), _marker(consultation.id))
