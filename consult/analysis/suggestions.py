@@ -20,6 +20,7 @@ The two scores are averaged. A comment gets its best theme when the score
 clears a floor, and a second when it comes close to the first (at most two).
 """
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 
@@ -27,6 +28,8 @@ import numpy as np
 from scipy import sparse
 
 from consult.analysis.settings import TOPIC_DISTANCE
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,13 @@ def _self_train(vectors: np.ndarray, anchors: np.ndarray, label_matrix: np.ndarr
         features = np.vstack([vectors[sorted(positives)], anchors[theme:theme + 1],
                               vectors[negatives], other_anchors])
         target = np.concatenate([np.ones(len(positives) + 1), np.zeros(len(negatives) + len(other_anchors))])
+        if not len(negatives) + len(other_anchors):
+            # Only with a single theme, when every comment carries it or is one of its surest picks: there is
+            # nothing to learn the theme apart from, so its spreading stands alone.
+            log.info("Self-training skipped: theme column %s is scored by spreading alone: no comment to learn "
+                     "it is absent from (%s comments, one theme).", theme, n)
+            result[:, theme] = spread[:, theme]
+            continue
         model = LogisticRegression(C=4.0, class_weight="balanced", max_iter=500)
         model.fit(features, target)
         result[:, theme] = model.predict_proba(vectors)[:, 1]

@@ -17,7 +17,7 @@ from consult.database import utcnow
 from consult.extensions import db
 from consult.jobs import queue
 from consult.moderation.models import CommentTheme, Theme
-from consult.moderation.services import tag_comment
+from consult.moderation.services import create_theme, tag_comment
 from consult.moderation.states import TagSource
 from tests.analysis.conftest import jsonl, row
 from tests.mail.helpers import empty_queue, redis_or_skip, run_worker
@@ -77,6 +77,21 @@ def test_suggestions_go_to_untagged_comments_and_never_become_tags(themed):
             for c in suggested_for}
     assert best[_comment(themed, "u0").id] == "Cost"
     assert best[_comment(themed, "u1").id] == "Evidence"
+
+
+def test_a_refresh_with_a_single_theme_suggests_it_instead_of_failing(app, make_consultation, write):
+    consultation = make_consultation()
+    create_theme(consultation.id, "Cost", "", None)
+    db.session.commit()
+    rows = [row("c0", COST[0], themes=["Cost"])] + [row(f"u{n}", text) for n, text in enumerate(UNTAGGED)]
+    result = app.test_cli_runner().invoke(args=["comments", "import", str(write("r.jsonl", jsonl(rows))),
+                                                "--consultation", consultation.reference])
+    assert result.exit_code == 0, result.output
+
+    figures = refresh_suggestions(consultation.id)
+
+    assert figures["tagged"] == 1 and figures["suggested"] == len(_pending(consultation)) > 0
+    assert db.session.get(SuggestionRun, consultation.id).figures == figures
 
 
 def test_each_comment_is_embedded_once_and_gets_similar_comments(themed):
@@ -201,6 +216,19 @@ def test_a_few_tags_per_theme_label_the_rest():
     right = sum(1 for i, picks in enumerate(chosen) if i not in tags and picks and picks[0][0] == truth[i])
     assert right / (len(truth) - len(tags)) > 0.9
     assert all(len(picks) <= 2 for picks in chosen)
+
+
+@pytest.mark.parametrize("tagged", [0, 2, 12], ids=["no tags", "a few tags", "every comment tagged"])
+def test_a_single_theme_with_nothing_to_contrast_it_is_scored_by_spreading_alone(caplog, tagged):
+    vectors, centres, _truth = _clusters(per=4)
+    tags = {row: {0} for row in range(tagged)}
+    anchors = centres[:1]
+
+    with caplog.at_level("INFO", logger="consult.analysis.suggestions"):
+        scores = engine.score_themes(vectors, anchors, tags)
+
+    assert scores.shape == (12, 1) and np.all((scores >= 0) & (scores <= 1))
+    assert "theme column 0 is scored by spreading alone: no comment to learn it is absent from" in caplog.text
 
 
 def test_tag_these_next_spreads_over_the_groups_and_skips_ineligible_rows():
