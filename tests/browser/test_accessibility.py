@@ -279,13 +279,13 @@ def check_answers(scene: Scene) -> None:
 def consultation_submitted(scene: Scene) -> None:
     scene.signed_in(comments=2, submitted=True)
     scene.goto(scene.open.path)
-    expect(scene.page.get_by_role("main")).to_contain_text("You submitted your response on")
+    expect(scene.page.get_by_role("main")).to_contain_text("You submitted your response at")
 
 
 def document_submitted(scene: Scene) -> None:
     scene.signed_in(comments=2, submitted=True)
     scene.goto(scene.open.document_path)
-    expect(scene.page.get_by_role("main")).to_contain_text("You submitted your response on")
+    expect(scene.page.get_by_role("main")).to_contain_text("You submitted your response at")
 
 
 def not_open(scene: Scene) -> None:

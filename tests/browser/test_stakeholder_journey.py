@@ -291,10 +291,10 @@ def run_journey(page: Page, person, live_server, screenshot) -> None:
 
     # The consultation and its document now say the response is in, and offer nothing to comment with.
     page.goto(seeded.path)
-    expect(main).to_contain_text("You submitted your response on")
+    expect(main).to_contain_text("You submitted your response at")
     expect(main.get_by_role("link", name="View your receipt")).to_have_count(2)
     person.activate(main.get_by_role("link", name=DOCUMENT_TITLE, exact=True))
-    expect(main).to_contain_text("You submitted your response on")
+    expect(main).to_contain_text("You submitted your response at")
     expect(main.get_by_role("link", name=re.compile("^Comment on"))).to_have_count(0)
     expect(main.get_by_text("Open for comments")).to_have_count(0)
     screenshot(page, "document-after-submitting")

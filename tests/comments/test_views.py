@@ -153,8 +153,8 @@ def test_stakeholder_takes_part_comments_and_submits_through_the_pages(client, p
     [participation] = stored_participations(user)
     assert "Response submitted" in receipt
     assert participation.receipt_reference in receipt
-    # The time is said as every other page says one: "at 4:05pm", not "at 16:05".
-    assert re.search(r"\bon \d{1,2} \w+ \d{4} at (\d{1,2}(:\d\d)?[ap]m|midday|midnight)\.", receipt)
+    # The time is said as every other page says one: "at 4:05pm on 5 December 2026", not "at 16:05".
+    assert re.search(r"\bat (\d{1,2}(:\d\d)?[ap]m|midday|midnight) on \d{1,2} \w+ \d{4}\.", receipt)
     assert f"Comment number {consultation.reference}-0001" in receipt
     assert "Please say more about the probe." in receipt
     # The whole declaration the response was sent under.

@@ -228,7 +228,8 @@ def test_after_submitting_the_pages_say_so_and_offer_no_comment_actions(client, 
     receipt = f'href="/consultations/{consultation.reference}/response/receipt"'
     for url in (f"/consultations/{consultation.reference}", document_path(consultation)):
         page = main_of(client.get(url))
-        assert f"You submitted your response on {local.day} {local.strftime('%B %Y')} at " in page, url
+        assert re.search(r"You submitted your response at (\d{1,2}(:\d\d)?[ap]m|midday|midnight) on "
+                         rf"{local.day} {local.strftime('%B %Y')}\.", page), url
         assert receipt in page and submitted.receipt_reference in page, url
         assert "Open for comments" not in page and "Closes in" not in page, url
         assert "/comment" not in page and "Comment on" not in page, url
