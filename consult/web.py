@@ -29,7 +29,11 @@ def query_id(name: str) -> int | None:
     return value if value is not None and 0 < value <= LARGEST_ID else None
 
 
-def query_page(last: int = 100_000) -> int:
+# Far beyond any real page of a list, and low enough that its OFFSET never overflows.
+MAX_PAGE = 100_000
+
+
+def query_page(last: int = MAX_PAGE) -> int:
     """The query string's page number, from 1 to `last`: a page beyond any list is the last one asked for,
     never an offset the database cannot hold."""
     return min(max(request.args.get("page", 1, type=int) or 1, 1), last)

@@ -24,18 +24,11 @@ from consult.extensions import db
 from consult.forms import YES
 from consult.loaders import user_or_404
 from consult.uk_time import uk_day_bounds
+from consult.web import MAX_PAGE, query_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 AUDIT_EVENTS_PER_PAGE = 50
-# Far beyond any real page, low enough that OFFSET never overflows.
-_MAX_PAGE = 100_000
-
-
-def _page_number() -> int:
-    return min(max(request.args.get("page", 1, type=int), 1), _MAX_PAGE)
-
-
 def _page_links(pagination, endpoint: str, **values) -> dict | None:
     """govukPagination parameters for a paginated list, keeping the other query values."""
     if pagination.pages <= 1:
@@ -52,7 +45,7 @@ def _page_links(pagination, endpoint: str, **values) -> dict | None:
             items.append({"number": number, "href": href(number), "current": number == pagination.page})
     return {
         "previous": {"href": href(pagination.prev_num)} if pagination.has_prev else None,
-        "next": {"href": href(pagination.next_num)} if pagination.has_next and pagination.page < _MAX_PAGE else None,
+        "next": {"href": href(pagination.next_num)} if pagination.has_next and pagination.page < MAX_PAGE else None,
         "items": items,
         "landmarkLabel": "Pages",
     }
@@ -66,7 +59,7 @@ def _page_links(pagination, endpoint: str, **values) -> dict | None:
 def users():
     form = UserSearchForm(formdata=request.args)
     search = form.q.data if form.validate() else ""
-    pagination = db.paginate(services.user_search_query(search or ""), page=_page_number(),
+    pagination = db.paginate(services.user_search_query(search or ""), page=query_page(),
                              per_page=services.USERS_PER_PAGE, error_out=False, count=True)
     return render_template("admin/users.html", form=form, search=search, pagination=pagination,
                            page_links=_page_links(pagination, "admin.users", q=search or None),

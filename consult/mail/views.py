@@ -13,6 +13,7 @@ from consult.errors import DomainError
 from consult.extensions import db
 from consult.mail import catcher, services
 from consult.mail.forms import RetryEmailForm
+from consult.web import query_page
 
 bp = Blueprint("mail", __name__, url_prefix="/admin/mail")
 
@@ -20,8 +21,7 @@ bp = Blueprint("mail", __name__, url_prefix="/admin/mail")
 @bp.get("/failed")
 @admin
 def failed():
-    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
-    pagination = db.paginate(services.failed_emails_query(), page=page, per_page=services.FAILED_PER_PAGE,
+    pagination = db.paginate(services.failed_emails_query(), page=query_page(), per_page=services.FAILED_PER_PAGE,
                              error_out=False, count=True)
     return render_template("mail/failed.html", pagination=pagination, form=RetryEmailForm(formdata=None))
 
