@@ -17,6 +17,7 @@ import requests
 from flask import Flask
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
+from werkzeug.wsgi import FileWrapper
 
 from consult import create_app
 from consult.extensions import db
@@ -38,6 +39,26 @@ class LiveServer:
             db.session.commit()
 
 
+def _files_sent_whole(app):
+    """The app, sending each file (static assets, downloads) whole and closing it at once.
+
+    Werkzeug's development server closes a response only if the connection is still there after it: when a
+    browser drops one mid-way (it often does for a favicon or a cached asset), the file stays open until
+    garbage collection, and the ResourceWarning fails whichever test is running. Files here are small.
+    """
+
+    def send(environ, start_response):
+        body = app(environ, start_response)
+        if not isinstance(body, FileWrapper):
+            return body
+        try:
+            return [b"".join(body)]
+        finally:
+            body.close()
+
+    return send
+
+
 @contextmanager
 def running_server(name: str = "live", **config):
     from tests.conftest import make_test_config, throwaway_database_url
@@ -47,7 +68,7 @@ def running_server(name: str = "live", **config):
         app = create_app(make_test_config(database_url, **config))
         with app.app_context():
             upgrade()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
+        server = make_server("127.0.0.1", 0, _files_sent_whole(app), threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
