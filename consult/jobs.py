@@ -13,12 +13,15 @@ stopped by RQ's timeout.
 """
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from redis import Redis
+from redis.exceptions import LockError
 from rq import Queue, Retry, SimpleWorker, get_current_job
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,50 @@ def enqueue(function: Callable, *args, job_id: str | None = None, retry: Retry |
     """
     return queue().enqueue(function, *args, **kwargs, job_id=job_id, retry=retry, job_timeout=job_timeout,
                            ttl=current_app.config["JOB_TTL_SECONDS"], result_ttl=600, failure_ttl=7 * 24 * 3600)
+
+
+class AlreadyRunning(Exception):
+    """Another worker, instance or command holds the lock this work needs."""
+
+
+LOCK_SECONDS = 60
+
+
+@contextmanager
+def held_alone(name: str) -> Iterator[None]:
+    """Hold the Redis lock `name` while the block runs, across every worker and instance; raise
+    AlreadyRunning at once if someone else holds it.
+
+    The lock lapses LOCK_SECONDS after its holder last renewed it. A thread renews it every third of that
+    while the block runs, so a job of an hour keeps it, and a worker killed part-way frees it within a
+    minute instead of holding it for as long as the longest job might take.
+    """
+    # Not thread-local: the renewing thread must know the holder's token.
+    lock = redis_connection().lock(f"{current_app.config['QUEUE_NAME']}:lock:{name}", timeout=LOCK_SECONDS,
+                                   thread_local=False)
+    if not lock.acquire(blocking=False):
+        raise AlreadyRunning(name)
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(LOCK_SECONDS / 3):
+            try:
+                lock.reacquire()
+            except Exception:  # Redis gone, or the lock lapsed: the work goes on; the next holder may start
+                log.warning("Could not renew the lock %s.", name, exc_info=True)
+                return
+
+    renewer = threading.Thread(target=renew, name=f"renew {name}", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        renewer.join()
+        try:
+            lock.release()
+        except LockError:
+            log.warning("The lock %s had lapsed before its work finished.", name)
 
 
 def report_progress(done: int, total: int) -> None:

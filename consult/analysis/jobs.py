@@ -1,14 +1,72 @@
 """The analysis jobs: plain functions the worker runs, or an operator runs with `flask analysis run`."""
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+
+from redis.exceptions import RedisError
+from rq import Retry, get_current_job
 
 from consult.analysis.services import group_arrivals, group_consultation
+from consult.analysis.triggers import RETRIES
 from consult.extensions import db
+from consult.jobs import AlreadyRunning, enqueue, held_alone
 
 log = logging.getLogger(__name__)
+
+# How long a job that finds its consultation busy waits before going back to the queue: long enough that a
+# lone worker does not spin, short enough that the email queued behind it is hardly delayed.
+BUSY_PAUSE_SECONDS = 2
+_held: set[int] = set()  # consultations whose analysis lock this process holds (a worker runs one job at a time)
+
+
+def one_at_a_time(job: Callable) -> Callable:
+    """Run an analysis job alone for its consultation, across every worker and instance.
+
+    Grouping and suggestions read and rewrite the same comments' campaigns,
+    vectors and suggestions. Two run at once (a job queued while another ran,
+    picked up by a second worker) inserted the same embeddings and failed.
+    A job that finds its consultation busy goes back to the end of the queue
+    after a short pause, so the worker sends the email waiting behind it,
+    and it runs after the one holding the lock, seeing all that one saw. Its
+    debounce marker stays set meanwhile, so changes made while it waits
+    queue nothing more. Run from the command line, it waits its turn.
+    """
+    @functools.wraps(job)
+    def alone(consultation_id: int, *args, **kwargs):
+        if consultation_id in _held:  # run_analysis refreshing the suggestions under its own lock
+            return job(consultation_id, *args, **kwargs)
+        with ExitStack() as held:
+            while not _took_lock(held, consultation_id):
+                running = get_current_job()
+                if running is not None:
+                    log.info("Analysis of consultation %s is running elsewhere: %s goes back in the queue.",
+                             consultation_id, job.__name__)
+                    enqueue(alone, consultation_id, *args, retry=Retry(max=RETRIES), job_timeout=running.timeout,
+                            **kwargs)
+                    return None
+            _held.add(consultation_id)
+            held.callback(_held.discard, consultation_id)
+            return job(consultation_id, *args, **kwargs)
+
+    return alone
+
+
+def _took_lock(held: ExitStack, consultation_id: int) -> bool:
+    """Take the consultation's analysis lock into `held`; False, after a pause, when another holds it."""
+    try:
+        held.enter_context(held_alone(f"analysis:{consultation_id}"))
+        return True
+    except AlreadyRunning:
+        time.sleep(BUSY_PAUSE_SECONDS)
+        return False
+    except RedisError:
+        if get_current_job() is not None:
+            raise  # RQ retries it; a worker that cannot reach Redis has nothing to run anyway
+        log.warning("Redis is not reachable: analysing consultation %s without its lock.", consultation_id)
+        return True
 
 
 @contextmanager
@@ -26,6 +84,7 @@ def _committed() -> Iterator[None]:
         raise
 
 
+@one_at_a_time
 def run_analysis(consultation_id: int, progress: Callable[[str], None] | None = None) -> dict:
     """Group the consultation's comments into campaigns, then suggest themes, committing each step.
 
@@ -45,6 +104,7 @@ def run_analysis(consultation_id: int, progress: Callable[[str], None] | None = 
             "suggested": figures["suggested"], "seconds": round(time.perf_counter() - started, 2)}
 
 
+@one_at_a_time
 def refresh_suggestions(consultation_id: int, progress: Callable[[str], None] | None = None) -> dict:
     """Embed the consultation's new comments and retrain its theme suggestions; commits.
 
@@ -64,6 +124,7 @@ def refresh_suggestions(consultation_id: int, progress: Callable[[str], None] | 
     return figures
 
 
+@one_at_a_time
 def group_new_comments(consultation_id: int) -> int:
     """Put the consultation's comments that are in no campaign yet into campaigns; commits.
 

@@ -1,9 +1,14 @@
 """Grouping as comments arrive: a submission or an import queues one grouping job, which the real worker runs."""
 
+import time
+
+import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
+from consult import jobs
 from consult.accounts.models import Role
+from consult.analysis import jobs as analysis_jobs
 from consult.analysis.jobs import group_new_comments
 from consult.analysis.models import Campaign, CampaignMember
 from consult.analysis.services import group_consultation
@@ -11,11 +16,11 @@ from consult.analysis.triggers import RETRIES, _group_marker, _marker, queue_gro
 from consult.comments import services as comment_services
 from consult.database import utcnow
 from consult.extensions import db
-from consult.jobs import queue, redis_connection
+from consult.jobs import AlreadyRunning, held_alone, make_worker, queue, redis_connection
 from tests.analysis.test_cli import LETTER
 from tests.analysis.test_services import add
 from tests.conftest import new_participation, sections_of
-from tests.mail.helpers import empty_queue, redis_or_skip, run_worker
+from tests.mail.helpers import empty_queue, redis_or_skip, run_worker, signal_handlers_kept
 
 PEOPLE = [("Sarah Jones", "Leeds"), ("Tom Okafor", "Swansea"), ("Priya Patel", "Derby")]
 
@@ -135,3 +140,47 @@ def test_a_grouping_that_fails_once_is_run_again_by_the_worker(app, consultation
         event.remove(db.engine, "before_cursor_execute", locked_once)
         empty_queue(app)
         redis_connection().delete(_group_marker(consultation.id), _marker(consultation.id))
+
+
+def test_a_grouping_queued_while_another_runs_waits_its_turn_in_the_queue(app, consultation_with_themes,
+                                                                          monkeypatch):
+    """Two workers once ran a consultation's analysis at the same time and collided on the same rows; a job
+    that finds its consultation busy now goes back in the queue and runs once the other has finished."""
+    redis_or_skip(app)
+    monkeypatch.setattr(analysis_jobs, "BUSY_PAUSE_SECONDS", 0)
+    consultation = consultation_with_themes()
+    ids = add(consultation, {f"m{n}": LETTER.format(name=name, town=town)
+                             for n, (name, town) in enumerate(PEOPLE[:2])})
+    empty_queue(app)
+    redis_connection().delete(_group_marker(consultation.id))
+    try:
+        assert queue_grouping([consultation.id]) == [consultation.id]
+        with held_alone(f"analysis:{consultation.id}"):  # as another worker's run would hold it
+            with signal_handlers_kept():
+                make_worker(app).work(burst=True, max_jobs=1, logging_level="WARNING")
+
+            assert members(consultation) == {}
+            assert [job.func_name for job in queue(app).jobs] == ["consult.analysis.jobs.group_new_comments"]
+            assert queue(app).jobs[0].retries_left == RETRIES
+            assert queue_grouping([consultation.id]) == []  # the waiting job will see later changes
+
+        run_worker(app)
+
+        found = members(consultation)
+        assert set(found) == set(ids.values()) and len(set(found.values())) == 1
+        assert queue(app).jobs == []
+    finally:
+        empty_queue(app)
+        redis_connection().delete(_group_marker(consultation.id), _marker(consultation.id))
+
+
+def test_the_analysis_lock_is_kept_while_its_work_runs_and_freed_after(app, monkeypatch):
+    redis_or_skip(app)
+    monkeypatch.setattr(jobs, "LOCK_SECONDS", 0.6)  # renewed every 0.2 s; lapses 0.6 s after the last renewal
+    with held_alone("analysis:test"):
+        time.sleep(1.5)  # longer than the lock lasts unrenewed
+        with pytest.raises(AlreadyRunning):
+            with held_alone("analysis:test"):
+                pass
+    with held_alone("analysis:test"):
+        pass

@@ -95,18 +95,22 @@ def _wait_until_healthy(url: str, process: subprocess.Popen) -> None:
     raise RuntimeError(f"instance at {url} did not become healthy")
 
 
-def _stop_all(processes: list[subprocess.Popen]) -> None:
-    """Ask every instance to stop at once, then wait for each: each finishes its queued jobs first."""
+def _stop_all(processes: list[subprocess.Popen]) -> list[str]:
+    """Ask every instance to stop at once, then wait for each (each finishes its running job first);
+    what each wrote to stderr."""
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
+    logs = []
     for process in processes:
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+        logs.append(process.stderr.read().decode(errors="replace"))
         process.stderr.close()
+    return logs
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +149,7 @@ def instances(tmp_path_factory):
             _wait_until_healthy(url, process)
         yield {"urls": urls, "inbox": inbox, "server": LiveServer(urls[0], seeding_app, database_url)}
     finally:
-        _stop_all(processes)
+        logs = _stop_all(processes)
         smtp.stop()
         for key in store.scan_iter(f"{prefix}*"):
             store.delete(key)
@@ -153,6 +157,10 @@ def instances(tmp_path_factory):
             store.delete(key)
         with seeding_app.app_context():
             db.engine.dispose()
+    # Both workers ran the jobs the tests queued (email, grouping, suggestions); none may have failed, as
+    # when two ran the same consultation's analysis at once and inserted the same rows.
+    failures = [line for log in logs for line in log.splitlines() if "exception raised while executing" in line]
+    assert not failures, failures
 
 
 def _account(instances, name: str) -> str:
