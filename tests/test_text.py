@@ -2,7 +2,7 @@
 
 import pytest
 
-from consult.text import is_blank
+from consult.text import comments_and_answers, is_blank
 
 
 @pytest.mark.parametrize("text", ["", " ", "\n\t\r", "\u00a0", "\u200b", "\u2060\ufeff", "\u200c\u200d \u3000"])
@@ -13,3 +13,11 @@ def test_spaces_and_invisible_characters_are_blank(text):
 @pytest.mark.parametrize("text", ["a", " . ", "\u200bYes", "😀", "٣", "\u05d0"])
 def test_anything_that_shows_is_not_blank(text):
     assert not is_blank(text)
+
+
+@pytest.mark.parametrize(("comments", "answers", "said"), [
+    (0, 0, "no comments or answers"), (1, 0, "1 comment"), (0, 1, "1 answer"), (3, 0, "3 comments"),
+    (1, 2, "1 comment and 2 answers"), (2, 1, "2 comments and 1 answer"),
+])
+def test_a_response_is_counted_in_comments_and_answers_naming_only_what_there_is(comments, answers, said):
+    assert comments_and_answers(comments, answers) == said

@@ -20,14 +20,15 @@ from consult.errors import Outcome, form_errors
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.limits import comment_writes_per_user
-from consult.organisations.services import colleague_response_closed
-from consult.questions import services as question_services
-from consult.questions.exports import own_answer_rows
 from consult.loaders import (
     public_consultation_and_own_comment_or_404,
     public_consultation_or_404,
     public_part_and_participation_or_404,
 )
+from consult.organisations.services import colleague_response_closed
+from consult.questions import services as question_services
+from consult.questions.exports import own_answer_rows
+from consult.text import comments_and_answers
 from consult.web import current_path, request_arrived_at, safe_next_url
 
 bp = Blueprint("comments", __name__, url_prefix="/consultations/<reference>")
@@ -251,8 +252,10 @@ def submit(consultation, participation):
         if outcome.ok:
             db.session.commit()
             return redirect(url_for("comments.receipt", reference=consultation.reference))
+    answers = _answers_context(participation)
     return render_template("comments/submit.html", consultation=consultation, participation=participation,
-                           comments=comments, form=form, **_answers_context(participation)), outcome.status
+                           comments=comments, form=form, counted=comments_and_answers(
+                               len(comments), len(answers["answers"])), **answers), outcome.status
 
 
 @bp.route("/response/receipt")

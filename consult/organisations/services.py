@@ -52,6 +52,7 @@ from consult.extensions import db
 from consult.organisations.models import CODE_LENGTH, Organisation, OrganisationCode, OrganisationLead
 from consult.questions.models import Answer, Question
 from consult.questions.services import answers_by_question, list_questions, save_answer
+from consult.text import comments_and_answers
 from consult.uk_time import spreadsheet_time
 
 
@@ -439,14 +440,7 @@ class Handover:
     @property
     def counted(self) -> str:
         """'1 comment and 2 answers', naming only what there is."""
-        return counted(len(self.comments), len(self.answers))
-
-
-def counted(comments: int, answers: int) -> str:
-    """'1 comment and 2 answers', naming only what there is; 'no comments or answers' when there is neither."""
-    parts = [f"{number} {noun}{'' if number == 1 else 's'}"
-             for number, noun in ((comments, "comment"), (answers, "answer")) if number]
-    return " and ".join(parts) or "no comments or answers"
+        return comments_and_answers(len(self.comments), len(self.answers))
 
 
 def unsent_comments(participation: Participation) -> list[Comment]:

@@ -27,6 +27,7 @@ from consult.organisations import services
 from consult.organisations.forms import CodeForm, ColleagueFilterForm, DeclarationForm, LeadForm
 from consult.questions.models import Answer
 from consult.questions.services import answers_by_question, list_questions
+from consult.text import comments_and_answers
 from consult.web import request_arrived_at
 
 bp = Blueprint("organisations", __name__)
@@ -289,7 +290,7 @@ def lead_submit(reference: str):
             flash(outcome.error.message, "info")
             return _hub(consultation)
     comments = comment_services.list_comments(participation)
-    counted = services.counted(len(comments), services.questions_to_answer(participation))
+    counted = comments_and_answers(len(comments), services.questions_to_answer(participation))
     return render_template("organisations/lead_submit.html", consultation=consultation,
                            participation=participation, counted=counted, form=form), outcome.status
 

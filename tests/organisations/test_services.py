@@ -502,4 +502,3 @@ def test_everything_sent_and_the_questions_a_lead_will_answer_count_only_what_re
     save_answer(response, first, False, "", utcnow())
     save_answer(response, second, False, "", utcnow())
     assert services.questions_to_answer(response) == 2
-    assert services.counted(0, 0) == "no comments or answers"

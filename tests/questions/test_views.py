@@ -215,6 +215,7 @@ def test_submit_warns_about_unanswered_questions_but_does_not_require_them(app_c
     db.session.commit()
     page = main_of(client.get(public_path(consultation, "/response/submit")))
     assert "You have not answered 1 of the 2 questions" in page
+    assert "You are about to submit 1 answer." in page  # answers alone are a response, and counted as one
     response = post_form(public_path(consultation, "/response/submit"))
     assert response.status_code == 302 and response.headers["Location"].endswith("/response/receipt")
     receipt = main_of(client.get(response.headers["Location"]))
