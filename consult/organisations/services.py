@@ -488,7 +488,35 @@ def send_to_lead(participation: Participation, now: datetime) -> Handover:
         for lead in leads:
             _copy_for_lead(comment, lead)
     db.session.flush()
-    return Handover(to_send, answers)
+    sent = Handover(to_send, answers)
+    _tell_the_leads(participation, sent)
+    return sent
+
+
+def _tell_the_leads(colleague: Participation, sent: Handover) -> None:
+    """Email each of the organisation's leads what a colleague sent, in the send's own transaction.
+
+    A lead gathers colleagues' comments over weeks and submits once; without
+    a word when something arrives, they would have to keep checking.
+    """
+    from consult.mail.services import absolute_url, queue_email
+
+    consultation = colleague.consultation
+    leads = db.session.scalars(select(User).join(OrganisationLead, OrganisationLead.user_id == User.id)
+                               .where(OrganisationLead.organisation_id == colleague.organisation_id)
+                               .order_by(User.id)).all()
+    for lead in leads:
+        if not lead.is_active or lead.anonymised_at is not None:
+            continue
+        queue_email(
+            lead.email, "sent_to_lead",
+            f"A colleague sent {sent.counted} for your organisation’s response to {consultation.reference}",
+            name=lead.name, colleague_name=colleague.user.name, colleague_email=colleague.user.email,
+            counted=sent.counted, organisation_name=colleague.organisation_name,
+            consultation_title=consultation.title, consultation_reference=consultation.reference,
+            closes_at=consultation.closes_at,
+            link=absolute_url("organisations.hub", reference=consultation.reference),
+        )
 
 
 def unsent_answers(participation: Participation) -> list[Answer]:

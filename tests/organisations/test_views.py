@@ -1,11 +1,12 @@
 """An organisation's response through the pages: admin marks a lead, code, colleagues, the lead submits."""
 
 import csv
+import html
 import io
 import re
 
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from consult.accounts.models import Role
 from consult.comments import services as comment_services
@@ -593,3 +594,26 @@ def test_the_lead_s_receipt_email_counts_comments_and_answers(client, login, pos
                                                           OutboxEmail.kind == "submission_receipt"))
     for body in (receipt.text, receipt.html):
         assert "Comments submitted: 0" in body and "Answers submitted: 2" in body
+
+
+def test_the_lead_is_emailed_what_a_colleague_sent_and_where_to_find_it(client, login, post_form, shared):
+    from consult.mail.models import OutboxEmail
+
+    consultation, lead, code = shared
+    colleague, participation = new_colleague(consultation, code.code, name="Sam Colleague")
+    draft_on(participation, body="For the lead")
+    draft_on(participation, "1.1", body="Also for the lead")
+    login(colleague)
+    send = f"/consultations/{consultation.reference}/organisation/send"
+    assert post_form(send).status_code == 302
+
+    emails = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "sent_to_lead")).all()
+    assert [email.to for email in emails] == [lead.email]  # the lead, and no one else
+    email = emails[0]
+    assert email.subject == f"A colleague sent 2 comments for your organisation’s response to {consultation.reference}"
+    for body in (email.text, html.unescape(email.html)):
+        assert f"Sam Colleague ({colleague.email}) sent you 2 comments" in body
+        assert f"/consultations/{consultation.reference}/organisation" in body
+    assert post_form(send).status_code == 409  # nothing left to send: refused, and no second email
+    assert db.session.scalar(select(func.count()).select_from(OutboxEmail)
+                             .where(OutboxEmail.kind == "sent_to_lead")) == 1
