@@ -1,12 +1,15 @@
 """Form pieces shared by every domain: the POST-only button, yes/no answers, the GOV.UK date, versioned posts."""
 
+import hashlib
+import hmac
+import json
 import re
 from datetime import date
 
 from flask import abort
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSubmitInput
-from wtforms import Field, SubmitField
+from wtforms import Field, HiddenField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
 YES, NO = "yes", "no"
@@ -35,6 +38,30 @@ class EmptyForm(FlaskForm):
     """A POST-only button (delete, confirm) that still carries a CSRF token."""
 
     submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class ConfirmShownForm(EmptyForm):
+    """A confirm button that acts only on what its page showed.
+
+    A check page shows answers kept in the session, which every tab and
+    window of the browser shares: another tab can change them after the page
+    was shown, and a confirm pressed then would record what the person never
+    saw. The page carries a fingerprint of what it showed; a confirmation
+    whose fingerprint differs from the answers as they are now, or has none,
+    is refused, and the page is shown again with the answers as they are.
+    """
+
+    shown = HiddenField()
+
+    def show(self, answers) -> None:
+        self.shown.data = _fingerprint(answers)
+
+    def confirms(self, answers) -> bool:
+        return hmac.compare_digest((self.shown.data or "").encode(), _fingerprint(answers).encode())
+
+
+def _fingerprint(answers) -> str:
+    return hashlib.sha256(json.dumps(answers, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 _DIGITS = re.compile(r"\d{1,4}")

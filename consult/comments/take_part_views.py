@@ -31,7 +31,7 @@ from consult.comments.models import IndividualType, OrganisationType, Participan
 from consult.comments.views import bp, lower_first, not_open_page, own_participation
 from consult.database import utcnow
 from consult.extensions import db
-from consult.forms import NO, YES, EmptyForm
+from consult.forms import NO, YES, ConfirmShownForm
 from consult.loaders import public_consultation_or_404
 from consult.web import request_arrived_at, safe_next_url
 
@@ -245,6 +245,10 @@ def _add_question_pages() -> None:
 _add_question_pages()
 
 
+ANSWERS_CHANGED = ("Your answers were changed in another tab or window after this page was shown. "
+                   "Check them below, then confirm again.")
+
+
 @bp.route("/take-part/check", methods=["GET", "POST"])
 @signed_in
 def check_take_part(reference: str):
@@ -257,8 +261,12 @@ def check_take_part(reference: str):
     if gap is not None:
         return redirect(_url(gap.endpoint, consultation))
     choice = choice_from_answers(answers)
-    form = EmptyForm()
-    if form.validate_on_submit():
+    form = ConfirmShownForm()
+    status, submitted = 200, form.validate_on_submit()
+    if submitted and not form.confirms(answers):
+        form.form_errors.append(ANSWERS_CHANGED)
+        status = 409
+    elif submitted:
         try:
             services.choose_participation(current_user, consultation, choice, request_arrived_at())
         except services.ParticipationAlreadyChosen as error:
@@ -276,5 +284,6 @@ def check_take_part(reference: str):
         return redirect(safe_next_url(request.args.get("next"))
                         or url_for("consultations.show", reference=consultation.reference))
     changes = {question.endpoint: _url(question.endpoint, consultation, change=True) for question in QUESTIONS}
+    form.show(answers)
     return render_template("comments/check_take_part.html", consultation=consultation, choice=choice, form=form,
-                           changes=changes, back_href=_url(PUBLISH_NAME.endpoint, consultation))
+                           changes=changes, back_href=_url(PUBLISH_NAME.endpoint, consultation)), status

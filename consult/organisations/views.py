@@ -20,7 +20,7 @@ from consult.database import utcnow
 from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
 from consult.errors import DomainError, Outcome, attach_error, form_errors
 from consult.extensions import db
-from consult.forms import YES, EmptyForm
+from consult.forms import YES, ConfirmShownForm, EmptyForm
 from consult.limits import organisation_code_attempts_per_address, organisation_code_attempts_per_user
 from consult.loaders import LARGEST_ID, public_consultation_or_404, user_or_404
 from consult.organisations import services
@@ -130,7 +130,7 @@ def confirm_code(reference: str):
     pending = session.get(_PENDING_CODE, {}).get(str(consultation.id))
     if pending is None:
         return redirect(url_for("organisations.enter_code", reference=consultation.reference))
-    form = EmptyForm()
+    form = ConfirmShownForm()
     form.submit.label.text = "Yes, comment for this organisation"
     try:
         found = services.check_code(current_user, consultation, pending, utcnow())
@@ -142,15 +142,24 @@ def confirm_code(reference: str):
         _forget_code(consultation)
         flash(error.message, "error")
         return _hub(consultation)
-    if form.validate_on_submit():
+    status, submitted = 200, form.validate_on_submit()
+    if submitted and not form.confirms(pending):
+        form.form_errors.append(CODE_CHANGED)
+        status = 409
+    elif submitted:
         services.join_with_code(current_user, consultation, pending, request_arrived_at())
         _forget_code(consultation)
         db.session.commit()
         flash(f"You are commenting on behalf of {found.organisation.name}. When you have finished, "
               "send your comments to your organisation’s commenting lead.", "success")
         return redirect(url_for("consultations.show", reference=consultation.reference))
+    form.show(pending)
     return render_template("organisations/confirm_code.html", consultation=consultation,
-                           organisation=found.organisation, form=form)
+                           organisation=found.organisation, form=form), status
+
+
+CODE_CHANGED = ("An organisation code was entered in another tab or window after this page was shown. "
+                "Check the organisation below, then confirm again.")
 
 
 def _forget_code(consultation) -> None:

@@ -1,5 +1,8 @@
 """Answers to "How are you taking part?" and a way to give them page by page, as a person does."""
 
+import html
+import re
+
 AS_PATIENT = {"kind": "individual", "individual_type": "patient_or_carer",
               "has_tobacco_links": "no", "other_interests": "", "publish_name": "no"}
 AS_CHARITY = {"kind": "organisation", "organisation_name": "Foot Health Charity",
@@ -21,3 +24,15 @@ def answer_questions(post_form, start: str, answers: dict) -> str:
         if "/take-part/check" in url:
             return url
     raise AssertionError(f"the questions never reached the check page (last {url})")
+
+
+def shown_on(page: str) -> str:
+    """The fingerprint a confirm page carries of what it showed (forms.ConfirmShownForm)."""
+    found = re.search(r'<input[^>]*name="shown"[^>]*value="([^"]*)"', page)
+    assert found, "no confirm form on this page"
+    return html.unescape(found.group(1))
+
+
+def confirm(client, post_form, url: str, **kwargs):
+    """Press a confirm page's button as a browser does: with what the page showed."""
+    return post_form(url, {"shown": shown_on(client.get(url).get_data(as_text=True))}, **kwargs)

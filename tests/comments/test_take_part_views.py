@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from consult.comments.models import IndividualType, OrganisationType, ParticipantKind, Participation
+from consult.comments.take_part_views import ANSWERS_CHANGED
 from consult.database import utcnow
 from consult.extensions import db
-from tests.comments.helpers import AS_CHARITY, AS_PATIENT, answer_questions
+from tests.comments.helpers import AS_CHARITY, AS_PATIENT, answer_questions, confirm, shown_on
 from tests.conftest import sections_of
 
 CLOSED_MESSAGE = "This consultation closed and is no longer accepting comments."
@@ -268,7 +269,7 @@ def test_changing_to_a_new_path_asks_its_questions_then_returns_to_the_check_pag
     assert rows["How you are taking part"] == "On behalf of an organisation"
     assert "Which best describes you" not in rows
     assert rows["Details of the links or funding"] == "Shares"
-    post_form(check_url)
+    confirm(client, post_form, check_url)
     [stored] = stored_participations(user)
     assert (stored.kind, stored.organisation_name, stored.individual_type) == (
         ParticipantKind.ORGANISATION, "Royal College", None)
@@ -291,7 +292,7 @@ def test_answers_off_the_chosen_path_are_neither_shown_nor_stored(client, post_f
     assert rows["Links with the tobacco industry"] == "No"
     for gone in ("Foot Health Charity", "A grant in 2019", "Organisation name", "Details of the links"):
         assert gone not in page
-    post_form(check_url)
+    confirm(client, post_form, check_url)
     [stored] = stored_participations(user)
     assert (stored.kind, stored.individual_type) == (ParticipantKind.INDIVIDUAL, IndividualType.RESEARCHER)
     assert (stored.organisation_name, stored.organisation_type) == (None, None)
@@ -312,7 +313,7 @@ def test_a_question_off_the_chosen_path_refuses_its_answer(client, post_form, si
         assert response.status_code == 302
         assert response.headers["Location"] == check_url
     assert pending(client, consultation) == before
-    post_form(check_url)
+    confirm(client, post_form, check_url)
     [stored] = stored_participations(user)
     assert (stored.organisation_name, stored.tobacco_details) == (None, "")
 
@@ -333,7 +334,7 @@ def test_a_later_question_before_the_earlier_ones_sends_you_to_the_first_unanswe
 
 def test_confirming_stores_the_answers_and_says_how_you_take_part_once(client, post_form, signed_in_at):
     user, consultation = signed_in_at
-    confirmed = post_form(answer_questions(post_form, path(consultation, "/take-part"), AS_CHARITY))
+    confirmed = confirm(client, post_form, answer_questions(post_form, path(consultation, "/take-part"), AS_CHARITY))
     assert confirmed.status_code == 302
     assert confirmed.headers["Location"].endswith(path(consultation))
     [stored] = stored_participations(user)
@@ -351,7 +352,7 @@ def test_replaying_the_confirmation_twice_gives_one_participation(client, post_f
     user, consultation = signed_in_at
     check_url = answer_questions(post_form, path(consultation, "/take-part"), AS_CHARITY)
     answers = pending(client, consultation)
-    assert post_form(check_url).status_code == 302
+    assert confirm(client, post_form, check_url).status_code == 302
     # The same request again, with the answers still in its session (a replay, or a second tab).
     with client.session_transaction() as session:
         session["pending_participation"] = {str(consultation.id): answers}
@@ -364,7 +365,7 @@ def test_replaying_the_confirmation_twice_gives_one_participation(client, post_f
 def test_a_crafted_confirm_with_other_answers_is_refused_and_the_choice_is_unchanged(client, post_form,
                                                                                      signed_in_at):
     user, consultation = signed_in_at
-    post_form(answer_questions(post_form, path(consultation, "/take-part"), AS_PATIENT))
+    confirm(client, post_form, answer_questions(post_form, path(consultation, "/take-part"), AS_PATIENT))
     crafted = {"kind": "organisation", "organisation_name": "Tobacco Friends Ltd",
                "organisation_type": "company_or_industry", "has_tobacco_links": False, "other_interests": "",
                "publish_name": False}
@@ -381,7 +382,7 @@ def test_a_crafted_confirm_with_other_answers_is_refused_and_the_choice_is_uncha
                                   "/take-part/check"])
 def test_every_question_refuses_once_you_are_taking_part(client, post_form, signed_in_at, page):
     user, consultation = signed_in_at
-    post_form(answer_questions(post_form, path(consultation, "/take-part"), AS_PATIENT))
+    confirm(client, post_form, answer_questions(post_form, path(consultation, "/take-part"), AS_PATIENT))
     for send in (lambda: client.get(path(consultation, page)), lambda: post_form(path(consultation, page), AS_CHARITY)):
         response = send()
         assert response.status_code == 302
@@ -407,12 +408,13 @@ def test_taking_part_is_refused_unless_the_consultation_is_open(client, post_for
     assert stored_participations(user) == []
 
 
-def test_confirming_after_the_consultation_closed_stores_nothing(post_form, signed_in_at):
+def test_confirming_after_the_consultation_closed_stores_nothing(client, post_form, signed_in_at):
     user, consultation = signed_in_at
     check_url = answer_questions(post_form, path(consultation, "/take-part"), AS_PATIENT)
+    shown = shown_on(client.get(check_url).get_data(as_text=True))  # the page stood open while it closed
     consultation.closes_at = utcnow() - timedelta(minutes=1)  # well past any grace for late arrivals
     db.session.commit()
-    response = post_form(check_url)
+    response = post_form(check_url, {"shown": shown})
     assert response.status_code == 409
     assert CLOSED_MESSAGE in text_of(response)
     assert stored_participations(user) == []
@@ -429,13 +431,38 @@ def test_commenting_before_taking_part_asks_how_then_returns_to_the_comment_form
     # A detour through a Change link keeps the way back to the comment form.
     change = change_links(main_of(client.get(check_url)))["which best describes you"]
     assert post_form(change, {"individual_type": "researcher"}).headers["Location"] == check_url
-    confirmed = post_form(check_url)
+    confirmed = confirm(client, post_form, check_url)
     assert confirmed.headers["Location"] == form_url
     assert "Comment on section 2.1" in text_of(client.get(form_url))
 
 
-def test_an_outside_next_address_is_not_followed(post_form, signed_in_at):
+def test_an_outside_next_address_is_not_followed(client, post_form, signed_in_at):
     _, consultation = signed_in_at
     check_url = answer_questions(post_form, path(consultation, "/take-part?next=//evil.example/x"), AS_PATIENT)
     assert "evil" not in check_url
-    assert post_form(check_url).headers["Location"].endswith(path(consultation))
+    assert confirm(client, post_form, check_url).headers["Location"].endswith(path(consultation))
+
+
+def test_a_confirm_pressed_on_answers_another_tab_has_since_changed_is_refused(client, post_form, signed_in_at):
+    """Every tab shares the session's answers: a check page left open in one tab must not confirm what a
+    second tab answered later, which the person never saw on that page."""
+    user, consultation = signed_in_at
+    check_url = answer_questions(post_form, path(consultation, "/take-part"), AS_PATIENT)
+    first_tab = shown_on(client.get(check_url).get_data(as_text=True))
+    answer_questions(post_form, path(consultation, "/take-part"), {**AS_CHARITY, "publish_name": "yes"})
+
+    response = post_form(check_url, {"shown": first_tab})
+
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert ANSWERS_CHANGED in html.unescape(page)
+    assert 'href="#how-you-take-part"' in page and 'id="how-you-take-part"' in page
+    assert "Foot Health Charity" in text_of(response)  # the answers as they are now, to check
+    assert stored_participations(user) == []
+    assert post_form(check_url).status_code == 409  # a confirm that carries no page's answers at all
+    assert stored_participations(user) == []
+
+    assert confirm(client, post_form, check_url).status_code == 302  # confirming what the page now shows
+    [stored] = stored_participations(user)
+    assert (stored.kind, stored.organisation_name, stored.publish_name) == (
+        ParticipantKind.ORGANISATION, "Foot Health Charity", True)

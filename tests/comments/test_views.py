@@ -20,7 +20,7 @@ from consult.consultations.importing import parse_document
 from consult.consultations.services import import_document
 from consult.database import utcnow
 from consult.extensions import db
-from tests.comments.helpers import AS_CHARITY, AS_PATIENT, answer_questions
+from tests.comments.helpers import AS_CHARITY, AS_PATIENT, answer_questions, confirm
 from tests.conftest import sections_of
 
 SCRIPT = "<script>alert(1)</script>"
@@ -122,15 +122,15 @@ def signed_in_at(login_as, make_consultation):
     return user, consultation
 
 
-def answer_and_confirm(post_form, consultation, answers: dict):
-    return post_form(answer_questions(post_form, path(consultation, "/take-part"), answers))
+def answer_and_confirm(client, post_form, consultation, answers: dict):
+    return confirm(client, post_form, answer_questions(post_form, path(consultation, "/take-part"), answers))
 
 
 # --- Taking part, as every page shows it ---------------------------------------
 
 def test_taking_part_is_shown_on_every_page_of_the_consultation(client, post_form, signed_in_at):
     _, consultation = signed_in_at
-    answer_and_confirm(post_form, consultation, AS_CHARITY)
+    answer_and_confirm(client, post_form, consultation, AS_CHARITY)
     for url in (path(consultation), path(consultation, f"/documents/{consultation.documents[0].id}"),
                 section_comment_url(consultation, "1.1"), path(consultation, "/response")):
         response = client.get(url)
@@ -140,7 +140,7 @@ def test_taking_part_is_shown_on_every_page_of_the_consultation(client, post_for
 
 def test_stakeholder_takes_part_comments_and_submits_through_the_pages(client, post_form, signed_in_at):
     user, consultation = signed_in_at
-    confirmed = answer_and_confirm(post_form, consultation, AS_CHARITY)
+    confirmed = answer_and_confirm(client, post_form, consultation, AS_CHARITY)
     assert confirmed.status_code == 302
     saved = post_form(section_comment_url(consultation, "2.1"),
                       {"body": "Please say more about the probe.", "quote": "A thin probe"})
@@ -292,7 +292,7 @@ def test_markup_in_organisation_and_user_names_is_escaped_on_every_page(client, 
     check_url = answer_questions(post_form, path(consultation, "/take-part"),
                                  {**AS_CHARITY, "organisation_name": f"Org {SCRIPT}"})
     check_page = text_of(client.get(check_url))
-    post_form(check_url)
+    confirm(client, post_form, check_url)
     post_form(section_comment_url(consultation, "1.1"), {"body": "A comment."})
     pages = {"check": check_page}
     for url in ("/consultations/", path(consultation), path(consultation, f"/documents/{consultation.documents[0].id}"),

@@ -10,7 +10,8 @@ from consult.accounts.services import register_user
 from consult.comments.models import Participation
 from consult.database import utcnow
 from consult.extensions import db
-from tests.conftest import PASSWORD
+from tests.comments.helpers import shown_on
+from tests.conftest import PASSWORD, csrf_token_from
 from tests.live.seeding import open_consultation_with_draft
 from tests.liveserver import Visitor
 
@@ -53,12 +54,13 @@ def test_concurrent_first_choices_leave_exactly_one_participation(live_server):
     for email in emails:
         tabs = [_tab_with_choice(live_server, email, reference, AS_PATIENT),
                 _tab_with_choice(live_server, email, reference, AS_CHARITY)]
-        tokens = [tab.token(check) for tab in tabs]
+        pages = [tab.get(check).text for tab in tabs]
+        tokens = [csrf_token_from(page) for page in pages]
         barrier = threading.Barrier(len(tabs))
 
         def confirm(index: int):
             barrier.wait()
-            return tabs[index].post(check, token=tokens[index])
+            return tabs[index].post(check, {"shown": shown_on(pages[index])}, token=tokens[index])
 
         with ThreadPoolExecutor(max_workers=len(tabs)) as pool:
             responses = list(pool.map(confirm, range(len(tabs))))
@@ -85,13 +87,14 @@ def test_replayed_confirmation_creates_nothing_new(live_server):
     reference, (email,) = _prepare(live_server, 1)
     check = f"/consultations/{reference}/take-part/check"
     tab = _tab_with_choice(live_server, email, reference, AS_CHARITY)
-    token = tab.token(check)
+    page = tab.get(check).text
+    token, shown = csrf_token_from(page), shown_on(page)
     cookies = tab.http.cookies.copy()
-    first = tab.post(check, token=token)
+    first = tab.post(check, {"shown": shown}, token=token)
     assert first.status_code == 302
-    # Replay the very same request: the same cookie and token as the first time.
+    # Replay the very same request: the same cookie, token and page as the first time.
     tab.http.cookies = cookies
-    replay = tab.post(check, token=token)
+    replay = tab.post(check, {"shown": shown}, token=token)
     assert replay.status_code == 302
     with live_server.app.app_context():
         count = db.session.scalar(select(func.count()).select_from(Participation)

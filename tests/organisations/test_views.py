@@ -14,6 +14,7 @@ from consult.comments.models import Comment
 from consult.database import utcnow
 from consult.extensions import db
 from consult.organisations import services
+from tests.comments.helpers import confirm, shown_on
 from tests.conftest import new_participation, new_user, sections_of
 from tests.organisations.conftest import draft_on, new_colleague, new_lead, respond_leaving_a_draft
 from tests.spreadsheets import rows_shown
@@ -76,10 +77,10 @@ def test_a_colleague_enters_the_code_confirms_the_organisation_and_comments(clie
     assert "Enter your organisation code" in _text(client.get(f"/consultations/{consultation.reference}"))
     response = post_form(page, {"code": code.shown})
     assert response.status_code == 302 and response.headers["Location"].endswith("/code/confirm")
-    confirm = client.get(f"{page}/confirm")
-    assert "Are you commenting for Foot Health UK?" in _text(confirm)
-    assert colleague.email in _text(confirm)
-    response = post_form(f"{page}/confirm", follow_redirects=True)
+    confirm_page = client.get(f"{page}/confirm")
+    assert "Are you commenting for Foot Health UK?" in _text(confirm_page)
+    assert colleague.email in _text(confirm_page)
+    response = confirm(client, post_form, f"{page}/confirm", follow_redirects=True)
     assert "You are taking part on behalf of Foot Health UK (charity or patient group)" in _text(response)
     section = sections_of(consultation)["2.1"]
     response = post_form(f"/consultations/{consultation.reference}/sections/{section.id}/comment",
@@ -617,3 +618,27 @@ def test_the_lead_is_emailed_what_a_colleague_sent_and_where_to_find_it(client, 
     assert post_form(send).status_code == 409  # nothing left to send: refused, and no second email
     assert db.session.scalar(select(func.count()).select_from(OutboxEmail)
                              .where(OutboxEmail.kind == "sent_to_lead")) == 1
+
+
+def test_a_confirm_for_one_organisation_is_refused_after_another_tab_entered_another_code(client, login, post_form,
+                                                                                         shared):
+    consultation, _, code = shared
+    other_lead = new_lead(name="Otto Other", organisation="Other Org")
+    other_code = services.share_code(other_lead, consultation, utcnow())
+    db.session.commit()
+    person = login(new_user())
+    page = f"/consultations/{consultation.reference}/organisation/code"
+    post_form(page, {"code": code.shown})
+    first_tab = shown_on(client.get(f"{page}/confirm").get_data(as_text=True))  # "commenting for Foot Health UK?"
+    post_form(page, {"code": other_code.shown})  # a second tab enters another organisation's code
+
+    response = post_form(f"{page}/confirm", {"shown": first_tab})
+
+    assert response.status_code == 409
+    assert "entered in another tab or window after this page was shown" in _text(response)
+    assert 'href="#organisation-shown"' in response.get_data(as_text=True)
+    assert "Other Org" in _text(response)
+    assert comment_services.find_participation(person.id, consultation.id) is None
+    assert post_form(f"{page}/confirm").status_code == 409  # no page's organisation at all
+    assert confirm(client, post_form, f"{page}/confirm").status_code == 302
+    assert comment_services.find_participation(person.id, consultation.id).organisation_name == "Other Org"
