@@ -191,7 +191,8 @@ def send(reference: str):
                   "They can no longer be changed.", "success")
             return _hub(consultation)
     return render_template("organisations/send.html", consultation=consultation, participation=participation,
-                           unsent=services.unsent(participation), form=form), outcome.status
+                           unsent=services.unsent(participation), form=form,
+                           email_unconfirmed=isinstance(outcome.error, services.EmailNotConfirmed)), outcome.status
 
 
 # --- The lead's response --------------------------------------------------------------
