@@ -119,6 +119,8 @@ def test_an_unconfirmed_account_keeps_drafts_but_cannot_submit(
     body = refused.get_data(as_text=True)
     assert "Confirm your email address before you submit your response" in body
     assert "Send the link again" in body
+    [summary] = re.findall(r'class="govuk-error-summary".*?</ul>', body, re.S)  # one summary, linking somewhere
+    assert re.findall(r'<a href="([^"]*)"', summary) == ["#submit-response"] and 'id="submit-response"' in body
     [draft] = comment_services.list_comments(participation)
     assert draft.status is CommentStatus.DRAFT and draft.body == "My draft comment"
 
