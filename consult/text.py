@@ -20,3 +20,18 @@ def comments_and_answers(comments: int, answers: int) -> str:
     parts = [f"{number} {noun}{'' if number == 1 else 's'}"
              for number, noun in ((comments, "comment"), (answers, "answer")) if number]
     return " and ".join(parts) or "no comments or answers"
+
+
+def excerpt(text: str, limit: int) -> str:
+    """The text on one line: whole if it fits in `limit` characters, else cut between words, with an ellipsis.
+
+    A quotation cut inside a word ("…different interpreta") reads as a
+    mistake, so the cut is at the last space that fits; only a first word
+    longer than `limit` is cut inside, as nothing else would fit.
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit + 1]
+    cut = head.rsplit(" ", 1)[0] if " " in head else text[:limit]
+    return cut.rstrip(",;:") + "\u2026"

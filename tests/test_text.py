@@ -2,7 +2,7 @@
 
 import pytest
 
-from consult.text import comments_and_answers, is_blank
+from consult.text import comments_and_answers, excerpt, is_blank
 
 
 @pytest.mark.parametrize("text", ["", " ", "\n\t\r", "\u00a0", "\u200b", "\u2060\ufeff", "\u200c\u200d \u3000"])
@@ -21,3 +21,16 @@ def test_anything_that_shows_is_not_blank(text):
 ])
 def test_a_response_is_counted_in_comments_and_answers_naming_only_what_there_is(comments, answers, said):
     assert comments_and_answers(comments, answers) == said
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("Short enough", "Short enough"),
+    ("Open to different interpretations of it", "Open to different…"),  # not "…different interpr"
+    ("Open to different, interpretations", "Open to different…"),
+    ("Open to  different\ninterpretations", "Open to different…"),
+    ("Open to different abc more", "Open to different abc…"),  # the cut falls on a space: the word is whole
+    ("Open to different ok", "Open to different ok"),
+    ("Antidisestablishmentarianism", "Antidisestablishmenta…"),
+])
+def test_an_excerpt_is_cut_between_words(text, shown):
+    assert excerpt(text, 21) == shown

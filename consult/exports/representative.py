@@ -33,6 +33,7 @@ from consult.exports.memo import Memo
 from consult.extensions import db
 from consult.moderation.models import CommentTheme
 from consult.moderation.states import ModerationState
+from consult.text import excerpt
 
 SAMPLE = 200
 CHOSEN = 3
@@ -76,14 +77,6 @@ def _dot(a: dict[str, float], b: dict[str, float]) -> float:
     return sum(value * b.get(key, 0.0) for key, value in a.items())
 
 
-def _excerpt(text: str) -> str:
-    text = " ".join(text.split())
-    if len(text) <= EXCERPT:
-        return text
-    cut = text[:EXCERPT].rsplit(" ", 1)[0]
-    return cut + "\u2026"
-
-
 def choose(rows: list[tuple[int, int, str, int]], reference: str, count: int = CHOSEN) -> list[Representative]:
     """Up to `count` representative comments from (comment id, number, shown text, participation id) rows."""
     vectors = [(_unit(words(row[2] or "")), row) for row in rows]
@@ -100,8 +93,8 @@ def choose(rows: list[tuple[int, int, str, int]], reference: str, count: int = C
     for score, number, vector, (comment_id, _, text, participation_id) in scored:
         if participation_id in people or any(_dot(vector, other) > NEAR_COPY for other, _ in chosen):
             continue
-        chosen.append((vector, Representative(comment_id, number, f"{reference}-{number:04d}", _excerpt(text or ""),
-                                              participation_id, round(score, 4))))
+        chosen.append((vector, Representative(comment_id, number, f"{reference}-{number:04d}",
+                                              excerpt(text or "", EXCERPT), participation_id, round(score, 4))))
         people.add(participation_id)
         if len(chosen) == count:
             break

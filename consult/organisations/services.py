@@ -52,7 +52,7 @@ from consult.extensions import db
 from consult.organisations.models import CODE_LENGTH, Organisation, OrganisationCode, OrganisationLead
 from consult.questions.models import Answer, Question
 from consult.questions.services import answers_by_question, list_questions, save_answer
-from consult.text import comments_and_answers
+from consult.text import comments_and_answers, excerpt
 from consult.uk_time import spreadsheet_time
 
 
@@ -140,7 +140,7 @@ class AnswersToMerge(OrganisationError):
 
     def __init__(self, questions: list[tuple[int, Question]]):
         self.questions = questions
-        listed = "; ".join(f"question {number}, “{question.text[:80]}”" for number, question in questions)
+        listed = "; ".join(f"question {number}, “{excerpt(question.text, 80)}”" for number, question in questions)
         super().__init__(
             f"Colleagues gave different answers to {listed}. Choose one of their answers, or write your "
             "organisation’s own, before you submit: your organisation can give one answer to each question.")
