@@ -291,8 +291,14 @@ def lead_submit(reference: str):
     outcome = Outcome()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
-            services.submit_organisation_response(participation, form.has_tobacco_links.data == YES,
-                                                  form.tobacco_details.data, request_arrived_at())
+            try:
+                services.submit_organisation_response(participation, form.has_tobacco_links.data == YES,
+                                                      form.tobacco_details.data, request_arrived_at())
+            except services.AnswersToMerge as unsettled:
+                # About answers chosen on the response page, not the declaration: beside no field here.
+                db.session.rollback()
+                form.form_errors.append(unsettled.message)
+                outcome.error = unsettled
         if outcome.ok:
             db.session.commit()
             return redirect(url_for("comments.receipt", reference=consultation.reference))
@@ -301,8 +307,9 @@ def lead_submit(reference: str):
             return _hub(consultation)
     comments = comment_services.list_comments(participation)
     counted = comments_and_answers(len(comments), services.questions_to_answer(participation))
-    return render_template("organisations/lead_submit.html", consultation=consultation,
-                           participation=participation, counted=counted, form=form), outcome.status
+    to_choose = outcome.error.questions if isinstance(outcome.error, services.AnswersToMerge) else []
+    return render_template("organisations/lead_submit.html", consultation=consultation, participation=participation,
+                           counted=counted, form=form, to_choose=to_choose), outcome.status
 
 
 def _sent_rows(consultation):

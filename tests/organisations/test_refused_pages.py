@@ -8,8 +8,14 @@ from consult.accounts.services import register_user
 from consult.database import utcnow
 from consult.extensions import db
 from consult.organisations import services
+from consult.questions.models import Question, QuestionKind
+from consult.questions.services import save_answer
 from tests.conftest import PASSWORD
 from tests.organisations.conftest import draft_on, new_colleague
+
+# A question whose 80th character falls inside the word "interpretations".
+LONG_QUESTION = ("Are there any parts of the recommendations that are open to different interpretations of what "
+                 "the committee meant, or that need further clarification?")
 
 
 def _text(response) -> str:
@@ -97,3 +103,48 @@ def test_a_confirmed_colleague_is_not_asked_to_confirm(client, login, shared):
     login(user)
     page = _text(client.get(f"/consultations/{consultation.reference}/organisation/send"))
     assert "Confirm your email address" not in page and "Send the link again" not in page
+
+
+def _question(consultation, position: int, text: str) -> Question:
+    question = Question(consultation_id=consultation.id, kind=QuestionKind.YES_NO, text=text, position=position)
+    db.session.add(question)
+    db.session.flush()
+    return question
+
+
+def _split_answers(consultation, code, question) -> None:
+    """Two colleagues send different answers to the question."""
+    for yes_no, words in ((True, "Yes"), (False, "No, it is unclear")):
+        _, participation = new_colleague(consultation, code.code)
+        save_answer(participation, question, yes_no, words, utcnow())
+        services.send_to_lead(participation, utcnow())
+    db.session.commit()
+
+
+def test_a_lead_told_to_choose_an_answer_is_taken_to_where_they_choose_it(client, login, post_form, shared):
+    consultation, lead, code = shared
+    _question(consultation, 1, "Are the recommendations sound?")
+    split = _question(consultation, 2, LONG_QUESTION)
+    _split_answers(consultation, code, split)
+    services.start_lead_response(lead, consultation, utcnow())
+    db.session.commit()
+    login(lead)
+
+    refused = post_form(f"/consultations/{consultation.reference}/organisation/lead/submit",
+                        {"has_tobacco_links": "no"})
+    page = _text(refused)
+    assert refused.status_code == 409
+    [(href, text)] = summary_links(page)
+    target = element(page, href)
+    assert "has_tobacco_links-error" not in page  # the declaration was answered: nothing is wrong with it
+    assert text.startswith("Colleagues gave different answers to question 2, “Are there any parts")
+    quoted = text[text.index("“") + 1:text.index("”")]
+    assert quoted.endswith("…") and LONG_QUESTION.startswith(quoted[:-1].rstrip())
+    assert LONG_QUESTION[len(quoted[:-1].rstrip())] == " "  # cut between words, not inside one
+
+    choose = re.search(r'href="([^"]*/organisation/lead/response)(#[^"]+)"', target)
+    assert choose and "Question 2: " + html.escape(LONG_QUESTION, quote=False) in target
+    response_page = _text(client.get(choose.group(1)))
+    question = element(response_page, choose.group(2))
+    assert LONG_QUESTION in question and "Use this answer" in question
+    assert "Are the recommendations sound?" not in question
