@@ -457,6 +457,7 @@ def test_a_confirm_pressed_on_answers_another_tab_has_since_changed_is_refused(c
     page = response.get_data(as_text=True)
     assert ANSWERS_CHANGED in html.unescape(page)
     assert 'href="#how-you-take-part"' in page and 'id="how-you-take-part"' in page
+    assert page.count('data-module="govuk-error-summary"') == 1
     assert "Foot Health Charity" in text_of(response)  # the answers as they are now, to check
     assert stored_participations(user) == []
     assert post_form(check_url).status_code == 409  # a confirm that carries no page's answers at all

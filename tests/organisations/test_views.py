@@ -637,6 +637,7 @@ def test_a_confirm_for_one_organisation_is_refused_after_another_tab_entered_ano
     assert response.status_code == 409
     assert "entered in another tab or window after this page was shown" in _text(response)
     assert 'href="#organisation-shown"' in response.get_data(as_text=True)
+    assert response.get_data(as_text=True).count('data-module="govuk-error-summary"') == 1
     assert "Other Org" in _text(response)
     assert comment_services.find_participation(person.id, consultation.id) is None
     assert post_form(f"{page}/confirm").status_code == 409  # no page's organisation at all
