@@ -23,10 +23,11 @@ from typing import IO
 from flask import Flask, current_app
 from rq import Retry, get_current_job
 from rq.job import Job
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from consult.access import is_staff
 from consult.background.models import BackgroundJob, JobState
+from consult.consultations.models import Consultation
 from consult.database import utcnow
 from consult.extensions import db
 
@@ -47,10 +48,54 @@ def downloads_directory() -> Path:
 
 
 def can_see_job(user, job: BackgroundJob) -> bool:
-    """The person who asked, and staff; a file of published comments (asked for by nobody) is anyone's."""
+    """The person who asked, and staff; a file of published comments (asked for by nobody) is anyone's while
+    the publication it was made from stands, and nobody's after (see publication_stands)."""
     if job.requested_by_id is None:
-        return job.is_download
+        return job.is_download and publication_stands(job)
     return is_staff(user) or (user.is_authenticated and user.id == job.requested_by_id)
+
+
+def publication_stands(job: BackgroundJob) -> bool:
+    """Whether the consultation is still published as it was when this file of published comments was asked for.
+
+    Withdrawn, the comments are not public, so neither is a file of them; published again, they are public as
+    staff checked them that time, which a file made before may not match. A public file can only be asked for
+    while the comments are published, so one asked for before the current publication is from an earlier one.
+    The same rule as _outlived_its_publication, for one job.
+    """
+    published_at = db.session.scalar(select(Consultation.published_at).where(Consultation.id == job.consultation_id))
+    return published_at is not None and published_at <= job.created_at
+
+
+def _outlived_its_publication():
+    """publication_stands, negated, for a query of jobs joined to their consultation."""
+    return and_(BackgroundJob.requested_by_id.is_(None),
+                or_(Consultation.published_at.is_(None), Consultation.published_at > BackgroundJob.created_at))
+
+
+def discard_unpublished_files(consultation_id: int | None = None) -> int:
+    """Delete the files of published comments whose publication no longer stands (of one consultation, or of
+    all), and forget them; returns how many. The caller commits.
+
+    Withdrawing publication calls it, so the files go with the pages; the clean-up calls it too, for a file
+    a worker finished after the withdrawal. Serving never depends on it: can_see_job refuses such a file first.
+    """
+    query = (select(BackgroundJob).join(Consultation, Consultation.id == BackgroundJob.consultation_id)
+             .where(BackgroundJob.file_name != "", _outlived_its_publication()))
+    if consultation_id is not None:
+        query = query.where(BackgroundJob.consultation_id == consultation_id)
+    return _discard_files(query)
+
+
+def _discard_files(query) -> int:
+    """The jobs `query` selects lose their files. Their names are read as stored now, not as this session
+    last saw them: the worker that wrote a file did so in a session of its own."""
+    jobs = db.session.scalars(query.execution_options(populate_existing=True)).all()
+    for job in jobs:
+        (downloads_directory() / job.file_name).unlink(missing_ok=True)
+        job.file_name = ""
+    db.session.flush()
+    return len(jobs)
 
 
 def reusable_job(consultation_id: int, kind: str, params: str, fingerprint: str, requester_id: int | None,
@@ -211,19 +256,16 @@ def file_path(job: BackgroundJob) -> Path | None:
 
 
 def clean_up_jobs(app: Flask | None = None) -> int:
-    """Delete expired files and leftovers of dead workers; fail rows whose worker died or whose job the queue
-    dropped, so that asking again prepares a new one. Returns how many files were removed.
+    """Delete expired files, files of withdrawn publications and leftovers of dead workers; fail rows whose
+    worker died or whose job the queue dropped, so that asking again prepares a new one. Returns how many
+    files were removed.
 
     Runs in the worker every MAIL_SWEEP_SECONDS (consult.jobs.periodic_tasks).
     """
     now = utcnow()
-    removed = 0
-    expired = db.session.scalars(select(BackgroundJob).where(
-        BackgroundJob.expires_at <= now, BackgroundJob.file_name != "")).all()
-    for job in expired:
-        (downloads_directory() / job.file_name).unlink(missing_ok=True)
-        job.file_name = ""
-        removed += 1
+    removed = _discard_files(select(BackgroundJob).where(BackgroundJob.expires_at <= now,
+                                                         BackgroundJob.file_name != ""))
+    removed += discard_unpublished_files()
     stale = now - timedelta(seconds=DOWNLOAD_TIMEOUT_SECONDS)
     db.session.execute(update(BackgroundJob).where(
         BackgroundJob.state == JobState.RUNNING, BackgroundJob.started_at < stale).values(

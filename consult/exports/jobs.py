@@ -207,6 +207,8 @@ def prepared_download(request: DownloadRequest, args, requester, download_name: 
     job = background.reusable_job(request.consultation_id, request.kind, params, fingerprint, requester_id, now)
     if job is not None and job.state is background.JobState.DONE and background.file_path(job) is None:
         job = None  # its file is gone (cleaned up early, or a different disk): prepare it again
+    elif job is not None and request.public and not background.publication_stands(job):
+        job = None  # asked for under an earlier publication, so its pages refuse it: never offer it again
     if job is None:
         job = background.create_job(request.kind, request.consultation_id, None if request.public else requester,
                                     params, fingerprint, total, download_name, KINDS[request.kind][1])

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 
 from consult.audit.services import record, snapshot
+from consult.background import services as background
 from consult.comments.models import Comment, CommentStatus, ParticipantKind, Participation
 from consult.consultations.models import Consultation, ConsultationStatus
 from consult.errors import DomainError
@@ -134,7 +135,10 @@ def publish_comments(consultation: Consultation, actor, now: datetime, seen: Pub
 
 
 def withdraw_publication(consultation: Consultation, actor, seen: PublicationCounts) -> None:
-    """Take the published comments down again, as checked; the record of both acts stays in the audit trail."""
+    """Take the published comments down again, as checked; the record of both acts stays in the audit trail.
+
+    The files of them prepared for the public go too (they are refused from now on whatever happens to them).
+    """
     if consultation.published_at is None:
         raise PublicationRefused("The comments and responses are not published.")
     counts = _check_unchanged(consultation, seen)
@@ -142,6 +146,7 @@ def withdraw_publication(consultation: Consultation, actor, seen: PublicationCou
     consultation.published_at = None
     record(actor, "consultation.withdraw_comments", consultation, before, snapshot(consultation, ["published_at"]))
     db.session.flush()
+    background.discard_unpublished_files(consultation.id)
 
 
 def tobacco_declaration(item: ExportItem) -> str:

@@ -17,6 +17,7 @@ from consult.consultations.models import CommitteeAssignment
 from consult.database import utcnow
 from consult.exports import services as export_services
 from consult.extensions import db
+from consult.moderation.states import ModerationState
 from tests.mail.helpers import free_port, run_worker
 
 ROWS = 5  # the moderated consultation's publishable comments (it has no questions, so no answers)
@@ -248,14 +249,17 @@ def test_a_job_the_queue_dropped_is_failed_so_asking_again_starts_afresh(app, cl
     assert _job(client.get(_download(consultation, "comments.xlsx"))).id != job.id
 
 
-def test_a_large_published_download_is_prepared_for_anyone(app, client, moderated_consultation, large):
-    from consult.moderation.states import ModerationState
-
-    consultation, comments = moderated_consultation
+def _closed_with_accepted_comments(consultation, comments) -> None:
     for comment in comments.values():
         if comment.moderation_state is not ModerationState.REJECTED:
             comment.moderation_state = ModerationState.ACCEPTED
     consultation.opens_at, consultation.closes_at = utcnow() - timedelta(days=40), utcnow() - timedelta(days=1)
+    db.session.commit()
+
+
+def test_a_large_published_download_is_prepared_for_anyone(app, client, moderated_consultation, large):
+    consultation, comments = moderated_consultation
+    _closed_with_accepted_comments(consultation, comments)
     consultation.published_at = utcnow()
     db.session.commit()
     job = _job(client.get(f"/consultations/{consultation.reference}/published-comments.xlsx"))
@@ -265,3 +269,100 @@ def test_a_large_published_download_is_prepared_for_anyone(app, client, moderate
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     assert sheet.max_row == ROWS + 1
+
+
+def _check_and_confirm(client, post_form, consultation, tail: str) -> None:
+    """Publish or withdraw as staff do: confirm the counts the check page showed."""
+    url = f"/staff/consultations/{consultation.reference}/{tail}"
+    seen = dict(re.findall(r'name="(\w+)" type="hidden" value="(\d+)"', client.get(url).get_data(as_text=True)))
+    assert post_form(url, seen).status_code == 302
+
+
+def _published_by_staff(client, login_as, post_form, moderated_consultation):
+    consultation, comments = moderated_consultation
+    _closed_with_accepted_comments(consultation, comments)
+    login_as(Role.STAFF)
+    _check_and_confirm(client, post_form, consultation, "publication")
+    return consultation
+
+
+def _pages(job) -> list[str]:
+    return [f"/prepared/{job.id}", f"/prepared/{job.id}/status", f"/prepared/{job.id}/file"]
+
+
+def test_withdrawing_publication_stops_its_prepared_files_and_discards_them(app, client, login_as, post_form,
+                                                                           moderated_consultation, large):
+    consultation = _published_by_staff(client, login_as, post_form, moderated_consultation)
+    anyone = app.test_client()
+    published_csv = f"/consultations/{consultation.reference}/published-comments.csv"
+    public = _job(anyone.get(published_csv))
+    own = _job(client.get(_download(consultation, "comments.csv")))  # the staff member's own file
+    run_worker(app)
+    paths = _pages(public)
+    assert [anyone.get(path).status_code for path in paths] == [200, 200, 200]
+
+    _check_and_confirm(client, post_form, consultation, "publication/withdraw")
+    assert anyone.get(f"/consultations/{consultation.reference}/published-comments").status_code == 404
+    # Gone for everyone, as the published pages are: not "ready", not the file, and not kept on disk.
+    for someone in (anyone, client):
+        assert [someone.get(path).status_code for path in paths] == [404, 404, 404]
+        assert "Your download is ready" not in someone.get(paths[0]).get_data(as_text=True)
+    db.session.expire_all()
+    own = db.session.get(BackgroundJob, own.id)
+    assert _files(large) == [own.file_name]
+    assert client.get(f"/prepared/{own.id}/file").status_code == 200  # a person's own file is not affected
+
+    # Published again: the file made before the withdrawal is not served again; asking prepares a new one.
+    _check_and_confirm(client, post_form, consultation, "publication")
+    assert [anyone.get(path).status_code for path in paths] == [404, 404, 404]
+    assert _job(anyone.get(published_csv)).id != public.id
+
+
+def test_a_public_file_is_served_only_under_the_publication_it_was_made_from(app, client, moderated_consultation,
+                                                                            large):
+    consultation, comments = moderated_consultation
+    _closed_with_accepted_comments(consultation, comments)
+    consultation.published_at = utcnow()
+    db.session.commit()
+    job = _job(client.get(f"/consultations/{consultation.reference}/published-comments.xlsx"))
+    run_worker(app)
+    paths = _pages(job)
+    assert [client.get(path).status_code for path in paths] == [200, 200, 200]
+    # Withdrawn, and published again, with nothing cleaned up in between: the file is still on disk.
+    consultation.published_at = None
+    db.session.commit()
+    assert [client.get(path).status_code for path in paths] == [404, 404, 404]
+    consultation.published_at = utcnow()
+    db.session.commit()
+    assert [client.get(path).status_code for path in paths] == [404, 404, 404]
+    db.session.expire_all()
+    assert _files(large) == [db.session.get(BackgroundJob, job.id).file_name]
+    assert clean_up_jobs(app) == 1
+    assert _files(large) == []
+
+
+def test_a_public_file_prepared_after_the_withdrawal_is_not_served_or_kept(app, client, login_as, post_form,
+                                                                          moderated_consultation, large):
+    consultation = _published_by_staff(client, login_as, post_form, moderated_consultation)
+    job = _job(client.get(f"/consultations/{consultation.reference}/published-comments.csv"))
+    _check_and_confirm(client, post_form, consultation, "publication/withdraw")
+    run_worker(app)  # the worker reaches the job only after the withdrawal
+    assert client.get(f"/prepared/{job.id}/file").status_code == 404
+    clean_up_jobs(app)
+    assert _files(large) == []
+
+
+def test_a_public_file_its_pages_would_refuse_is_never_offered(app, client, moderated_consultation, large):
+    consultation, comments = moderated_consultation
+    _closed_with_accepted_comments(consultation, comments)
+    consultation.published_at = utcnow()
+    db.session.commit()
+    url = f"/consultations/{consultation.reference}/published-comments.csv"
+    job = _job(client.get(url))
+    run_worker(app)
+    # Stamped by a server whose clock is a moment behind the one that published: the same data, but refused.
+    job.created_at = consultation.published_at - timedelta(milliseconds=5)
+    db.session.commit()
+    assert client.get(f"/prepared/{job.id}/file").status_code == 404
+    again = _job(client.get(url))
+    assert again.id != job.id and client.get(f"/prepared/{again.id}").status_code == 200
