@@ -12,6 +12,11 @@ def is_blank(text: str) -> bool:
     return all(char.isspace() or unicodedata.category(char) in _INVISIBLE_CATEGORIES for char in text)
 
 
+def quantity(number: int, noun: str) -> str:
+    """'1 row', '5,000 rows': a count and its noun, `noun` given in the singular."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def comments_and_answers(comments: int, answers: int) -> str:
     """'1 comment and 2 answers', naming only what there is; 'no comments or answers' when there is neither.
 

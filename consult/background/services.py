@@ -30,6 +30,7 @@ from consult.background.models import BackgroundJob, JobState
 from consult.consultations.models import Consultation
 from consult.database import utcnow
 from consult.extensions import db
+from consult.text import quantity
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,8 @@ class Status:
         return min(99, self.done * 100 // self.total) if self.total else 0
 
     def text(self, unit: str) -> str:
-        return f"{self.percent}% ({self.done:,} of {self.total:,} {unit})"
+        """'40% (2 of 5 rows)', `unit` given in the singular."""
+        return f"{self.percent}% ({self.done:,} of {quantity(self.total, unit)})"
 
     def as_json(self, unit: str) -> dict:
         return {"state": self.state.value, "done": self.done, "total": self.total, "percent": self.percent,

@@ -9,6 +9,7 @@ from consult.background.models import BackgroundJob, JobState
 from consult.consultations.models import Consultation
 from consult.database import utcnow
 from consult.extensions import db
+from consult.text import quantity
 
 bp = Blueprint("background", __name__)
 
@@ -23,7 +24,7 @@ def _job_or_404(job_id: int) -> BackgroundJob:
 
 
 def _unit(job: BackgroundJob) -> str:
-    return "rows" if job.is_download else "comments"
+    return "row" if job.is_download else "comment"
 
 
 def _back_url(job: BackgroundJob, consultation: Consultation) -> str:
@@ -46,6 +47,7 @@ def progress(job_id: int):
         services.file_path(job) is None or (job.expires_at is not None and job.expires_at <= now))
     return render_template("background/progress.html", job=job, consultation=consultation, status=status,
                            unit=_unit(job), expired=expired, back_url=_back_url(job, consultation),
+                           ready_count=quantity(job.done, _unit(job)),
                            queue_down=services.QUEUE_DOWN)
 
 

@@ -33,12 +33,13 @@ from consult.jobs import report_progress
 from consult.moderation import queries
 from consult.moderation.models import Theme
 from consult.questions.exports import (
+    count_answer_rows,
+    count_given_answers,
     count_published_answers,
     export_answers,
     published_answer_rows,
     write_question_sheets,
 )
-from consult.questions.models import Answer
 
 # kind: (file suffix, MIME type)
 KINDS = {
@@ -90,16 +91,23 @@ def _published_query(consultation_id: int):
     return in_document_order(publication.published_comments_query(consultation))
 
 
-def _counted(rows: Iterable, total: int, progress: Callable[[int, int], None] | None) -> Iterator:
-    if progress is None:
-        yield from rows
-        return
-    done = 0
-    for row in rows:
-        yield row
-        done += 1
-        if done % PROGRESS_EVERY == 0:
-            progress(done, total)
+class _Tally:
+    """The rows going into a file, counted as they pass through it, across every stream its writer reads
+    (comments, then answers), and reported to the progress bar every PROGRESS_EVERY rows.
+
+    A prepared file's count is this, not what a writer returns: CSV is written
+    64 rows a chunk, and the Word table and the themed workbook count comments.
+    """
+
+    def __init__(self, total: int, progress: Callable[[int, int], None] | None):
+        self.done, self.total, self.progress = 0, total, progress
+
+    def __call__(self, rows: Iterable) -> Iterator:
+        for row in rows:
+            self.done += 1
+            if self.progress is not None and self.done % PROGRESS_EVERY == 0:
+                self.progress(self.done, self.total)
+            yield row
 
 
 def _answers(request: DownloadRequest):
@@ -117,18 +125,19 @@ def _theme_summaries(consultation_id: int) -> dict[str, str]:
 
 
 def count_rows(request: DownloadRequest) -> int:
-    """How many rows the file will hold, counted on indexes: the comments and the answers."""
+    """How many rows the file will hold, counted on indexes: its comments, then the answers it lists,
+    as the builder will count them (see _Tally)."""
     query = (_published_query(request.consultation_id) if request.public
              else comments_query(request.consultation_id, request.filters))
     comments = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     if request.public:
         return comments + count_published_answers(request.consultation_id)
-    if request.filters is not None:
+    if request.filters is not None:  # narrowed by the queue's filters, a file is about comments alone
         return comments
-    answers = db.session.scalar(select(func.count(Answer.participation_id)).join(
-        Participation, Participation.id == Answer.participation_id).where(
-        Participation.consultation_id == request.consultation_id, Participation.submitted_at.is_not(None)))
-    return comments + answers
+    if request.kind == "themed.xlsx":  # its question sheets list the answers given
+        return comments + count_given_answers(request.consultation_id)
+    # The comments table and the Word table: a row for each question each participant was asked.
+    return comments + count_answer_rows(request.consultation_id)
 
 
 def data_fingerprint(consultation_id: int) -> str:
@@ -146,17 +155,29 @@ def data_fingerprint(consultation_id: int) -> str:
 
 def builder(request: DownloadRequest, total: int = 0,
             progress: Callable[[int, int], None] | None = None) -> Callable[[IO[bytes]], int]:
-    """A function that writes the asked-for file to a binary handle and returns how many comments it held."""
+    """A function that writes the asked-for file to a binary handle and returns how many rows it holds:
+    comments and answers, each once, as they passed into it (see _Tally)."""
+    counted = _Tally(total, progress)
+    write = _writer(request, counted)
+
+    def build(handle: IO[bytes]) -> int:
+        write(handle)
+        return counted.done
+
+    return build
+
+
+def _writer(request: DownloadRequest, counted: _Tally) -> Callable[[IO[bytes]], object]:
+    """A function that writes the asked-for file to a binary handle, every row passing through `counted`."""
     consultation = db.session.get(Consultation, request.consultation_id)
     if request.public:
         items = export_comments(_published_query(request.consultation_id))
-        rows = _counted(publication.published_rows(items, published_answer_rows(request.consultation_id)),
-                        total, progress)
+        rows = counted(publication.published_rows(items, published_answer_rows(request.consultation_id)))
         if request.kind == "published.csv":
             return lambda handle: _write_csv(table_csv(rows, publication.PUBLISHED_COLUMNS), handle)
         return lambda handle: write_table_workbook(rows, publication.PUBLISHED_COLUMNS, handle)
-    items = _counted(export_comments(comments_for(request)), total, progress)
-    answers = _counted(_answers(request), total, progress)
+    items = counted(export_comments(comments_for(request)))
+    answers = counted(_answers(request))
     if request.kind == "comments.xlsx":
         return lambda handle: services.write_comments_workbook(items, handle, request.include_email, answers)
     if request.kind == "comments.csv":
@@ -164,7 +185,7 @@ def builder(request: DownloadRequest, total: int = 0,
     if request.kind == "themed.xlsx":
         def question_sheets(book, formats, taken, sheet_name):
             if request.filters is None:  # a download narrowed by the queue's filters is about comments alone
-                write_question_sheets(book, formats, taken, sheet_name, request.consultation_id)
+                write_question_sheets(book, formats, taken, sheet_name, request.consultation_id, counted)
 
         names, summaries = _theme_names(request.consultation_id), _theme_summaries(request.consultation_id)
         return lambda handle: services.write_themed_workbook(items, names, handle, question_sheets, summaries)
@@ -173,12 +194,9 @@ def builder(request: DownloadRequest, total: int = 0,
     return lambda handle: services.write_word_table(items, handle, request.group_by, title, summaries, answers)
 
 
-def _write_csv(lines: Iterable[str], handle: IO[bytes]) -> int:
-    count = -1  # the header
+def _write_csv(lines: Iterable[str], handle: IO[bytes]) -> None:
     for line in lines:
         handle.write(line.encode("utf-8"))
-        count += 1
-    return count
 
 
 def prepare_download(job_id: int, request: DownloadRequest) -> str:

@@ -10,7 +10,7 @@ public reads only what staff accepted or redacted (questions.moderation).
 A participant's own download keeps their own words.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -113,6 +113,27 @@ def export_answers(consultation_id: int) -> Iterator[AnswerRow]:
                     has_tobacco_links=tobacco, tobacco_details=tobacco_details, submitted_at=submitted_at,
                     moderation_label=moderation_label, participation_id=participation_id,
                 )
+
+
+def count_answer_rows(consultation_id: int) -> int:
+    """How many rows export_answers yields, without reading them: one per question each submitted participant
+    was asked, answered or not. One count of participants by kind; the questions are a handful."""
+    questions = list_questions(consultation_id)
+    if not questions:
+        return 0
+    by_kind = db.session.execute(
+        select(Participation.kind, func.count())
+        .where(Participation.consultation_id == consultation_id, Participation.submitted_at.is_not(None))
+        .group_by(Participation.kind))
+    return sum(count * sum(1 for question in questions if question.is_for(kind)) for kind, count in by_kind)
+
+
+def count_given_answers(consultation_id: int) -> int:
+    """How many answers submitted participants gave: the rows of write_question_sheets' sheets."""
+    return db.session.scalar(
+        select(func.count(Answer.participation_id))
+        .join(Participation, Participation.id == Answer.participation_id)
+        .where(Participation.consultation_id == consultation_id, Participation.submitted_at.is_not(None)))
 
 
 def _moderation_label(state: AnswerState, written: str) -> str:
@@ -221,11 +242,13 @@ def summarise_answers(consultation_id: int, texts_per_question: int = 10) -> lis
     return summaries
 
 
-def write_question_sheets(book, formats, taken: set[str], sheet_name, consultation_id: int) -> None:
+def write_question_sheets(book, formats, taken: set[str], sheet_name, consultation_id: int,
+                          counted: Callable[[Iterable], Iterable] = iter) -> None:
     """A 'Questions' sheet of counts by participant type, then one sheet per question with every answer given.
 
     `sheet_name(name, taken)` makes Excel-safe unique names. Answers are read
-    in one streamed query in question order, so each sheet is written in turn.
+    in one streamed query in question order, so each sheet is written in turn,
+    passing through `counted` (for a prepared file's count of its rows).
     """
     from consult.downloads import SheetWriter, write_text
 
@@ -258,7 +281,7 @@ def write_question_sheets(book, formats, taken: set[str], sheet_name, consultati
     positions = {item.question.id: index for index, item in enumerate(summaries)}
     query = (_submitted_answers(consultation_id).join(Question, Question.id == Answer.question_id)
              .order_by(Question.position, Participation.submitted_at, Participation.id))
-    for row_values in db.session.execute(query.execution_options(yield_per=BATCH)):
+    for row_values in counted(db.session.execute(query.execution_options(yield_per=BATCH))):
         if row_values[0] in positions:
             sheets[row_values[0]].write(list(_named(row_values)))
     for sheet in sheets.values():

@@ -8,16 +8,23 @@ from datetime import timedelta
 import openpyxl
 import pytest
 from docx import Document as WordDocument
+from rq.job import Job
 from sqlalchemy import select
 
 from consult.accounts.models import Role
 from consult.background.models import BackgroundJob, JobState
 from consult.background.services import clean_up_jobs
+from consult.comments import services as comment_services
 from consult.consultations.models import CommitteeAssignment
 from consult.database import utcnow
+from consult.exports import jobs as export_jobs
 from consult.exports import services as export_services
 from consult.extensions import db
+from consult.jobs import redis_connection
 from consult.moderation.states import ModerationState
+from consult.questions import services as question_services
+from consult.questions.models import Declaration
+from tests.conftest import sections_of
 from tests.mail.helpers import free_port, run_worker
 
 ROWS = 5  # the moderated consultation's publishable comments (it has no questions, so no answers)
@@ -96,10 +103,6 @@ def test_a_large_workbook_is_prepared_by_the_worker_behind_a_progress_page(
 
 def test_the_status_follows_the_running_jobs_progress_on_the_queue(app, client, login, committee_member,
                                                                   moderated_consultation, large):
-    from rq.job import Job
-
-    from consult.jobs import redis_connection
-
     consultation, _ = moderated_consultation
     login(committee_member)
     job = _job(client.get(_download(consultation, "comments.xlsx")))
@@ -366,3 +369,95 @@ def test_a_public_file_its_pages_would_refuse_is_never_offered(app, client, mode
     assert client.get(f"/prepared/{job.id}/file").status_code == 404
     again = _job(client.get(url))
     assert again.id != job.id and client.get(f"/prepared/{again.id}").status_code == 200
+
+
+@pytest.fixture
+def answered(make_user, make_consultation, make_participation):
+    """Ten accepted comments, one each from nine individuals and an organisation, published; the four standard
+    questions and, for the organisation alone, the formal-support declaration; one bare yes the only answer."""
+    staff = make_user(role=Role.STAFF, name="Question Writer")
+    consultation = make_consultation(state="upcoming")
+    question_services.add_standard_questions(staff, consultation, utcnow())
+    question_services.switch_declaration(staff, consultation, Declaration.FORMAL_SUPPORT, True, utcnow())
+    consultation.opens_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    section = sections_of(consultation)["1.1"]
+    target = comment_services.CommentTargetRef(section.document, section.chapter, section)
+    for number in range(10):
+        participation = make_participation(make_user(name=f"Person {number}"), consultation,
+                                           kind="organisation" if number == 0 else "individual")
+        comment_services.save_draft(participation, target, f"Comment {number}", None, utcnow())
+        if number == 1:
+            question_services.save_answer(participation, question_services.list_questions(consultation.id)[0],
+                                          True, "", utcnow())
+        comment_services.submit_response(participation, utcnow())
+    db.session.commit()
+    for comment in db.session.scalars(select(comment_services.Comment)):
+        comment.moderation_state = ModerationState.ACCEPTED
+    consultation.closes_at, consultation.published_at = utcnow() - timedelta(minutes=1), utcnow()
+    db.session.commit()
+    return consultation
+
+
+def _rows_in(kind: str, data: bytes) -> int:
+    """The data rows a person finds in the file: comments and answers, under their headings."""
+    if kind.endswith(".csv"):
+        return len(list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))) - 1
+    if kind.endswith(".docx"):
+        return sum(len(table.rows) - 1 for table in WordDocument(io.BytesIO(data)).tables)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    if kind != "themed.xlsx":
+        return book.active.max_row - 1
+    # No comment has a theme: all are on the one sheet (under its title), then the answers by question.
+    return book["No theme"].max_row - 2 + sum(sheet.max_row - 1 for sheet in book.worksheets
+                                              if re.match(r"Q\d+ ", sheet.title))
+
+
+def _panel(page: str) -> str:
+    return re.search(r'class="govuk-panel__body">\s*(.*?)\s*</div>', page, re.S).group(1)
+
+
+def test_every_prepared_file_counts_the_rows_it_holds(app, client, login_as, answered, large, monkeypatch):
+    consultation = answered
+    reference = consultation.reference
+    member = login_as(Role.COMMITTEE, name="Committee Reader")
+    db.session.add(CommitteeAssignment(consultation_id=consultation.id, user_id=member.id))
+    db.session.commit()
+    own = _job(client.get(_download(consultation, "comments.xlsx")))  # the committee's file, without emails
+    login_as(Role.STAFF)
+    urls = {kind: _download(consultation, kind) for kind in ("comments.csv", "comments.xlsx", "themed.xlsx",
+                                                              "table.docx")}
+    urls |= {kind: f"/consultations/{reference}/published-comments.{kind[10:]}"
+             for kind in ("published.csv", "published.xlsx")}
+    jobs = {kind: _job(client.get(url)) for kind, url in urls.items()}
+    # 10 comments; answers: a row per question each was asked (4, and the organisation's declaration), or, in
+    # the themed workbook and the public files, the one answer given.
+    expected = {"comments.csv": 51, "comments.xlsx": 51, "table.docx": 51, "themed.xlsx": 11,
+                "published.csv": 11, "published.xlsx": 11}
+    assert {kind: job.total for kind, job in jobs.items()} == expected and own.total == 51
+    monkeypatch.setattr(export_jobs, "PROGRESS_EVERY", 1)  # the worker reports every row it writes
+    run_worker(app)
+
+    monkeypatch.setitem(app.config, "DOWNLOAD_JOB_ROWS", 10_000)  # what the same request builds at once
+    for kind, job in [*jobs.items(), ("comments.xlsx", own)]:
+        rows = _rows_in(kind, client.get(f"/prepared/{job.id}/file").data)
+        assert rows == expected[kind] == _rows_in(kind, client.get(urls[kind]).data), kind
+        db.session.expire_all()
+        assert db.session.get(BackgroundJob, job.id).done == rows, kind
+        assert _panel(client.get(f"/prepared/{job.id}").get_data(as_text=True)) == f"{rows} rows", kind
+        assert client.get(f"/prepared/{job.id}/status").json["text"] == f"100% ({rows} of {rows} rows)", kind
+        # The last progress reported while it ran counted comments and answers together.
+        progress = Job.fetch(job.rq_id, connection=redis_connection(app)).get_meta()["progress"]
+        assert progress == {"done": rows, "total": rows}, kind
+
+
+def test_one_row_is_one_row(app, client, login_as, moderated_consultation, large, monkeypatch):
+    consultation, _ = moderated_consultation
+    monkeypatch.setitem(app.config, "DOWNLOAD_JOB_ROWS", 0)
+    login_as(Role.STAFF)
+    job = _job(client.get(_download(consultation, "comments.csv?state=redacted")))
+    assert client.get(f"/prepared/{job.id}/status").json["text"] == "0% (0 of 1 row)"
+    run_worker(app)
+    assert _rows_in("comments.csv", client.get(f"/prepared/{job.id}/file").data) == 1
+    assert _panel(client.get(f"/prepared/{job.id}").get_data(as_text=True)) == "1 row"
+    assert client.get(f"/prepared/{job.id}/status").json["text"] == "100% (1 of 1 row)"
