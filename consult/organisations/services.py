@@ -26,7 +26,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import distinct, func, or_, select, update
+from sqlalchemy import and_, distinct, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -64,6 +64,12 @@ class OrganisationError(DomainError):
 
 class NotALead(OrganisationError):
     message = "Only an organisation's commenting lead can do this."
+    status = 403
+
+
+class NoLongerLead(OrganisationError):
+    message = ("You are no longer the commenting lead of this organisation, so you cannot read what colleagues "
+               "send or submit its response. Another of its leads can.")
     status = 403
 
 
@@ -218,9 +224,19 @@ def remove_lead(user: User, actor) -> Organisation:
         raise InvalidLead(f"{user.name} is not the commenting lead of any organisation.")
     organisation = lead.organisation
     db.session.delete(lead)
+    # Their copies of what colleagues sent, in responses not yet submitted, go with the role: the originals
+    # stay with the colleagues, and every lead of the organisation has (or gets, on starting) copies of its own.
+    copies = db.session.scalars(
+        select(Comment).join(Participation, Participation.id == Comment.participation_id)
+        .where(Participation.user_id == user.id, Participation.organisation_id == organisation.id,
+               Participation.organisation_role == OrganisationRole.LEAD, Participation.submitted_at.is_(None),
+               Comment.original_comment_id.is_not(None))).all()
+    for copy in copies:
+        db.session.delete(copy)
     db.session.flush()
     record(actor, "organisation.lead_removed", user, before={"organisation_id": organisation.id,
-                                                             "organisation": organisation.name})
+                                                             "organisation": organisation.name,
+                                                             "copies_removed": len(copies)})
     return organisation
 
 
@@ -271,6 +287,23 @@ def require_colleague_response_open(participation: Participation, now: datetime 
     refused = colleague_response_closed(participation)
     if refused is not None:
         raise refused
+
+
+def leads(user_id: int, organisation_id: int) -> bool:
+    """Whether the user is, now, a commenting lead of this organisation.
+
+    A lead's response is theirs to lead only while staff keep them a lead of
+    its organisation: once removed (or moved to another organisation), they
+    neither read what colleagues send nor submit for it.
+    """
+    lead = lead_of(user_id)
+    return lead is not None and lead.organisation_id == organisation_id
+
+
+def former_lead(participation: Participation | None) -> bool:
+    """A response started as an organisation's lead by someone who no longer leads that organisation."""
+    return (participation is not None and participation.organisation_role is OrganisationRole.LEAD
+            and not leads(participation.user_id, participation.organisation_id))
 
 
 def require_lead(user_id: int) -> OrganisationLead:
@@ -478,15 +511,19 @@ def send_to_lead(participation: Participation, now: datetime) -> Handover:
         raise NothingToSend()
     for answer in answers:
         answer.sent_to_lead_at = now
-    leads = db.session.scalars(
-        select(Participation).where(Participation.organisation_id == participation.organisation_id,
-                                    Participation.consultation_id == participation.consultation_id,
-                                    Participation.organisation_role == OrganisationRole.LEAD)
+    # Copies go to the responses of the organisation's leads as they stand now, never to a removed lead's.
+    lead_responses = db.session.scalars(
+        select(Participation)
+        .join(OrganisationLead, and_(OrganisationLead.user_id == Participation.user_id,
+                                     OrganisationLead.organisation_id == Participation.organisation_id))
+        .where(Participation.organisation_id == participation.organisation_id,
+               Participation.consultation_id == participation.consultation_id,
+               Participation.organisation_role == OrganisationRole.LEAD)
     ).all()
     for comment in to_send:
         comment.sent_to_lead_at = now
-        for lead in leads:
-            _copy_for_lead(comment, lead)
+        for lead_response in lead_responses:
+            _copy_for_lead(comment, lead_response)
     db.session.flush()
     sent = Handover(to_send, answers)
     _tell_the_leads(participation, sent)
@@ -663,6 +700,8 @@ def submit_organisation_response(participation: Participation, has_tobacco_links
         raise NotALead()
     if participation.is_submitted:
         return participation
+    if former_lead(participation):
+        raise NoLongerLead()
     if has_tobacco_links is None:
         raise InvalidDeclaration("Select yes if your organisation has links with the tobacco industry",
                                  field="has_tobacco_links")

@@ -58,7 +58,8 @@ def hub(reference: str):
                "form": EmptyForm(), "code": None, "responded": None, "sent": [], "unsent": []}
     organisation_id = (participation.organisation_id if participation and participation.organisation_id
                        else lead.organisation_id if lead else None)
-    if organisation_id is not None:
+    context["former_lead"] = services.former_lead(participation)
+    if organisation_id is not None and not context["former_lead"]:
         context["responded"] = services.organisation_response(organisation_id, consultation.id)
         context["sent"] = services.everything_sent(organisation_id, consultation.id)
     if lead is not None:
@@ -211,10 +212,13 @@ def start(reference: str):
 def _started_lead_response(consultation):
     """The lead's own participation in the organisation's response, once they have started it (else None).
 
-    Anyone who is not a lead gets NotALead, a 403 page.
+    Anyone who is not a lead gets NotALead, a 403 page; someone no longer the lead of the response they
+    started gets NoLongerLead.
     """
-    services.require_lead(current_user.id)
     participation = _participation(consultation)
+    if services.former_lead(participation):
+        raise services.NoLongerLead()
+    services.require_lead(current_user.id)
     if participation is None or participation.organisation_role is not OrganisationRole.LEAD:
         return None
     return participation
@@ -226,6 +230,9 @@ def _lead_response_page(view):
     @wraps(view)
     def with_response(reference: str, **kwargs):
         consultation = public_consultation_or_404(reference)
+        if services.former_lead(_participation(consultation)):
+            flash(services.NoLongerLead.message, "info")
+            return _hub(consultation)
         participation = _started_lead_response(consultation)
         if participation is None:
             flash("Start your organisation’s response first.", "info")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from consult.accounts.models import Role
 from consult.comments import services as comment_services
-from consult.comments.models import Comment
+from consult.comments.models import Comment, OrganisationType
 from consult.database import utcnow
 from consult.extensions import db
 from consult.organisations import services
@@ -643,3 +643,36 @@ def test_a_confirm_for_one_organisation_is_refused_after_another_tab_entered_ano
     assert post_form(f"{page}/confirm").status_code == 409  # no page's organisation at all
     assert confirm(client, post_form, f"{page}/confirm").status_code == 302
     assert comment_services.find_participation(person.id, consultation.id).organisation_name == "Other Org"
+
+
+def test_a_removed_lead_reads_nothing_more_of_the_organisation_and_cannot_submit_for_it(client, login, post_form,
+                                                                                        shared):
+    consultation, lead, code = shared
+    services.start_lead_response(lead, consultation, utcnow())
+    _, participation = new_colleague(consultation, code.code)
+    draft_on(participation, body="Sent while they led")
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+    admin = new_user(name="Ada Admin", role=Role.ADMIN)
+    services.remove_lead(lead, admin)
+    db.session.commit()
+    draft_on(participation, "1.1", body="Sent after they were removed")
+    services.send_to_lead(participation, utcnow())
+    db.session.commit()
+
+    login(lead)
+    base = f"/consultations/{consultation.reference}"
+    hub = _text(client.get(f"{base}/organisation"))
+    assert "You are no longer the commenting lead of Foot Health UK" in hub
+    assert "Sent while they led" not in hub and "Sent after they were removed" not in hub
+    assert "Enter your organisation code" not in hub  # it could only fail for them
+    own = client.get(f"{base}/response.csv").get_data(as_text=True)
+    assert "Sent while they led" not in own and "Sent after they were removed" not in own
+    assert client.get(f"{base}/organisation/lead/response").headers["Location"].endswith("/organisation")
+    submit = f"{base}/organisation/lead/submit"
+    assert post_form(submit, {"has_tobacco_links": "no"}).status_code == 403
+
+    services.mark_lead(lead, "Another Org", OrganisationType.PROFESSIONAL_BODY, admin)  # leads elsewhere now
+    db.session.commit()
+    assert post_form(submit, {"has_tobacco_links": "no"}).status_code == 403
+    assert services.organisation_response(code.organisation_id, consultation.id) is None
