@@ -80,6 +80,8 @@ def test_a_colleague_enters_the_code_confirms_the_organisation_and_comments(clie
     confirm_page = client.get(f"{page}/confirm")
     assert "Are you commenting for Foot Health UK?" in _text(confirm_page)
     assert colleague.email in _text(confirm_page)
+    # Colleagues see what each other sent, with the sender's address (test_colleagues_see_what_others_already_sent).
+    assert "and colleagues who comment with the same code, see your email address" in _text(confirm_page)
     response = confirm(client, post_form, f"{page}/confirm", follow_redirects=True)
     assert "You are taking part on behalf of Foot Health UK (charity or patient group)" in _text(response)
     section = sections_of(consultation)["2.1"]
