@@ -210,12 +210,31 @@ def _ask(reference: str, question: Question):
         gap = _first_unanswered(answers)
         return redirect(_url(gap.endpoint, consultation, change=_changing()) if gap else _check_url(consultation))
     form = question.form(data=question.form_data(answers) if request.method == "GET" else None)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _refused_as_led(form):
         answers.update(question.answers_from(form))
         _keep_pending(consultation, answers)
         return redirect(_after(question, consultation, answers))
     return render_template(question.template, consultation=consultation, form=form,
                            back_href=_back(question, consultation, answers), lead=_lead_record(question))
+
+
+def _refused_as_led(form) -> bool:
+    """An organisation with a commenting lead responds once, through its lead: its name is refused here.
+
+    Otherwise anyone could send a second response in its name, beside (and
+    perhaps against) the one its lead submits. The message says the way in.
+    """
+    if "organisation_name" not in form or not form.organisation_name.data:
+        return False
+    from consult.organisations.services import organisation_with_leads  # organisations builds on comments
+
+    organisation = organisation_with_leads(form.organisation_name.data)
+    if organisation is None:
+        return False
+    form.organisation_name.errors.append(
+        f"{organisation.name} responds through its commenting lead. Ask them for your organisation’s code and "
+        "enter it on the consultation’s page, or take part as an individual")
+    return True
 
 
 def _lead_record(question: Question):

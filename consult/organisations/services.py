@@ -177,6 +177,12 @@ def find_organisation(name: str) -> Organisation | None:
     return db.session.scalar(select(Organisation).where(Organisation.name_key == name_key(name)))
 
 
+def organisation_with_leads(name: str) -> Organisation | None:
+    """The organisation of this name (as name_key compares names) if it has a commenting lead, else None."""
+    return db.session.scalar(select(Organisation).where(Organisation.name_key == name_key(name))
+                             .where(Organisation.leads.any()))
+
+
 def mark_lead(user: User, organisation_name: str, organisation_type: OrganisationType, actor) -> OrganisationLead:
     """Make `user` the commenting lead of the named organisation (recorded, if new), audited.
 

@@ -467,3 +467,25 @@ def test_a_confirm_pressed_on_answers_another_tab_has_since_changed_is_refused(c
     [stored] = stored_participations(user)
     assert (stored.kind, stored.organisation_name, stored.publish_name) == (
         ParticipantKind.ORGANISATION, "Foot Health Charity", True)
+
+
+def test_an_organisation_with_a_commenting_lead_is_refused_by_name_and_the_way_in_is_given(client, post_form,
+                                                                                        signed_in_at):
+    """Otherwise anyone could send a second response in its name, beside the one its lead submits."""
+    from tests.organisations.conftest import new_lead
+
+    user, consultation = signed_in_at
+    new_lead(organisation="Foot Health UK")
+    post_form(path(consultation, "/take-part"), {"kind": "organisation"})
+    response = post_form(path(consultation, "/take-part/organisation"),
+                         {"organisation_name": "  foot health UK ", "organisation_type": "charity_or_patient_group"})
+
+    assert response.status_code == 200
+    message = "Foot Health UK responds through its commenting lead. Ask them for your organisation’s code"
+    assert any(item.startswith(message) for item in error_summary_items(text_of(response)))
+    assert 'href="#organisation_name"' in text_of(response)
+    assert "organisation_name" not in pending(client, consultation)
+
+    # Another organisation, with no lead, takes part by name as before.
+    answer_questions(post_form, path(consultation, "/take-part"), AS_CHARITY)
+    assert pending(client, consultation)["organisation_name"] == "Foot Health Charity"
