@@ -57,10 +57,19 @@ def stakeholder_name(kind: ParticipantKind, organisation_name: str | None, publi
 
 
 def response_text(state: ResponseState | None, text: str = "", reason: str = "") -> str:
+    """The Response column of every committee output, so that each says the same.
+
+    A draft is not yet agreed, so it says so wherever it is shown: a
+    committee reading a spreadsheet must not take it for the agreed answer.
+    What the public reads is decided apart from this (exports.publication),
+    which shows an agreed response only.
+    """
     if state is None:
         return ""
     if state is ResponseState.NOT_NEEDED:
         return f"No response needed: {reason}"
+    if state is ResponseState.DRAFT:
+        return f"Draft response: {text}"
     return text
 
 

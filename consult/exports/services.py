@@ -15,7 +15,6 @@ from consult.downloads import SheetWriter, new_workbook, safe_cell, table_csv, w
 from consult.exports.publication import tobacco_declaration
 from consult.exports.rows import ExportItem, columns
 from consult.exports.wordml import GroupedRows, WordTables, paragraph, row_xml
-from consult.moderation.states import ResponseState
 from consult.uk_time import display_zone
 
 NO_THEME = "No theme"
@@ -219,11 +218,12 @@ ANSWER_TABLE_WIDTHS = [4000, 2300, 1000, 6800]
 
 
 def committee_response(item: ExportItem) -> str:
-    """The response as the committee reads it: never an empty cell, and a draft says it is one."""
+    """The response as the committee reads it: never an empty cell.
+
+    A draft already says it is one (rows.response_text), as in the spreadsheets.
+    """
     if item.response_state is None or not (item.response or "").strip():
         return "No response yet"
-    if item.response_state is ResponseState.DRAFT:
-        return f"Draft response: {item.response}"
     return item.response
 
 

@@ -228,6 +228,42 @@ def test_word_table_labels_a_draft_response(moderated_consultation):
     assert _word_rows(consultation)[charity.reference]["Response"] == "Draft response: Half-written reply"
 
 
+def test_every_committee_output_marks_a_draft_response_the_same_way(moderated_consultation, make_user):
+    """A draft applied in bulk reads as a draft in the xlsx, CSV, themed workbook and Word table alike,
+    so a committee never takes it for the agreed response; agreed and not-needed responses are unchanged."""
+    from consult.database import utcnow
+    from consult.extensions import db
+    from consult.moderation.services.responses import apply_response
+    from consult.moderation.states import ResponseState
+
+    consultation, comments = moderated_consultation
+    charity = comments["@SUM(A1) and more"]
+    apply_response(consultation.id, [charity.id], "Half-written reply", ResponseState.DRAFT,
+                   make_user(name="Staff Drafter"), utcnow())
+    db.session.commit()
+    draft, agreed, not_needed = ("Draft response: Half-written reply", "Thank you. The committee agreed.",
+                                 "No response needed: Comment supports the recommendation")
+    named, supportive = comments["=1+1 looks like a formula"], comments["Section one comment"]
+    expected = {charity.reference: draft, named.reference: agreed, supportive.reference: not_needed}
+
+    workbook = _read_workbook(_workbook_bytes(consultation, include_email=False)[0])
+    response = workbook[0].index("Response")
+    text = "".join(services.comments_csv(_items(consultation), include_email=False))
+    csv_rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    buffer = io.BytesIO()
+    services.write_themed_workbook(_items(consultation), ["Evidence gaps", "Safety"], buffer)
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    themed = {row[0]: row[services.THEME_SHEET_COLUMNS.index("Response")]
+              for name in ("Safety", "No theme") for row in rows_shown(book[name], min_row=3)}
+    word = _word_rows(consultation)
+
+    for reference, shown in expected.items():
+        assert {row[0]: row[response] for row in workbook[1:]}[reference] == shown
+        assert {row[0]: row[response] for row in csv_rows[1:]}[reference] == shown
+        assert themed[reference] == shown
+        assert word[reference]["Response"] == shown
+
+
 def test_word_table_cells_neutralise_formulas_like_the_spreadsheets(moderated_consultation):
     consultation, comments = moderated_consultation
     rows = _word_rows(consultation)
