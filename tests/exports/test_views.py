@@ -219,6 +219,37 @@ def test_only_agreed_responses_are_published(client, login_as, post_form, modera
         as_text=True)
 
 
+def test_published_files_show_the_agreed_response_as_written_and_never_a_draft(client, login_as, post_form,
+                                                                               moderated_consultation):
+    """The committee's files mark a draft as one; the public's page, CSV and workbook leave it out altogether."""
+    from consult.exports.publication import PUBLISHED_COLUMNS
+    from consult.moderation.services.responses import apply_response
+    from consult.moderation.states import ResponseState
+    from tests.spreadsheets import rows_shown
+
+    consultation, comments = moderated_consultation
+    _ready_to_publish(consultation, comments)
+    charity, named = comments["@SUM(A1) and more"], comments["=1+1 looks like a formula"]
+    apply_response(consultation.id, [charity.id], "Half-written reply", ResponseState.DRAFT,
+                   named.participation.user, utcnow())
+    db.session.commit()
+    login_as(Role.STAFF)
+    assert _confirm(client, post_form, consultation).status_code == 302
+    public = f"/consultations/{consultation.reference}/published-comments"
+    page = client.get(public).get_data(as_text=True)
+    csv_rows = list(csv.reader(io.StringIO(client.get(public + ".csv").get_data(as_text=True)[1:])))
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(public + ".xlsx").data)).active
+    xlsx_rows = [["" if value is None else value for value in row] for row in rows_shown(sheet)]
+    for rows in (csv_rows, xlsx_rows):
+        assert rows[0] == PUBLISHED_COLUMNS
+        responses = {row[0]: row[PUBLISHED_COLUMNS.index("Response")] for row in rows[1:]}
+        assert responses[charity.reference] == ""
+        assert responses[named.reference] == "Thank you. The committee agreed."
+    assert "Thank you. The committee agreed." in page
+    for text in (page, str(csv_rows), str(xlsx_rows)):
+        assert "Half-written reply" not in text and "Draft response" not in text
+
+
 def _ready_to_publish(consultation, comments):
     from consult.moderation.states import ModerationState
 
