@@ -112,6 +112,19 @@ class LeadUsesOwnResponse(OrganisationError):
     status = 200
 
 
+class LeadOfAnotherOrganisation(OrganisationError):
+    """One response a consultation: commenting for another organisation would leave the lead's own unled."""
+
+    field = "code"
+    status = 200
+
+    def __init__(self, organisation: Organisation):
+        name = organisation.name
+        super().__init__(f"You are the commenting lead of {name}, so you cannot comment for another organisation "
+                         f"on this consultation: you would no longer be able to lead {name}’s response. "
+                         "Ask an admin to remove you as its lead first.")
+
+
 class NothingToSend(OrganisationError):
     message = ("You have no comments or answers to send to your organisation’s lead. "
                "Add a comment or answer a question first.")
@@ -432,6 +445,8 @@ def check_code(user: User, consultation: Consultation, code: str, now: datetime)
     lead = lead_of(user.id)
     if lead is not None and lead.organisation_id == found.organisation_id:
         raise LeadUsesOwnResponse()
+    if lead is not None:
+        raise LeadOfAnotherOrganisation(lead.organisation)
     existing = find_participation(user.id, consultation.id)
     if existing is not None:
         raise AlreadyTakingPart(existing)

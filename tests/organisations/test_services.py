@@ -292,6 +292,16 @@ def test_a_lead_cannot_use_their_own_organisations_code(shared):
         services.check_code(second, consultation, code.code, utcnow())
 
 
+def test_a_lead_cannot_comment_for_another_organisation_with_its_code(shared):
+    """Their one participation would be another organisation's, and their own would go unled."""
+    consultation, _, code = shared
+    other = new_lead(name="Third lead", organisation="Third Org")
+    with pytest.raises(services.LeadOfAnotherOrganisation) as refused:
+        services.check_code(other, consultation, code.code, utcnow())
+    assert "You are the commenting lead of Third Org" in refused.value.message
+    assert comment_services.find_participation(other.id, consultation.id) is None
+
+
 def test_a_colleague_confirms_their_email_before_sending(shared):
     consultation, _, code = shared
     user, participation = new_colleague(consultation, code.code)
