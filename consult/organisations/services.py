@@ -741,7 +741,67 @@ def submit_organisation_response(participation: Participation, has_tobacco_links
             submit_response(participation, now)
     except IntegrityError:
         raise OrganisationAlreadyResponded() from None
+    _tell_colleagues_left_out(participation)
     return participation
+
+
+@dataclass(frozen=True)
+class Unsent:
+    """A colleague with comments or answers they have not sent to the lead."""
+
+    colleague: Participation
+    comments: int
+    answers: int
+
+    @property
+    def counted(self) -> str:
+        return comments_and_answers(self.comments, self.answers)
+
+
+def colleagues_with_unsent(organisation_id: int, consultation_id: int) -> list[Unsent]:
+    """Colleagues holding comments or answers not yet sent to the lead, in the order they joined: two counts.
+
+    The lead's submit page names them, since a submission closes their part.
+    """
+    colleagues = (Participation.organisation_id == organisation_id, Participation.consultation_id == consultation_id,
+                  Participation.organisation_role == OrganisationRole.COLLEAGUE)
+    comments = dict(db.session.execute(
+        select(Comment.participation_id, func.count()).join(Participation, Participation.id == Comment.participation_id)
+        .where(*colleagues, Comment.status == CommentStatus.DRAFT, Comment.sent_to_lead_at.is_(None))
+        .group_by(Comment.participation_id)).all())
+    answers = dict(db.session.execute(
+        select(Answer.participation_id, func.count()).join(Participation, Participation.id == Answer.participation_id)
+        .where(*colleagues, Answer.sent_to_lead_at.is_(None))
+        .group_by(Answer.participation_id)).all())
+    ids = sorted(set(comments) | set(answers))
+    if not ids:
+        return []
+    found = db.session.scalars(select(Participation).where(Participation.id.in_(ids))
+                               .options(joinedload(Participation.user))).all()
+    return [Unsent(p, comments.get(p.id, 0), answers.get(p.id, 0)) for p in sorted(found, key=lambda p: p.id)]
+
+
+def _tell_colleagues_left_out(response: Participation) -> None:
+    """Email each colleague whose unsent comments or answers the submitted response leaves out.
+
+    Their part closed with the lead's submission; without a word they would
+    find out only by trying to send, after the consultation may have closed.
+    """
+    from consult.mail.services import absolute_url, queue_email
+
+    consultation = response.consultation
+    for unsent in colleagues_with_unsent(response.organisation_id, consultation.id):
+        user = unsent.colleague.user
+        if not user.is_active or user.anonymised_at is not None:
+            continue
+        queue_email(
+            user.email, "left_out_of_response",
+            f"Your organisation’s response to {consultation.reference} was submitted without {unsent.counted}",
+            name=user.name, counted=unsent.counted, organisation_name=response.organisation_name,
+            consultation_title=consultation.title, consultation_reference=consultation.reference,
+            submitted_at=response.submitted_at,
+            link=absolute_url("comments.review", reference=consultation.reference),
+        )
 
 
 # --- The lead's download of what colleagues sent ---------------------------------

@@ -315,8 +315,9 @@ def lead_submit(reference: str):
     comments = comment_services.list_comments(participation)
     counted = comments_and_answers(len(comments), services.questions_to_answer(participation))
     to_choose = outcome.error.questions if isinstance(outcome.error, services.AnswersToMerge) else []
+    unsent = services.colleagues_with_unsent(participation.organisation_id, consultation.id)
     return render_template("organisations/lead_submit.html", consultation=consultation, participation=participation,
-                           counted=counted, form=form, to_choose=to_choose), outcome.status
+                           counted=counted, form=form, to_choose=to_choose, unsent=unsent), outcome.status
 
 
 def _sent_rows(consultation):

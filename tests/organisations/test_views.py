@@ -678,3 +678,30 @@ def test_a_removed_lead_reads_nothing_more_of_the_organisation_and_cannot_submit
     db.session.commit()
     assert post_form(submit, {"has_tobacco_links": "no"}).status_code == 403
     assert services.organisation_response(code.organisation_id, consultation.id) is None
+
+
+def test_the_lead_is_told_who_has_not_sent_everything_and_they_are_emailed_when_left_out(client, login, post_form,
+                                                                                        shared):
+    from consult.mail.models import OutboxEmail
+
+    consultation, lead, code = shared
+    _, sent_all = new_colleague(consultation, code.code, name="Sent Everything")
+    draft_on(sent_all, body="Sent in time")
+    services.send_to_lead(sent_all, utcnow())
+    keeper, keeping = new_colleague(consultation, code.code, name="Kept Back")
+    draft_on(keeping, body="Not sent")
+    draft_on(keeping, "1.1", body="Not sent either")
+    db.session.commit()
+    login(lead)
+    submit = f"/consultations/{consultation.reference}/organisation/lead/submit"
+    page = _text(client.get(submit))
+    assert "1 colleague has not sent you everything yet" in page
+    assert f"Kept Back ({keeper.email}): 2 comments not sent" in page and "Sent Everything" not in page
+
+    assert post_form(submit, {"has_tobacco_links": "no"}).status_code == 302
+
+    emails = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "left_out_of_response")).all()
+    assert [email.to for email in emails] == [keeper.email]  # not the colleague who sent everything
+    assert emails[0].subject == (f"Your organisation’s response to {consultation.reference} was submitted "
+                                 "without 2 comments")
+    assert "You had 2 comments that you had not sent to the lead" in emails[0].text
