@@ -1,7 +1,7 @@
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.database import TimestampMixin, UTCDateTime, utcnow
@@ -46,6 +46,9 @@ class Consultation(TimestampMixin, db.Model):
     last_comment_number: Mapped[int] = mapped_column(Integer, default=0)
     # Set when staff publish the comments and responses; cleared on withdrawal.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Moves whenever what the published pages show changes after publication (a decision, a redaction, a
+    # response), so every process's kept copy of those pages is replaced (exports.publication).
+    published_revision: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}

@@ -8,8 +8,10 @@ organisations named, individuals named only with consent, no emails.
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import chain
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, event, func, inspect, select, update
+from sqlalchemy.orm import Session
 
 from consult.audit.services import record, snapshot
 from consult.background import services as background
@@ -21,6 +23,7 @@ from consult.exports.paging import Page, Part, document_parts, keyset_page
 from consult.exports.rows import ExportItem, comments_select
 from consult.extensions import db
 from consult.moderation import counters
+from consult.moderation.models import CommentResponse
 from consult.moderation.states import PUBLIC_STATES, ModerationState, ResponseState
 
 PUBLISHED_COLUMNS = ["Comment number", "Stakeholder", "Stakeholder type", "Section number", "Section heading",
@@ -178,13 +181,56 @@ def published_rows(items: Iterable[ExportItem], answers: Iterable[tuple[str, str
 
 
 # The public page of published comments is read far more often than it
-# changes, and it changes only when staff publish or withdraw. What it shows
-# is therefore memoised per process under the consultation's id and
-# published_at: a publish or withdrawal changes published_at (or makes the
-# page 404), so a stale entry is never read again and simply ages out. The
-# key comes from the database row every request loads anyway, so processes
-# need not tell each other anything, and no cache service sits on the path.
+# changes. What it shows is therefore memoised per process under the
+# consultation's id, published_at and published_revision: a publish or
+# withdrawal changes published_at (or makes the page 404), and any later
+# change to what the page shows moves published_revision (below), so a stale
+# entry is never read again and simply ages out. The key comes from the
+# database row every request loads anyway, so processes need not tell each
+# other anything, and no cache service sits on the path.
 _published_memo: Memo = Memo(size=256)
+
+_COMMENT_FIELDS_SHOWN = ("status", "moderation_state", "redacted_body", "redacted_quote", "body", "quote")
+_CHANGED = "publication.changed_comment_ids"
+
+
+@event.listens_for(Session, "before_flush")
+def _note_changes_to_what_is_published(session: Session, flush_context, instances) -> None:
+    """Note the comments whose public face a flush changes: a decision, a redaction, a response."""
+    changed = set()
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, CommentResponse):
+            changed.add(obj.comment_id)
+        elif isinstance(obj, Comment) and obj.id is not None and obj in session.dirty:
+            state = inspect(obj)
+            if any(state.attrs[name].history.has_changes() for name in _COMMENT_FIELDS_SHOWN):
+                changed.add(obj.id)
+    changed.discard(None)
+    if changed:
+        session.info.setdefault(_CHANGED, set()).update(changed)
+
+
+@event.listens_for(Session, "after_flush")
+def _move_published_revision(session: Session, flush_context) -> None:
+    """In the same transaction, move the revision of each published consultation those comments belong to.
+
+    One UPDATE, and none before publication, so moderation of a consultation
+    not yet published takes no lock on its row.
+    """
+    changed = session.info.pop(_CHANGED, None)
+    if not changed:
+        return
+    session.execute(
+        update(Consultation)
+        .where(Consultation.published_at.is_not(None),
+               Consultation.id.in_(select(Comment.consultation_id).where(Comment.id.in_(sorted(changed)))))
+        .values(published_revision=Consultation.published_revision + 1)
+        .execution_options(synchronize_session=False))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_noted_changes(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
 
 
 def clear_published_cache() -> None:
@@ -201,7 +247,7 @@ def published_comments_query(consultation: Consultation) -> Select:
 
 
 def _cache_key(consultation: Consultation, *rest) -> tuple:
-    return (consultation.id, consultation.published_at.isoformat(), *rest)
+    return (consultation.id, consultation.published_at.isoformat(), consultation.published_revision, *rest)
 
 
 def published_parts(consultation: Consultation) -> tuple[Part, ...]:
