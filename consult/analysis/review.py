@@ -8,8 +8,10 @@ again. Also the reads the pages need: suggestions by theme and confidence,
 a comment's suggestions and similar comments, what to tag next, new topics.
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
+from math import ceil
 
 from sqlalchemy import select
 
@@ -85,19 +87,37 @@ def reject_suggestion(suggestion: ThemeSuggestion | None, actor, now: datetime) 
     return suggestion
 
 
-def confidence_share(percent: str | int | float | None) -> float:
-    """A confidence typed as a percentage (0 to 100) as a share (0 to 1)."""
+# Where each shown whole percentage starts, as a stored share: 76% is shown from 0.755 up. The list shows
+# a confidence, and a typed threshold is compared, through this one table, so "76 or above" takes exactly
+# the rows shown as 76% or more (rounding the share and comparing it separately disagree at the edges).
+_STARTS = [(percent - 0.5) / 100 for percent in range(101)]
+
+
+def shown_percent(confidence: float) -> int:
+    """The confidence (0 to 1) as the whole percentage the pages show, half up."""
+    return max(0, bisect_right(_STARTS, confidence) - 1)
+
+
+def confidence_percent(typed: str | int | float | None) -> float:
+    """A confidence typed as a percentage (0 to 100, a % sign allowed)."""
     try:
-        value = float(str(percent).strip().rstrip("%"))
+        value = float(str(typed).strip().rstrip("%"))
     except (TypeError, ValueError):
         raise InvalidConfidence() from None
-    if not 0 <= value <= 100:
+    if not 0 <= value <= 100:  # also refuses nan
         raise InvalidConfidence()
-    return value / 100
+    return value
+
+
+def lowest_confidence(percent: float) -> float:
+    """The lowest stored confidence shown as `percent` or more: what the list filter and bulk decision compare."""
+    return _STARTS[ceil(percent)]
 
 
 def bulk_decide(consultation_id: int, theme: Theme, minimum: float, accept: bool, actor, now: datetime) -> int:
     """Accept (or reject) every pending suggestion of `theme` at `minimum` confidence or above; how many.
+
+    `minimum` is a stored share, as lowest_confidence gives for a typed percentage.
 
     Each is audited as if decided one by one.
     """

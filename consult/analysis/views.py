@@ -20,6 +20,7 @@ from consult.moderation import services as moderation_services
 from consult.web import query_id, query_page, safe_next_url
 
 bp = Blueprint("analysis", __name__, url_prefix="/staff")
+bp.add_app_template_filter(review.shown_percent, "confidence_percent")
 
 
 def _list_url(consultation, **args) -> str:
@@ -31,30 +32,31 @@ def _theme_choices(consultation):
 
 
 def _filters() -> tuple[int | None, float, int, list[str]]:
-    """The list's filters from the query string; a bad value is dropped with a message, never a 500."""
+    """The list's filters from the query string (the confidence as the percentage typed); a bad value is
+    dropped with a message, never a 500."""
     problems = []
     theme_id = query_id("theme")
     try:
-        minimum = review.confidence_share(request.args.get("confidence", "0") or "0")
+        percent = review.confidence_percent(request.args.get("confidence", "0") or "0")
     except DomainError as error:
         problems.append(error.message)
-        minimum = 0.0
+        percent = 0.0
     page = query_page()
-    return theme_id, minimum, page, problems
+    return theme_id, percent, page, problems
 
 
 @bp.get("/consultations/<reference>/suggestions")
 @staff
 def suggestions(reference: str, bulk_form: BulkDecisionForm | None = None):
     consultation = reviewable_consultation_or_404(reference)
-    theme_id, minimum, page, problems = _filters()
-    rows, more = review.suggestion_page(consultation.id, theme_id, minimum, page)
+    theme_id, percent, page, problems = _filters()
+    rows, more = review.suggestion_page(consultation.id, theme_id, review.lowest_confidence(percent), page)
     if bulk_form is None:
         bulk_form = BulkDecisionForm(formdata=None)
         bulk_form.theme.data = str(theme_id) if theme_id else None
     bulk_form.theme.choices = _theme_choices(consultation)
     return render_template("analysis/suggestions.html", consultation=consultation, rows=rows, more=more,
-                           page=page, theme_id=theme_id, minimum=round(minimum * 100), problems=problems,
+                           page=page, theme_id=theme_id, minimum=f"{percent:g}", problems=problems,
                            counts=review.suggestion_counts(consultation.id), run=review.latest_run(consultation.id),
                            decide_form=EmptyForm(), bulk_form=bulk_form, nav="suggestions")
 
@@ -104,7 +106,7 @@ def bulk(reference: str):
     if form.validate_on_submit():
         with form_errors(form) as outcome:
             theme = theme_or_404(consultation, int(form.theme.data))
-            minimum = review.confidence_share(form.confidence.data)
+            minimum = review.lowest_confidence(review.confidence_percent(form.confidence.data))
             accept = form.decision.data == "accept"
             decided = review.bulk_decide(consultation.id, theme, minimum, accept, current_user, utcnow())
         if outcome.ok:

@@ -142,3 +142,41 @@ def test_a_possible_topic_can_become_a_theme(client, login_as, post_form, sugges
     assert db.session.scalar(select(Theme).where(Theme.consultation_id == suggested.id,
                                                  Theme.name == "Probe price")) is not None
     assert empty.status_code == 400 and "Enter a name for the theme" in empty.get_data(as_text=True)
+
+
+def test_a_typed_confidence_is_compared_with_the_percentage_the_list_shows(client, login_as, post_form, suggested):
+    login_as(Role.STAFF)
+    suggestion, comment = _best(suggested)
+    theme_id = suggestion.theme_id
+    others = db.session.scalars(select(ThemeSuggestion).where(
+        ThemeSuggestion.consultation_id == suggested.id, ThemeSuggestion.id != suggestion.id)).all()
+    for other in others:
+        other.confidence = min(other.confidence, 0.5)
+    suggestion.confidence = 0.756  # shown as 76%
+    db.session.commit()
+
+    page = client.get(_base(suggested) + "/suggestions").get_data(as_text=True)
+    filtered = client.get(_base(suggested) + f"/suggestions?theme={theme_id}&confidence=76").get_data(as_text=True)
+    above = client.get(_base(suggested) + f"/suggestions?theme={theme_id}&confidence=77").get_data(as_text=True)
+    decided = post_form(f"{_base(suggested)}/suggestions/bulk",
+                        {"theme": str(theme_id), "confidence": "76", "decision": "accept"}, follow_redirects=True)
+
+    assert "76%</td>" in page
+    assert f'data-comment="{comment.number}" data-theme="{theme_id}"' in filtered
+    assert 'value="76"' in filtered
+    assert "No suggestions match" in above
+    assert "Accepted 1 suggestion for" in decided.get_data(as_text=True)
+    assert "at 76% confidence or above" in decided.get_data(as_text=True)
+    assert db.session.get(CommentTheme, (comment.id, theme_id)) is not None
+
+
+@pytest.mark.parametrize("confidence, shown", [(0.0, 0), (0.004, 0), (0.005, 1), (0.284, 28), (0.285, 29),
+                                               (0.7549, 75), (0.755, 76), (0.756, 76), (0.994, 99), (0.995, 100),
+                                               (1.0, 100)])
+def test_the_shown_percentage_and_the_typed_threshold_agree_at_every_edge(confidence, shown):
+    from consult.analysis import review
+
+    assert review.shown_percent(confidence) == shown
+    assert confidence >= review.lowest_confidence(shown)
+    assert shown == 100 or confidence < review.lowest_confidence(shown + 1)
+    assert confidence >= review.lowest_confidence(shown - 0.5)  # 75.5 asks for 76% and above
