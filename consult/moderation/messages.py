@@ -189,7 +189,8 @@ def plan_notes(plan: BulkPlan) -> list[str]:
 
 
 def bulk_summary(action: BulkAction, outcome: BulkOutcome) -> list[tuple[str, str]]:
-    """What happened, as flash messages: what changed, what already was so, what someone else had changed."""
+    """What happened, as flash messages: what changed, what already was so, what the person had changed
+    already, what someone else had changed."""
     reason = action.reason.label if action.reason else ""
     changed = comments(len(outcome.changed))
     done = {
@@ -209,14 +210,20 @@ def bulk_summary(action: BulkAction, outcome: BulkOutcome) -> list[tuple[str, st
         if left:
             said, why = _left(state, len(left), done=True)
             messages.append(("info", f"{said}: {_references(left)}. {_sentence_case(why)}."))
-    if outcome.conflicts:
-        one = len(outcome.conflicts) == 1
+    yours = [c.comment for c in outcome.conflicts if c.yours]
+    if yours:  # the person sent the action again: say so, rather than blame a colleague
+        one = len(yours) == 1
+        messages.append(("info", f"You had already changed {comments(len(yours))} since you loaded the queue, "
+                                 f"so {'it was' if one else 'they were'} not changed now: {_references(yours)}."))
+    theirs = [c for c in outcome.conflicts if not c.yours]
+    if theirs:
+        one = len(theirs) == 1
         listed = "; ".join(
             f"{c.comment.reference} (changed by {c.change.by}"
-            f"{' at ' + uk_datetime(c.change.at) if c.change.at else ''})" for c in outcome.conflicts[:NAMED_AT_MOST])
-        if len(outcome.conflicts) > NAMED_AT_MOST:
-            listed += f" and {len(outcome.conflicts) - NAMED_AT_MOST:,} more"
-        messages.append(("info", f"{comments(len(outcome.conflicts))} {'was' if one else 'were'} not changed "
+            f"{' at ' + uk_datetime(c.change.at) if c.change.at else ''})" for c in theirs[:NAMED_AT_MOST])
+        if len(theirs) > NAMED_AT_MOST:
+            listed += f" and {len(theirs) - NAMED_AT_MOST:,} more"
+        messages.append(("info", f"{comments(len(theirs))} {'was' if one else 'were'} not changed "
                                  f"because someone else changed {'it' if one else 'them'} since you loaded the "
                                  f"queue: {listed}."))
     return messages

@@ -18,11 +18,10 @@ from consult.comments.models import Comment
 from consult.database import utcnow
 from consult.extensions import db
 from consult.moderation import services
-from consult.moderation.services import decisions
 from consult.moderation.models import CommentResponse, CommentTheme, ModerationDecision, Theme
+from consult.moderation.services import decisions
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState, TagSource
 from tests.conftest import make_test_config, sections_of
-
 
 # --- Reading pages ------------------------------------------------------------------------
 
@@ -616,6 +615,35 @@ def test_bulk_on_selected_rows_reports_those_changed_meanwhile(client, login, po
                      rf"{second.reference} \(changed by Bob Staff at .+\)", page)
     assert [fresh(c).moderation_state for c in world["comments"]] == [
         ModerationState.REJECTED, ModerationState.ACCEPTED, ModerationState.REJECTED]
+
+
+def test_a_replayed_bulk_accept_says_you_changed_them_and_still_names_a_colleague(client, login, world):
+    login(world["alice"])
+    queue_html, data = start_bulk(client, world, action="accept")
+    data["selected"] = checkbox_values(queue_html)
+    confirm = client.post(f"{base(world)}/comments/bulk", data=data).get_data(as_text=True)
+    confirmed = hidden_values(form_posting_to(confirm, f"{base(world)}/comments/bulk"))
+    client.post(f"{base(world)}/comments/bulk", data=confirmed)
+    client.get(f"{base(world)}/comments")  # the first submission's messages are read
+    third = world["comments"][2]
+    services.decide_comment(third, services.Decision(ModerationState.REJECTED, reason=RejectionReason.SPAM),
+                            world["bob"], third.version, utcnow())
+    db.session.commit()
+
+    again = client.post(f"{base(world)}/comments/bulk", data=confirmed)
+    page = text_of(client.get(again.headers["Location"]).get_data(as_text=True))
+    replanned = text_of(client.post(f"{base(world)}/comments/bulk", data=data).get_data(as_text=True))
+
+    first, second = world["comments"][:2]
+    assert (f"You had already changed 2 comments since you loaded the queue, so they were not changed now: "
+            f"{first.reference}, {second.reference}.") in page
+    assert re.search(rf"1 comment was not changed because someone else changed it since you loaded the queue: "
+                     rf"{third.reference} \(changed by Bob Staff at .+\)", page)
+    assert "Alice Staff" not in page.split("Accepted 0 comments.")[1]
+    assert "3 comments were changed since you loaded the queue, and will not be changed" in replanned
+    assert re.search(rf"{first.reference} ?: changed by you at", replanned)
+    assert re.search(rf"{third.reference} ?: changed by Bob Staff at", replanned)
+    assert "someone else" not in replanned and "changed by Alice Staff" not in replanned
 
 
 def test_bulk_confirmation_lists_comments_changed_since_the_queue_was_loaded(client, login, world):

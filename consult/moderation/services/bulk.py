@@ -20,7 +20,7 @@ from consult.comments.models import Comment
 from consult.extensions import db
 from consult.moderation import queries
 from consult.moderation.models import Theme
-from consult.moderation.services.common import BulkOutcome, Conflict, last_comment_change
+from consult.moderation.services.common import BulkOutcome, Conflict, conflict_of
 from consult.moderation.services.decisions import Decision, bulk_decide, clean_decision, left_by_bulk
 from consult.moderation.services.errors import InvalidInput, InvalidSelection, MatchingChanged
 from consult.moderation.services.responses import apply_response, check_response_input
@@ -103,8 +103,8 @@ def check_bulk_action(action: BulkAction) -> None:
         check_response_input(action.response_text, action.response_state)
 
 
-def _conflicts(comments) -> list[Conflict]:
-    return [Conflict(c, last_comment_change(c)) for c in sorted(comments, key=lambda c: c.number)]
+def _conflicts(comments, actor) -> list[Conflict]:
+    return [conflict_of(c, actor) for c in sorted(comments, key=lambda c: c.number)]
 
 
 def plan_selected(consultation_id: int, selected: dict[int, int], action: BulkAction, actor=None) -> BulkPlan:
@@ -127,7 +127,7 @@ def plan_selected(consultation_id: int, selected: dict[int, int], action: BulkAc
     left_states = action.left_states(actor)
     left = Counter(c.moderation_state for c in kept if c.moderation_state in left_states)
     references = [c.reference for c in kept if c.moderation_state not in left_states]
-    return BulkPlan({c.id: selected[c.id] for c in kept}, references, conflicts=_conflicts(moved),
+    return BulkPlan({c.id: selected[c.id] for c in kept}, references, conflicts=_conflicts(moved, actor),
                     count=len(kept), left=dict(left))
 
 
@@ -153,7 +153,7 @@ def plan_matching(consultation_id: int, filters: queries.QueueFilters, loaded_at
     if changed_since:
         changed = queries.matching_comments(consultation_id, filters).where(
             Comment.submitted_at <= loaded_at, Comment.updated_at > loaded_at).limit(SHOWN_MAX)
-        conflicts = _conflicts(db.session.scalars(changed.options(joinedload(Comment.moderated_by))))
+        conflicts = _conflicts(db.session.scalars(changed.options(joinedload(Comment.moderated_by))), actor)
     left_states = action.left_states(actor)
     left = queries.count_in_states(chosen, left_states)
     named = chosen.where(Comment.moderation_state.not_in(left_states)) if left_states else chosen

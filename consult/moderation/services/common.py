@@ -34,13 +34,13 @@ def last_change(obj) -> Change:
     )
     if event is None:
         return Change("another member of staff", None)
-    return Change(event.actor.name if event.actor else "the system", event.occurred_at)
+    return Change(event.actor.name if event.actor else "the system", event.occurred_at, event.actor_id)
 
 
 def last_comment_change(comment: Comment) -> Change:
     """Who last moderated the comment (its version only moves on a decision), else its audit trail."""
     if comment.moderated_by is not None:
-        return Change(comment.moderated_by.name, comment.moderated_at)
+        return Change(comment.moderated_by.name, comment.moderated_at, comment.moderated_by_id)
     return last_change(comment)
 
 
@@ -125,16 +125,24 @@ def write_decision(row, action: str, actor, audited: tuple[str, ...], apply: Cal
 
 @dataclass
 class Conflict:
-    """A comment left alone because someone else changed it since it was chosen."""
+    """A comment left alone because it changed since it was chosen: by someone else, or (`yours`) by the
+    person acting, as when they send a confirmed bulk action again."""
 
     comment: Comment
     change: Change
+    yours: bool = False
+
+
+def conflict_of(comment: Comment, actor) -> Conflict:
+    """The comment as changed since it was chosen, and whether `actor` (None: nobody known) changed it."""
+    change = last_comment_change(comment)
+    return Conflict(comment, change, yours=actor is not None and change.by_id == actor.id)
 
 
 @dataclass
 class BulkOutcome:
-    """What a bulk action did: changed, left alone because someone else changed it, already so, or left as it
-    is because of its state (`refused`: see decisions.left_by_bulk)."""
+    """What a bulk action did: changed, left alone because it changed since it was chosen, already so, or left
+    as it is because of its state (`refused`: see decisions.left_by_bulk)."""
 
     changed: list[Comment] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)

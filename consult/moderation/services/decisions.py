@@ -21,10 +21,10 @@ from consult.moderation.models import ModerationDecision
 from consult.moderation.services.common import (
     REDACTION_REASONS,
     BulkOutcome,
-    Conflict,
     already_decided,
     check_note,
     clean_text,
+    conflict_of,
     last_comment_change,
     require_reason,
     require_submitted,
@@ -195,7 +195,7 @@ def bulk_decide(consultation_id: int, expected_versions: dict[int, int], decisio
         with db.session.begin_nested():
             for comment in selected_comments(consultation_id, expected_versions):
                 if comment.version != expected_versions[comment.id]:
-                    outcome.conflicts.append(Conflict(comment, last_comment_change(comment)))
+                    outcome.conflicts.append(conflict_of(comment, actor))
                 elif _same_as_now(comment, decision):
                     outcome.unchanged.append(comment)
                 elif comment.moderation_state in left:

@@ -1,6 +1,6 @@
 """The rules of the staff workspace, broken: each error carries its sentence, field and HTTP status."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from consult.comments.models import Comment
@@ -35,10 +35,16 @@ class InvalidSelection(ModerationError):
 
 @dataclass(frozen=True)
 class Change:
-    """Who last changed a row, and when (None when no record says)."""
+    """Who last changed a row, and when (None when no record says).
+
+    `by_id` is that person's user id when known, so that a change the
+    person asking made themselves can be told from a colleague's; two
+    changes are the same when their name and time are.
+    """
 
     by: str
     at: datetime | None
+    by_id: int | None = field(default=None, compare=False)
 
 
 class StaleVersion(ModerationError):
