@@ -50,6 +50,9 @@ def _configure_templates(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
+    from consult.forms import wtforms_errors
+
+    app.add_template_global(wtforms_errors)  # in place of WTFormsHelpers': links a date to its input
     from consult.uk_time import uk_clock, uk_date, uk_datetime
 
     app.add_template_filter(uk_datetime, "uk_datetime")

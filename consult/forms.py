@@ -8,6 +8,7 @@ from datetime import date
 
 from flask import abort
 from flask_wtf import FlaskForm
+from govuk_frontend_wtf.main import wtforms_errors as govuk_wtforms_errors
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSubmitInput
 from wtforms import Field, HiddenField, SubmitField
 from wtforms.fields.choices import SelectChoice
@@ -75,9 +76,13 @@ class UKDateField(Field):
     blank; without it a blank date means "no date". `example` is added to
     "must be a real date" messages. raw_data is always three parts, which
     the widget needs to show back what was typed, whatever the request held.
+    `error_target` is the input an error summary links to (see
+    wtforms_errors).
     """
 
     widget = GovDateInput()
+    _PARTS = ("day", "month", "year")
+    wrong_part = "day"  # the whole date, or no part in particular: the first input
 
     def __init__(self, label=None, validators=None, subject: str | None = None, required: str | None = None,
                  example: str | None = None, **kwargs):
@@ -86,11 +91,21 @@ class UKDateField(Field):
         self.required = required
         self.example = example
 
+    @property
+    def error_target(self) -> str:
+        """The id of the input to correct: the part that is wrong, else the day (GOV.UK's date input pattern).
+
+        The widget names its inputs after the field's name ("opens_on-day"); the field's own id is the div
+        around them, which cannot take focus.
+        """
+        return f"{self.name}-{self.wrong_part}"
+
     def process_formdata(self, valuelist):
         parts = [(value or "").strip() for value in valuelist[:3]]
         parts += [""] * (3 - len(parts))
         self.raw_data = parts
         self.data = None
+        self.wrong_part = "day"
         if not any(parts):
             if self.required:
                 raise ValueError(self.required)
@@ -98,22 +113,47 @@ class UKDateField(Field):
         not_real = f"{self.subject} must be a real date" + (f", for example {self.example}" if self.example else "")
         if len(valuelist) > 3:
             raise ValueError(not_real)
-        missing = [name for name, part in zip(("day", "month", "year"), parts) if not part]
+        missing = [name for name, part in zip(self._PARTS, parts) if not part]
         if missing:
+            self.wrong_part = missing[0]
             raise ValueError(f"{self.subject} must include a {' and a '.join(missing)}")
-        if not all(_DIGITS.fullmatch(part) for part in parts):
+        not_numbers = [name for name, part in zip(self._PARTS, parts) if not _DIGITS.fullmatch(part)]
+        if not_numbers:
+            self.wrong_part = not_numbers[0]
             raise ValueError(not_real)
         if len(parts[2]) != 4:
+            self.wrong_part = "year"
             raise ValueError(f"Year in {self.subject[0].lower() + self.subject[1:]} must include 4 numbers, "
                              "like 2027")
         day, month, year = (int(part) for part in parts)
-        try:
-            # Nothing here is older than this century's records; far years would only overflow date arithmetic.
-            if not 1900 <= year <= 2999:
-                raise ValueError(year)
-            self.data = date(year, month, day)
-        except ValueError:
-            raise ValueError(not_real) from None
+        # Nothing here is older than this century's records; far years would only overflow date arithmetic.
+        if not 1900 <= year <= 2999:
+            self.wrong_part = "year"
+        elif not 1 <= month <= 12:
+            self.wrong_part = "month"
+        else:
+            try:
+                self.data = date(year, month, day)
+                return
+            except ValueError:
+                pass  # no such day in that month: the day is wrong
+        raise ValueError(not_real)
 
     def _value(self):
         return " ".join(self.raw_data) if self.raw_data else ""
+
+
+def wtforms_errors(form, params=None) -> dict:
+    """The GOV.UK error summary's params for `form`: each field's first error, linked to the input to correct.
+
+    Takes the place of govuk-frontend-wtf's template helper of the same name, which links every error to
+    its field's id. In a GOV.UK date input that id is the div around the day, month and year inputs, so a
+    date's link moved focus to nothing that takes it; a field with an `error_target` (UKDateField) is linked
+    to the input to correct instead. Every template that builds a summary calls this one helper.
+    """
+    summary = govuk_wtforms_errors(form, params or {})
+    targets = {f"#{field.id}": f"#{field.error_target}" for field in form
+               if field.errors and getattr(field, "error_target", None)}
+    for item in summary["errorList"]:
+        item["href"] = targets.get(item["href"], item["href"])
+    return summary

@@ -610,6 +610,26 @@ def test_filters_that_cannot_be_used_are_explained(client, login, trail, query, 
     assert csv_response.headers["Location"].startswith("/admin/audit?")
 
 
+@pytest.mark.parametrize("query,target", [
+    ("since=&since=&since=&object_id=12", "object_id"),  # a text field, as before
+    ("since=31&since=2&since=2026", "since-day"),
+    ("since=1&since=&since=2026", "since-month"),
+    ("since=1&since=13&since=2026", "since-month"),
+    ("until=&until=&until=2026", "until-day"),
+    ("until=1&until=2&until=26", "until-year"),
+    ("since=1&since=1&since=0001", "since-year"),
+    ("since=a&since=3&since=2026", "since-day"),
+    ("since=2&since=3&since=2026&until=1&until=3&until=2026", "until-day"),
+])
+def test_the_error_summary_links_a_date_to_the_input_to_correct(client, login, trail, query, target):
+    login(trail["ada"])
+    page = text_of(client.get(f"/admin/audit?{query}"))
+
+    summary = re.search(r'class="govuk-error-summary".*?</ul>', page, re.S).group(0)
+    assert re.findall(r'<a href="#([^"]*)">', summary) == [target]
+    assert re.search(rf'<input[^>]* id="{target}"', page)
+
+
 def test_what_was_typed_in_a_date_is_shown_back(client, login, trail):
     login(trail["ada"])
     page = text_of(client.get("/admin/audit?since=31&since=2&since=2026"))

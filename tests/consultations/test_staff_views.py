@@ -290,6 +290,35 @@ def test_what_was_typed_is_kept_when_a_date_is_wrong(client, post_form, login_as
     assert input_value(page, "title") == "Cryoablation for neuroma pain"
 
 
+def summary_links(page: str) -> list[str]:
+    """Where each link of the error summary points, without the #."""
+    match = re.search(r'class="govuk-error-summary".*?</ul>', page, re.S)
+    assert match, "page has no error summary"
+    return re.findall(r'<a href="#([^"]*)">', match.group(0))
+
+
+def input_ids(page: str) -> set[str]:
+    return set(re.findall(r'<(?:input|textarea|select)[^>]* id="([^"]+)"', page))
+
+
+@pytest.mark.parametrize("overrides,targets", [
+    ({"reference": "", "opens_on": ["", "", ""], "closes_on": ["", "", ""]},
+     ["reference", "opens_on-day", "closes_on-day"]),
+    ({"opens_on": ["12", "", YEAR]}, ["opens_on-month"]),
+    ({"closes_on": ["9", "2", "27"]}, ["closes_on-year"]),
+    ({"closes_on": ["9", "13", YEAR]}, ["closes_on-month"]),
+    ({"closes_on": ["31", "2", YEAR]}, ["closes_on-day"]),
+    ({"opens_on": ["1", "1", "2020"], "closes_on": ["1", "2", "2020"]}, ["closes_on-day"]),  # refused by the rules
+])
+def test_the_error_summary_links_a_date_to_the_input_to_correct(client, post_form, login_as, overrides, targets):
+    login_as(Role.STAFF)
+    page = text_of(post_form(f"{BASE}/new", new_form(**overrides)))
+
+    links = summary_links(page)
+    assert links == targets
+    assert set(links) <= input_ids(page)
+
+
 def test_a_duplicate_reference_is_refused_whatever_its_case(client, post_form, login_as):
     login_as(Role.STAFF)
     staff_consultation(reference="HTE2001", title="The first")
