@@ -14,7 +14,11 @@ from consult.errors import form_errors
 from consult.extensions import db
 from consult.forms import YES
 from consult.limits import comment_writes_per_user
-from consult.loaders import public_consultation_or_404, question_or_404
+from consult.loaders import (
+    public_consultation_or_404,
+    public_or_preview_consultation_and_participation_or_404,
+    question_or_404,
+)
 from consult.organisations.services import colleague_response_closed
 from consult.questions import services
 from consult.questions.forms import AnswerForm
@@ -33,10 +37,10 @@ def _participation(consultation):
 @bp.route("/")
 @public
 def index(reference: str):
-    consultation = public_consultation_or_404(reference)
-    participation = _participation(consultation)
+    # Staff preview a draft's questions as the public will read them, as they do its documents; nobody answers.
+    consultation, participation = public_or_preview_consultation_and_participation_or_404(reference)
     return render_template(
-        "questions/index.html", consultation=consultation, participation=participation,
+        "questions/index.html", consultation=consultation, participation=participation, preview=consultation.is_draft,
         questions=services.questions_for(participation) if participation else services.list_questions(consultation.id),
         answers=services.answers_by_question(participation) if participation else {},
         is_open=consultation.is_open_at(utcnow()), closed=participation and colleague_response_closed(participation),
@@ -46,8 +50,8 @@ def index(reference: str):
 @bp.route("/print")
 @public
 def printable(reference: str):
-    consultation = public_consultation_or_404(reference)
-    return render_template("questions/print.html", consultation=consultation,
+    consultation, _ = public_or_preview_consultation_and_participation_or_404(reference)
+    return render_template("questions/print.html", consultation=consultation, preview=consultation.is_draft,
                            questions=services.list_questions(consultation.id))
 
 

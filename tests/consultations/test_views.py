@@ -272,7 +272,7 @@ def assert_no_way_to_take_part(page: str, consultation) -> None:
     assert "organisation code" not in page and f"/consultations/{reference}/organisation" not in page
     assert "Comment on" not in page and "/comment" not in page
     assert f"/consultations/{reference}/take-part" not in page
-    assert f"/consultations/{reference}/questions" not in page
+    assert not re.search(rf"/consultations/{reference}/questions/\d", page)  # its questions are read, not answered
     assert f"/consultations/{reference}/response" not in page
 
 
@@ -348,7 +348,7 @@ def test_staff_previewing_a_draft_still_cannot_take_part_comment_or_answer(clien
     for url in (f"/consultations/{reference}/take-part", f"/consultations/{reference}/sections/{section.id}/comment",
                 f"/consultations/{reference}/chapters/{section.chapter_id}/comment",
                 f"/consultations/{reference}/documents/{section.document_id}/comment",
-                f"/consultations/{reference}/questions/", f"/consultations/{reference}/organisation/code",
+                f"/consultations/{reference}/questions/1", f"/consultations/{reference}/organisation/code",
                 f"/consultations/{reference}/response"):
         assert client.get(url).status_code == 404, url
 

@@ -380,3 +380,24 @@ def test_questions_are_numbered_by_their_place_after_a_removal(app_context, clie
     response = post_form(staff_path(consultation, "/new"), {"kind": "open", "text": "C?", "document": "all"},
                          follow_redirects=True)
     assert "Question 2 added." in text_of(response)
+
+
+def test_staff_preview_a_drafts_questions_and_their_printable_version_and_nobody_else_sees_them(
+        app_context, client, login_as, staff_user):
+    consultation = new_consultation(state="upcoming")
+    consultation.is_draft = True
+    services.add_question(staff_user, consultation, services.QuestionDraft(QuestionKind.OPEN, IMPACT), utcnow())
+    db.session.commit()
+    questions = public_path(consultation, "/questions/")
+    printable = public_path(consultation, "/questions/print")
+    document = public_path(consultation, f"/documents/{consultation.documents[0].id}")
+
+    login_as()  # a stakeholder: a draft does not exist for them
+    assert client.get(questions).status_code == 404 and client.get(printable).status_code == 404
+
+    login_as(Role.STAFF)
+    page = main_of(client.get(questions))
+    assert "Preview: this consultation is held as a draft" in page and IMPACT in page
+    assert not re.search(rf"/consultations/{consultation.reference}/questions/\d", page)  # nobody answers a draft
+    assert IMPACT in main_of(client.get(printable))
+    assert f'href="{questions}"' in main_of(client.get(document))  # the preview's Questions tab
