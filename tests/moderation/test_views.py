@@ -1014,3 +1014,17 @@ def test_nonsense_in_urls_and_forms_gets_a_clear_refusal_not_an_error_page(clien
     html = client.post(f"{base(world)}/comments/bulk", data=data).get_data(as_text=True)
     assert "Correct the filters before you act on all the comments matching them" in html
     assert db.session.scalar(select(func.count()).select_from(ModerationDecision)) == 0
+
+
+def test_a_stale_form_whose_change_was_your_own_says_so_instead_of_naming_you(client, login, post_form, world):
+    """Alice opens the reject form in two tabs and sends both: the second meets her own first rejection."""
+    login(world["alice"])
+    form = hidden_values(form_posting_to(client.get(f"{base(world)}/comments/1/reject").get_data(as_text=True), ""))
+    data = {"version": form["version"], "reason": "duplicate", "note": "Same as 2"}
+    assert post_form(f"{base(world)}/comments/1/reject", data).status_code == 302
+    response = post_form(f"{base(world)}/comments/1/reject", {**data, "reason": "spam"})
+    page = text_of(response.get_data(as_text=True))
+    assert response.status_code == 409
+    assert re.search(r"This comment was changed by you at .+, in another tab or window or by sending the form "
+                     r"twice, since you opened it here", page)
+    assert "changed by Alice" not in page
