@@ -84,9 +84,10 @@ def test_an_unconfirmed_colleague_is_offered_the_link_again_before_and_after_sen
     send = f"/consultations/{consultation.reference}/organisation/send"
     resend = "/account/verify-email/send-again"
 
-    page = _text(client.get(send))
-    assert "Confirm your email address before you send" in page and user.email in page
-    assert f'href="{resend}"' in page and "Send the link again" in page
+    for before in (send, f"/consultations/{consultation.reference}/organisation"):  # the send page and the hub
+        page = _text(client.get(before))
+        assert "Confirm your email address before you send" in page and user.email in page
+        assert f'href="{resend}"' in page and "Send the link again" in page
 
     refused = post_form(send)
     page = _text(refused)
