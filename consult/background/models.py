@@ -35,6 +35,9 @@ class BackgroundJob(TimestampMixin, db.Model):
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     params: Mapped[str] = mapped_column(Text, default="")  # the variant asked for: filters, grouping, columns
     fingerprint: Mapped[str] = mapped_column(String(200), default="")
+    # A file of published comments is made from one state of the publication: the consultation's
+    # published_revision when it was asked for. Any later decision makes the file outdated (services).
+    published_revision: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[JobState] = mapped_column(enum_type(JobState, "job_state"), default=JobState.QUEUED)
     total: Mapped[int] = mapped_column(Integer, default=0)  # rows or comments expected, for the progress bar
     done: Mapped[int] = mapped_column(Integer, default=0)  # rows written or comments changed, once finished

@@ -62,16 +62,21 @@ def publication_stands(job: BackgroundJob) -> bool:
     Withdrawn, the comments are not public, so neither is a file of them; published again, they are public as
     staff checked them that time, which a file made before may not match. A public file can only be asked for
     while the comments are published, so one asked for before the current publication is from an earlier one.
-    The same rule as _outlived_its_publication, for one job.
+    A decision, redaction or response made since (which moves published_revision) outdates it too: a comment
+    rejected after publication must not stay downloadable. The same rule as _outlived_its_publication.
     """
-    published_at = db.session.scalar(select(Consultation.published_at).where(Consultation.id == job.consultation_id))
-    return published_at is not None and published_at <= job.created_at
+    published_at, revision = db.session.execute(
+        select(Consultation.published_at, Consultation.published_revision)
+        .where(Consultation.id == job.consultation_id)).one()
+    return (published_at is not None and published_at <= job.created_at
+            and job.published_revision in (None, revision))
 
 
 def _outlived_its_publication():
     """publication_stands, negated, for a query of jobs joined to their consultation."""
     return and_(BackgroundJob.requested_by_id.is_(None),
-                or_(Consultation.published_at.is_(None), Consultation.published_at > BackgroundJob.created_at))
+                or_(Consultation.published_at.is_(None), Consultation.published_at > BackgroundJob.created_at,
+                    BackgroundJob.published_revision != Consultation.published_revision))
 
 
 def discard_unpublished_files(consultation_id: int | None = None) -> int:
@@ -114,11 +119,15 @@ def reusable_job(consultation_id: int, kind: str, params: str, fingerprint: str,
 
 
 def create_job(kind: str, consultation_id: int, requester, params: str, fingerprint: str, total: int,
-               download_name: str = "", mimetype: str = "") -> BackgroundJob:
-    """A new row, waiting for the worker; the caller commits, then calls enqueue_job."""
+               download_name: str = "", mimetype: str = "", published_revision: int | None = None) -> BackgroundJob:
+    """A new row, waiting for the worker; the caller commits, then calls enqueue_job.
+
+    A file of published comments gives the publication's `published_revision` (see publication_stands).
+    """
     job = BackgroundJob(kind=kind, consultation_id=consultation_id, params=params, fingerprint=fingerprint,
                         requested_by_id=getattr(requester, "id", None), total=total,
-                        download_name=download_name, mimetype=mimetype, state=JobState.QUEUED)
+                        download_name=download_name, mimetype=mimetype, state=JobState.QUEUED,
+                        published_revision=published_revision)
     db.session.add(job)
     db.session.flush()
     return job

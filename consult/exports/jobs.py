@@ -226,10 +226,13 @@ def prepared_download(request: DownloadRequest, args, requester, download_name: 
     if job is not None and job.state is background.JobState.DONE and background.file_path(job) is None:
         job = None  # its file is gone (cleaned up early, or a different disk): prepare it again
     elif job is not None and request.public and not background.publication_stands(job):
-        job = None  # asked for under an earlier publication, so its pages refuse it: never offer it again
+        job = None  # asked for under an earlier publication or before a later decision: never offer it again
     if job is None:
+        revision = db.session.scalar(select(Consultation.published_revision).where(
+            Consultation.id == request.consultation_id)) if request.public else None
         job = background.create_job(request.kind, request.consultation_id, None if request.public else requester,
-                                    params, fingerprint, total, download_name, KINDS[request.kind][1])
+                                    params, fingerprint, total, download_name, KINDS[request.kind][1],
+                                    published_revision=revision)
         db.session.commit()
         queued = background.enqueue_job(job, prepare_download, request)
         db.session.commit()

@@ -21,7 +21,7 @@ from consult.exports import jobs as export_jobs
 from consult.exports import services as export_services
 from consult.extensions import db
 from consult.jobs import redis_connection
-from consult.moderation.states import ModerationState
+from consult.moderation.states import ModerationState, RejectionReason
 from consult.questions import services as question_services
 from consult.questions.models import Declaration
 from tests.conftest import sections_of
@@ -342,6 +342,33 @@ def test_a_public_file_is_served_only_under_the_publication_it_was_made_from(app
     assert _files(large) == [db.session.get(BackgroundJob, job.id).file_name]
     assert clean_up_jobs(app) == 1
     assert _files(large) == []
+
+
+def test_a_public_file_outdated_by_a_decision_after_publication_is_refused_and_cleaned_up(
+        app, client, login_as, post_form, moderated_consultation, large):
+    """A comment rejected after publication leaves the published pages at once; a file made before must not
+    go on offering it at its own link until it expires."""
+    consultation = _published_by_staff(client, login_as, post_form, moderated_consultation)
+    anyone = app.test_client()
+    published_csv = f"/consultations/{consultation.reference}/published-comments.csv"
+    public = _job(anyone.get(published_csv))
+    run_worker(app)
+    paths = _pages(public)
+    assert [anyone.get(path).status_code for path in paths] == [200, 200, 200]
+    _, comments = moderated_consultation
+    rejected = next(c for c in comments.values() if c.moderation_state is ModerationState.ACCEPTED)
+    assert rejected.reference in anyone.get(paths[2]).get_data(as_text=True)
+
+    rejected.moderation_state = ModerationState.REJECTED
+    rejected.rejection_reason = RejectionReason.PERSONAL_DATA
+    db.session.commit()
+
+    assert [anyone.get(path).status_code for path in paths] == [404, 404, 404]
+    again = _job(anyone.get(published_csv))
+    assert again.id != public.id  # asking again prepares the publication as it is now
+    assert clean_up_jobs(app) == 1  # the outdated file, and nothing else, is discarded
+    run_worker(app)
+    assert rejected.reference not in anyone.get(f"/prepared/{again.id}/file").get_data(as_text=True)
 
 
 def test_a_public_file_prepared_after_the_withdrawal_is_not_served_or_kept(app, client, login_as, post_form,
