@@ -11,6 +11,7 @@ rows.
 import contextvars
 import os
 import re
+import shutil
 import tempfile
 from datetime import timedelta
 from itertools import count
@@ -158,6 +159,13 @@ class IsolatedClient(FlaskClient):
 
 def make_test_config(url: str, **overrides) -> type:
     return type("SuiteConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _downloads_left_behind():
+    """The files this test process prepared go with it: the folder is its own (TestConfig names it by pid)."""
+    yield
+    shutil.rmtree(TestConfig.DOWNLOADS_DIRECTORY, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
