@@ -190,7 +190,9 @@ def published_rows(items: Iterable[ExportItem], answers: Iterable[tuple[str, str
 # other anything, and no cache service sits on the path.
 _published_memo: Memo = Memo(size=256)
 
-_COMMENT_FIELDS_SHOWN = ("status", "moderation_state", "redacted_body", "redacted_quote", "body", "quote")
+# What staff change on a submitted comment that the public pages show. A draft's own words change as its
+# author edits it, but no draft is ever published, so a draft's edit moves nothing and costs no statement.
+_COMMENT_FIELDS_SHOWN = ("moderation_state", "redacted_body", "redacted_quote")
 _CHANGED = "publication.changed_comment_ids"
 
 

@@ -472,3 +472,19 @@ def test_a_colleagues_drafts_close_when_their_organisation_responds(make_consult
     assert [c.body for c in services.list_comments(colleague)] == ["Kept back"]
     with pytest.raises(organisation_services.ResponseClosedToColleague):
         services.require_changeable(colleague, draft)
+
+
+def test_editing_or_submitting_a_draft_sends_no_statement_about_publication(participant):
+    """Only staff acts on submitted comments can change a published page: an author's edits cost nothing more."""
+    from tests.query_counting import counted_queries
+
+    participation, now = participant
+    comment = services.save_draft(participation, services.CommentTargetRef(participation.consultation.documents[0]),
+                                  "First words.", None, now)
+    db.session.flush()
+    with counted_queries() as statements:
+        services.update_draft(comment, "Changed words.", None, now)
+        db.session.flush()
+        services.submit_response(participation, now)
+        db.session.flush()
+    assert not [s for s in statements if "UPDATE consultations" in s and "published_revision" in s], statements
