@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import chain
 
-from sqlalchemy import Select, event, func, inspect, select, update
+from sqlalchemy import Select, event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from consult.audit.services import record, snapshot
@@ -193,23 +193,36 @@ _published_memo: Memo = Memo(size=256)
 # What staff change on a submitted comment that the public pages show. A draft's own words change as its
 # author edits it, but no draft is ever published, so a draft's edit moves nothing and costs no statement.
 _COMMENT_FIELDS_SHOWN = ("moderation_state", "redacted_body", "redacted_quote")
+# What the pages show of a submitted response's author, which only erasing their account changes afterwards.
+_PARTICIPATION_FIELDS_SHOWN = ("publish_name", "tobacco_details", "organisation_name")
 _CHANGED = "publication.changed_comment_ids"
+_CHANGED_CONSULTATIONS = "publication.changed_consultation_ids"
+
+
+def _changed(obj, fields: tuple[str, ...]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in fields)
 
 
 @event.listens_for(Session, "before_flush")
 def _note_changes_to_what_is_published(session: Session, flush_context, instances) -> None:
-    """Note the comments whose public face a flush changes: a decision, a redaction, a response."""
-    changed = set()
+    """Note what a flush changes of what the public pages show: a decision, a redaction, a response, or an
+    author's name or declaration taken back when their account is erased."""
+    comments, consultations = set(), set()
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, CommentResponse):
-            changed.add(obj.comment_id)
+            comments.add(obj.comment_id)
         elif isinstance(obj, Comment) and obj.id is not None and obj in session.dirty:
-            state = inspect(obj)
-            if any(state.attrs[name].history.has_changes() for name in _COMMENT_FIELDS_SHOWN):
-                changed.add(obj.id)
-    changed.discard(None)
-    if changed:
-        session.info.setdefault(_CHANGED, set()).update(changed)
+            if _changed(obj, _COMMENT_FIELDS_SHOWN):
+                comments.add(obj.id)
+        elif isinstance(obj, Participation) and obj in session.dirty and obj.is_submitted:
+            if _changed(obj, _PARTICIPATION_FIELDS_SHOWN):
+                consultations.add(obj.consultation_id)
+    comments.discard(None)
+    if comments:
+        session.info.setdefault(_CHANGED, set()).update(comments)
+    if consultations:
+        session.info.setdefault(_CHANGED_CONSULTATIONS, set()).update(consultations)
 
 
 @event.listens_for(Session, "after_flush")
@@ -219,13 +232,14 @@ def _move_published_revision(session: Session, flush_context) -> None:
     One UPDATE, and none before publication, so moderation of a consultation
     not yet published takes no lock on its row.
     """
-    changed = session.info.pop(_CHANGED, None)
-    if not changed:
+    comments = session.info.pop(_CHANGED, None)
+    consultations = session.info.pop(_CHANGED_CONSULTATIONS, None)
+    if not comments and not consultations:
         return
+    concerned = or_(Consultation.id.in_(sorted(consultations or ())),
+                    Consultation.id.in_(select(Comment.consultation_id).where(Comment.id.in_(sorted(comments or ())))))
     session.execute(
-        update(Consultation)
-        .where(Consultation.published_at.is_not(None),
-               Consultation.id.in_(select(Comment.consultation_id).where(Comment.id.in_(sorted(changed)))))
+        update(Consultation).where(Consultation.published_at.is_not(None), concerned)
         .values(published_revision=Consultation.published_revision + 1)
         .execution_options(synchronize_session=False))
 
@@ -233,6 +247,7 @@ def _move_published_revision(session: Session, flush_context) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_noted_changes(session: Session) -> None:
     session.info.pop(_CHANGED, None)
+    session.info.pop(_CHANGED_CONSULTATIONS, None)
 
 
 def clear_published_cache() -> None:

@@ -470,3 +470,25 @@ def test_a_summary_too_long_or_for_another_consultation_is_refused(client, login
     assert client.get(_url(other, f"review/themes/{evidence.id}/summary")).status_code == 404
     assert client.get(_url(consultation, "review/themes/999999/summary")).status_code == 404
     assert post_form(form_url, {"summary": "no version"}).status_code == 400
+
+
+def test_an_erased_account_leaves_the_published_page_it_was_named_on_at_once(client, login_as, post_form,
+                                                                              moderated_consultation):
+    """The published page is kept per process; erasing an account must not leave the person's name on it."""
+    from consult.privacy.services import anonymise_account
+
+    consultation, comments = moderated_consultation
+    _ready_to_publish(consultation, comments)
+    named = comments["=1+1 looks like a formula"]
+    person = named.participation.user
+    login_as(Role.STAFF)
+    assert _confirm(client, post_form, consultation).status_code == 302
+    public = f"/consultations/{consultation.reference}/published-comments"
+    assert person.name in client.get(public).get_data(as_text=True)  # read once, so the page is kept
+
+    name = person.name
+    anonymise_account(person, person, utcnow(), "Deleted by its owner")
+    db.session.commit()
+
+    page = client.get(public).get_data(as_text=True)
+    assert named.reference in page and name not in page
