@@ -25,7 +25,7 @@ from consult.extensions import db
 from consult.errors import DomainError
 from consult.exports.representative import Representative, representatives
 from consult.moderation import counters
-from consult.moderation.models import Theme
+from consult.moderation.models import CommentTheme, Theme
 from consult.moderation.states import ModerationState
 from consult.moderation.services import StaleTheme, last_change
 from consult.moderation.services.common import versioned_savepoint
@@ -218,3 +218,25 @@ def campaigns_for_review(consultation_id: int, limit: int = CAMPAIGNS_SHOWN) -> 
         Comment.consultation_id == consultation_id, Comment.number.in_([r.first_number for r in rows])))}
     return [CampaignRow(r.campaign_id, r.name or f"Campaign {r.campaign_id}", r.size,
                         firsts[r.first_number].shown_body) for r in rows], total
+
+
+# A theme of at most this many public comments is found by its tags; a larger one, comment by comment.
+FEW_IN_THEME = 2_000
+
+
+def carrying_theme(query, theme: Theme):
+    """`query` narrowed to the comments tagged with `theme`, in the form that is cheap for its size.
+
+    The drill-down reads a theme part by part (exports.paging). A small theme
+    is best found from its tags: the database looks up those comments and
+    skips the parts that hold none. A large one is best found by walking each
+    part's comments and probing each for the tag, as a page fills within a few
+    hundred of them; as a list of its tags, SQLite would build that list,
+    which can hold most of 100,000 comments, again for every part. The
+    theme's size comes from the running counts, not a count.
+    """
+    size = counters.read([theme.consultation_id], ["pub_theme"])[theme.consultation_id]["pub_theme", str(theme.id)]
+    if size <= FEW_IN_THEME:
+        return query.where(Comment.id.in_(select(CommentTheme.comment_id).where(CommentTheme.theme_id == theme.id)))
+    return query.where(select(CommentTheme.comment_id).where(
+        CommentTheme.comment_id == Comment.id, CommentTheme.theme_id == theme.id).exists())

@@ -83,7 +83,7 @@ def committee_review(reference: str):
     elif theme_key:
         theme = theme_or_404(consultation, theme_key)
         drill_title, drill_args = f"Theme: {theme.name}", {"theme": theme.id}
-        query = query.where(Comment.id.in_(select(CommentTheme.comment_id).where(CommentTheme.theme_id == theme.id)))
+        query = review.carrying_theme(query, theme)
         parts = document_parts(consultation.id)
     elif words:
         drill_title, drill_args = f"Comments matching ‘{words}’", {"q": words}
