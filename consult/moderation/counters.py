@@ -19,6 +19,7 @@ Dimensions, over submitted comments:
   all|submitted, all|triaged, all|themed, all|answered   progress
   state|<moderation state>                              comments in each state
   theme_type|<theme id>|<type key>                       comments per theme and participant type
+  theme_responded|<theme id>                            comments per theme with a response, of any state
   pub|total                                             publishable (not rejected) comments
   pub_theme|<theme id or "none">                         publishable comments per theme
   pub_section|<section id>|<chapter id>                  publishable comments per part of a document
@@ -92,6 +93,8 @@ def _tally_where(session: Session, *conditions, lock: bool = False) -> dict[int,
             counts["all", "answered"] += 1
         for theme_id in tags:
             counts["theme_type", f"{theme_id}|{kind_key}"] += 1
+            if response is not None:
+                counts["theme_responded", str(theme_id)] += 1
         if state is ModerationState.REJECTED:
             continue
         counts["pub", "total"] += 1

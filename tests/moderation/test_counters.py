@@ -41,6 +41,7 @@ def counted_by_migration(consultation_id: int) -> dict:
     db.session.execute(delete(ProgressCounter))
     _migration().fill_counters(db.session.connection())
     _migration("c8e1f4a7b392_published_agreed_counts").fill_agreed(db.session.connection())
+    _migration("f7b3c9e2a514_theme_responded_counts").fill_theme_responded(db.session.connection())
     found = stored(consultation_id)
     savepoint.rollback()
     return found

@@ -898,6 +898,24 @@ def test_a_response_applied_to_a_theme_then_edited_for_one_comment(client, login
     assert services.find_response(world["comments"][2].id) is None
 
 
+def test_the_theme_response_page_counts_the_comments_with_a_response_already(client, login, world):
+    theme, alice = world["theme"], world["alice"]
+    comments = world["comments"]
+    for comment in comments:
+        services.tag_comment(comment, theme, alice, utcnow())
+    services.save_response(comments[0], "A draft so far", ResponseState.DRAFT, alice, None, utcnow())
+    db.session.commit()
+    login(alice)
+    url = f"{base(world)}/themes/{theme.id}/response"
+    page = text_of(client.get(url).get_data(as_text=True))
+    assert f"applied to the {len(comments) - 1} comments with this theme that have no response yet" in page
+    assert "1 already has a response, which is kept." in page
+    services.untag_comment(comments[0], theme, alice)
+    db.session.commit()
+    page = text_of(client.get(url).get_data(as_text=True))
+    assert f"applied to the {len(comments) - 1} comments with this theme" in page and "already has" not in page
+
+
 def test_a_stale_response_form_is_refused_with_both_versions(client, login, post_form, world):
     login(world["alice"])
     opened = hidden_values(form_posting_to(client.get(f"{base(world)}/comments/1/response").get_data(

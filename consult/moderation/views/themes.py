@@ -97,7 +97,7 @@ def _take_theme_away(reference: str, theme_id: int, form, target_field: str, no_
             flash(done(name, moved, target), "success")
             return redirect(_themes_url(consultation))
     return render_template(template, consultation=consultation, form=form, theme=theme,
-                           used=queries.theme_response_counts(theme.id)[0])
+                           used=queries.theme_response_counts(theme)[0])
 
 
 @bp.route("/consultations/<reference>/themes/<int:theme_id>/merge", methods=["GET", "POST"])
@@ -123,7 +123,7 @@ def delete_theme(reference: str, theme_id: int):
 def theme_response(reference: str, theme_id: int):
     consultation, theme = reviewable_consultation_and_theme_or_404(reference, theme_id)
     form = ThemeResponseForm()
-    used, answered = queries.theme_response_counts(theme.id)
+    used, answered = queries.theme_response_counts(theme)
     if form.validate_on_submit():
         back_url = url_for("moderation.theme_response", reference=consultation.reference, theme_id=theme.id)
         outcome = None
