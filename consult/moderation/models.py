@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.accounts.models import User
@@ -123,6 +123,9 @@ class TriageMark(db.Model):
         CheckConstraint("note = '' OR (note_by_id IS NOT NULL AND note_at IS NOT NULL)",
                         name="note_has_who_and_when"),
         CheckConstraint("(reader_id IS NULL) = (reading_since IS NULL)", name="reader_has_since"),
+        # The few flagged marks, so the queue's "flagged" filter starts from them, not from every comment.
+        Index("ix_triage_marks_flagged", "comment_id", sqlite_where=text("flagged = 1"),
+              postgresql_where=text("flagged")),
     )
 
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"), primary_key=True)

@@ -410,8 +410,10 @@ def _few_members(consultation_id: int, filters: QueueFilters) -> list[int] | Non
     """
     asked = []
     if filters.flagged:
+        # `+ 0` keeps the database from starting at the consultation's comments (every one of them): it starts
+        # from the flagged marks (a partial index holds only those) and looks each one's comment up.
         asked.append(select(TriageMark.comment_id).join(Comment, Comment.id == TriageMark.comment_id)
-                     .where(TriageMark.flagged == True, Comment.consultation_id == consultation_id))  # noqa: E712
+                     .where(TriageMark.flagged == True, Comment.consultation_id + 0 == consultation_id))  # noqa: E712
     if filters.campaign_id is not None:
         asked.append(select(CampaignMember.comment_id).where(CampaignMember.campaign_id == filters.campaign_id))
     for members in asked:
