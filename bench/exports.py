@@ -50,8 +50,12 @@ def _reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
-def seed(database_url: str, comments: int, sections: int = 60, per_person: int = 20) -> str:
-    """Bulk-insert a consultation with `comments` submitted comments; returns its reference."""
+def seed(database_url: str, comments: int, sections: int = 60, per_person: int = 20, campaign_every: int = 0) -> str:
+    """Bulk-insert a consultation with `comments` submitted comments; returns its reference.
+
+    With `campaign_every`, one comment in that many belongs to a single campaign, as a mail campaign's
+    copies would (2: half the consultation).
+    """
     from sqlalchemy import insert
     from werkzeug.security import generate_password_hash
 
@@ -59,7 +63,8 @@ def seed(database_url: str, comments: int, sections: int = 60, per_person: int =
     from consult.config import TestConfig
     from consult.database import utcnow
     from consult.extensions import db
-    from consult.models import Chapter, Comment, CommentResponse, CommentTheme, Consultation, Document, Participation
+    from consult.models import Campaign, CampaignMember, Chapter, Comment, CommentResponse, CommentTheme, Consultation
+    from consult.models import Document, Participation
     from consult.models import Section, Theme, User
     from consult.moderation.counters import recount_consultation
 
@@ -137,6 +142,15 @@ def seed(database_url: str, comments: int, sections: int = 60, per_person: int =
             db.session.execute(insert(CommentResponse), [
                 dict(comment_id=cid, state="agreed", text="Thank you for your comment. The committee considered it.",
                      reason="", updated_by_id=staff.id, version=1, **stamp) for cid in chunk if cid % 2 == 0])
+        if campaign_every:
+            campaign = Campaign(consultation_id=consultation.id, name="Mail campaign")
+            db.session.add(campaign)
+            db.session.flush()
+            members = comment_ids[::campaign_every]
+            for start in range(0, len(members), batch):
+                db.session.execute(insert(CampaignMember), [
+                    dict(comment_id=cid, campaign_id=campaign.id, method="identical", score={}, placed_by_staff=False)
+                    for cid in members[start:start + batch]])
         recount_consultation(consultation.id)  # rows went in directly, so no service counted them
         if db.engine.dialect.name == "postgresql":
             # As autovacuum would soon after a real import: pages are planned on the rows now there.

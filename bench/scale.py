@@ -5,7 +5,8 @@
 
 For every size and database it seeds one closed, published consultation with
 the export benchmark's seeder (`bench.exports.seed`: 60 sections, eight
-themes, half the comments answered), then, in one process per size so that
+themes, half the comments answered, and half of them in one mail campaign),
+then, in one process per size so that
 memory is the pages' own, requests each page in-process through the real app
 as the person who would see it (anonymous, staff or an assigned committee
 member), after one warm-up request:
@@ -54,7 +55,12 @@ PAGES = {
                             "/staff/consultations/{ref}/comments/{number}?q=pain&state=accepted&theme={theme}"),
     "theme answer": ("staff", "/staff/consultations/{ref}/themes/{theme}/response"),
     "publication check": ("staff", "/staff/consultations/{ref}/publication/withdraw"),
+    "campaigns": ("staff", "/staff/consultations/{ref}/campaigns"),
+    "campaign": ("staff", "/staff/consultations/{ref}/campaigns/{campaign}"),
 }
+
+# One comment in this many is a copy of the mail campaign's letter.
+CAMPAIGN_EVERY = 2
 
 
 def _prepare(database_url: str, comments: int) -> dict:
@@ -67,9 +73,9 @@ def _prepare(database_url: str, comments: int) -> dict:
     from consult.config import TestConfig
     from consult.database import utcnow
     from consult.extensions import db
-    from consult.models import CommitteeAssignment, Consultation, Section, Theme
+    from consult.models import Campaign, CommitteeAssignment, Consultation, Section, Theme
 
-    reference = seed(database_url, comments)
+    reference = seed(database_url, comments, campaign_every=CAMPAIGN_EVERY)
     app = create_app(type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url}))
     with app.app_context():
         consultation = db.session.scalar(select(Consultation).where(Consultation.reference == reference))
@@ -80,10 +86,12 @@ def _prepare(database_url: str, comments: int) -> dict:
         db.session.add(CommitteeAssignment(consultation_id=consultation.id, user_id=people[Role.COMMITTEE].id))
         theme = db.session.scalar(select(Theme.id).where(Theme.consultation_id == consultation.id).limit(1))
         section = db.session.scalar(select(Section.id).order_by(Section.position).limit(1))
+        campaign = db.session.scalar(select(Campaign.id).where(Campaign.consultation_id == consultation.id))
         db.session.commit()
         ids = {role.value: user.get_id() for role, user in people.items()}
         db.engine.dispose()
-    return {"ref": reference, "theme": theme, "section": section, "number": comments // 2, "users": ids}
+    return {"ref": reference, "theme": theme, "section": section, "number": comments // 2, "users": ids,
+            "campaign": campaign}
 
 
 def _measure(database_url: str, context: dict, pages: list[str], repeat: int, queue) -> None:
