@@ -16,14 +16,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from consult.analysis.models import Campaign, CampaignDetachment, CampaignMember, MembershipMethod
 from consult.audit.services import record
-from consult.comments.models import Comment, CommentStatus
+from consult.comments.models import Comment
 from consult.errors import DomainError
 from consult.extensions import db
+from consult.moderation import counters, queries
 from consult.moderation.services import last_change
 from consult.moderation.services.common import versioned_savepoint
 from consult.moderation.services.errors import StaleVersion
@@ -66,13 +67,21 @@ class CampaignSize:
     identical: int
 
 
-def size_of(campaign_id: int) -> CampaignSize:
-    """How many comments the campaign holds and how many of them are identical copies, in one statement."""
-    comments, identical = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(case((CampaignMember.method == MembershipMethod.IDENTICAL, 1),
-                                                         else_=0)), 0))
-        .where(CampaignMember.campaign_id == campaign_id)).one()
-    return CampaignSize(int(comments), int(identical))
+def sizes(consultation_id: int) -> dict[int, CampaignSize]:
+    """Each campaign of the consultation that holds comments, with its size, from the running counts."""
+    return {campaign_id: CampaignSize(comments, identical)
+            for campaign_id, (comments, identical) in queries.campaign_totals(consultation_id).items()}
+
+
+def size_of(campaign: Campaign) -> CampaignSize:
+    """How many comments the campaign holds and how many of them are identical copies."""
+    return sizes(campaign.consultation_id).get(campaign.id, CampaignSize(0, 0))
+
+
+def largest_first(consultation_id: int, exclude: int | None = None) -> list[tuple[int, int]]:
+    """(campaign id, comments) for every campaign that holds comments, largest first, then oldest first."""
+    return sorted(((campaign_id, size.comments) for campaign_id, size in sizes(consultation_id).items()
+                   if campaign_id != exclude), key=lambda pair: (-pair[1], pair[0]))
 
 
 def typical_member(campaign_id: int) -> Comment | None:
@@ -162,16 +171,16 @@ class MemberPage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-def member_page(campaign_id: int, typical: Comment | None, page: int = 1,
+def member_page(campaign: Campaign, typical: Comment | None, page: int = 1,
                 per_page: int = MEMBERS_PER_PAGE) -> MemberPage:
     """One page of the campaign's members in number order, each with its differences from the typical text."""
-    total = size_of(campaign_id).comments
+    total = size_of(campaign).comments
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
     rows = db.session.execute(
         select(Comment, CampaignMember)
         .join(CampaignMember, CampaignMember.comment_id == Comment.id)
-        .where(CampaignMember.campaign_id == campaign_id)
+        .where(CampaignMember.campaign_id == campaign.id)
         .options(joinedload(Comment.participation))
         .order_by(Comment.number).limit(per_page).offset((page - 1) * per_page)).all()
     base = typical.shown_body if typical is not None else ""
@@ -181,11 +190,9 @@ def member_page(campaign_id: int, typical: Comment | None, page: int = 1,
 
 def other_campaigns(campaign: Campaign, limit: int = 200) -> list[tuple[Campaign, int]]:
     """The consultation's other campaigns with their sizes, largest first: what this one can merge with."""
-    size = func.count(CampaignMember.comment_id)
-    return [(c, n) for c, n in db.session.execute(
-        select(Campaign, size).join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
-        .where(Campaign.consultation_id == campaign.consultation_id, Campaign.id != campaign.id)
-        .group_by(Campaign.id).order_by(size.desc(), Campaign.id).limit(limit)).all()]
+    chosen = largest_first(campaign.consultation_id, exclude=campaign.id)[:limit]
+    found = {c.id: c for c in db.session.scalars(select(Campaign).where(Campaign.id.in_([i for i, _ in chosen])))}
+    return [(found[campaign_id], n) for campaign_id, n in chosen if campaign_id in found]
 
 
 def _check_version(campaign: Campaign, expected_version: int) -> None:
@@ -255,9 +262,13 @@ def detach_member(campaign: Campaign, comment_id: int, expected_version: int, ac
 
 def _place_all(campaign_ids: Iterable[int], into: int | None = None) -> None:
     """Mark every member of these campaigns as placed by staff (moving them `into` one, if given)."""
+    campaign_ids = list(campaign_ids)
     values = {"placed_by_staff": True} if into is None else {"placed_by_staff": True, "campaign_id": into}
-    db.session.execute(update(CampaignMember).where(CampaignMember.campaign_id.in_(list(campaign_ids)))
-                       .values(**values).execution_options(synchronize_session=False))
+    moved = [] if into is None else db.session.scalars(
+        select(CampaignMember.comment_id).where(CampaignMember.campaign_id.in_(campaign_ids))).all()
+    with counters.recounted(moved):
+        db.session.execute(update(CampaignMember).where(CampaignMember.campaign_id.in_(campaign_ids))
+                           .values(**values).execution_options(synchronize_session=False))
 
 
 def merge_campaigns(campaign: Campaign, other: Campaign, expected_version: int, actor, now: datetime) -> int:
@@ -270,10 +281,10 @@ def merge_campaigns(campaign: Campaign, other: Campaign, expected_version: int, 
     if other.id == campaign.id or other.consultation_id != campaign.consultation_id:
         raise CampaignError("Choose another campaign of this consultation to merge with", "other")
     _check_version(campaign, expected_version)
-    moved = size_of(other.id).comments
+    moved = size_of(other).comments
     _place_all([campaign.id])
     _place_all([other.id], into=campaign.id)
-    before = {"name": campaign.name, "comments": size_of(campaign.id).comments - moved}
+    before = {"name": campaign.name, "comments": size_of(campaign).comments - moved}
     if not campaign.name and other.name:
         campaign.name = other.name
     _touch(campaign, now)
@@ -301,15 +312,16 @@ def split_members(campaign: Campaign, comment_ids: Iterable[int], name: str, exp
     _check_version(campaign, expected_version)
     for comment_id in ids:
         _member(campaign, comment_id)
-    if len(ids) >= size_of(campaign.id).comments:
+    if len(ids) >= size_of(campaign).comments:
         raise CampaignError("Leave at least one comment in this campaign: to take them all out, detach them",
                             "selected")
     new = Campaign(consultation_id=campaign.consultation_id, name=name)
     db.session.add(new)
     db.session.flush()
     _place_all([campaign.id])
-    db.session.execute(update(CampaignMember).where(CampaignMember.comment_id.in_(ids))
-                       .values(campaign_id=new.id).execution_options(synchronize_session=False))
+    with counters.recounted(ids):
+        db.session.execute(update(CampaignMember).where(CampaignMember.comment_id.in_(ids))
+                           .values(campaign_id=new.id).execution_options(synchronize_session=False))
     for comment in db.session.scalars(select(Comment).where(Comment.id.in_(ids))):
         record(actor, "campaign.split", comment, {"campaign": campaign.id}, {"campaign": new.id})
     _touch(campaign, now)
@@ -318,10 +330,5 @@ def split_members(campaign: Campaign, comment_ids: Iterable[int], name: str, exp
 
 
 def campaign_sizes(consultation_id: int) -> dict[int, int]:
-    """Each campaign of the consultation and how many submitted comments it holds, in one grouped statement."""
-    return dict(db.session.execute(
-        select(CampaignMember.campaign_id, func.count())
-        .join(Campaign, Campaign.id == CampaignMember.campaign_id)
-        .join(Comment, Comment.id == CampaignMember.comment_id)
-        .where(Campaign.consultation_id == consultation_id, Comment.status == CommentStatus.SUBMITTED)
-        .group_by(CampaignMember.campaign_id)).all())
+    """Each campaign of the consultation and how many submitted comments it holds."""
+    return {campaign_id: size.comments for campaign_id, size in sizes(consultation_id).items()}

@@ -14,12 +14,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from rq import Retry
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from consult.access import committee_or_staff, is_staff, staff
 from consult.analysis import campaign_review
 from consult.analysis.forms import CampaignMergeForm, CampaignNameForm, CampaignSplitForm, CampaignVersionForm
-from consult.analysis.models import Campaign, CampaignMember
+from consult.analysis.models import Campaign
 from consult.comments.models import Comment, CommentStatus
 from consult.consultations.models import Consultation
 from consult.database import utcnow
@@ -57,15 +57,13 @@ def _campaign_url(consultation, campaign, **args) -> str:
 @committee_or_staff
 def campaigns(reference: str):
     consultation = reviewable_consultation_or_404(reference)
-    size = func.count(CampaignMember.comment_id)
-    total = db.session.scalar(select(func.count()).select_from(Campaign)
-                              .where(Campaign.consultation_id == consultation.id))
+    largest = campaign_review.largest_first(consultation.id)
+    total = len(largest)
     pages = max(1, math.ceil(total / CAMPAIGNS_PER_PAGE))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    rows = db.session.execute(
-        select(Campaign, size).join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
-        .where(Campaign.consultation_id == consultation.id).group_by(Campaign.id)
-        .order_by(size.desc(), Campaign.id).limit(CAMPAIGNS_PER_PAGE).offset((page - 1) * CAMPAIGNS_PER_PAGE)).all()
+    shown = largest[(page - 1) * CAMPAIGNS_PER_PAGE:page * CAMPAIGNS_PER_PAGE]
+    found = {c.id: c for c in db.session.scalars(select(Campaign).where(Campaign.id.in_([i for i, _ in shown])))}
+    rows = [(found[campaign_id], n) for campaign_id, n in shown if campaign_id in found]
     return render_template("analysis/campaigns.html", consultation=consultation, rows=rows, total=total, page=page,
                            pages=pages, can_edit=is_staff(current_user), regroup_form=EmptyForm(), nav="campaigns")
 
@@ -110,9 +108,9 @@ def _bulk_form(consultation, campaign, size: int) -> BulkForm:
 @committee_or_staff
 def show(reference: str, campaign_id: int, name_form=None, merge_form=None, split_form=None, status=200):
     consultation, campaign = _consultation_and_campaign_or_404(reference, campaign_id)
-    size = campaign_review.size_of(campaign.id)
+    size = campaign_review.size_of(campaign)
     typical = campaign_review.typical_member(campaign.id)
-    members = campaign_review.member_page(campaign.id, typical, request.args.get("page", 1, type=int) or 1)
+    members = campaign_review.member_page(campaign, typical, request.args.get("page", 1, type=int) or 1)
     can_edit = is_staff(current_user)
     forms = {}
     if can_edit:

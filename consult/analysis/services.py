@@ -22,6 +22,7 @@ from consult.analysis.models import (
 from consult.analysis.settings import CampaignSettings
 from consult.comments.models import Comment, CommentStatus
 from consult.extensions import db
+from consult.moderation import counters
 from consult.moderation.models import CommentTheme, Theme
 
 Progress = Callable[[str], None]
@@ -106,10 +107,11 @@ def store_groups(consultation_id: int, memberships: dict[int, Membership]) -> Gr
         claimed.add(campaign_id)
         rows.extend(_member_rows(campaign_id, [c for c in comment_ids if c not in placed], memberships))
     campaign_ids = select(Campaign.id).where(Campaign.consultation_id == consultation_id)
-    db.session.execute(delete(CampaignMember).where(CampaignMember.campaign_id.in_(campaign_ids),
-                                                    CampaignMember.placed_by_staff == False))  # noqa: E712
-    if rows:
-        db.session.execute(insert(CampaignMember), rows)
+    with counters.recounted(set(current) | {row["comment_id"] for row in rows}):
+        db.session.execute(delete(CampaignMember).where(CampaignMember.campaign_id.in_(campaign_ids),
+                                                        CampaignMember.placed_by_staff == False))  # noqa: E712
+        if rows:
+            db.session.execute(insert(CampaignMember), rows)
     db.session.execute(delete(Campaign).where(Campaign.consultation_id == consultation_id,
                                               Campaign.id.not_in(claimed or {-1})))
     db.session.expire_all()
@@ -155,7 +157,8 @@ def attach_new_comments(consultation_id: int, comment_ids: Iterable[int],
             unplaced = [c for c in comment_ids_in_group if c not in current]
             rows.extend(_member_rows(campaign.id, unplaced, memberships))
     if rows:
-        db.session.execute(insert(CampaignMember), rows)
+        with counters.recounted(row["comment_id"] for row in rows):
+            db.session.execute(insert(CampaignMember), rows)
     return len(rows)
 
 

@@ -8,9 +8,9 @@ set every committee output uses.
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from consult.analysis.models import Campaign, CampaignMember
+from consult.analysis.models import Campaign
 from consult.audit.services import record, snapshot
 from consult.comments.models import (
     Comment,
@@ -25,6 +25,7 @@ from consult.extensions import db
 from consult.errors import DomainError
 from consult.exports.representative import Representative, representatives
 from consult.moderation import counters
+from consult.moderation.queries import first_members
 from consult.moderation.models import CommentTheme, Theme
 from consult.moderation.states import ModerationState
 from consult.moderation.services import StaleTheme, last_change
@@ -202,22 +203,20 @@ def campaigns_for_review(consultation_id: int, limit: int = CAMPAIGNS_SHOWN) -> 
     """The largest campaigns, each once with its size among the comments the review counts (submitted, not
     rejected), its name and its first such comment's text as published; and how many campaigns there are.
 
-    One grouped statement over campaign members, then the first comments of the campaigns shown.
+    Sizes from the running counts, then the first comments of the campaigns shown.
     """
-    size = func.count(CampaignMember.comment_id)
-    grouped = (select(CampaignMember.campaign_id, Campaign.name, size.label("size"),
-                      func.min(Comment.number).label("first_number"))
-               .join(Campaign, Campaign.id == CampaignMember.campaign_id)
-               .join(Comment, Comment.id == CampaignMember.comment_id)
-               .where(Campaign.consultation_id == consultation_id, Comment.status == CommentStatus.SUBMITTED,
-                      Comment.moderation_state != ModerationState.REJECTED)
-               .group_by(CampaignMember.campaign_id, Campaign.name))
-    total = db.session.scalar(select(func.count()).select_from(grouped.subquery()))
-    rows = db.session.execute(grouped.order_by(size.desc(), CampaignMember.campaign_id).limit(limit)).all()
+    counts = counters.read([consultation_id], ["pub_campaign"])[consultation_id]
+    sizes = {int(key): n for (dimension, key), n in counts.items() if dimension == "pub_campaign"}
+    shown = sorted(sizes.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
+    names = dict(db.session.execute(select(Campaign.id, Campaign.name)
+                                    .where(Campaign.id.in_([campaign_id for campaign_id, _ in shown]))).all())
+    first = first_members(consultation_id, dict(shown), Comment.status == CommentStatus.SUBMITTED,
+                          Comment.moderation_state != ModerationState.REJECTED)
     firsts = {c.number: c for c in db.session.scalars(select(Comment).where(
-        Comment.consultation_id == consultation_id, Comment.number.in_([r.first_number for r in rows])))}
-    return [CampaignRow(r.campaign_id, r.name or f"Campaign {r.campaign_id}", r.size,
-                        firsts[r.first_number].shown_body) for r in rows], total
+        Comment.consultation_id == consultation_id, Comment.number.in_(list(first.values()))))}
+    return [CampaignRow(campaign_id, names.get(campaign_id) or f"Campaign {campaign_id}", size,
+                        firsts[first[campaign_id]].shown_body)
+            for campaign_id, size in shown if campaign_id in first], len(sizes)
 
 
 # A theme of at most this many public comments is found by its tags; a larger one, comment by comment.

@@ -10,8 +10,10 @@ back savepoint or transaction takes the counts back with it; and no service
 can forget to move a count, because none has to ask.
 
 Changes that bypass the ORM (Core INSERT/UPDATE of comments, tags or
-responses, as the benchmark seeder does) are not seen: call
-`recount_consultation` afterwards. It rebuilds a consultation's counts from its
+responses, as the benchmark seeder does) are not seen: a service that moves
+comments between campaigns with Core statements does so inside
+`recounted(comment ids)`; anything else calls `recount_consultation`
+afterwards. It rebuilds a consultation's counts from its
 comments and is the oracle the tests compare against. A consultation whose
 counts were never built (no "all|built" row) is recounted when first read.
 
@@ -20,6 +22,9 @@ Dimensions, over submitted comments:
   state|<moderation state>                              comments in each state
   theme_type|<theme id>|<type key>                       comments per theme and participant type
   theme_responded|<theme id>                            comments per theme with a response, of any state
+  campaign|<campaign id>                                comments per campaign
+  campaign_identical|<campaign id>                      of those, the identical copies
+  pub_campaign|<campaign id>                            publishable comments per campaign
   pub|total                                             publishable (not rejected) comments
   pub_theme|<theme id or "none">                         publishable comments per theme
   pub_section|<section id>|<chapter id>                  publishable comments per part of a document
@@ -28,12 +33,14 @@ Dimensions, over submitted comments:
 """
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import delete, event, inspect, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from consult.analysis.models import CampaignMember, MembershipMethod
 from consult.comments.models import Comment, CommentStatus, Participation
 from consult.extensions import db
 from consult.moderation.models import CommentResponse, CommentTheme, ProgressCounter
@@ -65,8 +72,10 @@ def _tally_where(session: Session, *conditions, lock: bool = False) -> dict[int,
         session.execute(select(Comment.id).where(*conditions).order_by(Comment.id).with_for_update())
     comments = session.execute(
         select(Comment.id, Comment.consultation_id, Comment.moderation_state, Comment.section_id,
-               Comment.chapter_id, Participation.kind, Participation.individual_type, Participation.organisation_type)
-        .join(Participation, Participation.id == Comment.participation_id).where(*base)).all()
+               Comment.chapter_id, Participation.kind, Participation.individual_type, Participation.organisation_type,
+               CampaignMember.campaign_id, CampaignMember.method)
+        .join(Participation, Participation.id == Comment.participation_id)
+        .outerjoin(CampaignMember, CampaignMember.comment_id == Comment.id).where(*base)).all()
     if not comments:
         return {}
     themes: dict[int, list[int]] = {}
@@ -78,7 +87,8 @@ def _tally_where(session: Session, *conditions, lock: bool = False) -> dict[int,
         select(CommentResponse.comment_id, CommentResponse.state)
         .join(Comment, Comment.id == CommentResponse.comment_id).where(*base)).all())
     found: dict[int, Counts] = {}
-    for comment_id, consultation_id, state, section_id, chapter_id, kind, individual, organisation in comments:
+    for (comment_id, consultation_id, state, section_id, chapter_id, kind, individual, organisation, campaign_id,
+         method) in comments:
         counts = found.setdefault(consultation_id, Counts())
         kind_key = type_key(kind, individual, organisation)
         tags = themes.get(comment_id, [])
@@ -95,9 +105,15 @@ def _tally_where(session: Session, *conditions, lock: bool = False) -> dict[int,
             counts["theme_type", f"{theme_id}|{kind_key}"] += 1
             if response is not None:
                 counts["theme_responded", str(theme_id)] += 1
+        if campaign_id is not None:
+            counts["campaign", str(campaign_id)] += 1
+            if method is MembershipMethod.IDENTICAL:
+                counts["campaign_identical", str(campaign_id)] += 1
         if state is ModerationState.REJECTED:
             continue
         counts["pub", "total"] += 1
+        if campaign_id is not None:
+            counts["pub_campaign", str(campaign_id)] += 1
         if state in PUBLIC_STATES and response is ResponseState.AGREED:
             counts["pub_agreed", "total"] += 1
         counts["pub_section", f"{section_id or ''}|{chapter_id or ''}"] += 1
@@ -181,7 +197,7 @@ def _touched(session: Session) -> tuple[set[int], list]:
             if _stays_a_draft(obj):
                 continue
             (ids.add(obj.id) if obj.id is not None else later.append(obj))
-        elif isinstance(obj, CommentTheme | CommentResponse):
+        elif isinstance(obj, CommentTheme | CommentResponse | CampaignMember):
             (ids.add(obj.comment_id) if obj.comment_id is not None else later.append(obj))
     return ids, later
 
@@ -203,7 +219,28 @@ def _count_after(session: Session, flush_context) -> None:
         return
     ids, later, before = pending
     ids = ids | {obj.id if isinstance(obj, Comment) else obj.comment_id for obj in later} - {None}
-    after = _tally_comments(session, ids)
+    _add_differences(session, before, _tally_comments(session, ids))
+
+
+@contextmanager
+def recounted(comment_ids: Iterable[int]) -> Iterator[None]:
+    """Keep the counts in step with Core statements, run inside, that change these comments.
+
+    The flush listener sees only ORM objects; moving thousands of campaign
+    members one object at a time would be slow, so those services move them
+    with UPDATE and INSERT statements and name the comments they move.
+    """
+    session = db.session
+    session.flush()
+    ids = set(comment_ids)
+    before = _tally_comments(session, ids, lock=True)
+    yield
+    session.flush()
+    _add_differences(session, before, _tally_comments(session, ids))
+
+
+def _add_differences(session: Session, before: dict[int, Counts], after: dict[int, Counts]) -> None:
+    """Move each consultation's counts by what its comments contribute now less what they did before."""
     changed = set(before) | set(after)
     if not changed:
         return

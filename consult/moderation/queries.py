@@ -5,6 +5,7 @@ rows or counts; a page of the queue costs the same number of statements
 whatever its size, because everything a row shows is loaded in batches.
 """
 
+import bisect
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -320,17 +321,121 @@ def _queue_units(consultation_id: int, filters: QueueFilters) -> Select:
             .group_by(members.c.campaign_id, case((members.c.campaign_id.is_(None), members.c.id))))
 
 
+def campaign_totals(consultation_id: int) -> dict[int, tuple[int, int]]:
+    """(comments, identical copies) of each campaign of the consultation that holds comments.
+
+    From the running counts: a mail campaign can hold most of 100,000
+    comments, and every page that names a campaign's size would otherwise
+    count its members.
+    """
+    counts = counters.read([consultation_id], ["campaign", "campaign_identical"])[consultation_id]
+    return {int(key): (n, counts["campaign_identical", key])
+            for (dimension, key), n in counts.items() if dimension == "campaign"}
+
+
+# A campaign of at most this many comments has its first member found among its members; a larger one,
+# by reading the consultation's comments in number order until one of its members comes up.
+FEW_IN_CAMPAIGN = 2_000
+
+
+def first_members(consultation_id: int, campaign_sizes: dict[int, int], *conditions) -> dict[int, int]:
+    """The number of each campaign's first comment that meets `conditions` (campaigns with none are left out).
+
+    The cost stays small for any size: a small campaign's members are few,
+    and a large one's first member comes up within the first few comments
+    read in number order, as its copies are spread through the consultation.
+    """
+    small = [campaign_id for campaign_id, size in campaign_sizes.items() if size <= FEW_IN_CAMPAIGN]
+    found = dict(db.session.execute(
+        select(CampaignMember.campaign_id, func.min(Comment.number))
+        .join(Comment, Comment.id == CampaignMember.comment_id)
+        .where(CampaignMember.campaign_id.in_(small), *conditions)
+        .group_by(CampaignMember.campaign_id)).all()) if small else {}
+    for campaign_id in campaign_sizes.keys() - set(small):
+        number = db.session.scalar(
+            select(Comment.number).where(
+                Comment.consultation_id == consultation_id, *conditions,
+                select(CampaignMember.comment_id).where(CampaignMember.comment_id == Comment.id,
+                                                        CampaignMember.campaign_id == campaign_id).exists())
+            .order_by(Comment.number).limit(1))
+        if number is not None:
+            found[campaign_id] = number
+    return found
+
+
+def _whole_queue_collapsed(consultation_id: int, page: int, per_page: int) -> QueuePage:
+    """The unfiltered queue with each campaign as one row at its first comment, without grouping every comment.
+
+    The rows are two sequences in number order: the comments in no campaign
+    (read from the database a page at a time) and the campaigns (few, held
+    in memory, each placed at its first comment). Reading the first comments
+    in no campaign from the i-th one on, the campaigns that come before it
+    are known, so a page reads at most its rows and one more per campaign
+    beyond its offset. How many rows there are comes from the running counts.
+    """
+    totals = campaign_totals(consultation_id)
+    firsts = first_members(consultation_id, {c: comments for c, (comments, _) in totals.items()},
+                           Comment.status == CommentStatus.SUBMITTED)
+    campaigns = sorted((number, campaign_id) for campaign_id, number in firsts.items())
+    starts = [number for number, _ in campaigns]
+    total = counters.read([consultation_id], ["all"])[consultation_id]["all", "submitted"]
+    alone = total - sum(totals[campaign_id][0] for _, campaign_id in campaigns)
+    row_total = alone + len(campaigns)
+    pages = max(1, math.ceil(row_total / per_page))
+    page = min(max(page, 1), pages, MAX_PAGE)
+    offset = (page - 1) * per_page
+    # The first comment in no campaign to read: at or before the page's offset, whatever campaigns come first.
+    skip = max(0, min(offset - len(campaigns), alone - 1))
+    singles = list(db.session.scalars(
+        submitted_comments(consultation_id).where(~exists().where(CampaignMember.comment_id == Comment.id))
+        .with_only_columns(Comment.number).order_by(Comment.number).offset(skip).limit(per_page + len(campaigns))))
+    campaign_index = bisect.bisect_left(starts, singles[0]) if skip and singles else 0
+    position, single_index, units = skip + campaign_index if skip else 0, 0, []
+    while len(units) < per_page:
+        single = singles[single_index] if single_index < len(singles) else None
+        if campaign_index < len(campaigns) and (single is None or campaigns[campaign_index][0] < single):
+            unit = campaigns[campaign_index]
+            campaign_index += 1
+        elif single is not None:
+            unit = (single, None)
+            single_index += 1
+        else:
+            break
+        if position >= offset:
+            units.append(unit)
+        position += 1
+    comments = {c.number: c for c in db.session.scalars(
+        submitted_comments(consultation_id).where(Comment.number.in_([number for number, _ in units]))
+        .options(joinedload(Comment.participation), joinedload(Comment.section),
+                 joinedload(Comment.chapter), joinedload(Comment.document))).unique()}
+    names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
+        Campaign.id.in_([campaign_id for _, campaign_id in units if campaign_id is not None]))).all())
+    rows = rows_for([comments[number] for number, _ in units])
+    for row, (_, campaign_id) in zip(rows, units):
+        if campaign_id is not None and totals[campaign_id][0] > 1:
+            row.campaign = CampaignSummary(campaign_id, names.get(campaign_id, ""), *totals[campaign_id])
+    return QueuePage(rows=rows, total=total, page=page, per_page=per_page, row_total=row_total)
+
+
 def collapsed_queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,
                          per_page: int = DEFAULT_PER_PAGE) -> QueuePage:
     """One page of the filtered queue with each campaign's matching members as one row.
 
-    Three statements whatever the size of the queue or of its campaigns: the
-    rows counted, one page of them grouped, and the page's first comments
-    and campaigns; no member beyond each row's first is read.
+    The whole queue, the view staff open first, is read from the running
+    counts and a page of comments; a filtered one groups the comments that
+    match: three statements, the rows counted, one page of them grouped, and
+    the page's first comments and campaigns.
     """
     if not has_campaigns(consultation_id) or (filters.best_match_first and filters.text):
         # Nothing to collapse, or the best matches come first: the plain queue, without grouping every comment.
         return queue_page(consultation_id, filters, page, per_page)
+    if filters == QueueFilters():
+        return _whole_queue_collapsed(consultation_id, page, per_page)
+    return _grouped_queue_collapsed(consultation_id, filters, page, per_page)
+
+
+def _grouped_queue_collapsed(consultation_id: int, filters: QueueFilters, page: int, per_page: int) -> QueuePage:
+    """A filtered queue collapsed by grouping the comments that match (their count, so their cost, varies)."""
     total, exact = total_matching(consultation_id, filters)
     units = _queue_units(consultation_id, filters)
     row_total = db.session.scalar(select(func.count()).select_from(units.subquery()))

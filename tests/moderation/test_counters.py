@@ -8,6 +8,10 @@ import pytest
 from sqlalchemy import delete, select
 
 from consult.accounts.models import Role
+from consult.analysis import campaign_review
+from consult.analysis.campaigns import Membership
+from consult.analysis.models import Campaign, CampaignDetachment, CampaignMember
+from consult.analysis.services import store_groups
 from consult.database import utcnow
 from consult.errors import DomainError
 from consult.exports.review import summarise
@@ -42,6 +46,7 @@ def counted_by_migration(consultation_id: int) -> dict:
     _migration().fill_counters(db.session.connection())
     _migration("c8e1f4a7b392_published_agreed_counts").fill_agreed(db.session.connection())
     _migration("f7b3c9e2a514_theme_responded_counts").fill_theme_responded(db.session.connection())
+    _migration("b6e1d8f3a925_campaign_counts").fill_campaign_counts(db.session.connection())
     found = stored(consultation_id)
     savepoint.rollback()
     return found
@@ -72,7 +77,8 @@ def _act(rng: random.Random, world: dict) -> None:
     themes = list(db.session.scalars(select(Theme).where(Theme.consultation_id == consultation.id)))
     now = utcnow()
     action = rng.choice(["submit", "decide", "decide", "bulk_decide", "tag", "tag", "untag", "bulk_tag",
-                         "respond", "no_response", "bulk_respond", "new_theme", "merge", "delete_theme"])
+                         "respond", "no_response", "bulk_respond", "new_theme", "merge", "delete_theme",
+                         "group", "group", "detach", "merge_campaigns", "split_campaign"])
     if action == "submit" or not comments:
         organisation = rng.random() < 0.4
         comments += world["submit"](consultation, rng.randint(1, 3),
@@ -100,6 +106,8 @@ def _act(rng: random.Random, world: dict) -> None:
     elif action == "bulk_respond":
         services.apply_response(consultation.id, [c.id for c in some], "Thank you.",
                                 rng.choice([ResponseState.DRAFT, ResponseState.AGREED]), admin, now)
+    elif action in ("group", "detach", "merge_campaigns", "split_campaign"):
+        _act_on_campaigns(rng, action, consultation, admin, comments, now)
     elif action == "new_theme" or not themes:
         services.create_theme(consultation.id, f"Theme {rng.randint(1, 10_000)}", "", admin)
     elif action == "merge" and len(themes) > 1:
@@ -108,6 +116,31 @@ def _act(rng: random.Random, world: dict) -> None:
     elif action == "delete_theme":
         others = [t for t in themes if t.id != theme.id]
         services.delete_theme(theme, admin, rng.choice(others) if others and rng.random() < 0.7 else None)
+
+
+def _act_on_campaigns(rng: random.Random, action: str, consultation, admin, comments, now) -> None:
+    """Campaign members move with Core statements (grouping, merge, split) and ORM deletes (detach)."""
+    campaigns = list(db.session.scalars(select(Campaign).where(Campaign.consultation_id == consultation.id)))
+    if action == "group" or not campaigns:
+        detached = set(db.session.scalars(select(CampaignDetachment.comment_id)))
+        groupable = [c for c in comments if c.id not in detached]  # as submitted_texts leaves them out
+        if not groupable:
+            return
+        grouped = rng.sample(groupable, rng.randint(1, len(groupable)))
+        store_groups(consultation.id, {c.id: Membership(rng.randint(1, 3), rng.choice(["identical", "paraphrase"]))
+                                       for c in grouped})
+        return
+    campaign = rng.choice(campaigns)
+    members = list(db.session.scalars(select(CampaignMember.comment_id)
+                                      .where(CampaignMember.campaign_id == campaign.id)))
+    if action == "detach":
+        campaign_review.detach_member(campaign, rng.choice(members), campaign.version, admin, now)
+    elif action == "merge_campaigns" and len(campaigns) > 1:
+        other = rng.choice([c for c in campaigns if c.id != campaign.id])
+        campaign_review.merge_campaigns(campaign, other, campaign.version, admin, now)
+    elif action == "split_campaign" and len(members) > 1:
+        campaign_review.split_members(campaign, rng.sample(members, rng.randint(1, len(members) - 1)), "",
+                                      campaign.version, admin, now)
 
 
 @pytest.mark.parametrize("seed", range(SEQUENCES))

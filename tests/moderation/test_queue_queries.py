@@ -502,3 +502,51 @@ def test_a_search_can_list_the_best_matches_first(make_consultation, make_submit
     assert html.status_code == 200
     assert text.index(often.reference) < text.index(once.reference)
     assert '<option value="match" selected>Best match first</option>' in text
+
+
+def _pages(page_of, per_page: int) -> list[list[tuple]]:
+    pages, page = [], 1
+    while True:
+        result = page_of(page, per_page)
+        pages.append([(row.comment.number, row.campaign) for row in result.rows])
+        if page >= result.pages:
+            return pages, result.row_total
+        page += 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("few", [True, False])
+def test_the_whole_queue_collapses_campaigns_as_grouping_every_comment_would(
+        make_consultation, make_submitted_comments, monkeypatch, seed, few):
+    """Read from the running counts and a page of comments, the whole queue lists the same rows on the same
+    pages as grouping its comments does, wherever the campaigns' first comments fall."""
+    import random
+
+    from consult.analysis.models import Campaign, CampaignMember, MembershipMethod
+
+    rng = random.Random(seed)
+    consultation = make_consultation()
+    comments = make_submitted_comments(consultation, rng.randint(3, 14), body="A comment")
+    make_submitted_comments(make_consultation(), 2, body="Another consultation's")
+    campaigns = [Campaign(consultation_id=consultation.id) for _ in range(rng.randint(1, 4))]
+    db.session.add_all(campaigns)
+    db.session.flush()
+    for comment in rng.sample(comments, rng.randint(1, len(comments))):
+        db.session.add(CampaignMember(comment_id=comment.id, campaign_id=rng.choice(campaigns).id,
+                                      method=rng.choice(list(MembershipMethod))))
+    # Numbers out of the order of ids, as when drafts are submitted in another order than written.
+    numbers_now = [c.number for c in comments]
+    rng.shuffle(numbers_now)
+    for offset, comment in enumerate(comments):
+        comment.number = -1 - offset
+    db.session.flush()
+    for comment, number in zip(comments, numbers_now):
+        comment.number = number
+    db.session.commit()
+    if not few:
+        monkeypatch.setattr(queries, "FEW_IN_CAMPAIGN", 0)
+    for per_page in (1, 2, 3, 5):
+        whole = _pages(lambda page, size: queries._whole_queue_collapsed(consultation.id, page, size), per_page)
+        grouped = _pages(lambda page, size: queries._grouped_queue_collapsed(consultation.id, QueueFilters(),
+                                                                             page, size), per_page)
+        assert whole == grouped, per_page
