@@ -210,8 +210,9 @@ def campaigns_for_review(consultation_id: int, limit: int = CAMPAIGNS_SHOWN) -> 
     shown = sorted(sizes.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
     names = dict(db.session.execute(select(Campaign.id, Campaign.name)
                                     .where(Campaign.id.in_([campaign_id for campaign_id, _ in shown]))).all())
-    first = first_members(consultation_id, dict(shown), Comment.status == CommentStatus.SUBMITTED,
-                          Comment.moderation_state != ModerationState.REJECTED)
+    first = first_members(dict(shown), select(Comment).where(
+        Comment.consultation_id == consultation_id, Comment.status == CommentStatus.SUBMITTED,
+        Comment.moderation_state != ModerationState.REJECTED))
     firsts = {c.number: c for c in db.session.scalars(select(Comment).where(
         Comment.consultation_id == consultation_id, Comment.number.in_(list(first.values()))))}
     return [CampaignRow(campaign_id, names.get(campaign_id) or f"Campaign {campaign_id}", size,

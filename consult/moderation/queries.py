@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, exists, func, literal_column, select
+from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from consult.access import is_staff
@@ -223,8 +223,12 @@ class CampaignSummary:
 
     id: int
     name: str
-    comments: int
+    comments: int  # COUNT_LIMIT + 1 when counting stopped there
     identical: int
+
+    @property
+    def comments_is_a_floor(self) -> bool:
+        return self.comments > COUNT_LIMIT
 
 
 @dataclass
@@ -278,16 +282,17 @@ class QueuePage:
 COUNT_LIMIT = 10_000
 
 
-def count_matching(consultation_id: int, filters: QueueFilters, limit: int | None = None) -> int:
-    """How many comments match; with `limit`, counting stops at limit + 1."""
+def count_matching(consultation_id: int, filters: QueueFilters, limit: int | None = None, *conditions) -> int:
+    """How many comments match (and meet `conditions`); with `limit`, counting stops at limit + 1."""
     matched = search.sqlite_matches_first(filters.text, original=filters.search_original) if filters.text else None
     if matched is not None:
         # From the search's matches, each checked against the other filters by the comment's key.
-        others = matching_comments(consultation_id, replace(filters, text="")).order_by(None)
+        others = matching_comments(consultation_id, replace(filters, text="")).order_by(None).where(*conditions)
         query = select(matched.c.rowid).where(others.with_only_columns(Comment.id)
                                               .where(Comment.id == matched.c.rowid).exists())
     else:
-        query = matching_comments(consultation_id, filters).order_by(None).with_only_columns(Comment.id)
+        query = (matching_comments(consultation_id, filters).order_by(None).where(*conditions)
+                 .with_only_columns(Comment.id))
     if limit is not None:
         query = query.limit(limit + 1)
     return db.session.scalar(select(func.count()).select_from(query.subquery()))
@@ -307,20 +312,6 @@ def total_matching(consultation_id: int, filters: QueueFilters) -> tuple[int, bo
     return counted, counted <= COUNT_LIMIT
 
 
-def _queue_units(consultation_id: int, filters: QueueFilters) -> Select:
-    """The filtered queue with each campaign's matching members as one unit: (campaign id or None, first
-    number, comments, identical), one grouped statement that pages like the comments themselves."""
-    members = (matching_comments(consultation_id, filters).order_by(None)
-               .outerjoin(CampaignMember, CampaignMember.comment_id == Comment.id)
-               .with_only_columns(Comment.id, Comment.number, CampaignMember.campaign_id, CampaignMember.method)
-               .subquery())
-    identical = case((members.c.method == MembershipMethod.IDENTICAL, 1), else_=0)
-    # A comment in no campaign is a unit of its own: group by its id; members of a campaign share NULL there.
-    return (select(members.c.campaign_id, func.min(members.c.number).label("first_number"),
-                   func.count().label("comments"), func.sum(identical).label("identical"))
-            .group_by(members.c.campaign_id, case((members.c.campaign_id.is_(None), members.c.id))))
-
-
 def campaign_totals(consultation_id: int) -> dict[int, tuple[int, int]]:
     """(comments, identical copies) of each campaign of the consultation that holds comments.
 
@@ -338,48 +329,113 @@ def campaign_totals(consultation_id: int) -> dict[int, tuple[int, int]]:
 FEW_IN_CAMPAIGN = 2_000
 
 
-def first_members(consultation_id: int, campaign_sizes: dict[int, int], *conditions) -> dict[int, int]:
-    """The number of each campaign's first comment that meets `conditions` (campaigns with none are left out).
+def first_members(campaign_sizes: dict[int, int], matching: Select) -> dict[int, int]:
+    """The number of each campaign's first comment among `matching` (a query of the consultation's
+    comments); campaigns with none there are left out.
 
     The cost stays small for any size: a small campaign's members are few,
-    and a large one's first member comes up within the first few comments
-    read in number order, as its copies are spread through the consultation.
+    and a large one's first member comes up within the first comments read
+    in number order, as a mail campaign's copies are spread through the
+    consultation.
     """
+    matching = matching.order_by(None)
     small = [campaign_id for campaign_id, size in campaign_sizes.items() if size <= FEW_IN_CAMPAIGN]
     found = dict(db.session.execute(
-        select(CampaignMember.campaign_id, func.min(Comment.number))
-        .join(Comment, Comment.id == CampaignMember.comment_id)
-        .where(CampaignMember.campaign_id.in_(small), *conditions)
+        matching.join(CampaignMember, CampaignMember.comment_id == Comment.id)
+        .with_only_columns(CampaignMember.campaign_id, func.min(Comment.number))
+        .where(CampaignMember.campaign_id.in_(small))
         .group_by(CampaignMember.campaign_id)).all()) if small else {}
     for campaign_id in campaign_sizes.keys() - set(small):
         number = db.session.scalar(
-            select(Comment.number).where(
-                Comment.consultation_id == consultation_id, *conditions,
-                select(CampaignMember.comment_id).where(CampaignMember.comment_id == Comment.id,
-                                                        CampaignMember.campaign_id == campaign_id).exists())
+            matching.with_only_columns(Comment.number)
+            .where(select(CampaignMember.comment_id).where(CampaignMember.comment_id == Comment.id,
+                                                           CampaignMember.campaign_id == campaign_id).exists())
             .order_by(Comment.number).limit(1))
         if number is not None:
             found[campaign_id] = number
     return found
 
 
-def _whole_queue_collapsed(consultation_id: int, page: int, per_page: int) -> QueuePage:
-    """The unfiltered queue with each campaign as one row at its first comment, without grouping every comment.
+@dataclass(frozen=True)
+class _Collapsed:
+    """One page of a collapsed queue before its comments are loaded: (number, campaign id or None) per row."""
 
-    The rows are two sequences in number order: the comments in no campaign
-    (read from the database a page at a time) and the campaigns (few, held
-    in memory, each placed at its first comment). Reading the first comments
-    in no campaign from the i-th one on, the campaigns that come before it
-    are known, so a page reads at most its rows and one more per campaign
-    beyond its offset. How many rows there are comes from the running counts.
+    units: list[tuple[int, int | None]]
+    counts: dict[int, tuple[int, int]]  # campaign id: (matching members, identical ones)
+    total: int
+    exact: bool
+    row_total: int
+    page: int
+
+
+def collapsed_queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,
+                         per_page: int = DEFAULT_PER_PAGE) -> QueuePage:
+    """One page of the filtered queue with each campaign's matching members as one row, at its first."""
+    if not has_campaigns(consultation_id) or (filters.best_match_first and filters.text):
+        # Nothing to collapse, or the best matches come first: the plain queue.
+        return queue_page(consultation_id, filters, page, per_page)
+    few = _few_members(consultation_id, filters)
+    found = (_collapse_few(consultation_id, filters, few, page, per_page) if few is not None
+             else _collapse_by_merging(consultation_id, filters, page, per_page))
+    shown = [campaign_id for _, campaign_id in found.units if campaign_id is not None]
+    comments = {c.number: c for c in db.session.scalars(
+        submitted_comments(consultation_id).where(Comment.number.in_([number for number, _ in found.units]))
+        .options(joinedload(Comment.participation), joinedload(Comment.section),
+                 joinedload(Comment.chapter), joinedload(Comment.document))).unique()}
+    names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(shown))).all())
+    rows = rows_for([comments[number] for number, _ in found.units])
+    for row, (_, campaign_id) in zip(rows, found.units):
+        if campaign_id is not None and found.counts[campaign_id][0] > 1:
+            row.campaign = CampaignSummary(campaign_id, names.get(campaign_id, ""), *found.counts[campaign_id])
+    return QueuePage(rows=rows, total=found.total, page=found.page, per_page=per_page, row_total=found.row_total,
+                     total_is_exact=found.exact)
+
+
+def _collapse_few(consultation_id: int, filters: QueueFilters, few: list[int], page: int,
+                  per_page: int) -> _Collapsed:
+    """A queue narrowed to a few comments (flagged ones, a small campaign's): all of them read and collapsed."""
+    members = db.session.execute(
+        matching_comments(consultation_id, filters).order_by(None).where(Comment.id.in_(few))
+        .outerjoin(CampaignMember, CampaignMember.comment_id == Comment.id)
+        .with_only_columns(Comment.number, CampaignMember.campaign_id, CampaignMember.method)).all()
+    units: list[tuple[int, int | None]] = []
+    counts: dict[int, tuple[int, int]] = {}
+    for number, campaign_id, method in sorted(members, key=lambda member: member[0]):
+        if campaign_id is None or campaign_id not in counts:
+            units.append((number, campaign_id))
+        if campaign_id is not None:
+            comments, identical = counts.get(campaign_id, (0, 0))
+            counts[campaign_id] = (comments + 1, identical + (method is MembershipMethod.IDENTICAL))
+    pages = max(1, math.ceil(len(units) / per_page))
+    page = min(max(page, 1), pages, MAX_PAGE)
+    return _Collapsed(units[(page - 1) * per_page:page * per_page], counts, len(members), True, len(units), page)
+
+
+def _collapse_by_merging(consultation_id: int, filters: QueueFilters, page: int, per_page: int) -> _Collapsed:
+    """Two sequences in number order, merged: the matching comments in no campaign, read from the database
+    a page at a time, and the campaigns with a matching comment (few, held in memory, each placed at its
+    first one).
+
+    Reading the comments in no campaign from the i-th one on, the campaigns
+    that come before it are known, so a page reads at most its rows and one
+    more per campaign beyond its offset; no campaign's members are grouped.
+    The whole queue takes its counts from the running counts; a filtered one
+    counts up to COUNT_LIMIT, as the plain queue does, and so does the count
+    of each campaign's matching members on the page.
     """
     totals = campaign_totals(consultation_id)
-    firsts = first_members(consultation_id, {c: comments for c, (comments, _) in totals.items()},
-                           Comment.status == CommentStatus.SUBMITTED)
+    matching = matching_comments(consultation_id, filters).order_by(None)
+    firsts = first_members({c: comments for c, (comments, _) in totals.items()}, matching)
     campaigns = sorted((number, campaign_id) for campaign_id, number in firsts.items())
     starts = [number for number, _ in campaigns]
-    total = counters.read([consultation_id], ["all"])[consultation_id]["all", "submitted"]
-    alone = total - sum(totals[campaign_id][0] for _, campaign_id in campaigns)
+    in_no_campaign = ~exists().where(CampaignMember.comment_id == Comment.id)
+    whole = filters == QueueFilters()
+    if whole:
+        total, exact = counters.read([consultation_id], ["all"])[consultation_id]["all", "submitted"], True
+        alone = total - sum(totals[campaign_id][0] for _, campaign_id in campaigns)
+    else:
+        total, exact = total_matching(consultation_id, filters)
+        alone = count_matching(consultation_id, filters, COUNT_LIMIT, in_no_campaign)
     row_total = alone + len(campaigns)
     pages = max(1, math.ceil(row_total / per_page))
     page = min(max(page, 1), pages, MAX_PAGE)
@@ -387,8 +443,8 @@ def _whole_queue_collapsed(consultation_id: int, page: int, per_page: int) -> Qu
     # The first comment in no campaign to read: at or before the page's offset, whatever campaigns come first.
     skip = max(0, min(offset - len(campaigns), alone - 1))
     singles = list(db.session.scalars(
-        submitted_comments(consultation_id).where(~exists().where(CampaignMember.comment_id == Comment.id))
-        .with_only_columns(Comment.number).order_by(Comment.number).offset(skip).limit(per_page + len(campaigns))))
+        matching.where(in_no_campaign).with_only_columns(Comment.number).order_by(Comment.number)
+        .offset(skip).limit(per_page + len(campaigns)))) if alone else []
     campaign_index = bisect.bisect_left(starts, singles[0]) if skip and singles else 0
     position, single_index, units = skip + campaign_index if skip else 0, 0, []
     while len(units) < per_page:
@@ -404,58 +460,20 @@ def _whole_queue_collapsed(consultation_id: int, page: int, per_page: int) -> Qu
         if position >= offset:
             units.append(unit)
         position += 1
-    comments = {c.number: c for c in db.session.scalars(
-        submitted_comments(consultation_id).where(Comment.number.in_([number for number, _ in units]))
-        .options(joinedload(Comment.participation), joinedload(Comment.section),
-                 joinedload(Comment.chapter), joinedload(Comment.document))).unique()}
-    names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
-        Campaign.id.in_([campaign_id for _, campaign_id in units if campaign_id is not None]))).all())
-    rows = rows_for([comments[number] for number, _ in units])
-    for row, (_, campaign_id) in zip(rows, units):
-        if campaign_id is not None and totals[campaign_id][0] > 1:
-            row.campaign = CampaignSummary(campaign_id, names.get(campaign_id, ""), *totals[campaign_id])
-    return QueuePage(rows=rows, total=total, page=page, per_page=per_page, row_total=row_total)
+    shown = [campaign_id for _, campaign_id in units if campaign_id is not None]
+    counts = {c: totals[c] for c in shown} if whole else {c: _matching_members(matching, c) for c in shown}
+    return _Collapsed(units, counts, total, exact and (whole or alone <= COUNT_LIMIT), row_total, page)
 
 
-def collapsed_queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,
-                         per_page: int = DEFAULT_PER_PAGE) -> QueuePage:
-    """One page of the filtered queue with each campaign's matching members as one row.
-
-    The whole queue, the view staff open first, is read from the running
-    counts and a page of comments; a filtered one groups the comments that
-    match: three statements, the rows counted, one page of them grouped, and
-    the page's first comments and campaigns.
-    """
-    if not has_campaigns(consultation_id) or (filters.best_match_first and filters.text):
-        # Nothing to collapse, or the best matches come first: the plain queue, without grouping every comment.
-        return queue_page(consultation_id, filters, page, per_page)
-    if filters == QueueFilters():
-        return _whole_queue_collapsed(consultation_id, page, per_page)
-    return _grouped_queue_collapsed(consultation_id, filters, page, per_page)
-
-
-def _grouped_queue_collapsed(consultation_id: int, filters: QueueFilters, page: int, per_page: int) -> QueuePage:
-    """A filtered queue collapsed by grouping the comments that match (their count, so their cost, varies)."""
-    total, exact = total_matching(consultation_id, filters)
-    units = _queue_units(consultation_id, filters)
-    row_total = db.session.scalar(select(func.count()).select_from(units.subquery()))
-    pages = max(1, math.ceil(row_total / per_page))
-    page = min(max(page, 1), pages, MAX_PAGE)
-    chosen = db.session.execute(units.order_by(literal_column("first_number"))
-                                .limit(per_page).offset((page - 1) * per_page)).all()
-    comments = {c.number: c for c in db.session.scalars(
-        submitted_comments(consultation_id).where(Comment.number.in_([u.first_number for u in chosen]))
-        .options(joinedload(Comment.participation), joinedload(Comment.section),
-                 joinedload(Comment.chapter), joinedload(Comment.document))).unique()}
-    names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(
-        Campaign.id.in_([u.campaign_id for u in chosen if u.campaign_id is not None]))).all())
-    rows = rows_for([comments[u.first_number] for u in chosen])
-    for row, unit in zip(rows, chosen):
-        if unit.campaign_id is not None and unit.comments > 1:
-            row.campaign = CampaignSummary(unit.campaign_id, names.get(unit.campaign_id, ""), unit.comments,
-                                           int(unit.identical or 0))
-    return QueuePage(rows=rows, total=total, page=page, per_page=per_page, row_total=row_total,
-                     total_is_exact=exact)
+def _matching_members(matching: Select, campaign_id: int) -> tuple[int, int]:
+    """How many of the campaign's members match, and how many of those are identical, up to COUNT_LIMIT + 1."""
+    members = (matching.join(CampaignMember, CampaignMember.comment_id == Comment.id)
+               .where(CampaignMember.campaign_id == campaign_id)
+               .with_only_columns(CampaignMember.method).limit(COUNT_LIMIT + 1).subquery())
+    comments, identical = db.session.execute(select(
+        func.count(), func.coalesce(func.sum(case((members.c.method == MembershipMethod.IDENTICAL, 1), else_=0)),
+                                    0)).select_from(members)).one()
+    return comments, int(identical)
 
 
 def has_campaigns(consultation_id: int) -> bool:

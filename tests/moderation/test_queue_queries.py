@@ -4,6 +4,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from consult.accounts.models import Role
 from consult.comments import services as comment_services
@@ -504,28 +505,50 @@ def test_a_search_can_list_the_best_matches_first(make_consultation, make_submit
     assert '<option value="match" selected>Best match first</option>' in text
 
 
-def _pages(page_of, per_page: int) -> list[list[tuple]]:
-    pages, page = [], 1
+def _collapsed_by_hand(consultation, filters: QueueFilters) -> list[tuple]:
+    """The rows a collapsed queue must show, worked out here from every matching comment."""
+    from consult.analysis.models import CampaignMember, MembershipMethod
+
+    members = {m.comment_id: m for m in db.session.scalars(select(CampaignMember))}
+    units, seen = [], {}
+    for comment in db.session.scalars(queries.matching_comments(consultation.id, filters)):
+        member = members.get(comment.id)
+        if member is None:
+            units.append([comment.number, None, 1, 0])
+        elif member.campaign_id in seen:
+            seen[member.campaign_id][2] += 1
+            seen[member.campaign_id][3] += member.method is MembershipMethod.IDENTICAL
+        else:
+            units.append([comment.number, member.campaign_id, 1, int(member.method is MembershipMethod.IDENTICAL)])
+            seen[member.campaign_id] = units[-1]
+    return [(number, (campaign_id, comments, identical) if campaign_id and comments > 1 else None)
+            for number, campaign_id, comments, identical in units]
+
+
+def _collapsed_pages(consultation, filters: QueueFilters, per_page: int) -> list[tuple]:
+    rows, page = [], 1
     while True:
-        result = page_of(page, per_page)
-        pages.append([(row.comment.number, row.campaign) for row in result.rows])
+        result = queries.collapsed_queue_page(consultation.id, filters, page=page, per_page=per_page)
+        rows += [(row.comment.number, row.campaign and (row.campaign.id, row.campaign.comments,
+                                                         row.campaign.identical)) for row in result.rows]
         if page >= result.pages:
-            return pages, result.row_total
+            return rows, result.row_total
         page += 1
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("few", [True, False])
-def test_the_whole_queue_collapses_campaigns_as_grouping_every_comment_would(
-        make_consultation, make_submitted_comments, monkeypatch, seed, few):
-    """Read from the running counts and a page of comments, the whole queue lists the same rows on the same
-    pages as grouping its comments does, wherever the campaigns' first comments fall."""
+def test_a_collapsed_queue_lists_each_campaign_once_at_its_first_matching_comment(
+        make_consultation, make_submitted_comments, make_staff, monkeypatch, seed, few):
+    """Whatever the campaigns, the filters and the page size, every page together lists the rows worked out
+    from every matching comment, in order, each campaign once with its matching members counted."""
     import random
 
     from consult.analysis.models import Campaign, CampaignMember, MembershipMethod
 
     rng = random.Random(seed)
     consultation = make_consultation()
+    staff = make_staff()
     comments = make_submitted_comments(consultation, rng.randint(3, 14), body="A comment")
     make_submitted_comments(make_consultation(), 2, body="Another consultation's")
     campaigns = [Campaign(consultation_id=consultation.id) for _ in range(rng.randint(1, 4))]
@@ -534,6 +557,11 @@ def test_the_whole_queue_collapses_campaigns_as_grouping_every_comment_would(
     for comment in rng.sample(comments, rng.randint(1, len(comments))):
         db.session.add(CampaignMember(comment_id=comment.id, campaign_id=rng.choice(campaigns).id,
                                       method=rng.choice(list(MembershipMethod))))
+    for comment in rng.sample(comments, rng.randint(0, len(comments))):
+        services.decide_comment(comment, services.Decision(ModerationState.ACCEPTED), staff, comment.version,
+                                utcnow())
+    for comment in rng.sample(comments, rng.randint(0, 3)):
+        services.set_flag(comment, True, staff, utcnow())
     # Numbers out of the order of ids, as when drafts are submitted in another order than written.
     numbers_now = [c.number for c in comments]
     rng.shuffle(numbers_now)
@@ -545,8 +573,33 @@ def test_the_whole_queue_collapses_campaigns_as_grouping_every_comment_would(
     db.session.commit()
     if not few:
         monkeypatch.setattr(queries, "FEW_IN_CAMPAIGN", 0)
-    for per_page in (1, 2, 3, 5):
-        whole = _pages(lambda page, size: queries._whole_queue_collapsed(consultation.id, page, size), per_page)
-        grouped = _pages(lambda page, size: queries._grouped_queue_collapsed(consultation.id, QueueFilters(),
-                                                                             page, size), per_page)
-        assert whole == grouped, per_page
+    for filters in (QueueFilters(), QueueFilters(state=ModerationState.ACCEPTED), QueueFilters(flagged=True),
+                    QueueFilters(state=ModerationState.NEW, flagged=False)):
+        expected = _collapsed_by_hand(consultation, filters)
+        for per_page in (1, 2, 3, 5):
+            assert _collapsed_pages(consultation, filters, per_page) == (expected, len(expected)), (filters, per_page)
+
+
+def test_a_filtered_collapsed_queue_counts_a_large_campaign_no_further_than_the_limit(
+        make_consultation, make_submitted_comments, monkeypatch, client, login_as):
+    from consult.analysis.models import Campaign, CampaignMember, MembershipMethod
+
+    consultation = make_consultation()
+    comments = make_submitted_comments(consultation, 8, body="A comment")
+    campaign = Campaign(consultation_id=consultation.id, name="Letter")
+    db.session.add(campaign)
+    db.session.flush()
+    db.session.add_all([CampaignMember(comment_id=c.id, campaign_id=campaign.id, method=MembershipMethod.IDENTICAL)
+                        for c in comments[:5]])
+    db.session.commit()
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 2)
+    page = queries.collapsed_queue_page(consultation.id, QueueFilters(state=ModerationState.NEW), per_page=10)
+    [row] = [row for row in page.rows if row.campaign]
+    assert row.campaign.comments_is_a_floor and row.comment.number == comments[0].number
+    assert page.total_is_a_floor  # three comments in no campaign: more than the limit of two
+    whole = queries.collapsed_queue_page(consultation.id, QueueFilters(), per_page=10)
+    assert [r.campaign.comments for r in whole.rows if r.campaign] == [5] and not whole.total_is_a_floor
+
+    login_as(Role.STAFF)
+    html = client.get(f"/staff/consultations/{consultation.reference}/comments?state=new").get_data(as_text=True)
+    assert "Campaign: more than 2 comments" in html and "Show its matching comments in the list" in html
