@@ -127,8 +127,12 @@ def configure_sqlite(engine: Engine) -> None:
     holds it only for its writes. Work outside a request (the worker's jobs
     and sweeps, commands) does the same: it reads, often for long, before it
     writes, and must neither fail when staff save a page in between nor keep
-    every request waiting while it reads. Its reads see what is committed, as
-    on PostgreSQL at READ COMMITTED.
+    every request waiting while it reads. So does every page read (GET): most
+    never write, and the few that do (opening a comment records who is reading
+    it; a first look at a consultation's counts builds them) failed with
+    "database is locked" whenever a colleague or the worker had saved since
+    the page began. Their reads see what is committed, as on PostgreSQL at
+    READ COMMITTED.
     """
 
     @event.listens_for(engine, "connect")
@@ -146,11 +150,11 @@ def configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection) -> None:
         in_request = has_request_context()
         writing = in_request and request.method in _UNSAFE_METHODS
-        if not in_request or (writing and _takes_write_lock_at_first_write()):
+        if not writing or _takes_write_lock_at_first_write():
             connection.info[_PENDING_WRITE_LOCK] = True
             return
         connection.info.pop(_PENDING_WRITE_LOCK, None)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "before_cursor_execute")
     def _lock_before_first_write(connection, _cursor, statement, _parameters, context, _many) -> None:

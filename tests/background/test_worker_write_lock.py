@@ -84,3 +84,37 @@ def test_the_clean_up_waits_for_a_write_made_after_it_read(sqlite_app, hold_seco
         job = db.session.scalar(select(BackgroundJob).where(BackgroundJob.id == job_id))
         assert job.state is JobState.FAILED
         assert job.error == "The worker stopped while preparing it."
+
+
+@pytest.mark.parametrize("hold_seconds", [0, 0.5], ids=["committed since the read", "holding the lock"])
+def test_a_page_that_reads_then_writes_waits_for_a_write_made_after_it_read(sqlite_app, hold_seconds):
+    """Opening a comment records who is reading it, and a first look at the counts builds them: a GET that
+    writes after reading must wait for a colleague's save, not fail with "database is locked"."""
+    from consult.models import Consultation
+
+    app, path = sqlite_app
+    with app.app_context():
+        consultation_id = new_consultation().id
+        db.session.commit()
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=15)
+    done = []
+
+    def write(_connection, _cursor, statement, *_args) -> None:
+        if done or not statement.lstrip().upper().startswith("SELECT") or "consultations" not in statement:
+            return
+        done.append(True)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("UPDATE consultations SET summary = summary || '.'")
+        if hold_seconds:
+            threading.Timer(hold_seconds, other.execute, ("COMMIT",)).start()
+        else:
+            other.execute("COMMIT")
+
+    with app.test_request_context("/staff/", method="GET"):
+        event.listen(db.engine, "after_cursor_execute", write)
+        consultation = db.session.get(Consultation, consultation_id)
+        consultation.title = "Read, then written"
+        db.session.commit()
+        event.remove(db.engine, "after_cursor_execute", write)
+    with app.app_context():
+        assert db.session.get(Consultation, consultation_id).title == "Read, then written"
