@@ -220,6 +220,20 @@ def _register_request_hooks(app: Flask) -> None:
 _SECRET_FIELDS = {"password", "confirm", "current_password", "new_password"}
 
 
+# The HTTP errors whose page always says the same: the title, and what the person can do next.
+_FIXED_ERROR_PAGES = {
+    400: ("Sorry, there is a problem with the request",
+          "The page could not understand what was sent. Go back and try again."),
+    403: ("You do not have permission to see this page",
+          "If you think you should have access, contact the consultation team."),
+    404: ("Page not found",
+          "If you typed the web address, check it is correct. If you pasted it, check you copied the entire address."),
+    405: ("Sorry, that action is not available here",
+          "Go back to the page you were on and use the buttons on the page."),
+    413: ("The file or text you sent is too large",
+          "Go back and send something smaller."),
+}
+
 _DOMAIN_ERROR_TITLES = {
     403: "You cannot do that",
     404: "Page not found",
@@ -243,31 +257,12 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("errors/csrf.html", kept=kept, action=request.path,
                                form=EmptyForm(), reason=error.description), 400
 
-    @app.errorhandler(400)
-    def bad_request(error):
-        return page(400, "Sorry, there is a problem with the request",
-                    "The page could not understand what was sent. Go back and try again.")
+    def fixed_page(status: int):
+        title, message = _FIXED_ERROR_PAGES[status]
+        return lambda error: page(status, title, message)
 
-    @app.errorhandler(403)
-    def forbidden(error):
-        return page(403, "You do not have permission to see this page",
-                    "If you think you should have access, contact the consultation team.")
-
-    @app.errorhandler(404)
-    def not_found(error):
-        return page(404, "Page not found",
-                    "If you typed the web address, check it is correct. If you pasted it, "
-                    "check you copied the entire address.")
-
-    @app.errorhandler(405)
-    def method_not_allowed(error):
-        return page(405, "Sorry, that action is not available here",
-                    "Go back to the page you were on and use the buttons on the page.")
-
-    @app.errorhandler(413)
-    def too_large(error):
-        return page(413, "The file or text you sent is too large",
-                    "Go back and send something smaller.")
+    for status in _FIXED_ERROR_PAGES:
+        app.register_error_handler(status, fixed_page(status))
 
     @app.errorhandler(429)
     def rate_limited(error):
