@@ -36,8 +36,7 @@ from consult.consultations.importing.text import (
     _NUMBERED,
     DocumentFormatError,
     ParsedDocument,
-    _assemble_generated,
-    _assemble_numbered,
+    _assemble,
     _Chapter,
     _Numbering,
     _Paragraph,
@@ -105,7 +104,7 @@ def parse_docx(data: bytes, fallback_title: str = "Untitled document") -> Parsed
     skipped = _Skipped()
     title, events = _events(blocks, core_title or fallback_title, skipped)
     numbered = any(isinstance(event, _Paragraph) and event.number for event in events)
-    chapters = _assemble_numbered(events, title) if numbered else _assemble_generated(events, title)
+    chapters = _assemble(events, title, numbered)
     if not any(chapter.sections or chapter.body for chapter in chapters):
         raise DocumentFormatError(_NOTHING_MESSAGE)
     return ParsedDocument(title=title, chapters=chapters, numbers_generated=not numbered,

@@ -248,7 +248,7 @@ def parse_document(text: str) -> ParsedDocument:
         title, events = _tokenise_unstructured_text(lines)
 
     numbered = any(isinstance(event, _Paragraph) and event.number for event in events)
-    chapters = _assemble_numbered(events, title) if numbered else _assemble_generated(events, title)
+    chapters = _assemble(events, title, numbered)
     if not any(chapter.sections or chapter.body for chapter in chapters):
         raise DocumentFormatError(_NOTHING_MESSAGE)
     _refuse_repeated_chapters(chapters)
@@ -653,75 +653,52 @@ class _ChapterDraft:
         )
 
 
-def _assemble_numbered(events: list[_Event], title: str) -> tuple[ParsedChapter, ...]:
-    """Keep source numbers; a sub-heading not followed by a numbered paragraph stays as text."""
+def _assemble(events: list[_Event], title: str, numbered: bool) -> tuple[ParsedChapter, ...]:
+    """The chapters the events make, with the source's numbers (`numbered`) or with numbers of our own.
+
+    Both ways read chapters and sub-headings alike. With the source's numbers,
+    a numbered paragraph is a section and any other text, including a
+    sub-heading not followed by a numbered paragraph, stays as text. Without
+    them, chapters are numbered 1, 2, ... and every paragraph is a section of
+    its chapter, as is a sub-heading that heads nothing.
+    """
     chapters: list[_ChapterDraft] = []
     heading: str | None = None
     pending: str | None = None
 
     def current() -> _ChapterDraft:
         if not chapters:
-            chapters.append(_ChapterDraft(None, title))
+            chapters.append(_ChapterDraft(None if numbered else "1", title))
         return chapters[-1]
 
-    def flush() -> None:
-        nonlocal pending
-        if pending is not None:
-            current().add_text(pending)
-            pending = None
-
-    for event in events:
-        if isinstance(event, _Chapter):
-            flush()
-            chapters.append(_ChapterDraft(event.number, event.title))
-            heading = None
-        elif isinstance(event, _SubHeading):
-            flush()
-            heading = pending = event.text
-        elif event.number is not None:
-            pending = None
-            current().sections.append(
-                _SectionDraft(event.number, heading, [_paragraph_text(event.lines)])
-            )
-        else:
-            flush()
-            current().add_text(_paragraph_text(event.lines))
-    flush()
-    return tuple(chapter.freeze() for chapter in chapters)
-
-
-def _assemble_generated(events: list[_Event], title: str) -> tuple[ParsedChapter, ...]:
-    """Number chapters 1, 2, ... and make every paragraph a section of its chapter."""
-    chapters: list[_ChapterDraft] = []
-    heading: str | None = None
-    pending: str | None = None
-
-    def current() -> _ChapterDraft:
-        if not chapters:
-            chapters.append(_ChapterDraft("1", title))
-        return chapters[-1]
-
-    def add_section(text: str, section_heading: str | None) -> None:
+    def add_section(number: str | None, text: str, section_heading: str | None) -> None:
         chapter = current()
-        number = f"{chapter.number}.{len(chapter.sections) + 1}"
+        if number is None:
+            number = f"{chapter.number}.{len(chapter.sections) + 1}"
         chapter.sections.append(_SectionDraft(number, section_heading, [text]))
 
     def flush() -> None:
         nonlocal pending
         if pending is not None:
-            add_section(pending, None)
+            if numbered:
+                current().add_text(pending)
+            else:
+                add_section(None, pending, None)
             pending = None
 
     for event in events:
         if isinstance(event, _Chapter):
             flush()
-            chapters.append(_ChapterDraft(str(len(chapters) + 1), event.title))
+            chapters.append(_ChapterDraft(event.number if numbered else str(len(chapters) + 1), event.title))
             heading = None
         elif isinstance(event, _SubHeading):
             flush()
             heading = pending = event.text
+        elif numbered and event.number is None:
+            flush()
+            current().add_text(_paragraph_text(event.lines))
         else:
             pending = None
-            add_section(_paragraph_text(event.lines), heading)
+            add_section(event.number if numbered else None, _paragraph_text(event.lines), heading)
     flush()
     return tuple(chapter.freeze() for chapter in chapters)
