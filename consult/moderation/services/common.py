@@ -1,12 +1,13 @@
 """What every moderation service shares: limits, who changed a row last, the chosen comments, and how a
 change to a versioned row and a decision are checked and saved."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from consult.audit.models import AuditEvent
@@ -14,7 +15,14 @@ from consult.audit.services import record, snapshot
 from consult.comments.models import MAX_COMMENT_LENGTH, Comment
 from consult.extensions import db
 from consult.moderation import queries
-from consult.moderation.services.errors import Change, InvalidInput, InvalidSelection, NothingToChange, StaleVersion
+from consult.moderation.services.errors import (
+    Change,
+    InvalidInput,
+    InvalidSelection,
+    NothingToChange,
+    SelectionChanged,
+    StaleVersion,
+)
 from consult.moderation.states import RejectionReason
 
 THEME_NAME_MAX = 120
@@ -159,3 +167,25 @@ def selected_comments(consultation_id: int, comment_ids: Iterable[int]) -> list[
     if len(found) != len(ids):
         raise InvalidSelection()
     return sorted(found.values(), key=lambda c: c.number)
+
+
+def add_to_each(comments: list[Comment], already: Container[int], add: Callable[[Comment], object]) -> BulkOutcome:
+    """Add something to each comment whose id is not in `already`, in one savepoint; the others are unchanged.
+
+    Adding never overwrites what a comment has, so no version is checked.
+    Something added by someone else since `already` was read breaks a unique
+    constraint: then none of it is kept, and SelectionChanged is raised.
+    """
+    outcome = BulkOutcome()
+    try:
+        with db.session.begin_nested():
+            for comment in comments:
+                if comment.id in already:
+                    outcome.unchanged.append(comment)
+                    continue
+                add(comment)
+                outcome.changed.append(comment)
+            db.session.flush()
+    except IntegrityError:
+        raise SelectionChanged() from None
+    return outcome

@@ -21,11 +21,12 @@ from consult.moderation.services.common import (
     NOTE_MAX,
     RESPONSE_MAX,
     BulkOutcome,
+    add_to_each,
     clean_text,
     require_submitted,
     selected_comments,
 )
-from consult.moderation.services.errors import Change, InvalidInput, NothingToChange, SelectionChanged, StaleResponse
+from consult.moderation.services.errors import Change, InvalidInput, NothingToChange, StaleResponse
 from consult.moderation.states import ResponseState
 
 _RESPONSE_FIELDS = ("comment_id", "state", "text", "reason", "updated_by_id", "version")
@@ -142,24 +143,16 @@ def apply_response(consultation_id: int, comment_ids: Iterable[int], text: str, 
     text = _clean_response_text(text)
     comments = selected_comments(consultation_id, comment_ids)
     existing = queries.responses_by_comment(c.id for c in comments)
-    outcome = BulkOutcome()
     created: list[CommentResponse] = []
-    try:
-        with db.session.begin_nested():
-            for comment in comments:
-                if comment.id in existing:
-                    outcome.unchanged.append(comment)
-                    continue
-                response = CommentResponse(comment_id=comment.id, state=state, text=text, reason="",
-                                           updated_by=actor)
-                db.session.add(response)
-                created.append(response)
-                outcome.changed.append(comment)
-            db.session.flush()
-            for response in created:
-                record(actor, _RESPONSE_ACTIONS[state], response, None, snapshot(response, _RESPONSE_FIELDS))
-    except IntegrityError:
-        raise SelectionChanged() from None
+
+    def add(comment: Comment) -> None:
+        response = CommentResponse(comment_id=comment.id, state=state, text=text, reason="", updated_by=actor)
+        db.session.add(response)
+        created.append(response)
+
+    outcome = add_to_each(comments, existing, add)
+    for response in created:  # audited once flushed, as the record names the response's id and version
+        record(actor, _RESPONSE_ACTIONS[state], response, None, snapshot(response, _RESPONSE_FIELDS))
     return outcome
 
 

@@ -15,6 +15,7 @@ from consult.moderation.services.common import (
     THEME_DESCRIPTION_MAX,
     THEME_NAME_MAX,
     BulkOutcome,
+    add_to_each,
     clean_name,
     clean_text,
     last_change,
@@ -26,7 +27,6 @@ from consult.moderation.services.errors import (
     DuplicateThemeName,
     InvalidInput,
     NothingToChange,
-    SelectionChanged,
     StaleTheme,
     ThemeInUse,
     ThemesChanged,
@@ -225,21 +225,14 @@ def bulk_tag(consultation_id: int, comment_ids: Iterable[int], theme: Theme, act
     comments = selected_comments(consultation_id, comment_ids)
     tagged = set(db.session.scalars(select(CommentTheme.comment_id).where(
         CommentTheme.theme_id == theme.id, CommentTheme.comment_id.in_([c.id for c in comments]))))
-    outcome = BulkOutcome()
-    try:
-        with db.session.begin_nested():
-            for comment in comments:
-                if comment.id in tagged:
-                    outcome.unchanged.append(comment)
-                    continue
-                tag = CommentTheme(comment_id=comment.id, theme_id=theme.id, source=TagSource.PERSON,
-                                   tagged_by_id=actor.id, tagged_at=now)
-                db.session.add(tag)
-                record(actor, "comment.tag", comment, None, _tag_after(theme, tag))
-                outcome.changed.append(comment)
-    except IntegrityError:
-        raise SelectionChanged() from None
-    return outcome
+
+    def add(comment: Comment) -> None:
+        tag = CommentTheme(comment_id=comment.id, theme_id=theme.id, source=TagSource.PERSON,
+                           tagged_by_id=actor.id, tagged_at=now)
+        db.session.add(tag)
+        record(actor, "comment.tag", comment, None, _tag_after(theme, tag))
+
+    return add_to_each(comments, tagged, add)
 
 
 def comment_ids_with_theme(theme: Theme) -> list[int]:
