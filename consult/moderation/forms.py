@@ -217,8 +217,14 @@ class AcceptForm(FlaskForm):
     submit = SubmitField("Accept", widget=GovSubmitInput())
 
 
-def reason_choices(reasons) -> list[SelectChoice]:
-    return options((reason.value, reason.label) for reason in reasons)
+def reason_field(label: str, reasons) -> RadioField:
+    """The reasons a decision may give, as radios; ChosenReason reads the one chosen.
+
+    Neither a missing nor an unknown reason is refused here: whether the
+    decision needs one is the service's rule, and the service words it.
+    """
+    return RadioField(label, choices=options((reason.value, reason.label) for reason in reasons),
+                      widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
 
 
 class ChosenReason:
@@ -233,16 +239,14 @@ class ChosenReason:
 
 
 class RejectForm(ChosenReason, FlaskForm):
-    reason = RadioField("Why are you rejecting this comment?", choices=reason_choices(RejectionReason),
-                        widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
+    reason = reason_field("Why are you rejecting this comment?", RejectionReason)
     note = note_field("Required if you choose ‘Other’. Staff and the committee can read it.")
     version = version_field()
     submit = SubmitField("Reject comment", widget=GovSubmitInput())
 
 
 class RedactForm(ChosenReason, FlaskForm):
-    reason = RadioField("Why are you redacting this comment?", choices=reason_choices(REDACTION_REASONS),
-                        widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
+    reason = reason_field("Why are you redacting this comment?", REDACTION_REASONS)
     redacted_body = TextAreaField(
         "Redacted comment",
         description="Edit the comment to remove what must not be published. This copy is shown everywhere "

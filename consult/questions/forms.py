@@ -2,10 +2,10 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSubmitInput
 from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, Optional
+from wtforms.validators import AnyOf, InputRequired
 
 from consult.forms import NO, YES, YES_NO, strip_whitespace
-from consult.moderation.forms import ChosenReason, note_field, reason_choices, version_field
+from consult.moderation.forms import ChosenReason, note_field, reason_field, version_field
 from consult.moderation.services import REDACTION_REASONS
 from consult.moderation.states import RejectionReason
 from consult.questions.models import QuestionKind
@@ -107,8 +107,7 @@ class AcceptAnswerForm(FlaskForm):
 
 
 class RedactAnswerForm(ChosenReason, FlaskForm):
-    reason = RadioField("Why are you redacting this answer?", choices=reason_choices(REDACTION_REASONS),
-                        widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
+    reason = reason_field("Why are you redacting this answer?", REDACTION_REASONS)
     redacted_text = TextAreaField(
         "Redacted answer",
         description="Edit the answer to remove what must not be published. This copy is published and shown in "
@@ -120,9 +119,7 @@ class RedactAnswerForm(ChosenReason, FlaskForm):
 
 
 class WithholdAnswerForm(ChosenReason, FlaskForm):
-    reason = RadioField("Why are you withholding this answer from publication?",
-                        choices=reason_choices(RejectionReason), widget=GovRadioInput(), validate_choice=False,
-                        validators=[Optional()])
+    reason = reason_field("Why are you withholding this answer from publication?", RejectionReason)
     note = note_field("Required if you choose ‘Other’. Staff and the committee can read it.")
     version = version_field()
     submit = SubmitField("Withhold answer", widget=GovSubmitInput())
