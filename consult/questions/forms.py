@@ -101,11 +101,6 @@ class AnswerForm(FlaskForm):
 
 # --- Staff: moderating answers ---------------------------------------------------------------
 
-class AcceptAnswerForm(FlaskForm):
-    version = version_field()
-    submit = SubmitField("Accept", widget=GovSubmitInput())
-
-
 class RedactAnswerForm(ChosenReason, FlaskForm):
     reason = reason_field("Why are you redacting this answer?", REDACTION_REASONS)
     redacted_text = TextAreaField(

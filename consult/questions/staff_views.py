@@ -18,11 +18,11 @@ from consult.extensions import db
 from consult.forms import EmptyForm, valid_versioned_post
 from consult.loaders import LARGEST_ID, staff_consultation_and_question_or_404, staff_consultation_or_404
 from consult.moderation import messages
+from consult.moderation.forms import AcceptForm
 from consult.moderation.services import NothingToChange
 from consult.questions import moderation, services
 from consult.questions.forms import (
     WHOLE_CONSULTATION,
-    AcceptAnswerForm,
     BankSearchForm,
     DeclarationForm,
     MoveQuestionForm,
@@ -287,7 +287,7 @@ def answers(reference: str, question_id: int):
     return render_template(
         "staff/questions/answers.html", consultation=consultation, question=question,
         number=_number_of(question), page=page, show=show, shows=moderation.SHOW_CHOICES, after=after,
-        accept_form=AcceptAnswerForm(formdata=None), list_args=args,
+        accept_form=AcceptForm(formdata=None), list_args=args,
         show_original=can_see_original_of_redacted(current_user), can_accept_redacted=can_see_original_of_redacted(
             current_user),
         next_url=url_for("staff_questions.answers", reference=consultation.reference, question_id=question.id,
@@ -346,7 +346,7 @@ def _answer_form_page(template: str, consultation, question: Question, answer: A
 def accept_answer(reference: str, question_id: int, answer_id: int):
     consultation, question = staff_consultation_and_question_or_404(reference, question_id)
     answer = _answer_or_404(question, answer_id)
-    form = AcceptAnswerForm()
+    form = AcceptForm()
     if not form.validate_on_submit():
         abort(400)
     return _decide_answer(consultation, question, answer, moderation.AnswerDecision(AnswerState.ACCEPTED), form)
