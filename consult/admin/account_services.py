@@ -10,24 +10,27 @@ from consult.errors import DomainError
 from consult.extensions import db
 
 
-class CannotDeactivateSelf(DomainError):
+class AccountActRefused(DomainError):
+    """An admin's act on an account that the account, as it stands, does not allow: a conflict, not a mistake."""
+
+    status = 409
+
+
+class CannotDeactivateSelf(AccountActRefused):
     message = "You cannot deactivate your own account. Ask another admin to do it."
-    status = 409
 
 
-class AlreadyInThatState(DomainError):
-    status = 409
+class AlreadyInThatState(AccountActRefused):
+    """The account is already active, or already deactivated: the sentence names which."""
 
 
-class AccountDeactivated(DomainError):
+class AccountDeactivated(AccountActRefused):
     message = "This account is deactivated. Reactivate it before sending a password reset link."
-    status = 409
 
 
-class AccountErased(DomainError):
+class AccountErased(AccountActRefused):
     message = ("This account was deleted and its email address and name were erased: there is no one to "
                "send a link to, and it cannot be used again.")
-    status = 409
 
 
 def _lock(user: User) -> None:
