@@ -7,6 +7,7 @@ from flask import Flask, abort, flash, g, redirect, render_template, request, ur
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from consult import operations
@@ -193,9 +194,10 @@ def _register_request_hooks(app: Flask) -> None:
         # to the sign-in page. The admin search pages explain a NUL in their
         # own query strings beside the field it was typed in.
         # Every value of a repeated field, and the field names too: form.values() gives only the first.
-        if "\x00" in request.path or any(
-                "\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+        if "\x00" in request.path:
             abort(400)
+        if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+            raise ControlCharacterSent()
         if request.endpoint not in _EXPLAIN_NUL_IN_QUERY and any(
                 "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
             abort(400)
@@ -242,12 +244,29 @@ _DOMAIN_ERROR_TITLES = {
 }
 
 
+class ControlCharacterSent(BadRequest):
+    """A form sent with a NUL character, which nothing can store: usually pasted in with text from elsewhere.
+
+    The character cannot be seen, so the page says what it is and how to get
+    rid of it; going back keeps what the person typed in the form.
+    """
+
+    title = "What you sent contains a character we cannot accept"
+    description = ("Something pasted into the form brought an invisible control character (NUL) with it. Nothing "
+                   "has been saved. Go back: what you typed is still in the form. Retype the part you pasted, or "
+                   "paste it again as plain text, then send it again.")
+
+
 def _register_error_pages(app: Flask) -> None:
     from consult.errors import DomainError
     from consult.forms import EmptyForm
 
     def page(status: int, title: str, message: str):
         return render_template("errors/error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(ControlCharacterSent)
+    def control_character_sent(error):
+        return page(400, error.title, error.description)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):

@@ -29,9 +29,12 @@ def test_a_nul_in_the_path_or_query_is_a_bad_request_for_anyone(client, login_as
         assert "there is a problem with the request" in response.get_data(as_text=True)
 
 
-def test_a_nul_in_a_form_is_still_refused(client, post_form):
+def test_a_nul_in_a_form_is_refused_with_what_it_is_and_how_to_get_rid_of_it(client, post_form):
     response = post_form("/account/sign-in", {"email": "a\x00@example.org", "password": "x"})
     assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "What you sent contains a character we cannot accept" in page
+    assert "invisible control character (NUL)" in page and "what you typed is still in the form" in page
 
 
 @pytest.mark.parametrize("fields", [
