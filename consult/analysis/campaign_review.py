@@ -10,14 +10,15 @@ Services flush and never commit; every change is audited.
 """
 
 import difflib
+from collections import Counter
 import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import aliased, joinedload
 
 from consult.analysis.models import Campaign, CampaignDetachment, CampaignMember, MembershipMethod
 from consult.audit.services import record
@@ -84,23 +85,59 @@ def largest_first(consultation_id: int, exclude: int | None = None) -> list[tupl
                    if campaign_id != exclude), key=lambda pair: (-pair[1], pair[0]))
 
 
-def typical_member(campaign_id: int) -> Comment | None:
+# A large campaign's typical text is the most common among this many of its first members.
+TYPICAL_SAMPLE = 500
+
+
+def _in_number_order(campaign: Campaign, *columns) -> Select:
+    """The campaign's members in number order, read the way that is cheap for its size.
+
+    A small campaign's members are found by its index and sorted. A large
+    one's would all be sorted for every page; instead the consultation's
+    comments are read in number order and each is checked for membership
+    (EXISTS, which SQLite, planning without statistics, cannot turn back
+    into a start from the campaign's index), which fills a page within a few
+    comments when, as in a mail campaign, its copies are spread through the
+    consultation.
+    """
+    query = (select(*columns).select_from(Comment).join(CampaignMember, CampaignMember.comment_id == Comment.id)
+             .where(Comment.consultation_id == campaign.consultation_id).order_by(Comment.number))
+    if size_of(campaign).comments <= queries.FEW_IN_CAMPAIGN:
+        return query.where(CampaignMember.campaign_id == campaign.id)
+    member = aliased(CampaignMember)
+    return query.where(select(member.comment_id).where(member.comment_id == Comment.id,
+                                                       member.campaign_id == campaign.id).exists())
+
+
+def typical_member(campaign: Campaign) -> Comment | None:
     """The member whose text most members share word for word (the earliest such); None if it has none.
 
-    One grouped statement over the campaign's members, so a campaign of any
-    size costs the same to open.
+    Counted over every member of a small campaign; in a large one, over its
+    first TYPICAL_SAMPLE members, among whom a mail campaign's letter is as
+    common as among all of them, so a campaign of any size costs the same to
+    open.
     """
-    number = db.session.scalar(
-        select(func.min(Comment.number))
-        .join(CampaignMember, CampaignMember.comment_id == Comment.id)
-        .where(CampaignMember.campaign_id == campaign_id)
-        .group_by(Comment.body)
-        .order_by(func.count().desc(), func.min(Comment.number))
-        .limit(1))
+    if size_of(campaign).comments <= queries.FEW_IN_CAMPAIGN:
+        number = db.session.scalar(
+            select(func.min(Comment.number))
+            .join(CampaignMember, CampaignMember.comment_id == Comment.id)
+            .where(CampaignMember.campaign_id == campaign.id)
+            .group_by(Comment.body)
+            .order_by(func.count().desc(), func.min(Comment.number))
+            .limit(1))
+    else:
+        first: dict[str, int] = {}
+        counted: Counter[str] = Counter()
+        for number, body in db.session.execute(
+                _in_number_order(campaign, Comment.number, Comment.body).limit(TYPICAL_SAMPLE)):
+            first.setdefault(body, number)
+            counted[body] += 1
+        most = max(counted.values(), default=0)
+        number = min((first[body] for body, n in counted.items() if n == most), default=None)
     if number is None:
         return None
-    return db.session.scalar(select(Comment).join(CampaignMember, CampaignMember.comment_id == Comment.id)
-                             .where(CampaignMember.campaign_id == campaign_id, Comment.number == number))
+    return db.session.scalar(select(Comment).where(Comment.consultation_id == campaign.consultation_id,
+                                                   Comment.number == number))
 
 
 _WORD = re.compile(r"\s+|[^\s]+")
@@ -178,11 +215,8 @@ def member_page(campaign: Campaign, typical: Comment | None, page: int = 1,
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
     rows = db.session.execute(
-        select(Comment, CampaignMember)
-        .join(CampaignMember, CampaignMember.comment_id == Comment.id)
-        .where(CampaignMember.campaign_id == campaign.id)
-        .options(joinedload(Comment.participation))
-        .order_by(Comment.number).limit(per_page).offset((page - 1) * per_page)).all()
+        _in_number_order(campaign, Comment, CampaignMember).options(joinedload(Comment.participation))
+        .limit(per_page).offset((page - 1) * per_page)).all()
     base = typical.shown_body if typical is not None else ""
     return MemberPage([MemberRow(comment, member, differences(base, comment.shown_body))
                        for comment, member in rows], total, page, per_page)

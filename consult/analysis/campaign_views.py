@@ -109,7 +109,7 @@ def _bulk_form(consultation, campaign, size: int) -> BulkForm:
 def show(reference: str, campaign_id: int, name_form=None, merge_form=None, split_form=None, status=200):
     consultation, campaign = _consultation_and_campaign_or_404(reference, campaign_id)
     size = campaign_review.size_of(campaign)
-    typical = campaign_review.typical_member(campaign.id)
+    typical = campaign_review.typical_member(campaign)
     members = campaign_review.member_page(campaign, typical, request.args.get("page", 1, type=int) or 1)
     can_edit = is_staff(current_user)
     forms = {}

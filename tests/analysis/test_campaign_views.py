@@ -157,10 +157,16 @@ def test_the_suggested_filter_keeps_comments_with_a_pending_suggestion(client, l
 # --- The campaign page -----------------------------------------------------------------------------------
 
 
-def test_the_page_shows_the_typical_text_once_and_each_members_differences(client, login_as, grouped):
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_the_page_shows_the_typical_text_once_and_each_members_differences(client, login_as, grouped, size,
+                                                                          monkeypatch):
+    if size == "large":  # read by walking the consultation's comments in number order, not from the campaign
+        monkeypatch.setattr("consult.moderation.queries.FEW_IN_CAMPAIGN", 1)
     consultation, ids = grouped
     login_as(Role.STAFF)
     html = page_of(client, consultation, campaign_of(ids["m0"]))
+    members = [int(n) for n in re.findall(r'data-member="(\d+)"', html)]
+    assert members == sorted(members) and len(members) == 6
     text = text_of(html)
 
     typical = re.search(r'id="typical-text">(.*?)</div>', html, re.S).group(1)
