@@ -1,5 +1,14 @@
 // Progressive enhancement only: every journey works without this file.
-import { initAll } from "govuk-frontend";
+import { CharacterCount, initAll } from "govuk-frontend";
+
+// The server counts a comment's characters one per Unicode character (code
+// point); GOV.UK Frontend counts JavaScript's UTF-16 units, so each emoji
+// counted twice and the page said "too many" for text the server accepts.
+const countUnits = CharacterCount.prototype.updateCount;
+CharacterCount.prototype.updateCount = function updateCount() {
+  countUnits.call(this);
+  if (!this.config.maxwords) this.count = Array.from(this.$textarea.value).length;
+};
 
 initAll();
 

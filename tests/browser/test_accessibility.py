@@ -315,6 +315,13 @@ def comment_form_too_long(scene: Scene) -> None:
     scene.expect_errors("Your comment must be 10,000 characters or fewer. It has 10,019.")
 
 
+def comment_form_emoji(scene: Scene) -> None:
+    # 5,000 emoji are 5,000 characters to the server, as to the count below the box (not 10,000 UTF-16 units).
+    comment_form(scene)
+    scene.page.get_by_label("Your comment").fill("\U0001F600" * 5000)
+    expect(scene.page.get_by_text("You have 5,000 characters remaining").first).to_be_visible()
+
+
 def comment_form_quote_not_in_section(scene: Scene) -> None:
     comment_form(scene)
     scene.page.get_by_label("Quoted passage (optional)").fill("words that are not in the section")
@@ -1323,6 +1330,7 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("comment-form", comment_form),
     ("comment-form-error-empty", comment_form_empty),
     ("comment-form-error-too-long", comment_form_too_long),
+    ("comment-form-emoji", comment_form_emoji),
     ("comment-form-error-quote", comment_form_quote_not_in_section),
     ("edit-comment", edit_comment),
     ("delete-confirmation", delete_confirmation),
