@@ -12,6 +12,9 @@ from govuk_frontend_wtf.main import wtforms_errors as govuk_wtforms_errors
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSubmitInput
 from wtforms import Field, HiddenField, SubmitField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+
+from consult.text import direction_controls_refused, has_direction_controls, tidy_name
 
 YES, NO = "yes", "no"
 YES_NO = [SelectChoice(YES, "Yes"), SelectChoice(NO, "No")]
@@ -20,6 +23,22 @@ YES_NO = [SelectChoice(YES, "Yes"), SelectChoice(NO, "No")]
 def strip_whitespace(value):
     """A WTForms filter: leading and trailing spaces are never part of an answer."""
     return value.strip() if isinstance(value, str) else value
+
+
+def name_as_kept(value):
+    """A WTForms filter for a name a person types (full name, organisation name): see consult.text.tidy_name."""
+    return tidy_name(value) if isinstance(value, str) else value
+
+
+class NoDirectionControls:
+    """Refuses a name holding a character that changes the direction of text (consult.text.DIRECTION_CONTROLS)."""
+
+    def __init__(self, subject: str):
+        self.message = direction_controls_refused(subject)
+
+    def __call__(self, form, field):
+        if has_direction_controls(field.data or ""):
+            raise ValidationError(self.message)
 
 
 def valid_versioned_post(form) -> bool:

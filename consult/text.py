@@ -1,4 +1,4 @@
-"""Plain text: what counts as having written anything at all, and how the service counts what people wrote."""
+"""Plain text: what counts as having written anything at all, names as kept and compared, and counting."""
 
 import unicodedata
 
@@ -10,6 +10,61 @@ _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 def is_blank(text: str) -> bool:
     """True when nothing in the text would show to a reader, so it cannot stand as an answer or a comment."""
     return all(char.isspace() or unicodedata.category(char) in _INVISIBLE_CATEGORIES for char in text)
+
+
+# Unicode's Bidi_Control characters. Invisible, they change the order in which the text around them is shown:
+# "\u202eKU htlaeH tooF" shows as "Foot Health UK", so a name holding one does not read as what it is.
+DIRECTION_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+# Greek and Cyrillic letters drawn like Latin ones, as the Latin letter they pass for: in a name compared with
+# another, "Fοot Health UK" with a Greek omicron is "Foot Health UK" to anyone reading it. The table is of small
+# letters, as case is folded first (so a Greek or Cyrillic name still matches itself in any case); a letter whose
+# capital passes for another Latin letter than its small form (Greek nu: N and v) is read as its capital.
+_LOOK_ALIKES = str.maketrans(dict(zip("αβγεζηικμνορτυχ" "авекмнорстухіјѕԁһӏԛԝ",
+                                      "abyezhikmnoptyx" "abekmhopctyxijsdhlqw")))
+
+# The width of the column a name key is kept in: names that differ only beyond it are one name.
+NAME_KEY_LENGTH = 200
+
+
+def has_direction_controls(text: str) -> bool:
+    return any(char in DIRECTION_CONTROLS for char in text)
+
+
+def direction_controls_refused(subject: str) -> str:
+    """The sentence that refuses a name holding a direction control: `subject` is "Full name", "Organisation name"."""
+    return f"{subject} must not include hidden characters that change the direction of text"
+
+
+def tidy_name(text: str) -> str:
+    """A name a person typed, as it is kept and shown: invisible format characters dropped, no space at the ends.
+
+    Zero-width spaces and joiners, word joiners, soft hyphens and byte order
+    marks (Unicode's format characters) are dropped rather than refused: a
+    paste from a web page or a document brings them, the person cannot see
+    them to take them out, and the name reads the same without them.
+    Direction controls are kept, for the caller to refuse with
+    direction_controls_refused: they change how the name reads, so only the
+    person can say what it should be.
+    """
+    kept = "".join(char for char in text
+                   if char in DIRECTION_CONTROLS or unicodedata.category(char) != "Cf")
+    return kept.strip()
+
+
+def name_key(name: str) -> str:
+    """The one form in which names are compared: two names with the same key are the same name to a reader.
+
+    Compatibility forms (full-width letters, ligatures) are made plain
+    (NFKC), invisible format characters removed, case folded, Greek and
+    Cyrillic letters that look Latin read as Latin, and spacing collapsed. So a
+    name cannot be made new by a zero-width space, a look-alike letter, or
+    case and spaces. At most NAME_KEY_LENGTH characters.
+    """
+    text = unicodedata.normalize("NFKC", name)
+    text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    text = unicodedata.normalize("NFKC", text.casefold()).translate(_LOOK_ALIKES)
+    return " ".join(text.split())[:NAME_KEY_LENGTH]
 
 
 def quantity(number: int, noun: str) -> str:

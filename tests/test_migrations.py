@@ -96,3 +96,28 @@ def test_the_models_and_the_migrations_agree(empty_app):
     assert found == [], ("The models and the migrations disagree; write a migration (flask db migrate, then read "
                          f"and correct it) or fix the model:\n{pformat(found)}")
     assert check_constraints() == model_check_constraints()
+
+
+def test_organisation_name_keys_are_remade_in_the_new_form_and_back(empty_app):
+    """A look-alike letter or a zero-width space no longer makes a new organisation, on the rows already there."""
+    from consult.organisations.models import Organisation
+
+    upgrade(revision="a9d4e6f1c372")
+    before = {1: ("Foot Health UK", "foot health uk"),
+              2: ("Fοot Health UK", "fοot health uk"),  # a Greek omicron: once a second organisation
+              3: ("Leeds\u200b Trust", "leeds\u200b trust"),
+              4: ("ВОЗ", "воз")}
+    table = Organisation.__table__
+    with db.engine.begin() as connection:
+        connection.execute(table.insert(), [{"id": id_, "name": name, "name_key": key, "type": "other"}
+                                            for id_, (name, key) in before.items()])
+
+    def keys() -> dict[int, str]:
+        with db.engine.connect() as connection:
+            return dict(connection.execute(sa.select(table.c.id, table.c.name_key)).all())
+
+    upgrade()
+    # The second "Foot Health UK" keeps its key, for an admin to see: both organisations are kept.
+    assert keys() == {1: "foot health uk", 2: "fοot health uk", 3: "leeds trust", 4: "boз"}
+    downgrade(revision="a9d4e6f1c372")
+    assert keys() == {id_: key for id_, (_, key) in before.items()}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from consult.text import comments_and_answers, excerpt, is_blank
+from consult.text import comments_and_answers, excerpt, has_direction_controls, is_blank, name_key, tidy_name
 
 
 @pytest.mark.parametrize("text", ["", " ", "\n\t\r", "\u00a0", "\u200b", "\u2060\ufeff", "\u200c\u200d \u3000"])
@@ -34,3 +34,42 @@ def test_a_response_is_counted_in_comments_and_answers_naming_only_what_there_is
 ])
 def test_an_excerpt_is_cut_between_words(text, shown):
     assert excerpt(text, 21) == shown
+
+
+@pytest.mark.parametrize("typed", [
+    "Foot Health UK", "  foot   health uk ", "FOOT HEALTH UK", "Foot\u00a0Health UK", "Ｆｏｏｔ Health UK",
+    "Fo\u200bot Health UK", "Foot Health\u2060 UK\ufeff", "F\u00adoot Health UK",
+    "Fοot Health UK",  # Greek small omicron
+    "FΟΟT HEALTH UK",  # Greek capital omicrons
+    "Fооt Неаlth UK",  # Cyrillic о, Н, е, а
+    "Foot Hеalth UK",  # Cyrillic е
+])
+def test_names_that_read_the_same_have_one_key(typed):
+    assert name_key(typed) == name_key("Foot Health UK") == "foot health uk"
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("Арсенал", "арсенал"), ("ΝΑΣΑ", "νασα"),  # a Greek or Cyrillic name matches itself in any case
+    ("Straße Trust", "STRASSE TRUST"),
+])
+def test_case_never_makes_a_new_name(first, second):
+    assert name_key(first) == name_key(second)
+
+
+@pytest.mark.parametrize(("first", "second"), [("Foot Health UK", "Food Health UK"), ("Leeds", "Leeds Trust")])
+def test_names_that_read_differently_keep_different_keys(first, second):
+    assert name_key(first) != name_key(second)
+
+
+@pytest.mark.parametrize(("typed", "kept"), [
+    ("  Foot Health UK ", "Foot Health UK"), ("Fo\u200bot Health\u200d UK", "Foot Health UK"),
+    ("\ufeffPat Smith\u2060", "Pat Smith"), ("\u200b \u200c", ""), ("Fοot", "Fοot"),
+])
+def test_a_name_is_kept_without_invisible_format_characters(typed, kept):
+    assert tidy_name(typed) == kept
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202d", "\u202a", "\u2066", "\u2069", "\u200f", "\u061c"])
+def test_direction_controls_are_kept_for_the_caller_to_refuse(control):
+    assert has_direction_controls(tidy_name(f"Foot Health UK{control}"))
+    assert not has_direction_controls(tidy_name("Foot\u200b Health UK"))

@@ -16,6 +16,7 @@ from consult.accounts.models import Role
 from consult.accounts import services
 from consult.accounts.services import MIN_PASSWORD_LENGTH, EmailAlreadyRegistered, find_user_by_email, normalise_email
 from consult.extensions import db
+from consult.text import has_direction_controls, tidy_name
 
 PASSWORD_VARIABLE = "CONSULT_USER_PASSWORD"
 
@@ -52,9 +53,11 @@ def create_command(email: str, role: str, name: str | None) -> None:
     CONSULT_USER_PASSWORD environment variable; it is never an option.
     """
     email = _checked_email(email)
-    name = (name or email.partition("@")[0]).strip()
-    if not name or len(name) > 120 or any(ord(character) < 32 for character in name):
-        raise click.BadParameter("must be 1 to 120 characters, with no control characters.", param_hint="--name")
+    name = tidy_name(name or email.partition("@")[0])
+    if (not name or len(name) > 120 or any(ord(character) < 32 for character in name)
+            or has_direction_controls(name)):
+        raise click.BadParameter("must be 1 to 120 characters, with no control characters or characters that "
+                                 "change the direction of text.", param_hint="--name")
     if find_user_by_email(email) is not None:
         raise click.ClickException(
             f"An account with the email address {email} already exists. Change its role on the admin page.")

@@ -4,6 +4,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, Submit
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from consult.accounts.services import MIN_PASSWORD_LENGTH
+from consult.forms import NoDirectionControls, name_as_kept
 from consult.widgets import GovCheckboxInput, GovTextInput
 
 _new_password_rules = [
@@ -44,8 +45,10 @@ class RegisterForm(FlaskForm):
     name = StringField(
         "Full name",
         widget=GovTextInput(),
+        filters=[name_as_kept],
         validators=[InputRequired(message="Enter your full name"),
-                    Length(max=120, message="Full name must be 120 characters or fewer")],
+                    Length(max=120, message="Full name must be 120 characters or fewer"),
+                    NoDirectionControls("Full name")],
     )
     email = email_address_field()
     password, confirm = new_password_fields("Create a password", "password")

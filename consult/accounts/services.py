@@ -11,6 +11,7 @@ from consult.accounts.models import Role, User, new_session_token
 from consult.errors import DomainError
 from consult.database import utcnow
 from consult.extensions import db
+from consult.text import direction_controls_refused, has_direction_controls, tidy_name
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -38,6 +39,11 @@ class PasswordTooShort(DomainError):
     field = "password"
 
 
+class InvalidName(DomainError):
+    field = "name"
+    status = 200
+
+
 class WrongPassword(DomainError):
     message = "Your current password is not correct"
     field = "current_password"
@@ -57,11 +63,15 @@ def register_user(email: str, name: str, password: str, role: Role = Role.STAKEH
 
     An account made by an operator or a seed has an address someone vouched
     for; the public registration form passes ``email_verified=False`` and
-    sends a link to confirm it.
+    sends a link to confirm it. The name is kept as consult.text.tidy_name
+    keeps names; one holding a direction control is refused (InvalidName).
     """
+    name = tidy_name(name)
+    if has_direction_controls(name):
+        raise InvalidName(direction_controls_refused("Full name"))
     user = User(
         email=normalise_email(email),
-        name=name.strip(),
+        name=name,
         password_hash=hash_password(password),
         role=role,
         email_verified_at=utcnow() if email_verified else None,

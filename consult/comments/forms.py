@@ -6,7 +6,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Valid
 
 from consult.comments.models import IndividualType, OrganisationType, ParticipantKind
 from consult.comments.services import InvalidComment, clean_quote
-from consult.forms import NO, YES_NO, strip_whitespace
+from consult.forms import NO, YES_NO, NoDirectionControls, name_as_kept, strip_whitespace
 from consult.widgets import GovRadioInput, GovTextArea, GovTextInput
 
 
@@ -48,9 +48,10 @@ class OrganisationForm(_QuestionPage):
     organisation_name = StringField(
         "Organisation name",
         widget=GovTextInput(),
-        filters=[strip_whitespace],
+        filters=[name_as_kept],
         validators=[DataRequired(message="Enter the name of the organisation"),
-                    Length(max=200, message="Organisation name must be 200 characters or fewer")],
+                    Length(max=200, message="Organisation name must be 200 characters or fewer"),
+                    NoDirectionControls("Organisation name")],
     )
     organisation_type = _one_of("Type of organisation", _choices(OrganisationType), "Select the type of organisation")
 

@@ -29,7 +29,7 @@ from consult.comments.models import (
 )
 from consult.errors import DomainError
 from consult.extensions import db
-from consult.text import is_blank
+from consult.text import direction_controls_refused, has_direction_controls, is_blank, tidy_name
 from consult.uk_time import spreadsheet_time
 
 
@@ -55,6 +55,14 @@ class ParticipationAlreadyChosen(CommentingError):
     def __init__(self, existing: Participation):
         super().__init__()
         self.existing = existing
+
+
+class InvalidOrganisationName(CommentingError):
+    field = "organisation_name"
+    status = 400
+
+    def __init__(self):
+        super().__init__(direction_controls_refused("Organisation name"))
 
 
 class ParticipationRequired(CommentingError):
@@ -130,18 +138,23 @@ def choose_participation(user, consultation: Consultation, choice: Participation
     When two first choices race, the loser's insert fails on the unique
     constraint inside a savepoint; it then raises ParticipationAlreadyChosen
     carrying the row that won, so the caller can show it instead of an error.
+    An organisation's name is kept as consult.text.tidy_name keeps names;
+    one holding a direction control is refused (InvalidOrganisationName).
     """
     require_open(consultation, now)
     existing = find_participation(user.id, consultation.id)
     if existing is not None:
         raise ParticipationAlreadyChosen(existing)
     is_organisation = choice.kind is ParticipantKind.ORGANISATION
+    organisation_name = tidy_name(choice.organisation_name or "") if is_organisation else None
+    if organisation_name and has_direction_controls(organisation_name):
+        raise InvalidOrganisationName()
     participation = Participation(
         user_id=user.id,
         consultation_id=consultation.id,
         kind=choice.kind,
         individual_type=None if is_organisation else choice.individual_type,
-        organisation_name=(choice.organisation_name or "").strip() if is_organisation else None,
+        organisation_name=organisation_name,
         organisation_type=choice.organisation_type if is_organisation else None,
         has_tobacco_links=choice.has_tobacco_links,
         tobacco_details=choice.tobacco_details.strip() if choice.has_tobacco_links else "",

@@ -5,7 +5,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from consult.comments.models import OrganisationType
-from consult.forms import YES_NO, strip_whitespace
+from consult.forms import YES_NO, NoDirectionControls, name_as_kept, strip_whitespace
 from consult.widgets import GovRadioInput, GovSelect, GovTextArea, GovTextInput
 
 
@@ -16,9 +16,10 @@ class LeadForm(FlaskForm):
         "Organisation name",
         description="If the organisation is already on record, use the same name: the account joins its leads.",
         widget=GovTextInput(),
-        filters=[strip_whitespace],
+        filters=[name_as_kept],
         validators=[InputRequired(message="Enter the name of the organisation"),
-                    Length(max=200, message="The organisation’s name must be 200 characters or fewer")],
+                    Length(max=200, message="The organisation’s name must be 200 characters or fewer"),
+                    NoDirectionControls("Organisation name")],
     )
     type = RadioField(
         "Type of organisation",

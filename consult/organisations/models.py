@@ -8,6 +8,7 @@ from consult.comments.models import OrganisationType
 from consult.consultations.models import Consultation
 from consult.database import TimestampMixin, enum_type
 from consult.extensions import db
+from consult.text import NAME_KEY_LENGTH
 
 CODE_LENGTH = 12
 
@@ -15,15 +16,16 @@ CODE_LENGTH = 12
 class Organisation(TimestampMixin, db.Model):
     """An organisation that responds to consultations through its commenting leads.
 
-    `name_key` is the name folded for comparison, so "Foot Health UK" and
-    "foot health uk " are one organisation.
+    `name_key` is the name in the one form names are compared in
+    (consult.text.name_key), so "Foot Health UK", "foot health uk " and
+    "Fοot Health UK" with a Greek omicron are one organisation.
     """
 
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH), unique=True)
     type: Mapped[OrganisationType] = mapped_column(enum_type(OrganisationType, "organisation_type"))
 
     leads: Mapped[list["OrganisationLead"]] = relationship(back_populates="organisation")

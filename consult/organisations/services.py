@@ -52,7 +52,14 @@ from consult.extensions import db
 from consult.organisations.models import CODE_LENGTH, Organisation, OrganisationCode, OrganisationLead
 from consult.questions.models import Answer, Question
 from consult.questions.services import answers_by_question, list_questions, save_answer
-from consult.text import comments_and_answers, excerpt
+from consult.text import (
+    comments_and_answers,
+    direction_controls_refused,
+    excerpt,
+    has_direction_controls,
+    name_key,
+    tidy_name,
+)
 from consult.uk_time import spreadsheet_time
 
 
@@ -173,12 +180,6 @@ class InvalidDeclaration(OrganisationError):
 # --- Leads (admins) -----------------------------------------------------------
 
 LEAD_FIELDS = ("user_id", "organisation_id")
-_SPACES = re.compile(r"\s+")
-
-
-def name_key(name: str) -> str:
-    """An organisation's name folded for comparison: case and spacing do not make a new organisation."""
-    return _SPACES.sub(" ", name).strip().casefold()
 
 
 def lead_of(user_id: int) -> OrganisationLead | None:
@@ -187,6 +188,7 @@ def lead_of(user_id: int) -> OrganisationLead | None:
 
 
 def find_organisation(name: str) -> Organisation | None:
+    """The organisation of this name, as name_key compares names, if it is on record."""
     return db.session.scalar(select(Organisation).where(Organisation.name_key == name_key(name)))
 
 
@@ -203,9 +205,11 @@ def mark_lead(user: User, organisation_name: str, organisation_type: Organisatio
     organisation may have several leads. An organisation already on record
     keeps its type: naming it with another type is refused, not silently changed.
     """
-    name = _SPACES.sub(" ", organisation_name or "").strip()
+    name = " ".join(tidy_name(organisation_name or "").split())
     if not name:
         raise InvalidLead("Enter the name of the organisation", field="name")
+    if has_direction_controls(name):
+        raise InvalidLead(direction_controls_refused("Organisation name"), field="name")
     if len(name) > 200:
         raise InvalidLead("The organisation’s name must be 200 characters or fewer", field="name")
     if user.role is not Role.STAKEHOLDER:

@@ -143,7 +143,7 @@ def test_something_that_is_not_an_email_address_is_refused(users, email):
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
-@pytest.mark.parametrize("name", ["   ", "x" * 121, "Ada\x00Admin"])
+@pytest.mark.parametrize("name", ["   ", "x" * 121, "Ada\x00Admin", "\u200b", "Ada \u202enimdA"])
 def test_an_unusable_name_is_refused(users, name):
     result = users("create", "named@example.org", "--role", "admin", "--name", name,
                    input=f"{PASSWORD}\n{PASSWORD}\n")

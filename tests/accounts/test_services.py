@@ -31,6 +31,17 @@ def test_email_is_stored_lower_case_and_name_trimmed(app_context):
     assert (user.email, user.name, user.role) == ("mixed.case@example.org", "Pat Smith", Role.STAKEHOLDER)
 
 
+def test_a_name_is_stored_without_invisible_format_characters(app_context):
+    user = services.register_user("zw@example.org", "\u200bPat\u200d Smith\ufeff", PASSWORD)
+    assert user.name == "Pat Smith"
+
+
+def test_a_name_that_changes_the_direction_of_text_is_refused(app_context):
+    with pytest.raises(services.InvalidName, match="Full name must not include hidden characters"):
+        services.register_user("rlo@example.org", "Pat \u202ehtimS", PASSWORD)
+    assert users_with_email("rlo@example.org") == 0
+
+
 def test_same_email_in_another_case_is_refused(app_context):
     services.register_user("a@example.org", "First", PASSWORD)
     with pytest.raises(services.EmailAlreadyRegistered):

@@ -93,6 +93,7 @@ def test_registering_an_email_already_used_in_another_case_gives_a_clear_message
     ({"password": "short", "confirm": "short"}, "Password must be between 10 and 200 characters"),
     ({"confirm": "something different"}, "Passwords must match"),
     ({"name": ""}, "Enter your full name"),
+    ({"name": "Val \u202edI"}, "Full name must not include hidden characters that change the direction of text"),
 ])
 def test_registration_form_errors_are_shown_and_nothing_is_stored(post_form, changes, message):
     data = {"name": "Val Id", "email": "valid@example.org", "password": PASSWORD, "confirm": PASSWORD, **changes}

@@ -1,5 +1,6 @@
 """The stakeholder's rules, checked at explicit moments around the consultation's dates."""
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -114,6 +115,22 @@ def test_organisation_choice_is_stored_with_its_declarations(during, make_user):
     assert stored.individual_type is None
     assert (stored.has_tobacco_links, stored.tobacco_details) == (True, "A grant in 2019")
     assert stored.publish_name is False
+
+
+def test_an_organisation_name_is_stored_without_invisible_format_characters(during, make_user):
+    consultation, now = during
+    choice = dataclasses.replace(AS_CHARITY, organisation_name=" Foot\u200b Health\u2060 Charity\ufeff")
+    assert services.choose_participation(make_user(), consultation, choice, now).organisation_name == (
+        "Foot Health Charity")
+
+
+def test_an_organisation_name_that_changes_the_direction_of_text_is_refused(during, make_user):
+    consultation, now = during
+    user = make_user()
+    choice = dataclasses.replace(AS_CHARITY, organisation_name="\u202eytirahC htlaeH tooF")
+    with pytest.raises(services.InvalidOrganisationName, match="must not include hidden characters"):
+        services.choose_participation(user, consultation, choice, now)
+    assert count(Participation, Participation.user_id == user.id) == 0
 
 
 def test_second_choice_raises_participation_already_chosen_with_the_existing_row(during, make_user):

@@ -139,6 +139,9 @@ QUESTION_ERRORS = [
     ("/take-part/organisation", {"kind": "organisation"},
      {"organisation_name": "x" * 201, "organisation_type": "other"},
      "Organisation name must be 200 characters or fewer"),
+    ("/take-part/organisation", {"kind": "organisation"},
+     {"organisation_name": "\u202eKU htlaeH tooF", "organisation_type": "other"},
+     "Organisation name must not include hidden characters that change the direction of text"),
     ("/take-part/tobacco-links", AS_PATIENT, {}, "Select yes if you have links with, or funding from, the tobacco industry"),
     ("/take-part/tobacco-links/details", {**AS_PATIENT, "has_tobacco_links": "yes"}, {"tobacco_details": " "},
      "Give details of the links with, or funding from, the tobacco industry"),
@@ -152,8 +155,9 @@ QUESTION_ERRORS = [
 
 @pytest.mark.parametrize("page, before, posted, message", QUESTION_ERRORS,
                          ids=["kind", "individual-type", "organisation-name", "organisation-type",
-                              "organisation-name-too-long", "tobacco", "tobacco-details", "tobacco-details-too-long",
-                              "other-interests-too-long", "publish-name"])
+                              "organisation-name-too-long", "organisation-name-direction", "tobacco",
+                              "tobacco-details", "tobacco-details-too-long", "other-interests-too-long",
+                              "publish-name"])
 def test_each_question_has_its_own_error_message_and_keeps_what_was_typed(client, post_form, signed_in_at, page,
                                                                           before, posted, message):
     user, consultation = signed_in_at
@@ -489,3 +493,32 @@ def test_an_organisation_with_a_commenting_lead_is_refused_by_name_and_the_way_i
     # Another organisation, with no lead, takes part by name as before.
     answer_questions(post_form, path(consultation, "/take-part"), AS_CHARITY)
     assert pending(client, consultation)["organisation_name"] == "Foot Health Charity"
+
+
+@pytest.mark.parametrize("typed", ["Foot\u200b Health UK", "F\u200boot Health UK", "Fοot Health UK",
+                                   "Fооt Неаlth UK", "FOOT HEALTH UK\u2060"],
+                         ids=["zero-width-space", "zero-width-space-in-a-word", "greek-omicron", "cyrillic",
+                              "word-joiner"])
+def test_a_led_organisations_name_is_refused_however_it_is_disguised(client, post_form, signed_in_at, typed):
+    from tests.organisations.conftest import new_lead
+
+    user, consultation = signed_in_at
+    new_lead(organisation="Foot Health UK")
+    post_form(path(consultation, "/take-part"), {"kind": "organisation"})
+    response = post_form(path(consultation, "/take-part/organisation"),
+                         {"organisation_name": typed, "organisation_type": "charity_or_patient_group"})
+
+    assert response.status_code == 200
+    [message] = error_summary_items(text_of(response))
+    assert message.startswith("Foot Health UK responds through its commenting lead.")
+    assert "organisation_name" not in pending(client, consultation)
+
+
+def test_an_organisation_name_is_kept_without_invisible_characters(client, post_form, signed_in_at):
+    user, consultation = signed_in_at
+    check_url = answer_questions(post_form, path(consultation, "/take-part"),
+                                 {**AS_CHARITY, "organisation_name": "\u200bFoot Health\u200d Charity\ufeff"})
+    assert pending(client, consultation)["organisation_name"] == "Foot Health Charity"
+    assert confirm(client, post_form, check_url).status_code == 302
+    [stored] = stored_participations(user)
+    assert stored.organisation_name == "Foot Health Charity"

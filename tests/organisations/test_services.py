@@ -39,6 +39,28 @@ def test_a_second_lead_joins_the_same_organisation_whatever_the_case(app_context
     assert db.session.scalar(select(func.count()).select_from(Organisation)) == 1
 
 
+@pytest.mark.parametrize("typed", ["Fo\u200bot Health UK", "Fοot Health UK", "Fооt Неаlth UK", "ＦＯＯＴ HEALTH UK"])
+def test_a_look_alike_name_is_the_same_organisation(app_context, typed):
+    """A zero-width space or a Greek or Cyrillic look-alike letter does not make a second organisation."""
+    first = new_lead(organisation="Foot Health UK")
+    second = new_lead(name="Second", organisation=typed)
+    assert services.lead_of(first.id).organisation_id == services.lead_of(second.id).organisation_id
+    assert db.session.scalar(select(func.count()).select_from(Organisation)) == 1
+    assert services.organisation_with_leads(typed).name == "Foot Health UK"
+
+
+def test_an_organisation_is_recorded_without_invisible_characters(app_context):
+    lead = services.mark_lead(new_user(), "\u200bLeeds\u2060 Trust\ufeff", OrganisationType.OTHER,
+                              new_user(role=Role.ADMIN))
+    assert (lead.organisation.name, lead.organisation.name_key) == ("Leeds Trust", "leeds trust")
+
+
+def test_an_organisation_name_that_changes_the_direction_of_text_is_refused(app_context):
+    with pytest.raises(services.InvalidLead, match="must not include hidden characters that change the direction"):
+        services.mark_lead(new_user(), "\u202eKU htlaeH tooF", OrganisationType.OTHER, new_user(role=Role.ADMIN))
+    assert db.session.scalar(select(func.count()).select_from(Organisation)) == 0
+
+
 def test_a_lead_leads_one_organisation(app_context):
     user = new_lead(organisation="Foot Health UK")
     with pytest.raises(services.InvalidLead, match="already the commenting lead of Foot Health UK"):
