@@ -28,7 +28,8 @@ from consult.comments.forms import (
     TobaccoLinksForm,
 )
 from consult.comments.models import IndividualType, OrganisationType, ParticipantKind
-from consult.comments.views import bp, lower_first, not_open_page, own_participation
+from consult.comments.pages import not_open_page
+from consult.comments.views import bp, lower_first, own_participation
 from consult.database import utcnow
 from consult.extensions import db
 from consult.forms import NO, YES, ConfirmShownForm

@@ -13,6 +13,7 @@ from consult.access import signed_in
 from consult.comments import services
 from consult.comments.forms import CommentForm
 from consult.comments.models import MAX_COMMENT_LENGTH, Comment, OrganisationRole
+from consult.comments.pages import not_open_page
 from consult.consultations.models import Chapter, Document, Section
 from consult.database import utcnow, write_lock_at_first_write
 from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
@@ -111,13 +112,6 @@ def _new_comment(participation, target: services.CommentTargetRef):
                                                 f"{services.how_drafts_are_sent(participation)}.")
         return _comment_page(consultation, participation, target, form, status=outcome.status)
     return _comment_page(consultation, participation, target, form)
-
-
-def not_open_page(consultation, participation, error: services.ConsultationNotOpen | None = None):
-    """Closed or not yet open: say so on the page; drafts stay readable on the response page."""
-    error = error or services.ConsultationNotOpen(consultation, consultation.status)
-    return render_template("comments/not_open.html", consultation=consultation,
-                           participation=participation, message=error.message), error.status
 
 
 @bp.route("/documents/<int:document_id>/comment", methods=["GET", "POST"])
@@ -242,6 +236,8 @@ def submit(consultation, participation):
         return redirect(url_for("organisations.send", reference=consultation.reference))
     if participation.organisation_role is OrganisationRole.LEAD:
         return redirect(url_for("organisations.lead_submit", reference=consultation.reference))
+    if request.method == "GET" and not consultation.is_open_at(utcnow()):
+        return not_open_page(consultation, participation)
     form = EmptyForm()
     form.submit.label.text = "Submit your response"
     comments = services.list_comments(participation)
@@ -252,6 +248,8 @@ def submit(consultation, participation):
         if outcome.ok:
             db.session.commit()
             return redirect(url_for("comments.receipt", reference=consultation.reference))
+        if isinstance(outcome.error, services.ConsultationNotOpen):
+            return not_open_page(consultation, participation, outcome.error)
     answers = _answers_context(participation)
     return render_template("comments/submit.html", consultation=consultation, participation=participation,
                            comments=comments, form=form, counted=comments_and_answers(

@@ -15,6 +15,7 @@ from flask_login import current_user
 from consult.access import admin, signed_in
 from consult.comments import services as comment_services
 from consult.comments.models import OrganisationRole, OrganisationType
+from consult.comments.pages import not_open_page
 from consult.consultations.models import Consultation
 from consult.database import utcnow
 from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
@@ -180,6 +181,8 @@ def send(reference: str):
         flash(services.NotAColleague.message, "info")
         return _hub(consultation)
     services.require_colleague_response_open(participation)
+    if request.method == "GET" and not consultation.is_open_at(utcnow()):
+        return not_open_page(consultation, participation)
     form = EmptyForm()
     form.submit.label.text = "Send to your commenting lead"
     outcome = Outcome()
@@ -191,6 +194,8 @@ def send(reference: str):
             flash(f"You sent {sent.counted} to your organisation’s commenting lead. "
                   "They can no longer be changed.", "success")
             return _hub(consultation)
+        if isinstance(outcome.error, comment_services.ConsultationNotOpen):
+            return not_open_page(consultation, participation, outcome.error)
     return render_template("organisations/send.html", consultation=consultation, participation=participation,
                            unsent=services.unsent(participation), form=form,
                            email_unconfirmed=isinstance(outcome.error, services.EmailNotConfirmed)), outcome.status
@@ -294,6 +299,8 @@ def lead_submit(reference: str):
         return redirect(url_for("organisations.lead_response", reference=consultation.reference))
     if participation.is_submitted:
         return redirect(url_for("comments.receipt", reference=consultation.reference))
+    if request.method == "GET" and not consultation.is_open_at(utcnow()):
+        return not_open_page(consultation, participation)
     form = DeclarationForm()
     outcome = Outcome()
     if form.validate_on_submit():
@@ -312,6 +319,8 @@ def lead_submit(reference: str):
         if isinstance(outcome.error, services.OrganisationAlreadyResponded):
             flash(outcome.error.message, "info")
             return _hub(consultation)
+        if isinstance(outcome.error, comment_services.ConsultationNotOpen):
+            return not_open_page(consultation, participation, outcome.error)
     comments = comment_services.list_comments(participation)
     counted = comments_and_answers(len(comments), services.questions_to_answer(participation))
     to_choose = outcome.error.questions if isinstance(outcome.error, services.AnswersToMerge) else []

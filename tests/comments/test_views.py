@@ -20,6 +20,7 @@ from consult.consultations.importing import parse_document
 from consult.consultations.services import import_document
 from consult.database import utcnow
 from consult.extensions import db
+from consult.questions.models import Question, QuestionKind
 from tests.comments.helpers import AS_CHARITY, AS_PATIENT, answer_questions, confirm
 from tests.conftest import sections_of
 
@@ -540,6 +541,24 @@ def test_after_the_close_changes_are_refused_with_409(client, post_form, partici
     assert response.get_data(as_text=True).count('data-module="govuk-error-summary"') <= 1  # never two
     assert [(c.body, c.status) for c in services.list_comments(participant)] == \
         [("Draft before the deadline", CommentStatus.DRAFT)]
+
+
+def test_after_the_close_the_submit_page_says_so_and_offers_nothing_that_would_be_refused(client, post_form,
+                                                                                         participant):
+    consultation = participant.consultation
+    add_draft(participant, "Draft before the deadline", section="1.1")
+    db.session.add(Question(consultation_id=consultation.id, kind=QuestionKind.OPEN, text="Anything else?",
+                            position=1))
+    close(consultation)
+    for response in (client.get(path(consultation, "/response/submit")),
+                     post_form(path(consultation, "/response/submit"))):
+        assert response.status_code == 409
+        page = main_of(response)
+        assert "This consultation has closed" in page and CLOSED_MESSAGE in page
+        assert "Your draft comments are kept." in page
+        assert "<form" not in page and "Answer the questions" not in page
+    db.session.refresh(participant)
+    assert participant.submitted_at is None
 
 
 def test_drafts_stay_readable_after_the_close_but_cannot_be_edited(client, participant):

@@ -4,6 +4,7 @@ import csv
 import html
 import io
 import re
+from datetime import timedelta
 
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -705,3 +706,44 @@ def test_the_lead_is_told_who_has_not_sent_everything_and_they_are_emailed_when_
     assert emails[0].subject == (f"Your organisation’s response to {consultation.reference} was submitted "
                                  "without 2 comments")
     assert "You had 2 comments that you had not sent to the lead" in emails[0].text
+
+
+def _close(consultation) -> None:
+    consultation.closes_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+
+
+def test_after_the_close_the_lead_is_told_so_instead_of_offered_a_submission(client, login, post_form, shared):
+    consultation, lead, _ = shared
+    draft_on(comment_services.find_participation(lead.id, consultation.id), body="The organisation's comment")
+    _close(consultation)
+    login(lead)
+    page = f"/consultations/{consultation.reference}/organisation/lead/submit"
+    for response in (client.get(page), post_form(page, {"has_tobacco_links": "no"})):
+        assert response.status_code == 409
+        shown = _main(response)
+        assert "This consultation closed and is no longer accepting comments." in shown
+        assert "Your organisation’s response has not been submitted, and cannot be submitted now." in shown
+        assert "<form" not in shown
+    assert comment_services.find_participation(lead.id, consultation.id).submitted_at is None
+
+    response_page = _main(client.get(f"/consultations/{consultation.reference}/organisation/lead/response"))
+    assert "Nothing goes to us until you submit" not in response_page
+    assert "it cannot be changed or submitted" in response_page
+    assert "/lead/submit" not in response_page
+
+
+def test_after_the_close_a_colleague_is_told_so_instead_of_offered_a_send(client, login, post_form, shared):
+    consultation, _, code = shared
+    user, participation = new_colleague(consultation, code.code)
+    draft = draft_on(participation, body="Kept back")
+    _close(consultation)
+    login(user)
+    page = f"/consultations/{consultation.reference}/organisation/send"
+    for response in (client.get(page), post_form(page)):
+        assert response.status_code == 409
+        shown = _main(response)
+        assert "This consultation closed and is no longer accepting comments." in shown
+        assert "cannot be sent now" in shown
+        assert "<form" not in shown
+    assert db.session.get(Comment, draft.id).sent_to_lead_at is None
