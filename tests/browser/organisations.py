@@ -1,13 +1,20 @@
 """Seeding an organisation's response on the live server, for the organisation pages' browser tests."""
 
-from consult.accounts.services import find_user_by_email
+from consult.accounts.services import find_user_by_email, register_user
 from consult.comments import services as comment_services
 from consult.comments.models import OrganisationType
 from consult.consultations.models import Document
 from consult.database import utcnow
 from consult.extensions import db
 from consult.organisations import services
-from tests.browser.conftest import QUOTE_SECTION, SeededConsultation, seed_user, sign_in_over_http, unique
+from tests.browser.conftest import (
+    PASSWORD,
+    QUOTE_SECTION,
+    SeededConsultation,
+    seed_user,
+    sign_in_over_http,
+    unique,
+)
 
 
 def seed_lead(live_server) -> str:
@@ -39,6 +46,37 @@ def seed_colleague(live_server, seeded: SeededConsultation, code: str, sent: boo
         if sent:
             services.send_to_lead(participation, utcnow())
     return email
+
+
+def long_email() -> str:
+    """A unique 73-character email address, with nothing a line could break at before the @."""
+    return f"{'c' * 53}{unique('').lower()}@example.org"
+
+
+def long_name() -> str:
+    """A unique 48-character name with no spaces."""
+    return f"Wolfeschlegelsteinhausenbergerdorff{'x' * 5}{unique('')}"
+
+
+def seed_long_named_organisation(live_server, seeded: SeededConsultation) -> tuple[str, str]:
+    """A lead and a colleague with long names and email addresses: one comment sent, one kept back.
+
+    Returns the lead's and the colleague's email addresses.
+    """
+    lead_email, colleague_email = long_email(), long_email()
+    with live_server.app_context():
+        lead = register_user(lead_email, long_name(), PASSWORD)
+        services.mark_lead(lead, f"Neuroma Support {unique('')}", OrganisationType.CHARITY_OR_PATIENT_GROUP, None)
+        document = db.session.get(Document, seeded.document_id)
+        code = services.share_code(lead, document.consultation, utcnow()).code
+        colleague = register_user(colleague_email, long_name(), PASSWORD)
+        participation = services.join_with_code(colleague, document.consultation, code, utcnow())
+        section = next(s for c in document.chapters for s in c.sections if s.number == QUOTE_SECTION)
+        target = comment_services.CommentTargetRef(document=document, chapter=section.chapter, section=section)
+        comment_services.save_draft(participation, target, "Say how long the freezing takes.", None, utcnow())
+        services.send_to_lead(participation, utcnow())
+        comment_services.save_draft(participation, target, "Kept back for now.", None, utcnow())
+    return lead_email, colleague_email
 
 
 # --- The organisation pages, for the accessibility checks (tests/browser/test_accessibility.py) ---------

@@ -16,13 +16,16 @@ from consult.accounts.models import Role
 from consult.accounts.services import find_user_by_email
 from tests.browser.conftest import (
     QUOTE_SECTION,
+    assert_reflows,
     check_accessibility,
     seed_account,
     seed_consultation,
     seed_user,
     sign_in,
+    sign_in_over_http,
     sign_out,
 )
+from tests.browser.organisations import seed_long_named_organisation
 from tests.browser.questions import EVIDENCE, seed_questions
 
 pytestmark = pytest.mark.browser
@@ -144,3 +147,27 @@ def test_admin_lead_colleagues_and_one_submission(page, live_server, screenshot)
     _press(page, "Continue")
     expect(page.get_by_role("main")).to_contain_text("Your organisation has already responded to this consultation.")
     check_accessibility(page, "organisation-code-refused")
+
+
+def test_long_names_and_email_addresses_wrap_at_320_css_pixels(page, live_server):
+    """WCAG 1.4.10: a 73-character address or a 48-character name with no spaces never widens the page.
+
+    They are shown where nothing else on the page is as long: "Sent by" on the
+    organisation page, "From" on the lead's response, the colleagues still to
+    send on the lead's submit page, and "Signed in as" in the header.
+    """
+    seeded = seed_consultation(live_server, "open")
+    lead_email, colleague_email = seed_long_named_organisation(live_server, seeded)
+    page.set_viewport_size({"width": 320, "height": 720})
+    sign_in_over_http(page.context, lead_email)
+    for name, path in [("organisation-lead", "/organisation"),
+                       ("organisation-lead-response", "/organisation/lead/response"),
+                       ("organisation-lead-submit", "/organisation/lead/submit")]:
+        page.goto(f"{seeded.path}{path}")
+        expect(page.get_by_role("main")).to_contain_text(colleague_email)
+        assert_reflows(page, name)
+    page.context.clear_cookies()
+    sign_in_over_http(page.context, colleague_email)
+    page.goto(f"{seeded.path}/organisation")
+    expect(page.get_by_role("main")).to_contain_text(f"Sent by {colleague_email}")
+    assert_reflows(page, "organisation-colleague")
