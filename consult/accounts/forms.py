@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
 from consult.accounts.services import MIN_PASSWORD_LENGTH
 from consult.forms import NoDirectionControls, name_as_kept
@@ -46,7 +46,8 @@ class RegisterForm(FlaskForm):
         "Full name",
         widget=GovTextInput(),
         filters=[name_as_kept],
-        validators=[InputRequired(message="Enter your full name"),
+        # Checked after the filter: a name of spaces or invisible characters is no name.
+        validators=[DataRequired(message="Enter your full name"),
                     Length(max=120, message="Full name must be 120 characters or fewer"),
                     NoDirectionControls("Full name")],
     )

@@ -11,7 +11,7 @@ from consult.accounts.models import Role, User, new_session_token
 from consult.errors import DomainError
 from consult.database import utcnow
 from consult.extensions import db
-from consult.text import direction_controls_refused, has_direction_controls, tidy_name
+from consult.text import direction_controls_refused, has_direction_controls, is_blank, tidy_name
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -64,9 +64,12 @@ def register_user(email: str, name: str, password: str, role: Role = Role.STAKEH
     An account made by an operator or a seed has an address someone vouched
     for; the public registration form passes ``email_verified=False`` and
     sends a link to confirm it. The name is kept as consult.text.tidy_name
-    keeps names; one holding a direction control is refused (InvalidName).
+    keeps names; a name with nothing that shows, or holding a direction
+    control, is refused (InvalidName).
     """
     name = tidy_name(name)
+    if is_blank(name):
+        raise InvalidName("Enter your full name")
     if has_direction_controls(name):
         raise InvalidName(direction_controls_refused("Full name"))
     user = User(

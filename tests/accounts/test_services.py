@@ -42,6 +42,13 @@ def test_a_name_that_changes_the_direction_of_text_is_refused(app_context):
     assert users_with_email("rlo@example.org") == 0
 
 
+@pytest.mark.parametrize("name", ["", "   ", "\u200b", "\u2060 \ufeff"])
+def test_a_name_with_nothing_that_shows_is_refused(app_context, name):
+    with pytest.raises(services.InvalidName, match="Enter your full name"):
+        services.register_user("blank@example.org", name, PASSWORD)
+    assert users_with_email("blank@example.org") == 0
+
+
 def test_same_email_in_another_case_is_refused(app_context):
     services.register_user("a@example.org", "First", PASSWORD)
     with pytest.raises(services.EmailAlreadyRegistered):

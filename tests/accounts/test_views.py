@@ -103,6 +103,17 @@ def test_registration_form_errors_are_shown_and_nothing_is_stored(post_form, cha
     assert stored_user(data["email"].lower()) is None
 
 
+@pytest.mark.parametrize("name", ["   ", "\u200b", " \u200b\u2060\ufeff ", "\u00a0\u3000"])
+def test_a_name_of_only_spaces_or_invisible_characters_is_refused(post_form, name):
+    response = register(post_form, "blank@example.org", name=name)
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "<title>Error: " in page
+    assert 'href="#name">Enter your full name</a>' in page  # the error summary, linked to the field
+    assert 'id="name-error"' in page and "Enter your full name" in page.split('id="name-error"')[1][:200]
+    assert stored_user("blank@example.org") is None
+
+
 # --- Sign in and out -----------------------------------------------------------
 
 def test_signing_in_with_the_email_in_any_case_lands_on_the_consultations(client, make_user):
