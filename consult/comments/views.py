@@ -88,13 +88,18 @@ def _draft_changed(consultation, message: str):
     return redirect(url_for("comments.review", reference=consultation.reference))
 
 
+def _already_submitted(consultation):
+    """A change asked of a submitted response: the receipt, which shows what was submitted, and why not."""
+    flash(services.ResponseAlreadySubmitted.message, "info")
+    return redirect(url_for("comments.receipt", reference=consultation.reference))
+
+
 def _new_comment(participation, target: services.CommentTargetRef):
     consultation = target.document.consultation
     if participation is None:
         return _redirect_to_take_part(consultation)
     if participation.is_submitted:
-        flash(services.ResponseAlreadySubmitted.message, "info")
-        return redirect(url_for("comments.receipt", reference=consultation.reference))
+        return _already_submitted(consultation)
     services.require_changeable(participation)
     form = CommentForm(section=target.section)
     if target.section is None:
@@ -151,8 +156,7 @@ def edit_comment(reference: str, comment_id: int):
     participation = comment.participation
     target = services.CommentTargetRef(document=comment.document, chapter=comment.chapter, section=comment.section)
     if not comment.is_draft:
-        flash(services.ResponseAlreadySubmitted.message, "info")
-        return redirect(url_for("comments.receipt", reference=consultation.reference))
+        return _already_submitted(consultation)
     services.require_changeable(participation, comment)
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
         return not_open_page(consultation, comment.participation)
@@ -176,6 +180,8 @@ def edit_comment(reference: str, comment_id: int):
 @comment_writes_per_user
 def delete_comment(reference: str, comment_id: int):
     consultation, comment = public_consultation_and_own_comment_or_404(reference, comment_id)
+    if not comment.is_draft:
+        return _already_submitted(consultation)
     services.require_changeable(comment.participation, comment)
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
         return not_open_page(consultation, comment.participation)

@@ -514,18 +514,22 @@ def _attempt(client, post_form, consultation, action: str, comment: Comment):
         "new comment": lambda: post_form(section_comment_url(consultation, "1.2"), {"body": "An afterthought"}),
         "edit form": lambda: client.get(path(consultation, f"/comments/{comment.id}/edit")),
         "edit": lambda: post_form(path(consultation, f"/comments/{comment.id}/edit"), {"body": "Changed"}),
+        "delete form": lambda: client.get(path(consultation, f"/comments/{comment.id}/delete")),
         "delete": lambda: post_form(path(consultation, f"/comments/{comment.id}/delete")),
         "submit": lambda: post_form(path(consultation, "/response/submit")),
     }[action]()
 
 
-@pytest.mark.parametrize("action", ["new comment form", "new comment", "edit form", "edit", "delete"])
+@pytest.mark.parametrize("action", ["new comment form", "new comment", "edit form", "edit", "delete form", "delete"])
 def test_submitted_response_is_read_only(client, post_form, participant, action):
     consultation = participant.consultation
     comment = add_draft(participant, "Final words", section="1.1")
     post_form(path(consultation, "/response/submit"))
     response = _attempt(client, post_form, consultation, action, comment)
-    assert SUBMITTED_MESSAGE in page_after(client, response)
+    # Every way in ends on the receipt, which says why: never a form whose button would be refused.
+    assert response.status_code == 302 and response.headers["Location"].endswith("/response/receipt")
+    page = page_after(client, response)
+    assert SUBMITTED_MESSAGE in page and "Are you sure" not in page
     assert [(c.body, c.status) for c in services.list_comments(participant)] == \
         [("Final words", CommentStatus.SUBMITTED)]
 
