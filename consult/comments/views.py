@@ -267,12 +267,29 @@ def submit(consultation, participation):
 @_taking_part
 def receipt(consultation, participation):
     if not participation.is_submitted:
-        flash("You have not submitted your response yet, so there is no receipt. "
-              "Review your comments and submit them before the consultation closes.", "info")
+        why = _no_receipt(participation)
+        if why:
+            flash(why, "info")
         return redirect(url_for("comments.review", reference=consultation.reference))
     comments = services.list_comments(participation)
     return render_template("comments/receipt.html", consultation=consultation, participation=participation,
                            comments=comments, **_answers_context(participation))
+
+
+def _no_receipt(participation) -> str | None:
+    """Why there is no receipt yet, for the response page; None where that page already says why.
+
+    A colleague has no receipt of their own: their organisation's lead
+    submits. Once the organisation has responded, the response page says so,
+    and nothing more is true to add.
+    """
+    if colleague_response_closed(participation) is not None:
+        return None
+    if participation.organisation_role is OrganisationRole.COLLEAGUE:
+        return ("There is no receipt for you: your organisation’s commenting lead submits its response. "
+                "Send your comments and answers to them before the consultation closes.")
+    return ("You have not submitted your response yet, so there is no receipt. "
+            "Review your comments and submit them before the consultation closes.")
 
 
 @bp.route("/response.xlsx")

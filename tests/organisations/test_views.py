@@ -747,3 +747,20 @@ def test_after_the_close_a_colleague_is_told_so_instead_of_offered_a_send(client
         assert "cannot be sent now" in shown
         assert "<form" not in shown
     assert db.session.get(Comment, draft.id).sent_to_lead_at is None
+
+
+def test_a_colleague_opening_the_receipt_is_told_only_what_is_true(client, login, shared):
+    consultation, lead, code = shared
+    receipt = f"/consultations/{consultation.reference}/response/receipt"
+    user, _ = new_colleague(consultation, code.code)
+    login(user)
+    before = _text(client.get(receipt, follow_redirects=True))
+    assert "There is no receipt for you: your organisation’s commenting lead submits its response." in before
+    assert "You have not submitted your response yet" not in before
+
+    colleague, _, _ = respond_leaving_a_draft(consultation, lead, code)
+    login(colleague)
+    after = _text(client.get(receipt, follow_redirects=True))
+    assert after.count(services.ResponseClosedToColleague.message) == 1
+    assert "You have not submitted your response yet" not in after and "There is no receipt" not in after
+    assert "before the consultation closes" not in after
