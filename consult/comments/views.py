@@ -285,6 +285,8 @@ def _no_receipt(participation) -> str | None:
     """
     if colleague_response_closed(participation) is not None:
         return None
+    if not participation.consultation.accepts_responses_at(utcnow()):
+        return "There is no receipt: no response was submitted before the consultation closed."
     if participation.organisation_role is OrganisationRole.COLLEAGUE:
         return ("There is no receipt for you: your organisation’s commenting lead submits its response. "
                 "Send your comments and answers to them before the consultation closes.")

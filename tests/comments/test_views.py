@@ -702,3 +702,17 @@ def test_the_comment_form_counts_words_as_well_as_characters(client, post_form, 
     comment = add_draft(participant, "One", section="1.1")
     assert "You have written 1 word<" in text_of(client.get(path(participant.consultation,
                                                                   f"/comments/{comment.id}/edit")))
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_asking_for_a_receipt_before_submitting_says_what_is_true_now(client, participant, closed):
+    consultation = participant.consultation
+    add_draft(participant, "Only comment")
+    if closed:
+        close(consultation)
+    page = client.get(path(consultation, "/response/receipt"), follow_redirects=True).get_data(as_text=True)
+    if closed:
+        assert "no response was submitted before the consultation closed" in page
+        assert "submit them before the consultation closes" not in page
+    else:
+        assert "Review your comments and submit them before the consultation closes." in page
