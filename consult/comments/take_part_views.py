@@ -227,15 +227,24 @@ def _refused_as_led(form) -> bool:
     """
     if "organisation_name" not in form or not form.organisation_name.data:
         return False
+    refusal = _led_refusal(form.organisation_name.data)
+    if refusal is None:
+        return False
+    form.organisation_name.errors.append(refusal)
+    return True
+
+
+def _led_refusal(organisation_name: str | None) -> str | None:
+    """Why this organisation name cannot be taken, if its organisation now has a commenting lead."""
+    if not organisation_name:
+        return None
     from consult.organisations.services import organisation_with_leads  # organisations builds on comments
 
-    organisation = organisation_with_leads(form.organisation_name.data)
+    organisation = organisation_with_leads(organisation_name)
     if organisation is None:
-        return False
-    form.organisation_name.errors.append(
-        f"{organisation.name} responds through its commenting lead. Ask them for your organisation’s code and "
-        "enter it on the consultation’s page, or take part as an individual")
-    return True
+        return None
+    return (f"{organisation.name} responds through its commenting lead. Ask them for your organisation’s code and "
+            "enter it on the consultation’s page, or take part as an individual")
 
 
 def _lead_record(question: Question):
@@ -283,8 +292,13 @@ def check_take_part(reference: str):
     choice = choice_from_answers(answers)
     form = ConfirmShownForm()
     status, submitted = 200, form.validate_on_submit()
+    led = _led_refusal(choice.organisation_name) if submitted and choice.kind is ParticipantKind.ORGANISATION \
+        else None
     if submitted and not form.confirms(answers):
         form.form_errors.append(ANSWERS_CHANGED)
+        status = 409
+    elif led is not None:  # a lead was recorded for it after its name was accepted
+        form.form_errors.append(led)
         status = 409
     elif submitted:
         try:

@@ -495,6 +495,21 @@ def test_an_organisation_with_a_commenting_lead_is_refused_by_name_and_the_way_i
     assert pending(client, consultation)["organisation_name"] == "Foot Health Charity"
 
 
+def test_a_name_whose_organisation_gains_a_lead_before_the_confirm_is_refused_there(client, post_form,
+                                                                                   signed_in_at):
+    """The name was free when typed; a lead recorded before the confirm makes it the lead's to respond for."""
+    from tests.organisations.conftest import new_lead
+
+    user, consultation = signed_in_at
+    check_url = answer_questions(post_form, path(consultation, "/take-part"), AS_CHARITY)
+    new_lead(organisation="Foot Health Charity")
+    response = confirm(client, post_form, check_url)
+    assert response.status_code == 409
+    assert any(item.startswith("Foot Health Charity responds through its commenting lead.")
+               for item in error_summary_items(text_of(response)))
+    assert db.session.scalar(select(Participation).where(Participation.user_id == user.id)) is None
+
+
 @pytest.mark.parametrize("typed", ["Foot\u200b Health UK", "F\u200boot Health UK", "Fοot Health UK",
                                    "Fооt Неаlth UK", "FOOT HEALTH UK\u2060"],
                          ids=["zero-width-space", "zero-width-space-in-a-word", "greek-omicron", "cyrillic",
