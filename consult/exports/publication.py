@@ -57,7 +57,8 @@ class PublicationCounts:
     public: accepted and redacted comments; no_agreed_response: those among
     them without an agreed response (their Response column is empty to the
     public); redacted: those published with words withheld; named_individuals:
-    individuals with a public comment who agreed to be named;
+    individuals who agreed to be named with a public comment or a public
+    answer (everyone named on the published pages and files);
     answers_waiting: submitted answers whose words staff have not yet
     moderated, which publishing leaves out (questions.moderation);
     comments_waiting: submitted comments still waiting for a triage
@@ -85,24 +86,29 @@ def publication_counts(consultation: Consultation) -> PublicationCounts:
     Public, redacted, those with an agreed response and those still waiting
     for triage come from the consultation's running counts (one small read). The named individuals
     and the answers waiting are COUNT statements that the indexes on
-    participations (consultation), comments (participation) and answers
-    (question, state) serve; they run only when staff open the check page
-    or confirm, never on a page the public or the committee reads.
+    participations (consultation), comments (participation), answers
+    (participation, question) and answers (question, state) serve; they run
+    only when staff open the check page or confirm, never on a page the
+    public or the committee reads.
     """
     counts = counters.read([consultation.id], ["state", "pub_agreed"])[consultation.id]
     accepted = counts["state", ModerationState.ACCEPTED.value]
     redacted = counts["state", ModerationState.REDACTED.value]
     waiting = counts["state", ModerationState.NEW.value]
     agreed = counts["pub_agreed", "total"]
+    from consult.questions.exports import has_published_answer
+    from consult.questions.moderation import waiting_count
+
     public = [Comment.status == CommentStatus.SUBMITTED, Comment.moderation_state.in_(PUBLIC_STATES)]
     # The participation names the consultation: the comments are found by participation alone. Asked for
     # the consultation too, SQLite walked each participation's consultation (19 s at 100,000 comments).
+    # A name is published beside a public answer as beside a public comment, so either one counts.
     named = db.session.scalar(
         select(func.count()).select_from(Participation).where(
             Participation.consultation_id == consultation.id, Participation.kind == ParticipantKind.INDIVIDUAL,
             Participation.publish_name.is_(True),
-            select(Comment.id).where(Comment.participation_id == Participation.id, *public).exists())) or 0
-    from consult.questions.moderation import waiting_count
+            or_(select(Comment.id).where(Comment.participation_id == Participation.id, *public).exists(),
+                has_published_answer()))) or 0
 
     return PublicationCounts(public=accepted + redacted, no_agreed_response=accepted + redacted - agreed,
                              redacted=redacted, named_individuals=named,

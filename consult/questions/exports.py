@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from consult.accounts.models import User
 from consult.comments.models import ParticipantKind, Participation, participant_type_label
@@ -294,6 +294,18 @@ PUBLISHED_PAGE_SIZE = 50
 def count_published_answers(consultation_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(_submitted_answers(consultation_id)
                                                                .where(published()).subquery()))
+
+
+def has_published_answer() -> ColumnElement[bool]:
+    """Whether the enclosing query's Participation has an answer the published pages and files show.
+
+    The rule they apply (published_answers_page, published_answer_rows): a
+    submitted response, and an answer moderation lets out. An EXISTS that the
+    unique index on answers (participation, question) serves, for a count of
+    participations that loads no rows.
+    """
+    return and_(Participation.submitted_at.is_not(None),
+                select(Answer.id).where(Answer.participation_id == Participation.id, published()).exists())
 
 
 def published_answer_rows(consultation_id: int) -> Iterator[tuple[str, str, str, str, str]]:

@@ -225,6 +225,55 @@ def test_the_publication_check_counts_answers_waiting_for_moderation(app_context
     assert "not published until you accept or redact them" in page
 
 
+def test_the_publication_check_counts_everyone_named_beside_a_public_answer(app_context, client, login_as,
+                                                                           post_form, asking, staff_user):
+    consultation, yes_no, open_question = asking
+
+    def answered(name, question, yes_no_value, text, publish_name=True, submit=True):
+        person = new_participation(new_user(name=name), consultation)
+        person.publish_name = publish_name
+        answer = services.save_answer(person, question, yes_no_value, text, utcnow())
+        if submit:
+            comment_services.submit_response(person, utcnow())
+        db.session.commit()
+        return answer
+
+    _decide(answered("Ada Accepted", open_question, None, "Accepted words"), staff_user, AnswerState.ACCEPTED)
+    _decide(answered("Rex Redacted", open_question, None, PRIVATE), staff_user, AnswerState.REDACTED,
+            reason=RejectionReason.PERSONAL_DATA, redacted_text=REDACTED)
+    answered("Bea Bare", yes_no, True, "")  # a bare yes is published at once
+    # Withheld words leave the yes or no published, and the name beside it; an open answer withheld leaves nothing.
+    _decide(answered("Wes Withheld", yes_no, False, "Call me on 07700 900123"), staff_user, AnswerState.WITHHELD,
+            reason=RejectionReason.PERSONAL_DATA)
+    _decide(answered("Sid Spam", open_question, None, "Spam spam spam"), staff_user, AnswerState.WITHHELD,
+            reason=RejectionReason.SPAM)
+    answered("Nat New", open_question, None, "Still waiting to be read")
+    _decide(answered("Una Unnamed", open_question, None, "Words without a name", publish_name=False), staff_user,
+            AnswerState.ACCEPTED)
+    answered("Dan Draft", yes_no, True, "", submit=False)
+    consultation.closes_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    named = {"Ada Accepted", "Rex Redacted", "Bea Bare", "Wes Withheld"}
+    assert publication.publication_counts(consultation).named_individuals == len(named)
+
+    login_as(Role.STAFF)
+    url = f"/staff/consultations/{consultation.reference}/publication"
+    page = client.get(url).get_data(as_text=True)
+    assert re.search(r'id="count-named-individuals">\s*4 individuals agreed', page)
+    seen = dict(re.findall(r'name="(\w+)" type="hidden" value="(\d+)"', page))
+    assert seen["named_individuals"] == "4"
+    assert post_form(url, seen).status_code == 302  # the counts shown are the counts confirmed
+
+    everyone = named | {"Sid Spam", "Nat New", "Una Unnamed", "Dan Draft"}
+    shown = set()
+    for question in (yes_no, open_question):
+        page = main_of(client.get(public_path(consultation, f"/published-answers/{question.id}")))
+        shown |= {name for name in everyone if name in page}
+    text = client.get(public_path(consultation, "/published-comments.csv")).get_data(as_text=True)
+    stakeholders = {row["Stakeholder"] for row in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))}
+    assert shown == stakeholders & everyone == named
+
+
 # --- The staff pages -------------------------------------------------------------------------------
 
 
