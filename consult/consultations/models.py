@@ -128,10 +128,6 @@ class Chapter(db.Model):
     def label(self) -> str:
         return f"{self.number} {self.title}" if self.number else self.title
 
-    @property
-    def body_paragraphs(self) -> list[str]:
-        return [p for p in self.body.split("\n\n") if p.strip()]
-
 
 class Section(db.Model):
     __tablename__ = "sections"
@@ -154,10 +150,6 @@ class Section(db.Model):
 
     chapter: Mapped[Chapter] = relationship(back_populates="sections")
     document: Mapped[Document] = relationship()
-
-    @property
-    def paragraphs(self) -> list[str]:
-        return [p for p in self.text.split("\n\n") if p.strip()]
 
 
 def anchor_for(kind: str, number: str | None, title: str = "") -> str:

@@ -4,6 +4,7 @@ from consult.access import public
 from consult.comments.services import list_comments, may_still_draft
 from consult.consultations import document_cache, services
 from consult.consultations.deadlines import deadline_wording
+from consult.consultations.guidance_text import guidance_html, guidance_plain
 from consult.consultations.models import ConsultationStatus
 from consult.database import utcnow
 from consult.loaders import public_consultation_or_404, public_or_preview_consultation_and_participation_or_404
@@ -18,6 +19,10 @@ load_consultation_or_404 = public_consultation_or_404
 def deadline(consultation) -> str:
     """'Closes in 3 days (5pm on 9 December)': the consultation's dates as they stand now."""
     return deadline_wording(consultation.opens_at, consultation.closes_at, utcnow())
+
+
+bp.add_app_template_filter(guidance_html, "guidance_html")
+bp.add_app_template_filter(guidance_plain, "guidance_plain")
 
 
 @bp.route("/")

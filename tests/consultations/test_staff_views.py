@@ -21,6 +21,7 @@ from consult.extensions import db
 from consult.uk_time import display_zone
 from tests.conftest import GUIDANCE_SEED, sections_of
 from tests.consultations.importing.test_docx import guidance_docx
+from tests.consultations.test_views import LISTED_DRAFT
 
 UTC = timezone.utc
 BASE = "/staff/consultations"
@@ -702,6 +703,17 @@ def test_a_word_document_is_previewed_and_imported_with_its_structure(client, po
         ("2", "The procedure", [("2.1", None), ("2.2", None)]),
         (None, "Update information", []),
     ]
+
+
+def test_the_preview_gives_a_section_s_first_words_as_they_will_read(client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    page = text_of(client.get(upload(post_form, consultation.reference, LISTED_DRAFT.encode(),
+                                     "draft.md").headers["Location"]))
+    first_words = re.findall(r'<td class="govuk-table__cell">([^<]*)</td>\s*</tr>', page)
+    assert first_words == [
+        "Offer the procedure only when: the person has tried conservative care the…",
+        "See the evidence (https://example.org/evidence) first."]
 
 
 def documents_table(page: str) -> str:

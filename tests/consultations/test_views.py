@@ -4,15 +4,17 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import docx
 import pytest
 
 from consult.accounts.models import Role
-from consult.consultations.importing import parse_document
+from consult.consultations.importing import parse_document, parse_docx
 from consult.consultations.models import CommitteeAssignment
 from consult.consultations.services import create_consultation, import_document
 from consult.database import utcnow
 from consult.extensions import db
 from tests.conftest import GUIDANCE_SEED, SAMPLE_DRAFT, sections_of
+from tests.consultations.importing.test_docx import docx_bytes
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -185,6 +187,89 @@ def test_imported_guidance_shows_every_section_without_link_markup_or_front_matt
     assert "Find out only in research means on the NICE guidance page." in page
     assert "[" not in page and "](#)" not in page
     assert "Your responsibility" not in page
+
+
+LISTED_DRAFT = """# Draft with lists
+
+## 1 Recommendations
+
+1.1 Offer the procedure only when:
+- the person has tried **conservative** care
+- the team includes <b>a surgeon</b>
+
+1.2 See [the evidence](https://example.org/evidence) first.
+"""
+
+# Section 1.1 of LISTED_DRAFT as every page shows it.
+LISTED = ('<p class="govuk-body">Offer the procedure only when:</p>'
+          '<ul class="govuk-list govuk-list--bullet"><li>the person has tried <strong>conservative</strong> care</li>'
+          '<li>the team includes &lt;b&gt;a surgeon&lt;/b&gt;</li></ul>')
+
+
+def listed_word_draft():
+    """A Word draft whose numbered paragraph is followed by paragraphs in the List Bullet style."""
+    document = docx.Document()
+    document.add_heading("1 Recommendations", 1)
+    document.add_paragraph("Offer the procedure only when:", style="List Number")
+    document.add_paragraph("the person has tried conservative care", style="List Bullet")
+    document.add_paragraph("the team includes a surgeon", style="List Bullet")
+    document.add_paragraph("See the evidence first.", style="List Number")
+    return parse_docx(docx_bytes(document))
+
+
+def test_lists_and_bold_in_an_imported_markdown_draft_read_as_lists_and_bold(client, make_consultation):
+    consultation = make_consultation(text=LISTED_DRAFT)
+    sections = sections_of(consultation)
+    assert sections["1.1"].text == ("Offer the procedure only when:\n- the person has tried **conservative** care\n"
+                                    "- the team includes <b>a surgeon</b>")
+    page = main_of(client.get(document_path(consultation)))
+    block = section_block(page, "section-1-1")
+    assert f'<div class="app-section__text" data-section-text>\n        {LISTED}\n      </div>' in block
+    assert "**" not in page and "- the" not in page and "<b>" not in page
+    assert ('<p class="govuk-body">See the evidence (https://example.org/evidence) first.</p>'
+            in section_block(page, "section-1-2"))
+
+
+def test_a_word_draft_s_bulleted_paragraphs_read_as_a_list_in_their_section(client, make_consultation):
+    consultation = create_consultation("TSTWORD", "Word draft", "A summary.", utcnow() - timedelta(days=1),
+                                       utcnow() + timedelta(days=20))
+    import_document(consultation, listed_word_draft())
+    db.session.commit()
+    block = section_block(main_of(client.get(document_path(consultation))), "section-1-1")
+    assert ('<p class="govuk-body">Offer the procedure only when:</p><ul class="govuk-list govuk-list--bullet">'
+            "<li>the person has tried conservative care</li><li>the team includes a surgeon</li></ul>") in block
+
+
+def test_the_comment_form_shows_the_section_as_the_document_does_and_carries_it_as_written(
+        client, login_as, make_consultation, make_participation):
+    consultation = make_consultation(text=LISTED_DRAFT)
+    make_participation(login_as(), consultation)
+    section = sections_of(consultation)["1.1"]
+    page = main_of(client.get(f"/consultations/{consultation.reference}/sections/{section.id}/comment"))
+    assert LISTED in page and "**" not in page.split('data-section-written="')[1].split(">", 1)[1]
+    # The words as written, for the quote the form sends (static/js/app.mjs), escaped like any attribute.
+    assert ('data-section-written="Offer the procedure only when:\n- the person has tried **conservative** care\n'
+            '- the team includes &lt;b&gt;a surgeon&lt;/b&gt;"') in page
+
+
+def test_staff_read_lists_and_bold_in_the_preview_of_a_draft_and_beside_a_comment(
+        client, login_as, make_consultation, make_participation, make_user):
+    from consult.comments import services as comment_services
+
+    consultation = held_as_draft(make_consultation, text=LISTED_DRAFT)
+    login_as(Role.STAFF)
+    assert LISTED in section_block(main_of(client.get(document_path(consultation))), "section-1-1")
+
+    consultation = make_consultation(text=LISTED_DRAFT)
+    participation = make_participation(make_user(), consultation)
+    section = sections_of(consultation)["1.1"]
+    comment = comment_services.save_draft(participation, comment_services.CommentTargetRef(
+        section.document, section.chapter, section), "A comment.", None, utcnow())
+    comment_services.submit_response(participation, utcnow())
+    db.session.commit()
+    page = main_of(client.get(f"/staff/consultations/{consultation.reference}/comments/{comment.number}"))
+    shown = page.split('id="section-text"')[1].split("</details>")[0]
+    assert LISTED in shown and "**" not in shown
 
 
 def test_unknown_consultation_and_document_are_not_found(client, make_consultation):
