@@ -107,6 +107,9 @@ class Config:
     DOWNLOAD_KEEP_SECONDS = 24 * 3600  # a prepared file is offered (and re-used) this long
     # A job no worker has started after this long is reported as such, never waited on in silence.
     JOB_PICKUP_SECONDS = 60
+    # Uploaded drafts wait here, parsed, between the preview and the confirmation
+    # (consult/consultations/importing/staging.py). Every app server must see the same folder.
+    IMPORT_STAGING_DIR = str(INSTANCE_DIR / "import-previews")
 
     EMAIL_VERIFICATION_SECONDS = 7 * 24 * 3600
     PASSWORD_RESET_SECONDS = 3600
@@ -135,6 +138,7 @@ class Config:
         "PUBLIC_URL": "PUBLIC_URL",
         "MAIL_CATCHER_DIRECTORY": "MAIL_CATCHER_DIRECTORY",
         "DOWNLOADS_DIRECTORY": "DOWNLOADS_DIRECTORY",
+        "IMPORT_STAGING_DIR": "IMPORT_STAGING_DIR",
         "VERIFICATION_EMAILS_PER_USER": "VERIFICATION_EMAILS_PER_USER",
         "PASSWORD_RESETS_PER_ADDRESS": "PASSWORD_RESETS_PER_ADDRESS",
         "PASSWORD_RESETS_PER_ACCOUNT": "PASSWORD_RESETS_PER_ACCOUNT",

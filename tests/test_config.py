@@ -3,9 +3,8 @@
 import pytest
 
 from consult import create_app
-from consult.config import ProductionConfig, config_from_environment
+from consult.config import PROJECT_ROOT, ProductionConfig, config_from_environment
 from consult.extensions import db
-
 
 PRODUCTION_SERVICES = {"REDIS_URL": "redis://cache.internal:6379/0", "MAIL_SERVER": "smtp.internal",
                        "MAIL_FROM": "Consultations <no-reply@consult.example>",
@@ -104,6 +103,14 @@ def test_the_environment_is_read_when_the_app_is_built_not_at_import(monkeypatch
     config = config_from_environment()
     assert config.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/3"
     assert config.SERVICE_NAME == "Comment on draft guidance"
+
+
+def test_the_folder_of_import_previews_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CONSULT_ENV", "development")
+    monkeypatch.delenv("IMPORT_STAGING_DIR", raising=False)
+    assert config_from_environment().IMPORT_STAGING_DIR == str(PROJECT_ROOT / "instance" / "import-previews")
+    monkeypatch.setenv("IMPORT_STAGING_DIR", str(tmp_path / "shared"))
+    assert config_from_environment().IMPORT_STAGING_DIR == str(tmp_path / "shared")
 
 
 def test_production_cookies_are_secure_even_if_the_environment_says_otherwise(production):

@@ -38,8 +38,7 @@ bp = Blueprint("staff_consultations", __name__, url_prefix="/staff/consultations
 
 
 def _staging() -> ImportStaging:
-    directory = current_app.config.get("IMPORT_STAGING_DIR") or Path(current_app.instance_path) / "import-previews"
-    return ImportStaging(Path(directory))
+    return ImportStaging(Path(current_app.config["IMPORT_STAGING_DIR"]))
 
 
 def _details(form: ConsultationForm, opens_at, closes_at) -> services.ConsultationDetails:
