@@ -28,6 +28,7 @@ from consult.comments.models import (
     Participation,
 )
 from consult.errors import DomainError
+from consult.consultations.guidance_text import guidance_plain
 from consult.extensions import db
 from consult.text import direction_controls_refused, has_direction_controls, is_blank, tidy_name
 from consult.uk_time import spreadsheet_time
@@ -197,13 +198,18 @@ def _clean_body(body: str) -> str:
 
 
 def clean_quote(quote: str | None, section: Section | None) -> str | None:
-    """A quoted passage must really occur in the section it quotes (spacing aside); the form asks too."""
+    """A quoted passage must really occur in the section it quotes (spacing aside); the form asks too.
+
+    Either as written or as a reader sees it: a section's lists and bold
+    words are shown without their bullets and asterisks, so words selected or
+    copied from the page come without them.
+    """
     quote = _normalise_space(quote or "")
     if not quote:
         return None
     if section is None:
         raise InvalidComment("A quoted passage can only be added to a comment on a section.", field="quote")
-    if quote not in _normalise_space(section.text):
+    if quote not in _normalise_space(section.text) and quote not in _normalise_space(guidance_plain(section.text)):
         raise InvalidComment(
             f"The quoted passage does not appear in section {section.number}. "
             "Copy the words exactly from the section, or leave the quote empty.",

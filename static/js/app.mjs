@@ -54,29 +54,6 @@ if (document.querySelector("[data-quote-link]")) {
   document.addEventListener("selectionchange", onSelectionChange);
 }
 
-// A section shows its lists as lists and its bold words in bold, but the service checks a quote against the
-// section as written, where each list item starts with a bullet and bold words sit between **. So words
-// selected or copied from the shown section are sent as written: the same words, with those marks put back.
-const ESCAPED = /[.*+?^${}()|[\]\\]/g;
-
-function asWritten(quote, written) {
-  const words = quote.replace(/\s+/g, " ").trim();
-  const text = written.replace(/\s+/g, " ");
-  if (!words || text.includes(words)) return quote;
-  const between = "(?:\\*\\*)?";
-  const pattern = Array.from(words, (ch) => (ch === " " ? " (?:[-*•] )?" : ch.replace(ESCAPED, "\\$&")));
-  const found = text.match(new RegExp(between + pattern.join(between) + between));
-  return found ? found[0] : quote;
-}
-
-document.querySelectorAll("[data-section-written]").forEach((section) => {
-  const field = document.getElementById("quote");
-  if (!field || !field.form) return;
-  field.form.addEventListener("submit", () => {
-    field.value = asWritten(field.value, section.dataset.sectionWritten);
-  });
-});
-
 document.querySelectorAll("[data-print-page]").forEach((button) => {
   button.hidden = false;
   button.addEventListener("click", () => window.print());

@@ -258,6 +258,19 @@ def test_quote_is_matched_with_whitespace_differences_tolerated(participant):
     assert comment.quote == "A thin probe is passed through"
 
 
+def test_a_quote_of_a_list_and_bold_words_as_shown_or_as_written_is_accepted():
+    from consult.consultations.models import Section
+
+    section = Section(number="1.1", text="Offer it only when:\n- the person has tried **conservative** care\n"
+                                         "- the team includes a surgeon")
+    shown = "only when: the person has tried conservative care the team"
+    assert services.clean_quote(shown, section) == shown  # selected or pasted from the page, JavaScript or not
+    written = "when: - the person has tried **conservative**"
+    assert services.clean_quote(written, section) == written
+    with pytest.raises(services.InvalidComment):
+        services.clean_quote("tried conservative care and surgery", section)
+
+
 def test_quote_not_in_the_section_is_refused_naming_the_section(participant):
     participation, now = participant
     with pytest.raises(services.InvalidComment, match="section 2.1"):
