@@ -432,7 +432,7 @@ def _collapse_by_merging(consultation_id: int, filters: QueueFilters, page: int,
     whole = filters == QueueFilters()
     if whole:
         total, exact = counters.read([consultation_id], ["all"])[consultation_id]["all", "submitted"], True
-        alone = total - sum(totals[campaign_id][0] for _, campaign_id in campaigns)
+        alone = max(0, total - sum(totals[campaign_id][0] for _, campaign_id in campaigns))
     else:
         total, exact = total_matching(consultation_id, filters)
         alone = count_matching(consultation_id, filters, COUNT_LIMIT, in_no_campaign)

@@ -888,7 +888,11 @@ def _with_campaign(scene: Scene) -> tuple[ReviewWorld, int]:
 
     def remove() -> None:
         with scene.live_server.app_context():
-            db.session.execute(db.delete(CampaignMember).where(CampaignMember.campaign_id == campaign_id))
+            # One member at a time, through the session, so the consultation's running counts go down with them.
+            members = db.select(CampaignMember).where(CampaignMember.campaign_id == campaign_id)
+            for member in db.session.scalars(members):
+                db.session.delete(member)
+            db.session.flush()
             db.session.execute(db.delete(Campaign).where(Campaign.id == campaign_id))
             db.session.commit()
 
