@@ -280,4 +280,4 @@ def test_a_nul_character_in_a_form_gets_a_clear_400(client, csrf, path):
     response = client.post(path, data={"csrf_token": csrf(), "email": "a\x00@example.org", "password": "x",
                                        "name": "N\x00", "confirm": "x"})
     assert response.status_code == 400
-    assert "problem with the request" in response.get_data(as_text=True)
+    assert "What you sent contains a character we cannot accept" in response.get_data(as_text=True)
