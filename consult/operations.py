@@ -151,6 +151,10 @@ def _version_static_urls(endpoint: str, values: dict) -> None:
 
 
 def _cache_versioned_static(response):
+    if request.endpoint == "static" and response.status_code == 304:
+        # Not modified: no body is sent, so the server never reads the file the response opened, nor
+        # closes it; it stayed open until garbage collection found it.
+        response.close()
     if request.endpoint == "static" and response.status_code == 200:
         version = request.args.get("v")
         if version and version == static_version(current_app, request.view_args.get("filename", "")):

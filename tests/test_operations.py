@@ -149,3 +149,19 @@ def test_a_front_server_stamp_that_cannot_be_right_is_ignored(app, monkeypatch, 
         header = f"t={time.time() + offsets[header]:.3f}"
     own = time.time() - 1
     assert _arrival(app, own, header=header) == pytest.approx(own)
+
+
+def test_a_static_file_not_modified_is_answered_without_leaving_its_file_open(client):
+    """A 304 sends no body, so the server never reads, and never closes, the file the response opened."""
+    import gc
+    import warnings
+
+    first = client.get("/static/css/app.css")
+    first.close()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = client.get("/static/css/app.css", headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304
+        del again
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [str(w.message) for w in caught]
