@@ -49,14 +49,14 @@ def _stale_running_job(app) -> int:
         return job.id
 
 
-def _staff_write_after_first_read(app, path: str, hold_seconds: float) -> None:
-    """Once the job has read background_jobs, another connection writes: it takes the write lock and
-    commits `hold_seconds` later (at once if 0), as a request saving a page does."""
+def _staff_write_after_first_read(app, path: str, hold_seconds: float, table: str = "background_jobs") -> None:
+    """Once the app has read `table`, another connection writes: it takes the write lock and commits
+    `hold_seconds` later (at once if 0), as a request saving a page does."""
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=15)
     done = []
 
     def write(_connection, _cursor, statement, *_args) -> None:
-        if done or not statement.lstrip().upper().startswith("SELECT") or "background_jobs" not in statement:
+        if done or not statement.lstrip().upper().startswith("SELECT") or table not in statement:
             return
         done.append(True)
         other.execute("BEGIN IMMEDIATE")
@@ -96,25 +96,11 @@ def test_a_page_that_reads_then_writes_waits_for_a_write_made_after_it_read(sqli
     with app.app_context():
         consultation_id = new_consultation().id
         db.session.commit()
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=15)
-    done = []
-
-    def write(_connection, _cursor, statement, *_args) -> None:
-        if done or not statement.lstrip().upper().startswith("SELECT") or "consultations" not in statement:
-            return
-        done.append(True)
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("UPDATE consultations SET summary = summary || '.'")
-        if hold_seconds:
-            threading.Timer(hold_seconds, other.execute, ("COMMIT",)).start()
-        else:
-            other.execute("COMMIT")
+    _staff_write_after_first_read(app, path, hold_seconds, table="consultations")
 
     with app.test_request_context("/staff/", method="GET"):
-        event.listen(db.engine, "after_cursor_execute", write)
         consultation = db.session.get(Consultation, consultation_id)
         consultation.title = "Read, then written"
         db.session.commit()
-        event.remove(db.engine, "after_cursor_execute", write)
     with app.app_context():
         assert db.session.get(Consultation, consultation_id).title == "Read, then written"
