@@ -64,6 +64,9 @@ QUOTE = "a thin probe is passed through the skin"
 
 PASSWORD = "a long and memorable passphrase"
 DEFAULT_TIMEOUT_MS = 15_000
+# Screenshots of passing pages are evidence to look at, never assertions, and a full-page capture costs
+# about a seventh of a second: they are kept when KEEP_SCREENSHOTS=1. A failing test always leaves one.
+KEEP_SCREENSHOTS = os.environ.get("KEEP_SCREENSHOTS") == "1"
 DESKTOP = {"width": 1280, "height": 900}
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -189,15 +192,16 @@ def safe_name(text: str) -> str:
 
 @pytest.fixture
 def screenshot(request):
-    """screenshot(page, "name") saves test-artifacts/screenshots/<test>/<NN>-<name>.png."""
+    """screenshot(page, "name") saves test-artifacts/screenshots/<test>/<NN>-<name>.png with KEEP_SCREENSHOTS=1."""
     directory = SCREENSHOTS / safe_name(request.node.name)
     shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
     numbers = count(1)
 
     def take(tab, name: str) -> Path:
         path = directory / f"{next(numbers):02d}-{safe_name(name)}.png"
-        capture(tab, path)
+        if KEEP_SCREENSHOTS:
+            directory.mkdir(parents=True, exist_ok=True)
+            capture(tab, path)
         return path
 
     return take

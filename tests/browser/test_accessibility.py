@@ -30,6 +30,7 @@ from consult.moderation.states import ModerationState
 from tests.browser.conftest import (
     DESKTOP,
     DOCUMENT_TITLE,
+    KEEP_SCREENSHOTS,
     PASSWORD,
     QUOTE,
     QUOTE_SECTION,
@@ -1603,9 +1604,11 @@ def page_checks(browser, live_server, consultations, staff_world):
 
 
 def screenshot_to(tab, test_name: str, name: str) -> None:
-    """The page as the checks saw it, kept as evidence: <test>/01-<name>.jpg."""
+    """The page as the checks saw it, kept as evidence with KEEP_SCREENSHOTS=1: <test>/01-<name>.jpg."""
     directory = SCREENSHOTS / safe_name(test_name)
     shutil.rmtree(directory, ignore_errors=True)
+    if not KEEP_SCREENSHOTS:
+        return
     directory.mkdir(parents=True)
     capture(tab, directory / f"01-{safe_name(name)}.jpg")
 
