@@ -1,5 +1,6 @@
 """Account rules: registration, accounts made for someone, authentication, password changes and sessions."""
 
+import secrets
 from functools import cache
 
 from flask import current_app
@@ -26,6 +27,18 @@ def _dummy_hash(method: str) -> str:
     """A fixed hash to compare against when the email is unknown, so that a
     missing account takes as long to refuse as a wrong password."""
     return generate_password_hash("not-a-real-password", method=method)
+
+
+def unusable_password_hash() -> str:
+    """The hash of a random secret that is thrown away, for accounts no one signs in to (fictional demo
+    commenters, offline respondents): no password matches it, yet checking one takes as long as for a real
+    account, and one hash per process serves them all."""
+    return _hash_of_a_thrown_away_secret(current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _hash_of_a_thrown_away_secret(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(32), method=method)
 
 
 class EmailAlreadyRegistered(DomainError):
@@ -57,9 +70,11 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def register_user(email: str, name: str, password: str, role: Role = Role.STAKEHOLDER, *,
+def register_user(email: str, name: str, password: str | None, role: Role = Role.STAKEHOLDER, *,
                   email_verified: bool = True) -> User:
     """Create an account; the email is unique whatever its case, enforced by the database.
+
+    A `password` of None makes an account no one can sign in to (see unusable_password_hash).
 
     An account made by an operator or a seed has an address someone vouched
     for; the public registration form passes ``email_verified=False`` and
@@ -75,7 +90,7 @@ def register_user(email: str, name: str, password: str, role: Role = Role.STAKEH
     user = User(
         email=normalise_email(email),
         name=name,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password) if password is not None else unusable_password_hash(),
         role=role,
         email_verified_at=utcnow() if email_verified else None,
     )

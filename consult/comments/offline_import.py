@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 
 from consult.accounts.models import Role, User
-from consult.accounts.services import hash_password
+from consult.accounts.services import unusable_password_hash
 from consult.audit.services import record
 from consult.comments.models import (
     MAX_COMMENT_LENGTH,
@@ -318,7 +318,7 @@ def import_responses(consultation: Consultation, responses: list[OfflineResponse
     if not responses:
         return []
     first_number = reserve_comment_numbers(consultation.id, len(responses))
-    unusable_password = hash_password(secrets.token_urlsafe(32))
+    unusable_password = unusable_password_hash()
     document = consultation.documents[0]
     comments = []
     for offset, response in enumerate(responses):

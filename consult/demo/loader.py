@@ -59,14 +59,17 @@ def load_demo(now: datetime) -> list[str]:
 
 
 def _add_sample_comments(consultation: Consultation, document, samples: list[dict]) -> None:
-    """Submitted comments from fictional stakeholders, made while the consultation was open."""
+    """Submitted comments from fictional stakeholders, made while the consultation was open.
+
+    Their accounts have no password anyone could use: a password written here would be known to everyone
+    who reads the source, wherever the demo is loaded.
+    """
     during = consultation.closes_at - timedelta(days=3)
     sections = {s.number: s for chapter in document.chapters for s in chapter.sections}
     chapters = {c.number: c for c in document.chapters}
     for index, sample in enumerate(samples, start=1):
         email = f"sample-stakeholder-{consultation.reference.lower()}-{index}@example.org"
-        user = accounts.find_user_by_email(email) or accounts.register_user(
-            email, sample["name"], f"unused-{consultation.reference}-{index}-password")
+        user = accounts.find_user_by_email(email) or accounts.register_user(email, sample["name"], None)
         participation = comments.choose_participation(user, consultation, comments.ParticipationChoice(
             kind=ParticipantKind(sample["participant"]),
             individual_type=IndividualType(sample["individual_type"]) if sample["individual_type"] else None,

@@ -142,3 +142,18 @@ def test_every_demo_consultation_asks_the_standard_questions(demo_load):
     assert len(demo) == 3
     for consultation in demo:
         assert [q.text for q in list_questions(consultation.id)] == [text for _, text in STANDARD_QUESTIONS]
+
+
+def test_the_fictional_commenters_have_no_password_anyone_could_use(demo_load, environment):
+    """Their accounts once had a password written in the loader, known to anyone who read it."""
+    environment("production")
+    demo_load()
+    commenters = db.session.scalars(select(User).where(User.email.like("sample-stakeholder-%"))).all()
+    assert len(commenters) >= 10
+    for index, user in enumerate(commenters[:3], start=1):
+        reference = user.email.split("-")[2].upper()
+        for guess in (f"unused-{reference}-{index}-password", DEMO_PASSWORD, ""):
+            assert authenticate(user.email, guess) is None
+    # A real hash of a secret thrown away, so a refusal takes as long as for anyone else.
+    assert {user.password_hash.split("$")[0] for user in commenters} == {
+        db.session.scalar(select(User.password_hash).limit(1)).split("$")[0]}
