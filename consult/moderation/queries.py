@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Select, and_, case, exists, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from consult.access import is_staff
 from consult.analysis.models import Campaign, CampaignMember, MembershipMethod, SuggestionState, ThemeSuggestion
@@ -223,12 +223,15 @@ class CampaignSummary:
 
     id: int
     name: str
-    comments: int  # COUNT_LIMIT + 1 when counting stopped there
+    comments: int
     identical: int
+    # False when more than COUNT_LIMIT comments match the queue and only the first COUNT_LIMIT + 1 were
+    # counted: `comments` is then how many of those are the campaign's ("at least").
+    counted_all: bool = True
 
     @property
     def comments_is_a_floor(self) -> bool:
-        return self.comments > COUNT_LIMIT
+        return not self.counted_all
 
 
 @dataclass
@@ -284,18 +287,34 @@ COUNT_LIMIT = 10_000
 
 def count_matching(consultation_id: int, filters: QueueFilters, limit: int | None = None, *conditions) -> int:
     """How many comments match (and meet `conditions`); with `limit`, counting stops at limit + 1."""
+    query = _matches(consultation_id, filters, None if limit is None else limit + 1, *conditions, numbered=False)
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def _matches(consultation_id: int, filters: QueueFilters, limit: int | None = None, *conditions,
+             numbered: bool = True) -> Select:
+    """(id, number) of the matching comments that meet `conditions` (only the id when not `numbered`), at most
+    `limit` of them, in no order.
+
+    On SQLite a search drives: its matches are read one by one and each is
+    checked against the other filters by the comment's key, so a capped
+    count stops as soon as it has enough, instead of probing FTS5's whole set
+    of matching ids (built anew per statement) for each comment.
+    """
     matched = search.sqlite_matches_first(filters.text, original=filters.search_original) if filters.text else None
     if matched is not None:
-        # From the search's matches, each checked against the other filters by the comment's key.
         others = matching_comments(consultation_id, replace(filters, text="")).order_by(None).where(*conditions)
-        query = select(matched.c.rowid).where(others.with_only_columns(Comment.id)
-                                              .where(Comment.id == matched.c.rowid).exists())
+        query = select(matched.c.rowid.label("id")).where(
+            others.with_only_columns(Comment.id).where(Comment.id == matched.c.rowid).exists())
+        if numbered:
+            numbers = aliased(Comment)
+            query = (query.add_columns(numbers.number.label("number"))
+                     .join_from(matched, numbers, numbers.id == matched.c.rowid))
     else:
+        columns = [Comment.id.label("id")] + ([Comment.number.label("number")] if numbered else [])
         query = (matching_comments(consultation_id, filters).order_by(None).where(*conditions)
-                 .with_only_columns(Comment.id))
-    if limit is not None:
-        query = query.limit(limit + 1)
-    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+                 .with_only_columns(*columns))
+    return query if limit is None else query.limit(limit)
 
 
 def total_matching(consultation_id: int, filters: QueueFilters) -> tuple[int, bool]:
@@ -347,13 +366,16 @@ def first_members(campaign_sizes: dict[int, int], matching: Select) -> dict[int,
         .group_by(CampaignMember.campaign_id)).all()) if small else {}
     for campaign_id in campaign_sizes.keys() - set(small):
         number = db.session.scalar(
-            matching.with_only_columns(Comment.number)
-            .where(select(CampaignMember.comment_id).where(CampaignMember.comment_id == Comment.id,
-                                                           CampaignMember.campaign_id == campaign_id).exists())
-            .order_by(Comment.number).limit(1))
+            matching.with_only_columns(Comment.number).where(_member_of(campaign_id)).order_by(Comment.number).limit(1))
         if number is not None:
             found[campaign_id] = number
     return found
+
+
+def _member_of(campaign_id: int):
+    """A WHERE clause: the comment is one of the campaign's members."""
+    return select(CampaignMember.comment_id).where(CampaignMember.comment_id == Comment.id,
+                                                   CampaignMember.campaign_id == campaign_id).exists()
 
 
 @dataclass(frozen=True)
@@ -366,6 +388,39 @@ class _Collapsed:
     exact: bool
     row_total: int
     page: int
+
+
+@dataclass(frozen=True)
+class _Census:
+    """What one pass over (up to COUNT_LIMIT + 1 of) a filtered queue's matching comments found."""
+
+    total: int  # matching comments counted: COUNT_LIMIT + 1 when counting stopped there
+    alone: int  # of those, the ones in no campaign
+    campaigns: dict[int, tuple[int, int, int]]  # campaign id: (members counted, identical ones, first number)
+
+    @property
+    def complete(self) -> bool:
+        return self.total <= COUNT_LIMIT
+
+
+def _census(consultation_id: int, filters: QueueFilters) -> _Census:
+    """Every count a filtered, collapsed queue page shows, from one statement.
+
+    Up to COUNT_LIMIT + 1 matching comments are read once, each joined to its
+    campaign membership and grouped by campaign. Within the limit every count
+    is exact, and so is each campaign's first matching comment. Beyond it the
+    counts are floors, as the page says, and the firsts are looked up apart.
+    """
+    rows = _matches(consultation_id, filters, COUNT_LIMIT + 1).subquery()
+    identical = case((CampaignMember.method == MembershipMethod.IDENTICAL, 1), else_=0)
+    found = db.session.execute(
+        select(CampaignMember.campaign_id, func.count(), func.coalesce(func.sum(identical), 0), func.min(rows.c.number))
+        .select_from(rows).outerjoin(CampaignMember, CampaignMember.comment_id == rows.c.id)
+        .group_by(CampaignMember.campaign_id)).all()
+    campaigns = {campaign_id: (counted, int(same), first)
+                 for campaign_id, counted, same, first in found if campaign_id is not None}
+    alone = next((counted for campaign_id, counted, _, _ in found if campaign_id is None), 0)
+    return _Census(sum(counted for _, counted, _, _ in found), alone, campaigns)
 
 
 def collapsed_queue_page(consultation_id: int, filters: QueueFilters, page: int = 1,
@@ -385,8 +440,9 @@ def collapsed_queue_page(consultation_id: int, filters: QueueFilters, page: int 
     names = dict(db.session.execute(select(Campaign.id, Campaign.name).where(Campaign.id.in_(shown))).all())
     rows = rows_for([comments[number] for number, _ in found.units])
     for row, (_, campaign_id) in zip(rows, found.units):
-        if campaign_id is not None and found.counts[campaign_id][0] > 1:
-            row.campaign = CampaignSummary(campaign_id, names.get(campaign_id, ""), *found.counts[campaign_id])
+        if campaign_id is not None and (found.counts[campaign_id][0] > 1 or not found.exact):
+            row.campaign = CampaignSummary(campaign_id, names.get(campaign_id, ""), *found.counts[campaign_id],
+                                           counted_all=found.exact)
     return QueuePage(rows=rows, total=found.total, page=found.page, per_page=per_page, row_total=found.row_total,
                      total_is_exact=found.exact)
 
@@ -420,31 +476,44 @@ def _collapse_by_merging(consultation_id: int, filters: QueueFilters, page: int,
     that come before it are known, so a page reads at most its rows and one
     more per campaign beyond its offset; no campaign's members are grouped.
     The whole queue takes its counts from the running counts; a filtered one
-    counts up to COUNT_LIMIT, as the plain queue does, and so does the count
-    of each campaign's matching members on the page.
+    from one pass over up to COUNT_LIMIT + 1 of its matching comments (_census).
     """
     totals = campaign_totals(consultation_id)
     matching = matching_comments(consultation_id, filters).order_by(None)
-    firsts = first_members({c: comments for c, (comments, _) in totals.items()}, matching)
-    campaigns = sorted((number, campaign_id) for campaign_id, number in firsts.items())
-    starts = [number for number, _ in campaigns]
     in_no_campaign = ~exists().where(CampaignMember.comment_id == Comment.id)
     whole = filters == QueueFilters()
     if whole:
+        firsts = first_members({c: comments for c, (comments, _) in totals.items()}, matching)
         total, exact = counters.read([consultation_id], ["all"])[consultation_id]["all", "submitted"], True
-        alone = max(0, total - sum(totals[campaign_id][0] for _, campaign_id in campaigns))
+        alone = max(0, total - sum(totals[campaign_id][0] for campaign_id in firsts))
+        counts = totals
     else:
-        total, exact = total_matching(consultation_id, filters)
-        alone = count_matching(consultation_id, filters, COUNT_LIMIT, in_no_campaign)
+        census = _census(consultation_id, filters)
+        total, exact = census.total, census.complete
+        if exact:
+            alone, firsts = census.alone, {c: first for c, (_, _, first) in census.campaigns.items()}
+        else:
+            # The counted ones need not hold each campaign's first, nor the comments in no campaign up to this
+            # page and one more (the pager offers no last page here): if not, those are counted that far.
+            wanted = min((min(max(page, 1), MAX_PAGE) - 1) * per_page + per_page, COUNT_LIMIT)
+            alone = census.alone if census.alone > wanted else count_matching(consultation_id, filters, wanted,
+                                                                               in_no_campaign)
+            firsts = first_members({c: n for c, (n, _) in totals.items() if n <= FEW_IN_CAMPAIGN}, matching)
+            for campaign_id in (c for c, (n, _) in totals.items() if n > FEW_IN_CAMPAIGN):
+                found = _numbers_in_order(consultation_id, filters, 0, 1, _member_of(campaign_id))
+                firsts.update({campaign_id: found[0]} if found else {})
+        # Beyond the limit, a campaign whose matching members all lie past the ones counted has at least its first.
+        counts = {c: census.campaigns.get(c, (1, 0, None))[:2] for c in firsts}
+    campaigns = sorted((number, campaign_id) for campaign_id, number in firsts.items())
+    starts = [number for number, _ in campaigns]
     row_total = alone + len(campaigns)
     pages = max(1, math.ceil(row_total / per_page))
     page = min(max(page, 1), pages, MAX_PAGE)
     offset = (page - 1) * per_page
     # The first comment in no campaign to read: at or before the page's offset, whatever campaigns come first.
     skip = max(0, min(offset - len(campaigns), alone - 1))
-    singles = list(db.session.scalars(
-        matching.where(in_no_campaign).with_only_columns(Comment.number).order_by(Comment.number)
-        .offset(skip).limit(per_page + len(campaigns)))) if alone else []
+    singles = _numbers_in_order(consultation_id, filters, skip, per_page + len(campaigns), in_no_campaign) \
+        if alone else []
     campaign_index = bisect.bisect_left(starts, singles[0]) if skip and singles else 0
     position, single_index, units = skip + campaign_index if skip else 0, 0, []
     while len(units) < per_page:
@@ -460,20 +529,8 @@ def _collapse_by_merging(consultation_id: int, filters: QueueFilters, page: int,
         if position >= offset:
             units.append(unit)
         position += 1
-    shown = [campaign_id for _, campaign_id in units if campaign_id is not None]
-    counts = {c: totals[c] for c in shown} if whole else {c: _matching_members(matching, c) for c in shown}
-    return _Collapsed(units, counts, total, exact and (whole or alone <= COUNT_LIMIT), row_total, page)
-
-
-def _matching_members(matching: Select, campaign_id: int) -> tuple[int, int]:
-    """How many of the campaign's members match, and how many of those are identical, up to COUNT_LIMIT + 1."""
-    members = (matching.join(CampaignMember, CampaignMember.comment_id == Comment.id)
-               .where(CampaignMember.campaign_id == campaign_id)
-               .with_only_columns(CampaignMember.method).limit(COUNT_LIMIT + 1).subquery())
-    comments, identical = db.session.execute(select(
-        func.count(), func.coalesce(func.sum(case((members.c.method == MembershipMethod.IDENTICAL, 1), else_=0)),
-                                    0)).select_from(members)).one()
-    return comments, int(identical)
+    shown = {campaign_id for _, campaign_id in units if campaign_id is not None}
+    return _Collapsed(units, {c: counts[c] for c in shown}, total, exact, row_total, page)
 
 
 def has_campaigns(consultation_id: int) -> bool:
@@ -586,14 +643,29 @@ def _searched_page_ids(consultation_id: int, filters: QueueFilters, offset: int,
     return None if found is None else [comment_id for comment_id, _ in found][offset:offset + limit]
 
 
+def _numbers_in_order(consultation_id: int, filters: QueueFilters, offset: int, limit: int, *conditions) -> list[int]:
+    """The numbers of the matching comments that meet `conditions`, in number order, from the offset-th on.
+
+    A SQLite search near the start of the queue walks (see _walk_search)
+    rather than have each comment probe FTS5's whole set of matching ids.
+    """
+    if (filters.text and offset + limit <= SEARCH_WALK_BUDGET // 4
+            and search.sqlite_matches_first(filters.text, original=filters.search_original) is not None):
+        found = _walk_search(consultation_id, filters, offset + limit, conditions=conditions)
+        if found is not None:
+            return [number for _, number in found][offset:offset + limit]
+    return list(db.session.scalars(matching_comments(consultation_id, filters).where(*conditions)
+                                   .with_only_columns(Comment.number).offset(offset).limit(limit)))
+
+
 def _walk_search(consultation_id: int, filters: QueueFilters, wanted: int, after: int | None = None,
-                 before: int | None = None) -> list[tuple[int, int]] | None:
+                 before: int | None = None, conditions: tuple = ()) -> list[tuple[int, int]] | None:
     """Up to `wanted` (id, number) of the comments matching a SQLite search that
-    search.sqlite_matches_first accepts, walking the other filters in number order (down from `before`
-    when given) a chunk at a time and asking FTS5 only about each chunk's stretch of ids; None when
-    SEARCH_WALK_BUDGET comments did not give `wanted`."""
+    search.sqlite_matches_first accepts (and meeting `conditions`), walking the other filters in number order
+    (down from `before` when given) a chunk at a time and asking FTS5 only about each chunk's stretch of ids;
+    None when SEARCH_WALK_BUDGET comments did not give `wanted`."""
     backward = before is not None
-    candidates = (matching_comments(consultation_id, replace(filters, text="")).order_by(None)
+    candidates = (matching_comments(consultation_id, replace(filters, text="")).order_by(None).where(*conditions)
                   .with_only_columns(Comment.id, Comment.number)
                   .order_by(Comment.number.desc() if backward else Comment.number))
     found: list[tuple[int, int]] = []

@@ -573,11 +573,24 @@ def test_a_collapsed_queue_lists_each_campaign_once_at_its_first_matching_commen
     db.session.commit()
     if not few:
         monkeypatch.setattr(queries, "FEW_IN_CAMPAIGN", 0)
-    for filters in (QueueFilters(), QueueFilters(state=ModerationState.ACCEPTED), QueueFilters(flagged=True),
-                    QueueFilters(state=ModerationState.NEW, flagged=False)):
+    every_filter = (QueueFilters(), QueueFilters(state=ModerationState.ACCEPTED), QueueFilters(flagged=True),
+                    QueueFilters(state=ModerationState.NEW, flagged=False), QueueFilters(text="comment"),
+                    QueueFilters(text="comment", state=ModerationState.ACCEPTED))
+    for filters in every_filter:
         expected = _collapsed_by_hand(consultation, filters)
         for per_page in (1, 2, 3, 5):
             assert _collapsed_pages(consultation, filters, per_page) == (expected, len(expected)), (filters, per_page)
+    # Counting stopped after two: the first page still lists the same rows in the same order, and no campaign
+    # claims more matching members than it has.
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 1)
+    for filters in every_filter[1:]:
+        expected = _collapsed_by_hand(consultation, filters)
+        page = queries.collapsed_queue_page(consultation.id, filters, per_page=5)
+        assert [row.comment.number for row in page.rows] == [number for number, _ in expected][:len(page.rows)]
+        assert len(page.rows) == min(5, len(expected))
+        for row, (_, campaign) in zip(page.rows, expected):
+            if campaign is not None:
+                assert row.campaign.id == campaign[0] and row.campaign.comments <= campaign[1], filters
 
 
 def test_a_filtered_collapsed_queue_counts_a_large_campaign_no_further_than_the_limit(
@@ -593,13 +606,19 @@ def test_a_filtered_collapsed_queue_counts_a_large_campaign_no_further_than_the_
                         for c in comments[:5]])
     db.session.commit()
     monkeypatch.setattr(queries, "COUNT_LIMIT", 2)
-    page = queries.collapsed_queue_page(consultation.id, QueueFilters(state=ModerationState.NEW), per_page=10)
+    with counted_queries() as statements:
+        page = queries.collapsed_queue_page(consultation.id, QueueFilters(state=ModerationState.NEW), per_page=10)
     [row] = [row for row in page.rows if row.campaign]
-    assert row.campaign.comments_is_a_floor and row.comment.number == comments[0].number
-    assert page.total_is_a_floor  # three comments in no campaign: more than the limit of two
+    # Eight match, more than the limit of two: three were counted, and the campaign's share of them is a floor.
+    assert row.campaign.comments_is_a_floor and 1 <= row.campaign.comments <= 3
+    assert row.comment.number == comments[0].number  # still at its first matching comment
+    assert page.total_is_a_floor and page.total == 3
+    assert [row.comment.number for row in page.rows] == [c.number for c in comments[:1] + comments[5:]]
+    assert not [s for s in statements if "count(" in s.lower() and "LIMIT" not in s]  # every count stopped
     whole = queries.collapsed_queue_page(consultation.id, QueueFilters(), per_page=10)
     assert [r.campaign.comments for r in whole.rows if r.campaign] == [5] and not whole.total_is_a_floor
 
     login_as(Role.STAFF)
     html = client.get(f"/staff/consultations/{consultation.reference}/comments?state=new").get_data(as_text=True)
-    assert "Campaign: more than 2 comments" in html and "Show its matching comments in the list" in html
+    assert f"Campaign: at least {row.campaign.comments} comment" in html
+    assert "Show its matching comments in the list" in html and "identical" not in html
