@@ -415,8 +415,11 @@ def reserve_comment_numbers(consultation_id: int, count: int) -> int:
     return last_number - count + 1
 
 
-def submit_response(participation: Participation, now: datetime) -> Participation:
+def submit_response(participation: Participation, now: datetime, *, send_receipt: bool = True) -> Participation:
     """Turn every draft into a numbered, read-only comment, once; the answers become read-only with it.
+
+    The receipt is emailed unless `send_receipt` is False, for a response no one is there to read it
+    (the demo's fictional commenters).
 
     A second call (double click, replayed POST, a second tab) finds the
     response already submitted and returns it unchanged, so the caller shows
@@ -461,7 +464,8 @@ def submit_response(participation: Participation, now: datetime) -> Participatio
         "comments": len(drafts),
         "first_comment": f"{participation.consultation.reference}-{first_number:04d}" if drafts else None})
     db.session.flush()
-    _queue_receipt_email(participation, len(drafts), _count_answers(participation))
+    if send_receipt:
+        _queue_receipt_email(participation, len(drafts), _count_answers(participation))
     return participation
 
 

@@ -157,3 +157,15 @@ def test_the_fictional_commenters_have_no_password_anyone_could_use(demo_load, e
     # A real hash of a secret thrown away, so a refusal takes as long as for anyone else.
     assert {user.password_hash.split("$")[0] for user in commenters} == {
         db.session.scalar(select(User.password_hash).limit(1)).split("$")[0]}
+
+
+def test_loading_the_demo_emails_no_receipt_to_its_fictional_commenters(demo_load, environment):
+    """Their addresses are no one's: receipts to them filled the development mail viewer, and elsewhere
+    bounced into the admins' list of emails that failed."""
+    from consult.mail.models import OutboxEmail
+
+    environment("production")
+    demo_load()
+    assert db.session.scalar(select(func.count()).select_from(User).where(
+        User.email.like("sample-stakeholder-%"))) >= 10
+    assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
