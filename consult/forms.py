@@ -87,6 +87,19 @@ def _fingerprint(answers) -> str:
 _DIGITS = re.compile(r"\d{1,4}")
 
 
+class _UKDateInput(GovDateInput):
+    """GOV.UK's date input, marking as wrong only the parts the field says are (GOV.UK's pattern: one
+    missing or wrong part is highlighted alone; a date wrong as a whole has all three highlighted)."""
+
+    def map_gov_params(self, field, **kwargs):
+        params = super().map_gov_params(field, **kwargs)
+        wrong = {f"{field.name}-{part}" for part in field.wrong_parts} if field.errors else set()
+        for item in params["items"]:
+            classes = [name for name in item["classes"].split() if name != "govuk-input--error"]
+            item["classes"] = " ".join(classes + (["govuk-input--error"] if item["id"] in wrong else []))
+        return params
+
+
 class UKDateField(Field):
     """A GOV.UK date input (day, month, year), with GOV.UK's messages saying which part is wrong.
 
@@ -96,12 +109,12 @@ class UKDateField(Field):
     "must be a real date" messages. raw_data is always three parts, which
     the widget needs to show back what was typed, whatever the request held.
     `error_target` is the input an error summary links to (see
-    wtforms_errors).
+    wtforms_errors); `wrong_parts` the inputs marked as wrong.
     """
 
-    widget = GovDateInput()
+    widget = _UKDateInput()
     _PARTS = ("day", "month", "year")
-    wrong_part = "day"  # the whole date, or no part in particular: the first input
+    wrong_parts: tuple[str, ...] = _PARTS  # the whole date (a validator's error too), unless a part is named
 
     def __init__(self, label=None, validators=None, subject: str | None = None, required: str | None = None,
                  example: str | None = None, **kwargs):
@@ -112,19 +125,19 @@ class UKDateField(Field):
 
     @property
     def error_target(self) -> str:
-        """The id of the input to correct: the part that is wrong, else the day (GOV.UK's date input pattern).
+        """The id of the input to correct: the first part that is wrong (GOV.UK's date input pattern).
 
         The widget names its inputs after the field's name ("opens_on-day"); the field's own id is the div
         around them, which cannot take focus.
         """
-        return f"{self.name}-{self.wrong_part}"
+        return f"{self.name}-{self.wrong_parts[0]}"
 
     def process_formdata(self, valuelist):
         parts = [(value or "").strip() for value in valuelist[:3]]
         parts += [""] * (3 - len(parts))
         self.raw_data = parts
         self.data = None
-        self.wrong_part = "day"
+        self.wrong_parts = self._PARTS
         if not any(parts):
             if self.required:
                 raise ValueError(self.required)
@@ -134,28 +147,28 @@ class UKDateField(Field):
             raise ValueError(not_real)
         missing = [name for name, part in zip(self._PARTS, parts) if not part]
         if missing:
-            self.wrong_part = missing[0]
+            self.wrong_parts = tuple(missing)
             raise ValueError(f"{self.subject} must include a {' and a '.join(missing)}")
         not_numbers = [name for name, part in zip(self._PARTS, parts) if not _DIGITS.fullmatch(part)]
         if not_numbers:
-            self.wrong_part = not_numbers[0]
+            self.wrong_parts = tuple(not_numbers)
             raise ValueError(not_real)
         if len(parts[2]) != 4:
-            self.wrong_part = "year"
+            self.wrong_parts = ("year",)
             raise ValueError(f"Year in {self.subject[0].lower() + self.subject[1:]} must include 4 numbers, "
                              "like 2027")
         day, month, year = (int(part) for part in parts)
         # Nothing here is older than this century's records; far years would only overflow date arithmetic.
         if not 1900 <= year <= 2999:
-            self.wrong_part = "year"
+            self.wrong_parts = ("year",)
         elif not 1 <= month <= 12:
-            self.wrong_part = "month"
+            self.wrong_parts = ("month",)
         else:
             try:
                 self.data = date(year, month, day)
                 return
             except ValueError:
-                pass  # no such day in that month: the day is wrong
+                self.wrong_parts = ("day",)  # no such day in that month
         raise ValueError(not_real)
 
     def _value(self):

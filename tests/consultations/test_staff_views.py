@@ -320,6 +320,28 @@ def test_the_error_summary_links_a_date_to_the_input_to_correct(client, post_for
     assert set(links) <= input_ids(page)
 
 
+def marked_wrong(page: str) -> list[str]:
+    """The ids of the inputs drawn as wrong (GOV.UK's red border), in page order."""
+    return re.findall(r'<input[^>]*class="[^"]*govuk-input--error[^"]*"[^>]* id="([^"]+)"', page)
+
+
+@pytest.mark.parametrize("overrides,wrong", [
+    ({"opens_on": ["12", "", YEAR]}, ["opens_on-month"]),  # one part missing: that part alone
+    ({"closes_on": ["", "", YEAR]}, ["closes_on-day", "closes_on-month"]),
+    ({"closes_on": ["9", "2", "27"]}, ["closes_on-year"]),
+    ({"closes_on": ["9", "13", YEAR]}, ["closes_on-month"]),
+    ({"closes_on": ["31", "2", YEAR]}, ["closes_on-day"]),  # no 31 February: the day
+    ({"opens_on": ["", "", ""]}, ["opens_on-day", "opens_on-month", "opens_on-year"]),  # the whole date
+    ({"opens_on": ["1", "1", "2020"], "closes_on": ["1", "2", "2020"]},
+     ["closes_on-day", "closes_on-month", "closes_on-year"]),  # refused by the rules: the whole date
+])
+def test_only_the_wrong_parts_of_a_date_are_marked_as_wrong(client, post_form, login_as, overrides, wrong):
+    login_as(Role.STAFF)
+    page = text_of(post_form(f"{BASE}/new", new_form(**overrides)))
+
+    assert marked_wrong(page) == wrong
+
+
 def test_a_duplicate_reference_is_refused_whatever_its_case(client, post_form, login_as):
     login_as(Role.STAFF)
     staff_consultation(reference="HTE2001", title="The first")
