@@ -141,11 +141,11 @@ def instances(tmp_path_factory):
     }
     processes = []
     try:
-        for port, url in zip(ports, urls, strict=True):
-            process = subprocess.Popen([sys.executable, "-m", "consult.serve"], cwd=ROOT,
-                                       env={**shared, "PORT": str(port)}, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.PIPE, start_new_session=True)
-            processes.append(process)
+        for port in ports:  # both boot at once; each is waited for below
+            processes.append(subprocess.Popen([sys.executable, "-m", "consult.serve"], cwd=ROOT,
+                                              env={**shared, "PORT": str(port)}, stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.PIPE, start_new_session=True))
+        for url, process in zip(urls, processes, strict=True):
             _wait_until_healthy(url, process)
         yield {"urls": urls, "inbox": inbox, "server": LiveServer(urls[0], seeding_app, database_url)}
     finally:
