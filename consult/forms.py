@@ -84,7 +84,7 @@ def _fingerprint(answers) -> str:
     return hashlib.sha256(json.dumps(answers, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-_DIGITS = re.compile(r"\d{1,4}")
+_DIGITS = re.compile(r"[0-9]{1,4}")  # ASCII only: int() would also read other scripts' digits
 
 
 class _UKDateInput(GovDateInput):
@@ -153,22 +153,20 @@ class UKDateField(Field):
         if not_numbers:
             self.wrong_parts = tuple(not_numbers)
             raise ValueError(not_real)
-        if len(parts[2]) != 4:
-            self.wrong_parts = ("year",)
-            raise ValueError(f"Year in {self.subject[0].lower() + self.subject[1:]} must include 4 numbers, "
-                             "like 2027")
         day, month, year = (int(part) for part in parts)
         # Nothing here is older than this century's records; far years would only overflow date arithmetic.
-        if not 1900 <= year <= 2999:
-            self.wrong_parts = ("year",)
-        elif not 1 <= month <= 12:
-            self.wrong_parts = ("month",)
-        else:
+        wrong = {"day": not 1 <= day <= 31, "month": not 1 <= month <= 12,
+                 "year": len(parts[2]) != 4 or not 1900 <= year <= 2999}
+        if not any(wrong.values()):
             try:
                 self.data = date(year, month, day)
                 return
             except ValueError:
-                self.wrong_parts = ("day",)  # no such day in that month
+                wrong["day"] = True  # no such day in that month
+        self.wrong_parts = tuple(part for part in self._PARTS if wrong[part])
+        if self.wrong_parts == ("year",) and len(parts[2]) != 4:
+            raise ValueError(f"Year in {self.subject[0].lower() + self.subject[1:]} must include 4 numbers, "
+                             "like 2027")
         raise ValueError(not_real)
 
     def _value(self):

@@ -259,6 +259,8 @@ def test_a_draft_consultation_is_hidden_from_the_public(client, post_form, login
     ({"closes_on": ["9", "13", YEAR]}, "The closing date must be a real date, for example 27 3 2027"),
     ({"closes_on": ["9", "2", "27"]}, "Year in the closing date must include 4 numbers, like 2027"),
     ({"closes_on": ["nine", "2", YEAR]}, "The closing date must be a real date, for example 27 3 2027"),
+    ({"closes_on": ["9", "\u0661", YEAR]}, "The closing date must be a real date, for example 27 3 2027"),
+    ({"closes_on": ["0", "0", "0"]}, "The closing date must be a real date, for example 27 3 2027"),
     ({"closes_on": ["9"]}, "The closing date must include a month and a year"),
     ({"opens_time": ""}, "Enter the opening time"),
     ({"closes_time": "25:00"}, "Enter the closing time as a real time, for example 5pm or 17:00"),
@@ -332,6 +334,9 @@ def marked_wrong(page: str) -> list[str]:
     ({"closes_on": ["9", "13", YEAR]}, ["closes_on-month"]),
     ({"closes_on": ["31", "2", YEAR]}, ["closes_on-day"]),  # no 31 February: the day
     ({"opens_on": ["", "", ""]}, ["opens_on-day", "opens_on-month", "opens_on-year"]),  # the whole date
+    ({"opens_on": ["0", "0", "0"]}, ["opens_on-day", "opens_on-month", "opens_on-year"]),  # each part wrong
+    ({"closes_on": ["32", "2", "27"]}, ["closes_on-day", "closes_on-year"]),
+    ({"closes_on": ["9", "\u0661", YEAR]}, ["closes_on-month"]),  # an Arabic-Indic one is not a 1 here
     ({"opens_on": ["1", "1", "2020"], "closes_on": ["1", "2", "2020"]},
      ["closes_on-day", "closes_on-month", "closes_on-year"]),  # refused by the rules: the whole date
 ])
