@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSubmitInput
-from wtforms import RadioField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, ValidationError
 
@@ -112,4 +112,16 @@ class CommentForm(FlaskForm):
             clean_quote(field.data, self.section)
         except InvalidComment as error:
             raise ValidationError(error.message) from None
+
+
+class EditCommentForm(CommentForm):
+    """A draft's new words, with the version of the draft the page showed, so that a save from a page
+    opened before another tab's save is caught rather than silently undoing it (DraftChangedElsewhere)."""
+
+    version = HiddenField()
+
+    def seen_version(self) -> int | None:
+        """The version the page showed; None if the page sent none (then nothing is compared)."""
+        seen = str(self.version.data or "")
+        return int(seen) if seen.isdigit() else None
 

@@ -93,6 +93,12 @@ class ColleaguesSendToLead(CommentingError):
                "submits its response. Send your comments to the lead instead.")
 
 
+class DraftChangedElsewhere(CommentingError):
+    message = ("This draft was changed in another tab or window after you opened this page, so your changes "
+               "below are not saved yet. Select ‘Save changes’ to replace the saved draft with them.")
+    field = "body"
+
+
 class InvalidComment(CommentingError):
     """The comment's own text is wrong: shown beside its field like any other answer to correct."""
 
@@ -345,11 +351,22 @@ def _require_editable(comment: Comment, now: datetime) -> None:
         raise SentToLead()
 
 
-def update_draft(comment: Comment, body: str, quote: str | None, now: datetime) -> Comment:
-    """Change a draft's text or quote; submitted comments are read-only."""
+def update_draft(comment: Comment, body: str, quote: str | None, now: datetime,
+                 seen_version: int | None = None) -> Comment:
+    """Change a draft's text or quote; submitted comments are read-only.
+
+    With `seen_version` (the version the edit page showed), a draft saved
+    since then in another tab or window is not overwritten unseen:
+    DraftChangedElsewhere. Read after the claim on the response, which
+    every save of its drafts takes, so two saves cannot both pass.
+    """
     cleaned_body = _clean_body(body)
     cleaned_quote = clean_quote(quote, comment.section)
     _require_editable(comment, now)
+    if seen_version is not None:
+        db.session.refresh(comment, ["version"])
+        if comment.version != seen_version:
+            raise DraftChangedElsewhere()
     comment.body = cleaned_body
     comment.quote = cleaned_quote
     record(comment.participation.user, "comment.update_draft", comment.participation, None,

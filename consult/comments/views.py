@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from consult.access import signed_in
 from consult.comments import services
-from consult.comments.forms import CommentForm
+from consult.comments.forms import CommentForm, EditCommentForm
 from consult.comments.models import MAX_COMMENT_LENGTH, Comment, OrganisationRole
 from consult.comments.pages import not_open_page
 from consult.consultations.models import Chapter, Document, Section
@@ -160,16 +160,19 @@ def edit_comment(reference: str, comment_id: int):
     services.require_changeable(participation, comment)
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
         return not_open_page(consultation, comment.participation)
-    form = CommentForm(obj=comment, section=comment.section)
+    form = EditCommentForm(obj=comment, section=comment.section)
     form.submit.label.text = "Save changes"
     if comment.section is None:
         del form.quote
     if form.validate_on_submit():
         with form_errors(form) as outcome:
             services.update_draft(comment, form.body.data, form.quote.data if "quote" in form else None,
-                                  request_arrived_at())
+                                  request_arrived_at(), form.seen_version())
         if outcome.ok:
             return _draft_changed(consultation, "Your draft comment has been updated.")
+        if isinstance(outcome.error, services.DraftChangedElsewhere):
+            # What they typed stays on the page; saving it again is now a choice made knowing.
+            form.version.data = str(db.session.get(Comment, comment.id).version)
         return _comment_page(consultation, participation, target, form, comment, status=outcome.status)
     return _comment_page(consultation, participation, target, form, comment)
 

@@ -360,6 +360,29 @@ def test_editing_with_a_quote_not_in_the_section_keeps_the_draft_and_the_typed_t
     assert stored_comment(comment.id).body == "First wording"
 
 
+def test_a_save_from_a_page_opened_before_another_tabs_save_is_refused_and_kept_on_the_page(
+        client, post_form, participant):
+    """Two tabs on one draft: the later save of the older page once undid the other silently."""
+    comment = add_draft(participant, "First wording", section="2.1")
+    edit_url = path(participant.consultation, f"/comments/{comment.id}/edit")
+    tab_a = re.search(r'name="version"[^>]*value="(\d+)"', text_of(client.get(edit_url))).group(1)
+    tab_b = re.search(r'name="version"[^>]*value="(\d+)"', text_of(client.get(edit_url))).group(1)
+    assert post_form(edit_url, {"body": "Tab B wording", "quote": "", "version": tab_b}).status_code == 302
+
+    stale = post_form(edit_url, {"body": "Tab A wording", "quote": "", "version": tab_a})
+
+    assert stale.status_code == 409
+    page = text_of(stale)
+    assert "changed in another tab or window" in error_summary_items(page)[0]
+    assert "Tab A wording" in page  # what they typed is not lost
+    assert stored_comment(comment.id).body == "Tab B wording"
+    newer = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    assert newer != tab_a
+    # Saving again from that page is a choice made knowing: it replaces the other tab's words.
+    assert post_form(edit_url, {"body": "Tab A wording", "quote": "", "version": newer}).status_code == 302
+    assert stored_comment(comment.id).body == "Tab A wording"
+
+
 def test_deleting_asks_for_confirmation_before_deleting(client, post_form, participant):
     consultation = participant.consultation
     comment = add_draft(participant, "Regrettable remark")
