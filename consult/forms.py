@@ -60,15 +60,16 @@ class EmptyForm(FlaskForm):
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class ConfirmShownForm(EmptyForm):
-    """A confirm button that acts only on what its page showed.
+class ShowsWhatItActsOn:
+    """A form that acts only on what its page showed (mixed into a FlaskForm).
 
     A check page shows answers kept in the session, which every tab and
-    window of the browser shares: another tab can change them after the page
-    was shown, and a confirm pressed then would record what the person never
-    saw. The page carries a fingerprint of what it showed; a confirmation
-    whose fingerprint differs from the answers as they are now, or has none,
-    is refused, and the page is shown again with the answers as they are.
+    window of the browser shares, and a submit page shows a response that
+    another tab, or a colleague sending to their lead, can change: a button
+    pressed after that would act on what the person never saw. The page
+    carries a fingerprint of what it showed; a press whose fingerprint
+    differs from what is there now, or has none, is refused, and the page
+    is shown again as things are.
     """
 
     shown = HiddenField()
@@ -78,6 +79,15 @@ class ConfirmShownForm(EmptyForm):
 
     def confirms(self, answers) -> bool:
         return hmac.compare_digest((self.shown.data or "").encode(), _fingerprint(answers).encode())
+
+    def still_shows(self, current) -> bool:
+        """confirms(), for a press that may come without a fingerprint (a scripted POST, a page from before
+        pages carried one), which is not compared: the page itself always sends one."""
+        return not self.shown.data or self.confirms(current)
+
+
+class ConfirmShownForm(ShowsWhatItActsOn, EmptyForm):
+    """A confirm button that acts only on what its page showed (see ShowsWhatItActsOn)."""
 
 
 def _fingerprint(answers) -> str:

@@ -99,6 +99,10 @@ class DraftChangedElsewhere(CommentingError):
     field = "body"
 
 
+class ChangedSinceShown(CommentingError):
+    """A submit or send pressed on a page that no longer shows what it would act on (see as_shown)."""
+
+
 class InvalidComment(CommentingError):
     """The comment's own text is wrong: shown beside its field like any other answer to correct."""
 
@@ -484,6 +488,13 @@ def submit_response(participation: Participation, now: datetime, *, send_receipt
     if send_receipt:
         _queue_receipt_email(participation, len(drafts), _count_answers(participation))
     return participation
+
+
+def as_shown(comments: list[Comment], answers) -> list:
+    """What a submit or send page shows of comments and answers, as a submit button's page fingerprints it
+    (consult.forms.ConfirmShownForm): each comment's id and version, each answer's id and words. A press
+    acts only if they are still so: a comment added, changed or sent in meanwhile is seen first."""
+    return [[(c.id, c.version) for c in comments], [(a.id, a.yes_no, a.text) for a in answers]]
 
 
 def _has_answers(participation: Participation) -> bool:

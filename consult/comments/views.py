@@ -19,7 +19,7 @@ from consult.database import utcnow, write_lock_at_first_write
 from consult.downloads import XLSX, csv_download, file_download, table_csv, write_table_workbook
 from consult.errors import Outcome, form_errors
 from consult.extensions import db
-from consult.forms import EmptyForm
+from consult.forms import ConfirmShownForm, EmptyForm
 from consult.limits import comment_writes_per_user
 from consult.loaders import (
     public_consultation_and_own_comment_or_404,
@@ -234,6 +234,10 @@ def _answers_context(participation, shown: question_services.ResponseFilter | No
     return {"questions": questions, "answers": question_services.answers_by_question(participation)}
 
 
+RESPONSE_CHANGED = ("Your response changed after this page was shown, in another tab or window. "
+                    "Check what it holds now, then submit it.")
+
+
 @bp.route("/response/submit", methods=["GET", "POST"])
 @signed_in
 @_taking_part
@@ -247,19 +251,23 @@ def submit(consultation, participation):
         return redirect(url_for("organisations.lead_submit", reference=consultation.reference))
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
         return not_open_page(consultation, participation)
-    form = EmptyForm()
+    form = ConfirmShownForm()
     form.submit.label.text = "Submit your response"
     comments = services.list_comments(participation)
+    answers = _answers_context(participation)
+    shown = services.as_shown(comments, answers["answers"].values())
     outcome = Outcome()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
+            if not form.still_shows(shown):
+                raise services.ChangedSinceShown(RESPONSE_CHANGED)
             services.submit_response(participation, request_arrived_at())
         if outcome.ok:
             db.session.commit()
             return redirect(url_for("comments.receipt", reference=consultation.reference))
         if isinstance(outcome.error, services.ConsultationNotOpen):
             return not_open_page(consultation, participation, outcome.error)
-    answers = _answers_context(participation)
+    form.show(shown)
     return render_template("comments/submit.html", consultation=consultation, participation=participation,
                            comments=comments, form=form, counted=comments_and_answers(
                                len(comments), len(answers["answers"])), **answers), outcome.status

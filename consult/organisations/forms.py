@@ -5,7 +5,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from consult.comments.models import OrganisationType
-from consult.forms import YES_NO, NoDirectionControls, name_as_kept, strip_whitespace
+from consult.forms import YES_NO, NoDirectionControls, ShowsWhatItActsOn, name_as_kept, strip_whitespace
 from consult.widgets import GovRadioInput, GovSelect, GovTextArea, GovTextInput
 
 
@@ -43,8 +43,9 @@ class CodeForm(FlaskForm):
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class DeclarationForm(FlaskForm):
-    """The lead's declaration for the organisation, asked at submission; "on behalf of" is already fixed."""
+class DeclarationForm(ShowsWhatItActsOn, FlaskForm):
+    """The lead's declaration for the organisation, asked at submission; "on behalf of" is already fixed.
+    The page carries what the response held when shown, so a colleague's later send is seen first."""
 
     has_tobacco_links = RadioField(
         "Does your organisation have any links with, or funding from, the tobacco industry?",

@@ -160,6 +160,10 @@ def confirm_code(reference: str):
                            organisation=found.organisation, form=form), status
 
 
+UNSENT_CHANGED = ("What you have to send changed after this page was shown, in another tab or window. "
+                  "Check it below, then send it.")
+RESPONSE_CHANGED = ("Your organisation’s response changed after this page was shown: a colleague sent you "
+                    "comments or answers, or it was changed in another tab or window. Check it, then submit it.")
 CODE_CHANGED = ("An organisation code was entered in another tab or window after this page was shown. "
                 "Check the organisation below, then confirm again.")
 
@@ -183,11 +187,15 @@ def send(reference: str):
     services.require_colleague_response_open(participation)
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
         return not_open_page(consultation, participation)
-    form = EmptyForm()
+    form = ConfirmShownForm()
     form.submit.label.text = "Send to your commenting lead"
+    unsent = services.unsent(participation)
+    shown = comment_services.as_shown(unsent.comments, unsent.answers)
     outcome = Outcome()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
+            if not form.still_shows(shown):
+                raise comment_services.ChangedSinceShown(UNSENT_CHANGED)
             sent = services.send_to_lead(participation, request_arrived_at())
         if outcome.ok:
             db.session.commit()
@@ -196,8 +204,10 @@ def send(reference: str):
             return _hub(consultation)
         if isinstance(outcome.error, comment_services.ConsultationNotOpen):
             return not_open_page(consultation, participation, outcome.error)
+    unsent = services.unsent(participation)
+    form.show(comment_services.as_shown(unsent.comments, unsent.answers))
     return render_template("organisations/send.html", consultation=consultation, participation=participation,
-                           unsent=services.unsent(participation), form=form,
+                           unsent=unsent, form=form,
                            email_unconfirmed=isinstance(outcome.error, services.EmailNotConfirmed)), outcome.status
 
 
@@ -302,9 +312,13 @@ def lead_submit(reference: str):
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
         return not_open_page(consultation, participation)
     form = DeclarationForm()
+    shown = comment_services.as_shown(comment_services.list_comments(participation),
+                                      answers_by_question(participation).values())
     outcome = Outcome()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
+            if not form.still_shows(shown):
+                raise comment_services.ChangedSinceShown(RESPONSE_CHANGED)
             try:
                 services.submit_organisation_response(participation, form.has_tobacco_links.data == YES,
                                                       form.tobacco_details.data, request_arrived_at())
@@ -322,6 +336,7 @@ def lead_submit(reference: str):
         if isinstance(outcome.error, comment_services.ConsultationNotOpen):
             return not_open_page(consultation, participation, outcome.error)
     comments = comment_services.list_comments(participation)
+    form.show(comment_services.as_shown(comments, answers_by_question(participation).values()))
     counted = comments_and_answers(len(comments), services.questions_to_answer(participation))
     to_choose = outcome.error.questions if isinstance(outcome.error, services.AnswersToMerge) else []
     unsent = services.colleagues_with_unsent(participation.organisation_id, consultation.id)

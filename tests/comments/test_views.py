@@ -21,7 +21,7 @@ from consult.consultations.services import import_document
 from consult.database import utcnow
 from consult.extensions import db
 from consult.questions.models import Question, QuestionKind
-from tests.comments.helpers import AS_CHARITY, AS_PATIENT, answer_questions, confirm
+from tests.comments.helpers import AS_CHARITY, AS_PATIENT, answer_questions, confirm, shown_on
 from tests.conftest import sections_of
 
 SCRIPT = "<script>alert(1)</script>"
@@ -381,6 +381,24 @@ def test_a_save_from_a_page_opened_before_another_tabs_save_is_refused_and_kept_
     # Saving again from that page is a choice made knowing: it replaces the other tab's words.
     assert post_form(edit_url, {"body": "Tab A wording", "quote": "", "version": newer}).status_code == 302
     assert stored_comment(comment.id).body == "Tab A wording"
+
+
+def test_a_submit_from_a_page_shown_before_another_tab_added_a_draft_is_asked_to_check_again(
+        client, post_form, participant):
+    consultation = participant.consultation
+    add_draft(participant, "On the page")
+    submit = path(consultation, "/response/submit")
+    seen = shown_on(text_of(client.get(submit)))
+    add_draft(participant, "Added in another tab", section="2.1")
+
+    refused = post_form(submit, {"shown": seen})
+
+    assert refused.status_code == 409
+    assert "changed after this page was shown" in error_summary_items(text_of(refused))[0]
+    assert "Added in another tab" in text_of(refused)
+    db.session.expire_all()
+    assert not participant.is_submitted
+    assert post_form(submit, {"shown": shown_on(text_of(refused))}).status_code == 302
 
 
 def test_deleting_asks_for_confirmation_before_deleting(client, post_form, participant):

@@ -180,6 +180,56 @@ def test_the_lead_filters_edits_and_submits_and_the_code_then_stops_working(clie
     assert "Your organisation has already responded to this consultation." in _text(refused)
 
 
+def test_a_lead_submitting_from_a_page_shown_before_a_colleague_sent_more_is_asked_to_check_again(
+        client, login, post_form, shared):
+    """The page said what the response held; a colleague's later send would have gone in unseen."""
+    consultation, lead, code = shared
+    first, first_participation = new_colleague(consultation, code.code, name="First")
+    draft_on(first_participation, body="Seen by the lead")
+    services.send_to_lead(first_participation, utcnow())
+    db.session.commit()
+    login(lead)
+    submit = f"/consultations/{consultation.reference}/organisation/lead/submit"
+    services.start_lead_response(lead, consultation, utcnow())
+    db.session.commit()
+    seen = shown_on(_text(client.get(submit)))
+    late, late_participation = new_colleague(consultation, code.code, name="Late")
+    draft_on(late_participation, body="Sent after the lead looked")
+    services.send_to_lead(late_participation, utcnow())
+    db.session.commit()
+
+    refused = post_form(submit, {"has_tobacco_links": "no", "shown": seen})
+
+    assert refused.status_code == 409
+    assert "a colleague sent you comments or answers" in _text(refused)
+    response_row = comment_services.find_participation(lead.id, consultation.id)
+    assert not response_row.is_submitted
+    again = shown_on(_text(refused))
+    assert again != seen
+    assert post_form(submit, {"has_tobacco_links": "no", "shown": again}).status_code == 302
+    db.session.expire_all()
+    assert "Sent after the lead looked" in [c.body for c in comment_services.list_comments(response_row)]
+
+
+def test_a_colleague_sending_from_a_page_shown_before_another_tab_added_a_comment_is_asked_to_check_again(
+        client, login, post_form, shared):
+    consultation, _, code = shared
+    colleague, participation = new_colleague(consultation, code.code)
+    draft_on(participation, body="On the page")
+    db.session.commit()
+    login(colleague)
+    send = f"/consultations/{consultation.reference}/organisation/send"
+    seen = shown_on(_text(client.get(send)))
+    draft_on(participation, "1.1", body="Added in another tab")
+    db.session.commit()
+
+    refused = post_form(send, {"shown": seen})
+
+    assert refused.status_code == 409 and "changed after this page was shown" in _text(refused)
+    assert not services.unsent(participation).comments[0].is_sent_to_lead
+    assert post_form(send, {"shown": shown_on(_text(refused))}).status_code == 302
+
+
 def test_the_lead_downloads_what_colleagues_sent_formula_safe(client, login, shared):
     consultation, lead, code = shared
     colleague, participation = new_colleague(consultation, code.code)
