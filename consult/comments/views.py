@@ -41,6 +41,9 @@ def own_participation(consultation):
 
 
 def _redirect_to_take_part(consultation):
+    """First say how you take part: unless the consultation takes no responses now, which is all to say."""
+    if not consultation.is_open_at(utcnow()):
+        return not_open_page(consultation, None)
     flash(services.ParticipationRequired.message, "info")
     return redirect(url_for("comments.take_part", reference=consultation.reference, next=current_path()))
 

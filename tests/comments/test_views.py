@@ -757,3 +757,19 @@ def test_asking_for_a_receipt_before_submitting_says_what_is_true_now(client, pa
         assert "submit them before the consultation closes" not in page
     else:
         assert "Review your comments and submit them before the consultation closes." in page
+
+
+@pytest.mark.parametrize("page", ["section comment", "response"])
+def test_someone_not_taking_part_in_a_closed_consultation_is_told_it_has_closed_not_to_take_part(
+        client, signed_in_at, page):
+    """They were sent to 'Tell us how you are taking part … before you comment', above 'this has closed'."""
+    _, consultation = signed_in_at
+    close(consultation)
+    url = section_comment_url(consultation, "2.1") if page == "section comment" else path(consultation, "/response")
+
+    response = client.get(url)
+
+    assert response.status_code == 409
+    text = text_of(response)
+    assert "closed" in text and "Tell us how you are taking part" not in text
+    assert "/take-part" not in response.headers.get("Location", "")
