@@ -137,6 +137,11 @@ class NothingToSend(OrganisationError):
                "Add a comment or answer a question first.")
 
 
+class NothingMoreToSend(NothingToSend):
+    message = ("You have already sent all your comments and answers to your organisation’s lead. "
+               "Add a comment or answer a question if you have more to send.")
+
+
 class EmailNotConfirmed(OrganisationError):
     message = ("Confirm your email address before you send comments to your organisation’s lead: open the link "
                "we sent you. Your lead sees this address beside each comment. Your comments are kept.")
@@ -506,6 +511,15 @@ def unsent_comments(participation: Participation) -> list[Comment]:
     return [c for c in list_comments(participation) if c.is_draft and not c.is_sent_to_lead]
 
 
+def has_sent(participation: Participation) -> bool:
+    """Whether a colleague has already sent their lead anything (a comment or an answer)."""
+    sent_comment = select(Comment.id).where(Comment.participation_id == participation.id,
+                                            Comment.sent_to_lead_at.is_not(None)).exists()
+    sent_answer = select(Answer.id).where(Answer.participation_id == participation.id,
+                                          Answer.sent_to_lead_at.is_not(None)).exists()
+    return bool(db.session.scalar(select(or_(sent_comment, sent_answer))))
+
+
 def unsent(participation: Participation) -> Handover:
     """Everything a colleague has not yet sent to the lead: comments in document order, answers in question order."""
     return Handover(unsent_comments(participation), unsent_answers(participation))
@@ -533,7 +547,7 @@ def send_to_lead(participation: Participation, now: datetime) -> Handover:
     to_send = unsent_comments(participation)
     answers = unsent_answers(participation)
     if not to_send and not answers:
-        raise NothingToSend()
+        raise NothingMoreToSend() if has_sent(participation) else NothingToSend()
     for answer in answers:
         answer.sent_to_lead_at = now
     # Copies go to the responses of the organisation's leads as they stand now, never to a removed lead's.

@@ -207,7 +207,7 @@ def send(reference: str):
     unsent = services.unsent(participation)
     form.show(comment_services.as_shown(unsent.comments, unsent.answers))
     return render_template("organisations/send.html", consultation=consultation, participation=participation,
-                           unsent=unsent, form=form,
+                           unsent=unsent, form=form, already_sent=not unsent and services.has_sent(participation),
                            email_unconfirmed=isinstance(outcome.error, services.EmailNotConfirmed)), outcome.status
 
 

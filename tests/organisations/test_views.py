@@ -814,3 +814,22 @@ def test_a_colleague_opening_the_receipt_is_told_only_what_is_true(client, login
     assert after.count(services.ResponseClosedToColleague.message) == 1
     assert "You have not submitted your response yet" not in after and "There is no receipt" not in after
     assert "before the consultation closes" not in after
+
+
+def test_a_colleague_who_sends_again_is_told_they_already_sent_everything(client, login, post_form, shared):
+    """A double click or a second visit said 'You have no comments or answers to send … Add a comment first'."""
+    consultation, _, code = shared
+    colleague, participation = new_colleague(consultation, code.code)
+    draft_on(participation, body="Sent once")
+    db.session.commit()
+    login(colleague)
+    send = f"/consultations/{consultation.reference}/organisation/send"
+    assert post_form(send).status_code == 302
+
+    again = post_form(send)
+    page = _text(client.get(send))
+
+    assert again.status_code == 409
+    assert "You have already sent all your comments and answers" in _text(again)
+    assert "You have sent all your comments and answers to your organisation’s commenting lead" in page
+    assert "You have no comments or answers to send" not in page
