@@ -269,11 +269,12 @@ def group_comments(texts: Mapping[Hashable, str], settings: CampaignSettings | N
         if words[index]:
             members.setdefault(finder.find(index), []).append(index)
     result: dict[Hashable, Membership] = {}
+    with_copies = set(twin_of.values())  # the first of identical texts is as identical as its copies
     for root, indices in members.items():
         if len(indices) < settings.min_size:
             continue
         for index in indices:
-            if index in best_link and index not in twin_of:
+            if index in best_link and index not in twin_of and index not in with_copies:
                 result[keys[index]] = Membership(keys[root], NEAR_DUPLICATE,
                                                  {"jaccard": round(best_link[index], 3)})
             else:  # an identical copy, or the original its copies were collapsed onto

@@ -68,6 +68,17 @@ def test_identical_copies_are_marked_identical():
     assert {k: m.method for k, m in found.items()} == {"a": IDENTICAL, "b": IDENTICAL}
 
 
+def test_the_first_of_identical_copies_is_identical_too_when_reworded_copies_join_it():
+    """It was labelled a near-duplicate with its best link to a reworded copy, so a campaign of three
+    word-for-word copies and three reworded ones said it held two identical."""
+    batch = mail_merge_batch()
+    same = batch["m0"]
+    found = group_comments({"c0": same, "c1": same, "c2": same, **{k: v for k, v in batch.items() if k != "m0"}})
+
+    assert [found[key].method for key in ("c0", "c1", "c2")] == [IDENTICAL] * 3
+    assert found["c0"].group == "c0" and found["m2"].method == NEAR_DUPLICATE
+
+
 def test_independent_comments_on_the_same_topic_are_never_grouped():
     texts = {**mail_merge_batch(), **{f"i{n}": text for n, text in enumerate(INDEPENDENT)}}
     found = group_comments(texts)
