@@ -31,7 +31,8 @@ from consult.moderation.models import Theme
 
 
 class MembershipMethod(LabelledEnum):
-    IDENTICAL = ("identical", "Identical text")
+    # Compared as campaigns.tokens reads text: a mail merge's names and numbers, case and punctuation aside.
+    IDENTICAL = ("identical", "Identical apart from names, numbers and punctuation")
     NEAR_DUPLICATE = ("near-duplicate", "Near-duplicate (mail merge)")
     PARAPHRASE = ("paraphrase", "Reworded")
 
