@@ -341,7 +341,8 @@ def lead_submit(reference: str):
     to_choose = outcome.error.questions if isinstance(outcome.error, services.AnswersToMerge) else []
     unsent = services.colleagues_with_unsent(participation.organisation_id, consultation.id)
     return render_template("organisations/lead_submit.html", consultation=consultation, participation=participation,
-                           counted=counted, form=form, to_choose=to_choose, unsent=unsent), outcome.status
+                           counted=counted, form=form, to_choose=to_choose, unsent=unsent,
+                           changed=isinstance(outcome.error, comment_services.ChangedSinceShown)), outcome.status
 
 
 def _sent_rows(consultation):

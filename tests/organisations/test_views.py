@@ -202,6 +202,8 @@ def test_a_lead_submitting_from_a_page_shown_before_a_colleague_sent_more_is_ask
 
     assert refused.status_code == 409
     assert "a colleague sent you comments or answers" in _text(refused)
+    assert re.search(r'govuk-error-summary.*?<a href="#about-to-submit">', _text(refused), re.S)
+    assert 'id="about-to-submit"' in _text(refused)
     response_row = comment_services.find_participation(lead.id, consultation.id)
     assert not response_row.is_submitted
     again = shown_on(_text(refused))
