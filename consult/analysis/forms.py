@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
@@ -26,6 +26,17 @@ class BulkDecisionForm(FlaskForm):
                              validators=[InputRequired("Enter a confidence between 0 and 100")])
     decision = SelectField("Decision", choices=DECISIONS, widget=GovSelect())
     submit = SubmitField("Decide these suggestions", widget=GovSubmitInput())
+
+
+class BulkDecisionCheckForm(FlaskForm):
+    """The check page's confirm: the choices made on the suggestions page, and how many suggestions the
+    check page said they take (`seen`), so that a confirm acts on that many or on none."""
+
+    theme = HiddenField()
+    confidence = HiddenField()
+    decision = HiddenField()
+    seen = HiddenField()
+    submit = SubmitField("Confirm", widget=GovSubmitInput())
 
 
 class TopicThemeForm(FlaskForm):

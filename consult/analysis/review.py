@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from consult.analysis.models import CommentEmbedding, SuggestionRun, SuggestionState, ThemeSuggestion
 from consult.analysis.settings import SIMILAR_AT_LEAST
@@ -114,19 +114,44 @@ def lowest_confidence(percent: float) -> float:
     return _STARTS[ceil(percent)]
 
 
-def bulk_decide(consultation_id: int, theme: Theme, minimum: float, accept: bool, actor, now: datetime) -> int:
+def _pending_at_or_above(consultation_id: int, theme: Theme, minimum: float):
+    return (ThemeSuggestion.consultation_id == consultation_id, ThemeSuggestion.theme_id == theme.id,
+            ThemeSuggestion.state == SuggestionState.PENDING, ThemeSuggestion.confidence >= minimum)
+
+
+def count_pending(consultation_id: int, theme: Theme, minimum: float) -> int:
+    """How many suggestions bulk_decide would decide now, for its check page."""
+    return db.session.scalar(select(func.count()).select_from(ThemeSuggestion).where(
+        *_pending_at_or_above(consultation_id, theme, minimum)))
+
+
+class SuggestionsChangedSinceChecked(DomainError):
+    status = 409
+
+    def __init__(self, seen: int, now: int):
+        super().__init__(f"{now} {'suggestion is' if now == 1 else 'suggestions are'} waiting for that theme and "
+                         f"confidence now, not the {seen} you checked: someone decided some, or a new run made "
+                         "more. Nothing has been decided. Check the number again, then confirm.")
+        self.now = now
+
+
+def bulk_decide(consultation_id: int, theme: Theme, minimum: float, accept: bool, actor, now: datetime,
+                seen: int | None = None) -> int:
     """Accept (or reject) every pending suggestion of `theme` at `minimum` confidence or above; how many.
 
     `minimum` is a stored share, as lowest_confidence gives for a typed percentage.
 
-    Each is audited as if decided one by one.
+    Each is audited as if decided one by one. With `seen` (the number the
+    check page showed), nothing is decided unless that many are waiting:
+    SuggestionsChangedSinceChecked.
     """
     if theme.consultation_id != consultation_id:
         raise DomainError("Choose a theme from this consultation", "theme")
     suggestions = db.session.scalars(select(ThemeSuggestion).where(
-        ThemeSuggestion.consultation_id == consultation_id, ThemeSuggestion.theme_id == theme.id,
-        ThemeSuggestion.state == SuggestionState.PENDING, ThemeSuggestion.confidence >= minimum)
-        .order_by(ThemeSuggestion.confidence.desc(), ThemeSuggestion.id)).all()
+        *_pending_at_or_above(consultation_id, theme, minimum))
+        .order_by(ThemeSuggestion.confidence.desc(), ThemeSuggestion.id).with_for_update()).all()
+    if seen is not None and len(suggestions) != seen:
+        raise SuggestionsChangedSinceChecked(seen, len(suggestions))
     for suggestion in suggestions:
         (accept_suggestion if accept else reject_suggestion)(suggestion, actor, now)
     return len(suggestions)

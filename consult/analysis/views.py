@@ -5,12 +5,12 @@ review it), validate the form, call the service, commit once, flash,
 redirect. The heavy work happened in the worker; these pages read rows.
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from consult.access import staff
 from consult.analysis import review
-from consult.analysis.forms import BulkDecisionForm, TopicThemeForm, options
+from consult.analysis.forms import BulkDecisionCheckForm, BulkDecisionForm, TopicThemeForm, options
 from consult.database import utcnow
 from consult.errors import DomainError, form_errors
 from consult.extensions import db
@@ -100,22 +100,69 @@ def reject(reference: str, number: int, theme_id: int):
 @bp.post("/consultations/<reference>/suggestions/bulk")
 @staff
 def bulk(reference: str):
+    """Decide many suggestions at once: the choices, then a check page saying how many, then confirm.
+
+    The confirm carries the number the check page showed; if the waiting
+    suggestions are no longer that many, nothing is decided and the check
+    page is shown again with the number as it is now.
+    """
     consultation = reviewable_consultation_or_404(reference)
+    if "seen" in request.form:
+        return _confirm_bulk(consultation)
     form = BulkDecisionForm()
     form.theme.choices = _theme_choices(consultation)
     if form.validate_on_submit():
         with form_errors(form) as outcome:
             theme = theme_or_404(consultation, int(form.theme.data))
             minimum = review.lowest_confidence(review.confidence_percent(form.confidence.data))
-            accept = form.decision.data == "accept"
-            decided = review.bulk_decide(consultation.id, theme, minimum, accept, current_user, utcnow())
+            waiting = review.count_pending(consultation.id, theme, minimum)
+            if not waiting:
+                raise DomainError(f"No suggestions for ‘{theme.name}’ are waiting at "
+                                  f"{_percent_typed(form.confidence.data)}% confidence or above", "confidence")
         if outcome.ok:
-            db.session.commit()
-            verb = "Accepted" if accept else "Rejected"
-            flash(f"{verb} {decided} {'suggestion' if decided == 1 else 'suggestions'} for ‘{theme.name}’ "
-                  f"at {form.confidence.data.strip().rstrip('%')}% confidence or above.", "success")
-            return redirect(_list_url(consultation, theme=theme.id))
+            check = BulkDecisionCheckForm(formdata=None, theme=str(theme.id), decision=form.decision.data,
+                                          confidence=_percent_typed(form.confidence.data), seen=str(waiting))
+            return _bulk_check_page(consultation, theme, check, waiting)
     return suggestions(reference, bulk_form=form), 400
+
+
+def _percent_typed(confidence: str) -> str:
+    return (confidence or "").strip().rstrip("%").strip()
+
+
+def _bulk_check_page(consultation, theme, form: BulkDecisionCheckForm, waiting: int, status: int = 200):
+    form.submit.label.text = (f"{'Accept' if form.decision.data == 'accept' else 'Reject'} {waiting} "
+                              f"{'suggestion' if waiting == 1 else 'suggestions'}")
+    return render_template("analysis/bulk_check.html", consultation=consultation, theme=theme, form=form,
+                           waiting=waiting, back=_list_url(consultation, theme=theme.id), nav="suggestions"), status
+
+
+def _confirm_bulk(consultation):
+    form = BulkDecisionCheckForm()
+    if not form.validate_on_submit() or form.decision.data not in ("accept", "reject") \
+            or not (form.seen.data or "").isdigit() or not (form.theme.data or "").isdigit():
+        abort(400)  # the check page always sends these: this did not come from it
+    theme = theme_or_404(consultation, int(form.theme.data))
+    accept = form.decision.data == "accept"
+    try:
+        minimum = review.lowest_confidence(review.confidence_percent(form.confidence.data))
+        decided = review.bulk_decide(consultation.id, theme, minimum, accept, current_user, utcnow(),
+                                     seen=int(form.seen.data))
+    except review.SuggestionsChangedSinceChecked as changed:
+        db.session.rollback()
+        form.form_errors.append(changed.message)
+        form.seen.data = str(changed.now)
+        if not changed.now:
+            flash(changed.message, "info")
+            return redirect(_list_url(consultation, theme=theme.id))
+        return _bulk_check_page(consultation, theme, form, changed.now, changed.status)
+    except DomainError:
+        abort(400)
+    db.session.commit()
+    verb = "Accepted" if accept else "Rejected"
+    flash(f"{verb} {decided} {'suggestion' if decided == 1 else 'suggestions'} for ‘{theme.name}’ "
+          f"at {form.confidence.data}% confidence or above.", "success")
+    return redirect(_list_url(consultation, theme=theme.id))
 
 
 @bp.get("/consultations/<reference>/suggestions/tag-next")

@@ -1,7 +1,10 @@
 """The suggestion pages: staff only, CSRF on every decision, what staff see and what their clicks do."""
 
+import html
+import re
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from consult.accounts.models import Role
 from consult.analysis.jobs import refresh_suggestions
@@ -114,14 +117,85 @@ def test_the_comment_page_lists_no_weak_or_negative_similarity(client, login_as,
     assert "7% similar" not in page and "-2% similar" not in page and others[2].reference not in page
 
 
+def _check_page_fields(page: str) -> dict:
+    """The hidden fields a bulk check page's confirm sends (its CSRF token aside: post_form adds one)."""
+    return {name: html.unescape(value) for name, value in re.findall(
+        r'<input[^>]*name="(theme|confidence|decision|seen)"[^>]*value="([^"]*)"', page)}
+
+
+def decide_in_bulk(post_form, url: str, choices: dict, **kwargs):
+    """Choose on the suggestions page, then confirm on the check page, as a person does."""
+    check = post_form(url, choices)
+    assert check.status_code == 200 and "Check before you" in check.get_data(as_text=True)
+    return post_form(url, _check_page_fields(check.get_data(as_text=True)), **kwargs)
+
+
+def _pending(theme_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(ThemeSuggestion).where(
+        ThemeSuggestion.theme_id == theme_id, ThemeSuggestion.state == SuggestionState.PENDING))
+
+
+def test_deciding_many_at_once_shows_how_many_first_and_decides_that_many_or_none(
+        client, login_as, post_form, suggested):
+    login_as(Role.STAFF)
+    cost = db.session.scalar(select(Theme).where(Theme.consultation_id == suggested.id, Theme.name == "Cost"))
+    waiting = _pending(cost.id)
+    assert waiting >= 2
+    url = f"{_base(suggested)}/suggestions/bulk"
+
+    check = post_form(url, {"theme": str(cost.id), "confidence": "0", "decision": "accept"})
+
+    page = check.get_data(as_text=True)
+    assert check.status_code == 200
+    assert f"Check before you accept {waiting} suggestions" in page and "‘Cost’" in page
+    assert _pending(cost.id) == waiting  # nothing decided yet
+    fields = _check_page_fields(page)
+    assert fields["seen"] == str(waiting)
+    # One is decided on its own before the confirm: the confirm decides none, and says how many there are now.
+    one = db.session.scalar(select(ThemeSuggestion).where(ThemeSuggestion.theme_id == cost.id,
+                                                          ThemeSuggestion.state == SuggestionState.PENDING))
+    one.state = SuggestionState.REJECTED
+    db.session.commit()
+    refused = post_form(url, fields)
+    assert refused.status_code == 409
+    assert f"{waiting - 1} suggestion" in refused.get_data(as_text=True) and "Nothing has been decided" in \
+        refused.get_data(as_text=True)
+    assert _pending(cost.id) == waiting - 1
+    done = post_form(url, _check_page_fields(refused.get_data(as_text=True)), follow_redirects=True)
+    assert f"Accepted {waiting - 1} suggestion" in done.get_data(as_text=True)
+    assert _pending(cost.id) == 0
+
+
+def test_deciding_many_when_none_are_waiting_says_so_on_the_form(client, login_as, post_form, suggested):
+    login_as(Role.STAFF)
+    cost = db.session.scalar(select(Theme).where(Theme.consultation_id == suggested.id, Theme.name == "Cost"))
+
+    response = post_form(f"{_base(suggested)}/suggestions/bulk",
+                         {"theme": str(cost.id), "confidence": "100", "decision": "reject"})
+
+    assert response.status_code == 400
+    assert "No suggestions for ‘Cost’ are waiting at 100% confidence or above" in response.get_data(as_text=True)
+
+
+def test_a_tampered_bulk_confirm_is_refused(client, login_as, post_form, suggested):
+    login_as(Role.STAFF)
+    cost = db.session.scalar(select(Theme).where(Theme.consultation_id == suggested.id, Theme.name == "Cost"))
+    url = f"{_base(suggested)}/suggestions/bulk"
+    for fields in ({"theme": str(cost.id), "confidence": "0", "decision": "delete", "seen": "1"},
+                   {"theme": str(cost.id), "confidence": "0", "decision": "accept", "seen": "many"},
+                   {"theme": "999999", "confidence": "0", "decision": "accept", "seen": "1"},
+                   {"theme": str(cost.id), "confidence": "abc", "decision": "accept", "seen": "1"}):
+        assert post_form(url, fields).status_code in (400, 404), fields
+
+
 def test_bulk_accept_with_a_bad_confidence_keeps_the_answers_and_explains(client, login_as, post_form, suggested):
     login_as(Role.STAFF)
     cost = db.session.scalar(select(Theme).where(Theme.consultation_id == suggested.id, Theme.name == "Cost"))
 
     bad = post_form(f"{_base(suggested)}/suggestions/bulk",
                     {"theme": str(cost.id), "confidence": "150", "decision": "accept"})
-    good = post_form(f"{_base(suggested)}/suggestions/bulk",
-                     {"theme": str(cost.id), "confidence": "0", "decision": "accept"}, follow_redirects=True)
+    good = decide_in_bulk(post_form, f"{_base(suggested)}/suggestions/bulk",
+                          {"theme": str(cost.id), "confidence": "0", "decision": "accept"}, follow_redirects=True)
 
     assert bad.status_code == 400 and "Enter a confidence between 0 and 100" in bad.get_data(as_text=True)
     assert 'value="150"' in bad.get_data(as_text=True)
@@ -158,8 +232,9 @@ def test_a_typed_confidence_is_compared_with_the_percentage_the_list_shows(clien
     page = client.get(_base(suggested) + "/suggestions").get_data(as_text=True)
     filtered = client.get(_base(suggested) + f"/suggestions?theme={theme_id}&confidence=76").get_data(as_text=True)
     above = client.get(_base(suggested) + f"/suggestions?theme={theme_id}&confidence=77").get_data(as_text=True)
-    decided = post_form(f"{_base(suggested)}/suggestions/bulk",
-                        {"theme": str(theme_id), "confidence": "76", "decision": "accept"}, follow_redirects=True)
+    decided = decide_in_bulk(post_form, f"{_base(suggested)}/suggestions/bulk",
+                             {"theme": str(theme_id), "confidence": "76", "decision": "accept"},
+                             follow_redirects=True)
 
     assert "76%</td>" in page
     assert f'data-comment="{comment.number}" data-theme="{theme_id}"' in filtered

@@ -845,13 +845,22 @@ def suggested_themes(scene: Scene) -> None:
            ).to_be_visible()
 
 
-def suggested_themes_bulk_error(scene: Scene) -> None:
+def _decide_suggestions_at(scene: Scene, confidence: str) -> None:
     world = _with_suggestions(scene)
     scene.goto(f"/staff/consultations/{world.reference}/suggestions")
-    scene.page.get_by_label("Lowest confidence, as a percentage").last.fill("150")
+    scene.page.get_by_label("Lowest confidence, as a percentage").last.fill(confidence)
     with scene.page.expect_navigation():
         scene.page.get_by_role("button", name="Decide these suggestions").click()
+
+
+def suggested_themes_bulk_error(scene: Scene) -> None:
+    _decide_suggestions_at(scene, "150")
     scene.expect_errors("Enter a confidence between 0 and 100")
+
+
+def suggested_themes_bulk_check(scene: Scene) -> None:
+    _decide_suggestions_at(scene, "0")
+    expect(scene.page.get_by_role("heading", level=1)).to_contain_text("Check before you accept")
 
 
 def tag_these_next(scene: Scene) -> None:
@@ -1406,6 +1415,7 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("theme-form-error-duplicate", theme_form_duplicate),
     ("suggested-themes", suggested_themes),
     ("suggested-themes-error-bulk", suggested_themes_bulk_error),
+    ("suggested-themes-bulk-check", suggested_themes_bulk_check),
     ("tag-these-next", tag_these_next),
     ("possible-new-topics", possible_new_topics),
     ("staff-comment-with-suggestion", staff_comment_with_suggestion),
