@@ -94,6 +94,9 @@ def _fingerprint(answers) -> str:
     return hashlib.sha256(json.dumps(answers, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
+# The years a date typed here may have: nothing the service holds is older than this century's records, and
+# a far year would only overflow date arithmetic (a day's end is the next day's start).
+YEARS = range(1900, 3000)
 _DIGITS = re.compile(r"[0-9]{1,4}")  # ASCII only: int() would also read other scripts' digits
 
 
@@ -164,9 +167,8 @@ class UKDateField(Field):
             self.wrong_parts = tuple(not_numbers)
             raise ValueError(not_real)
         day, month, year = (int(part) for part in parts)
-        # Nothing here is older than this century's records; far years would only overflow date arithmetic.
         wrong = {"day": not 1 <= day <= 31, "month": not 1 <= month <= 12,
-                 "year": len(parts[2]) != 4 or not 1900 <= year <= 2999}
+                 "year": len(parts[2]) != 4 or year not in YEARS}
         if not any(wrong.values()):
             try:
                 self.data = date(year, month, day)

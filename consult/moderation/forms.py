@@ -21,7 +21,7 @@ from wtforms.widgets import HiddenInput
 
 from consult.comments.models import MAX_COMMENT_LENGTH
 from consult.consultations.models import Document
-from consult.forms import YES, strip_whitespace
+from consult.forms import YEARS, YES, strip_whitespace
 from consult.moderation.queries import (
     ANY_SUGGESTION,
     NO_THEME,
@@ -34,7 +34,7 @@ from consult.moderation.services import NOTE_MAX, REDACTION_REASONS, THEME_DESCR
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState
 from consult.widgets import GovRadioInput, GovSelect, GovTextArea, GovTextInput
 
-_DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{4})\s*$")
+_DATE = re.compile(r"^\s*([0-9]{1,2})\s*[/.\- ]\s*([0-9]{1,2})\s*[/.\- ]\s*([0-9]{4})\s*$")
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -48,6 +48,8 @@ def parse_uk_date(text: str) -> date:
     if not match:
         raise ValueError(text)
     day, month, year = (int(part) for part in match.groups())
+    if year not in YEARS:
+        raise ValueError(text)
     return date(year, month, day)
 
 

@@ -314,6 +314,17 @@ def test_each_filter_narrows_the_queue_from_the_url(client, login, world):
     assert shown(q="used in research", state="new", theme=theme.id) == [1]
 
 
+@pytest.mark.parametrize("typed", ["31/12/9999", "1/1/0001", "1/1/\u0662\u0660\u0662\u0667"])
+def test_a_date_far_off_or_in_another_script_is_explained_not_a_500(client, login, world, typed):
+    """31/12/9999 once overflowed working out the end of that day: a 500 on the queue and every download."""
+    login(world["alice"])
+    for path in ("/comments", "/downloads/comments.csv"):
+        response = client.get(f"{base(world)}{path}", query_string={"submitted_to": typed})
+        assert response.status_code in (200, 400), (path, response.status_code)
+    page = client.get(f"{base(world)}/comments", query_string={"submitted_to": typed}).get_data(as_text=True)
+    assert "Submitted on or before must be a real date, like 27/3/2027" in page
+
+
 def test_a_bad_filter_is_explained_and_left_out(client, login, world):
     login(world["alice"])
     response = client.get(f"{base(world)}/comments", query_string={"submitted_from": "31/2/2026",
