@@ -8,6 +8,7 @@ again. Also the reads the pages need: suggestions by theme and confidence,
 a comment's suggestions and similar comments, what to tag next, new topics.
 """
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
@@ -98,12 +99,17 @@ def shown_percent(confidence: float) -> int:
     return max(0, bisect_right(_STARTS, confidence) - 1)
 
 
+_PERCENT = re.compile(r"\s*([0-9]{1,3}(?:\.[0-9]+)?)\s*%?\s*")
+
+
 def confidence_percent(typed: str | int | float | None) -> float:
-    """A confidence typed as a percentage (0 to 100, a % sign allowed)."""
-    try:
-        value = float(str(typed).strip().rstrip("%"))
-    except (TypeError, ValueError):
-        raise InvalidConfidence() from None
+    """A confidence typed as a percentage (0 to 100, one % sign allowed), as a person writes one: plain
+    digits with an optional decimal part. Python's float() would also take 1_0, 1e2 and other scripts'
+    digits, which the page would then show back as typed."""
+    match = _PERCENT.fullmatch(str(typed))
+    if match is None:
+        raise InvalidConfidence()
+    value = float(match.group(1))
     if not 0 <= value <= 100:  # also refuses nan
         raise InvalidConfidence()
     return value
@@ -129,9 +135,12 @@ class SuggestionsChangedSinceChecked(DomainError):
     status = 409
 
     def __init__(self, seen: int, now: int):
-        super().__init__(f"{now} {'suggestion is' if now == 1 else 'suggestions are'} waiting for that theme and "
-                         f"confidence now, not the {seen} you checked: someone decided some, or a new run made "
-                         "more. Nothing has been decided. Check the number again, then confirm.")
+        super().__init__(
+            f"{now} {'suggestion is' if now == 1 else 'suggestions are'} waiting for that theme and confidence "
+            f"now, not the {seen} you checked: someone decided some, or a new run made more. Nothing has been "
+            "decided. Check the number again, then confirm." if now else
+            f"No suggestions are waiting for that theme and confidence now: the {seen} you checked have been "
+            "decided, by you (a form sent twice) or by someone else.")
         self.now = now
 
 

@@ -127,7 +127,8 @@ def bulk(reference: str):
 
 
 def _percent_typed(confidence: str) -> str:
-    return (confidence or "").strip().rstrip("%").strip()
+    """The percentage as the pages show it back: 80, 80.5 (the typed form is checked by confidence_percent)."""
+    return f"{review.confidence_percent(confidence):g}"
 
 
 def _bulk_check_page(consultation, theme, form: BulkDecisionCheckForm, waiting: int, status: int = 200):

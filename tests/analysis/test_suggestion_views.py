@@ -177,6 +177,42 @@ def test_deciding_many_when_none_are_waiting_says_so_on_the_form(client, login_a
     assert "No suggestions for ‘Cost’ are waiting at 100% confidence or above" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("typed", ["1_0", "\u0667\u0660", "1e2", "70%%", "-1", "101", "nan", ""])
+def test_a_confidence_must_be_written_as_a_plain_percentage(client, login_as, post_form, suggested, typed):
+    login_as(Role.STAFF)
+    cost = db.session.scalar(select(Theme).where(Theme.consultation_id == suggested.id, Theme.name == "Cost"))
+
+    response = post_form(f"{_base(suggested)}/suggestions/bulk",
+                         {"theme": str(cost.id), "confidence": typed, "decision": "accept"})
+
+    assert response.status_code == 400
+    assert "Enter a confidence between 0 and 100" in response.get_data(as_text=True)
+
+
+def test_a_typed_percentage_is_shown_back_as_a_number(client, login_as, post_form, suggested):
+    login_as(Role.STAFF)
+    cost = db.session.scalar(select(Theme).where(Theme.consultation_id == suggested.id, Theme.name == "Cost"))
+
+    page = post_form(f"{_base(suggested)}/suggestions/bulk",
+                     {"theme": str(cost.id), "confidence": " 0.50 % ", "decision": "accept"}).get_data(as_text=True)
+
+    assert "at 0.5% confidence or above" in page and _check_page_fields(page)["confidence"] == "0.5"
+
+
+def test_a_bulk_confirm_sent_twice_says_the_suggestions_were_already_decided(client, login_as, post_form, suggested):
+    login_as(Role.STAFF)
+    cost = db.session.scalar(select(Theme).where(Theme.consultation_id == suggested.id, Theme.name == "Cost"))
+    url = f"{_base(suggested)}/suggestions/bulk"
+    check = post_form(url, {"theme": str(cost.id), "confidence": "0", "decision": "reject"})
+    fields = _check_page_fields(check.get_data(as_text=True))
+    assert post_form(url, fields).status_code == 302
+
+    again = post_form(url, fields, follow_redirects=True).get_data(as_text=True)
+
+    assert f"the {fields['seen']} you checked have been decided" in html.unescape(again)
+    assert "then confirm" not in again
+
+
 def test_a_tampered_bulk_confirm_is_refused(client, login_as, post_form, suggested):
     login_as(Role.STAFF)
     cost = db.session.scalar(select(Theme).where(Theme.consultation_id == suggested.id, Theme.name == "Cost"))
