@@ -134,8 +134,9 @@ def _percent_typed(confidence: str) -> str:
 def _bulk_check_page(consultation, theme, form: BulkDecisionCheckForm, waiting: int, status: int = 200):
     form.submit.label.text = (f"{'Accept' if form.decision.data == 'accept' else 'Reject'} {waiting} "
                               f"{'suggestion' if waiting == 1 else 'suggestions'}")
+    back = _list_url(consultation, theme=theme.id, confidence=form.confidence.data)
     return render_template("analysis/bulk_check.html", consultation=consultation, theme=theme, form=form,
-                           waiting=waiting, back=_list_url(consultation, theme=theme.id), nav="suggestions"), status
+                           waiting=waiting, back=back, nav="suggestions"), status
 
 
 def _confirm_bulk(consultation):

@@ -197,6 +197,8 @@ def test_a_typed_percentage_is_shown_back_as_a_number(client, login_as, post_for
                      {"theme": str(cost.id), "confidence": " 0.50 % ", "decision": "accept"}).get_data(as_text=True)
 
     assert "at 0.5% confidence or above" in page and _check_page_fields(page)["confidence"] == "0.5"
+    # Back and Cancel return to the list as it was chosen: that theme, from that confidence.
+    assert page.count(f"/suggestions?theme={cost.id}&amp;confidence=0.5") == 2
 
 
 def test_a_bulk_confirm_sent_twice_says_the_suggestions_were_already_decided(client, login_as, post_form, suggested):
