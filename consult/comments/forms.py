@@ -124,4 +124,3 @@ class EditCommentForm(CommentForm):
         """The version the page showed; None if the page sent none (then nothing is compared)."""
         seen = str(self.version.data or "")
         return int(seen) if seen.isdigit() else None
-
