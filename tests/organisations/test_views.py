@@ -835,3 +835,4 @@ def test_a_colleague_who_sends_again_is_told_they_already_sent_everything(client
     assert "You have already sent all your comments and answers" in _text(again)
     assert "You have sent all your comments and answers to your organisation’s commenting lead" in page
     assert "You have no comments or answers to send" not in page
+    assert "&lt;a" not in page and "add a comment</a>" in page
