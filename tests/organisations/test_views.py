@@ -213,14 +213,19 @@ def test_a_lead_submitting_from_a_page_shown_before_a_colleague_sent_more_is_ask
     assert "Sent after the lead looked" in [c.body for c in comment_services.list_comments(response_row)]
 
 
-def test_a_colleague_sending_from_a_page_shown_before_another_tab_added_a_comment_is_asked_to_check_again(
-        client, login, post_form, shared):
+def _signed_in_colleague_with_a_draft(login, shared, body: str):
+    """A colleague of the shared organisation, signed in, with one draft to send; and the send page."""
     consultation, _, code = shared
     colleague, participation = new_colleague(consultation, code.code)
-    draft_on(participation, body="On the page")
+    draft_on(participation, body=body)
     db.session.commit()
     login(colleague)
-    send = f"/consultations/{consultation.reference}/organisation/send"
+    return participation, f"/consultations/{consultation.reference}/organisation/send"
+
+
+def test_a_colleague_sending_from_a_page_shown_before_another_tab_added_a_comment_is_asked_to_check_again(
+        client, login, post_form, shared):
+    participation, send = _signed_in_colleague_with_a_draft(login, shared, "On the page")
     seen = shown_on(_text(client.get(send)))
     draft_on(participation, "1.1", body="Added in another tab")
     db.session.commit()
@@ -820,12 +825,7 @@ def test_a_colleague_opening_the_receipt_is_told_only_what_is_true(client, login
 
 def test_a_colleague_who_sends_again_is_told_they_already_sent_everything(client, login, post_form, shared):
     """A double click or a second visit said 'You have no comments or answers to send … Add a comment first'."""
-    consultation, _, code = shared
-    colleague, participation = new_colleague(consultation, code.code)
-    draft_on(participation, body="Sent once")
-    db.session.commit()
-    login(colleague)
-    send = f"/consultations/{consultation.reference}/organisation/send"
+    _, send = _signed_in_colleague_with_a_draft(login, shared, "Sent once")
     assert post_form(send).status_code == 302
 
     again = post_form(send)
