@@ -133,8 +133,8 @@ def theme_deleted(name: str, moved: int, target: Theme | None) -> str:
 
 def theme_response_applied(theme: Theme, outcome: BulkOutcome) -> list[tuple[str, str]]:
     """What applying a response to a theme's comments did, as flash messages."""
-    messages = [("success", f"Applied the response to {comments(len(outcome.changed))} "
-                            f"with the theme ‘{theme.name}’.")]
+    messages = [_first_message(outcome, f"Applied the response to {comments(len(outcome.changed))} "
+                                        f"with the theme ‘{theme.name}’.")]
     if outcome.unchanged:
         messages.append(("info", f"{len(outcome.unchanged)} already had a response, which was kept: "
                                  + _references(outcome.unchanged) + ". Edit those one at a time."))
@@ -142,6 +142,14 @@ def theme_response_applied(theme: Theme, outcome: BulkOutcome) -> list[tuple[str
 
 
 # --- Bulk actions -----------------------------------------------------------------------------
+
+
+def _first_message(outcome: BulkOutcome, done: str) -> tuple[str, str]:
+    """What was done, in green; when nothing was (a form sent again, or every comment already so), a plain
+    'nothing changed', so that a green 'Accepted 0 comments' never reads as success. The notes after it say why."""
+    if outcome.changed:
+        return ("success", done)
+    return ("info", "No comments were changed.")
 
 
 def action_sentence(action: BulkAction, count: int) -> str:
@@ -199,7 +207,7 @@ def bulk_summary(action: BulkAction, outcome: BulkOutcome) -> list[tuple[str, st
         "tag": f"Added the theme ‘{action.theme.name if action.theme else ''}’ to {changed}.",
         "respond": f"Applied the response to {changed}.",
     }[action.kind]
-    messages = [("success", done)]
+    messages = [_first_message(outcome, done)]
     if outcome.unchanged:
         why = {"accept": "they were already accepted", "reject": f"they were already rejected as {reason}",
                "tag": "they already had this theme",

@@ -31,3 +31,15 @@ def test_a_summary_of_a_few_comments_names_them_all():
     [_, kept] = messages.theme_response_applied(SimpleNamespace(name="Cost"), outcome)
     assert kept[1] == ("10 already had a response, which was kept: " + ", ".join(
         f"HTE1-{number:04d}" for number in range(1, 11)) + ". Edit those one at a time.")
+
+
+def test_an_action_that_changed_nothing_is_not_reported_as_a_success():
+    outcome = BulkOutcome(changed=[], unchanged=_comments(2))
+    tag = BulkAction("tag", theme=SimpleNamespace(name="Cost"))
+    for summary in (messages.bulk_summary(tag, outcome),
+                    messages.theme_response_applied(SimpleNamespace(name="Cost"), outcome)):
+        assert summary[0] == ("info", "No comments were changed.")
+        assert all(category != "success" for category, _ in summary)
+        assert "HTE1-0001, HTE1-0002" in summary[1][1]  # and why
+    assert messages.bulk_summary(tag, BulkOutcome(changed=_comments(1)))[0] == (
+        "success", "Added the theme ‘Cost’ to 1 comment.")
