@@ -51,7 +51,7 @@ def write_theme_summary(theme: Theme, summary: str, actor, expected_version: int
     if len(summary) > THEME_SUMMARY_MAX:
         raise ThemeSummaryTooLong()
     if theme.version != expected_version:
-        raise StaleTheme(theme, last_change(theme))
+        raise StaleTheme(theme, last_change(theme), actor)
     if summary == theme.summary:
         return False
     before = snapshot(theme, ["summary", "version"])

@@ -431,6 +431,26 @@ def test_invalid_edits_save_nothing(client, post_form, login_as, overrides, mess
     assert audit_events(saved, "consultation.edit") == []
 
 
+def test_an_edit_you_saved_in_another_tab_says_it_was_you_and_saves_nothing(client, post_form, login_as):
+    login_as(Role.STAFF, name="Tabby Twotabs")
+    consultation = staff_consultation()
+    page = text_of(client.get(f"{BASE}/{consultation.reference}/edit"))
+    seen = {"version": input_value(page, "version"), "digest": input_value(page, "digest")}
+    first = post_form(f"{BASE}/{consultation.reference}/edit", new_form(reference="HTE3001", title="First tab",
+                                                                         **seen))
+    assert first.status_code == 302
+
+    second = post_form(f"{BASE}/{consultation.reference}/edit", new_form(reference="HTE3001", title="Second tab",
+                                                                          **seen))
+    assert second.status_code == 409
+    assert error_summary_items(text_of(second)) == [
+        "You changed this consultation in another tab or window, or sent the form twice, since you opened it here. "
+        "Nothing was saved."]
+    assert "You changed this consultation at " in plain(second)
+    assert "Tabby Twotabs" not in main_of(second) and "To keep the saved one" in plain(second)
+    assert reload(consultation).title == "First tab"
+
+
 def test_a_stale_edit_shows_who_changed_it_and_both_versions_and_saves_nothing(app, client, post_form, login_as,
                                                                                 make_user):
     login_as(Role.STAFF, name="Sam Slow")

@@ -431,6 +431,23 @@ def test_each_theme_shows_its_share_summary_and_representative_comments(client, 
     assert "Write a summary" not in page and "Change the summary" not in page  # the committee only reads
 
 
+def test_a_summary_you_changed_in_another_tab_says_it_was_you(client, login_as, post_form, moderated_consultation):
+    consultation, _ = moderated_consultation
+    evidence = db.session.scalar(select(Theme).where(Theme.name == "Evidence gaps"))
+    login_as(Role.STAFF, name="Tabby Twotabs")
+    form_url = _url(consultation, f"review/themes/{evidence.id}/summary")
+    version = re.search(r'name="version" type="hidden" value="(\d+)"',
+                        client.get(form_url).get_data(as_text=True)).group(1)
+    assert post_form(form_url, {"summary": "Written in the first tab", "version": version}).status_code == 302
+    response = post_form(form_url, {"summary": "Written in the second tab", "version": version})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "You changed this theme in another tab or window, or sent the form twice" in text
+    assert "Tabby Twotabs" not in text.split("<main", 1)[1].split("</main>")[0]
+    db.session.expire_all()
+    assert evidence.summary == "Written in the first tab"
+
+
 def test_a_summary_changed_meanwhile_is_shown_not_overwritten(client, login_as, post_form, make_user,
                                                              moderated_consultation):
     from consult.exports.review import write_theme_summary

@@ -437,6 +437,29 @@ def test_a_response_goes_from_draft_to_agreed_with_its_version_checked(world):
     assert [e.action for e in audit_events(response)] == ["response.draft", "response.agree"]
 
 
+def test_a_stale_version_of_your_own_making_says_it_was_you_not_your_name(world):
+    """Two tabs, or a form sent twice: naming the person as if a colleague sends them looking for one."""
+    comment, alice = world["comments"][0], world["alice"]
+    opened_version = comment.version
+    services.decide_comment(comment, ACCEPT, alice, opened_version, utcnow())
+    db.session.commit()
+    with pytest.raises(services.StaleComment) as stale:
+        services.decide_comment(comment, DUPLICATE, alice, opened_version, utcnow())
+    assert stale.value.by_you
+    assert str(stale.value).startswith("You changed this comment in another tab or window, or sent the form twice")
+    assert "Alice Staff" not in str(stale.value)
+    db.session.rollback()
+
+    response = services.save_response(comment, "First words", ResponseState.DRAFT, alice, None, utcnow())
+    db.session.commit()
+    opened = response.version
+    services.save_response(comment, "Second words", ResponseState.DRAFT, alice, opened, utcnow())
+    db.session.commit()
+    with pytest.raises(services.StaleResponse) as stale:
+        services.save_response(comment, "Third words", ResponseState.DRAFT, alice, opened, utcnow())
+    assert str(stale.value).startswith("You changed the response to this comment in another tab or window")
+
+
 def test_a_response_written_by_someone_else_meanwhile_is_not_overwritten(world):
     comment, alice, bob = world["comments"][0], world["alice"], world["bob"]
     services.save_response(comment, "Bob's response", ResponseState.DRAFT, bob, None, utcnow())

@@ -103,6 +103,20 @@ def test_committee_members_are_not_asked_to_check_before_triaging(client, login,
     assert "Check with them before you triage it" not in page
 
 
+def test_a_note_sent_twice_from_one_page_says_it_was_you_and_keeps_the_first(client, login, world):
+    first = world["comments"][0]
+    login(world["alice"])
+    html = client.get(f"{base(world)}/comments/{first.number}").get_data(as_text=True)
+    note = hidden_values(form_posting_to(html, f"{base(world)}/comments/{first.number}/note"))
+    assert client.post(f"{base(world)}/comments/{first.number}/note",
+                       data={**note, "note": "First thought"}).status_code == 302
+    again = client.post(f"{base(world)}/comments/{first.number}/note", data={**note, "note": "Second thought"})
+    assert again.status_code == 409
+    assert ("You changed the note on this comment in another tab or window, or sent the form twice, since you "
+            "opened it here.") in text_of(again.get_data(as_text=True))
+    assert db.session.get(TriageMark, first.id).note == "First thought"
+
+
 def test_flag_and_note_with_who_and_when_and_the_flagged_filter(client, login, post_form, world):
     first = world["comments"][0]
     login(world["alice"])

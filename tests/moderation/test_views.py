@@ -529,8 +529,8 @@ def race_after_the_check(monkeypatch):
     def arm(actor_id: int) -> None:
         check = decisions._check_comment_version
 
-        def check_then_lose_the_race(comment, expected_version):
-            check(comment, expected_version)
+        def check_then_lose_the_race(comment, expected_version, actor):
+            check(comment, expected_version, actor)
             db.session.connection().execute(
                 update(Comment).where(Comment.id == comment.id)
                 .values(version=Comment.version + 1, moderation_state=ModerationState.ACCEPTED,

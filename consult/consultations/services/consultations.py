@@ -51,16 +51,22 @@ OPENING_TIME_AFTER_OPENING = ("The consultation has already opened, so the openi
 
 
 class EditConflict(DomainError):
-    """Someone saved the consultation after this editor opened it; nothing was saved."""
+    """Someone saved the consultation after this editor opened it; nothing was saved.
+
+    `by_you` is true when that someone was the editor, in another tab or by
+    sending the form twice, so the page does not send them looking for a colleague.
+    """
 
     status = 409
 
-    def __init__(self, consultation: Consultation, event: AuditEvent | None):
+    def __init__(self, consultation: Consultation, event: AuditEvent | None, actor=None):
         self.consultation = consultation
         self.event = event
+        self.by_you = event is not None and actor is not None and event.actor_id == actor.id
         self.changed_by = event.actor.name if event is not None and event.actor is not None else "someone else"
         self.changed_at = event.occurred_at if event is not None else None
-        super().__init__(f"{consultation.reference} was changed by {self.changed_by} since it was opened.")
+        super().__init__(f"{consultation.reference} was changed by {'you' if self.by_you else self.changed_by} "
+                         "since it was opened.")
 
 
 @dataclass(frozen=True)
@@ -200,7 +206,7 @@ def edit_consultation(actor: User, consultation: Consultation, details: Consulta
     _check_dates(details)
     for _attempt in range(2):
         if consultation.version != seen_version and details_digest(consultation) != seen_digest:
-            raise EditConflict(consultation, latest_details_change(consultation))
+            raise EditConflict(consultation, latest_details_change(consultation), actor)
         _check_times_against_now(consultation, details, now)
         reference = details.reference.strip().upper()
         other = find_consultation(reference)
@@ -229,7 +235,7 @@ def edit_consultation(actor: User, consultation: Consultation, details: Consulta
             return False
         record(actor, "consultation.edit", consultation, before, after)
         return True
-    raise EditConflict(consultation, latest_details_change(consultation))
+    raise EditConflict(consultation, latest_details_change(consultation), actor)
 
 
 def _check_dates(details: ConsultationDetails) -> None:

@@ -43,9 +43,9 @@ _DECISION_ACTIONS = {
 }
 
 
-def _check_comment_version(comment: Comment, expected_version: int) -> None:
+def _check_comment_version(comment: Comment, expected_version: int, actor) -> None:
     if comment.version != expected_version:
-        raise StaleComment(comment, last_comment_change(comment))
+        raise StaleComment(comment, last_comment_change(comment), actor)
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def decide_comment(comment: Comment, decision: Decision, actor, expected_version
     the database when two saves race; either way nothing is written.
     """
     require_submitted(comment)
-    _check_comment_version(comment, expected_version)
+    _check_comment_version(comment, expected_version, actor)
     decision = clean_decision(decision, comment)
     if would_reveal_original(comment, decision, actor):
         raise InvalidInput(REVEAL_REFUSED)
@@ -170,7 +170,7 @@ def decide_comment(comment: Comment, decision: Decision, actor, expected_version
         raise already_decided("comment", decision.state, decision.state is ModerationState.REDACTED)
     return write_decision(comment, decision.action, actor, _COMMENT_FIELDS,
                           lambda: _apply_decision(comment, decision, actor, now),
-                          stale=lambda: StaleComment(comment, last_comment_change(comment)))
+                          stale=lambda: StaleComment(comment, last_comment_change(comment), actor))
 
 
 def bulk_decide(consultation_id: int, expected_versions: dict[int, int], decision: Decision, actor,

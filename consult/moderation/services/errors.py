@@ -48,35 +48,45 @@ class Change:
 
 
 class StaleVersion(ModerationError):
-    """The row changed after the person opened it: carries who changed it. Nothing has been saved."""
+    """The row changed after the person opened it: carries who changed it. Nothing has been saved.
+
+    When the change was the asker's own (another tab, or the form sent
+    twice), the sentence says so: naming them as if they were a colleague
+    sends them looking for someone who is not there.
+    """
 
     status = 409
 
-    def __init__(self, subject: str, change: Change):
+    def __init__(self, subject: str, change: Change, actor=None):
         self.change = change
-        super().__init__(f"{subject} was changed by {change.by} since you opened it. "
-                         "Your change has not been saved.")
+        self.by_you = actor is not None and change.by_id is not None and change.by_id == actor.id
+        if self.by_you:
+            super().__init__(f"You changed {subject[0].lower()}{subject[1:]} in another tab or window, or sent "
+                             "the form twice, since you opened it here. This change has not been saved.")
+        else:
+            super().__init__(f"{subject} was changed by {change.by} since you opened it. "
+                             "Your change has not been saved.")
 
 
 class StaleComment(StaleVersion):
     """The comment changed after the person opened it: carries the current row and who changed it."""
 
-    def __init__(self, comment: Comment, change: Change):
+    def __init__(self, comment: Comment, change: Change, actor=None):
         self.comment = comment
-        super().__init__("This comment", change)
+        super().__init__("This comment", change, actor)
 
 
 class StaleResponse(StaleVersion):
-    def __init__(self, comment: Comment, response: CommentResponse, change: Change):
+    def __init__(self, comment: Comment, response: CommentResponse, change: Change, actor=None):
         self.comment = comment
         self.response = response
-        super().__init__("The response to this comment", change)
+        super().__init__("The response to this comment", change, actor)
 
 
 class StaleTheme(StaleVersion):
-    def __init__(self, theme: Theme, change: Change):
+    def __init__(self, theme: Theme, change: Change, actor=None):
         self.theme = theme
-        super().__init__("This theme", change)
+        super().__init__("This theme", change, actor)
 
 
 class SelectionChanged(ModerationError):

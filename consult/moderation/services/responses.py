@@ -37,16 +37,16 @@ def find_response(comment_id: int) -> CommentResponse | None:
 
 
 def _response_change(response: CommentResponse) -> Change:
-    return Change(response.updated_by.name, response.updated_at)
+    return Change(response.updated_by.name, response.updated_at, response.updated_by_id)
 
 
 def _check_response_version(comment: Comment, response: CommentResponse | None,
-                            expected_version: int | None) -> None:
+                            expected_version: int | None, actor) -> None:
     """`expected_version` None means the person saw no response at all."""
     current = response.version if response is not None else None
     if current != expected_version:
         raise StaleResponse(comment, response, _response_change(response) if response is not None
-                            else Change("another member of staff", None))
+                            else Change("another member of staff", None), actor)
 
 
 def _clean_response_text(text: str) -> str:
@@ -94,7 +94,7 @@ def _write_response(comment: Comment, response: CommentResponse | None, actor, *
         if current is None:  # refused for another reason: not a race, so not ours to hide
             raise
         db.session.refresh(current)
-        raise StaleResponse(comment, current, _response_change(current)) from None
+        raise StaleResponse(comment, current, _response_change(current), actor) from None
     return response
 
 
@@ -107,7 +107,7 @@ def save_response(comment: Comment, text: str, state: ResponseState, actor, expe
     """
     require_submitted(comment)
     response = find_response(comment.id)
-    _check_response_version(comment, response, expected_version)
+    _check_response_version(comment, response, expected_version, actor)
     state = _require_written_state(state)
     text = _clean_response_text(text)
     if response is not None and response.state is state and response.text == text:
@@ -120,7 +120,7 @@ def mark_no_response_needed(comment: Comment, reason: str, actor, expected_versi
     """Record that a comment needs no response, and why. Any draft text is kept."""
     require_submitted(comment)
     response = find_response(comment.id)
-    _check_response_version(comment, response, expected_version)
+    _check_response_version(comment, response, expected_version, actor)
     reason = clean_text(reason)
     if not reason:
         raise InvalidInput("Explain why no response is needed", "reason")

@@ -77,7 +77,7 @@ def create_theme(consultation_id: int, name: str, description: str, actor) -> Th
 def update_theme(theme: Theme, name: str, description: str, actor, expected_version: int) -> bool:
     """Rename or describe a theme as of the version the person opened; False if nothing changed."""
     if theme.version != expected_version:
-        raise StaleTheme(theme, last_change(theme))
+        raise StaleTheme(theme, last_change(theme), actor)
     name = _clean_theme_name(name)
     description = _clean_description(description)
     if name == theme.name and description == theme.description:
@@ -87,7 +87,7 @@ def update_theme(theme: Theme, name: str, description: str, actor, expected_vers
         raise DuplicateThemeName(name)
     before = snapshot(theme, _THEME_FIELDS)
     try:
-        with versioned_savepoint(theme, stale=lambda: StaleTheme(theme, last_change(theme))):
+        with versioned_savepoint(theme, stale=lambda: StaleTheme(theme, last_change(theme), actor)):
             theme.name, theme.description = name, description
     except IntegrityError:
         raise DuplicateThemeName(name) from None

@@ -25,9 +25,9 @@ READING_FOR = timedelta(minutes=15)
 class StaleNote(StaleVersion):
     """Someone else saved the note after this person opened it."""
 
-    def __init__(self, mark: TriageMark, change: Change):
+    def __init__(self, mark: TriageMark, change: Change, actor=None):
         self.mark = mark
-        super().__init__("The note on this comment", change)
+        super().__init__("The note on this comment", change, actor)
 
 
 def triage_mark(comment_id: int) -> TriageMark | None:
@@ -138,6 +138,6 @@ def save_triage_note(comment: Comment, note: str, expected_version: int, actor, 
     mark = db.session.get(TriageMark, comment.id, populate_existing=True)
     if done.rowcount != 1:
         by = mark.note_by.name if mark.note_by else "another member of staff"
-        raise StaleNote(mark, Change(by, mark.note_at))
+        raise StaleNote(mark, Change(by, mark.note_at, mark.note_by_id), actor)
     record(actor, "comment.note", comment, before, {"note": text})
     return mark
