@@ -29,11 +29,26 @@ log = logging.getLogger(__name__)
 JOB_TIMEOUT_SECONDS = 120
 
 
-def redis_connection(app: Flask | None = None) -> Redis:
-    config = (app or current_app).config
+# One client per Redis URL in this process. A client per call opened a new
+# connection for every enqueue (three on a submission), and redis-py re-read its
+# own package metadata for each. The client's pool is thread-safe and starts
+# afresh in a forked child, so sharing it across requests and workers is safe.
+_clients: dict[str, Redis] = {}
+
+
+def _new_client(url: str) -> Redis:
     # A short connect timeout: enqueueing happens after a request commits, and a
     # Redis that is down must not hold the page (the worker's sweep catches up).
-    return Redis.from_url(config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+
+
+def redis_connection(app: Flask | None = None) -> Redis:
+    """This process's client for the app's Redis; its connections are pooled and reused."""
+    url = (app or current_app).config["REDIS_URL"]
+    client = _clients.get(url)
+    if client is None:
+        client = _clients.setdefault(url, _new_client(url))
+    return client
 
 
 def queue(app: Flask | None = None, connection: Redis | None = None) -> Queue:
@@ -136,7 +151,8 @@ class AppWorker(SimpleWorker):
 def make_worker(app: Flask, connection: Redis | None = None) -> AppWorker:
     """A worker on the app's queue; the sweep runs on start and every MAIL_SWEEP_SECONDS."""
     interval = max(1, int(app.config["MAIL_SWEEP_SECONDS"]))
-    connection = connection or redis_connection(app)
+    # Its own client: the worker blocks on its connection while it waits for jobs.
+    connection = connection or _new_client(app.config["REDIS_URL"])
     return AppWorker([queue(app, connection)], connection=connection, app=app,
                      maintenance_interval=interval, worker_ttl=interval + 15)
 
