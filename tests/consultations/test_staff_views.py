@@ -451,6 +451,87 @@ def test_an_edit_you_saved_in_another_tab_says_it_was_you_and_saves_nothing(clie
     assert reload(consultation).title == "First tab"
 
 
+def _edit_form_as_shown(page: str) -> dict:
+    """The edit form's values as the page fills them in, ready to send back with a change or two."""
+    values: dict = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="([^"]*)"', tag)
+        if not name or ('type="checkbox"' in tag and "checked" not in tag):
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        values.setdefault(name.group(1), []).append(html.unescape(value.group(1)) if value else "")
+    values["summary"] = [html.unescape(re.search(r'<textarea[^>]*name="summary"[^>]*>\s*(.*?)</textarea>', page,
+                                                 re.S).group(1))]
+    return {name: found if len(found) > 1 else found[0] for name, found in values.items()}
+
+
+def _opened_consultation(**overrides):
+    now = utcnow()
+    return staff_consultation(opens_at=now - timedelta(days=3), closes_at=now + timedelta(days=20), **overrides)
+
+
+def test_an_opened_consultation_keeps_its_reference(client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = _opened_consultation()
+    page = client.get(f"{BASE}/{consultation.reference}/edit").get_data(as_text=True)
+    assert "It can no longer be changed: the consultation has opened or has comments" in page
+
+    response = post_form(f"{BASE}/{consultation.reference}/edit",
+                         {**_edit_form_as_shown(page), "reference": "HTE3002", "title": "New title"})
+
+    assert response.status_code == 200
+    assert error_summary_items(text_of(response)) == [
+        "The reference cannot be changed once the consultation has opened or has comments: comment numbers, "
+        "receipts and links already sent use it"]
+    assert 'href="#reference"' in response.get_data(as_text=True)
+    assert (reload(consultation).reference, reload(consultation).title) == ("HTE3001", "Existing consultation")
+    assert audit_events(consultation, "consultation.edit") == []
+    renamed_only = post_form(f"{BASE}/{consultation.reference}/edit",
+                             {**_edit_form_as_shown(page), "title": "New title"})
+    assert renamed_only.status_code == 302 and reload(consultation).title == "New title"
+
+
+def test_a_consultation_not_yet_open_keeps_its_reference_once_it_has_numbered_a_comment(client, post_form,
+                                                                                        login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()  # opens next year
+    page = client.get(f"{BASE}/{consultation.reference}/edit").get_data(as_text=True)
+    assert "It can no longer be changed" not in page
+    consultation.last_comment_number = 1  # a paper response entered by staff before it opens
+    db.session.commit()
+    response = post_form(f"{BASE}/{consultation.reference}/edit", {**_edit_form_as_shown(page),
+                                                                    "reference": "HTE3002"})
+    assert response.status_code == 200 and reload(consultation).reference == "HTE3001"
+
+
+def test_an_opened_consultation_cannot_be_held_as_a_draft_again(client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = _opened_consultation()
+    page = client.get(f"{BASE}/{consultation.reference}/edit").get_data(as_text=True)
+    assert 'name="is_draft"' not in page
+    assert "It has opened, so it can no longer be held as a draft" in page
+
+    response = post_form(f"{BASE}/{consultation.reference}/edit", {**_edit_form_as_shown(page), "is_draft": "y"})
+
+    assert response.status_code == 200
+    assert error_summary_items(text_of(response)) == [
+        "The consultation has opened, so it cannot be held as a draft again: people taking part would lose their "
+        "drafts, receipts and links. To stop taking comments, close it early by changing its closing time"]
+    assert 'href="#is_draft"' in response.get_data(as_text=True)
+    assert 'name="is_draft"' in response.get_data(as_text=True)  # the box is shown with its error
+    assert reload(consultation).is_draft is False
+
+
+def test_a_consultation_not_yet_open_can_be_held_as_a_draft_again(client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()  # public, opens next year
+    page = client.get(f"{BASE}/{consultation.reference}/edit").get_data(as_text=True)
+    response = post_form(f"{BASE}/{consultation.reference}/edit", {**_edit_form_as_shown(page), "is_draft": "y",
+                                                                    "reference": "HTE3009"})
+    assert response.status_code == 302
+    assert (reload(consultation).is_draft, reload(consultation).reference) == (True, "HTE3009")
+
+
 def test_a_stale_edit_shows_who_changed_it_and_both_versions_and_saves_nothing(app, client, post_form, login_as,
                                                                                 make_user):
     login_as(Role.STAFF, name="Sam Slow")

@@ -46,8 +46,30 @@ CLOSING_TIME_PASSED = ("The closing time must be in the future. To close the con
                        "choose a time later today")
 CLOSED_TIME_MOVED = ("This consultation has closed: its closing time can only be moved into the future, "
                      "which opens it again")
+REFERENCE_FIXED = ("The reference cannot be changed once the consultation has opened or has comments: comment "
+                   "numbers, receipts and links already sent use it")
+DRAFT_AFTER_OPENING = ("The consultation has opened, so it cannot be held as a draft again: people taking part "
+                       "would lose their drafts, receipts and links. To stop taking comments, close it early by "
+                       "changing its closing time")
 OPENING_TIME_AFTER_OPENING = ("The consultation has already opened, so the opening time cannot be in the future: "
                               "people may be part-way through their responses")
+
+
+class DetailsFixed(DomainError):
+    """A detail that people taking part already rely on, which opening the consultation fixed."""
+
+    status = 422
+
+
+def has_opened(consultation: Consultation, now: datetime) -> bool:
+    """Public and past its opening time: people may have drafts, receipts and links to it."""
+    return not consultation.is_draft and consultation.opens_at <= now
+
+
+def reference_is_fixed(consultation: Consultation, now: datetime) -> bool:
+    """The reference is in every comment number, receipt and emailed link once the consultation has opened
+    or numbered a comment (staff enter paper responses before it opens), so it no longer changes."""
+    return has_opened(consultation, now) or consultation.last_comment_number > 0
 
 
 class EditConflict(DomainError):
@@ -209,6 +231,7 @@ def edit_consultation(actor: User, consultation: Consultation, details: Consulta
             raise EditConflict(consultation, latest_details_change(consultation), actor)
         _check_times_against_now(consultation, details, now)
         reference = details.reference.strip().upper()
+        _check_what_opening_fixed(consultation, details, reference, now)
         other = find_consultation(reference)
         if other is not None and other.id != consultation.id:
             raise DuplicateReference(reference)
@@ -241,6 +264,15 @@ def edit_consultation(actor: User, consultation: Consultation, details: Consulta
 def _check_dates(details: ConsultationDetails) -> None:
     if details.closes_at <= details.opens_at:
         raise ConsultationDatesInvalid()
+
+
+def _check_what_opening_fixed(saved: Consultation, details: ConsultationDetails, reference: str,
+                              now: datetime) -> None:
+    """Refuse a new reference, or a return to draft, that would break what people taking part hold."""
+    if reference != saved.reference and reference_is_fixed(saved, now):
+        raise DetailsFixed(REFERENCE_FIXED, field="reference")
+    if details.is_draft and has_opened(saved, now):
+        raise DetailsFixed(DRAFT_AFTER_OPENING, field="is_draft")
 
 
 def _check_times_against_now(saved: Consultation | None, details: ConsultationDetails, now: datetime) -> None:

@@ -134,7 +134,10 @@ def edit(reference: str):
                   else "No changes were made.", "success" if changed else "info")
             return redirect(url_for("staff_consultations.show", reference=consultation.reference))
         status = _status(outcome)
-    return render_template("staff/consultations/form.html", form=form, consultation=consultation), status
+    now = utcnow()
+    return render_template("staff/consultations/form.html", form=form, consultation=consultation,
+                           reference_fixed=services.reference_is_fixed(consultation, now),
+                           opened=services.has_opened(consultation, now)), status
 
 
 def _remember_seen(form: ConsultationForm, consultation) -> None:
