@@ -193,6 +193,10 @@ def send(reference: str):
     shown = comment_services.as_shown(unsent.comments, unsent.answers)
     outcome = Outcome()
     if form.validate_on_submit():
+        if not unsent and services.has_sent(participation):
+            # Sent twice (a double press, or Back then Send): the first one sent everything.
+            flash(services.NothingMoreToSend.message, "info")
+            return _hub(consultation)
         with form_errors(form) as outcome:
             if not form.still_shows(shown):
                 raise comment_services.ChangedSinceShown(UNSENT_CHANGED)
