@@ -817,7 +817,7 @@ def _tell_colleagues_left_out(response: Participation) -> None:
             f"Your organisation’s response to {consultation.reference} was submitted without {unsent.counted}",
             name=user.name, counted=unsent.counted, organisation_name=response.organisation_name,
             consultation_title=consultation.title, consultation_reference=consultation.reference,
-            submitted_at=response.submitted_at,
+            submitted_at=response.submitted_at, one=unsent.comments + unsent.answers == 1,
             link=absolute_url("comments.review", reference=consultation.reference),
         )
 

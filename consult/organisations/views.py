@@ -204,7 +204,8 @@ def send(reference: str):
         if outcome.ok:
             db.session.commit()
             flash(f"You sent {sent.counted} to your organisation’s commenting lead. "
-                  "They can no longer be changed.", "success")
+                  f"{'It' if len(sent.comments) + len(sent.answers) == 1 else 'They'} can no longer be changed.",
+                  "success")
             return _hub(consultation)
         if isinstance(outcome.error, comment_services.ConsultationNotOpen):
             return not_open_page(consultation, participation, outcome.error)

@@ -129,7 +129,8 @@ def test_a_colleague_sends_to_the_lead_and_the_originals_become_read_only(client
     assert client.get(f"/consultations/{consultation.reference}/response/submit").headers["Location"].endswith(
         "/organisation/send")
     response = post_form(send, follow_redirects=True)
-    assert "You sent 1 comment to your organisation’s commenting lead." in _text(response)
+    assert "You sent 1 comment to your organisation’s commenting lead. It can no longer be changed." in _text(
+        response)
     response = post_form(f"/consultations/{consultation.reference}/comments/{original.id}/edit",
                          {"body": "Changed afterwards"})
     assert "You have sent this comment to your organisation’s commenting lead" in _text(response)
@@ -441,7 +442,8 @@ def test_a_colleague_sends_answers_alone_and_the_pages_count_comments_and_answer
     db.session.commit()
     assert "You are about to send 1 comment and 2 answers to the commenting lead" in _text(client.get(send))
     response = post_form(send, follow_redirects=True)
-    assert "You sent 1 comment and 2 answers to your organisation’s commenting lead." in _text(response)
+    assert ("You sent 1 comment and 2 answers to your organisation’s commenting lead. They can no longer be "
+            "changed.") in _text(response)
 
 
 def test_once_the_organisation_has_responded_a_colleague_is_told_once_and_offered_no_form(client, login, post_form,
@@ -762,7 +764,26 @@ def test_the_lead_is_told_who_has_not_sent_everything_and_they_are_emailed_when_
     assert [email.to for email in emails] == [keeper.email]  # not the colleague who sent everything
     assert emails[0].subject == (f"Your organisation’s response to {consultation.reference} was submitted "
                                  "without 2 comments")
-    assert "You had 2 comments that you had not sent to the lead" in emails[0].text
+    assert "You had 2 comments that you had not sent to the lead, so they are not part" in emails[0].text
+    assert "They stay in your account" in emails[0].text
+
+
+def test_a_colleague_left_out_with_one_comment_is_told_of_it_not_them(client, login, post_form, shared):
+    from consult.mail.models import OutboxEmail
+
+    consultation, lead, code = shared
+    _, sent_all = new_colleague(consultation, code.code, name="Sent Everything")
+    draft_on(sent_all, body="Sent in time")
+    services.send_to_lead(sent_all, utcnow())
+    _, keeping = new_colleague(consultation, code.code, name="Kept Back")
+    draft_on(keeping, body="Not sent")
+    db.session.commit()
+    login(lead)
+    post_form(f"/consultations/{consultation.reference}/organisation/lead/submit", {"has_tobacco_links": "no"})
+    [email] = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "left_out_of_response")).all()
+    for text in (email.text, email.html):
+        assert "You had 1 comment that you had not sent to the lead, so it is not part of the response" in text
+        assert "so it can no longer be sent. It stays in your account" in text
 
 
 def _close(consultation) -> None:
