@@ -1,16 +1,18 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Regexp
 
 from consult.accounts.services import MIN_PASSWORD_LENGTH
-from consult.forms import NoDirectionControls, name_as_kept
+from consult.forms import NoDirectionControls, name_as_kept, strip_whitespace
 from consult.widgets import GovCheckboxInput, GovTextInput
 
 _new_password_rules = [
     InputRequired(message="Enter a password"),
     Length(min=MIN_PASSWORD_LENGTH, max=200,
            message=f"Password must be between {MIN_PASSWORD_LENGTH} and 200 characters"),
+    # Spaces are allowed in a password (a passphrase has them), but ten spaces are no secret.
+    Regexp(r"(?s).*\S", message="Password must have characters other than spaces"),
 ]
 
 
@@ -20,6 +22,8 @@ def email_address_field(description: str | None = None) -> EmailField:
         "Email address",
         description=description,
         widget=GovTextInput(),
+        # Sign-in forgives a space copied in with the address; so must every form that takes one.
+        filters=[strip_whitespace],
         validators=[InputRequired(message="Enter your email address"),
                     Length(max=254, message="Email address must be 254 characters or fewer"),
                     Email(message="Enter an email address in the correct format, like name@example.com",

@@ -88,10 +88,25 @@ def test_registering_an_email_already_used_in_another_case_gives_a_clear_message
     assert stored_user("a@example.org").name == "Robin Registrant"
 
 
+def test_an_email_address_with_spaces_around_it_registers_as_the_address(client, post_form):
+    """Sign-in forgives a space copied in with the address; registering refused it as badly formed."""
+    response = register(post_form, "  Spaced.Out@Example.org \t")
+    assert response.status_code == 302
+    assert stored_user("spaced.out@example.org") is not None
+
+
+def test_a_password_with_spaces_inside_it_is_a_password(post_form):
+    passphrase = "  correct horse battery staple  "
+    assert post_form("/account/register", {"name": "Pat Phrase", "email": "phrase@example.org",
+                                           "password": passphrase, "confirm": passphrase}).status_code == 302
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"email": "not-an-email"}, "Enter an email address in the correct format"),
     ({"password": "short", "confirm": "short"}, "Password must be between 10 and 200 characters"),
     ({"confirm": "something different"}, "Passwords must match"),
+    ({"password": " " * 12, "confirm": " " * 12}, "Password must have characters other than spaces"),
+    ({"password": "\t \n" * 4, "confirm": "\t \n" * 4}, "Password must have characters other than spaces"),
     ({"name": ""}, "Enter your full name"),
     ({"name": "Val \u202edI"}, "Full name must not include hidden characters that change the direction of text"),
 ])

@@ -190,6 +190,13 @@ def test_the_answer_is_the_same_whether_or_not_the_address_has_an_account(
     assert _emails("unknown@example.org", "password_reset") == []
 
 
+def test_a_reset_asked_for_with_a_space_around_the_address_is_sent(app_context, post_form, make_user, queue_ready):
+    make_user(email="spaced@example.org")
+    response = post_form("/account/forgot-password", {"email": " spaced@example.org  "})
+    assert response.status_code == 302
+    assert len(_emails("spaced@example.org", "password_reset")) == 1
+
+
 def _strip_tokens(page: str) -> str:
     """The page without what differs on every response anyway (script nonce, CSRF token)."""
     return re.sub(r'(nonce|value)="[^"]*"', "", page)
