@@ -325,6 +325,11 @@ def questions_for(participation: Participation) -> list[Question]:
     return [q for q in list_questions(participation.consultation_id) if q.is_for(participation.kind)]
 
 
+def _own_answer(participation: Participation, question: Question) -> Answer | None:
+    return db.session.scalar(select(Answer).where(Answer.participation_id == participation.id,
+                                                  Answer.question_id == question.id))
+
+
 def save_answer(participation: Participation, question: Question, yes_no: bool | None, text: str,
                 now: datetime) -> Answer:
     """Keep the participant's draft answer to one question, replacing any earlier one.
@@ -355,16 +360,14 @@ def save_answer(participation: Participation, question: Question, yes_no: bool |
         text = _clean_text(text, "Your answer", "Enter your answer", MAX_ANSWER_LENGTH, InvalidAnswer)
     if not claim_unsubmitted(participation, now):
         raise AnswersAlreadySubmitted()
-    answer = db.session.scalar(select(Answer).where(Answer.participation_id == participation.id,
-                                                    Answer.question_id == question.id))
+    answer = _own_answer(participation, question)
     if answer is None:
         answer = Answer(participation_id=participation.id, question_id=question.id, yes_no=yes_no, text=text)
         try:
             with db.session.begin_nested():
                 db.session.add(answer)
         except IntegrityError:
-            answer = db.session.scalar(select(Answer).where(Answer.participation_id == participation.id,
-                                                            Answer.question_id == question.id))
+            answer = _own_answer(participation, question)
             if answer is None:
                 raise
     if answer.sent_to_lead_at is not None:
@@ -372,6 +375,29 @@ def save_answer(participation: Participation, question: Question, yes_no: bool |
     answer.yes_no, answer.text = yes_no, text
     db.session.flush()
     return answer
+
+
+def remove_answer(participation: Participation, question: Question, now: datetime) -> None:
+    """Withdraw a draft answer, leaving the question unanswered; answering is optional, so this must be possible.
+
+    The same rules as changing it: not once submitted, closed, or sent to
+    the lead. An answer already gone (removed in another tab) is not an
+    error: what the person asked for is so. Audited, without the words.
+    """
+    if participation.is_submitted:
+        raise AnswersAlreadySubmitted()
+    require_open(participation.consultation, now)
+    answer = _own_answer(participation, question)
+    if answer is None:
+        return
+    if answer.sent_to_lead_at is not None:
+        raise AnswerSentToLead()
+    if not claim_unsubmitted(participation, now):
+        raise AnswersAlreadySubmitted()
+    record(participation.user, "answer.remove", participation,
+           {"consultation": participation.consultation.reference, "question_id": question.id}, None)
+    db.session.delete(answer)
+    db.session.flush()
 
 
 def unanswered_questions(participation: Participation) -> list[Question]:

@@ -10,9 +10,9 @@ from flask_login import current_user
 from consult.access import public, signed_in
 from consult.comments import services as comment_services
 from consult.database import utcnow
-from consult.errors import form_errors
+from consult.errors import Outcome, form_errors
 from consult.extensions import db
-from consult.forms import YES
+from consult.forms import YES, EmptyForm
 from consult.limits import comment_writes_per_user
 from consult.loaders import (
     public_consultation_or_404,
@@ -56,10 +56,26 @@ def printable(reference: str):
 
 
 def _answer_page(consultation, participation, question, form, number: int, total: int, status: int = 200,
-                 sent=None):
+                 sent=None, answered: bool = False):
     return render_template("questions/answer.html", consultation=consultation, participation=participation,
-                           question=question, form=form, number=number, total=total, sent=sent,
+                           question=question, form=form, number=number, total=total, sent=sent, answered=answered,
                            sent_message=services.AnswerSentToLead.message, max_length=MAX_ANSWER_LENGTH), status
+
+
+def _answers_fixed_page(consultation, participation):
+    """Where to go instead when this person's answers can no longer change (submitted, or closed), else None.
+
+    A colleague whose organisation has responded is refused by require_changeable, which raises.
+    """
+    if participation.is_submitted:
+        flash(services.AnswersAlreadySubmitted.message, "info")
+        return redirect(url_for("comments.review", reference=consultation.reference, show="answers"))
+    if request.method == "GET" and not consultation.is_open_at(utcnow()):
+        error = comment_services.ConsultationNotOpen(consultation, consultation.status)
+        return render_template("comments/not_open.html", consultation=consultation, participation=participation,
+                               message=error.message), error.status
+    comment_services.require_changeable(participation)
+    return None
 
 
 @bp.route("/<int:question_id>", methods=["GET", "POST"])
@@ -72,14 +88,8 @@ def answer(reference: str, question_id: int):
     if participation is None:
         flash("Tell us how you are taking part in this consultation before you answer its questions.", "info")
         return redirect(url_for("comments.take_part", reference=consultation.reference, next=current_path()))
-    if participation.is_submitted:
-        flash(services.AnswersAlreadySubmitted.message, "info")
-        return redirect(url_for("comments.review", reference=consultation.reference, show="answers"))
-    if request.method == "GET" and not consultation.is_open_at(utcnow()):
-        error = comment_services.ConsultationNotOpen(consultation, consultation.status)
-        return render_template("comments/not_open.html", consultation=consultation, participation=participation,
-                               message=error.message), error.status
-    comment_services.require_changeable(participation)
+    if (instead := _answers_fixed_page(consultation, participation)) is not None:
+        return instead
     questions = services.questions_for(participation)
     if question not in questions:  # a declaration not meant for this participant
         abort(404)
@@ -108,5 +118,39 @@ def answer(reference: str, question_id: int):
                                         question_id=following.id))
             return redirect(url_for("questions.index", reference=consultation.reference))
         return _answer_page(consultation, participation, question, form, number, len(questions),
-                            status=outcome.status)
-    return _answer_page(consultation, participation, question, form, number, len(questions))
+                            status=outcome.status, answered=existing is not None)
+    return _answer_page(consultation, participation, question, form, number, len(questions),
+                        answered=existing is not None)
+
+
+@bp.route("/<int:question_id>/remove", methods=["GET", "POST"])
+@signed_in
+@comment_writes_per_user
+def remove(reference: str, question_id: int):
+    """Ask, then withdraw the person's draft answer to one question: answering is optional."""
+    consultation = public_consultation_or_404(reference)
+    question = question_or_404(consultation, question_id)
+    participation = _participation(consultation)
+    questions_page = url_for("questions.index", reference=consultation.reference)
+    if participation is None:
+        return redirect(questions_page)
+    if (instead := _answers_fixed_page(consultation, participation)) is not None:
+        return instead
+    existing = services.answers_by_question(participation).get(question.id)
+    if existing is None:  # never answered, or removed already (in another tab, or a second press)
+        flash("You have not answered this question.", "info")
+        return redirect(questions_page)
+    if existing.sent_to_lead_at is not None:  # the answer page says why it can no longer change
+        return redirect(url_for("questions.answer", reference=consultation.reference, question_id=question.id))
+    form = EmptyForm()
+    form.submit.label.text = "Yes, remove this answer"
+    outcome = Outcome()
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            services.remove_answer(participation, question, utcnow())
+        if outcome.ok:
+            db.session.commit()
+            flash("Your answer has been removed. The question is now unanswered.", "success")
+            return redirect(questions_page)
+    return render_template("questions/remove.html", consultation=consultation, participation=participation,
+                           question=question, answer=existing, form=form), outcome.status

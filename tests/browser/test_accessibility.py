@@ -1209,6 +1209,16 @@ def answer_open_empty(scene: Scene) -> None:
     scene.expect_errors("Enter your answer")
 
 
+def remove_answer_check(scene: Scene) -> None:
+    _, second = seed_questions(scene.live_server, scene.open)
+    scene.signed_in(comments=1)
+    scene.goto(f"{scene.open.path}/questions/{second}")
+    scene.page.get_by_label("What difference would these recommendations make").fill("An answer to take back")
+    scene.press("Save answer")
+    scene.goto(f"{scene.open.path}/questions/{second}/remove")
+    expect(scene.page.get_by_role("heading", name="Are you sure you want to remove your answer?")).to_be_visible()
+
+
 def questions_printable(scene: Scene) -> None:
     seed_questions(scene.live_server, scene.open)
     scene.goto(f"{scene.open.path}/questions/print")
@@ -1461,6 +1471,7 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("answer-yes-no", answer_yes_no),
     ("answer-error-yes-no", answer_yes_no_nothing_chosen),
     ("answer-error-empty", answer_open_empty),
+    ("remove-answer-check", remove_answer_check),
     ("questions-printable", questions_printable),
     ("response-review-with-answers", response_review_with_answers),
     ("submit-with-unanswered-questions", submit_with_unanswered_questions),

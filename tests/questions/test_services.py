@@ -407,3 +407,27 @@ def test_a_colleagues_answers_close_when_their_organisation_responds(asking):
         db.session.rollback()
     answers = services.answers_by_question(colleague)
     assert list(answers) == [yes_no.id] and answers[yes_no.id].text == "Before"
+
+
+def test_a_draft_answer_is_removed_only_while_it_could_be_changed(asking):
+    consultation, yes_no, open_question = asking
+    participation = new_participation(new_user(), consultation)
+    services.save_answer(participation, yes_no, True, "", utcnow())
+    services.save_answer(participation, open_question, None, "Kept", utcnow())
+    db.session.commit()
+
+    services.remove_answer(participation, yes_no, utcnow())
+    services.remove_answer(participation, yes_no, utcnow())  # already gone: what was asked for is so
+    assert list(services.answers_by_question(participation)) == [open_question.id]
+
+    with pytest.raises(comment_services.ConsultationNotOpen):
+        services.remove_answer(participation, open_question, consultation.closes_at + timedelta(hours=1))
+    answer = services.answers_by_question(participation)[open_question.id]
+    answer.sent_to_lead_at = utcnow()
+    with pytest.raises(services.AnswerSentToLead):
+        services.remove_answer(participation, open_question, utcnow())
+    answer.sent_to_lead_at = None
+    comment_services.submit_response(participation, utcnow())
+    with pytest.raises(services.AnswersAlreadySubmitted):
+        services.remove_answer(participation, open_question, utcnow())
+    assert services.answers_by_question(participation)[open_question.id].text == "Kept"

@@ -182,6 +182,58 @@ def test_a_stakeholder_answers_one_question_per_page_and_sees_it_on_your_respons
     assert re.search(r'value="no"\s+checked', page) and "Trials after 2020 are missing." in page
 
 
+def test_a_saved_answer_can_be_removed_after_a_check_and_the_question_is_unanswered_again(
+        app_context, client, login, post_form, asking):
+    """Answering is optional, but a saved answer could only be replaced: an empty one was refused."""
+    consultation, yes_no, open_question = asking
+    participation = new_participation(login(new_user()), consultation)
+    post_form(public_path(consultation, f"/questions/{open_question.id}"), {"text": "Answered by mistake"})
+    assert "Remove your answer" in text_of(client.get(public_path(consultation, f"/questions/{open_question.id}")))
+    review = main_of(client.get(public_path(consultation, "/response")))
+    remove = public_path(consultation, f"/questions/{open_question.id}/remove")
+    assert f'href="{remove}">Remove<span class="govuk-visually-hidden"> your answer to question 2' in review
+
+    check = text_of(client.get(remove))
+    assert "Are you sure you want to remove your answer?" in check and "Answered by mistake" in check
+    assert services.answers_by_question(participation)  # asking changed nothing
+
+    removed = post_form(remove)
+    assert removed.status_code == 302 and removed.headers["Location"] == public_path(consultation, "/questions/")
+    assert "Your answer has been removed." in text_of(client.get(removed.headers["Location"]))
+    assert services.answers_by_question(participation) == {}
+    review = main_of(client.get(public_path(consultation, "/response")))
+    assert "Answered by mistake" not in review and review.count("Not answered") == 2
+    assert "Remove your answer" not in text_of(client.get(public_path(consultation,
+                                                                          f"/questions/{open_question.id}")))
+    again = post_form(remove)  # a second press, or another tab
+    assert again.status_code == 302
+    assert "You have not answered this question." in text_of(client.get(again.headers["Location"]))
+    assert [e.action for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "answer.remove"))] == ["answer.remove"]
+
+
+def test_an_answer_cannot_be_removed_once_the_response_is_submitted_or_by_anyone_else(
+        app_context, client, login, post_form, asking):
+    consultation, yes_no, _ = asking
+    owner = new_user()
+    participation = new_participation(owner, consultation)
+    services.save_answer(participation, yes_no, True, "Mine", utcnow())
+    db.session.commit()
+    remove = public_path(consultation, f"/questions/{yes_no.id}/remove")
+
+    new_participation(login(new_user()), consultation)  # someone else, taking part too
+    assert "You have not answered this question." in text_of(client.get(client.get(remove).headers["Location"]))
+    post_form(remove)
+    assert services.answers_by_question(participation)[yes_no.id].text == "Mine"
+
+    login(owner)
+    comment_services.submit_response(participation, utcnow())
+    db.session.commit()
+    refused = post_form(remove)
+    assert refused.status_code == 302 and "show=answers" in refused.headers["Location"]
+    assert services.answers_by_question(participation)[yes_no.id].text == "Mine"
+
+
 def test_a_yes_no_question_needs_yes_or_no(app_context, client, login, post_form, asking):
     consultation, yes_no, _ = asking
     new_participation(login(new_user()), consultation)
