@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from consult import operations
 from consult.config import PROJECT_ROOT, config_from_environment
 from consult.extensions import csrf, db, limiter, login_manager, migrate
-from consult.web import IdConverter
+from consult.web import IdConverter, fields_to_keep
 
 
 def create_app(config=None) -> Flask:
@@ -80,13 +80,21 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def send_to_sign_in():
-        from consult.web import current_path, safe_next_url
+        from consult.accounts.forms import SignInForm
+        from consult.web import current_path, safe_next_url, wrote_anything
 
-        flash("Sign in to continue. If you do not have an account, you can create one.", "info")
         if request.method == "GET":
             target = current_path()
         else:  # a POST cannot be replayed after sign-in; return to the page it came from
             target = safe_next_url(request.headers.get("Referer", "").partition(request.host)[2] or None)
+            kept = fields_to_keep(request.form)
+            if wrote_anything(kept):
+                # Signed out elsewhere (or the session ended) while writing: what they wrote goes through
+                # the sign-in form, and is offered back to send again once they are signed in.
+                return render_template("accounts/sign_in.html", form=SignInForm(), next=target, kept=kept,
+                                       kept_action=request.path,
+                                       action=url_for("accounts.sign_in", next=target)), 401
+        flash("Sign in to continue. If you do not have an account, you can create one.", "info")
         return redirect(url_for("accounts.sign_in", next=target))
 
     with app.app_context():
@@ -218,10 +226,6 @@ def _register_request_hooks(app: Flask) -> None:
         return response
 
 
-# Never echoed back into a page, even to the person who typed them.
-_SECRET_FIELDS = {"password", "confirm", "current_password", "new_password"}
-
-
 # The HTTP errors whose page always says the same: the title, and what the person can do next.
 _FIXED_ERROR_PAGES = {
     400: ("Sorry, there is a problem with the request",
@@ -271,8 +275,7 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
         # Keep what the person typed: offer it back in a fresh form with a new token.
-        kept = [(key, value) for key, value in request.form.items(multi=True)
-                if key != "csrf_token" and key not in _SECRET_FIELDS]
+        kept = fields_to_keep(request.form)
         return render_template("errors/csrf.html", kept=kept, action=request.path,
                                form=EmptyForm(), reason=error.description), 400
 

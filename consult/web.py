@@ -64,6 +64,34 @@ def safe_next_url(target: str | None) -> str | None:
     return target
 
 
+# Fields never written back into a page: a password is typed again, never carried.
+SECRET_FIELDS = frozenset({"password", "confirm", "current_password", "new_password"})
+# What a form sent while its sender was signed out travels through the sign-in form under this prefix,
+# with the address it was sent to, so that it can be offered back once they are signed in.
+KEPT_PREFIX = "kept:"
+KEPT_ACTION = "kept_action"
+
+
+def fields_to_keep(form) -> list[tuple[str, str]]:
+    """What a person sent in a form that could not be taken (its token was stale, or they were signed out
+    elsewhere), to offer back: every field but the token and secrets, in the order sent."""
+    return [(key, value) for key, value in form.items(multi=True)
+            if key != "csrf_token" and key not in SECRET_FIELDS and not key.startswith(KEPT_PREFIX)
+            and key != KEPT_ACTION]
+
+
+def wrote_anything(kept: list[tuple[str, str]]) -> bool:
+    """Whether kept fields hold something the person typed or chose, beyond the button they pressed."""
+    return any(value.strip() for key, value in kept if key != "submit")
+
+
+def kept_through_sign_in(form) -> tuple[list[tuple[str, str]], str | None]:
+    """The fields a sign-in form carried for the page the person was signed out of, and that page's path."""
+    kept = [(key.removeprefix(KEPT_PREFIX), value) for key, value in form.items(multi=True)
+            if key.startswith(KEPT_PREFIX) and key.removeprefix(KEPT_PREFIX) not in SECRET_FIELDS]
+    return kept, safe_next_url(form.get(KEPT_ACTION))
+
+
 def current_path() -> str:
     """The path and query of this request, for a 'next' parameter."""
     query = request.query_string.decode("utf-8", "replace")

@@ -2,7 +2,9 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     has_request_context,
+    make_response,
     redirect,
     render_template,
     request,
@@ -22,7 +24,7 @@ from consult.accounts.recovery_services import send_verification_email
 from consult.extensions import db
 from consult.forms import EmptyForm
 from consult.limits import registrations_per_address, sign_in_attempts_per_address
-from consult.web import current_path, safe_next_url
+from consult.web import current_path, kept_through_sign_in, safe_next_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
@@ -31,6 +33,9 @@ def _start_session(user, remember: bool) -> None:
     # A fresh session at sign-in: nothing from before (including the CSRF
     # token) survives into the signed-in session.
     session.clear()
+    # Flask-WTF caches this request's token, made from the session just cleared: a page drawn after
+    # sign-in in the same request (what was kept, to send again) needs one from the new session.
+    g.pop("csrf_token", None)
     login_user(user, remember=remember)
 
 
@@ -121,8 +126,17 @@ def sign_in():
             form.email.errors.append("Enter a correct email address and password")
         else:
             _start_session(user, remember=form.remember.data)
-            return trust_this_device(_after_sign_in(), user.email)
+            return trust_this_device(_after_sign_in_with_what_was_kept(), user.email)
     return _sign_in_page(form)
+
+
+def _after_sign_in_with_what_was_kept():
+    """Where a sign-in lands: what the person sent while signed out, offered to send again, if they were."""
+    kept, action = kept_through_sign_in(request.form)
+    if not (kept and action):
+        return _after_sign_in()
+    return make_response(render_template("accounts/send_again.html", kept=kept, kept_action=action,
+                                          next=safe_next_url(request.args.get("next"))))
 
 
 def _check_sign_in(form: SignInForm):
@@ -141,7 +155,10 @@ def _check_sign_in(form: SignInForm):
 
 
 def _sign_in_page(form: SignInForm, status: int = 200):
-    return render_template("accounts/sign_in.html", form=form, next=safe_next_url(request.args.get("next"))), status
+    # A sign-in that failed keeps carrying what the person sent while signed out, for the next attempt.
+    kept, action = kept_through_sign_in(request.form) if request.method == "POST" else ([], None)
+    return render_template("accounts/sign_in.html", form=form, next=safe_next_url(request.args.get("next")),
+                           kept=kept if action else [], kept_action=action), status
 
 
 def _end_sessions() -> None:

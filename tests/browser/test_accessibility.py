@@ -316,6 +316,22 @@ def comment_form_too_long(scene: Scene) -> None:
     scene.expect_errors("Your comment must be 10,000 characters or fewer. It has 10,019.")
 
 
+def sign_in_keeping_a_comment(scene: Scene) -> None:
+    """Signed out on another device while writing: the sign-in page shows what was kept, then offers it back."""
+    from consult.accounts.services import end_all_sessions
+    from consult.extensions import db
+
+    email = scene.signed_in()
+    scene.goto(f"{scene.section_comment_path}?quote={QUOTE.replace(' ', '+')}")
+    with scene.live_server.app_context():
+        end_all_sessions(find_user_by_email(email))
+        db.session.commit()
+    scene.page.get_by_label("Your comment").fill("Written before being signed out elsewhere.")
+    with scene.page.expect_navigation():
+        scene.page.get_by_role("button", name="Save draft comment").click()
+    expect(scene.page.get_by_text("Nothing was saved yet, but we have kept what you sent")).to_be_visible()
+
+
 def comment_form_emoji(scene: Scene) -> None:
     # 5,000 emoji are 5,000 characters to the server, as to the count below the box (not 10,000 UTF-16 units).
     comment_form(scene)
@@ -1354,6 +1370,7 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("comment-form", comment_form),
     ("comment-form-error-empty", comment_form_empty),
     ("comment-form-error-too-long", comment_form_too_long),
+    ("sign-in-keeping-a-comment", sign_in_keeping_a_comment),
     ("comment-form-emoji", comment_form_emoji),
     ("comment-form-error-quote", comment_form_quote_not_in_section),
     ("edit-comment", edit_comment),
