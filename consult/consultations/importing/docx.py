@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from docx import Document as open_docx
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 from lxml import etree
 
 from consult.consultations.importing.text import (
@@ -132,17 +133,49 @@ def _clean(text: str) -> str:
 
 
 def _paragraph_block(paragraph: Paragraph, lists: _ListFormats) -> _Block | None:
-    text = _clean(paragraph.text)
-    if not text:
+    if not _clean(paragraph.text):
         return None
     styles = list(_style_chain(paragraph))
     is_title = any((style.name or "").strip().lower() == "title" for style in styles)
+    heading_level = _heading_level(paragraph, styles)
+    # A heading is bold by its style; in body text, bold words are the author's emphasis and are kept.
+    text = _clean(paragraph.text) if is_title or heading_level else _clean(_with_bold_marked(paragraph))
     numbering = _numbering_of(paragraph, styles)
     list_kind, list_level = None, 0
     if numbering is not None:
         list_kind = lists.kind(*numbering)
         list_level = numbering[1]
-    return _Block(text, _heading_level(paragraph, styles), is_title, list_kind, list_level)
+    return _Block(text, heading_level, is_title, list_kind, list_level)
+
+
+# A typed section number inside bold ("**1.1 Offer** ...", "**1.1** Offer ..."): the number is structure.
+_BOLD_NUMBER = re.compile(r"^\*\*(?P<number>\d+(?:\.\d+)*\.?)(?P<closed>\*\*)?\s+")
+
+
+def _with_bold_marked(paragraph: Paragraph) -> str:
+    """The paragraph's text with its bold runs as Markdown's **bold**, which the text importer keeps as
+    written and every page shows in <strong>; a typed section number stays outside the marks."""
+    pieces: list[list] = []  # [text, bold], neighbouring runs of the same weight joined
+    for item in paragraph.iter_inner_content():
+        bold = isinstance(item, Run) and item.bold is True
+        if pieces and pieces[-1][1] == bold:
+            pieces[-1][0] += item.text
+        else:
+            pieces.append([item.text, bold])
+    marked = []
+    for text, bold in pieces:
+        words = text.strip()
+        if bold and words and "**" not in words:
+            start = text.index(words)
+            marked.append(f"{text[:start]}**{words}**{text[start + len(words):]}")
+        else:
+            marked.append(text)
+    text = "".join(marked)
+    number = _BOLD_NUMBER.match(text)
+    if number is None:
+        return text
+    rest = text[number.end():]
+    return f"{number['number']} {rest}" if number["closed"] else f"{number['number']} **{rest}"
 
 
 def _table_blocks(table: Table) -> list[_Block]:

@@ -259,3 +259,35 @@ def test_a_document_with_broken_xml_is_refused_clearly():
 
     with pytest.raises(DocumentFormatError, match="could not be read: it may be damaged"):
         parse_docx(buffer.getvalue())
+
+
+def test_bold_words_in_body_text_are_kept_as_bold_and_a_bold_number_stays_a_number():
+    """Word bold was dropped: a draft's emphasis ('must not') read as plain text on every page."""
+    document = docx.Document()
+    document.add_heading("1 Recommendations", 1)
+    first = document.add_paragraph("1.1 The procedure ")
+    first.add_run("must not").bold = True
+    first.add_run(" be used outside research.")
+    numbered_in_bold = document.add_paragraph()
+    numbered_in_bold.add_run("1.2 Offer").bold = True
+    numbered_in_bold.add_run(" follow-up at 6 months.")
+    number_alone_bold = document.add_paragraph()
+    number_alone_bold.add_run("1.3").bold = True
+    number_alone_bold.add_run(" Record ")
+    number_alone_bold.add_run("every").bold = True
+    number_alone_bold.add_run(" ")
+    number_alone_bold.add_run("outcome").bold = True
+    number_alone_bold.add_run(".")
+    spaced = document.add_paragraph("1.4 Keep ")
+    spaced.add_run(" this ").bold = True
+    spaced.add_run("apart.")
+
+    [chapter] = parse_docx(docx_bytes(document)).chapters
+
+    assert chapter.title == "Recommendations"  # a heading is bold by its style, and has no marks
+    assert [(s.number, s.text) for s in chapter.sections] == [
+        ("1.1", "The procedure **must not** be used outside research."),
+        ("1.2", "**Offer** follow-up at 6 months."),
+        ("1.3", "Record **every** **outcome**."),
+        ("1.4", "Keep **this** apart."),
+    ]
