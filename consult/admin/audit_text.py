@@ -71,6 +71,7 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     "comment.draft": ("Saved a draft comment on ", ""),
     "comment.update_draft": ("Changed a draft comment on ", ""),
     "comment.delete_draft": ("Deleted a draft comment on ", ""),
+    "answer.remove": ("Removed a draft answer on ", ""),
     "participation.choose": ("Said how they take part in ", ""),
     "participation.submit": ("Submitted a response to ", ""),
     "response.draft": ("Drafted the response to comment ", ""),
@@ -112,7 +113,7 @@ _SENTENCES: dict[str, tuple[str, str]] = {
 
 # Actions about the actor themselves: the object is the actor, so it is not named again.
 _SELF = {"user.register", "user.reset_password"}
-_DRAFTS = {"comment.draft", "comment.update_draft", "comment.delete_draft"}
+_DRAFTS = {"comment.draft", "comment.update_draft", "comment.delete_draft", "answer.remove"}
 
 
 def _ids(events: Iterable[AuditEvent], object_type: str) -> set[int]:
