@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from consult.consultations import services
 from consult.consultations.importing import DocumentFormatError, parse_document
 from consult.extensions import db
+from consult.text import quantity
 
 consultations_cli = AppGroup("consultations", help="Build consultations and import their drafts.")
 
@@ -40,5 +41,5 @@ def import_command(file: Path, reference: str) -> None:
     sections = sum(len(chapter.sections) for chapter in parsed.chapters)
     click.echo(
         f"Imported '{document.title}' into {consultation.reference}: "
-        f"{len(parsed.chapters)} chapters, {sections} sections."
+        f"{quantity(len(parsed.chapters), 'chapter')}, {quantity(sections, 'section')}."
     )

@@ -754,6 +754,16 @@ def test_the_guidance_seed_is_previewed_then_imported(client, post_form, login_a
     assert count(Document) == 1
 
 
+def test_a_draft_of_one_chapter_and_one_section_is_counted_in_the_singular(client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    draft = b"# A short draft\n\n## 1 Recommendations\n\n1.1 Use it only in research.\n"
+    page = text_of(client.get(upload(post_form, consultation.reference, draft, "short.md").headers["Location"]))
+    assert "1 chapter, 1 section" in page and "1 chapters" not in page
+    confirmed = post_form(f"{BASE}/{consultation.reference}/import/confirm", {"token": input_value(page, "token")})
+    assert "1 chapter and 1 section." in text_of(client.get(confirmed.headers["Location"]))
+
+
 def test_the_preview_says_what_was_left_out_and_can_keep_it_as_an_introduction(client, post_form, login_as):
     login_as(Role.STAFF)
     consultation = staff_consultation()

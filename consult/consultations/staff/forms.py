@@ -26,6 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from consult.consultations.importing import INTRODUCTION_TITLE, MAX_UPLOAD_LABEL, ParsedDocument
 from consult.consultations.models import DEFAULT_LATE_GRACE_SECONDS, MAX_LATE_GRACE_SECONDS, Consultation
 from consult.forms import UKDateField, strip_whitespace
+from consult.text import quantity
 from consult.widgets import GovCheckboxesInput, GovCheckboxInput, GovRadioInput, GovTextArea, GovTextInput
 
 NEW_DOCUMENT = "new"
@@ -237,8 +238,9 @@ class ConfirmImportForm(FlaskForm):
         sections = sum(len(chapter.sections) for chapter in parsed.chapters)
         self.include.description = (
             "Select the text commenters need to read. It becomes one unnumbered chapter, "
-            f"“{INTRODUCTION_TITLE}”, before the first chapter, so the document has {len(parsed.chapters) + 1} "
-            f"chapters and {sections} sections. What you do not select is left out.")
+            f"“{INTRODUCTION_TITLE}”, before the first chapter, so the document has "
+            f"{quantity(len(parsed.chapters) + 1, 'chapter')} and {quantity(sections, 'section')}. "
+            "What you do not select is left out.")
 
     @property
     def chosen(self) -> list[int]:

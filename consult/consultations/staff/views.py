@@ -32,6 +32,7 @@ from consult.database import utcnow
 from consult.errors import Outcome, form_errors
 from consult.extensions import db
 from consult.loaders import staff_consultation_or_404
+from consult.text import quantity
 from consult.uk_time import display_zone
 
 bp = Blueprint("staff_consultations", __name__, url_prefix="/staff/consultations")
@@ -247,7 +248,8 @@ def confirm_import(reference: str):
     db.session.commit()
     sections = sum(len(chapter.sections) for chapter in parsed.chapters)
     introduced = len(parsed.chapters) > len(pending.parsed.chapters)
-    flash(f"Imported “{document.title}”: {len(parsed.chapters)} chapters and {sections} sections"
+    flash(f"Imported “{document.title}”: {quantity(len(parsed.chapters), 'chapter')} and "
+          f"{quantity(sections, 'section')}"
           + (", counting the introduction as a chapter." if introduced else "."), "success")
     return redirect(url_for("staff_consultations.show", reference=consultation.reference))
 
