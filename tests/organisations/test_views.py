@@ -175,6 +175,8 @@ def test_the_lead_filters_edits_and_submits_and_the_code_then_stops_working(clie
     db.session.expire_all()
     assert response_row.is_submitted
     assert "Edited by the lead" in [c.body for c in comment_services.list_comments(response_row)]
+    hub = _text(client.get(f"/consultations/{consultation.reference}/organisation"))
+    assert "already responded" in hub and "Share with colleagues" not in hub  # no heading over nothing
 
     login(new_user())
     refused = post_form(f"/consultations/{consultation.reference}/organisation/code", {"code": code.code})
