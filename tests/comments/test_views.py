@@ -661,6 +661,8 @@ def test_comment_sent_without_a_valid_token_is_kept_on_the_session_timed_out_pag
     assert response.status_code == 400
     page = text_of(response)
     assert "Your session timed out" in page
+    # An earlier send of the same form (a double press) may have worked: the page must not deny it.
+    assert "Nothing was saved this time" in page and "what you sent then still stands" in page
     assert SCRIPT not in page
     assert f"A long afternoon&#39;s comment {ESCAPED_SCRIPT}" in page
     assert services.list_comments(participant) == []
