@@ -133,6 +133,8 @@ _NUMBERED = re.compile(r"^(?P<bullet>[-*•]\s+)?(?P<number>\d+(?:\.\d+)+)\.?\s+
 _CHAPTER = re.compile(r"^(?P<number>\d+)\.?\s+(?P<title>\S.*)$")
 _MARKDOWN_HEADING = re.compile(r"^(?P<marks>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^[-*•]\s+")
+_TABLE_ROW = re.compile(r"^\|(?P<cells>.*)\|$")
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
 _LINK = re.compile(r"!?\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]*)\)")
 _DOT_LEADER = re.compile(r"\s*\.{2,}\s*$")
 _SENTENCE_END = (".", "!", "?", ":", ";", ")", '"', "'", "”", "’")
@@ -306,16 +308,30 @@ def _inline(text: str) -> str:
 
 
 def _paragraph_text(lines: list[str]) -> str:
-    """Join wrapped lines with spaces, but keep each bullet of a list on its own line."""
-    joined = ""
+    """Join wrapped lines with spaces, but keep each bullet of a list on its own line.
+
+    A Markdown table's rows become paragraphs of their own, their cells
+    joined by " | " as the Word importer reads a table, and its rule of
+    dashes goes: joined with the text around them they read as one line of
+    pipes and dashes.
+    """
+    paragraphs, joined = [], ""
     for line in lines:
-        if not joined:
+        if "|" in line and _TABLE_RULE.match(line):
+            continue
+        row = _TABLE_ROW.match(line)
+        if row:
+            paragraphs += [joined] if joined else []
+            paragraphs.append(" | ".join(cell.strip() for cell in row["cells"].split("|") if cell.strip()))
+            joined = ""
+        elif not joined:
             joined = line
         elif _BULLET.match(line):
             joined += "\n" + line
         else:
             joined += " " + line
-    return "\n".join(_inline(part) for part in joined.split("\n"))
+    paragraphs += [joined] if joined else []
+    return "\n\n".join("\n".join(_inline(part) for part in paragraph.split("\n")) for paragraph in paragraphs)
 
 
 def _canonical(text: str) -> str:

@@ -420,3 +420,14 @@ def test_two_chapters_with_one_number_are_refused():
     text = "# Draft\n\n## 1 First\n\n1.1 Text.\n\n## 1 Second\n\nMore text.\n"
     with pytest.raises(DocumentFormatError, match="Chapter 1 appears twice"):
         parse_document(text)
+
+
+def test_a_markdown_table_reads_a_row_a_line_without_its_rule_of_dashes():
+    """A table came through as one paragraph of pipes and dashes: '| Outcome | Result | |---|---| | Pain | ...'."""
+    parsed = parse_document("# Draft\n\n## 1 Results\n\n1.1 The outcomes were:\n\n| Outcome | Result |\n"
+                            "|---|:---:|\n| Pain | Reduced |\n| Sleep |  |\n\nMore text after.\n\n---\n\n1.2 Next.\n")
+    [chapter] = parsed.chapters
+    assert [(s.number, s.text) for s in chapter.sections] == [
+        ("1.1", "The outcomes were:\n\nOutcome | Result\n\nPain | Reduced\n\nSleep\n\nMore text after.\n\n---"),
+        ("1.2", "Next."),
+    ]
