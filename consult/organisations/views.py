@@ -111,6 +111,12 @@ def share(reference: str):
 @organisation_code_attempts_per_address
 def enter_code(reference: str):
     consultation = public_consultation_or_404(reference)
+    existing = _participation(consultation)
+    if request.method == "GET" and existing is not None:
+        # Already taking part (how cannot change): a code could only be refused, and each try would count
+        # towards the limit on guessing codes.
+        return render_template("organisations/enter_code.html", consultation=consultation, form=None,
+                               already=services.AlreadyTakingPart(existing).message)
     form = CodeForm()
     outcome = Outcome()
     if form.validate_on_submit():

@@ -1,5 +1,7 @@
 """Seeding an organisation's response on the live server, for the organisation pages' browser tests."""
 
+from playwright.sync_api import expect
+
 from consult.accounts.services import find_user_by_email, register_user
 from consult.comments import services as comment_services
 from consult.comments.models import OrganisationType
@@ -94,6 +96,12 @@ def enter_code(scene) -> None:
     scene.goto(f"{scene.open.path}/organisation/code")
 
 
+def enter_code_already_taking_part(scene) -> None:
+    scene.signed_in()
+    scene.goto(f"{scene.open.path}/organisation/code")
+    expect(scene.page.get_by_role("heading", name="You cannot use an organisation code")).to_be_visible()
+
+
 def enter_code_empty(scene) -> None:
     enter_code(scene)
     scene.press("Continue")
@@ -152,6 +160,7 @@ ORGANISATION_PAGES = [
     ("organisation-enter-code", enter_code),
     ("organisation-enter-code-error-empty", enter_code_empty),
     ("organisation-enter-code-error-incorrect", enter_code_incorrect),
+    ("organisation-enter-code-already-taking-part", enter_code_already_taking_part),
     ("organisation-confirm-code", confirm_code),
     ("organisation-colleague", colleague_hub),
     ("organisation-send-to-lead", send_to_lead),

@@ -864,3 +864,17 @@ def test_a_colleague_who_sends_again_is_told_they_already_sent_everything(client
     assert "You have sent all your comments and answers to your organisation’s commenting lead" in page
     assert "You have no comments or answers to send" not in page
     assert "&lt;a" not in page and "add a comment</a>" in page
+
+
+def test_someone_already_taking_part_is_told_so_before_typing_a_code(client, login, post_form, shared):
+    """The form used to be offered, only to refuse the code, each try counting towards the code limit."""
+    consultation, _, code = shared
+    user = login(new_user())
+    new_participation(user, consultation)
+    page = _text(client.get(f"/consultations/{consultation.reference}/organisation/code"))
+    assert "You cannot use an organisation code" in page
+    assert "You are already taking part in this consultation as" in page and "This cannot be changed." in page
+    assert 'name="code"' not in page
+
+    refused = post_form(f"/consultations/{consultation.reference}/organisation/code", {"code": code.code})
+    assert "You are already taking part in this consultation" in _text(refused)  # a stale form, as before
