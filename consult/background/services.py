@@ -25,7 +25,7 @@ from rq import Retry, get_current_job
 from rq.job import Job
 from sqlalchemy import and_, or_, select, update
 
-from consult.access import is_staff
+from consult.access import can_review_consultation, is_staff
 from consult.background.models import BackgroundJob, JobState
 from consult.consultations.models import Consultation
 from consult.database import utcnow
@@ -49,11 +49,20 @@ def downloads_directory() -> Path:
 
 
 def can_see_job(user, job: BackgroundJob) -> bool:
-    """The person who asked, and staff; a file of published comments (asked for by nobody) is anyone's while
-    the publication it was made from stands, and nobody's after (see publication_stands)."""
+    """Staff, and the person who asked while they may still review the consultation; a file of published
+    comments (asked for by nobody) is anyone's while the publication it was made from stands, and nobody's
+    after (see publication_stands).
+
+    Asking once is not enough: a committee member taken off the consultation, or staff whose role was
+    changed, lose its files with their access, as they lose its pages.
+    """
     if job.requested_by_id is None:
         return job.is_download and publication_stands(job)
-    return is_staff(user) or (user.is_authenticated and user.id == job.requested_by_id)
+    if is_staff(user):
+        return True
+    if not (user.is_authenticated and user.id == job.requested_by_id and job.is_download):
+        return False
+    return can_review_consultation(user, db.session.get(Consultation, job.consultation_id))
 
 
 def publication_stands(job: BackgroundJob) -> bool:

@@ -167,6 +167,29 @@ def test_only_the_asker_and_staff_can_see_or_fetch_the_file(app, client, login, 
     assert client.get("/prepared/987654/status").status_code == 404
 
 
+def test_the_asker_loses_the_file_with_their_access(app, client, login, make_user, committee_member,
+                                                   moderated_consultation, large):
+    """Asking once was enough: a member taken off the consultation, or staff made a stakeholder, could still
+    fetch the file, every respondent's email address in it."""
+    consultation, _ = moderated_consultation
+    login(committee_member)
+    by_member = _job(client.get(_download(consultation, "themed.xlsx")))
+    staff = login(make_user(role=Role.STAFF, name="Soon Stakeholder"))
+    by_staff = _job(client.get(_download(consultation, "comments.csv")))
+    run_worker(app)
+    files = [f"/prepared/{by_member.id}/file", f"/prepared/{by_staff.id}/file"]
+    assert client.get(files[1]).status_code == 200
+
+    db.session.delete(db.session.get(CommitteeAssignment, (consultation.id, committee_member.id)))
+    staff.role = Role.STAKEHOLDER
+    db.session.commit()
+
+    for asker, path in ((committee_member, files[0]), (staff, files[1])):
+        login(asker)
+        assert [client.get(path.removesuffix("/file") + tail).status_code for tail in ("", "/status", "/file")] == [
+            404, 404, 404]
+
+
 def test_an_expired_file_is_refused_and_cleaned_up(app, client, login, committee_member, moderated_consultation,
                                                    large):
     consultation, _ = moderated_consultation
