@@ -179,6 +179,9 @@ class UKDateField(Field):
         if self.wrong_parts == ("year",) and len(parts[2]) != 4:
             raise ValueError(f"Year in {self.subject[0].lower() + self.subject[1:]} must include 4 numbers, "
                              "like 2027")
+        if self.wrong_parts == ("year",):  # four digits, but a year no date here can be in
+            raise ValueError(f"Year in {self.subject[0].lower() + self.subject[1:]} must be between "
+                             f"{YEARS.start} and {YEARS.stop - 1}")
         raise ValueError(not_real)
 
     def _value(self):

@@ -261,6 +261,7 @@ def test_a_draft_consultation_is_hidden_from_the_public(client, post_form, login
     ({"closes_on": ["31", "2", YEAR]}, "The closing date must be a real date, for example 27 3 2027"),
     ({"closes_on": ["9", "13", YEAR]}, "The closing date must be a real date, for example 27 3 2027"),
     ({"closes_on": ["9", "2", "27"]}, "Year in the closing date must include 4 numbers, like 2027"),
+    ({"closes_on": ["9", "2", "3027"]}, "Year in the closing date must be between 1900 and 2999"),
     ({"closes_on": ["nine", "2", YEAR]}, "The closing date must be a real date, for example 27 3 2027"),
     ({"closes_on": ["9", "\u0661", YEAR]}, "The closing date must be a real date, for example 27 3 2027"),
     ({"closes_on": ["0", "0", "0"]}, "The closing date must be a real date, for example 27 3 2027"),
