@@ -35,6 +35,8 @@ class ChangeRoleForm(FlaskForm):
                     AnyOf([role.value for role in Role], message="Select one of the roles in the list")],
     )
     confirmed = HiddenField()
+    # The role the check page showed as "Now": a change confirmed from an older page is checked again.
+    from_role = HiddenField()
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
     @property
@@ -51,6 +53,7 @@ class ConfirmRoleForm(FlaskForm):
 
     role = HiddenField()
     confirmed = HiddenField()
+    from_role = HiddenField()
 
 
 def role_hints() -> list[dict]:

@@ -79,6 +79,13 @@ def user(user_id: int):
     return _render_user(found, ChangeRoleForm(formdata=None))
 
 
+def _confirm_role_page(found, new_role, changed_since: bool = False):
+    confirm = ConfirmRoleForm(formdata=None, role=new_role.value, confirmed=YES, from_role=found.role.value)
+    return render_template("admin/confirm_role.html", user=found, form=confirm, new_role=new_role,
+                           changed_since=changed_since, role_labels=services.ROLE_LABELS,
+                           role_descriptions=services.ROLE_DESCRIPTIONS)
+
+
 @bp.post("/users/<int:user_id>/role")
 @admin
 def change_role(user_id: int):
@@ -97,10 +104,11 @@ def change_role(user_id: int):
         if problem:
             attach_error(form, problem)
             return _render_user(found, form)
-        confirm = ConfirmRoleForm(formdata=None, role=new_role.value, confirmed=YES)
-        return render_template("admin/confirm_role.html", user=found, form=confirm, new_role=new_role,
-                               role_labels=services.ROLE_LABELS,
-                               role_descriptions=services.ROLE_DESCRIPTIONS)
+        return _confirm_role_page(found, new_role)
+    if form.from_role.data and form.from_role.data != found.role.value and new_role is not found.role:
+        # Another admin (or another tab) changed the role after the check page was drawn: what it said
+        # would change is no longer what would. Show the change as it now stands, to confirm again.
+        return _confirm_role_page(found, new_role, changed_since=True), 409
     with form_errors(form) as outcome:
         services.change_role(found, new_role, current_user._get_current_object())
     if not outcome.ok:

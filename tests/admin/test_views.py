@@ -151,11 +151,16 @@ def change_role(client, post_form):
         first = post_form(f"/admin/users/{user.id}/role", {"role": role})
         if not confirm or first.status_code != 200 or "confirmed" not in text_of(first):
             return first
-        token = csrf_token_from(text_of(first))
-        return client.post(f"/admin/users/{user.id}/role",
-                           data={"csrf_token": token, "role": role, "confirmed": "yes"})
+        return client.post(f"/admin/users/{user.id}/role", data=_carried(text_of(first)))
 
     return change
+
+
+def _carried(page: str) -> dict:
+    """The hidden fields of the check page's form, as the browser sends them with its button."""
+    form = page[page.index('action="/admin/users/'):]
+    hidden = [dict(re.findall(r'(\w+)="([^"]*)"', tag)) for tag in re.findall(r"<input[^>]*>", form)]
+    return {attrs["name"]: html.unescape(attrs["value"]) for attrs in hidden if attrs.get("type") == "hidden"}
 
 
 def sign_in_elsewhere(app, user: User):
@@ -305,6 +310,29 @@ def test_the_role_change_is_confirmed_before_anything_changes(client, admin, mak
     assert carried["role"] == "admin" and carried["confirmed"] == "yes"
     assert role_of(target) is Role.STAFF
     assert audit_events() == []
+
+
+def test_a_role_change_confirmed_from_a_page_older_than_the_role_is_checked_again(client, admin, make_user,
+                                                                                 change_role, post_form):
+    """The page said 'from Staff to Committee member'; meanwhile another tab made them an admin. Confirming
+    recorded 'from admin to committee', a change nobody was shown."""
+    target = make_user(name="Sasha Staff", role=Role.STAFF)
+    first_tab = _carried(text_of(post_form(f"/admin/users/{target.id}/role", {"role": "committee"})))
+    assert first_tab["from_role"] == "staff"
+    change_role(target, "admin")  # another tab
+    assert role_of(target) is Role.ADMIN
+
+    stale = client.post(f"/admin/users/{target.id}/role", data=first_tab)
+
+    assert stale.status_code == 409
+    page = text_of(stale)
+    assert ("Sasha Staff’s role was changed after that page was shown: it is now Admin. Nothing was changed."
+            in html.unescape(page)) and 'href="#what-changes"' in page
+    assert "Change Sasha Staff’s role from Admin to Committee member?" in html.unescape(main_of(stale))
+    assert role_of(target) is Role.ADMIN
+    assert [e.after for e in audit_events()] == [{"role": "admin"}]
+    again = client.post(f"/admin/users/{target.id}/role", data=_carried(page))
+    assert again.status_code == 302 and role_of(target) is Role.COMMITTEE
 
 
 @pytest.mark.parametrize("start,new", [(Role.STAKEHOLDER, Role.STAFF), (Role.STAFF, Role.ADMIN),
