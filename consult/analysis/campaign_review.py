@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import aliased, joinedload
 
+from consult.analysis.campaigns import tokens
 from consult.analysis.models import Campaign, CampaignDetachment, CampaignMember, MembershipMethod
 from consult.audit.services import record
 from consult.comments.models import Comment
@@ -109,35 +110,39 @@ def _in_number_order(campaign: Campaign, *columns) -> Select:
                                                        member.campaign_id == campaign.id).exists())
 
 
-def typical_member(campaign: Campaign) -> Comment | None:
-    """The member whose text most members share word for word (the earliest such); None if it has none.
+@dataclass(frozen=True)
+class TypicalText:
+    """The campaign's most common text and how many of the members counted sent it (names aside)."""
 
-    Counted over every member of a small campaign; in a large one, over its
-    first TYPICAL_SAMPLE members, among whom a mail campaign's letter is as
-    common as among all of them, so a campaign of any size costs the same to
-    open.
+    comment: Comment
+    sent_by: int
+    counted: int
+
+
+def typical_member(campaign: Campaign) -> TypicalText | None:
+    """The member whose words most members share, apart from names, numbers and punctuation (the earliest
+    such); None if the campaign has no members.
+
+    Compared as grouping compares them (campaigns.tokens): a mail-merged letter
+    signed by each sender is one text, not one per name. Counted over the
+    first TYPICAL_SAMPLE members, in number order, among whom a mail
+    campaign's letter is as common as among all of them, so a campaign of any
+    size costs the same to open.
     """
-    if size_of(campaign).comments <= queries.FEW_IN_CAMPAIGN:
-        number = db.session.scalar(
-            select(func.min(Comment.number))
-            .join(CampaignMember, CampaignMember.comment_id == Comment.id)
-            .where(CampaignMember.campaign_id == campaign.id)
-            .group_by(Comment.body)
-            .order_by(func.count().desc(), func.min(Comment.number))
-            .limit(1))
-    else:
-        first: dict[str, int] = {}
-        counted: Counter[str] = Counter()
-        for number, body in db.session.execute(
-                _in_number_order(campaign, Comment.number, Comment.body).limit(TYPICAL_SAMPLE)):
-            first.setdefault(body, number)
-            counted[body] += 1
-        most = max(counted.values(), default=0)
-        number = min((first[body] for body, n in counted.items() if n == most), default=None)
-    if number is None:
+    first: dict[tuple[str, ...], int] = {}
+    counted: Counter[tuple[str, ...]] = Counter()
+    for number, body in db.session.execute(
+            _in_number_order(campaign, Comment.number, Comment.body).limit(TYPICAL_SAMPLE)):
+        key = tuple(tokens(body))
+        first.setdefault(key, number)
+        counted[key] += 1
+    if not counted:
         return None
-    return db.session.scalar(select(Comment).where(Comment.consultation_id == campaign.consultation_id,
-                                                   Comment.number == number))
+    most = max(counted.values())
+    number = min(first[key] for key, n in counted.items() if n == most)
+    comment = db.session.scalar(select(Comment).where(Comment.consultation_id == campaign.consultation_id,
+                                                      Comment.number == number))
+    return TypicalText(comment, most, sum(counted.values())) if comment is not None else None
 
 
 _WORD = re.compile(r"\s+|[^\s]+")
@@ -183,7 +188,13 @@ class MemberRow:
 
     @property
     def signals(self) -> list[tuple[str, str]]:
-        """Each signal that put the comment here, as (what it measures, its value as a percentage)."""
+        """Each signal that put the comment here, as (what it measures, its value as a percentage).
+
+        An identical copy has none: its 100% is with the member it copies, which may itself be a
+        reworded letter, not with the campaign's typical text shown beside it.
+        """
+        if self.member.method is MembershipMethod.IDENTICAL and not self.member.placed_by_staff:
+            return []
         return [(_SIGNALS.get(name, name), f"{round(100 * float(value))}%")
                 for name, value in sorted((self.member.score or {}).items())]
 
@@ -193,6 +204,8 @@ class MemberRow:
             return "Placed here by staff"
         if self.member.method is MembershipMethod.PARAPHRASE:
             return "Reworded: joined because both signals agreed"
+        if self.member.method is MembershipMethod.IDENTICAL:
+            return "The same words as another member of the campaign, apart from names, numbers and punctuation"
         return self.member.method.label
 
 

@@ -110,7 +110,8 @@ def show(reference: str, campaign_id: int, name_form=None, merge_form=None, spli
     consultation, campaign = _consultation_and_campaign_or_404(reference, campaign_id)
     size = campaign_review.size_of(campaign)
     typical = campaign_review.typical_member(campaign)
-    members = campaign_review.member_page(campaign, typical, request.args.get("page", 1, type=int) or 1)
+    members = campaign_review.member_page(campaign, typical.comment if typical else None,
+                                          request.args.get("page", 1, type=int) or 1)
     can_edit = is_staff(current_user)
     forms = {}
     if can_edit:

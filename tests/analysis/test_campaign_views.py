@@ -170,12 +170,15 @@ def test_the_page_shows_the_typical_text_once_and_each_members_differences(clien
     text = text_of(html)
 
     typical = re.search(r'id="typical-text">(.*?)</div>', html, re.S).group(1)
-    assert "Sarah Jones" in typical  # sent word for word twice: the most typical text
-    assert "Campaign: 6 comments (6 identical)" in text
+    assert "Sarah Jones" in typical  # the letter all six sent, names aside: the earliest copy
+    assert ("Campaign: 6 comments (6 with the same words as another member, apart from names, numbers and "
+            "punctuation)") in text
+    assert "Sent by 6 of the 6 members, apart from names, numbers and punctuation: more than any other text." in text
     tom = html.split(f'data-member="{db.session.get(Comment, ids["m1"]).number}"')[1].split("</li>")[0]
     assert re.search(r"<del><span class=\"govuk-visually-hidden\">\[removed: </span>Sarah", tom)
     assert re.search(r"<ins><span class=\"govuk-visually-hidden\">\[added: </span>Tom", tom)
-    assert "word-sequence overlap with the campaign (Jaccard) 100%" in text
+    assert "The same words as another member of the campaign, apart from names, numbers and punctuation." in text
+    assert "(Jaccard) 100%" not in text  # its 100% is with the member it copies, not with the campaign
     assert text.count("The same as the typical text.") == 2
     assert_sound_markup(html)
 
@@ -339,6 +342,32 @@ def test_a_merge_holds_through_regrouping_and_takes_new_copies(client, login_as,
     assert db.session.get(Campaign, letter).name == "Radiologist letter"  # it had none: it takes the other's
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "campaign.merge"))
     assert event.after["moved"] == 3 and event.after["merged"] == other
+
+
+def test_after_a_merge_the_typical_text_is_the_letter_most_members_sent_whatever_their_names(
+        client, login_as, post_form, grouped):
+    """Mail-merged letters differ by name, so counted word for word each was 'sent' once and the earliest
+    member stood as 'sent word for word by more members than any other text': here the three radiologists'."""
+    consultation, ids = grouped
+    letter, other = campaign_of(ids["m0"]), campaign_of(ids["o1"])
+    login_as(Role.STAFF)
+    post_form(f"{base(consultation)}/campaigns/{other}/merge", {"other": letter, "version": version_of(other)})
+
+    html = page_of(client, consultation, other)
+    typical = re.search(r'id="typical-text">(.*?)</div>', html, re.S).group(1)
+    assert "Sarah Jones" in typical and OTHER not in typical
+    assert "Sent by 6 of the 9 members, apart from names, numbers and punctuation" in text_of(html)
+
+
+def test_a_campaign_whose_members_all_differ_says_its_text_is_only_the_earliest(client, login_as, grouped):
+    consultation, ids = grouped
+    login_as(Role.STAFF)
+    html = page_of(client, consultation, campaign_of(ids["o1"]))
+    first = db.session.get(Comment, ids["o1"]).number
+    said = re.sub(r"<[^>]+>", "", re.search(r'id="typical-sent-by">(.*?)</p>', html, re.S).group(1))
+    assert said == (f"No two members sent the same words, so this is the earliest member’s text, "
+                    f"{consultation.reference}-{first:04d}.")
+    assert "more than any other text" not in text_of(html)
 
 
 def test_merging_with_a_campaign_of_another_consultation_is_refused(client, login_as, post_form, grouped,
