@@ -54,13 +54,14 @@ def _configure_templates(app: Flask) -> None:
     from consult.forms import wtforms_errors
 
     app.add_template_global(wtforms_errors)  # in place of WTFormsHelpers': links a date to its input
-    from consult.text import quantity
+    from consult.text import file_size, quantity
     from consult.uk_time import uk_clock, uk_date, uk_datetime
 
     app.add_template_filter(uk_datetime, "uk_datetime")
     app.add_template_filter(uk_date, "uk_date")
     app.add_template_filter(uk_clock, "uk_clock")
     app.add_template_filter(quantity, "quantity")
+    app.add_template_filter(file_size, "file_size")
 
     @app.context_processor
     def service_globals() -> dict:

@@ -72,6 +72,16 @@ def quantity(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
+def file_size(size: int | None) -> str:
+    """A file's size as people read one: '850 bytes', '21 KB', '3.4 MB' (1 KB is 1,024 bytes)."""
+    size = size or 0
+    if size < 1024:
+        return quantity(size, "byte")
+    if size < 1024 * 1024:
+        return f"{size / 1024:,.0f} KB"
+    return f"{size / (1024 * 1024):,.1f} MB"
+
+
 def comments_and_answers(comments: int, answers: int) -> str:
     """'1 comment and 2 answers', naming only what there is; 'no comments or answers' when there is neither.
 

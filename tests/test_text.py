@@ -2,7 +2,15 @@
 
 import pytest
 
-from consult.text import comments_and_answers, excerpt, has_direction_controls, is_blank, name_key, tidy_name
+from consult.text import (
+    comments_and_answers,
+    excerpt,
+    file_size,
+    has_direction_controls,
+    is_blank,
+    name_key,
+    tidy_name,
+)
 
 
 @pytest.mark.parametrize("text", ["", " ", "\n\t\r", "\u00a0", "\u200b", "\u2060\ufeff", "\u200c\u200d \u3000"])
@@ -73,3 +81,10 @@ def test_a_name_is_kept_without_invisible_format_characters(typed, kept):
 def test_direction_controls_are_kept_for_the_caller_to_refuse(control):
     assert has_direction_controls(tidy_name(f"Foot Health UK{control}"))
     assert not has_direction_controls(tidy_name("Foot\u200b Health UK"))
+
+
+@pytest.mark.parametrize("size, said", [(None, "0 bytes"), (1, "1 byte"), (850, "850 bytes"), (21_504, "21 KB"),
+                                        (1_048_575, "1,024 KB"), (3_565_158, "3.4 MB"), (2**31, "2,048.0 MB")])
+def test_a_file_size_reads_as_people_read_one(size, said):
+    """A 21 KB file was offered as '(0.0 MB)'."""
+    assert file_size(size) == said

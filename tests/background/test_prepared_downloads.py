@@ -94,6 +94,7 @@ def test_a_large_workbook_is_prepared_by_the_worker_behind_a_progress_page(
     response = client.get(f"/prepared/{job.id}/file")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     assert f'filename="{consultation.reference}-comments.xlsx"' in response.headers["Content-Disposition"]
+    assert f"({round(len(response.data) / 1024)} KB)" in page and "0.0 MB" not in page  # its size, as read
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     prepared = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
     # The committee's file, as the immediate download would build it: no email column, the same rows.
