@@ -25,7 +25,7 @@ from consult.extensions import db
 from consult.errors import DomainError
 from consult.exports.representative import Representative, representatives
 from consult.moderation import counters
-from consult.moderation.queries import first_members
+from consult.moderation.queries import first_members, publishable_campaign_sizes
 from consult.moderation.models import CommentTheme, Theme
 from consult.moderation.states import ModerationState
 from consult.moderation.services import StaleTheme, last_change
@@ -205,8 +205,7 @@ def campaigns_for_review(consultation_id: int, limit: int = CAMPAIGNS_SHOWN) -> 
 
     Sizes from the running counts, then the first comments of the campaigns shown.
     """
-    counts = counters.read([consultation_id], ["pub_campaign"])[consultation_id]
-    sizes = {int(key): n for (dimension, key), n in counts.items() if dimension == "pub_campaign"}
+    sizes = publishable_campaign_sizes(consultation_id)
     shown = sorted(sizes.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
     names = dict(db.session.execute(select(Campaign.id, Campaign.name)
                                     .where(Campaign.id.in_([campaign_id for campaign_id, _ in shown]))).all())

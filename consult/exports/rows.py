@@ -23,7 +23,7 @@ from consult.comments.models import (
 from consult.consultations.models import Chapter, Consultation, Document, Section
 from consult.extensions import db
 from consult.moderation.models import CommentResponse, CommentTheme, Theme
-from consult.moderation.queries import campaign_totals
+from consult.moderation.queries import publishable_campaign_sizes
 from consult.moderation.states import ModerationState, ResponseState
 from consult.uk_time import display_zone
 
@@ -256,7 +256,8 @@ def export_comments(query: Select) -> Iterator[ExportItem]:
     Theme names are sorted by character, as the database's own order did.
     """
     result = db.session.connection().execute(_export_select(query).execution_options(yield_per=BATCH))
-    campaign_sizes: dict[int, dict[int, tuple[int, int]]] = {}  # by consultation, read once each
+    # By consultation, read once each: publishable members only, as the rows here are (see publishable).
+    campaign_sizes: dict[int, dict[int, int]] = {}
     try:
         for row in result:
             state, text, reason, names, campaign_id, campaign_name, consultation_id = row[_WIDTH:]
@@ -264,8 +265,8 @@ def export_comments(query: Select) -> Iterator[ExportItem]:
                          _NO_RESPONSE if state is None else (state, text, reason))
             if campaign_id is not None:
                 if consultation_id not in campaign_sizes:
-                    campaign_sizes[consultation_id] = campaign_totals(consultation_id)
-                size = campaign_sizes[consultation_id].get(campaign_id, (0, 0))[0]
+                    campaign_sizes[consultation_id] = publishable_campaign_sizes(consultation_id)
+                size = campaign_sizes[consultation_id].get(campaign_id, 0)
                 item = item._replace(campaign=campaign_name or f"Campaign {campaign_id}", campaign_size=size)
             yield item
     finally:  # an export abandoned part-way (an error, a closed download) still closes its server-side cursor

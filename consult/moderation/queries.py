@@ -343,6 +343,13 @@ def campaign_totals(consultation_id: int) -> dict[int, tuple[int, int]]:
             for (dimension, key), n in counts.items() if dimension == "campaign"}
 
 
+def publishable_campaign_sizes(consultation_id: int) -> dict[int, int]:
+    """Each campaign's publishable comments (submitted, not rejected): its size wherever only those are listed,
+    as in every download and on the committee's pages, so a size never counts rows the reader cannot see."""
+    counts = counters.read([consultation_id], ["pub_campaign"])[consultation_id]
+    return {int(key): n for (dimension, key), n in counts.items() if dimension == "pub_campaign"}
+
+
 # A campaign of at most this many comments has its first member found among its members; a larger one,
 # by reading the consultation's comments in number order until one of its members comes up.
 FEW_IN_CAMPAIGN = 2_000

@@ -68,6 +68,29 @@ def test_the_review_shows_each_campaign_once_with_its_size(client, login_as, gro
     assert text_of(section).count("My name is") == 1  # the letter once, not five times
 
 
+def test_a_campaigns_size_counts_what_the_review_and_the_downloads_list(client, login_as, grouped):  # noqa: F811
+    """A rejected member is in no download and on no committee page; the size beside each member counted it,
+    so the review said '5 comments' and the CSV and the drill-down said 6."""
+    consultation, ids = grouped
+    rejected = db.session.get(Comment, ids["m4"])
+    rejected.moderation_state, rejected.rejection_reason = ModerationState.REJECTED, RejectionReason.DUPLICATE
+    db.session.commit()
+    login_as(Role.STAFF)
+    letter = _campaign_of(ids["m0"])
+
+    text = client.get(f"{base(consultation)}/downloads/comments.csv").get_data(as_text=True)
+    rows = {row["Comment number"]: row for row in csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))}
+    section = db.session.get(Comment, ids["m1"]).section_id
+    drill_down = text_of(client.get(f"{base(consultation)}/review", query_string={"section": section}).get_data(
+        as_text=True))
+    review = text_of(client.get(f"{base(consultation)}/review").get_data(as_text=True))
+
+    assert _reference(ids["m4"]) not in rows
+    assert {rows[_reference(ids[key])]["Campaign size"] for key in ("m0", "m1", "m2", "m3", "m5")} == {"5"}
+    assert f"Campaign {letter} (5 comments)" in drill_down and f"Campaign {letter} (6 comments)" not in drill_down
+    assert f"Campaign {letter}: 5 comments" in review
+
+
 def test_the_review_searches_the_comments(client, login_as, grouped):  # noqa: F811
     consultation, ids = grouped
     login_as(Role.STAFF)
