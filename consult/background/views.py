@@ -47,8 +47,7 @@ def progress(job_id: int):
         services.file_path(job) is None or (job.expires_at is not None and job.expires_at <= now))
     return render_template("background/progress.html", job=job, consultation=consultation, status=status,
                            unit=_unit(job), expired=expired, back_url=_back_url(job, consultation),
-                           ready_count=quantity(job.done, _unit(job)),
-                           queue_down=services.QUEUE_DOWN)
+                           ready_count=quantity(job.done, _unit(job)))
 
 
 @bp.route("/prepared/<int:job_id>/status")

@@ -5,6 +5,8 @@ const box = document.querySelector("[data-job-status]");
 
 if (box) {
   const bar = box.querySelector("progress");
+  // A page drawn while no worker had taken the job waits more slowly, and shows the result once one does.
+  const shownStalled = box.hasAttribute("data-stalled");
   const text = document.getElementById("job-progress-text");
   const message = box.querySelector("[data-job-message]");
   let lastState = null;
@@ -20,13 +22,17 @@ if (box) {
       window.setTimeout(poll, 5000);
       return;
     }
-    bar.value = status.percent;
-    bar.textContent = `${status.percent}%`;
-    text.textContent = status.text;
-    if (status.state === "done" || status.state === "failed" || status.stalled) {
+    if (status.state === "done" || status.state === "failed" || status.stalled !== shownStalled) {
       window.location.reload();
       return;
     }
+    if (shownStalled) {
+      window.setTimeout(poll, 10000);
+      return;
+    }
+    bar.value = status.percent;
+    bar.textContent = `${status.percent}%`;
+    text.textContent = status.text;
     if (status.state !== lastState) {
       message.textContent = status.state === "queued" ? "Waiting to start." : "Being prepared.";
       lastState = status.state;

@@ -248,7 +248,7 @@ def test_a_queue_that_is_down_says_so_at_once(app, client, login, committee_memb
     assert job.state is JobState.FAILED
 
 
-def test_a_job_no_worker_takes_is_reported_not_waited_on(app, client, login, committee_member,
+def test_a_job_no_worker_takes_is_reported_and_checked_on_slowly(app, client, login, committee_member,
                                                          moderated_consultation, large):
     consultation, _ = moderated_consultation
     login(committee_member)
@@ -257,8 +257,11 @@ def test_a_job_no_worker_takes_is_reported_not_waited_on(app, client, login, com
     db.session.commit()
     assert client.get(f"/prepared/{job.id}/status").json["stalled"] is True
     page = client.get(f"/prepared/{job.id}").get_data(as_text=True)
-    assert "Downloads are not being prepared at the moment" in page
-    assert "http-equiv" not in page and "progress.mjs" not in page  # nothing left spinning
+    assert "Nothing has started preparing this download yet" in page
+    assert "Your request is kept, and will be done when the background work runs again." in page
+    assert "Try again later" not in page  # it is kept: asking again is not needed
+    # It keeps checking, slowly, so that it shows the file once a worker runs again, with or without scripts.
+    assert '<noscript><meta http-equiv="refresh" content="30"></noscript>' in page and "progress.mjs" in page
     run_worker(app)  # the worker comes back: the job is still done
     assert "Your download is ready" in client.get(f"/prepared/{job.id}").get_data(as_text=True)
 

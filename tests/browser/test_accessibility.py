@@ -1123,7 +1123,7 @@ def prepared_download_ready(scene: Scene) -> None:
 
 def prepared_download_stalled(scene: Scene) -> None:
     _prepared_download_page(scene, "queued", stalled=True)
-    expect(scene.page.get_by_text("Downloads are not being prepared at the moment")).to_be_visible()
+    expect(scene.page.get_by_text("Nothing has started preparing this download yet")).to_be_visible()
 
 
 def prepared_download_failed(scene: Scene) -> None:
