@@ -112,7 +112,10 @@ def committee_review(reference: str):
                            page_links=page and _keyset_links("exports.committee_review", page,
                                                              reference=consultation.reference, **drill_args,
                                                              _anchor="drill-down"),
-                           can_publish=is_staff(current_user), search_words=words, search_error=search_error)
+                           can_publish=is_staff(current_user), search_error=search_error,
+                           # A refused search is shown back as typed (less any NUL), to correct rather than retype.
+                           search_words=" ".join((request.args.get("q") or "").replace("\x00", "").split())
+                           if search_error else words)
 
 
 REVIEW_SEARCH_MAX = 200

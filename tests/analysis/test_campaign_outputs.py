@@ -106,4 +106,8 @@ def test_the_review_searches_the_comments(client, login_as, grouped):  # noqa: F
     assert _reference(ids["own"]) not in text
     assert "No comments." in text_of(none.get_data(as_text=True))
     assert long.status_code == 200 and "Search must be 200 characters or fewer" in long.get_data(as_text=True)
+    # As every refused form: an error summary linked to the box, and what was typed kept in it to correct.
+    page = long.get_data(as_text=True)
+    assert "<title>Error: " in page and re.search(r'govuk-error-summary.*?href="#q"', page, re.S)
+    assert f'value="{"x" * 201}"' in page
     assert nul.status_code in (200, 400) and nul.status_code < 500
