@@ -194,6 +194,8 @@ def _fallback(event: AuditEvent) -> Thing:
         kind = "" if event.object_type in ("themes", "campaigns", "saved_views", "organisations") else \
             f"{_KINDS.get(event.object_type, event.object_type)} "
         return Thing(f"{kind}\u2018{shown}\u2019")
+    if event.object_type == "campaigns":  # its sentences name the kind already: "Removed the campaign "
+        return Thing(f"number {event.object_id}")
     return Thing(f"{_KINDS.get(event.object_type, event.object_type)} number {event.object_id}")
 
 

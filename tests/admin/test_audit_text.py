@@ -30,6 +30,8 @@ def test_an_object_no_longer_there_is_named_by_what_was_recorded_of_it():
         return _fallback(AuditEvent(action="x.y", object_type=object_type, object_id="12", after=after)).label
 
     assert label("campaigns", {"name": "Postcode letter"}) == "‘Postcode letter’"
+    # Unnamed: its sentence says "campaign" already, so not "Removed the campaign campaign number 12".
+    assert label("campaigns", {"comments": 4}) == "number 12"
     assert label("questions", {"text": "Is it clear?"}) == "question ‘Is it clear?’"
     assert label("questions", {"text": "x" * 100}) == "question ‘" + "x" * 59 + "…’"
     assert label("answers", {"moderation_state": "accepted"}) == "answer number 12"
