@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from consult.analysis.campaigns import tokens
 from consult.analysis.models import Campaign, CampaignDetachment, CampaignMember, MembershipMethod
+from consult.audit.models import AuditEvent
 from consult.audit.services import record
 from consult.comments.models import Comment
 from consult.errors import DomainError
@@ -341,6 +342,14 @@ def merge_campaigns(campaign: Campaign, other: Campaign, expected_version: int, 
     db.session.delete(other)
     db.session.flush()
     return moved
+
+
+def was_merged_into(campaign: Campaign, other_id: int) -> bool:
+    """Whether the campaign `other_id` was merged into `campaign` (and so removed): a merge sent again."""
+    removals = db.session.scalars(select(AuditEvent.before).where(
+        AuditEvent.object_type == Campaign.__tablename__, AuditEvent.object_id == str(other_id),
+        AuditEvent.action == "campaign.remove"))
+    return any(isinstance(before, dict) and before.get("merged_into") == campaign.id for before in removals)
 
 
 def split_members(campaign: Campaign, comment_ids: Iterable[int], name: str, expected_version: int, actor,

@@ -210,6 +210,10 @@ def merge(reference: str, campaign_id: int):
     form = CampaignMergeForm()
     if form.validate_on_submit():
         other = queries.campaign_of(consultation.id, int(form.other.data))
+        if other is None and campaign_review.was_merged_into(campaign, int(form.other.data)):
+            # Sent again (a double press, or Back then Merge): the first one did it.
+            flash("That campaign has already been merged into this one.", "info")
+            return redirect(_campaign_url(consultation, campaign))
         with form_errors(form, {"other": "other"}) as outcome:
             if other is None:
                 raise campaign_review.CampaignError("Select the campaign to merge into this one", "other")

@@ -370,6 +370,25 @@ def test_a_campaign_whose_members_all_differ_says_its_text_is_only_the_earliest(
     assert "more than any other text" not in text_of(html)
 
 
+def test_a_merge_sent_again_says_it_is_done(client, login_as, post_form, grouped):
+    """The second press said 'Select the campaign to merge into this one', as if nothing had happened."""
+    consultation, ids = grouped
+    letter, other = campaign_of(ids["m0"]), campaign_of(ids["o1"])
+    login_as(Role.STAFF)
+    sent = {"other": other, "version": version_of(letter)}
+    assert post_form(f"{base(consultation)}/campaigns/{letter}/merge", sent).status_code == 302
+    client.get(f"{base(consultation)}/campaigns/{letter}")  # its message is read
+
+    again = post_form(f"{base(consultation)}/campaigns/{letter}/merge", sent)
+
+    assert again.status_code == 302
+    page = text_of(client.get(again.headers["Location"]).get_data(as_text=True))
+    assert "That campaign has already been merged into this one." in page
+    assert "Select the campaign to merge" not in page
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "campaign.merge")) == 1
+
+
 def test_merging_with_a_campaign_of_another_consultation_is_refused(client, login_as, post_form, grouped,
                                                                     consultation_with_themes):
     consultation, ids = grouped
