@@ -100,7 +100,7 @@ def parse_docx(data: bytes, fallback_title: str = "Untitled document") -> Parsed
         raise DocumentFormatError(_NOTHING_MESSAGE)
 
     if not any(b.heading_level or b.list_kind == "number" for b in blocks):
-        return parse_document(_as_text(blocks))
+        return parse_document(_as_text(blocks), fallback_title=core_title or fallback_title)
 
     skipped = _Skipped()
     title, events = _events(blocks, core_title or fallback_title, skipped)

@@ -238,8 +238,12 @@ class _Numbering:
         return implied
 
 
-def parse_document(text: str) -> ParsedDocument:
-    """Parse a draft into chapters and sections, or raise DocumentFormatError saying what to fix."""
+def parse_document(text: str, fallback_title: str | None = None) -> ParsedDocument:
+    """Parse a draft into chapters and sections, or raise DocumentFormatError saying what to fix.
+
+    A draft whose first line is already its first chapter's heading has no title line: it is titled
+    `fallback_title` (an upload's file name) when given, rather than "1 Introduction".
+    """
     lines = _normalise(text)
     skipped = _Skipped()
     if _is_markdown(lines):
@@ -254,6 +258,9 @@ def parse_document(text: str) -> ParsedDocument:
     if not any(chapter.sections or chapter.body for chapter in chapters):
         raise DocumentFormatError(_NOTHING_MESSAGE)
     _refuse_repeated_chapters(chapters)
+    first = chapters[0]
+    if fallback_title and first.number and _canonical(title) == _canonical(f"{first.number} {first.title}"):
+        title = fallback_title
     return ParsedDocument(title=title, chapters=chapters, numbers_generated=not numbered,
                           skipped=skipped.freeze())
 

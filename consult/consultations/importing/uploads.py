@@ -216,4 +216,4 @@ def parse_upload(upload: CheckedUpload) -> ParsedDocument:
     """Parse a checked upload with the importer that fits its content."""
     if upload.kind == "docx":
         return parse_docx(upload.data, fallback_title=os.path.splitext(upload.filename)[0])
-    return parse_document(decode_text(upload.data))
+    return parse_document(decode_text(upload.data), fallback_title=os.path.splitext(upload.filename)[0])

@@ -431,3 +431,12 @@ def test_a_markdown_table_reads_a_row_a_line_without_its_rule_of_dashes():
         ("1.1", "The outcomes were:\n\nOutcome | Result\n\nPain | Reduced\n\nSleep\n\nMore text after.\n\n---"),
         ("1.2", "Next."),
     ]
+
+
+def test_a_draft_that_starts_with_its_first_chapter_is_titled_by_its_file_name_not_that_chapter():
+    """A .txt with no title line was titled '1 Introduction', the heading of its first chapter."""
+    draft = "1 Introduction\n\n1.1 The procedure.\n\n2 Evidence\n\n2.1 Two studies.\n"
+    assert parse_document(draft, fallback_title="cryoablation-draft").title == "cryoablation-draft"
+    assert [c.title for c in parse_document(draft, fallback_title="x").chapters] == ["Introduction", "Evidence"]
+    assert parse_document(draft).title == "1 Introduction"  # with no name to go by, as before
+    assert parse_document("Cryoablation\n\n" + draft, fallback_title="x").title == "Cryoablation"
