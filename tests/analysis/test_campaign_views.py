@@ -387,6 +387,9 @@ def test_a_merge_sent_again_says_it_is_done(client, login_as, post_form, grouped
     assert "Select the campaign to merge" not in page
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "campaign.merge")) == 1
+    gone = text_of(client.get(f"{base(consultation)}/comments", query_string={"campaign": other}).get_data(
+        as_text=True))  # a link to the merged-away campaign's comments, kept from before
+    assert f"Campaign {other} no longer exists: it was merged into another campaign" in gone
 
 
 def test_merging_with_a_campaign_of_another_consultation_is_refused(client, login_as, post_form, grouped,

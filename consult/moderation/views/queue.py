@@ -63,16 +63,18 @@ def render_queue(consultation, args, bulk_form: BulkForm | None = None, status: 
         progress=queries.progress_for([consultation.id])[consultation.id], can_edit=can_edit,
         selected=selected, filtered=any(k != "per_page" for k in query_args), many_documents=len(documents) > 1,
         view_form=view_form, search=query_args.get("q", ""), now=utcnow(), reading_for=services.READING_FOR,
-        campaign=_campaign_shown(consultation, filters_form),
+        **_campaign_shown(consultation, filters_form),
     ), status
 
 
-def _campaign_shown(consultation, filters_form):
-    """The campaign the queue is narrowed to, if any, so the page can name it."""
+def _campaign_shown(consultation, filters_form) -> dict:
+    """The campaign the queue is narrowed to, if any, so the page can name it; or that it is gone (merged
+    away, or regrouped), so an old link's empty list is not taken for a campaign with no comments."""
     value = filters_form.campaign.data
     if not value or filters_form.campaign.errors:
-        return None
-    return queries.campaign_of(consultation.id, int(value))
+        return {"campaign": None, "campaign_gone": False}
+    campaign = queries.campaign_of(consultation.id, int(value))
+    return {"campaign": campaign, "campaign_gone": campaign is None}
 
 
 def _page_links(consultation, page: queries.QueuePage, query_args: dict) -> dict | None:
