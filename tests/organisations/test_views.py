@@ -742,18 +742,24 @@ def test_a_removed_lead_reads_nothing_more_of_the_organisation_and_cannot_submit
     assert services.organisation_response(code.organisation_id, consultation.id) is None
 
 
+def _one_sent_everything_one_kept_back(consultation, code, *kept_back: str):
+    """Two colleagues: one who sent their comment to the lead, and 'Kept Back', with these comments unsent."""
+    _, sent_all = new_colleague(consultation, code.code, name="Sent Everything")
+    draft_on(sent_all, body="Sent in time")
+    services.send_to_lead(sent_all, utcnow())
+    keeper, keeping = new_colleague(consultation, code.code, name="Kept Back")
+    for body, section in zip(kept_back, ("2.1", "1.1")):
+        draft_on(keeping, section, body=body)
+    db.session.commit()
+    return keeper
+
+
 def test_the_lead_is_told_who_has_not_sent_everything_and_they_are_emailed_when_left_out(client, login, post_form,
                                                                                         shared):
     from consult.mail.models import OutboxEmail
 
     consultation, lead, code = shared
-    _, sent_all = new_colleague(consultation, code.code, name="Sent Everything")
-    draft_on(sent_all, body="Sent in time")
-    services.send_to_lead(sent_all, utcnow())
-    keeper, keeping = new_colleague(consultation, code.code, name="Kept Back")
-    draft_on(keeping, body="Not sent")
-    draft_on(keeping, "1.1", body="Not sent either")
-    db.session.commit()
+    keeper = _one_sent_everything_one_kept_back(consultation, code, "Not sent", "Not sent either")
     login(lead)
     submit = f"/consultations/{consultation.reference}/organisation/lead/submit"
     page = _text(client.get(submit))
@@ -774,12 +780,7 @@ def test_a_colleague_left_out_with_one_comment_is_told_of_it_not_them(client, lo
     from consult.mail.models import OutboxEmail
 
     consultation, lead, code = shared
-    _, sent_all = new_colleague(consultation, code.code, name="Sent Everything")
-    draft_on(sent_all, body="Sent in time")
-    services.send_to_lead(sent_all, utcnow())
-    _, keeping = new_colleague(consultation, code.code, name="Kept Back")
-    draft_on(keeping, body="Not sent")
-    db.session.commit()
+    _one_sent_everything_one_kept_back(consultation, code, "Not sent")
     login(lead)
     post_form(f"/consultations/{consultation.reference}/organisation/lead/submit", {"has_tobacco_links": "no"})
     [email] = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "left_out_of_response")).all()
