@@ -62,6 +62,12 @@ def _answer_page(consultation, participation, question, form, number: int, total
                            sent_message=services.AnswerSentToLead.message, max_length=MAX_ANSWER_LENGTH), status
 
 
+def _question_and_participation(reference: str, question_id: int):
+    """The open consultation, its question (or 404), and the signed-in person's participation in it, if any."""
+    consultation = public_consultation_or_404(reference)
+    return consultation, question_or_404(consultation, question_id), _participation(consultation)
+
+
 def _answers_fixed_page(consultation, participation):
     """Where to go instead when this person's answers can no longer change (submitted, or closed), else None.
 
@@ -82,9 +88,7 @@ def _answers_fixed_page(consultation, participation):
 @signed_in
 @comment_writes_per_user
 def answer(reference: str, question_id: int):
-    consultation = public_consultation_or_404(reference)
-    question = question_or_404(consultation, question_id)
-    participation = _participation(consultation)
+    consultation, question, participation = _question_and_participation(reference, question_id)
     if participation is None:
         flash("Tell us how you are taking part in this consultation before you answer its questions.", "info")
         return redirect(url_for("comments.take_part", reference=consultation.reference, next=current_path()))
@@ -128,9 +132,7 @@ def answer(reference: str, question_id: int):
 @comment_writes_per_user
 def remove(reference: str, question_id: int):
     """Ask, then withdraw the person's draft answer to one question: answering is optional."""
-    consultation = public_consultation_or_404(reference)
-    question = question_or_404(consultation, question_id)
-    participation = _participation(consultation)
+    consultation, question, participation = _question_and_participation(reference, question_id)
     questions_page = url_for("questions.index", reference=consultation.reference)
     if participation is None:
         return redirect(questions_page)
