@@ -348,13 +348,23 @@ class ThemeResponseForm(FlaskForm):
 BULK_ACTIONS = [("accept", "Accept"), ("reject", "Reject"), ("tag", "Add a theme"), ("respond", "Apply a response")]
 
 
+class RowCheckboxes(SelectMultipleField):
+    """Items chosen by a checkbox on each row of a table. An error about the choice is shown above the
+    table (id `<name>-error`) and the error summary links there: linked to the first row's checkbox, it
+    moved focus to a box scrolled out of sight, with no message beside it."""
+
+    @property
+    def error_target(self) -> str:
+        return f"{self.id}-error"
+
+
 class BulkForm(FlaskForm):
     """A bulk action on the queue: chosen on the queue, then confirmed on a page that states the count."""
 
     scope = RadioField("Which comments?",
                        choices=options([("selected", "The comments selected"), ("all", "All matching")]),
                        default="selected", widget=GovRadioInput(), validate_choice=False, validators=[Optional()])
-    selected = SelectMultipleField(choices=[], validate_choice=False)
+    selected = RowCheckboxes(choices=[], validate_choice=False)
     action = RadioField("What do you want to do?", choices=options(BULK_ACTIONS), widget=GovRadioInput(),
                         validate_choice=False)
     reason = ListChoiceField("Reason for rejecting",

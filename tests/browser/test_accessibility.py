@@ -810,6 +810,19 @@ def bulk_confirmation(scene: Scene) -> None:
     expect(scene.page.get_by_role("heading", level=1)).to_have_text("Check before you change 1 comment")
 
 
+def bulk_without_a_selection(scene: Scene) -> None:
+    """Continue with nothing chosen: the summary's link lands on the message above the list, in sight."""
+    queue(scene)
+    scene.page.get_by_role("group", name="What do you want to do?").get_by_label("Accept").check()
+    scene.press("Continue")
+    message = "Select at least one comment, or choose all the comments matching the filters"
+    scene.expect_errors(message)
+    scene.page.locator(".govuk-error-summary").get_by_role("link", name=message).click()
+    focused = scene.page.locator("#selected-error")
+    expect(focused).to_be_focused()
+    expect(focused).to_be_in_viewport()
+
+
 def moderation_conflict(scene: Scene) -> None:
     """Someone else decides about a comment while this form is open; saving it shows both versions (409)."""
     world = scene.staff.review
@@ -1451,6 +1464,7 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("campaigns", campaign_list),
     ("triage-queue-campaign-row", queue_with_campaign_row),
     ("bulk-confirmation", bulk_confirmation),
+    ("bulk-error-no-selection", bulk_without_a_selection),
     ("bulk-confirmation-all-matching", bulk_confirmation_all_matching),
     ("triage-queue-searched-flagged", queue_searched_and_flagged),
     ("triage-queue-error-view-name", queue_view_name_missing),

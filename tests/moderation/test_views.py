@@ -722,7 +722,11 @@ def test_bulk_without_a_selection_or_a_reason_explains_what_is_missing(client, l
     assert "Select why the comment is rejected" in html
     _html, data = start_bulk(client, world, action="accept")
     html = client.post(f"{base(world)}/comments/bulk", data=data).get_data(as_text=True)
-    assert "Select at least one comment" in html and 'href="#selected"' in html
+    assert "Select at least one comment" in html and 'href="#selected-error"' in html
+    # Beside the table it is about, where the summary's link lands, in sight: not on a checkbox scrolled away.
+    above_table = html.split('id="selected-error"')[1].split('id="queue"')[0]
+    assert "Select at least one comment" in above_table and "govuk-form-group--error" in html.split(
+        'id="selected-error"')[0].rsplit("<div", 1)[1]
     _html, data = start_bulk(client, world, scope="all", action="tag")
     html = client.post(f"{base(world)}/comments/bulk", data=data).get_data(as_text=True)
     assert "Select the theme to add" in html and 'href="#tag_theme"' in html
