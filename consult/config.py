@@ -167,6 +167,10 @@ class Config:
         return _flag("SESSION_COOKIE_SECURE", False)
 
 
+class ConfigurationError(RuntimeError):
+    """The environment cannot run the service as it is; the message says what to set."""
+
+
 class ProductionConfig(Config):
     """Refuses to start without what a public deployment needs; cookies are always Secure.
 
@@ -179,17 +183,19 @@ class ProductionConfig(Config):
     REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "MAIL_FROM", "PUBLIC_URL")
 
     def __init__(self) -> None:
-        for variable in self.REQUIRED:
-            if not os.environ.get(variable):
-                raise RuntimeError(f"{variable} must be set in the environment when CONSULT_ENV=production.")
+        missing = [variable for variable in self.REQUIRED if not os.environ.get(variable)]
+        if missing:  # every one at once: an operator should not find them a restart at a time
+            names = ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + missing[-1]
+            raise ConfigurationError(f"{names} must be set in the environment when CONSULT_ENV=production. "
+                                     "README.md, under Configuration, says what each one is.")
         super().__init__()
         # Limits kept in memory are per process: with two web workers, let alone two instances, each
         # would let the full limit through. Production keeps them in its Redis unless told otherwise.
         if "RATELIMIT_STORAGE_URI" not in os.environ:
             self.RATELIMIT_STORAGE_URI = self.REDIS_URL
         elif self.RATELIMIT_STORAGE_URI.startswith("memory://"):
-            raise RuntimeError("RATELIMIT_STORAGE_URI must not be memory:// in production: each process "
-                               "would keep its own count. Leave it unset to use REDIS_URL.")
+            raise ConfigurationError("RATELIMIT_STORAGE_URI must not be memory:// in production: each process "
+                                     "would keep its own count. Leave it unset to use REDIS_URL.")
         if "PASSWORD_CHECKS_AT_ONCE" not in os.environ:
             web_workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
             self.PASSWORD_CHECKS_AT_ONCE = max(1, web_workers - 1)

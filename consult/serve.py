@@ -14,12 +14,15 @@ same PostgreSQL and Redis. Ctrl-C or SIGTERM stops both processes.
 import subprocess
 import sys
 
-from consult.config import config_from_environment
+from consult.config import ConfigurationError, config_from_environment
 from consult.processes import supervise
 
 
 def main() -> None:
-    config_from_environment()  # refuse to start, with the reason, before any process is spawned
+    try:
+        config_from_environment()  # refuse to start, with the reason, before any process is spawned
+    except ConfigurationError as error:
+        sys.exit(f"The service cannot start: {error}")
     processes = [
         ("worker", subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"])),
         ("web server", subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:consult.gunicorn_config",
