@@ -27,8 +27,8 @@ def environment(app, monkeypatch):
 
 @pytest.fixture
 def demo_load(app, app_context):
-    def run():
-        result = app.test_cli_runner().invoke(args=["demo", "load"])
+    def run(*options: str):
+        result = app.test_cli_runner().invoke(args=["demo", "load", *options])
         assert result.exit_code == 0, result.output
         db.session.expire_all()
         return result
@@ -105,13 +105,24 @@ def test_accounts_are_made_for_consultations_loaded_earlier(demo_load, environme
 @pytest.mark.parametrize("env_name", ["production", "testing"])
 def test_no_demo_account_is_made_outside_development(demo_load, environment, env_name):
     environment(env_name)
-    result = demo_load()
+    result = demo_load(*(["--into-production"] if env_name == "production" else []))
 
     assert "Demo consultations created: HTE1001, HTE0987, HTE1012." in result.output
     assert demo_users() == {}
     assert "Demo account created" not in result.output
     assert DEMO_PASSWORD not in result.output
     assert db.session.scalar(select(func.count()).select_from(CommitteeAssignment)) == 0
+
+
+def test_production_is_given_no_demo_unless_asked_by_name(app, app_context, environment):
+    """Loaded by mistake, three fictional consultations, one open, were on the public list at once."""
+    environment("production")
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 1
+    assert "This is a production service (CONSULT_ENV=production)" in result.output
+    assert "Nothing was loaded. For a training site that should show them, run it again with --into-production." \
+        in " ".join(result.output.split())
+    assert db.session.scalar(select(func.count()).select_from(Consultation)) == 0
 
 
 @pytest.mark.parametrize("env_name", ["production", "testing"])
@@ -147,7 +158,7 @@ def test_every_demo_consultation_asks_the_standard_questions(demo_load):
 def test_the_fictional_commenters_have_no_password_anyone_could_use(demo_load, environment):
     """Their accounts once had a password written in the loader, known to anyone who read it."""
     environment("production")
-    demo_load()
+    demo_load("--into-production")
     commenters = db.session.scalars(select(User).where(User.email.like("sample-stakeholder-%"))).all()
     assert len(commenters) >= 10
     for index, user in enumerate(commenters[:3], start=1):
@@ -165,7 +176,7 @@ def test_loading_the_demo_emails_no_receipt_to_its_fictional_commenters(demo_loa
     from consult.mail.models import OutboxEmail
 
     environment("production")
-    demo_load()
+    demo_load("--into-production")
     assert db.session.scalar(select(func.count()).select_from(User).where(
         User.email.like("sample-stakeholder-%"))) >= 10
     assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
