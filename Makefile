@@ -9,8 +9,11 @@ VENDOR := static/vendor
 .PHONY: run serve test setup assets db bench bench-scale clean
 
 # The app, the queue worker and (in development) a local mail catcher, stopped together by Ctrl-C.
+# Another port: make run PORT=5001.
+PORT ?= 5000
+
 run: setup db
-	$(PY) -m consult.devserver --host 127.0.0.1 --port 5000
+	$(PY) -m consult.devserver --host 127.0.0.1 --port $(PORT)
 
 # A production instance: migrate, then gunicorn and the queue worker together (see consult/serve.py
 # for the environment it needs; it refuses to start without it).

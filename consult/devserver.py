@@ -59,6 +59,8 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     arguments = parser.parse_args()
+    # Email the worker writes links to this address: on another port, links to the default one lead nowhere.
+    os.environ.setdefault("PUBLIC_URL", f"http://{arguments.host}:{arguments.port}")
     config = config_from_environment()
     processes: list[tuple[str, subprocess.Popen]] = []
     stop = threading.Event()

@@ -52,9 +52,10 @@ def dev_stack(tmp_path):
     port, mail_port = _free_port(), _free_port()
     env = {**os.environ, "CONSULT_ENV": "development", "DATABASE_URL": throwaway_database_url("devstack", str(tmp_path)),
            "MAIL_PORT": str(mail_port), "MAIL_CATCHER_DIRECTORY": str(tmp_path / "mail"),
-           "PUBLIC_URL": f"http://127.0.0.1:{port}", "QUEUE_NAME": f"consult-devstack-{os.getpid()}",
+           "QUEUE_NAME": f"consult-devstack-{os.getpid()}",
            "RATELIMIT_KEY_PREFIX": f"consult-devstack-{os.getpid()}", "MAIL_SWEEP_SECONDS": "2"}
-    for key in ("MAIL_SERVER", "RATELIMIT_STORAGE_URI"):
+    # No PUBLIC_URL, as for `make run PORT=…`: the email's link must follow the port it serves on.
+    for key in ("MAIL_SERVER", "RATELIMIT_STORAGE_URI", "PUBLIC_URL"):
         env.pop(key, None)
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
                    check=True, capture_output=True)
