@@ -28,13 +28,17 @@ def read_draft(path: Path) -> str:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--consultation", "reference", required=True, help="Reference, e.g. HTE1001.")
 def import_command(file: Path, reference: str) -> None:
-    """Import FILE (plain text or Markdown) as a new document of a consultation."""
+    """Import FILE (plain text or Markdown) as a new document of a consultation.
+
+    The same checks and the same audit event as an upload on the staff pages, by the service (no person
+    is signed in to a command), with the file's name: the audit trail holds every change, however made.
+    """
     consultation = services.find_consultation(reference)
     if consultation is None:
         raise click.ClickException(f"No consultation has the reference {reference.upper()}.")
     try:
-        parsed = parse_document(read_draft(file))
-        document = services.import_document(consultation, parsed)
+        parsed = parse_document(read_draft(file), fallback_title=file.stem)
+        document = services.add_document(None, consultation, parsed, file.name)
     except DocumentFormatError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()

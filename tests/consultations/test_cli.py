@@ -55,6 +55,17 @@ def test_importing_the_guidance_reports_its_chapters_and_sections(run_import, em
     assert [c.title for c in document.chapters][-1] == "Update information"
 
 
+def test_an_import_by_command_is_in_the_audit_trail_as_the_services(run_import, empty_consultation):
+    """The command wrote the document and no event: the audit trail said nothing of it."""
+    from consult.audit.models import AuditEvent
+
+    assert run_import(GUIDANCE_SEED, "cli1001").exit_code == 0
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "consultation.import_document"))
+    assert event.actor_id is None and event.object_id == str(empty_consultation.id)
+    assert event.after["filename"] == GUIDANCE_SEED.name
+    assert (event.after["chapters"], event.after["sections"]) == (4, 13)
+
+
 def test_unknown_reference_is_refused(run_import, empty_consultation):
     result = run_import(GUIDANCE_SEED, "NOPE999")
     assert result.exit_code != 0
