@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from markupsafe import Markup, escape
 
-from consult.consultations.importing.text import _BULLET
+from consult.consultations.importing.text import _BULLET, NUMBERED_ITEM, starts_numbered_item
 
 _BOLD = re.compile(r"\*\*(?=\S)(?P<words>.+?)(?<=\S)\*\*")
 
@@ -30,12 +30,14 @@ def _blocks(text: str) -> Iterator[tuple[str, list[str]]]:
         kind, lines = None, []
         for line in paragraph.split("\n"):
             bullet = _BULLET.match(line)
-            line_kind = "list" if bullet else "paragraph"
+            line_kind = ("list" if bullet else "numbered" if starts_numbered_item(line, kind == "numbered")
+                         else "paragraph")
             if line_kind != kind and lines:
                 yield kind, lines
                 lines = []
             kind = line_kind
-            lines.append(line[bullet.end():] if bullet else line)
+            # A numbered item keeps its number in front (the list is drawn from it); a bullet is dropped.
+            lines.append(line[bullet.end():] if kind == "list" else line)
         if lines:
             yield kind, lines
 
@@ -57,12 +59,18 @@ def guidance_html(text: str) -> Markup:
         if kind == "list":
             items = Markup("").join(Markup("<li>%s</li>") % _inline(item) for item in lines)
             parts.append(Markup('<ul class="govuk-list govuk-list--bullet">%s</ul>') % items)
+        elif kind == "numbered":
+            items = Markup("").join(Markup("<li>%s</li>") % _inline(item[NUMBERED_ITEM.match(item).end():])
+                                    for item in lines)
+            parts.append(Markup('<ol class="govuk-list govuk-list--number">%s</ol>') % items)
         else:
             parts.append(Markup('<p class="govuk-body">%s</p>') % _inline("\n".join(lines)))
     return Markup("").join(parts)
 
 
 def guidance_plain(text: str) -> str:
-    """The words as a reader sees them, without the bullets and asterisks that mark lists and bold."""
-    return "\n\n".join("\n".join(_BOLD.sub(r"\g<words>", line) for line in lines)
-                       for _, lines in _blocks(text or ""))
+    """The words as a reader sees them, without the bullets, list numbers and asterisks that mark lists and
+    bold (a browser's selection of a list holds its items' words, not their markers)."""
+    return "\n\n".join("\n".join(_BOLD.sub(r"\g<words>", NUMBERED_ITEM.sub("", line) if kind == "numbered"
+                                                       else line) for line in lines)
+                       for kind, lines in _blocks(text or ""))

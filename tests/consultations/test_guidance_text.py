@@ -50,3 +50,20 @@ def test_nothing_written_in_a_draft_reaches_the_page_as_markup():
 def test_the_plain_words_leave_out_the_marks_of_lists_and_bold():
     assert guidance_plain(LIST) == ("Offer the procedure only when:\n\nthe person has tried conservative care\n"
                                     "the team includes a surgeon\n\nRecord the outcome.")
+
+
+def test_a_numbered_list_reads_as_a_govuk_numbered_list():
+    """Markdown's '1. ice' items were joined into one line: 'Offer one of: 1. ice 2. heat 3. rest'."""
+    text = "Offer one of:\n1. **ice**\n2. heat\n3) <rest>\n\nRecord the outcome."
+    assert guidance_html(text) == (
+        '<p class="govuk-body">Offer one of:</p>'
+        '<ol class="govuk-list govuk-list--number"><li><strong>ice</strong></li><li>heat</li>'
+        '<li>&lt;rest&gt;</li></ol>'
+        '<p class="govuk-body">Record the outcome.</p>')
+    # Selected in a browser, a list gives its items' words, not their numbers: a quote is matched on those.
+    assert guidance_plain(text) == "Offer one of:\n\nice\nheat\n<rest>\n\nRecord the outcome."
+
+
+def test_a_number_that_starts_no_list_stays_in_its_paragraph():
+    for text in ("Pain fell in\n50. patients slept", "See\n2. a\n3. b"):
+        assert guidance_html(text).startswith('<p class="govuk-body">') and "<ol" not in guidance_html(text)

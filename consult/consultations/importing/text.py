@@ -133,6 +133,15 @@ _NUMBERED = re.compile(r"^(?P<bullet>[-*•]\s+)?(?P<number>\d+(?:\.\d+)+)\.?\s+
 _CHAPTER = re.compile(r"^(?P<number>\d+)\.?\s+(?P<title>\S.*)$")
 _MARKDOWN_HEADING = re.compile(r"^(?P<marks>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^[-*•]\s+")
+# An item of a numbered list ("1. Ice", "2) Heat"); a section number ("1.1 ...") has no space after its dot.
+NUMBERED_ITEM = re.compile(r"^(?P<number>\d{1,3})[.)]\s+")
+
+
+def starts_numbered_item(line: str, after_item: bool) -> bool:
+    """Whether `line` is an item of a numbered list: its first item is numbered 1, and each next one
+    follows an item. A wrapped line that happens to start "50. Most patients" is not one."""
+    item = NUMBERED_ITEM.match(line)
+    return item is not None and (after_item or item["number"] == "1")
 _TABLE_ROW = re.compile(r"^\|(?P<cells>.*)\|$")
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
 _LINK = re.compile(r"!?\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]*)\)")
@@ -315,15 +324,17 @@ def _inline(text: str) -> str:
 
 
 def _paragraph_text(lines: list[str]) -> str:
-    """Join wrapped lines with spaces, but keep each bullet of a list on its own line.
+    """Join wrapped lines with spaces, but keep each item of a list (bulleted or numbered) on its own line.
 
     A Markdown table's rows become paragraphs of their own, their cells
     joined by " | " as the Word importer reads a table, and its rule of
     dashes goes: joined with the text around them they read as one line of
     pipes and dashes.
     """
-    paragraphs, joined = [], ""
+    paragraphs, joined, in_list = [], "", False
     for line in lines:
+        numbered = starts_numbered_item(line, in_list)
+        in_list = numbered
         if "|" in line and _TABLE_RULE.match(line):
             continue
         row = _TABLE_ROW.match(line)
@@ -333,7 +344,7 @@ def _paragraph_text(lines: list[str]) -> str:
             joined = ""
         elif not joined:
             joined = line
-        elif _BULLET.match(line):
+        elif _BULLET.match(line) or numbered:
             joined += "\n" + line
         else:
             joined += " " + line

@@ -440,3 +440,13 @@ def test_a_draft_that_starts_with_its_first_chapter_is_titled_by_its_file_name_n
     assert [c.title for c in parse_document(draft, fallback_title="x").chapters] == ["Introduction", "Evidence"]
     assert parse_document(draft).title == "1 Introduction"  # with no name to go by, as before
     assert parse_document("Cryoablation\n\n" + draft, fallback_title="x").title == "Cryoablation"
+
+
+def test_a_markdown_numbered_list_keeps_an_item_a_line_and_wrapped_numbers_stay_text():
+    parsed = parse_document("# Draft\n\n## 1 Care\n\n1.1 Offer one of:\n\n1. ice\n2. heat\n3) rest\n\n"
+                            "Pain fell by\n50. Most slept.\n\n1.2 Next.\n")
+    [chapter] = parsed.chapters
+    assert [(s.number, s.text) for s in chapter.sections] == [
+        ("1.1", "Offer one of:\n\n1. ice\n2. heat\n3) rest\n\nPain fell by 50. Most slept."),
+        ("1.2", "Next."),
+    ]
