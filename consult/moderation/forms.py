@@ -79,6 +79,28 @@ class UKDateTextField(StringField):
             raise ValueError(f"{self.label.text} must be a real date, like 27/3/2027") from None
 
 
+class _ErrorShownApart:
+    """A field whose error the page shows in a message of its own (id `<name>-error`), where the error
+    summary links (see consult.forms.wtforms_errors), because the field has no control to show it beside."""
+
+    @property
+    def error_target(self) -> str:
+        return f"{self.id}-error"
+
+
+class RowCheckboxes(_ErrorShownApart, SelectMultipleField):
+    """Items chosen by a checkbox on each row of a table. An error about the choice is shown above the
+    table: linked to the first row's checkbox, it moved focus to a box scrolled out of sight, with no
+    message beside it."""
+
+
+class LinkedFilter(_ErrorShownApart, StringField):
+    """A filter set by following a link (a campaign's 'show its comments'), not by a control on the page:
+    a hidden input, whose error is shown above the list (a link to the hidden input led nowhere)."""
+
+    widget = HiddenInput()
+
+
 class QueueFilterForm(FlaskForm):
     """The queue's filters, read from the query string so that a filtered queue has a URL."""
 
@@ -106,7 +128,7 @@ class QueueFilterForm(FlaskForm):
                               choices=options([("", "Any"), ("free", "Not being read by someone else")]))
     per_page = ListChoiceField("Comments per page", choices=options((str(n), str(n)) for n in PER_PAGE_CHOICES))
     suggested = ListChoiceField("Suggested theme")
-    campaign = StringField("Campaign", widget=HiddenInput(), filters=[strip_whitespace])
+    campaign = LinkedFilter("Campaign", filters=[strip_whitespace])
     order = ListChoiceField("Order", description="Best match first needs words to search for",
                             choices=options([("", "By comment number"), ("match", "Best match first")]))
     members = ListChoiceField("Campaigns in the list",
@@ -348,14 +370,6 @@ class ThemeResponseForm(FlaskForm):
 BULK_ACTIONS = [("accept", "Accept"), ("reject", "Reject"), ("tag", "Add a theme"), ("respond", "Apply a response")]
 
 
-class RowCheckboxes(SelectMultipleField):
-    """Items chosen by a checkbox on each row of a table. An error about the choice is shown above the
-    table (id `<name>-error`) and the error summary links there: linked to the first row's checkbox, it
-    moved focus to a box scrolled out of sight, with no message beside it."""
-
-    @property
-    def error_target(self) -> str:
-        return f"{self.id}-error"
 
 
 class BulkForm(FlaskForm):

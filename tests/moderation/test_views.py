@@ -715,6 +715,17 @@ def test_bulk_accept_of_ticked_comments_leaves_a_rejection_as_it_is(client, logi
     assert "redacted" not in confirm
 
 
+def test_a_campaign_filter_that_is_not_a_number_is_explained_where_its_error_link_lands(client, login, world):
+    """The filter is a hidden input set by a link; its error linked to that input, which the page did not even
+    draw, so the summary's link led nowhere."""
+    login(world["alice"])
+    html = client.get(f"{base(world)}/comments", query_string={"campaign": "abc"}).get_data(as_text=True)
+    assert 'href="#campaign-error"' in html
+    message = html.split('id="campaign-error"')[1].split("</p>")[0]
+    assert "Campaign must be a campaign&#39;s number" in message and "It shows every comment instead." in message
+    assert len(re.findall(r'data-comment="\d+"', html)) == len(world["comments"])
+
+
 def test_bulk_without_a_selection_or_a_reason_explains_what_is_missing(client, login, world):
     login(world["alice"])
     _html, data = start_bulk(client, world, action="reject")
