@@ -176,9 +176,11 @@ def test_a_grouping_queued_while_another_runs_waits_its_turn_in_the_queue(app, c
 
 def test_the_analysis_lock_is_kept_while_its_work_runs_and_freed_after(app, monkeypatch):
     redis_or_skip(app)
-    monkeypatch.setattr(jobs, "LOCK_SECONDS", 0.6)  # renewed every 0.2 s; lapses 0.6 s after the last renewal
+    # Renewed every 0.4 s; lapses 1.2 s after the last renewal. Shorter, a machine busy with the rest of the
+    # suite could leave the renewing thread unscheduled for longer than the lock lasted.
+    monkeypatch.setattr(jobs, "LOCK_SECONDS", 1.2)
     with held_alone("analysis:test"):
-        time.sleep(1.5)  # longer than the lock lasts unrenewed
+        time.sleep(3.0)  # longer than the lock lasts unrenewed
         with pytest.raises(AlreadyRunning):
             with held_alone("analysis:test"):
                 pass
