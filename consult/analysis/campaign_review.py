@@ -337,7 +337,8 @@ def merge_campaigns(campaign: Campaign, other: Campaign, expected_version: int, 
         campaign.name = other.name
     _touch(campaign, now)
     record(actor, "campaign.merge", campaign, before,
-           {"name": campaign.name, "merged": other.id, "merged_name": other.name, "moved": moved})
+           {"name": campaign.name, "comments": before["comments"] + moved, "merged": other.id,
+            "merged_name": other.name, "moved": moved})
     record(actor, "campaign.remove", other, {"name": other.name, "merged_into": campaign.id}, None)
     db.session.delete(other)
     db.session.flush()

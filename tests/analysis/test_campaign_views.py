@@ -342,6 +342,8 @@ def test_a_merge_holds_through_regrouping_and_takes_new_copies(client, login_as,
     assert db.session.get(Campaign, letter).name == "Radiologist letter"  # it had none: it takes the other's
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "campaign.merge"))
     assert event.after["moved"] == 3 and event.after["merged"] == other
+    # Its size before and after, so the audit trail reads "comments: 6 → 9", not "removed (was 6)".
+    assert (event.before["comments"], event.after["comments"]) == (6, 9)
 
 
 def test_after_a_merge_the_typical_text_is_the_letter_most_members_sent_whatever_their_names(
