@@ -316,8 +316,8 @@ def comment_form_too_long(scene: Scene) -> None:
     scene.expect_errors("Your comment must be 10,000 characters or fewer. It has 10,019.")
 
 
-def sign_in_keeping_a_comment(scene: Scene) -> None:
-    """Signed out on another device while writing: the sign-in page shows what was kept, then offers it back."""
+def sign_in_keeping_a_comment(scene: Scene) -> str:
+    """Signed out on another device while writing: the sign-in page shows what was kept; the account's email."""
     from consult.accounts.services import end_all_sessions
     from consult.extensions import db
 
@@ -330,6 +330,16 @@ def sign_in_keeping_a_comment(scene: Scene) -> None:
     with scene.page.expect_navigation():
         scene.page.get_by_role("button", name="Save draft comment").click()
     expect(scene.page.get_by_text("Nothing was saved yet, but we have kept what you sent")).to_be_visible()
+    return email
+
+
+def send_again_after_sign_in(scene: Scene) -> None:
+    """Signed in again from that page: what was kept is offered back, to send."""
+    email = sign_in_keeping_a_comment(scene)
+    scene.page.get_by_label("Email address").fill(email)
+    scene.page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    scene.press("Sign in")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("Send what you wrote again")
 
 
 def comment_form_emoji(scene: Scene) -> None:
@@ -1384,6 +1394,7 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("comment-form-error-empty", comment_form_empty),
     ("comment-form-error-too-long", comment_form_too_long),
     ("sign-in-keeping-a-comment", sign_in_keeping_a_comment),
+    ("send-again-after-sign-in", send_again_after_sign_in),
     ("comment-form-emoji", comment_form_emoji),
     ("comment-form-error-quote", comment_form_quote_not_in_section),
     ("edit-comment", edit_comment),
