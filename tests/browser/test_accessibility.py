@@ -1164,6 +1164,26 @@ def admin_user(scene: Scene) -> None:
     scene.goto(f"/admin/users/{scene.staff.stakeholder_id}")
 
 
+def role_confirmation_stale(scene: Scene) -> None:
+    """Another admin changed the role while this check page was open: it comes back with the change as it stands."""
+    from consult.admin.services import change_role
+    from consult.extensions import db
+
+    as_admin(scene)
+    email = seed_account(scene.live_server, "Riley Roles", Role.STAFF)
+    with scene.live_server.app_context():
+        user_id = find_user_by_email(email).id
+    scene.goto(f"/admin/users/{user_id}")
+    scene.page.get_by_role("group", name="Change role").get_by_label("Committee member", exact=True).check()
+    scene.press("Continue")
+    with scene.live_server.app_context():
+        change_role(find_user_by_email(email), Role.ADMIN, find_user_by_email(scene.staff.admin_email))
+        db.session.commit()
+    scene.press("Change role")
+    scene.expect_errors("Riley Roles’s role was changed after that page was shown: it is now Admin. Nothing was "
+                        "changed. Check what changes now, then confirm again.")
+
+
 def role_confirmation(scene: Scene) -> None:
     admin_user(scene)
     scene.page.get_by_role("group", name="Change role").get_by_label("Staff", exact=True).check()
@@ -1500,6 +1520,7 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("admin-users", admin_users),
     ("admin-user", admin_user),
     ("admin-role-confirmation", role_confirmation),
+    ("admin-role-confirmation-stale", role_confirmation_stale),
     ("admin-user-deactivated", admin_user_deactivated),
     ("admin-failed-email-none", failed_email_none),
     ("admin-failed-email-one", failed_email_one),
