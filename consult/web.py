@@ -72,9 +72,28 @@ KEPT_PREFIX = "kept:"
 KEPT_ACTION = "kept_action"
 
 
+def sent_from_here() -> bool:
+    """Whether this request's form was sent from one of the service's own pages.
+
+    Browsers say where a POST came from (Sec-Fetch-Site, and Origin on every
+    cross-site POST). A form that could not be taken is offered back to send
+    again only if it came from here: one posted by another site holds that
+    site's choices, and offering them back with a fresh token would let it
+    act through a person's single press.
+    """
+    fetched_from = request.headers.get("Sec-Fetch-Site")
+    if fetched_from is not None and fetched_from not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("Origin")
+    return origin is None or origin == request.host_url.rstrip("/")
+
+
 def fields_to_keep(form) -> list[tuple[str, str]]:
-    """What a person sent in a form that could not be taken (its token was stale, or they were signed out
-    elsewhere), to offer back: every field but the token and secrets, in the order sent."""
+    """What a person sent from one of the service's pages in a form that could not be taken (its token was
+    stale, or they were signed out elsewhere), to offer back: every field but the token and secrets, in the
+    order sent. Nothing of a form another site sent (see sent_from_here)."""
+    if not sent_from_here():
+        return []
     return [(key, value) for key, value in form.items(multi=True)
             if key != "csrf_token" and key not in SECRET_FIELDS and not key.startswith(KEPT_PREFIX)
             and key != KEPT_ACTION]
@@ -87,6 +106,8 @@ def wrote_anything(kept: list[tuple[str, str]]) -> bool:
 
 def kept_through_sign_in(form) -> tuple[list[tuple[str, str]], str | None]:
     """The fields a sign-in form carried for the page the person was signed out of, and that page's path."""
+    if not sent_from_here():
+        return [], None
     kept = [(key.removeprefix(KEPT_PREFIX), value) for key, value in form.items(multi=True)
             if key.startswith(KEPT_PREFIX) and key.removeprefix(KEPT_PREFIX) not in SECRET_FIELDS]
     return kept, safe_next_url(form.get(KEPT_ACTION))

@@ -85,3 +85,29 @@ def test_a_press_with_nothing_written_goes_to_sign_in_and_no_password_is_ever_ca
                                                    "confirm": "a new password here"})
     assert sent.status_code == 302 and sent.headers["Location"].startswith("/account/sign-in")
     assert PASSWORD not in text_of(client.get(sent.headers["Location"]))
+
+
+def test_a_form_another_site_sent_is_never_offered_back_to_send_again(client, login, make_user):
+    """Another site's auto-submitted form (no token) reached the timed-out page, which kept its fields and
+    offered them back with a fresh token: one press, then sign-in and 'Send again', acted for that site."""
+    login(make_user())
+    target = make_user()
+    for headers in ({"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+                    {"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}):
+        sent = client.post(f"/admin/users/{target.id}/role", data={"role": "admin", "confirmed": "yes"},
+                           headers=headers)
+        page = text_of(sent)
+        assert sent.status_code == 400 and "Your session timed out" in page
+        assert "Try again" not in page and 'name="role"' not in page and "we have kept" not in page
+    own = client.post(f"/admin/users/{target.id}/role", data={"role": "admin", "confirmed": "yes"},
+                      headers={"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"})
+    assert "Try again" in text_of(own)  # from the service's own page, what was sent is kept, as before
+
+
+def test_kept_fields_another_site_sends_through_the_sign_in_form_are_dropped(client, make_user):
+    user = make_user()
+    token = csrf_token_from(text_of(client.get("/account/sign-in")))
+    landed = client.post("/account/sign-in", data={
+        "csrf_token": token, "email": user.email, "password": PASSWORD, "kept:body": WORDS,
+        "kept_action": "/consultations/X/sections/1/comment"}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert landed.status_code == 302 and "Send what you wrote again" not in text_of(landed)
