@@ -508,6 +508,20 @@ def test_a_consultation_not_yet_open_keeps_its_reference_once_it_has_numbered_a_
     assert response.status_code == 200 and reload(consultation).reference == "HTE3001"
 
 
+def test_an_opened_consultations_conflict_page_offers_only_what_can_be_done(client, post_form, login_as):
+    """Saved in two tabs: the 409 page showed the draft box, refused if ticked, and lost the reference's hint."""
+    login_as(Role.STAFF)
+    consultation = _opened_consultation()
+    page = client.get(f"{BASE}/{consultation.reference}/edit").get_data(as_text=True)
+    assert post_form(f"{BASE}/{consultation.reference}/edit", {**_edit_form_as_shown(page),
+                                                                "title": "First tab"}).status_code == 302
+    conflict = post_form(f"{BASE}/{consultation.reference}/edit", {**_edit_form_as_shown(page),
+                                                                    "title": "Second tab"})
+    assert conflict.status_code == 409
+    shown = conflict.get_data(as_text=True)
+    assert 'name="is_draft"' not in shown and "It can no longer be changed" in shown
+
+
 def test_an_opened_consultation_cannot_be_held_as_a_draft_again(client, post_form, login_as):
     login_as(Role.STAFF)
     consultation = _opened_consultation()

@@ -127,18 +127,22 @@ def edit(reference: str):
                 db.session.rollback()
                 # Saving again from this page now means "keep my version", knowing theirs.
                 _remember_seen(form, consultation)
-                return render_template("staff/consultations/form.html", form=form, consultation=consultation,
-                                       conflict=conflict, yours=details), 409
+                return _edit_page(form, consultation, conflict=conflict, yours=details), 409
         if outcome.ok:
             db.session.commit()
             flash(f"Consultation {consultation.reference} updated." if changed
                   else "No changes were made.", "success" if changed else "info")
             return redirect(url_for("staff_consultations.show", reference=consultation.reference))
         status = _status(outcome)
+    return _edit_page(form, consultation), status
+
+
+def _edit_page(form: ConsultationForm, consultation, **shown):
+    """The edit form, saying what opening has fixed (the reference, the public state), however it is drawn."""
     now = utcnow()
     return render_template("staff/consultations/form.html", form=form, consultation=consultation,
                            reference_fixed=services.reference_is_fixed(consultation, now),
-                           opened=services.has_opened(consultation, now)), status
+                           opened=services.has_opened(consultation, now), **shown)
 
 
 def _remember_seen(form: ConsultationForm, consultation) -> None:
