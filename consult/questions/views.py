@@ -154,5 +154,8 @@ def remove(reference: str, question_id: int):
             db.session.commit()
             flash("Your answer has been removed. The question is now unanswered.", "success")
             return redirect(questions_page)
+        if isinstance(outcome.error, comment_services.ConsultationNotOpen):  # it closed while the page was open
+            return render_template("comments/not_open.html", consultation=consultation,
+                                   participation=participation, message=outcome.error.message), outcome.status
     return render_template("questions/remove.html", consultation=consultation, participation=participation,
                            question=question, answer=existing, form=form), outcome.status

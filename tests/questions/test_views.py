@@ -212,6 +212,25 @@ def test_a_saved_answer_can_be_removed_after_a_check_and_the_question_is_unanswe
         AuditEvent.action == "answer.remove"))] == ["answer.remove"]
 
 
+def test_removing_an_answer_after_the_close_says_it_has_closed_and_offers_nothing(
+        app_context, client, login, post_form, asking):
+    consultation, yes_no, _ = asking
+    participation = new_participation(login(new_user()), consultation)
+    services.save_answer(participation, yes_no, True, "Mine", utcnow())
+    db.session.commit()
+    remove = public_path(consultation, f"/questions/{yes_no.id}/remove")
+    assert "Are you sure you want to remove your answer?" in text_of(client.get(remove))
+    consultation.closes_at = utcnow() - timedelta(minutes=1)  # closed while the check page was open
+    db.session.commit()
+
+    refused = post_form(remove)
+
+    page = text_of(refused)
+    assert refused.status_code == 409 and "no longer accepting comments" in page
+    assert "Yes, remove this answer" not in page and "you can answer it again" not in page
+    assert services.answers_by_question(participation)[yes_no.id].text == "Mine"
+
+
 def test_an_answer_cannot_be_removed_once_the_response_is_submitted_or_by_anyone_else(
         app_context, client, login, post_form, asking):
     consultation, yes_no, _ = asking
