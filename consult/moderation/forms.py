@@ -155,7 +155,7 @@ class QueueFilterForm(FlaskForm):
                                          + [(str(t.id), f"‘{t.name}’ is suggested") for t in themes])
 
     def validate_campaign(self, field):
-        if field.data and not (field.data.isdigit() and 0 < int(field.data) <= 2**31 - 1):
+        if field.data and not (field.data.isascii() and field.data.isdigit() and 0 < int(field.data) <= 2**31 - 1):
             raise ValidationError("Campaign must be a campaign's number")
 
     def validate_submitted_to(self, field):

@@ -391,7 +391,7 @@ def test_a_merge_sent_again_says_it_is_done(client, login_as, post_form, grouped
         AuditEvent.action == "campaign.merge")) == 1
     gone = text_of(client.get(f"{base(consultation)}/comments", query_string={"campaign": other}).get_data(
         as_text=True))  # a link to the merged-away campaign's comments, kept from before
-    assert f"Campaign {other} no longer exists: it was merged into another campaign" in gone
+    assert f"This consultation has no campaign {other}: it may have been merged into another campaign" in gone
 
 
 def test_merging_with_a_campaign_of_another_consultation_is_refused(client, login_as, post_form, grouped,

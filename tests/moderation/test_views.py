@@ -724,6 +724,8 @@ def test_a_campaign_filter_that_is_not_a_number_is_explained_where_its_error_lin
     message = html.split('id="campaign-error"')[1].split("</p>")[0]
     assert "Campaign must be a campaign&#39;s number" in message and "It shows every comment instead." in message
     assert len(re.findall(r'data-comment="\d+"', html)) == len(world["comments"])
+    wide = client.get(f"{base(world)}/comments", query_string={"campaign": "\uff11"}).get_data(as_text=True)
+    assert 'href="#campaign-error"' in wide  # a full-width 1 is not read as a number
 
 
 def test_bulk_without_a_selection_or_a_reason_explains_what_is_missing(client, login, world):
