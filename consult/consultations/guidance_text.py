@@ -15,7 +15,9 @@ from markupsafe import Markup, escape
 
 from consult.consultations.importing.text import _BULLET, NUMBERED_ITEM, starts_numbered_item
 
-_BOLD = re.compile(r"\*\*(?=\S)(?P<words>.+?)(?<=\S)\*\*")
+# Bold as Markdown reads it at word edges: "**" opens only where no letter or digit comes before it, and
+# closes only where none comes after, so asterisks written in a draft ("p<0.01**") stay as written.
+_BOLD = re.compile(r"(?<![\w*])\*\*(?=[^\s*])(?P<words>.+?)(?<=[^\s*])\*\*(?![\w*])")
 
 
 def _blocks(text: str) -> Iterator[tuple[str, list[str]]]:

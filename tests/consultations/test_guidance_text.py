@@ -67,3 +67,13 @@ def test_a_numbered_list_reads_as_a_govuk_numbered_list():
 def test_a_number_that_starts_no_list_stays_in_its_paragraph():
     for text in ("Pain fell in\n50. patients slept", "See\n2. a\n3. b"):
         assert guidance_html(text).startswith('<p class="govuk-body">') and "<ol" not in guidance_html(text)
+
+
+def test_asterisks_written_in_a_draft_next_to_words_stay_as_written():
+    """A Word draft's '(p<0.01**) and function improved (p<0.05**)' lost both pairs and drew the words
+    between them in bold."""
+    text = "Pain fell (p<0.01**) and function improved (p<0.05**)."
+    assert guidance_html(text) == f'<p class="govuk-body">{text.replace("<", "&lt;")}</p>'
+    assert guidance_plain(text) == text
+    assert guidance_html("A **bold**, then (**also bold**).") == (
+        '<p class="govuk-body">A <strong>bold</strong>, then (<strong>also bold</strong>).</p>')
