@@ -54,6 +54,10 @@ def _configure_templates(app: Flask) -> None:
     from consult.forms import wtforms_errors
 
     app.add_template_global(wtforms_errors)  # in place of WTFormsHelpers': links a date to its input
+    from consult.web import CARRIED_NOT_TYPED, KEPT_LABELS
+
+    app.add_template_global(CARRIED_NOT_TYPED, "carried_not_typed")
+    app.add_template_global(KEPT_LABELS, "kept_labels")
     from consult.text import file_size, quantity
     from consult.uk_time import uk_clock, uk_date, uk_datetime
 

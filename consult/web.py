@@ -99,9 +99,20 @@ def fields_to_keep(form) -> list[tuple[str, str]]:
             and key != KEPT_ACTION]
 
 
+# Hidden fields the service's forms carry for their own checks (versions, fingerprints, confirmations) and
+# buttons: sent again with what was kept, but neither shown as what the person sent nor counted as writing.
+CARRIED_NOT_TYPED = frozenset({"submit", "version", "note_version", "seen", "shown", "digest", "confirmed",
+                               "from_role", "filters", "snapshot", "total", "matched", "items", "on", "token",
+                               "source_id", "loaded_at"})
+# What the kept fields that people type are called on the forms they come from.
+KEPT_LABELS = {"body": "Your comment", "quote": "Quoted passage", "text": "Your words", "yes_no": "Yes or no",
+               "note": "Note", "name": "Name", "summary": "Summary", "reason": "Reason"}
+
+
 def wrote_anything(kept: list[tuple[str, str]]) -> bool:
-    """Whether kept fields hold something the person typed or chose, beyond the button they pressed."""
-    return any(value.strip() for key, value in kept if key != "submit")
+    """Whether kept fields hold something the person typed or chose, beyond the button they pressed and the
+    fields a form carries for its own checks."""
+    return any(value.strip() for key, value in kept if key not in CARRIED_NOT_TYPED)
 
 
 def kept_through_sign_in(form) -> tuple[list[tuple[str, str]], str | None]:

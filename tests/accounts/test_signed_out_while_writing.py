@@ -111,3 +111,16 @@ def test_kept_fields_another_site_sends_through_the_sign_in_form_are_dropped(cli
         "csrf_token": token, "email": user.email, "password": PASSWORD, "kept:body": WORDS,
         "kept_action": "/consultations/X/sections/1/comment"}, headers={"Sec-Fetch-Site": "cross-site"})
     assert landed.status_code == 302 and "Send what you wrote again" not in text_of(landed)
+
+
+def test_a_press_that_carries_only_a_forms_own_checks_is_not_taken_for_writing(client, login, make_user,
+                                                                              make_consultation):
+    """Accepting a comment while signed out elsewhere showed 'What you sent: Version 2' on the sign-in page."""
+    user = login(make_user())
+    token = csrf_token_from(text_of(client.get("/account/password")))
+    account_services.end_all_sessions(user)
+    db.session.commit()
+    consultation = make_consultation()
+    sent = client.post(f"/staff/consultations/{consultation.reference}/comments/1/accept",
+                       data={"csrf_token": token, "version": "2", "submit": "Accept"})
+    assert sent.status_code == 302 and sent.headers["Location"].startswith("/account/sign-in")
