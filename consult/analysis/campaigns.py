@@ -56,7 +56,9 @@ def tokens(text: str, mask_names: bool = True) -> list[str]:
 
     With mask_names, a capitalised word that does not start its sentence
     (a name, a town: what a mail merge fills in) is left out. Acronyms in
-    capitals and the pronoun "I" are kept.
+    capitals, the pronoun "I" and common words written with a capital for
+    emphasis ("Please Do Not restrict it") are kept: they are not names,
+    and leaving them out can turn a letter into its opposite.
     """
     words: list[str] = []
     starts_sentence = True
@@ -65,7 +67,7 @@ def tokens(text: str, mask_names: bool = True) -> list[str]:
             starts_sentence = True
             continue
         if (mask_names and not starts_sentence and part[0].isupper() and part != "I"
-                and not (len(part) > 1 and part.isupper())):
+                and not (len(part) > 1 and part.isupper()) and part.lower() not in STOPWORDS):
             continue
         starts_sentence = False
         words.append(part.lower())

@@ -52,6 +52,14 @@ def test_names_and_towns_inside_a_sentence_are_left_out():
     assert tokens("I waited 14 weeks.") == tokens("I waited 9 weeks.")
 
 
+def test_common_words_capitalised_for_emphasis_are_kept_not_taken_for_names():
+    """'Please Do Not restrict it' was read as 'please restrict it': its opposite, and an identical copy."""
+    assert tokens("Please Do Not restrict cryoablation to research.") == [
+        "please", "do", "not", "restrict", "cryoablation", "to", "research"]
+    assert tokens("Please restrict cryoablation to research.") != tokens(
+        "Please Do Not restrict cryoablation to research.")
+
+
 def test_mail_merge_variants_are_one_campaign():
     found = group_comments(mail_merge_batch())
 
