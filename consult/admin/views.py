@@ -105,7 +105,10 @@ def change_role(user_id: int):
             attach_error(form, problem)
             return _render_user(found, form)
         return _confirm_role_page(found, new_role)
-    if form.from_role.data and form.from_role.data != found.role.value and new_role is not found.role:
+    if new_role is found.role:  # confirmed twice (a double press, or Back then confirm): the first one did it
+        flash(f"{found.name}’s role is already {services.ROLE_LABELS[new_role]}. Nothing more was changed.", "info")
+        return redirect(url_for("admin.user", user_id=found.id))
+    if form.from_role.data and form.from_role.data != found.role.value:
         # Another admin (or another tab) changed the role after the check page was drawn: what it said
         # would change is no longer what would. Show the change as it now stands, to confirm again.
         return _confirm_role_page(found, new_role, changed_since=True), 409

@@ -331,8 +331,15 @@ def test_a_role_change_confirmed_from_a_page_older_than_the_role_is_checked_agai
     assert "Change Sasha Staff’s role from Admin to Committee member?" in html.unescape(main_of(stale))
     assert role_of(target) is Role.ADMIN
     assert [e.after for e in audit_events()] == [{"role": "admin"}]
-    again = client.post(f"/admin/users/{target.id}/role", data=_carried(page))
+    confirm = _carried(page)
+    again = client.post(f"/admin/users/{target.id}/role", data=confirm)
     assert again.status_code == 302 and role_of(target) is Role.COMMITTEE
+    client.get(again.headers["Location"])  # its message is read
+    twice = client.post(f"/admin/users/{target.id}/role", data=confirm)  # the confirm sent again
+    assert twice.status_code == 302
+    told = text_of(client.get(twice.headers["Location"]))
+    assert "Sasha Staff’s role is already Committee member. Nothing more was changed." in html.unescape(told)
+    assert len(audit_events()) == 2
 
 
 @pytest.mark.parametrize("start,new", [(Role.STAKEHOLDER, Role.STAFF), (Role.STAFF, Role.ADMIN),
