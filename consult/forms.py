@@ -10,11 +10,12 @@ from flask import abort
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.main import wtforms_errors as govuk_wtforms_errors
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSubmitInput
-from wtforms import Field, HiddenField, SubmitField
+from wtforms import Field, HiddenField, IntegerField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from consult.text import direction_controls_refused, has_direction_controls, tidy_name
+from consult.web import LARGEST_ID
 
 YES, NO = "yes", "no"
 YES_NO = [SelectChoice(YES, "Yes"), SelectChoice(NO, "No")]
@@ -39,6 +40,22 @@ class NoDirectionControls:
     def __call__(self, form, field):
         if has_direction_controls(field.data or ""):
             raise ValidationError(self.message)
+
+
+class StoredIntegerField(IntegerField):
+    """A whole number a form sends for the database to store or compare (a version, a count, an id).
+
+    Every such column is a 32-bit integer. SQLite compares any size, but PostgreSQL refuses a number beyond
+    that range in the middle of the request, which would end in a 500; here it is simply not a valid
+    number, and each form's own handling of a garbled number applies (a 400 for a hidden field the page
+    filled in, the field's message for one the person typed).
+    """
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not -LARGEST_ID - 1 <= self.data <= LARGEST_ID:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
 
 
 def valid_versioned_post(form) -> bool:

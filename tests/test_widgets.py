@@ -230,6 +230,19 @@ def test_every_form_with_these_widgets_is_checked():
     assert expected <= {form.__name__ for form in FORMS}
 
 
+def test_every_whole_number_a_form_takes_is_bounded_to_what_the_database_stores():
+    """A bare IntegerField passes 2**31 to PostgreSQL, which refuses it mid-request (a 500); SQLite never does."""
+    from wtforms import IntegerField
+
+    from consult.forms import StoredIntegerField
+
+    unbounded = [f"{form.__module__}.{form.__qualname__}.{name}"
+                 for form in _form_classes() for name in dir(form)
+                 if issubclass(getattr(getattr(form, name), "field_class", type(None)), IntegerField)
+                 and not issubclass(getattr(form, name).field_class, StoredIntegerField)]
+    assert not unbounded
+
+
 @contextmanager
 def macros_rendered(app):
     """The govuk-frontend-wtf templates rendered inside the block."""

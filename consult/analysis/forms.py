@@ -2,13 +2,13 @@
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
-from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
 from consult.analysis.campaign_review import CAMPAIGN_NAME_MAX
-from consult.forms import strip_whitespace
+from consult.forms import StoredIntegerField, strip_whitespace
 from consult.widgets import GovSelect, GovTextArea, GovTextInput
 
 DECISIONS = [SelectChoice("accept", "Accept"), SelectChoice("reject", "Reject")]
@@ -48,7 +48,7 @@ class TopicThemeForm(FlaskForm):
 
 
 def _version():
-    return IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    return StoredIntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
 class CampaignNameForm(FlaskForm):

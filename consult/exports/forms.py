@@ -2,16 +2,17 @@
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSubmitInput
-from wtforms import IntegerField, SubmitField, TextAreaField
+from wtforms import SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 from wtforms.widgets import HiddenInput
 
 from consult.exports.publication import PublicationCounts
 from consult.exports.review import THEME_SUMMARY_MAX
+from consult.forms import StoredIntegerField
 
 
-def _seen(label: str) -> IntegerField:
-    return IntegerField(label, widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0)])
+def _seen(label: str) -> StoredIntegerField:
+    return StoredIntegerField(label, widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0)])
 
 
 class PublicationCheckForm(FlaskForm):
@@ -44,5 +45,5 @@ class ThemeSummaryForm(FlaskForm):
         widget=GovCharacterCount(),
         validators=[Length(max=THEME_SUMMARY_MAX,
                            message=f"The summary must be {THEME_SUMMARY_MAX:,} characters or fewer")])
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    version = StoredIntegerField(widget=HiddenInput(), validators=[InputRequired()])
     submit = SubmitField("Save summary", widget=GovSubmitInput())

@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSubmitInput
 from wtforms import (
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -21,7 +20,7 @@ from wtforms.widgets import HiddenInput
 
 from consult.comments.models import MAX_COMMENT_LENGTH
 from consult.consultations.models import Document
-from consult.forms import YEARS, YES, strip_whitespace
+from consult.forms import YEARS, YES, StoredIntegerField, strip_whitespace
 from consult.moderation.queries import (
     ANY_SUGGESTION,
     NO_THEME,
@@ -224,9 +223,9 @@ class QueueFilterForm(FlaskForm):
         return int(value) if value and not self.per_page.errors else PER_PAGE_CHOICES[0]
 
 
-def version_field(required: bool = True) -> IntegerField:
+def version_field(required: bool = True) -> StoredIntegerField:
     """The row's version when the page was opened: a change made since is refused, not overwritten."""
-    return IntegerField(widget=HiddenInput(), validators=[InputRequired()] if required else [Optional()])
+    return StoredIntegerField(widget=HiddenInput(), validators=[InputRequired()] if required else [Optional()])
 
 
 def note_field(description: str, label: str = "Note") -> TextAreaField:
@@ -300,7 +299,7 @@ class SavedViewForm(FlaskForm):
 
 
 class DeleteSavedViewForm(FlaskForm):
-    view = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    view = StoredIntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
 class TagForm(FlaskForm):

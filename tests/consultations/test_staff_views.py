@@ -1063,6 +1063,21 @@ def test_a_committee_member_is_assigned_by_email_and_unassigned(client, post_for
     assert "can no longer review HTE3001" in text_of(client.get(response.headers["Location"]))
 
 
+@pytest.mark.parametrize("user_id", ["2147483648", "99999999999999999999", "9223372036854775808", "-1", "x"])
+def test_removing_a_committee_member_by_a_number_no_account_has_changes_nothing(post_form, login_as, make_user,
+                                                                              user_id):
+    # PostgreSQL refuses a number beyond a 32-bit id mid-request; it must be refused before, as any other.
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    member = make_user(name="Dr Committee", email="chair@example.org", role=Role.COMMITTEE)
+    assert post_form(f"{BASE}/{consultation.reference}/committee", {"email": member.email}).status_code == 302
+
+    response = post_form(f"{BASE}/{consultation.reference}/committee/remove", {"user_id": user_id})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert can_review_consultation(member, consultation)
+
+
 @pytest.mark.parametrize("email,role,message,status", [
     ("", None, "Enter the email address of a committee member", 200),
     ("nobody@example.org", None, "There is no account with the email address nobody@example.org. "

@@ -147,6 +147,12 @@ def test_flag_and_note_with_who_and_when_and_the_flagged_filter(client, login, p
                        data={**note, "note_version": "1", "note": "x" * 2001})
     assert "The note must be 2,000 characters or fewer" in long.get_data(as_text=True)
 
+    for garbled in ("2147483648", "99999999999999999999", "9223372036854775808"):  # beyond a stored version
+        refused = client.post(f"{base(world)}/comments/{first.number}/note",
+                              data={**note, "note_version": garbled, "note": "Bob's note"})
+        assert refused.status_code == 400
+    assert db.session.get(TriageMark, first.id).note == "Is <this> a duplicate of 3?"
+
     queue = client.get(f"{base(world)}/comments", query_string={"flag": "yes"}).get_data(as_text=True)
     assert "Showing 1 to 1 of 1 comment matching these filters" in text_of(queue)
     row = text_of(queue.split(f'data-comment="{first.number}"')[1].split("</tr>")[0])

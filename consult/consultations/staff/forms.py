@@ -14,7 +14,6 @@ from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectMultipleField,
     StringField,
@@ -22,10 +21,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp, ValidationError
+from wtforms.widgets import HiddenInput
 
 from consult.consultations.importing import INTRODUCTION_TITLE, MAX_UPLOAD_LABEL, ParsedDocument
 from consult.consultations.models import DEFAULT_LATE_GRACE_SECONDS, MAX_LATE_GRACE_SECONDS, Consultation
-from consult.forms import UKDateField, strip_whitespace
+from consult.forms import StoredIntegerField, UKDateField, strip_whitespace
 from consult.text import quantity
 from consult.widgets import GovCheckboxesInput, GovCheckboxInput, GovRadioInput, GovTextArea, GovTextInput
 
@@ -69,7 +69,7 @@ def format_time(value: time) -> str:
     return f"{hour}{minutes}{'am' if value.hour < 12 else 'pm'}"
 
 
-class WholeNumberField(IntegerField):
+class WholeNumberField(StoredIntegerField):
     """An IntegerField whose message for text that is not a number is the one its InputRequired gives."""
 
     def process_formdata(self, valuelist):
@@ -265,4 +265,4 @@ class AssignCommitteeMemberForm(FlaskForm):
 
 
 class RemoveCommitteeMemberForm(FlaskForm):
-    user_id = HiddenField(validators=[InputRequired(message="Choose who to remove")])
+    user_id = StoredIntegerField(widget=HiddenInput(), validators=[InputRequired(message="Choose who to remove")])

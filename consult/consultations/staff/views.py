@@ -281,11 +281,11 @@ def assign_committee_member(reference: str):
 def unassign_committee_member(reference: str):
     consultation = staff_consultation_or_404(reference)
     form = RemoveCommitteeMemberForm()
-    if not form.validate_on_submit() or not form.user_id.data.isdigit():
+    if not form.validate_on_submit():
         flash("Choose a committee member to remove.", "info")
         return redirect(url_for("staff_consultations.show", reference=consultation.reference, _anchor="committee"))
     with form_errors(form) as outcome:
-        user = services.unassign_committee_member(current_user, consultation, int(form.user_id.data))
+        user = services.unassign_committee_member(current_user, consultation, form.user_id.data)
     if outcome.ok:
         db.session.commit()
         flash(f"{user.name} ({user.email}) can no longer review {consultation.reference}.", "success")
