@@ -134,18 +134,13 @@ def reviewable_consultation_and_comment_or_404(reference: str, number: int) -> t
     return consultation, submitted_comment_or_404(consultation, number)
 
 
-def own_comment_or_404(consultation: Consultation, comment_id: int) -> Comment:
-    """A comment of this consultation that the person may see (their own draft, or a submitted one)."""
+def own_comment_or_none(consultation: Consultation, comment_id: int) -> Comment | None:
+    """A comment of this consultation that the person may see (their own draft, or a submitted one), or None:
+    one answer for a comment deleted and a comment that is someone else's, so neither is revealed."""
     comment = db.session.get(Comment, comment_id) if 0 < comment_id <= LARGEST_ID else None
     if comment is None or comment.consultation_id != consultation.id or not comment.is_visible_to(current_user):
-        abort(404)
+        return None
     return comment
-
-
-def public_consultation_and_own_comment_or_404(reference: str, comment_id: int) -> tuple[Consultation, Comment]:
-    """A public consultation and a comment of it that the person may see: what a participant's comment URL names."""
-    consultation = public_consultation_or_404(reference)
-    return consultation, own_comment_or_404(consultation, comment_id)
 
 
 def theme_or_404(consultation: Consultation, theme_id) -> Theme:

@@ -7,6 +7,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Valid
 from consult.comments.models import IndividualType, OrganisationType, ParticipantKind
 from consult.comments.services import InvalidComment, clean_quote
 from consult.forms import NO, YES_NO, NoDirectionControls, name_as_kept, strip_whitespace
+from consult.web import LARGEST_ID
 from consult.widgets import GovRadioInput, GovTextArea, GovTextInput
 
 
@@ -121,6 +122,13 @@ class EditCommentForm(CommentForm):
     version = HiddenField()
 
     def seen_version(self) -> int | None:
-        """The version the page showed; None if the page sent none (then nothing is compared)."""
-        seen = str(self.version.data or "")
-        return int(seen) if seen.isdigit() else None
+        """The version the page showed; None if the page sent none (then nothing is compared).
+
+        A version that is not one the page could have shown (text, a sign, a number beyond any version) is
+        taken as out of date, -1, so the save is checked like a stale one and shown again with the words kept,
+        never saved unchecked.
+        """
+        seen = str(self.version.data or "").strip()
+        if not seen:
+            return None
+        return int(seen) if seen.isdigit() and int(seen) <= LARGEST_ID else -1

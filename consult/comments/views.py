@@ -6,7 +6,7 @@ once, flash, redirect. Domain errors become a message on the page.
 
 from functools import wraps
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from consult.access import signed_in
@@ -22,7 +22,7 @@ from consult.extensions import db
 from consult.forms import ConfirmShownForm, EmptyForm
 from consult.limits import comment_writes_per_user
 from consult.loaders import (
-    public_consultation_and_own_comment_or_404,
+    own_comment_or_none,
     public_consultation_or_404,
     public_part_and_participation_or_404,
 )
@@ -91,6 +91,19 @@ def _draft_changed(consultation, message: str):
     return redirect(url_for("comments.review", reference=consultation.reference))
 
 
+def _draft_gone(consultation):
+    """An edit of a draft that is no longer there (deleted in another tab, or never the person's).
+
+    A page asked for is simply not found. Changes sent to it are not saved, but they are not lost either: the
+    page shows what was typed, so it can be copied into a new comment. The same page answers for a comment
+    that is someone else's, and it shows only what this request sent, so it reveals nothing.
+    """
+    if request.method != "POST":
+        abort(404)
+    kept = [(key, request.form.get(key, "")) for key in ("quote", "body")]
+    return render_template("comments/draft_gone.html", consultation=consultation, kept=kept), 404
+
+
 def _already_submitted(consultation):
     """A change asked of a submitted response: the receipt, which shows what was submitted, and why not."""
     flash(services.ResponseAlreadySubmitted.message, "info")
@@ -155,7 +168,10 @@ def comment_on_section(reference: str, section_id: int):
 @write_lock_at_first_write
 @comment_writes_per_user
 def edit_comment(reference: str, comment_id: int):
-    consultation, comment = public_consultation_and_own_comment_or_404(reference, comment_id)
+    consultation = public_consultation_or_404(reference)
+    comment = own_comment_or_none(consultation, comment_id)
+    if comment is None:
+        return _draft_gone(consultation)
     participation = comment.participation
     target = services.CommentTargetRef(document=comment.document, chapter=comment.chapter, section=comment.section)
     if not comment.is_draft:
@@ -185,7 +201,14 @@ def edit_comment(reference: str, comment_id: int):
 @write_lock_at_first_write
 @comment_writes_per_user
 def delete_comment(reference: str, comment_id: int):
-    consultation, comment = public_consultation_and_own_comment_or_404(reference, comment_id)
+    consultation = public_consultation_or_404(reference)
+    comment = own_comment_or_none(consultation, comment_id)
+    if comment is None:
+        if request.method == "POST":  # deleted already: from another tab, or this form sent twice
+            flash("That draft comment is no longer there: it has already been deleted, perhaps in another tab "
+                  "or window.", "info")
+            return redirect(url_for("comments.review", reference=consultation.reference))
+        abort(404)
     if not comment.is_draft:
         return _already_submitted(consultation)
     services.require_changeable(comment.participation, comment)

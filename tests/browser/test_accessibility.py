@@ -365,6 +365,17 @@ def edit_comment(scene: Scene) -> None:
         scene.page.get_by_role("link", name=f"Edit comment on Section {QUOTE_SECTION}").click()
 
 
+def draft_gone(scene: Scene) -> None:
+    """The edit of a draft that another tab deleted: what was typed is shown, nothing saved."""
+    edit_comment(scene)
+    edit_path = scene.page.url
+    scene.send_form(edit_path.replace("/edit", "/delete"), {})
+    scene.page.get_by_label("Your comment").fill("Typed while the other tab deleted it.")
+    with scene.page.expect_navigation():
+        scene.page.get_by_role("button", name="Save changes").click()
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text("This draft comment is no longer there")
+
+
 def delete_confirmation(scene: Scene) -> None:
     scene.signed_in(comments=2)
     scene.goto(f"{scene.open.path}/response")
@@ -1419,6 +1430,7 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("comment-form-error-quote", comment_form_quote_not_in_section),
     ("edit-comment", edit_comment),
     ("delete-confirmation", delete_confirmation),
+    ("draft-gone", draft_gone),
     ("response-review", response_review),
     ("response-review-empty", response_review_empty),
     ("submit-confirmation", submit_confirmation),

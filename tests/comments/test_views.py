@@ -383,6 +383,19 @@ def test_a_save_from_a_page_opened_before_another_tabs_save_is_refused_and_kept_
     assert stored_comment(comment.id).body == "Tab A wording"
 
 
+@pytest.mark.parametrize("garbled", ["-1", "1e9", "0x10", "junk", "99999999999999999999"])
+def test_a_save_with_a_version_no_page_could_show_is_checked_as_out_of_date(client, post_form, participant,
+                                                                           garbled):
+    comment = add_draft(participant, "First wording", section="2.1")
+    edit_url = path(participant.consultation, f"/comments/{comment.id}/edit")
+
+    refused = post_form(edit_url, {"body": "Replacement wording", "quote": "", "version": garbled})
+
+    assert refused.status_code == 409
+    assert "Replacement wording" in text_of(refused)
+    assert stored_comment(comment.id).body == "First wording"
+
+
 def test_a_submit_from_a_page_shown_before_another_tab_added_a_draft_is_asked_to_check_again(
         client, post_form, participant):
     consultation = participant.consultation
@@ -416,6 +429,29 @@ def test_deleting_asks_for_confirmation_before_deleting(client, post_form, parti
     assert "Regrettable remark" not in main_of(client.get(path(consultation, "/response")))
 
 
+def test_a_draft_deleted_in_another_tab_keeps_what_the_first_tab_was_saving(client, post_form, participant):
+    consultation = participant.consultation
+    comment = add_draft(participant, "First thoughts")
+    edit_url, delete_url = (path(consultation, f"/comments/{comment.id}/{action}") for action in ("edit", "delete"))
+    editing = text_of(client.get(edit_url))
+    assert post_form(delete_url).status_code == 302  # the other tab
+
+    saved = post_form(edit_url, {"body": "Second thoughts, <b>typed</b> at length", "version": shown_version(editing)})
+    assert saved.status_code == 404
+    page = main_of(saved)
+    assert "This draft comment is no longer there" in page and "Your changes have not been saved" in page
+    assert "Second thoughts, &lt;b&gt;typed&lt;/b&gt; at length" in page
+    assert stored_comment(comment.id) is None
+
+    again = post_form(delete_url)  # the first tab's delete, or the same form sent twice
+    assert again.status_code == 302 and again.headers["Location"].endswith(path(consultation, "/response"))
+    assert "it has already been deleted" in text_of(client.get(again.headers["Location"]))
+
+
+def shown_version(page: str) -> str:
+    return re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+
+
 def test_a_user_sees_only_their_own_drafts(client, login, make_user, make_participation, participant):
     consultation = participant.consultation
     add_draft(participant, "Private thoughts")
@@ -443,7 +479,8 @@ def test_another_users_comment_is_not_found(client, csrf, login, make_user, make
         response = client.get(url)
     else:
         response = client.post(url, data={"csrf_token": csrf(), "body": "Vandalised"})
-    assert response.status_code == 404
+    # A delete sent for a draft that is not theirs is told what one sent twice is told: it is not there.
+    assert response.status_code == (302 if (method, action) == ("post", "delete") else 404)
     assert "Private thoughts" not in text_of(response)
     kept = stored_comment(comment.id)
     assert kept is not None and kept.body == "Private thoughts"
