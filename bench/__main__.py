@@ -124,7 +124,7 @@ class Bench:
                 results["triage_queue"] = self.measure(
                     service, "triage_queue", [Request("GET", queue_page, staff_cookie)], 200)
                 inserts = [Request("POST", "/items", body=seed.form_body(
-                    {"title": f"Posted item {n}", "body": f"A row inserted under load, number {n}."}))
+                    {"title": f"Posted item {n}", "body": f"A row inserted under load, number {n}, send __N__."}))
                     for n in range(100)]
                 results["baseline_insert"] = self.measure(baseline, "baseline_insert", inserts, 302)
                 before = seed.count_comments(urls["consult"])
@@ -157,7 +157,11 @@ class Bench:
 
     @staticmethod
     def _saves(data: seed.AppData, users: list[seed.SignedInUser]) -> list[Request]:
-        """Five comments per user on different sections, interleaved so that neighbours differ in user."""
+        """Five comments per user on different sections, interleaved so that neighbours differ in user.
+
+        Each send's words are its own (replay.lua numbers the __N__): the same words on the same section
+        again are the same form sent twice, which the service keeps once.
+        """
         requests = []
         for round_number in range(5):
             for number, user in enumerate(users):
@@ -165,7 +169,7 @@ class Bench:
                 requests.append(Request(
                     "POST", f"/consultations/{data.reference}/sections/{section}/comment", user.cookie,
                     seed.form_body({"csrf_token": user.csrf_token, "quote": "",
-                                    "body": f"Comment {round_number} from {user.email} under load."})))
+                                    "body": f"Comment {round_number} from {user.email} under load, send __N__."})))
         return requests
 
     def _check_saved(self, result: load.LoadResult, written: int) -> None:

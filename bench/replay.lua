@@ -5,7 +5,8 @@
 -- per-user state needs.
 --
 -- Arguments (after --): requests file, request budget for each thread.
--- The file has one request a line: METHOD <tab> PATH <tab> COOKIE <tab> BODY.
+-- The file has one request a line: METHOD <tab> PATH <tab> COOKIE <tab> BODY. A body holding
+-- __N__ has it replaced by a number of its own on each send.
 --
 -- wrk itself stops only at -d; each thread also stops after its budget, and
 -- because wrk then still reports the full -d as the duration, the active
@@ -34,7 +35,10 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+local UNIQUE = "__N__"
 local prepared = {}
+local sent = 0
+local run_id = ""
 local position = 0
 local budget = 0
 responses = 0
@@ -64,8 +68,15 @@ function init(args)
     else
       headers["Content-Type"] = "application/x-www-form-urlencoded"
     end
-    table.insert(prepared, wrk.format(method, target, headers, body))
+    if body ~= nil and body:find(UNIQUE, 1, true) then
+      -- Formatted on each send: see request().
+      table.insert(prepared, { method, target, headers, body })
+    else
+      table.insert(prepared, wrk.format(method, target, headers, body))
+    end
   end
+  -- The warm-up is a run of its own: its sends are numbered apart from the measured run's.
+  run_id = string.format("%.0f", now_us())
   -- Threads start at different users so that none of them replays another's order.
   position = (thread_index * 7919) % #prepared
 end
@@ -75,7 +86,15 @@ function request()
     first_sent = now_us()
   end
   position = position % #prepared + 1
-  return prepared[position]
+  local entry = prepared[position]
+  if type(entry) == "table" then
+    -- A body holding the marker gets words of its own on every send (run, thread and count), so that a
+    -- replayed save is a new comment, as a person's next comment is, and not the same form sent again.
+    sent = sent + 1
+    local body = (entry[4]:gsub(UNIQUE, run_id .. "-" .. thread_index .. "-" .. sent))
+    return wrk.format(entry[1], entry[2], entry[3], body)
+  end
+  return entry
 end
 
 function response(status, headers, body)

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -91,6 +91,14 @@ class SentToLead(CommentingError):
 class ColleaguesSendToLead(CommentingError):
     message = ("You are commenting with your organisation’s code, so your organisation’s commenting lead "
                "submits its response. Send your comments to the lead instead.")
+
+
+class DraftAlreadySaved(CommentingError):
+    """The comment form was sent again (Back, then Save again, or two presses that both got through) and
+    its draft is already saved (save_draft's `once`). Nothing is wrong, so the view says so."""
+
+    message = "You had already saved this comment as a draft. It is kept once."
+    status = 200
 
 
 class DraftChangedElsewhere(CommentingError):
@@ -316,16 +324,22 @@ class CommentTargetRef:
 
 
 def save_draft(participation: Participation, target: CommentTargetRef, body: str,
-               quote: str | None, now: datetime) -> Comment:
-    """Keep a new draft comment for the participant to review before submitting."""
+               quote: str | None, now: datetime, once: bool = False) -> Comment:
+    """Keep a new draft comment for the participant to review before submitting.
+
+    With `once` (a person's comment form), a draft of this response with the same words and quote on the
+    same part is taken for this one sent again, Back then Save again, or two presses that both got through:
+    DraftAlreadySaved says so, and no copy is saved. A browser's Back shows the words again but asks the page
+    afresh, so nothing the page carried could tell the two sends apart. Without it (the demo, a copy made
+    for an organisation's lead) every call adds a draft.
+    """
     require_open(participation.consultation, now)
     if target.document.consultation_id != participation.consultation_id:
         raise InvalidComment("That part of the document belongs to another consultation.")
     cleaned_body = _clean_body(body)
     cleaned_quote = clean_quote(quote, target.section)
     _claim_for_editing(participation, now)
-    comment = Comment(
-        participation=participation,
+    draft = dict(
         consultation_id=participation.consultation_id,
         document_id=target.document.id,
         chapter_id=target.section.chapter_id if target.section else (target.chapter.id if target.chapter else None),
@@ -333,8 +347,12 @@ def save_draft(participation: Participation, target: CommentTargetRef, body: str
         target=target.kind,
         quote=cleaned_quote,
         body=cleaned_body,
-        status=CommentStatus.DRAFT,
     )
+    # Looked for after the claim on the response: of two sends at once, the second waits for the first's row
+    # lock (or SQLite's write lock), then finds its draft.
+    if once and _same_draft_exists(participation, draft):
+        raise DraftAlreadySaved()
+    comment = Comment(participation=participation, status=CommentStatus.DRAFT, **draft)
     db.session.add(comment)
     db.session.flush()
     # Who drafted what and when, never the draft's words: they are the author's until submitted. Recorded
@@ -342,6 +360,15 @@ def save_draft(participation: Participation, target: CommentTargetRef, body: str
     record(participation.user, "comment.draft", participation, None,
            {"consultation": participation.consultation.reference, "comment_id": comment.id})
     return comment
+
+
+def _same_draft_exists(participation: Participation, draft: dict) -> bool:
+    """Whether the participant already has an unsent draft with these words and this quote on this part."""
+    same = [getattr(Comment, column).is_(None) if value is None else getattr(Comment, column) == value
+            for column, value in draft.items()]
+    return db.session.scalar(select(exists().where(
+        Comment.participation_id == participation.id, Comment.status == CommentStatus.DRAFT,
+        Comment.sent_to_lead_at.is_(None), *same)))
 
 
 def _require_editable(comment: Comment, now: datetime) -> None:

@@ -127,10 +127,13 @@ def _new_comment(participation, target: services.CommentTargetRef):
     if form.validate_on_submit():
         with form_errors(form) as outcome:
             services.save_draft(participation, target, form.body.data,
-                                form.quote.data if "quote" in form else None, request_arrived_at())
+                                form.quote.data if "quote" in form else None, request_arrived_at(), once=True)
         if outcome.ok:
             return _draft_changed(consultation, "Your comment has been saved as a draft. It is not sent until you "
                                                 f"{services.how_drafts_are_sent(participation)}.")
+        if isinstance(outcome.error, services.DraftAlreadySaved):
+            flash(outcome.error.message, "info")
+            return redirect(url_for("comments.review", reference=consultation.reference))
         return _comment_page(consultation, participation, target, form, status=outcome.status)
     return _comment_page(consultation, participation, target, form)
 

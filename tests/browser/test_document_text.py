@@ -68,3 +68,36 @@ def test_a_passage_selected_across_a_list_and_bold_words_is_quoted(page: Page, l
     with live_server.app_context():
         saved = db.session.query(Comment).filter_by(body="Say which conservative care counts.").one()
         assert saved.quote == SELECTED  # the words as shown, without the list's bullet or the asterisks
+
+
+def test_back_then_save_again_keeps_one_draft(page: Page, live_server):
+    """The browser's Back shows the saved form again, words and all; saving it again is the same form sent
+    twice, and the response holds the comment once."""
+    email = seed_user(live_server)
+    with live_server.app_context():
+        consultation = create_consultation(unique("BK"), "A draft to comment on", "Summary.",
+                                           utcnow() - timedelta(days=1), utcnow() + timedelta(days=20))
+        document = import_document(consultation, parse_document(DRAFT))
+        participation = comment_services.choose_participation(
+            find_user_by_email(email), consultation,
+            comment_services.ParticipationChoice(kind=ParticipantKind.INDIVIDUAL,
+                                                 individual_type=IndividualType.PATIENT_OR_CARER), utcnow())
+        db.session.flush()
+        participation_id = participation.id
+        path = f"/consultations/{consultation.reference}/documents/{document.id}/comment"
+    sign_in_over_http(page.context, email)
+    page.goto(path)
+    page.get_by_label("Your comment").fill("Said once, in a browser.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save draft comment").click()
+    expect(page.get_by_text("Your comment has been saved as a draft.", exact=False)).to_be_visible()
+
+    page.go_back()
+    expect(page.get_by_label("Your comment")).to_have_value("Said once, in a browser.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save draft comment").click()
+
+    expect(page.get_by_text("You had already saved this comment as a draft. It is kept once.")).to_be_visible()
+    with live_server.app_context():
+        bodies = db.session.scalars(db.select(Comment.body).where(Comment.participation_id == participation_id))
+        assert list(bodies) == ["Said once, in a browser."]

@@ -452,6 +452,30 @@ def shown_version(page: str) -> str:
     return re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
 
 
+def test_a_comment_form_sent_again_after_back_keeps_one_draft(client, post_form, participant):
+    consultation = participant.consultation
+    section = sections_of(consultation)["2.1"]
+    form = path(consultation, f"/sections/{section.id}/comment")
+    assert post_form(form, {"body": "Said once", "quote": ""}).status_code == 302
+
+    again = post_form(form, {"body": "Said once", "quote": ""})
+
+    assert again.status_code == 302 and again.headers["Location"].endswith(path(consultation, "/response"))
+    assert "You had already saved this comment as a draft. It is kept once." in text_of(
+        client.get(again.headers["Location"]))
+    assert drafts_of(participant) == ["Said once"]
+    # Other words, or the same words on another part, are another comment.
+    assert post_form(form, {"body": "Said twice", "quote": ""}).status_code == 302
+    other = sections_of(consultation)["2.2"]
+    assert post_form(path(consultation, f"/sections/{other.id}/comment"), {"body": "Said once"}).status_code == 302
+    assert drafts_of(participant) == ["Said once", "Said once", "Said twice"]
+
+
+def drafts_of(participation) -> list[str]:
+    db.session.expire_all()
+    return sorted(db.session.scalars(select(Comment.body).where(Comment.participation_id == participation.id)))
+
+
 def test_a_user_sees_only_their_own_drafts(client, login, make_user, make_participation, participant):
     consultation = participant.consultation
     add_draft(participant, "Private thoughts")

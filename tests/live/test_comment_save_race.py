@@ -51,14 +51,26 @@ def test_concurrent_saves_are_all_kept(live_server):
              for n in range(USERS)]
     tokens = [tab.token(form) for tab, form in zip(tabs, forms)]
 
-    def save(number: int):
-        return lambda: tabs[number].post(forms[number], {"body": f"Saved at the same moment {number}."},
-                                         token=tokens[number])
+    def save(number: int, words: str):
+        return lambda: tabs[number].post(forms[number], {"body": f"{words} {number}."}, token=tokens[number])
 
-    responses = all_at_once([save(n) for n in range(USERS)] * 2)
+    responses = all_at_once([save(n, words) for n in range(USERS) for words in ("Saved at once", "Also at once")])
     assert [r.status_code for r in responses] == [302] * (2 * USERS), [r.text[:300] for r in responses]
     assert all(r.headers["Location"].endswith(f"/consultations/{reference}/response") for r in responses)
     assert _comments_by_status(live_server, reference) == {CommentStatus.DRAFT: USERS + 2 * USERS}
+
+
+def test_one_form_sent_twice_at_once_is_kept_once(live_server):
+    """Back then Save again, or two presses that both got through: the same words, one draft."""
+    reference, section_ids, emails = _prepare(live_server, USERS)
+    tabs = [signed_in_tab(live_server, email, PASSWORD) for email in emails]
+    form = f"/consultations/{reference}/sections/{section_ids[1]}/comment"
+    tokens = [tab.token(form) for tab in tabs]
+
+    responses = all_at_once([lambda n=n: tabs[n].post(form, {"body": "Sent twice."}, token=tokens[n])
+                             for n in range(USERS)] * 2)
+    assert [r.status_code for r in responses] == [302] * (2 * USERS), [r.text[:300] for r in responses]
+    assert _comments_by_status(live_server, reference) == {CommentStatus.DRAFT: USERS + USERS}
 
 
 def test_a_save_racing_the_submission_is_submitted_with_it_or_refused(live_server):
