@@ -91,17 +91,18 @@ def _draft_changed(consultation, message: str):
     return redirect(url_for("comments.review", reference=consultation.reference))
 
 
-def _draft_gone(consultation):
-    """An edit of a draft that is no longer there (deleted in another tab, or never the person's).
+def _draft_gone(consultation, deleting: bool = False):
+    """A change sent for a draft that is no longer there (deleted in another tab, or never the person's).
 
-    A page asked for is simply not found. Changes sent to it are not saved, but they are not lost either: the
-    page shows what was typed, so it can be copied into a new comment. The same page answers for a comment
-    that is someone else's, and it shows only what this request sent, so it reveals nothing.
+    A page asked for is simply not found. A delete sent again is told the draft has gone. An edit is not
+    saved, but not lost either: the page shows what was typed, to copy into a new comment. The same answer
+    (a 404) serves a comment that is someone else's, and it shows only what this request sent.
     """
     if request.method != "POST":
         abort(404)
-    kept = [(key, request.form.get(key, "")) for key in ("quote", "body")]
-    return render_template("comments/draft_gone.html", consultation=consultation, kept=kept), 404
+    kept = [] if deleting else [(key, request.form.get(key, "")) for key in ("quote", "body")]
+    return render_template("comments/draft_gone.html", consultation=consultation, kept=kept,
+                           deleting=deleting), 404
 
 
 def _already_submitted(consultation):
@@ -207,11 +208,7 @@ def delete_comment(reference: str, comment_id: int):
     consultation = public_consultation_or_404(reference)
     comment = own_comment_or_none(consultation, comment_id)
     if comment is None:
-        if request.method == "POST":  # deleted already: from another tab, or this form sent twice
-            flash("That draft comment is no longer there: it has already been deleted, perhaps in another tab "
-                  "or window.", "info")
-            return redirect(url_for("comments.review", reference=consultation.reference))
-        abort(404)
+        return _draft_gone(consultation, deleting=True)
     if not comment.is_draft:
         return _already_submitted(consultation)
     services.require_changeable(comment.participation, comment)
