@@ -293,6 +293,10 @@ def submit(consultation, participation):
             return redirect(url_for("comments.receipt", reference=consultation.reference))
         if isinstance(outcome.error, services.ConsultationNotOpen):
             return not_open_page(consultation, participation, outcome.error)
+    if not comments and not answers["answers"]:
+        # Nothing to submit: the response page says what to do, instead of a button that would be refused.
+        flash(services.NothingToSubmit.message, "info")
+        return redirect(url_for("comments.review", reference=consultation.reference))
     form.show(shown)
     return render_template("comments/submit.html", consultation=consultation, participation=participation,
                            comments=comments, form=form, counted=comments_and_answers(

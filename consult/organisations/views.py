@@ -328,16 +328,17 @@ def lead_submit(reference: str):
     outcome = Outcome()
     if form.validate_on_submit():
         with form_errors(form) as outcome:
-            if not form.still_shows(shown):
-                raise comment_services.ChangedSinceShown(RESPONSE_CHANGED)
             try:
+                if not form.still_shows(shown):
+                    raise comment_services.ChangedSinceShown(RESPONSE_CHANGED)
                 services.submit_organisation_response(participation, form.has_tobacco_links.data == YES,
                                                       form.tobacco_details.data, request_arrived_at())
-            except services.AnswersToMerge as unsettled:
-                # About answers chosen on the response page, not the declaration: beside no field here.
+            except (comment_services.ChangedSinceShown, services.AnswersToMerge) as about_the_response:
+                # About the response as a whole (what the page showed, or answers chosen on the response
+                # page), not the declaration: beside no field here, and the summary links to what it is about.
                 db.session.rollback()
-                form.form_errors.append(unsettled.message)
-                outcome.error = unsettled
+                form.form_errors.append(str(about_the_response))
+                outcome.error = about_the_response
         if outcome.ok:
             db.session.commit()
             return redirect(url_for("comments.receipt", reference=consultation.reference))
@@ -347,8 +348,14 @@ def lead_submit(reference: str):
         if isinstance(outcome.error, comment_services.ConsultationNotOpen):
             return not_open_page(consultation, participation, outcome.error)
     comments = comment_services.list_comments(participation)
+    answers = services.questions_to_answer(participation)
+    if not comments and not answers:
+        # Nothing to submit: the response page says what to do, instead of a button that would be refused.
+        flash("Your organisation’s response has no comments or answers yet, so there is nothing to submit. "
+              "Add a comment or answer a question, or ask colleagues to send you theirs.", "info")
+        return redirect(url_for("organisations.lead_response", reference=consultation.reference))
     form.show(comment_services.as_shown(comments, answers_by_question(participation).values()))
-    counted = comments_and_answers(len(comments), services.questions_to_answer(participation))
+    counted = comments_and_answers(len(comments), answers)
     to_choose = outcome.error.questions if isinstance(outcome.error, services.AnswersToMerge) else []
     unsent = services.colleagues_with_unsent(participation.organisation_id, consultation.id)
     return render_template("organisations/lead_submit.html", consultation=consultation, participation=participation,

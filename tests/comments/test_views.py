@@ -600,10 +600,14 @@ def test_a_submission_is_judged_by_when_it_reached_the_service(post_form, partic
         assert not participant.is_submitted
 
 
-def test_submitting_with_no_drafts_is_refused(post_form, participant):
-    response = post_form(path(participant.consultation, "/response/submit"))
-    assert response.status_code == 409
-    assert "You have no draft comments to submit" in text_of(response)
+def test_submitting_with_no_drafts_is_refused(client, post_form, participant):
+    """Nothing to submit: the response page says so, and no Submit button is offered to be refused."""
+    submit = path(participant.consultation, "/response/submit")
+    for send in (client.get, post_form):
+        response = send(submit)
+        assert response.status_code == 302 and response.headers["Location"].endswith(
+            path(participant.consultation, "/response"))
+        assert "You have no draft comments to submit" in text_of(client.get(response.headers["Location"]))
     db.session.refresh(participant)
     assert participant.submitted_at is None
 
