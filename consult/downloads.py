@@ -29,7 +29,8 @@ CONTINUED = " (continued)"
 # Column widths in characters, by heading, shared by every workbook the service offers; unlisted columns get 18.
 WIDTHS = {"Comment number": 16, "Stakeholder": 24, "Email address": 28, "Document": 30, "Chapter": 24,
           "Section number": 10, "Section heading": 24, "Selected text": 40, "Comment": 70,
-          "Tobacco link details": 30, "Themes": 24, "Response": 60, "Submitted at (UK time)": 20}
+          "Tobacco link details": 30, "Other interests declared": 30, "Themes": 24, "Response": 60,
+          "Submitted at (UK time)": 20}
 DEFAULT_WIDTH = 18
 
 

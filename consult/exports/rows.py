@@ -39,7 +39,8 @@ COLUMNS = [
     "Comment number", "Stakeholder", "Email address", "Consultation", "Document", "Chapter", "Section number",
     "Section heading", "Selected text", "Comment", "Question text", "Yes/No answer", "Answer text",
     "Represents an organisation", "Organisation",
-    "Participant type", "Has tobacco links", "Tobacco link details", "Themes", "Moderation state",
+    "Participant type", "Has tobacco links", "Tobacco link details", "Other interests declared", "Themes",
+    "Moderation state",
     "Response", "Submitted at (UK time)", "Campaign", "Campaign size",
 ]
 EMAIL_COLUMN = COLUMNS.index("Email address")
@@ -100,6 +101,7 @@ class ExportItem(NamedTuple):
     participant_type: str
     has_tobacco_links: bool
     tobacco_details: str
+    other_interests: str  # for staff and the committee only: never published (exports.publication)
     submitted_at: datetime | None
     themes: tuple[str, ...] = ()
     response_state: ResponseState | None = None
@@ -118,8 +120,8 @@ class ExportItem(NamedTuple):
             self.reference, self.stakeholder, self.email, self.consultation_reference, self.document_title,
             self.chapter_label, self.section_number, self.section_heading, self.quote, self.body, "", "", "",
             "Yes" if self.is_organisation else "No", self.organisation_name, self.participant_type,
-            "Yes" if self.has_tobacco_links else "No", self.tobacco_details, "; ".join(self.themes),
-            self.moderation_label, self.response,
+            "Yes" if self.has_tobacco_links else "No", self.tobacco_details, self.other_interests,
+            "; ".join(self.themes), self.moderation_label, self.response,
             submitted_at, self.campaign,
             "" if self.campaign_size is None else self.campaign_size,
         ]
@@ -158,7 +160,7 @@ def comments_select() -> Select:
                Consultation.reference, Document.title, Chapter.number, Chapter.title, Section.number,
                Section.heading, Participation.kind, Participation.individual_type, Participation.organisation_name,
                Participation.organisation_type, Participation.has_tobacco_links, Participation.tobacco_details,
-               Participation.publish_name, User.name, User.email, Participation.id)
+               Participation.other_interests, Participation.publish_name, User.name, User.email, Participation.id)
         .select_from(Comment)
         .join(Participation, Participation.id == Comment.participation_id)
         .join(User, User.id == Participation.user_id)
@@ -172,8 +174,8 @@ def comments_select() -> Select:
 def _item(row, themes: tuple[str, ...], response: tuple) -> ExportItem:
     (comment_id, number, quote, body, state, redacted_body, redacted_quote, submitted_at, section_id,
      consultation_reference, document_title, chapter_number, chapter_title, section_number, section_heading,
-     kind, individual_type, organisation_name, organisation_type, tobacco, tobacco_details, publish_name,
-     person, email, participation_id) = row
+     kind, individual_type, organisation_name, organisation_type, tobacco, tobacco_details, other_interests,
+     publish_name, person, email, participation_id) = row
     redacted = state is ModerationState.REDACTED
     chapter_label = "" if chapter_title is None else (
         f"{chapter_number} {chapter_title}" if chapter_number else chapter_title)
@@ -204,6 +206,7 @@ def _item(row, themes: tuple[str, ...], response: tuple) -> ExportItem:
         participant_type=type_label,
         has_tobacco_links=tobacco,
         tobacco_details=tobacco_details,
+        other_interests=other_interests or "",
         submitted_at=submitted_at,
         themes=themes,
         response_state=response[0],

@@ -210,9 +210,10 @@ def _write_answer_table(document: WordTables, answers: Iterable) -> None:
         for row in chain((first,), rows)))
 
 
-WORD_TABLE_COLUMNS = ["Comment number", "Stakeholder", "Section", "Comment", "Tobacco industry links", "Response"]
+WORD_TABLE_COLUMNS = ["Comment number", "Stakeholder", "Section", "Comment", "Tobacco industry links",
+                      "Other interests declared", "Response"]
 # Widths in twentieths of a point, filling a landscape A4/Letter page inside 1.5 cm margins.
-WORD_TABLE_WIDTHS = [1300, 1800, 1800, 4400, 1800, 3000]
+WORD_TABLE_WIDTHS = [1300, 1700, 1600, 3900, 1600, 1600, 2400]
 ANSWER_TABLE_COLUMNS = ["Question", "Stakeholder", "Yes/No", "Answer"]
 ANSWER_TABLE_WIDTHS = [4000, 2300, 1000, 6800]
 
@@ -227,11 +228,16 @@ def committee_response(item: ExportItem) -> str:
     return item.response
 
 
+def other_interests_declaration(item: ExportItem) -> str:
+    """The other interests the respondent declared, or that none were: for the committee, never published."""
+    return item.other_interests.strip() or "None declared"
+
+
 def word_table_values(item: ExportItem) -> list[str]:
     return [
         item.reference, item.stakeholder, _section_label(item),
         (f"Quoted: \u201c{item.quote}\u201d\n\n" if item.quote else "") + item.body,
-        tobacco_declaration(item), committee_response(item),
+        tobacco_declaration(item), other_interests_declaration(item), committee_response(item),
     ]
 
 

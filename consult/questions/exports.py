@@ -44,6 +44,7 @@ class AnswerRow:
     participant_type: str
     has_tobacco_links: bool
     tobacco_details: str
+    other_interests: str
     submitted_at: datetime | None
     moderation_label: str = ""
     participation_id: int = 0
@@ -60,7 +61,8 @@ class AnswerRow:
             "Represents an organisation": "Yes" if self.is_organisation else "No",
             "Organisation": self.organisation_name, "Participant type": self.participant_type,
             "Has tobacco links": "Yes" if self.has_tobacco_links else "No",
-            "Tobacco link details": self.tobacco_details, "Moderation state": self.moderation_label,
+            "Tobacco link details": self.tobacco_details, "Other interests declared": self.other_interests,
+            "Moderation state": self.moderation_label,
             "Submitted at (UK time)": spreadsheet_time(self.submitted_at),
         }
         return [cells.get(heading, "") for heading in columns(include_email)]
@@ -82,7 +84,8 @@ def export_answers(consultation_id: int) -> Iterator[AnswerRow]:
     query = (
         select(Participation.id, Participation.kind, Participation.individual_type, Participation.organisation_name,
                Participation.organisation_type, Participation.has_tobacco_links, Participation.tobacco_details,
-               Participation.publish_name, Participation.submitted_at, User.name, User.email, Consultation.reference)
+               Participation.other_interests, Participation.publish_name, Participation.submitted_at, User.name,
+               User.email, Consultation.reference)
         .join(User, User.id == Participation.user_id)
         .join(Consultation, Consultation.id == Participation.consultation_id)
         .where(Participation.consultation_id == consultation_id, Participation.submitted_at.is_not(None))
@@ -97,7 +100,7 @@ def export_answers(consultation_id: int) -> Iterator[AnswerRow]:
                             Answer.moderation_state, Answer.text)
                      .where(Answer.participation_id.in_(ids)))}
         for (participation_id, kind, individual_type, organisation_name, organisation_type, tobacco,
-             tobacco_details, publish_name, submitted_at, person, email, reference) in partition:
+             tobacco_details, other_interests, publish_name, submitted_at, person, email, reference) in partition:
             type_label = participant_type_label(kind, individual_type, organisation_type)
             for question in questions:
                 if not question.is_for(kind):
@@ -110,7 +113,8 @@ def export_answers(consultation_id: int) -> Iterator[AnswerRow]:
                     stakeholder=stakeholder_name(kind, organisation_name, publish_name, person, type_label),
                     email=email, is_organisation=kind is ParticipantKind.ORGANISATION,
                     organisation_name=organisation_name or "", participant_type=type_label,
-                    has_tobacco_links=tobacco, tobacco_details=tobacco_details, submitted_at=submitted_at,
+                    has_tobacco_links=tobacco, tobacco_details=tobacco_details,
+                    other_interests=other_interests or "", submitted_at=submitted_at,
                     moderation_label=moderation_label, participation_id=participation_id,
                 )
 

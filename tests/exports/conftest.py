@@ -10,6 +10,10 @@ from consult.moderation.models import CommentResponse, CommentTheme, Theme
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState
 from tests.conftest import sections_of
 
+# Declared when taking part: shown to staff and the committee, never published.
+CHARITY_INTERESTS = "=Paid adviser to Acme Orthotics, maker of the device under review"
+PROFESSIONAL_INTERESTS = "Holds shares in StepWell Ltd"
+
 
 @pytest.fixture(autouse=True)
 def fresh_published_cache():
@@ -49,10 +53,12 @@ def moderated_consultation(make_user, make_consultation, make_participation):
         "anonymous professional": [("2.2", "Please add follow-up data"), ("1.2", "Spam spam spam")],
         "charity": [("2.1", "@SUM(A1) and more"), (None, "-Whole document view")],
     }
+    interests = {"charity": CHARITY_INTERESTS, "anonymous professional": PROFESSIONAL_INTERESTS}
     comments = {}
     for label, (user, answers, publish) in people.items():
         participation = make_participation(user, consultation, **answers)
         participation.publish_name = publish
+        participation.other_interests = interests.get(label, "")
         for number, body in texts[label]:
             section = sections[number] if number else None
             target = (comment_services.CommentTargetRef(section.document, section.chapter, section) if section

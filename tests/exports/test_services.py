@@ -37,7 +37,12 @@ def test_workbook_has_nice_columns_in_order_with_moderation_applied(moderated_co
     consultation, comments = moderated_consultation
     data, count = _workbook_bytes(consultation, include_email=True)
     rows = _read_workbook(data)
-    assert rows[0] == COLUMNS
+    assert rows[0] == COLUMNS == [
+        "Comment number", "Stakeholder", "Email address", "Consultation", "Document", "Chapter", "Section number",
+        "Section heading", "Selected text", "Comment", "Question text", "Yes/No answer", "Answer text",
+        "Represents an organisation", "Organisation", "Participant type", "Has tobacco links",
+        "Tobacco link details", "Other interests declared", "Themes", "Moderation state", "Response",
+        "Submitted at (UK time)", "Campaign", "Campaign size"]
     body = {row[0]: dict(zip(COLUMNS, row)) for row in rows[1:]}
     assert count == len(body) == 5  # six submitted, one rejected and left out
     assert "Spam spam spam" not in str(rows)
@@ -177,9 +182,10 @@ def test_word_table_groups_and_columns(moderated_consultation, group_by):
     services.write_word_table(_items(consultation), buffer, group_by, "HTE3001 comments")
     document = WordDocument(io.BytesIO(buffer.getvalue()))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
-    assert all(len(t.rows[0].cells) == 6 for t in document.tables)
+    assert all(len(t.rows[0].cells) == 7 for t in document.tables)
     assert [c.text for c in document.tables[0].rows[0].cells] == [
-        "Comment number", "Stakeholder", "Section", "Comment", "Tobacco industry links", "Response"]
+        "Comment number", "Stakeholder", "Section", "Comment", "Tobacco industry links", "Other interests declared",
+        "Response"]
     all_text = "\n".join(cell.text for t in document.tables for row in t.rows for cell in row.cells)
     assert "Spam spam spam" not in all_text and "Please add [redacted] data" in all_text
     assert "hidden@example.org" not in all_text and "Hidden Person" not in all_text

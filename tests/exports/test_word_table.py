@@ -27,7 +27,7 @@ def _item(number: int, body: str, themes: tuple[str, ...] = (), section: str = "
         target_label=f"Section {section}", quote="", body=body, moderation_label="Accepted",
         stakeholder="Pat Named", email="pat@example.org", is_organisation=False, organisation_name="",
         participant_type="Individual (patient or carer)", has_tobacco_links=False, tobacco_details="",
-        submitted_at=utcnow(), themes=themes, number=number)
+        other_interests="", submitted_at=utcnow(), themes=themes, number=number)
 
 
 def _tables(data: bytes) -> list[list[list[str]]]:

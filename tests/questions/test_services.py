@@ -1,5 +1,6 @@
 """The rules of questions and answers, at the service layer, on whichever database the suite runs on."""
 
+import csv
 import io
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from consult.audit.models import AuditEvent
 from consult.comments import services as comment_services
 from consult.database import utcnow
 from consult.exports import services as export_services
-from consult.exports.rows import COLUMNS, export_comments, in_document_order, in_respondent_order, publishable
+from consult.exports.rows import COLUMNS, columns, export_comments, in_document_order, in_respondent_order, publishable
 from consult.extensions import db
 from consult.questions import services
 from consult.questions.exports import export_answers, summarise_answers, write_question_sheets
@@ -336,6 +337,59 @@ def test_the_comments_workbook_has_a_row_per_answer_and_an_empty_one_per_unanswe
     ]
     assert table[0]["Stakeholder"] == "Individual (patient or carer)"  # named only with consent, as comments are
     assert "Never sent" not in str(rows)
+
+
+def test_every_row_of_a_respondent_carries_their_other_interests_answers_included(asking):
+    """A respondent's declaration is on their comments and on each of their answer rows, answered or left
+    empty, in the workbook and the CSV alike; a respondent who declared nothing has the cell empty."""
+    consultation, yes_no, open_question = asking
+    declared = new_participation(new_user(name="Dee Declared"), consultation, kind="organisation",
+                                 organisation_name="Orthotics Ltd")
+    declared.other_interests = "+Manufactures a competing insole"
+    services.save_answer(declared, yes_no, True, "Yes, mostly", utcnow())
+    section = sections_of(consultation)["2.1"]
+    comment_services.save_draft(declared, comment_services.CommentTargetRef(section.document, section.chapter,
+                                                                             section), "A comment", None, utcnow())
+    comment_services.submit_response(declared, utcnow())
+    plain = new_participation(new_user(name="Nat Nothing"), consultation)
+    services.save_answer(plain, open_question, None, "Longer waits", utcnow())
+    comment_services.submit_response(plain, utcnow())
+    db.session.commit()
+
+    def items():
+        return export_comments(in_respondent_order(publishable(all_comments_of(consultation))))
+
+    buffer = io.BytesIO()
+    export_services.write_comments_workbook(items(), buffer, False, export_answers(consultation.id))
+    workbook = _read(buffer.getvalue())
+    text = "".join(export_services.comments_csv(items(), False, export_answers(consultation.id)))
+    csv_rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    for rows in (workbook, csv_rows):
+        header = rows[0]
+        assert header.index("Other interests declared") == header.index("Tobacco link details") + 1
+        table = [dict(zip(header, row)) for row in rows[1:]]
+        assert [(r["Organisation"] or r["Participant type"], r["Comment"], r["Question text"],
+                 r["Other interests declared"]) for r in table] == [
+            ("Orthotics Ltd", "A comment", "", "'+Manufactures a competing insole"),
+            ("Orthotics Ltd", "", EVIDENCE, "'+Manufactures a competing insole"),
+            ("Orthotics Ltd", "", IMPACT, "'+Manufactures a competing insole"),
+            ("Individual (patient or carer)", "", EVIDENCE, ""),
+            ("Individual (patient or carer)", "", IMPACT, ""),
+        ]
+
+
+def test_an_answer_row_holds_the_declaration_under_its_own_heading(asking):
+    consultation, yes_no, _ = asking
+    person = new_participation(new_user(name="Ann"), consultation)
+    person.other_interests = "Advises a device maker"
+    services.save_answer(person, yes_no, False, "", utcnow())
+    comment_services.submit_response(person, utcnow())
+    db.session.commit()
+    row = next(export_answers(consultation.id))
+    for include_email in (True, False):
+        cells = dict(zip(columns(include_email), row.values(include_email)))
+        assert cells["Other interests declared"] == "Advises a device maker"
+        assert cells["Tobacco link details"] == "" and cells["Has tobacco links"] == "No"
 
 
 def _submit_answers(consultation, answers: list[tuple], **participation):
