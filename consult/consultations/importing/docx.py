@@ -5,7 +5,11 @@ Word already knows the structure that plain text only hints at, so it is read fr
 * a paragraph in the Title style names the document;
 * Heading 1 starts a chapter; a typed number is kept ("1 Recommendations" is chapter 1), and a
   heading numbered by a Word list takes the next chapter number;
-* Heading 2 and deeper are sub-headings, which head the numbered sections that follow them;
+* Heading 2 and deeper are sub-headings, which head the numbered sections that follow them; in a
+  document with no such styles, a Normal paragraph that the text importer's rule reads as a
+  sub-heading (a short line worded as a heading, just before a numbered paragraph) is one, bold or
+  not, and one that reads as a heading but has no numbered paragraph to head is listed as left out
+  rather than run into the section before it;
 * a paragraph that starts with a typed number ("1.1 The procedure ...") is that section;
 * a paragraph numbered by a Word list (numbering held in numPr, not in the text) becomes the next
   section of its chapter, "chapter.n"; bullets and nested list items stay in the paragraph before;
@@ -44,6 +48,8 @@ from consult.consultations.importing.text import (
     _Skipped,
     _SubHeading,
     parse_document,
+    reads_as_subheading,
+    worded_as_heading,
 )
 
 log = logging.getLogger(__name__)
@@ -80,6 +86,16 @@ class _Block:
     is_title: bool = False
     list_kind: str | None = None  # "bullet" or "number"
     list_level: int = 0
+    words: str = ""  # the text without bold marks, for reading it as a heading
+    bold: bool = False  # every word is bold
+    in_table: bool = False
+
+    def starts_section(self, chapter_open: bool) -> bool:
+        """Whether this paragraph is a numbered section, typed or numbered by a Word list."""
+        if self.heading_level or self.is_title or self.in_table:
+            return False
+        listed = self.list_kind == "number" and self.list_level == 0 and chapter_open
+        return listed or bool(_NUMBERED.match(self.text))
 
 
 def parse_docx(data: bytes, fallback_title: str = "Untitled document") -> ParsedDocument:
@@ -138,30 +154,38 @@ def _paragraph_block(paragraph: Paragraph, lists: _ListFormats) -> _Block | None
     styles = list(_style_chain(paragraph))
     is_title = any((style.name or "").strip().lower() == "title" for style in styles)
     heading_level = _heading_level(paragraph, styles)
+    words = _clean(paragraph.text)
+    pieces = _bold_pieces(paragraph)
     # A heading is bold by its style; in body text, bold words are the author's emphasis and are kept.
-    text = _clean(paragraph.text) if is_title or heading_level else _clean(_with_bold_marked(paragraph))
+    text = words if is_title or heading_level else _clean(_with_bold_marked(pieces))
     numbering = _numbering_of(paragraph, styles)
     list_kind, list_level = None, 0
     if numbering is not None:
         list_kind = lists.kind(*numbering)
         list_level = numbering[1]
-    return _Block(text, heading_level, is_title, list_kind, list_level)
+    bold = any(piece.strip() for piece, _ in pieces) and all(is_bold for piece, is_bold in pieces if piece.strip())
+    return _Block(text, heading_level, is_title, list_kind, list_level, words=words, bold=bold)
 
 
 # A typed section number inside bold ("**1.1 Offer** ...", "**1.1** Offer ..."): the number is structure.
 _BOLD_NUMBER = re.compile(r"^\*\*(?P<number>\d+(?:\.\d+)*\.?)(?P<closed>\*\*)?\s+")
 
 
-def _with_bold_marked(paragraph: Paragraph) -> str:
-    """The paragraph's text with its bold runs as Markdown's **bold**, which the text importer keeps as
-    written and every page shows in <strong>; a typed section number stays outside the marks."""
-    pieces: list[list] = []  # [text, bold], neighbouring runs of the same weight joined
+def _bold_pieces(paragraph: Paragraph) -> list[list]:
+    """The paragraph's text as [text, bold] pieces, neighbouring runs of the same weight joined."""
+    pieces: list[list] = []
     for item in paragraph.iter_inner_content():
         bold = isinstance(item, Run) and item.bold is True
         if pieces and pieces[-1][1] == bold:
             pieces[-1][0] += item.text
         else:
             pieces.append([item.text, bold])
+    return pieces
+
+
+def _with_bold_marked(pieces: list[list]) -> str:
+    """The paragraph's text with its bold runs as Markdown's **bold**, which the text importer keeps as
+    written and every page shows in <strong>; a typed section number stays outside the marks."""
     marked = []
     for text, bold in pieces:
         words = text.strip()
@@ -190,7 +214,7 @@ def _table_blocks(table: Table) -> list[_Block]:
             cells.append(_clean(cell.text))
         line = " | ".join(cell for cell in cells if cell)
         if line:
-            blocks.append(_Block(line))
+            blocks.append(_Block(line, words=line, in_table=True))
     return blocks
 
 
@@ -303,6 +327,8 @@ def _events(blocks: list[_Block], fallback_title: str, skipped: _Skipped) -> tup
         title_index = 0  # the first line of the front matter
     title = blocks[title_index].text if title_index is not None else fallback_title
 
+    # A document that marks its sub-headings with styles has said which lines are headings.
+    styled_sub_headings = any((block.heading_level or 0) > 1 for block in blocks)
     events: list = []
     numbers = _Numbering(unit="paragraph", source=" of the Word document")
     started = not has_chapters
@@ -339,9 +365,37 @@ def _events(blocks: list[_Block], fallback_title: str, skipped: _Skipped) -> tup
                 events[-1].lines.append(line)
             else:
                 events.append(_Paragraph(None, [line]))
-        else:
+        elif block.in_table or styled_sub_headings:
             events.append(_Paragraph(None, [block.text]))
+        else:
+            after = index + 2 if index + 1 == title_index else index + 1
+            following = blocks[after] if after < len(blocks) else None
+            numbered_next = following is not None and following.starts_section(numbers.chapter is not None)
+            if reads_as_subheading(block.words, numbered_next):
+                events.append(_SubHeading(block.words))
+            elif numbers.in_chapter and _heads_nothing(block, following):
+                skipped.add(block.words, _NO_SECTION_TO_HEAD.format(number=next(reversed(numbers.seen))))
+                skipped.end_block()
+            else:
+                events.append(_Paragraph(None, [block.text]))
     return title, events
+
+
+_NO_SECTION_TO_HEAD = (
+    "It reads as a sub-heading, but no numbered paragraph follows it, so it has no section to head. "
+    "It was left out rather than added to the end of section {number}"
+)
+
+
+def _heads_nothing(block: _Block, following: _Block | None) -> bool:
+    """Whether a line worded as a heading stands alone as one: it is wholly bold, or only a heading or the
+    end of the document comes after it. Otherwise, after a numbered section, it would end that section's
+    text as if it were part of it. A plain short line with more text after it is taken for part of that
+    text, as the text importer takes it.
+    """
+    if not worded_as_heading(block.words):
+        return False
+    return block.bold or following is None or bool(following.heading_level)
 
 
 def _chapter(block: _Block, expected: int) -> _Chapter:
@@ -362,7 +416,26 @@ def _add_section(events: list, numbers: _Numbering, number: str, text: str, posi
 
 
 def _as_text(blocks: list[_Block]) -> str:
-    """A heading-free Word document as the plain text the text importer reads, title first."""
+    """A heading-free Word document as the plain text the text importer reads, title first.
+
+    A table's rows are written as a Markdown table, so that a contents table is read as one; a wholly
+    bold line worded as a heading loses its marks, so that the text importer's rules read it as the
+    heading it is.
+    """
     title = next((index for index, block in enumerate(blocks) if block.is_title), 0)
     ordered = [blocks[title], *blocks[:title], *blocks[title + 1:]]
-    return "\n\n".join(f"- {block.text}" if block.list_kind == "bullet" else block.text for block in ordered)
+    parts: list[str] = []
+    for position, block in enumerate(ordered):
+        if block.in_table:
+            row = f"| {block.text} |"
+            if position and ordered[position - 1].in_table:
+                parts[-1] += "\n" + row
+            else:
+                parts.append(row)
+        elif block.list_kind == "bullet":
+            parts.append(f"- {block.text}")
+        elif block.bold and worded_as_heading(block.words):
+            parts.append(block.words)
+        else:
+            parts.append(block.text)
+    return "\n\n".join(parts)

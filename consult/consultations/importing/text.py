@@ -603,16 +603,21 @@ def _numbers_follow(lines: list[str], index: int) -> bool:
     return False
 
 
+def worded_as_heading(text: str) -> bool:
+    """A short, capitalised line with no closing full stop or other sentence end; "3 case series" is not one."""
+    return _heading_like(text) and text[0].isupper()
+
+
+def reads_as_subheading(text: str, numbered_paragraph_follows: bool) -> bool:
+    """The sub-heading rule both importers share: a line worded as a heading that introduces a numbered
+    paragraph. Each importer says what comes next in its own terms (a line, or a Word paragraph), so
+    one draft gets the same sub-headings whichever file it arrives in."""
+    return numbered_paragraph_follows and worded_as_heading(text)
+
+
 def _is_subheading(lines: list[str], index: int) -> bool:
-    """A sub-heading is a short line introducing numbered paragraphs; "3 case series" is not one."""
     following = _next_content(lines, index)
-    return (
-        _heading_like(lines[index])
-        and lines[index][0].isupper()
-        and following is not None
-        and (following == index + 1 or not lines[index + 1])
-        and bool(_NUMBERED.match(lines[following]))
-    )
+    return reads_as_subheading(lines[index], following is not None and bool(_NUMBERED.match(lines[following])))
 
 
 # Unstructured plain text

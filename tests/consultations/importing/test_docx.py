@@ -1,6 +1,7 @@
 """Word drafts: headings become chapters, numbered paragraphs become sections."""
 
 import io
+import re
 import zipfile
 from dataclasses import replace
 
@@ -9,7 +10,21 @@ import pytest
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
-from consult.consultations.importing import DocumentFormatError, ParsedDocument, parse_document, parse_docx
+from consult.consultations.importing import (
+    DocumentFormatError,
+    ParsedDocument,
+    check_upload,
+    parse_document,
+    parse_docx,
+    parse_upload,
+)
+from tests.consultations.importing.test_text import (
+    GUIDANCE,
+    GUIDANCE_CHAPTERS,
+    GUIDANCE_HEADINGS,
+    GUIDANCE_TITLE,
+    UPDATE_BODY,
+)
 
 
 def shape(document: ParsedDocument) -> list[tuple]:
@@ -291,3 +306,160 @@ def test_bold_words_in_body_text_are_kept_as_bold_and_a_bold_number_stays_a_numb
         ("1.3", "Record **every** **outcome**."),
         ("1.4", "Keep **this** apart."),
     ]
+
+
+# --- The NICE guidance seed written in Word without sub-heading styles -------------------------
+
+_SEED_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\([^)]*\)")
+_SEED_NUMBERED = re.compile(r"^- (?P<number>\d+\.\d+) (?P<text>.+)$")
+_SEED_CHAPTERS = {title for number, title in GUIDANCE_CHAPTERS} | {
+    f"{number} {title}" for number, title in GUIDANCE_CHAPTERS if number}
+_SUB_HEADINGS = set(GUIDANCE_HEADINGS.values())
+
+
+def seed_as_word(numbers: str, sub_headings: str, chapters: str = "heading") -> bytes:
+    """The guidance seed as Word users often write it: sub-headings in the Normal style, plain or bold.
+
+    `numbers` is "list" (the List Number style, no number typed) or "typed"; `chapters` is "heading"
+    (Heading 1) or "plain" (typed "1 Recommendations" in the Normal style). Links keep their words, and
+    the contents table is a Word table.
+    """
+    lines = [_SEED_LINK.sub(r"\g<text>", line.strip()) for line in GUIDANCE.read_text(encoding="utf-8").splitlines()]
+    lines = [line for line in lines if line]
+    document = docx.Document()
+    document.add_paragraph(lines[0], style="Title" if chapters == "heading" else None)
+    rows: list[list[str]] = []
+    for index, line in enumerate(lines[1:], start=1):
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            if not all(set(cell) <= set("-: ") for cell in cells):
+                rows.append(cells)
+            if not lines[index + 1].startswith("|"):
+                table = document.add_table(rows=len(rows), cols=2)
+                for row, cells in enumerate(rows):
+                    table.cell(row, 0).text, table.cell(row, 1).text = cells
+                rows = []
+            continue
+        numbered = _SEED_NUMBERED.match(line)
+        if numbered and numbers == "list":
+            document.add_paragraph(numbered["text"], style="List Number")
+        elif numbered:
+            document.add_paragraph(f"{numbered['number']} {numbered['text']}")
+        elif line in _SEED_CHAPTERS and chapters == "heading":
+            document.add_heading(line, 1)
+        elif line in _SUB_HEADINGS and sub_headings == "bold":
+            document.add_paragraph().add_run(line).bold = True
+        else:
+            document.add_paragraph(line)
+    return docx_bytes(document)
+
+
+@pytest.fixture(scope="module")
+def guidance_as_text() -> ParsedDocument:
+    return parse_document(GUIDANCE.read_text(encoding="utf-8"))
+
+
+def _sections(parsed: ParsedDocument) -> list[tuple[str, str | None, str]]:
+    return [(s.number, s.heading, s.text) for c in parsed.chapters for s in c.sections]
+
+
+WORD_LAYOUTS = [
+    pytest.param("list", "plain", "heading", id="list-numbers-plain-sub-headings"),
+    pytest.param("list", "bold", "heading", id="list-numbers-bold-sub-headings"),
+    pytest.param("typed", "plain", "heading", id="typed-numbers-plain-sub-headings"),
+    pytest.param("typed", "bold", "heading", id="typed-numbers-bold-sub-headings"),
+    pytest.param("typed", "bold", "plain", id="no-heading-styles-bold-sub-headings"),
+]
+
+
+@pytest.mark.parametrize(("numbers", "sub_headings", "chapters"), WORD_LAYOUTS)
+def test_the_guidance_in_word_without_sub_heading_styles_imports_as_its_text_does(
+        guidance_as_text, numbers, sub_headings, chapters):
+    """A sub-heading in the Normal style ran into the section before it ("...none was received. Committee
+    comments") or became a chapter's introduction, and the preview said nothing about it."""
+    upload = check_upload("HTG652.docx", io.BytesIO(seed_as_word(numbers, sub_headings, chapters)))
+
+    parsed = parse_upload(upload)
+
+    sections = {number: text for number, _, text in _sections(parsed)}
+    assert sections["3.4"] == "Patient commentary was sought but none was received."
+    assert sections["2.4"].endswith("If symptoms persist, the affected nerve can be surgically removed.")
+    assert sections["1.1"].endswith("Find out only in research means on the NICE guidance page.")
+    assert {number: heading for number, heading, _ in _sections(parsed)} == GUIDANCE_HEADINGS
+    assert _sections(parsed) == _sections(guidance_as_text)
+    assert [(c.number, c.title) for c in parsed.chapters] == GUIDANCE_CHAPTERS
+    assert [c.body for c in parsed.chapters] == [c.body for c in guidance_as_text.chapters]
+    assert parsed.chapters[-1].body == UPDATE_BODY
+
+
+@pytest.mark.parametrize(("numbers", "sub_headings", "chapters"), WORD_LAYOUTS)
+def test_no_sub_heading_of_the_guidance_in_word_is_lost_or_repeated(numbers, sub_headings, chapters):
+    parsed = parse_docx(seed_as_word(numbers, sub_headings, chapters))
+
+    paragraphs = [paragraph.strip("*") for text in [c.body for c in parsed.chapters] + [
+        text for _, _, text in _sections(parsed)] for paragraph in text.split("\n\n")]
+    assert not _SUB_HEADINGS & set(paragraphs)
+    assert not any(block.text in _SUB_HEADINGS for block in parsed.skipped)
+    assert parsed.title == GUIDANCE_TITLE
+    assert "This guidance replaces IPG747." in [block.text for block in parsed.skipped]
+
+
+def _draft_with(*after_last_section) -> bytes:
+    """A Heading 1 draft whose chapter 1 ends with the given Normal paragraphs (text, bold)."""
+    document = docx.Document()
+    document.add_paragraph("Stray headings", style="Title")
+    document.add_heading("1 Recommendations", 1)
+    document.add_paragraph("The evidence")
+    document.add_paragraph("1.1 Patient commentary was sought but none was received.")
+    for text, bold in after_last_section:
+        document.add_paragraph().add_run(text).bold = bold
+    document.add_heading("2 The procedure", 1)
+    document.add_paragraph("2.1 A probe is used.")
+    return docx_bytes(document)
+
+
+@pytest.mark.parametrize("stray", [
+    pytest.param([("Committee comments", False)], id="plain-line-heading-nothing"),
+    pytest.param([("Committee comments", True)], id="bold-line-heading-nothing"),
+    pytest.param([("Committee comments", True), ("The committee noted the small studies.", False)],
+                 id="bold-line-heading-unnumbered-text"),
+])
+def test_a_sub_heading_with_no_numbered_paragraph_to_head_is_listed_not_run_into_the_section_before(stray):
+    parsed = parse_docx(_draft_with(*stray))
+
+    [section] = parsed.chapters[0].sections
+    assert (section.heading, section.text.split("\n\n")[0]) == (
+        "The evidence", "Patient commentary was sought but none was received.")
+    assert "Committee comments" not in section.text
+    [left_out] = [block for block in parsed.skipped if block.text == "Committee comments"]
+    assert left_out.includable
+    assert "no numbered paragraph" in left_out.reason and "1.1" in left_out.reason
+    assert [s.number for c in parsed.chapters for s in c.sections] == ["1.1", "2.1"]
+
+
+def test_short_text_that_does_not_read_as_a_heading_stays_in_its_section():
+    parsed = parse_docx(_draft_with(("Do not use it in children.", True), ("Ask the patient first", False),
+                                    ("and record their answer.", False)))
+
+    [section] = parsed.chapters[0].sections
+    assert section.text == ("Patient commentary was sought but none was received.\n\n**Do not use it in children.**"
+                            "\n\nAsk the patient first\n\nand record their answer.")
+    assert [block.text for block in parsed.skipped] == []
+
+
+def test_a_document_with_sub_heading_styles_keeps_its_normal_lines_as_text():
+    """Where the author styles sub-headings, a Normal line before a numbered paragraph is not taken for one."""
+    document = docx.Document()
+    document.add_heading("1 Recommendations", 1)
+    document.add_heading("More research is needed", 2)
+    document.add_paragraph("1.1 Use this procedure only in research.")
+    document.add_paragraph("See the research page")
+    document.add_paragraph("1.2 Studies should report quality of life.")
+
+    parsed = parse_docx(docx_bytes(document))
+
+    assert _sections(parsed) == [
+        ("1.1", "More research is needed", "Use this procedure only in research.\n\nSee the research page"),
+        ("1.2", "More research is needed", "Studies should report quality of life."),
+    ]
+    assert parsed.skipped == ()
