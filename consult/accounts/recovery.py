@@ -60,13 +60,25 @@ def _link_problem(error, title: str, again_endpoint: str):
 @public
 def verify_email():
     try:
-        user = recovery_services.verify_email(request.args.get("token", ""))
+        user, already = recovery_services.verify_email(request.args.get("token", ""))
     except recovery_services.LinkNotValid as error:
         db.session.rollback()
         return _link_problem(error, "Your email address could not be confirmed", "accounts.send_verification")
     db.session.commit()
-    flash(f"Your email address {user.email} has been confirmed. You can now submit a response.", "success")
+    flash(_confirmed_message(user, already), "success")
     return redirect(url_for("consultations.index"))
+
+
+def _confirmed_message(user, already: bool) -> str:
+    """What a confirmation link did, said to whoever opened it: the link confirms its own account's address,
+    whoever is signed in, so someone signed in to another account is told theirs is unchanged."""
+    done = "was already confirmed" if already else "has been confirmed"
+    if current_user.is_authenticated and current_user.id != user.id:
+        yours = ("" if current_user.email_verified_at else
+                 f" To confirm {current_user.email}, open the link we sent to that address.")
+        return (f"The email address {user.email} {done}. You are signed in as {current_user.email}, "
+                f"which this link does not change.{yours}")
+    return f"Your email address {user.email} {done}. You can {'' if already else 'now '}submit a response."
 
 
 @bp.route("/verify-email/send-again", methods=["GET", "POST"])

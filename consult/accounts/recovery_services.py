@@ -81,16 +81,20 @@ def send_verification_email(user: User):
     )
 
 
-def verify_email(token: str) -> User:
-    """Mark the address in a valid, unexpired link as confirmed; following it again changes nothing."""
+def verify_email(token: str) -> tuple[User, bool]:
+    """Mark the address in a valid, unexpired link as confirmed; following it again changes nothing.
+
+    Returns the account and whether its address was already confirmed, so the page can say which.
+    """
     data = _load(token, _VERIFY_SALT, current_app.config["EMAIL_VERIFICATION_SECONDS"])
     user = db.session.get(User, data["u"])
     if user is None or user.email != data.get("e"):
         raise LinkNotValid()
-    if user.email_verified_at is None:
+    already = user.email_verified_at is not None
+    if not already:
         user.email_verified_at = utcnow()
         db.session.flush()
-    return user
+    return user, already
 
 
 # --- resetting a password ------------------------------------------------------

@@ -65,7 +65,28 @@ def test_registration_sends_a_link_that_confirms_the_address(app, app_context, c
     confirmed = client.get(_path(link), follow_redirects=True)
     assert "Your email address confirm.me@example.org has been confirmed" in confirmed.get_data(as_text=True)
     assert _user("confirm.me@example.org").email_verified_at is not None
-    assert client.get(_path(link)).status_code == 302  # following it again is harmless
+    again = client.get(_path(link), follow_redirects=True)  # following it again is harmless, and says so
+    assert "Your email address confirm.me@example.org was already confirmed. You can submit a response." in (
+        again.get_data(as_text=True))
+
+
+def test_a_confirmation_link_opened_in_another_account_says_whose_address_it_confirmed(
+        app_context, client, make_user, login):
+    owner, signed_in = make_user(email="owner@example.org"), make_user(email="other@example.org")
+    for user in (owner, signed_in):
+        user.email_verified_at = None
+    db.session.commit()
+    login(signed_in)
+
+    page = client.get(f"/account/verify-email?token={recovery_services.verification_token(owner)}",
+                      follow_redirects=True).get_data(as_text=True)
+
+    assert ("The email address owner@example.org has been confirmed. You are signed in as other@example.org, "
+            "which this link does not change. To confirm other@example.org, open the link we sent to that "
+            "address.") in page
+    assert "Your email address" not in page
+    assert _user("owner@example.org").email_verified_at is not None
+    assert _user("other@example.org").email_verified_at is None
 
 
 @pytest.mark.parametrize("token", ["", "not-a-token", "eyJ1IjoxfQ.tampered.signature"])
