@@ -211,11 +211,10 @@ def _register_request_hooks(app: Flask) -> None:
         # Every value of a repeated field, and the field names too: form.values() gives only the first.
         if "\x00" in request.path:
             abort(400)
-        if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
-            raise ControlCharacterSent()
-        if request.endpoint not in _EXPLAIN_NUL_IN_QUERY and any(
-                "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
-            abort(400)
+        if fields := _fields_holding_nul(request.form):
+            raise ControlCharacterSent(fields)
+        if request.endpoint not in _EXPLAIN_NUL_IN_QUERY and (fields := _fields_holding_nul(request.args)):
+            raise ControlCharacterSent(fields, in_address=True)
 
     app.before_request(enforce_route_access)
 
@@ -255,17 +254,36 @@ _DOMAIN_ERROR_TITLES = {
 }
 
 
+def _fields_holding_nul(values) -> list[str]:
+    """The names of the fields whose name or any value holds NUL (a repeated field's later values too)."""
+    return list(dict.fromkeys(key.replace("\x00", "") for key, value in values.items(multi=True)
+                              if "\x00" in key or "\x00" in value))
+
+
 class ControlCharacterSent(BadRequest):
     """A form sent with a NUL character, which nothing can store: usually pasted in with text from elsewhere.
 
-    The character cannot be seen, so the page says what it is and how to get
-    rid of it; going back keeps what the person typed in the form.
+    The character cannot be seen, so the page says what it is, which of the form's boxes holds it (where the
+    box has a name a person would know), and how to get rid of it; going back keeps what was typed. NUL in a
+    search (the query string) gets the same page, worded for a search.
     """
 
     title = "What you sent contains a character we cannot accept"
-    description = ("Something pasted into the form brought an invisible control character (NUL) with it. Nothing "
-                   "has been saved. Go back: what you typed is still in the form. Retype the part you pasted, or "
-                   "paste it again as plain text, then send it again.")
+
+    def __init__(self, fields: list[str], in_address: bool = False):
+        from consult.web import NAMED_FIELDS
+
+        named = [NAMED_FIELDS[field] for field in fields if field in NAMED_FIELDS]
+        where = f" It is in: {', '.join(named)}." if named else ""
+        if in_address:
+            description = ("What you searched for or filtered by holds an invisible control character (NUL), "
+                           f"usually pasted in with text from elsewhere.{where} Nothing was looked up. Go back, "
+                           "retype the part you pasted, then search again.")
+        else:
+            description = ("Something pasted into the form brought an invisible control character (NUL) with "
+                           f"it.{where} Nothing has been saved. Go back: what you typed is still in the form. "
+                           "Retype the part you pasted, or paste it again as plain text, then send it again.")
+        super().__init__(description)
 
 
 def _register_error_pages(app: Flask) -> None:

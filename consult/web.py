@@ -107,6 +107,11 @@ CARRIED_NOT_TYPED = frozenset({"submit", "version", "note_version", "seen", "sho
 # What the kept fields that people type are called on the forms they come from.
 KEPT_LABELS = {"body": "Your comment", "quote": "Quoted passage", "text": "Your words", "yes_no": "Yes or no",
                "note": "Note", "name": "Name", "summary": "Summary", "reason": "Reason"}
+# Fields a person would know by a name, for a page that has to say which one holds something (a NUL).
+NAMED_FIELDS = {**KEPT_LABELS, "q": "Search words", "email": "Email address", "password": "Password",
+                "organisation": "Organisation name", "organisation_name": "Organisation name",
+                "tobacco_details": "Details of the links", "other_interests": "Other interests",
+                "title": "Title", "description": "Description", "response": "Response"}
 
 
 def wrote_anything(kept: list[tuple[str, str]]) -> bool:

@@ -26,7 +26,19 @@ def test_a_nul_in_the_path_or_query_is_a_bad_request_for_anyone(client, login_as
     for path in _paths(consultation.reference):
         response = client.get(path)
         assert response.status_code == 400, path
-        assert "there is a problem with the request" in response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        if "%00" in path.split("?")[0]:
+            assert "there is a problem with the request" in page, path
+        else:  # a search or filter: said as one
+            assert "What you sent contains a character we cannot accept" in page, path
+            assert "What you searched for or filtered by holds an invisible control character (NUL)" in page, path
+
+
+def test_a_nul_in_a_search_names_the_search_box(client, login_as, make_consultation):
+    consultation = make_consultation()
+    login_as(Role.STAFF)
+    page = client.get(f"/staff/consultations/{consultation.reference}/comments?q=cost%00").get_data(as_text=True)
+    assert "It is in: Search words. Nothing was looked up." in page
 
 
 def test_a_nul_in_a_form_is_refused_with_what_it_is_and_how_to_get_rid_of_it(client, post_form):
@@ -35,6 +47,7 @@ def test_a_nul_in_a_form_is_refused_with_what_it_is_and_how_to_get_rid_of_it(cli
     page = response.get_data(as_text=True)
     assert "What you sent contains a character we cannot accept" in page
     assert "invisible control character (NUL)" in page and "what you typed is still in the form" in page
+    assert "It is in: Email address." in page
 
 
 @pytest.mark.parametrize("fields", [
