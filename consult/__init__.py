@@ -242,8 +242,6 @@ _FIXED_ERROR_PAGES = {
           "If you typed the web address, check it is correct. If you pasted it, check you copied the entire address."),
     405: ("Sorry, that action is not available here",
           "Go back to the page you were on and use the buttons on the page."),
-    413: ("The file or text you sent is too large",
-          "Go back and send something smaller."),
 }
 
 _DOMAIN_ERROR_TITLES = {
@@ -310,6 +308,15 @@ def _register_error_pages(app: Flask) -> None:
 
     for status in _FIXED_ERROR_PAGES:
         app.register_error_handler(status, fixed_page(status))
+
+    @app.errorhandler(413)
+    def too_large(error):
+        from consult.consultations.importing import MAX_UPLOAD_LABEL
+
+        most = f"{app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)}MB"
+        return page(413, "The file or text you sent is too large",
+                    f"The service takes at most {most} at once, and a draft to import at most "
+                    f"{MAX_UPLOAD_LABEL}. Nothing has been saved. Go back and send something smaller.")
 
     @app.errorhandler(429)
     def rate_limited(error):

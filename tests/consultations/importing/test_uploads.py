@@ -326,3 +326,5 @@ def test_a_request_over_the_app_wide_limit_gets_the_too_large_page(client, csrf,
                            b"a" * (13 * 1024 * 1024), "draft.txt")
     assert response.status_code == 413
     assert "The file or text you sent is too large" in response.get_data(as_text=True)
+    assert "The service takes at most 12MB at once, and a draft to import at most 10MB." in (
+        response.get_data(as_text=True))
