@@ -117,6 +117,19 @@ YEARS = range(1900, 3000)
 _DIGITS = re.compile(r"[0-9]{1,4}")  # ASCII only: int() would also read other scripts' digits
 
 
+_ONE_UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{1,4})")
+_ONE_ISO_DATE = re.compile(r"([0-9]{1,4})-([0-9]{1,2})-([0-9]{1,2})")
+
+
+def _date_in_one(value: str) -> list[str] | None:
+    """A date written in one box, UK style or ISO, as its [day, month, year]; None for anything else."""
+    if match := _ONE_UK_DATE.fullmatch(value):
+        return list(match.groups())
+    if match := _ONE_ISO_DATE.fullmatch(value):
+        return list(reversed(match.groups()))
+    return None
+
+
 class _UKDateInput(GovDateInput):
     """GOV.UK's date input, marking as wrong only the parts the field says are (GOV.UK's pattern: one
     missing or wrong part is highlighted alone; a date wrong as a whole has all three highlighted)."""
@@ -164,6 +177,8 @@ class UKDateField(Field):
 
     def process_formdata(self, valuelist):
         parts = [(value or "").strip() for value in valuelist[:3]]
+        if len(parts) == 1:  # one value, as a link or an edited address gives it: 31/1/2027 or 2027-01-31
+            parts = _date_in_one(parts[0]) or parts
         parts += [""] * (3 - len(parts))
         self.raw_data = parts
         self.data = None
