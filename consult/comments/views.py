@@ -95,20 +95,53 @@ def _draft_gone(consultation, deleting: bool = False):
     """A change sent for a draft that is no longer there (deleted in another tab, or never the person's).
 
     A page asked for is simply not found. A delete sent again is told the draft has gone. An edit is not
-    saved, but not lost either: the page shows what was typed, to copy into a new comment. The same answer
-    (a 404) serves a comment that is someone else's, and it shows only what this request sent.
+    saved, but not lost either (_not_saved). The same answer (a 404) serves a comment that is someone else's,
+    and it shows only what this request sent.
     """
     if request.method != "POST":
         abort(404)
-    kept = [] if deleting else [(key, request.form.get(key, "")) for key in ("quote", "body")]
-    return render_template("comments/draft_gone.html", consultation=consultation, kept=kept,
-                           deleting=deleting), 404
+    heading = "This draft comment is no longer there"
+    if deleting:
+        return _not_saved(consultation, heading, "It has already been deleted, perhaps in another tab or window.",
+                          status=404)
+    return _not_saved(consultation, heading, "Your changes have not been saved: the draft was deleted, perhaps in "
+                      "another tab or window.", status=404, may_comment=True)
+
+
+def _not_saved(consultation, heading: str, reason: str, status: int = 409, may_comment: bool = False,
+               next_href: str | None = None, next_text: str = "Go to your response"):
+    """A comment sent that cannot be saved any more, shown with what was typed so that it is not lost."""
+    kept = [(key, request.form.get(key, "")) for key in ("quote", "body")]
+    return render_template("comments/not_saved.html", consultation=consultation, heading=heading, reason=reason,
+                           kept=kept, may_comment=may_comment, next_text=next_text,
+                           next_href=next_href or url_for("comments.review", reference=consultation.reference)
+                           ), status
 
 
 def _already_submitted(consultation):
-    """A change asked of a submitted response: the receipt, which shows what was submitted, and why not."""
+    """A change asked of a submitted response: the receipt, which shows what was submitted, and why not.
+    What a comment sent then had typed is shown, not dropped."""
+    if request.method == "POST" and request.form.get("body", "").strip():
+        return _not_saved(consultation, "Your comment has not been saved", services.ResponseAlreadySubmitted.message,
+                          next_href=url_for("comments.receipt", reference=consultation.reference),
+                          next_text="View your receipt")
     flash(services.ResponseAlreadySubmitted.message, "info")
     return redirect(url_for("comments.receipt", reference=consultation.reference))
+
+
+def _not_changeable(participation, comment=None):
+    """services.require_changeable, for a page: None if the comment may be written, else the answer to give.
+
+    A form asked for gets the refusal's own page; one sent, with its words, gets them shown back
+    (a colleague whose comment went to the lead, or whose organisation has responded).
+    """
+    try:
+        services.require_changeable(participation, comment)
+    except services.CommentingError as refused:
+        if request.method != "POST":
+            raise
+        return _not_saved(participation.consultation, "Your comment has not been saved", str(refused))
+    return None
 
 
 def _new_comment(participation, target: services.CommentTargetRef):
@@ -117,7 +150,8 @@ def _new_comment(participation, target: services.CommentTargetRef):
         return _redirect_to_take_part(consultation)
     if participation.is_submitted:
         return _already_submitted(consultation)
-    services.require_changeable(participation)
+    if refused := _not_changeable(participation):
+        return refused
     form = CommentForm(section=target.section)
     if target.section is None:
         del form.quote
@@ -180,7 +214,8 @@ def edit_comment(reference: str, comment_id: int):
     target = services.CommentTargetRef(document=comment.document, chapter=comment.chapter, section=comment.section)
     if not comment.is_draft:
         return _already_submitted(consultation)
-    services.require_changeable(participation, comment)
+    if refused := _not_changeable(participation, comment):
+        return refused
     if request.method == "GET" and not consultation.is_open_at(utcnow()):
         return not_open_page(consultation, comment.participation)
     form = EditCommentForm(obj=comment, section=comment.section)

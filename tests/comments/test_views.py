@@ -631,10 +631,18 @@ def test_submitted_response_is_read_only(client, post_form, participant, action)
     comment = add_draft(participant, "Final words", section="1.1")
     post_form(path(consultation, "/response/submit"))
     response = _attempt(client, post_form, consultation, action, comment)
-    # Every way in ends on the receipt, which says why: never a form whose button would be refused.
-    assert response.status_code == 302 and response.headers["Location"].endswith("/response/receipt")
-    page = page_after(client, response)
-    assert SUBMITTED_MESSAGE in page and "Are you sure" not in page
+    if action in ("new comment", "edit"):
+        # Words sent after the submit (from another tab) are not saved, and not dropped: shown back, with why.
+        assert response.status_code == 409
+        page = text_of(response)
+        assert "Your comment has not been saved" in page and SUBMITTED_MESSAGE in page
+        assert ("An afterthought" if action == "new comment" else "Changed") in page
+        assert "/response/receipt" in page
+    else:
+        # Every other way in ends on the receipt, which says why: never a form whose button would be refused.
+        assert response.status_code == 302 and response.headers["Location"].endswith("/response/receipt")
+        page = page_after(client, response)
+        assert SUBMITTED_MESSAGE in page and "Are you sure" not in page
     assert [(c.body, c.status) for c in services.list_comments(participant)] == \
         [("Final words", CommentStatus.SUBMITTED)]
 

@@ -228,6 +228,24 @@ def _signed_in_colleague_with_a_draft(login, shared, body: str):
     return participation, f"/consultations/{consultation.reference}/organisation/send"
 
 
+def test_a_colleague_editing_a_comment_sent_to_the_lead_in_another_tab_sees_what_they_typed(
+        client, login, post_form, shared):
+    participation, send = _signed_in_colleague_with_a_draft(login, shared, "As first written")
+    comment = services.unsent(participation).comments[0]
+    edit = f"/consultations/{participation.consultation.reference}/comments/{comment.id}/edit"
+    assert client.get(edit).status_code == 200
+    assert post_form(send, {"shown": shown_on(_text(client.get(send)))}).status_code == 302  # the other tab
+
+    refused = post_form(edit, {"body": "Rewritten in the first tab"})
+
+    assert refused.status_code == 409
+    page = _text(refused)
+    assert "Your comment has not been saved" in page and "sent this comment to your organisation" in page
+    assert "Rewritten in the first tab" in page
+    db.session.expire_all()
+    assert db.session.get(type(comment), comment.id).body == "As first written"
+
+
 def test_a_colleague_sending_from_a_page_shown_before_another_tab_added_a_comment_is_asked_to_check_again(
         client, login, post_form, shared):
     participation, send = _signed_in_colleague_with_a_draft(login, shared, "On the page")
