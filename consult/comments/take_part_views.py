@@ -102,8 +102,9 @@ TOBACCO_DETAILS = Question("take_part_tobacco_details", "/take-part/tobacco-link
                            lambda answers: answers.get("has_tobacco_links") is True)
 INTERESTS = Question("take_part_interests", "/take-part/other-interests", OtherInterestsForm, ("other_interests",),
                      "comments/take_part_interests.html")
+# An organisation's comments are published under its name, never its respondent's: nothing to ask.
 PUBLISH_NAME = Question("take_part_publish_name", "/take-part/publish-name", PublishNameForm, ("publish_name",),
-                        "comments/take_part_publish_name.html")
+                        "comments/take_part_publish_name.html", _is_individual)
 QUESTIONS = [KIND, INDIVIDUAL, ORGANISATION, TOBACCO, TOBACCO_DETAILS, INTERESTS, PUBLISH_NAME]
 
 
@@ -135,7 +136,7 @@ def choice_from_answers(answers: dict) -> services.ParticipationChoice:
         has_tobacco_links=has_links,
         tobacco_details=(answers.get("tobacco_details") or "") if has_links else "",
         other_interests=answers.get("other_interests") or "",
-        publish_name=answers.get("publish_name") is True,
+        publish_name=not organisation and answers.get("publish_name") is True,
     )
 
 

@@ -190,7 +190,12 @@ AS_AN_ORGANISATION = [
     ("/take-part/tobacco-links", {"has_tobacco_links": "yes"}),
     ("/take-part/tobacco-links/details", {"tobacco_details": "A grant in 2019"}),
     ("/take-part/other-interests", {"other_interests": ""}),
-    ("/take-part/publish-name", {"publish_name": "no"}),
+]
+AS_AN_INDIVIDUAL = [
+    ("/take-part", {"kind": "individual"}),
+    ("/take-part/about-you", {"individual_type": "patient_or_carer"}),
+    ("/take-part/tobacco-links", {"has_tobacco_links": "no"}),
+    ("/take-part/other-interests", {"other_interests": ""}),
 ]
 
 
@@ -269,7 +274,7 @@ def take_part_interests_too_long(scene: Scene) -> None:
 
 
 def take_part_publish_name(scene: Scene) -> None:
-    take_part_from(scene, AS_AN_ORGANISATION[:5], "/take-part/publish-name",
+    take_part_from(scene, AS_AN_INDIVIDUAL, "/take-part/publish-name",
                    "Can we publish your name with your comments?")
 
 

@@ -107,7 +107,7 @@ def test_the_first_page_asks_only_how_you_are_taking_part(client, signed_in_at):
     (AS_PATIENT, ["/take-part/about-you", "/take-part/tobacco-links", "/take-part/other-interests",
                   "/take-part/publish-name", "/take-part/check"]),
     (AS_CHARITY, ["/take-part/organisation", "/take-part/tobacco-links", "/take-part/tobacco-links/details",
-                  "/take-part/other-interests", "/take-part/publish-name", "/take-part/check"]),
+                  "/take-part/other-interests", "/take-part/check"]),
 ], ids=["individual", "organisation-with-tobacco-links"])
 def test_each_answer_leads_to_the_next_question_on_its_path(post_form, signed_in_at, answers, pages):
     _, consultation = signed_in_at
@@ -226,14 +226,15 @@ def test_check_page_shows_every_answer_with_a_change_link_to_its_question(client
         "Links with the tobacco industry": "Yes",
         "Details of the links or funding": "A grant in 2019",
         "Other interests": "We sell insoles",
-        "Publish your name with your comments": "No",
+        # An organisation's comments carry its name, never its respondent's: nothing to ask, nothing to change.
+        "Name published with the comments": "Your organisation’s name. Your own name is not published.",
     }
     links = change_links(page)
     expected = {
         "how you are taking part": "/take-part", "organisation name": "/take-part/organisation",
         "type of organisation": "/take-part/organisation", "links with the tobacco industry": "/take-part/tobacco-links",
         "details of the links or funding": "/take-part/tobacco-links/details",
-        "other interests": "/take-part/other-interests", "whether we publish your name": "/take-part/publish-name",
+        "other interests": "/take-part/other-interests",
     }
     assert {name: href.split("?")[0] for name, href in links.items()} == {
         name: path(consultation, rest) for name, rest in expected.items()}
@@ -288,6 +289,7 @@ def test_answers_off_the_chosen_path_are_neither_shown_nor_stored(client, post_f
     links = change_links(main_of(client.get(check_url)))
     post_form(links["how you are taking part"], {"kind": "individual"})
     post_form(path(consultation, "/take-part/about-you?change=yes"), {"individual_type": "researcher"})
+    post_form(path(consultation, "/take-part/publish-name?change=yes"), {"publish_name": "no"})  # now asked
     post_form(links["links with the tobacco industry"], {"has_tobacco_links": "no"})
 
     page = main_of(client.get(check_url))
@@ -469,8 +471,9 @@ def test_a_confirm_pressed_on_answers_another_tab_has_since_changed_is_refused(c
 
     assert confirm(client, post_form, check_url).status_code == 302  # confirming what the page now shows
     [stored] = stored_participations(user)
+    # A publish_name answer sent for an organisation is off its path: its respondent's name is never published.
     assert (stored.kind, stored.organisation_name, stored.publish_name) == (
-        ParticipantKind.ORGANISATION, "Foot Health Charity", True)
+        ParticipantKind.ORGANISATION, "Foot Health Charity", False)
 
 
 def test_an_organisation_with_a_commenting_lead_is_refused_by_name_and_the_way_in_is_given(client, post_form,

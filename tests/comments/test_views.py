@@ -162,7 +162,7 @@ def test_stakeholder_takes_part_comments_and_submits_through_the_pages(client, p
     declaration = receipt[receipt.index("Your declaration"):receipt.index("Your comments")]
     for answer in ("On behalf of an organisation", "Foot Health Charity", "Charity or patient group",
                    "Links with the tobacco industry", "A grant in 2019", "We sell insoles",
-                   "Publish your name with your comments"):
+                   "Name published with the comments", "Your organisation’s name. Your own name is not published."):
         assert answer in declaration, answer
     assert "Change" not in declaration
 
