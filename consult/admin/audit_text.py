@@ -94,6 +94,7 @@ _SENTENCES: dict[str, tuple[str, str]] = {
     "organisation.lead_removed": ("Removed ", " as a commenting lead of their organisation"),
     "consultation.create": ("Created consultation ", ""),
     "consultation.edit": ("Changed the details of consultation ", ""),
+    "consultation.close": ("Closed consultation ", " straight away, before its closing time"),
     "consultation.import_document": ("Added a document to consultation ", ""),
     "consultation.replace_document": ("Replaced a document in consultation ", ""),
     "consultation.assign_committee_member": ("Gave a committee member access to consultation ", ""),

@@ -728,6 +728,17 @@ def edit_consultation_conflict(scene: Scene) -> None:
     expect(scene.page.get_by_role("heading", name="Your changes were not saved")).to_be_visible()
 
 
+def close_consultation_check(scene: Scene) -> None:
+    """The check before staff close an open consultation now: what closing means, and whom it leaves out."""
+    seeded = seed_consultation(scene.live_server, "open")
+    seed_response(scene.live_server, seed_user(scene.live_server), seeded, comments=1, submitted=True)
+    seed_response(scene.live_server, seed_user(scene.live_server), seeded, comments=2)
+    as_staff(scene)
+    scene.goto(f"/staff/consultations/{seeded.reference}/close")
+    expect(scene.page.get_by_role("heading", level=1)).to_have_text(
+        "Are you sure you want to close this consultation now?")
+
+
 def import_upload(scene: Scene) -> None:
     world = as_staff(scene)
     scene.goto(f"/staff/consultations/{world.reference}/import")
@@ -1484,6 +1495,7 @@ PAGES: list[tuple[str, Callable[[Scene], None]]] = [
     ("staff-edit-consultation", edit_consultation_form),
     ("staff-edit-consultation-error", edit_consultation_errors),
     ("staff-edit-consultation-conflict", edit_consultation_conflict),
+    ("staff-close-consultation-check", close_consultation_check),
     ("staff-import-upload", import_upload),
     ("staff-import-upload-error-file-type", import_upload_wrong_type),
     ("staff-import-preview", import_preview),

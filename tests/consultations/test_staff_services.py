@@ -170,8 +170,7 @@ def test_a_new_consultation_whose_closing_time_has_passed_is_refused(app_context
     with pytest.raises(services.ConsultationDatesInvalid) as refused:
         services.add_consultation(staff, details(is_draft=is_draft, **PAST_DETAILS), NOW)
     assert refused.value.field == "closes_on"
-    assert str(refused.value) == ("The closing time must be in the future. To close the consultation early, "
-                                  "choose a time later today")
+    assert str(refused.value) == "The closing time must be in the future"
     assert count(Consultation) == 0 and count(AuditEvent) == 0
 
 
@@ -188,7 +187,9 @@ def test_an_edit_cannot_move_the_closing_time_into_the_past(staff, consultation)
     with pytest.raises(services.ConsultationDatesInvalid) as refused:
         services.edit_consultation(staff, consultation, details(closes_at=now - timedelta(hours=1)),
                                    consultation.version, services.details_digest(consultation), now)
-    assert refused.value.field == "closes_on" and "must be in the future" in str(refused.value)
+    assert refused.value.field == "closes_on"
+    assert str(refused.value) == ("The closing time must be in the future. To stop taking comments now, use "
+                                  "‘Close this consultation now’ on its page")
     db.session.rollback()
     assert db.session.get(Consultation, consultation.id).closes_at == CLOSES
     assert events(consultation, "consultation.edit") == []
@@ -214,7 +215,7 @@ def test_a_closed_consultation_cannot_be_given_another_past_closing_time(staff, 
     with pytest.raises(services.ConsultationDatesInvalid) as refused:
         services.edit_consultation(staff, consultation, details(closes_at=CLOSES + timedelta(days=1)),
                                    consultation.version, services.details_digest(consultation), now)
-    # Not "close it early": it has closed, and only a closing time in the future changes that.
+    # Not "close it now": it has closed, and only a closing time in the future changes that.
     assert str(refused.value) == ("This consultation has closed: its closing time can only be moved into the "
                                   "future, which opens it again")
 

@@ -123,7 +123,7 @@ def test_the_staff_pages_are_all_declared_for_staff(app):
     from consult.access import rule_for_endpoint
 
     routes = _staff_routes(app)
-    assert len({endpoint for endpoint, _ in routes}) == 9
+    assert len({endpoint for endpoint, _ in routes}) == 10
     with app.test_request_context():
         assert {rule_for_endpoint(endpoint).name for endpoint, _ in routes} == {"roles: staff, admin"}
 
@@ -534,7 +534,7 @@ def test_an_opened_consultation_cannot_be_held_as_a_draft_again(client, post_for
     assert response.status_code == 200
     assert error_summary_items(text_of(response)) == [
         "The consultation has opened, so it cannot be held as a draft again: people taking part would lose their "
-        "drafts, receipts and links. To stop taking comments, close it early by changing its closing time"]
+        "drafts, receipts and links. To stop taking comments early, use ‘Close this consultation now’ on its page"]
     assert 'href="#is_draft"' in response.get_data(as_text=True)
     assert 'name="is_draft"' in response.get_data(as_text=True)  # the box is shown with its error
     assert reload(consultation).is_draft is False
@@ -613,8 +613,9 @@ def test_an_edit_without_the_version_it_started_from_is_refused(client, post_for
 
 # --- Closing and opening times that have passed ---------------------------------
 
-CLOSING_IN_THE_PAST = ("The closing time must be in the future. To close the consultation early, "
-                       "choose a time later today")
+CLOSING_IN_THE_PAST = "The closing time must be in the future"
+CLOSE_NOW_INSTEAD = ("The closing time must be in the future. To stop taking comments now, use ‘Close this "
+                     "consultation now’ on its page")
 
 
 def field_error(page: str, name: str) -> str:
@@ -656,7 +657,7 @@ def test_a_new_consultation_that_has_already_closed_is_refused_beside_the_closin
 
 
 @pytest.mark.parametrize("field,days_from_now,message", [
-    ("closes_on", -1, CLOSING_IN_THE_PAST),
+    ("closes_on", -1, CLOSE_NOW_INSTEAD),
     ("opens_on", 1, "The consultation has already opened, so the opening time cannot be in the future: people "
                     "may be part-way through their responses"),
 ])

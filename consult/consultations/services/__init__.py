@@ -1,6 +1,7 @@
-"""The rules for consultations, in three rooms, all importable from here.
+"""The rules for consultations, in four rooms, all importable from here.
 
 * ``consultations``: finding consultations, creating them and editing their details;
+* ``closing``: closing an open consultation now, and who that affects;
 * ``documents``: storing a parsed draft as chapters and numbered sections, and replacing it;
 * ``committee``: which committee members may review a consultation.
 
@@ -9,6 +10,13 @@ errors are DomainErrors: 422 for a typed value the service cannot accept (the pa
 again, as for its own checks), 409 for a clash with what is saved now.
 """
 
+from consult.consultations.services.closing import (
+    ClosingCounts,
+    NotOpenToClose,
+    check_closable,
+    close_consultation,
+    closing_counts,
+)
 from consult.consultations.services.committee import (
     AlreadyAssigned,
     CommitteeAssignmentError,
@@ -59,6 +67,7 @@ __all__ = [
     "MAX_SECTION_NUMBER_CHARS",
     "MAX_TITLE_CHARS",
     "AlreadyAssigned",
+    "ClosingCounts",
     "CommitteeAssignmentError",
     "ConsultationDatesInvalid",
     "ConsultationDetails",
@@ -68,12 +77,16 @@ __all__ = [
     "EditConflict",
     "NotACommitteeMember",
     "NotAssigned",
+    "NotOpenToClose",
     "UnknownCommitteeMember",
     "add_consultation",
     "add_document",
     "assign_committee_member",
+    "check_closable",
     "check_parsed_document",
     "check_replaceable",
+    "close_consultation",
+    "closing_counts",
     "count_comments_on_document",
     "create_consultation",
     "details_digest",

@@ -24,7 +24,7 @@ from consult.errors import DomainError
 from consult.extensions import db
 
 EDITABLE_FIELDS = ("reference", "title", "summary", "opens_at", "closes_at", "late_grace_seconds", "is_draft")
-_CHANGED_DETAILS_ACTIONS = ("consultation.create", "consultation.edit")
+_CHANGED_DETAILS_ACTIONS = ("consultation.create", "consultation.edit", "consultation.close")
 
 
 class DuplicateReference(DomainError):
@@ -42,15 +42,16 @@ class ConsultationDatesInvalid(DomainError):
     status = 422
 
 
-CLOSING_TIME_PASSED = ("The closing time must be in the future. To close the consultation early, "
-                       "choose a time later today")
+CLOSING_TIME_PASSED = "The closing time must be in the future"
+CLOSE_NOW_INSTEAD = ("The closing time must be in the future. To stop taking comments now, use ‘Close this "
+                     "consultation now’ on its page")
 CLOSED_TIME_MOVED = ("This consultation has closed: its closing time can only be moved into the future, "
                      "which opens it again")
 REFERENCE_FIXED = ("The reference cannot be changed once the consultation has opened or has comments: comment "
                    "numbers, receipts and links already sent use it")
 DRAFT_AFTER_OPENING = ("The consultation has opened, so it cannot be held as a draft again: people taking part "
-                       "would lose their drafts, receipts and links. To stop taking comments, close it early by "
-                       "changing its closing time")
+                       "would lose their drafts, receipts and links. To stop taking comments early, use ‘Close "
+                       "this consultation now’ on its page")
 OPENING_TIME_AFTER_OPENING = ("The consultation has already opened, so the opening time cannot be in the future: "
                               "people may be part-way through their responses")
 
@@ -276,10 +277,19 @@ def _check_what_opening_fixed(saved: Consultation, details: ConsultationDetails,
 
 
 def _check_times_against_now(saved: Consultation | None, details: ConsultationDetails, now: datetime) -> None:
-    """Refuse a closing or opening time that staff set or change to one that would lock people out."""
+    """Refuse a closing or opening time that staff set or change to one that would lock people out.
+
+    A closing time in the past would end an open consultation with no check of who it leaves out, and
+    not at the moment staff chose: the message sends them to the close made for that.
+    """
     if (saved is None or details.closes_at != saved.closes_at) and details.closes_at <= now:
-        already_closed = saved is not None and saved.closes_at <= now
-        raise ConsultationDatesInvalid(CLOSED_TIME_MOVED if already_closed else CLOSING_TIME_PASSED, field="closes_on")
+        if saved is not None and saved.closes_at <= now:
+            message = CLOSED_TIME_MOVED
+        elif saved is not None and saved.is_open_at(now):
+            message = CLOSE_NOW_INSTEAD
+        else:
+            message = CLOSING_TIME_PASSED
+        raise ConsultationDatesInvalid(message, field="closes_on")
     if (saved is not None and not saved.is_draft and saved.opens_at <= now
             and details.opens_at != saved.opens_at and details.opens_at > now):
         raise ConsultationDatesInvalid(OPENING_TIME_AFTER_OPENING, field="opens_on")

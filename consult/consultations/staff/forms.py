@@ -266,3 +266,9 @@ class AssignCommitteeMemberForm(FlaskForm):
 
 class RemoveCommitteeMemberForm(FlaskForm):
     user_id = StoredIntegerField(widget=HiddenInput(), validators=[InputRequired(message="Choose who to remove")])
+
+
+class CloseConsultationForm(FlaskForm):
+    """The button that closes an open consultation now; it carries only its CSRF token."""
+
+    submit = SubmitField("Close consultation now", widget=GovSubmitInput())

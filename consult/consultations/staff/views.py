@@ -21,8 +21,10 @@ from consult.consultations.importing import (
     parse_upload,
     with_introduction,
 )
+from consult.consultations.models import ConsultationStatus
 from consult.consultations.staff.forms import (
     AssignCommitteeMemberForm,
+    CloseConsultationForm,
     ConfirmImportForm,
     ConsultationForm,
     RemoveCommitteeMemberForm,
@@ -33,7 +35,8 @@ from consult.errors import Outcome, form_errors
 from consult.extensions import db
 from consult.loaders import staff_consultation_or_404
 from consult.text import quantity
-from consult.uk_time import display_zone
+from consult.uk_time import display_zone, uk_datetime
+from consult.web import request_arrived_at
 
 bp = Blueprint("staff_consultations", __name__, url_prefix="/staff/consultations")
 
@@ -138,16 +141,58 @@ def edit(reference: str):
 
 
 def _edit_page(form: ConsultationForm, consultation, **shown):
-    """The edit form, saying what opening has fixed (the reference, the public state), however it is drawn."""
+    """The edit form, saying what opening has fixed (the reference, the public state), however it is drawn.
+
+    For a closed consultation it says that a closing time in the future opens it again; on a conflict whose
+    unsaved version would do that (its edit page was opened before a close), it says so beside both versions.
+    """
     now = utcnow()
+    closed = consultation.status_at(now) is ConsultationStatus.CLOSED
+    yours = shown.get("yours")
     return render_template("staff/consultations/form.html", form=form, consultation=consultation,
                            reference_fixed=services.reference_is_fixed(consultation, now),
-                           opened=services.has_opened(consultation, now), **shown)
+                           opened=services.has_opened(consultation, now), closed=closed,
+                           reopens=closed and yours is not None and yours.closes_at > now, **shown)
 
 
 def _remember_seen(form: ConsultationForm, consultation) -> None:
     form.version.data = str(consultation.version)
     form.digest.data = services.details_digest(consultation)
+
+
+# --- Closing now -------------------------------------------------------------------
+
+@bp.route("/<reference>/close", methods=["GET", "POST"])
+@staff
+def close(reference: str):
+    """The check before closing an open consultation now, and the close.
+
+    The close is timed by when its request arrived, as every write judged against the deadline is. A
+    consultation that is not open (a draft, not yet open, already closed, by a replay or in another tab)
+    has nothing to confirm: the refusal goes back to its staff page as a notice.
+    """
+    consultation = staff_consultation_or_404(reference)
+    back = url_for("staff_consultations.show", reference=consultation.reference)
+    form = CloseConsultationForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        with form_errors(form) as outcome:
+            services.close_consultation(current_user, consultation, request_arrived_at())
+        if not outcome.ok:
+            flash(f"{outcome.error} Nothing was changed.", "info")
+            return redirect(back)
+        db.session.commit()
+        flash(f"Consultation {consultation.reference} closed at {uk_datetime(consultation.closes_at)}. "
+              "Nobody can add, change or submit comments now.", "success")
+        return redirect(back)
+    try:
+        services.check_closable(consultation, utcnow())
+    except services.NotOpenToClose as refused:
+        flash(str(refused), "info")
+        return redirect(back)
+    return render_template("staff/consultations/close.html", consultation=consultation, form=form,
+                           counts=services.closing_counts(consultation))
 
 
 # --- Importing a draft ---------------------------------------------------------
