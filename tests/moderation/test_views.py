@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from consult import create_app
 from consult.access import rule_for_endpoint
@@ -20,6 +20,8 @@ from consult.extensions import db
 from consult.moderation import services
 from consult.moderation.models import CommentResponse, CommentTheme, ModerationDecision, Theme
 from consult.moderation.services import decisions
+from consult.moderation.services import responses as response_services
+from consult.moderation.services import themes as theme_services
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState, TagSource
 from tests.conftest import make_test_config, sections_of
 
@@ -1076,3 +1078,286 @@ def test_a_stale_form_whose_change_was_your_own_says_so_instead_of_naming_you(cl
     assert re.search(r"This comment was changed by you at .+, in another tab or window or by sending the form "
                      r"twice, since you opened it here", page)
     assert "changed by Alice" not in page
+
+
+# --- A form sent twice at once, or again after pressing Back ---------------------------------------------
+
+
+def _form_on(client, path: str, posting_to: str = "") -> dict:
+    """The hidden fields (CSRF token, version) of the page's form, as the browser holds them after loading it."""
+    return hidden_values(form_posting_to(client.get(path).get_data(as_text=True), posting_to))
+
+
+def _told(client, response) -> str:
+    """Where a redirect lands, read as text, with the message it flashed."""
+    assert response.status_code == 302
+    return text_of(client.get(response.headers["Location"]).get_data(as_text=True))
+
+
+def _events(action: str) -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
+
+
+@pytest.fixture
+def costs(world):
+    """A second theme, 'Costs', on the first two comments: one to merge into 'Cost' or delete."""
+    theme = services.create_theme(world["consultation"].id, "Costs", "", world["alice"])
+    for comment in world["comments"][:2]:
+        services.tag_comment(comment, theme, world["alice"], utcnow())
+    db.session.commit()
+    return theme
+
+
+def test_a_merge_sent_again_says_the_theme_was_already_merged(client, login, world, costs):
+    cost = world["theme"]
+    login(world["alice"])
+    url = f"{base(world)}/themes/{costs.id}/merge"
+    data = {**_form_on(client, url), "target": cost.id}
+    first = client.post(url, data=data)
+    assert "Merged ‘Costs’ into ‘Cost’: 2 comments moved." in _told(client, first)
+
+    again = client.post(url, data=data)
+    page = _told(client, again)
+    assert again.headers["Location"] == first.headers["Location"]
+    assert "The theme ‘Costs’ was already merged into ‘Cost’. Nothing more was changed." in page
+    assert "Page not found" not in page
+    # Back asks for the merge page again (staff pages are not kept by the browser): it says the same.
+    back = client.get(url)
+    assert "The theme ‘Costs’ was already merged into ‘Cost’." in _told(client, back)
+    # The target's name as it is now, not as it was at the merge.
+    services.update_theme(cost, "Cost to patients", "", world["alice"], cost.version)
+    db.session.commit()
+    assert "already merged into ‘Cost to patients’" in _told(client, client.post(url, data=data))
+    assert _events("theme.merge") == 1
+    assert services.comment_ids_with_theme(cost) == sorted(c.id for c in world["comments"][:2])
+
+
+def test_a_delete_sent_again_says_the_theme_was_already_deleted(client, login, world, costs):
+    cost = world["theme"]
+    login(world["alice"])
+    url = f"{base(world)}/themes/{cost.id}/delete"
+    data = _form_on(client, url)
+    assert "Deleted the theme ‘Cost’." in _told(client, client.post(url, data=data))
+    again = client.post(url, data=data)
+    assert again.headers["Location"] == f"{base(world)}/themes"
+    assert "The theme ‘Cost’ was already deleted. Nothing more was changed." in _told(client, again)
+
+    spare = services.create_theme(world["consultation"].id, "Spare", "", world["alice"])
+    db.session.commit()
+    url = f"{base(world)}/themes/{costs.id}/delete"
+    data = {**_form_on(client, url), "reassign_to": spare.id}
+    assert "Deleted the theme ‘Costs’. 2 comments moved to ‘Spare’." in _told(client, client.post(url, data=data))
+    assert ("The theme ‘Costs’ was already deleted, and its comments moved to ‘Spare’. Nothing more was changed."
+            in _told(client, client.post(url, data=data)))
+    # A merge left open in another tab, sent after the delete, is told the same.
+    assert "The theme ‘Costs’ was already deleted" in _told(
+        client, client.post(f"{base(world)}/themes/{costs.id}/merge", data={**data, "target": spare.id}))
+    assert _events("theme.delete") == 2
+
+
+@pytest.fixture
+def merged_meanwhile(monkeypatch, world):
+    """The same merge, sent a moment earlier (a double click, or a colleague), is saved after this request
+    loaded the theme and before it writes: the window only the database can close."""
+
+    def arm(source: Theme, target: Theme, by) -> None:
+        check = theme_services._require_other_theme
+        before = {"consultation_id": source.consultation_id, "name": source.name,
+                  "description": source.description, "version": source.version}
+        ids = (source.id, target.id, target.name, by.id)
+
+        def check_then_lose_the_race(theme, other):
+            check(theme, other)
+            source_id, target_id, target_name, by_id = ids
+            connection = db.session.connection()
+            moved = list(connection.scalars(select(CommentTheme.comment_id)
+                                            .where(CommentTheme.theme_id == source_id)))
+            connection.execute(update(CommentTheme).where(CommentTheme.theme_id == source_id)
+                               .values(theme_id=target_id))
+            connection.execute(insert(AuditEvent).values(
+                actor_id=by_id, action="theme.merge", object_type="themes", object_id=str(source_id),
+                before=before, after={"merged_into_id": target_id, "merged_into": target_name,
+                                      "comment_ids": moved, "already_in_target": 0},
+                occurred_at=utcnow(), request_id=""))
+            connection.execute(delete(Theme).where(Theme.id == source_id))
+
+        monkeypatch.setattr(theme_services, "_require_other_theme", check_then_lose_the_race)
+
+    return arm
+
+
+def test_a_merge_sent_twice_at_once_says_the_theme_was_already_merged(client, login, world, costs,
+                                                                       merged_meanwhile):
+    cost = world["theme"]
+    login(world["alice"])
+    url = f"{base(world)}/themes/{costs.id}/merge"
+    data = {**_form_on(client, url), "target": cost.id}
+    merged_meanwhile(costs, cost, world["alice"])
+    response = client.post(url, data=data)
+    assert response.headers["Location"] == f"{base(world)}/themes"
+    assert "The theme ‘Costs’ was already merged into ‘Cost’. Nothing more was changed." in _told(client, response)
+
+
+def test_a_theme_that_never_was_in_this_consultation_is_still_not_found(client, login, world, costs,
+                                                                        make_consultation, assign_committee):
+    elsewhere = make_consultation()
+    foreign = services.create_theme(elsewhere.id, "Foreign", "", world["alice"])
+    target = services.create_theme(elsewhere.id, "Foreign target", "", world["alice"])
+    db.session.commit()
+    foreign_id = foreign.id
+    services.merge_themes(foreign, target, world["alice"])
+    db.session.commit()
+    costs_id = costs.id
+    login(world["alice"])
+    token = _form_on(client, f"{base(world)}/themes/{costs_id}/merge")
+    for theme_id in (foreign_id, 999999):
+        for action in ("merge", "delete"):
+            url = f"{base(world)}/themes/{theme_id}/{action}"
+            assert client.get(url).status_code == 404
+            assert client.post(url, data={**token, "target": world["theme"].id}).status_code == 404
+    # Only staff may merge or delete: anyone else is refused before a merged theme is looked up.
+    merged = client.post(f"{base(world)}/themes/{costs_id}/merge", data={**token, "target": world["theme"].id})
+    assert merged.status_code == 302
+    assign_committee(world["committee"], world["consultation"])
+    login(world["committee"])
+    refused = client.post(f"{base(world)}/themes/{costs_id}/merge", data=_form_on(client, f"{base(world)}/themes",
+                                                                                  "/account/sign-out"))
+    assert refused.status_code == 403 and "Costs" not in refused.get_data(as_text=True)
+
+
+def test_accept_sent_twice_says_the_comment_is_already_accepted(client, login, world):
+    comment = world["comments"][0]
+    login(world["alice"])
+    url = f"{base(world)}/comments/1/accept"
+    data = _form_on(client, f"{base(world)}/comments/1", url)
+    first = client.post(url, data=data)
+    assert f"Comment {comment.reference} is now accepted." in _told(client, first)
+    again = client.post(url, data=data)
+    assert again.headers["Location"] == first.headers["Location"]
+    page = _told(client, again)
+    assert f"Comment {comment.reference} is already accepted. Nothing more was changed." in page
+    assert "has not been saved" not in page
+    assert db.session.scalar(select(func.count()).select_from(ModerationDecision)) == 1
+    assert _events("comment.accept") == 1
+
+
+def test_accept_sent_twice_at_once_says_the_comment_is_already_accepted(client, login, world,
+                                                                        race_after_the_check):
+    comment = world["comments"][0]
+    login(world["alice"])
+    url = f"{base(world)}/comments/1/accept"
+    data = _form_on(client, f"{base(world)}/comments/1", url)
+    race_after_the_check(world["alice"].id)
+    response = client.post(url, data=data)
+    assert f"Comment {comment.reference} is already accepted. Nothing more was changed." in _told(client, response)
+    assert db.session.scalar(select(func.count()).select_from(ModerationDecision)) == 0
+
+
+def test_a_rejection_sent_twice_is_already_so_but_a_different_one_is_still_a_conflict(client, login, world):
+    comment = world["comments"][0]
+    login(world["alice"])
+    url = f"{base(world)}/comments/1/reject"
+    data = {**_form_on(client, url), "reason": "duplicate", "note": "Same as 2"}
+    first = client.post(url, data=data)
+    assert first.status_code == 302
+    client.get(first.headers["Location"])
+    again = client.post(url, data=data)
+    assert again.headers["Location"] == first.headers["Location"]
+    assert f"Comment {comment.reference} is already rejected. Nothing more was changed." in _told(client, again)
+
+    # Bob opened it before Alice's rejection and rejects it for another reason: that is refused, as before.
+    login(world["bob"])
+    conflict = client.post(url, data={**data, "note": "Bob thinks it repeats comment 3"})
+    html = conflict.get_data(as_text=True)
+    assert conflict.status_code == 409
+    assert "This comment was changed by Alice Staff" in text_of(html)
+    assert "Bob thinks it repeats comment 3" in text_of(html.split('id="yours"')[1].split('id="current"')[0])
+    assert fresh(comment).moderation_note == "Same as 2"
+
+
+def test_a_redaction_sent_twice_is_already_so_unless_its_reason_differs(client, login, world):
+    comment = world["comments"][0]
+    login(world["alice"])
+    url = f"{base(world)}/comments/1/redact"
+    data = {**_form_on(client, url), "reason": "personal_data", "redacted_body": "Comment [name removed]."}
+    first = client.post(url, data=data)
+    assert first.status_code == 302
+    client.get(first.headers["Location"])
+    assert (f"Comment {comment.reference} is already redacted with that text. Nothing more was changed."
+            in _told(client, client.post(url, data=data)))
+    login(world["bob"])
+    conflict = client.post(url, data={**data, "reason": "offensive"})
+    assert conflict.status_code == 409 and "Redacted comment Comment [name removed]." in text_of(
+        conflict.get_data(as_text=True))
+    assert db.session.scalar(select(func.count()).select_from(ModerationDecision)) == 1
+
+
+def test_a_response_saved_twice_says_it_is_already_saved(client, login, world):
+    comment = world["comments"][0]
+    login(world["alice"])
+    url = f"{base(world)}/comments/1/response"
+    data = {**_form_on(client, url), "text": "The committee noted the cost.", "state": "agreed"}
+    first = client.post(url, data=data)
+    assert "has been saved" in _told(client, first)
+    again = client.post(url, data=data)
+    assert again.headers["Location"] == first.headers["Location"]
+    assert (f"The response to comment {comment.reference} is already saved and agreed, with that text. "
+            "Nothing more was changed.") in _told(client, again)
+    assert _events("response.agree") == 1
+
+    # The same words saved by Bob as a draft since Alice opened the page are a real change: still refused.
+    data = {**_form_on(client, url), "text": "We will look again.", "state": "draft"}
+    services.save_response(comment, "We will look again.", ResponseState.AGREED, world["bob"],
+                           services.find_response(comment.id).version, utcnow())
+    db.session.commit()
+    conflict = client.post(url, data=data)
+    html = conflict.get_data(as_text=True)
+    assert conflict.status_code == 409 and "changed by Bob Staff" in text_of(html)
+    assert "Status Draft" in text_of(html.split('id="yours"')[1].split('id="current"')[0])
+    assert services.find_response(comment.id).state is ResponseState.AGREED
+
+
+@pytest.fixture
+def response_saved_meanwhile(monkeypatch):
+    """The same first response, sent a moment earlier (a double click), is saved after this request saw none
+    and before it writes: the database's one-response-per-comment rule refuses the second."""
+
+    def arm(text: str, state: ResponseState, by) -> None:
+        find = response_services.find_response
+        calls = []
+
+        def none_yet_then_lose_the_race(comment_id):
+            if calls:
+                return find(comment_id)
+            calls.append(comment_id)
+            now = utcnow()
+            db.session.connection().execute(insert(CommentResponse).values(
+                comment_id=comment_id, state=state, text=text, reason="", updated_by_id=by.id, version=1,
+                created_at=now, updated_at=now))
+            return None
+
+        monkeypatch.setattr(response_services, "find_response", none_yet_then_lose_the_race)
+
+    return arm
+
+
+def test_a_response_sent_twice_at_once_says_it_is_already_saved(client, login, world, response_saved_meanwhile):
+    comment = world["comments"][0]
+    login(world["alice"])
+    url = f"{base(world)}/comments/1/response"
+    data = {**_form_on(client, url), "text": "We will look again.", "state": "draft"}
+    response_saved_meanwhile("We will look again.", ResponseState.DRAFT, world["alice"])
+    response = client.post(url, data=data)
+    assert (f"The response to comment {comment.reference} is already saved as a draft, with that text. "
+            "Nothing more was changed.") in _told(client, response)
+
+
+def test_no_response_needed_sent_twice_says_it_is_already_marked(client, login, world):
+    comment = world["comments"][0]
+    login(world["alice"])
+    url = f"{base(world)}/comments/1/no-response"
+    data = {**_form_on(client, url), "reason": "Repeats comment 2"}
+    assert client.post(url, data=data).status_code == 302
+    assert (f"Comment {comment.reference} is already marked as needing no response, for that reason. "
+            "Nothing more was changed.") in _told(client, client.post(url, data=data))
+    assert _events("response.not_needed") == 1

@@ -90,18 +90,23 @@ def require_reason(reason: RejectionReason | None, note: str, why: str,
         raise InvalidInput(f"Explain why {why}", "note")
 
 
-def already_decided(subject: str, state, with_text: bool) -> NothingToChange:
-    """The refusal of a decision that is already so: "This comment is already rejected."."""
-    return NothingToChange(f"This {subject} is already {state.label.lower()}{' with that text' if with_text else ''}.")
+def already_decided(subject: str, state, with_text: bool, reference: str | None = None) -> NothingToChange:
+    """The refusal of a decision that is already so: "This comment is already rejected.", or, naming it by its
+    `reference`, "Comment C-0012 is already rejected. Nothing more was changed."."""
+    so = f"is already {state.label.lower()}{' with that text' if with_text else ''}."
+    if reference is None:
+        return NothingToChange(f"This {subject} {so}")
+    return NothingToChange(f"{subject.capitalize()} {reference} {so} Nothing more was changed.")
 
 
 @contextmanager
-def versioned_savepoint(row, stale: Callable[[], StaleVersion]) -> Iterator[None]:
+def versioned_savepoint(row, stale: Callable[[], StaleVersion | NothingToChange]) -> Iterator[None]:
     """Write the block's changes in a savepoint and flush them, so that `row`'s version column can refuse a race.
 
     If another transaction saved `row` after it was read, the database
     changes nothing, none of the block is kept, `row` is read again (so that
-    the error can name who changed it) and `stale()` is raised.
+    the error can name who changed it, or tell that it already is as asked)
+    and `stale()` is raised.
     """
     try:
         with db.session.begin_nested():
@@ -116,7 +121,7 @@ Applied = TypeVar("Applied")
 
 
 def write_decision(row, action: str, actor, audited: tuple[str, ...], apply: Callable[[], Applied],
-                   stale: Callable[[], StaleVersion]) -> Applied:
+                   stale: Callable[[], StaleVersion | NothingToChange]) -> Applied:
     """Apply a moderation decision to `row` (by calling `apply`) and audit it with before and after.
 
     The audit record is written in the same savepoint, so a decision that

@@ -11,6 +11,7 @@ the same version.
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from consult.access import can_see_original_of_redacted
@@ -31,7 +32,7 @@ from consult.moderation.services.common import (
     selected_comments,
     write_decision,
 )
-from consult.moderation.services.errors import InvalidInput, SelectionChanged, StaleComment
+from consult.moderation.services.errors import InvalidInput, NothingToChange, SelectionChanged, StaleComment
 from consult.moderation.states import ModerationState, RejectionReason
 
 _COMMENT_FIELDS = ("moderation_state", "rejection_reason", "moderation_note", "redacted_body", "redacted_quote",
@@ -110,6 +111,40 @@ def _same_as_now(comment: Comment, decision: Decision) -> bool:
     return comment.redacted_body == decision.redacted_body and comment.redacted_quote == decision.redacted_quote
 
 
+def _latest_reason(comment: Comment) -> RejectionReason | None:
+    """The reason given with the comment's latest decision: a redaction's is kept there, not on the comment."""
+    return db.session.scalar(
+        select(ModerationDecision.reason).where(ModerationDecision.comment_id == comment.id)
+        .order_by(ModerationDecision.decided_at.desc(), ModerationDecision.id.desc()).limit(1))
+
+
+def _exactly_as_now(comment: Comment, decision: Decision) -> bool:
+    """Whether the comment already holds this decision in full, a redaction's reason and note included."""
+    if not _same_as_now(comment, decision):
+        return False
+    return decision.state is not ModerationState.REDACTED or (
+        comment.moderation_note == decision.note and _latest_reason(comment) is decision.reason)
+
+
+def _already(comment: Comment, decision: Decision) -> NothingToChange:
+    return already_decided("comment", decision.state, decision.state is ModerationState.REDACTED,
+                           comment.reference)
+
+
+def _unless_already(stale: StaleComment, decision: Decision) -> StaleComment | NothingToChange:
+    """The refusal of a decision made on an older version of the comment.
+
+    When the comment now holds exactly that decision (the form sent twice, at
+    once or after Back, or a colleague deciding the same), it is already so and
+    nothing more is to change; otherwise `stale`, naming who changed it.
+    """
+    try:
+        decision = clean_decision(decision, stale.comment)
+    except InvalidInput:
+        return stale
+    return _already(stale.comment, decision) if _exactly_as_now(stale.comment, decision) else stale
+
+
 def would_reveal_original(comment: Comment, decision: Decision, actor) -> bool:
     """Accepting a redacted comment publishes its original, which only admins may see, so only they may."""
     return (comment.moderation_state is ModerationState.REDACTED and decision.state is ModerationState.ACCEPTED
@@ -159,18 +194,24 @@ def decide_comment(comment: Comment, decision: Decision, actor, expected_version
     Records the decision in the comment's history, on the comment (who and
     when) and in the audit trail. Raises StaleComment if the comment changed
     since `expected_version`, whether that is seen before saving or only by
-    the database when two saves race; either way nothing is written.
+    the database when two saves race; either way nothing is written. A
+    comment that already holds exactly this decision raises NothingToChange
+    instead, stale or not, so a decision sent twice reads as done.
     """
     require_submitted(comment)
-    _check_comment_version(comment, expected_version, actor)
+    try:
+        _check_comment_version(comment, expected_version, actor)
+    except StaleComment as stale:
+        raise _unless_already(stale, decision) from None
     decision = clean_decision(decision, comment)
     if would_reveal_original(comment, decision, actor):
         raise InvalidInput(REVEAL_REFUSED)
     if _same_as_now(comment, decision):
-        raise already_decided("comment", decision.state, decision.state is ModerationState.REDACTED)
+        raise _already(comment, decision)
     return write_decision(comment, decision.action, actor, _COMMENT_FIELDS,
                           lambda: _apply_decision(comment, decision, actor, now),
-                          stale=lambda: StaleComment(comment, last_comment_change(comment), actor))
+                          stale=lambda: _unless_already(StaleComment(comment, last_comment_change(comment), actor),
+                                                        decision))
 
 
 def bulk_decide(consultation_id: int, expected_versions: dict[int, int], decision: Decision, actor,

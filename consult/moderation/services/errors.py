@@ -117,6 +117,21 @@ class ThemesChanged(ModerationError):
     status = 409
 
 
+class ThemeGone(NothingToChange):
+    """The theme was merged or deleted already: a merge or delete sent again is told where the first one left it.
+
+    `merged_into` is the theme it was merged into; `moved_to` the theme its
+    comments moved to when it was deleted, if any.
+    """
+
+    def __init__(self, name: str, merged_into: str | None = None, moved_to: str | None = None):
+        if merged_into is not None:
+            what = f"was already merged into ‘{merged_into}’"
+        else:
+            what = "was already deleted" + (f", and its comments moved to ‘{moved_to}’" if moved_to else "")
+        super().__init__(f"The theme ‘{name}’ {what}. Nothing more was changed.")
+
+
 class ThemeInUse(ModerationError):
     field = "reassign_to"
     status = 409

@@ -5,7 +5,7 @@ was none); a change made since is refused with StaleResponse, naming who
 made it. A response someone wrote is never replaced in bulk.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -40,13 +40,42 @@ def _response_change(response: CommentResponse) -> Change:
     return Change(response.updated_by.name, response.updated_at, response.updated_by_id)
 
 
-def _check_response_version(comment: Comment, response: CommentResponse | None,
-                            expected_version: int | None, actor) -> None:
-    """`expected_version` None means the person saw no response at all."""
+def _already(comment: Comment, response: CommentResponse | None, state: ResponseState, text: str,
+             reason: str) -> NothingToChange | None:
+    """The refusal of a save the response already holds: the same state and text, or no response needed for
+    the same reason. None if the save would change it."""
+    if response is None or response.state is not state:
+        return None
+    if state is ResponseState.NOT_NEEDED:
+        if response.reason != reason:
+            return None
+        return NothingToChange(f"Comment {comment.reference} is already marked as needing no response, for that "
+                               "reason. Nothing more was changed.")
+    if response.text != text:
+        return None
+    return NothingToChange(f"The response to comment {comment.reference} is already saved "
+                           f"{'as a draft' if state is ResponseState.DRAFT else 'and agreed'}, with that text. "
+                           "Nothing more was changed.")
+
+
+def _check_response_version(comment: Comment, response: CommentResponse | None, expected_version: int | None,
+                            actor, asked: Callable[[], tuple[ResponseState, str, str]]) -> None:
+    """Refuse a save made on another version of the response than the one there now, naming who changed it.
+
+    `expected_version` None means the person saw no response at all. When
+    the response now is exactly what `asked()` gives (the state, text and
+    reason of the save, checked), as when the form is sent twice, it is
+    already so: NothingToChange.
+    """
     current = response.version if response is not None else None
-    if current != expected_version:
-        raise StaleResponse(comment, response, _response_change(response) if response is not None
-                            else Change("another member of staff", None), actor)
+    if current == expected_version:
+        return
+    try:
+        already = _already(comment, response, *asked())
+    except InvalidInput:
+        already = None
+    raise already or StaleResponse(comment, response, _response_change(response) if response is not None
+                                   else Change("another member of staff", None), actor)
 
 
 def _clean_response_text(text: str) -> str:
@@ -67,6 +96,16 @@ def _require_written_state(state: ResponseState | None) -> ResponseState:
 def check_response_input(text: str, state: ResponseState | None) -> tuple[str, ResponseState]:
     """The response text and state as a save would accept them, or InvalidInput."""
     return _clean_response_text(text), _require_written_state(state)
+
+
+def _clean_reason(reason: str) -> str:
+    """Why no response is needed, as a save would keep it, or InvalidInput."""
+    reason = clean_text(reason)
+    if not reason:
+        raise InvalidInput("Explain why no response is needed", "reason")
+    if len(reason) > NOTE_MAX:
+        raise InvalidInput(f"The reason must be {NOTE_MAX:,} characters or fewer", "reason")
+    return reason
 
 
 _RESPONSE_ACTIONS = {
@@ -94,7 +133,8 @@ def _write_response(comment: Comment, response: CommentResponse | None, actor, *
         if current is None:  # refused for another reason: not a race, so not ours to hide
             raise
         db.session.refresh(current)
-        raise StaleResponse(comment, current, _response_change(current), actor) from None
+        raise (_already(comment, current, state, text, reason)
+               or StaleResponse(comment, current, _response_change(current), actor)) from None
     return response
 
 
@@ -107,11 +147,12 @@ def save_response(comment: Comment, text: str, state: ResponseState, actor, expe
     """
     require_submitted(comment)
     response = find_response(comment.id)
-    _check_response_version(comment, response, expected_version, actor)
+    _check_response_version(comment, response, expected_version, actor,
+                            lambda: (_require_written_state(state), _clean_response_text(text), ""))
     state = _require_written_state(state)
     text = _clean_response_text(text)
-    if response is not None and response.state is state and response.text == text:
-        raise NothingToChange("The response has not changed.")
+    if (already := _already(comment, response, state, text, "")) is not None:
+        raise already
     return _write_response(comment, response, actor, state=state, text=text, reason="")
 
 
@@ -120,14 +161,11 @@ def mark_no_response_needed(comment: Comment, reason: str, actor, expected_versi
     """Record that a comment needs no response, and why. Any draft text is kept."""
     require_submitted(comment)
     response = find_response(comment.id)
-    _check_response_version(comment, response, expected_version, actor)
-    reason = clean_text(reason)
-    if not reason:
-        raise InvalidInput("Explain why no response is needed", "reason")
-    if len(reason) > NOTE_MAX:
-        raise InvalidInput(f"The reason must be {NOTE_MAX:,} characters or fewer", "reason")
-    if response is not None and response.state is ResponseState.NOT_NEEDED and response.reason == reason:
-        raise NothingToChange("This comment is already marked as needing no response, for that reason.")
+    _check_response_version(comment, response, expected_version, actor,
+                            lambda: (ResponseState.NOT_NEEDED, "", _clean_reason(reason)))
+    reason = _clean_reason(reason)
+    if (already := _already(comment, response, ResponseState.NOT_NEEDED, "", reason)) is not None:
+        raise already
     return _write_response(comment, response, actor, state=ResponseState.NOT_NEEDED,
                            text=response.text if response is not None else "", reason=reason)
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from consult.audit.models import AuditEvent
 from consult.audit.services import record, snapshot
 from consult.comments.models import Comment
 from consult.extensions import db
@@ -28,10 +29,12 @@ from consult.moderation.services.errors import (
     InvalidInput,
     NothingToChange,
     StaleTheme,
+    ThemeGone,
     ThemeInUse,
     ThemesChanged,
 )
 from consult.moderation.states import TagSource
+from consult.web import LARGEST_ID
 
 _THEME_FIELDS = ("consultation_id", "name", "description", "version")
 
@@ -132,14 +135,54 @@ def _require_other_theme(theme: Theme, target: Theme) -> None:
         raise InvalidInput("Choose a theme from this consultation", "target")
 
 
+_ENDINGS = ("theme.merge", "theme.delete")
+
+
+def _name_now(theme_id: int, recorded: str) -> str:
+    """A theme's name as it is now, or as recorded if it has gone since."""
+    return db.session.scalar(select(Theme.name).where(Theme.id == theme_id)) or recorded
+
+
+def theme_gone(consultation_id: int, theme_id: int) -> ThemeGone | None:
+    """How a theme of this consultation that is no longer there ended, as the refusal to end it again.
+
+    Read from the audit trail: the merge or delete event keeps the theme's
+    name and consultation, and where its comments went. None while the theme
+    is there, or if no theme of this consultation ever had this id, so an id
+    from elsewhere tells nothing about what it was.
+    """
+    if not 0 < theme_id <= LARGEST_ID or db.session.scalar(select(Theme.id).where(Theme.id == theme_id)):
+        return None
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.object_type == Theme.__tablename__,
+                                 AuditEvent.object_id == str(theme_id), AuditEvent.action.in_(_ENDINGS))
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(1))
+    before = (event.before if event is not None else None) or {}
+    if before.get("consultation_id") != consultation_id:
+        return None
+    after = event.after or {}
+    if event.action == "theme.merge":
+        return ThemeGone(before["name"], merged_into=_name_now(after["merged_into_id"], after["merged_into"]))
+    moved_to = _name_now(after["reassigned_to_id"], after["reassigned_to"]) if after else None
+    return ThemeGone(before["name"], moved_to=moved_to)
+
+
+def _lost_race(consultation_id: int, theme_id: int) -> ThemeGone | ThemesChanged:
+    """Why a merge or delete that another transaction overtook changed nothing: that one ended the theme
+    (a form sent twice at once, or a colleague's), or it changed one of the themes."""
+    return theme_gone(consultation_id, theme_id) or ThemesChanged()
+
+
 def merge_themes(source: Theme, target: Theme, actor) -> int:
     """Fold `source` into `target`: its comments move across and `source` is removed.
 
     A comment tagged with both keeps one tag, with whichever provenance is
     earlier. Returns how many comments were tagged with `source`. If someone
-    else changes either theme at the same moment, nothing is changed.
+    else changes either theme at the same moment, nothing is changed; if that
+    was a merge or delete of `source`, ThemeGone says where it went.
     """
     _require_other_theme(source, target)
+    consultation_id, source_id = source.consultation_id, source.id
     before = snapshot(source, _THEME_FIELDS)
     try:
         with db.session.begin_nested():
@@ -150,12 +193,16 @@ def merge_themes(source: Theme, target: Theme, actor) -> int:
             db.session.delete(source)
             db.session.flush()
     except (IntegrityError, StaleDataError):
-        raise ThemesChanged() from None
+        raise _lost_race(consultation_id, source_id) from None
     return len(moved)
 
 
 def delete_theme(theme: Theme, actor, reassign_to: Theme | None = None) -> int:
-    """Remove a theme. One in use needs another theme to move its comments to; returns how many moved."""
+    """Remove a theme. One in use needs another theme to move its comments to; returns how many moved.
+
+    If it is merged or deleted at the same moment by another request, nothing is changed and ThemeGone says so.
+    """
+    consultation_id, theme_id = theme.consultation_id, theme.id
     used = len(_tags_of(theme))
     if used and reassign_to is None:
         raise ThemeInUse(theme, used)
@@ -171,7 +218,7 @@ def delete_theme(theme: Theme, actor, reassign_to: Theme | None = None) -> int:
             db.session.delete(theme)
             db.session.flush()
     except (IntegrityError, StaleDataError):
-        raise ThemesChanged() from None
+        raise _lost_race(consultation_id, theme_id) from None
     return len(moved)
 
 

@@ -2,6 +2,7 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 
 from consult.access import committee_or_staff, is_staff, staff
 from consult.database import utcnow
@@ -83,19 +84,32 @@ def _take_theme_away(reference: str, theme_id: int, form, target_field: str, no_
 
     `take_away(theme, target)` calls the service and returns how many comments moved; `done(name, moved,
     target)` says what happened. The page says how many comments have the theme, so staff know what moves.
+    A theme already merged or deleted (the form sent twice, or again after Back) is that first success: the
+    page goes where it went and says so. An id that was never a theme of this consultation is not found.
     """
-    consultation, theme = reviewable_consultation_and_theme_or_404(reference, theme_id)
+    consultation = reviewable_consultation_or_404(reference)
+    themes_url = _themes_url(consultation)
+    try:
+        theme = theme_or_404(consultation, theme_id)
+    except NotFound:
+        gone = services.theme_gone(consultation.id, theme_id)
+        if gone is None:
+            raise
+        flash(str(gone), "info")
+        return redirect(themes_url)
     form[target_field].choices = options([("", no_target)] + _other_themes(consultation, theme))
     if form.validate_on_submit():
         chosen = form[target_field].data
         target = theme_or_404(consultation, chosen) if chosen else None
         name = theme.name
-        with form_errors(form) as outcome:
+        with attempt(form, back_url=themes_url) as outcome:
             moved = take_away(theme, target)
+        if outcome.response is not None:
+            return outcome.response
         if outcome.ok:
             db.session.commit()
             flash(done(name, moved, target), "success")
-            return redirect(_themes_url(consultation))
+            return redirect(themes_url)
     return render_template(template, consultation=consultation, form=form, theme=theme,
                            used=queries.theme_response_counts(theme)[0])
 
