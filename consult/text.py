@@ -52,6 +52,12 @@ def tidy_name(text: str) -> str:
     return kept.strip()
 
 
+def one_line_name(text: str | None) -> str:
+    """A name staff type (a theme, a saved view, a campaign) as kept: tidied as tidy_name does, on one line with
+    its runs of spaces folded. A name of nothing but zero-width characters is empty, to be refused as such."""
+    return " ".join(tidy_name(text or "").split())
+
+
 def name_key(name: str) -> str:
     """The one form in which names are compared: two names with the same key are the same name to a reader.
 

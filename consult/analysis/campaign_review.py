@@ -10,9 +10,9 @@ Services flush and never commit; every change is audited.
 """
 
 import difflib
-from collections import Counter
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +31,7 @@ from consult.moderation import counters, queries
 from consult.moderation.services import last_change
 from consult.moderation.services.common import versioned_savepoint
 from consult.moderation.services.errors import StaleVersion
+from consult.text import direction_controls_refused, has_direction_controls, one_line_name
 
 CAMPAIGN_NAME_MAX = 200
 MEMBERS_PER_PAGE = 25
@@ -254,14 +255,22 @@ def _touch(campaign: Campaign, now: datetime) -> None:
         campaign.updated_at = now
 
 
+def _campaign_name(name: str | None) -> str:
+    """A campaign's name as kept (consult.text.one_line_name; blank is no name), or CampaignNameInvalid."""
+    name = one_line_name(name)
+    if len(name) > CAMPAIGN_NAME_MAX:
+        raise CampaignNameInvalid(f"The name must be {CAMPAIGN_NAME_MAX} characters or fewer")
+    if has_direction_controls(name):
+        raise CampaignNameInvalid(direction_controls_refused("The name"))
+    return name
+
+
 def name_campaign(campaign: Campaign, name: str, expected_version: int, actor, now: datetime) -> bool:
     """Give the campaign a name (blank takes it away); False if it already had it. Audited.
 
     The name stays through regrouping, as the campaign's row does.
     """
-    name = " ".join((name or "").split())
-    if len(name) > CAMPAIGN_NAME_MAX:
-        raise CampaignNameInvalid(f"The name must be {CAMPAIGN_NAME_MAX} characters or fewer")
+    name = _campaign_name(name)
     _check_version(campaign, expected_version)
     if name == campaign.name:
         return False
@@ -361,9 +370,7 @@ def split_members(campaign: Campaign, comment_ids: Iterable[int], name: str, exp
     campaigns are marked as placed by staff, so regrouping keeps the split.
     """
     ids = sorted(set(comment_ids))
-    name = " ".join((name or "").split())
-    if len(name) > CAMPAIGN_NAME_MAX:
-        raise CampaignNameInvalid(f"The name must be {CAMPAIGN_NAME_MAX} characters or fewer")
+    name = _campaign_name(name)
     if not ids:
         raise CampaignError("Select the comments to move into a new campaign", "selected")
     _check_version(campaign, expected_version)

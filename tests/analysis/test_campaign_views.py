@@ -280,6 +280,20 @@ def test_a_name_too_long_is_explained_and_kept(client, login_as, post_form, grou
     assert db.session.get(Campaign, campaign_id).name == ""
 
 
+def test_a_name_whose_text_would_run_backwards_is_explained_and_kept(client, login_as, post_form, grouped):
+    consultation, ids = grouped
+    campaign_id = campaign_of(ids["m0"])
+    login_as(Role.STAFF)
+
+    response = post_form(f"{base(consultation)}/campaigns/{campaign_id}/name",
+                         {"campaign-name": "rettel\u202e", "campaign-version": version_of(campaign_id)})
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "The name must not include hidden characters that change the direction of text" in html
+    assert db.session.get(Campaign, campaign_id).name == ""
+
+
 def test_a_detached_member_stays_out_of_every_campaign(client, login_as, post_form, grouped):
     consultation, ids = grouped
     campaign_id = campaign_of(ids["m2"])

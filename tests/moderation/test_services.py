@@ -304,6 +304,19 @@ def test_theme_names_are_unique_per_consultation_whatever_their_case(world, make
     assert [e.action for e in audit_events(theme)] == ["theme.create"]
 
 
+@pytest.mark.parametrize("name,message", [
+    ("\u200b\u200d\ufeff", "Enter a name for the theme"),  # invisible alone: it would list as a blank theme
+    ("Cost\u202e", "The theme name must not include hidden characters that change the direction of text"),
+])
+def test_a_theme_name_that_would_not_read_as_typed_is_refused(world, name, message):
+    with pytest.raises(services.InvalidInput, match=message):
+        services.create_theme(world["consultation"].id, name, "", world["alice"])
+    with pytest.raises(services.InvalidInput, match=message.replace("the theme", "this view").replace(
+            "The theme name", "The name")):
+        services.save_view(world["alice"], world["consultation"], name, "flag=yes")
+    assert services.create_theme(world["consultation"].id, "Co\u200bst", "", world["alice"]).name == "Cost"
+
+
 def test_renaming_checks_duplicates_and_the_version(world):
     consultation, alice, bob = world["consultation"], world["alice"], world["bob"]
     cost = services.create_theme(consultation.id, "Cost", "", alice)

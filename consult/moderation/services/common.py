@@ -24,6 +24,7 @@ from consult.moderation.services.errors import (
     StaleVersion,
 )
 from consult.moderation.states import RejectionReason
+from consult.text import direction_controls_refused, has_direction_controls, one_line_name
 
 THEME_NAME_MAX = 120
 THEME_DESCRIPTION_MAX = 2000
@@ -62,12 +63,15 @@ def clean_text(value: str | None) -> str:
 
 
 def clean_name(name: str | None, limit: int, missing: str, what: str = "The name") -> str:
-    """A name on one line with its runs of spaces folded; InvalidInput (`missing`) if empty, or if over `limit`."""
-    name = " ".join((name or "").split())
+    """A name as consult.text.one_line_name keeps it; InvalidInput (`missing`) if empty (zero-width characters
+    alone are empty), if over `limit`, or if it holds a character that changes the direction of text."""
+    name = one_line_name(name)
     if not name:
         raise InvalidInput(missing, "name")
     if len(name) > limit:
         raise InvalidInput(f"{what} must be {limit} characters or fewer", "name")
+    if has_direction_controls(name):
+        raise InvalidInput(direction_controls_refused(what), "name")
     return name
 
 
