@@ -243,6 +243,20 @@ def test_every_whole_number_a_form_takes_is_bounded_to_what_the_database_stores(
     assert not unbounded
 
 
+def test_no_choice_a_form_offers_answers_an_unknown_value_with_wtforms_words():
+    """'Not a valid choice.' says nothing a person can act on: every choice field that checks its value says
+    what to choose, with invalid_choice_message or a pre_validate of its own."""
+    from wtforms.fields.choices import RadioField, SelectField, SelectFieldBase, SelectMultipleField
+
+    library = {SelectField.pre_validate, SelectMultipleField.pre_validate, RadioField.pre_validate}
+    silent = [f"{form.__module__}.{form.__qualname__}.{name}" for form in _form_classes() for name in dir(form)
+              if issubclass(getattr(getattr(form, name), "field_class", type(None)), SelectFieldBase)
+              and getattr(form, name).kwargs.get("validate_choice", True)
+              and getattr(form, name).field_class.pre_validate in library
+              and not getattr(form, name).kwargs.get("invalid_choice_message")]
+    assert not silent
+
+
 @contextmanager
 def macros_rendered(app):
     """The govuk-frontend-wtf templates rendered inside the block."""

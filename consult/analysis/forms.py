@@ -21,10 +21,12 @@ def options(pairs) -> list[SelectChoice]:
 class BulkDecisionForm(FlaskForm):
     """Accept or reject every suggestion of one theme at or above a confidence."""
 
-    theme = SelectField("Theme", widget=GovSelect(), validators=[InputRequired("Choose a theme")])
+    theme = SelectField("Theme", widget=GovSelect(), validators=[InputRequired("Choose a theme")],
+                        invalid_choice_message="Choose a theme from the list")
     confidence = StringField("Lowest confidence, as a percentage", widget=GovTextInput(), default="80",
                              validators=[InputRequired("Enter a confidence between 0 and 100")])
-    decision = SelectField("Decision", choices=DECISIONS, widget=GovSelect())
+    decision = SelectField("Decision", choices=DECISIONS, widget=GovSelect(),
+                           invalid_choice_message="Choose a decision from the list")
     submit = SubmitField("Decide these suggestions", widget=GovSubmitInput())
 
 

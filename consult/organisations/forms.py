@@ -26,6 +26,7 @@ class LeadForm(FlaskForm):
         choices=[SelectChoice(t.value, t.label) for t in OrganisationType],
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select the type of organisation")],
+        invalid_choice_message="Select the type of organisation",
     )
     submit = SubmitField("Make commenting lead", widget=GovSubmitInput())
 
@@ -53,6 +54,7 @@ class DeclarationForm(ShowsWhatItActsOn, FlaskForm):
         choices=YES_NO,
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select yes if your organisation has links with the tobacco industry")],
+        invalid_choice_message="Select yes if your organisation has links with the tobacco industry",
     )
     tobacco_details = TextAreaField(
         "Give details of the links or funding",

@@ -22,6 +22,7 @@ class QuestionForm(FlaskForm):
         choices=[SelectChoice(kind.value, kind.label) for kind in QuestionKind],
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select what kind of question it is")],
+        invalid_choice_message="Select what kind of question it is",
     )
     text = TextAreaField(
         "Question",
@@ -34,6 +35,7 @@ class QuestionForm(FlaskForm):
         "What is the question about?",
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select what the question is about")],
+        invalid_choice_message="Select what the question is about",
     )
     submit = SubmitField("Save question", widget=GovSubmitInput())
 

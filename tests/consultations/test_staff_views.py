@@ -780,6 +780,21 @@ def test_a_draft_of_one_chapter_and_one_section_is_counted_in_the_singular(clien
     assert "1 chapter and 1 section." in text_of(client.get(confirmed.headers["Location"]))
 
 
+def test_a_draft_sent_to_replace_a_document_the_page_did_not_offer_says_what_to_choose(
+        client, post_form, login_as):
+    login_as(Role.STAFF)
+    consultation = staff_consultation()
+    preview = text_of(client.get(upload(post_form, consultation.reference, GUIDANCE_SEED.read_bytes(),
+                                        "first.txt").headers["Location"]))
+    assert post_form(f"{BASE}/{consultation.reference}/import/confirm",
+                     {"token": input_value(preview, "token")}).status_code == 302
+    refused = upload(post_form, consultation.reference, GUIDANCE_SEED.read_bytes(), "second.txt",
+                     target="99999999999999999999")
+    assert ("Choose where the draft should go: a new document, or one of the documents listed"
+            in text_of(refused))
+    assert "Not a valid choice" not in text_of(refused)
+
+
 def test_the_preview_says_what_was_left_out_and_can_keep_it_as_an_introduction(client, post_form, login_as):
     login_as(Role.STAFF)
     consultation = staff_consultation()
@@ -796,6 +811,7 @@ def test_the_preview_says_what_was_left_out_and_can_keep_it_as_an_introduction(c
     tampered = post_form(f"{BASE}/{consultation.reference}/import/confirm", {"token": token, "include": "999"})
     assert tampered.status_code == 400
     assert "There is a problem" in text_of(tampered) and count(Document) == 0
+    assert "Choose from the left-out text shown on this page" in text_of(tampered)
 
     confirmed = post_form(f"{BASE}/{consultation.reference}/import/confirm",
                           {"token": token, "include": replaces.group(1)})

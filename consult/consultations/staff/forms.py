@@ -195,7 +195,9 @@ class UploadDraftForm(FlaskForm):
         validators=[FileRequired(message="Select a file to import")],
     )
     # Browsers always send the checked radio; a missing answer means the default.
-    target = RadioField("Where should the draft go?", widget=GovRadioInput(), default=NEW_DOCUMENT)
+    target = RadioField("Where should the draft go?", widget=GovRadioInput(), default=NEW_DOCUMENT,
+                        invalid_choice_message="Choose where the draft should go: a new document, or one of the "
+                                               "documents listed")
     submit = SubmitField("Upload and preview", widget=GovSubmitInput())
 
     def offer_documents(self, documents) -> None:
@@ -226,6 +228,7 @@ class ConfirmImportForm(FlaskForm):
         "Include any of this as an unnumbered introduction?",
         choices=[],
         widget=GovCheckboxesInput(),
+        invalid_choice_message="Choose from the left-out text shown on this page",
     )
     submit = SubmitField("Import this draft", widget=GovSubmitInput())
 
