@@ -748,6 +748,8 @@ def test_the_guidance_seed_is_previewed_then_imported(client, post_form, login_a
         f"3.{n}" for n in range(1, 6)]
     assert "Percutaneous image-guided cryoablation of peripheral neuroma for chronic pain" in page
     assert "4 chapters, 13 sections" in page
+    # "Update information" has text and no numbers: said as how it will be commented on, not as a fault.
+    assert "Its text has no numbered sections, so people comment on the chapter as a whole." in page
     assert count(Document) == 0  # nothing is imported until confirmed
 
     token = input_value(page, "token")
