@@ -196,8 +196,12 @@ def write_word_table(items: Iterable[ExportItem], target: IO[bytes] | str, group
 
 
 def _write_answer_table(document: WordTables, answers: Iterable) -> None:
-    """The answers after the comments, one row each, under their own heading; nothing if there are none."""
-    rows = iter(answers)
+    """The answers after the comments, one row each, under their own heading; nothing if there are none.
+
+    Only questions someone answered: the workbook keeps NICE's empty row for each unanswered question, but in
+    a table the committee reads, rows saying "no answer" only hide the answers among them.
+    """
+    rows = (row for row in answers if row.yes_no is not None or row.text)
     first = next(rows, None)
     if first is None:
         return
@@ -205,8 +209,7 @@ def _write_answer_table(document: WordTables, answers: Iterable) -> None:
 
     document.table(ANSWER_TABLE_COLUMNS, ANSWER_TABLE_WIDTHS, (
         row_xml([safe_cell(value) for value in (
-            row.question_text, row.stakeholder, row.yes_no_label,
-            row.text or ("" if row.yes_no is not None else "No answer given"))], ANSWER_TABLE_WIDTHS)
+            row.question_text, row.stakeholder, row.yes_no_label, row.text)], ANSWER_TABLE_WIDTHS)
         for row in chain((first,), rows)))
 
 

@@ -59,6 +59,26 @@ def test_the_word_table_carries_the_answers_after_the_comments(asking):  # noqa:
                        [IMPACT, "Individual (patient or carer)", "", "Longer waits"]]
 
 
+def test_unanswered_questions_leave_no_rows_in_the_word_table(asking):  # noqa: F811
+    consultation, yes_no, open_question = asking
+    person = new_participation(new_user(name="Ann Answerer"), consultation)
+    question_services.save_answer(person, open_question, None, "Longer waits", utcnow())
+    silent = new_participation(new_user(name="Sam Silent"), consultation)
+    section = sections_of(consultation)["2.1"]
+    for participation in (person, silent):
+        comment_services.save_draft(participation, comment_services.CommentTargetRef(
+            section.document, section.chapter, section), "A comment", None, utcnow())
+        comment_services.submit_response(participation, utcnow())
+    db.session.commit()
+
+    buffer = io.BytesIO()
+    items = export_comments(in_document_order(publishable(all_comments_of(consultation))))
+    services.write_word_table(items, buffer, "section", "Title", None, export_answers(consultation.id))
+    _, answers = _tables(buffer.getvalue())
+    assert answers == [["Question", "Stakeholder", "Yes/No", "Answer"],
+                       [IMPACT, "Individual (patient or carer)", "", "Longer waits"]]
+
+
 def test_no_answers_no_answer_section(moderated_consultation):
     consultation, _ = moderated_consultation
     buffer = io.BytesIO()
