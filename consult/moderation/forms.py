@@ -27,11 +27,15 @@ from consult.moderation.queries import (
     PER_PAGE_CHOICES,
     ParticipantType,
     QueueFilters,
+    ResponseFilter,
     participant_types,
 )
 from consult.moderation.services import NOTE_MAX, REDACTION_REASONS, THEME_DESCRIPTION_MAX, THEME_NAME_MAX
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState
 from consult.widgets import GovRadioInput, GovSelect, GovTextArea, GovTextInput
+
+# The state filter's value for "accepted or redacted": the comments publishing makes public.
+PUBLIC = "public"
 
 _DATE = re.compile(r"^\s*([0-9]{1,2})\s*[/.\- ]\s*([0-9]{1,2})\s*[/.\- ]\s*([0-9]{4})\s*$")
 
@@ -109,6 +113,10 @@ class QueueFilterForm(FlaskForm):
     q = StringField("Words in the comment or quoted passage", widget=GovTextInput(), filters=[strip_whitespace],
                     validators=[Length(max=200, message="Search must be 200 characters or fewer")])
     state = ListChoiceField("Moderation state")
+    response = ListChoiceField("Staff response",
+                               description="‘Without an agreed response’ includes drafts and ‘No response "
+                                           "needed’: all are published with an empty response",
+                               choices=options([("", "Any response")] + [(r.value, r.label) for r in ResponseFilter]))
     theme = ListChoiceField("Theme")
     document = ListChoiceField("Document")
     chapter = ListChoiceField("Chapter")
@@ -133,12 +141,13 @@ class QueueFilterForm(FlaskForm):
     members = ListChoiceField("Campaigns in the list",
                               choices=options([("", "One row for each campaign"), ("show", "Each comment on its own")]))
 
-    FIELDS = ("q", "state", "theme", "document", "chapter", "section", "participant", "organisation", "tobacco",
-              "flag", "reading", "submitted_from", "submitted_to", "per_page", "suggested", "campaign", "members",
-              "order")
+    FIELDS = ("q", "state", "response", "theme", "document", "chapter", "section", "participant", "organisation",
+              "tobacco", "flag", "reading", "submitted_from", "submitted_to", "per_page", "suggested", "campaign",
+              "members", "order")
 
     def set_choices(self, documents: list[Document], themes) -> None:
-        self.state.choices = options([("", "Any state")] + [(s.value, s.label) for s in ModerationState])
+        self.state.choices = options([("", "Any state")] + [(s.value, s.label) for s in ModerationState]
+                                     + [(PUBLIC, "Accepted or redacted")])
         self.theme.choices = options([("", "Any theme"), (str(NO_THEME), "No theme yet")]
                                      + [(str(t.id), t.name) for t in themes])
         many = len(documents) > 1
@@ -191,11 +200,13 @@ class QueueFilterForm(FlaskForm):
         end = self.submitted_to.date if chosen("submitted_to") else None
         starts_at, ends_before = day_bounds(start, end)
         tobacco = chosen("tobacco")
+        state = chosen("state")
         return QueueFilters(
             document_id=number("document"),
             chapter_id=number("chapter"),
             section_id=number("section"),
-            state=ModerationState(chosen("state")) if chosen("state") else None,
+            state=ModerationState(state) if state and state != PUBLIC else None,
+            public=state == PUBLIC,
             theme_id=number("theme"),
             participant_type=ParticipantType.from_key(chosen("participant")) if chosen("participant") else None,
             organisation_name=chosen("organisation") or "",
@@ -209,6 +220,7 @@ class QueueFilterForm(FlaskForm):
             reading_since=reading_since if chosen("reading") == "free" else None,
             suggested_theme_id=number("suggested"),
             campaign_id=number("campaign"),
+            response=ResponseFilter(chosen("response")) if chosen("response") else None,
             best_match_first=chosen("order") == "match",
         )
 

@@ -27,10 +27,11 @@ from consult.comments.models import (
     participant_type_label,
 )
 from consult.consultations.models import Chapter, CommitteeAssignment, Consultation, Document
+from consult.database import LabelledEnum
 from consult.extensions import db
 from consult.moderation import counters
 from consult.moderation.models import CommentResponse, CommentTheme, Theme, TriageMark
-from consult.moderation.states import ModerationState, ResponseState
+from consult.moderation.states import PUBLIC_STATES, ModerationState, ResponseState
 
 PER_PAGE_CHOICES = (25, 50, 100)
 DEFAULT_PER_PAGE = PER_PAGE_CHOICES[0]
@@ -88,6 +89,18 @@ NO_THEME = 0  # the theme filter's value for "comments with no theme yet"
 ANY_SUGGESTION = 0  # the suggested filter's value for "a suggestion for any theme"
 
 
+class ResponseFilter(LabelledEnum):
+    """Which response a comment has, as the queue can narrow to it."""
+
+    # Everything but an agreed response: publishing shows each of these with an empty response, so this is
+    # exactly what the publication check counts as "without an agreed response".
+    NOT_AGREED = ("not_agreed", "Without an agreed response")
+    NONE = ("none", "No response yet")
+    DRAFT = ("draft", "Draft response")
+    AGREED = ("agreed", "Agreed response")
+    NOT_NEEDED = ("not_needed", "No response needed")
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     """What narrows the queue. Every field is optional and they combine with AND."""
@@ -96,6 +109,7 @@ class QueueFilters:
     chapter_id: int | None = None
     section_id: int | None = None
     state: ModerationState | None = None
+    public: bool = False  # only the comments publishing makes public (accepted or redacted)
     theme_id: int | None = None  # NO_THEME for comments without any theme
     participant_type: ParticipantType | None = None
     organisation_name: str = ""
@@ -113,6 +127,7 @@ class QueueFilters:
     # Comments with a pending theme suggestion: for this theme, or ANY_SUGGESTION for any.
     suggested_theme_id: int | None = None
     campaign_id: int | None = None  # the members of one campaign
+    response: ResponseFilter | None = None
     best_match_first: bool = False  # with `text`: a page lists the best matches first, not by number
 
 
@@ -143,6 +158,8 @@ def matching_comments(consultation_id: int, filters: QueueFilters) -> Select:
         query = query.where(Comment.section_id == filters.section_id)
     if filters.state is not None:
         query = query.where(Comment.moderation_state == filters.state)
+    if filters.public:
+        query = query.where(Comment.moderation_state.in_(PUBLIC_STATES))
     if filters.theme_id == NO_THEME:
         query = query.where(~exists().where(CommentTheme.comment_id == Comment.id))
     elif filters.theme_id is not None:
@@ -182,7 +199,18 @@ def matching_comments(consultation_id: int, filters: QueueFilters) -> Select:
     if filters.campaign_id is not None:
         query = query.where(exists().where(CampaignMember.comment_id == Comment.id,
                                            CampaignMember.campaign_id == filters.campaign_id))
+    if filters.response is not None:
+        query = query.where(_has_response(filters.response))
     return query.order_by(Comment.number)
+
+
+def _has_response(wanted: ResponseFilter):
+    """A WHERE clause: the comment's response is as `wanted` says (its one row, found by the unique comment id)."""
+    if wanted is ResponseFilter.NONE:
+        return ~exists().where(CommentResponse.comment_id == Comment.id)
+    state = ResponseState.AGREED if wanted is ResponseFilter.NOT_AGREED else ResponseState(wanted.value)
+    found = exists().where(CommentResponse.comment_id == Comment.id, CommentResponse.state == state)
+    return ~found if wanted is ResponseFilter.NOT_AGREED else found
 
 
 def neighbours(consultation_id: int, filters: QueueFilters, number: int) -> tuple[int | None, int | None]:
@@ -323,12 +351,35 @@ def total_matching(consultation_id: int, filters: QueueFilters) -> tuple[int, bo
 
     The whole queue and the queue narrowed to one moderation state are the
     views staff open most, so those never count the consultation's rows.
+    Nor do the public comments with or without an agreed response: the
+    publication check counts them from the same running counts, so the
+    queue it links to says the same number, however many there are.
     """
-    if replace(filters, state=None, search_original=False, best_match_first=False) == QueueFilters():
-        dimension, key = ("state", filters.state.value) if filters.state else ("all", "submitted")
-        return counters.read([consultation_id], [dimension])[consultation_id][dimension, key], True
+    kept = _total_kept(consultation_id, filters)
+    if kept is not None:
+        return kept, True
     counted = count_matching(consultation_id, filters, limit=COUNT_LIMIT)
     return counted, counted <= COUNT_LIMIT
+
+
+_PUBLIC_RESPONSES = (None, ResponseFilter.AGREED, ResponseFilter.NOT_AGREED)
+
+
+def _total_kept(consultation_id: int, filters: QueueFilters) -> int | None:
+    """The number of matching comments from the running counts, or None when they do not keep it."""
+    if replace(filters, state=None, public=False, response=None, search_original=False,
+               best_match_first=False) != QueueFilters():
+        return None
+    if filters.public and filters.state is None and filters.response in _PUBLIC_RESPONSES:
+        counts = counters.read([consultation_id], ["state", "pub_agreed"])[consultation_id]
+        public = sum(counts["state", state.value] for state in PUBLIC_STATES)
+        agreed = counts["pub_agreed", "total"]
+        return {None: public, ResponseFilter.AGREED: agreed, ResponseFilter.NOT_AGREED: public - agreed}[
+            filters.response]
+    if not filters.public and filters.response is None:
+        dimension, key = ("state", filters.state.value) if filters.state else ("all", "submitted")
+        return counters.read([consultation_id], [dimension])[consultation_id][dimension, key]
+    return None
 
 
 def campaign_totals(consultation_id: int) -> dict[int, tuple[int, int]]:

@@ -273,10 +273,46 @@ def test_publishing_shows_what_will_be_public_before_it_is(client, login_as, mod
     assert re.search(r'id="count-redacted">\s*1 comment<', text)
     assert re.search(r'id="count-named-individuals">\s*1 individual agreed', text)  # Pat; the hidden person did not
     assert f"/staff/consultations/{consultation.reference}/comments?state=redacted" in text
-    assert f"/staff/consultations/{consultation.reference}/comments?state=accepted" in text
-    assert "View accepted" in text and "View redacted" in text
+    assert f"/staff/consultations/{consultation.reference}/comments?state=public" in text
+    assert "View them" in text and "View redacted" in text
     assert "Publish 3 comments" in text
     assert client.get(f"/consultations/{consultation.reference}/published-comments").status_code == 404
+
+
+def test_the_respond_link_lists_exactly_the_comments_counted_without_an_agreed_response(client, login_as, make_user,
+                                                                                      moderated_consultation):
+    from consult.moderation.models import CommentResponse
+    from consult.moderation.states import ModerationState, ResponseState
+
+    consultation, comments = moderated_consultation
+    _ready_to_publish(consultation, comments)
+    # Public with a draft, with no response needed, and redacted with none: the public reads no response for each.
+    comments["Section one comment"].moderation_state = ModerationState.ACCEPTED
+    draft = CommentResponse(comment_id=comments["@SUM(A1) and more"].id, state=ResponseState.DRAFT,
+                            text="Half-written reply", updated_by_id=make_user(name="Staff Writer").id)
+    db.session.add(draft)
+    db.session.commit()
+    login_as(Role.STAFF)
+
+    def respond() -> tuple[str, list[int], str]:
+        check = client.get(_url(consultation, "publication")).get_data(as_text=True)
+        row = check.split('id="count-no-agreed-response"')[1].split("</div>")[0]
+        href = re.search(r'<a class="govuk-link" href="([^"]+)">Respond', row).group(1).replace("&amp;", "&")
+        queue = client.get(href).get_data(as_text=True)
+        return row, [int(n) for n in re.findall(r'data-comment="(\d+)"', queue)], queue
+
+    row, listed, queue = respond()
+    assert re.match(r'>\s*3 comments<br>', row)
+    assert listed == sorted(comments[body].number for body in (
+        "Section one comment", "Please add follow-up data", "@SUM(A1) and more"))
+    assert "Showing 1 to 3 of 3 comments matching these filters" in queue
+
+    draft.state = ResponseState.AGREED
+    db.session.commit()
+    row, listed, queue = respond()
+    assert re.match(r'>\s*2 comments<br>', row)
+    assert listed == sorted(comments[body].number for body in ("Section one comment", "Please add follow-up data"))
+    assert "Showing 1 to 2 of 2 comments matching these filters" in queue
 
 
 def test_the_publication_check_says_how_many_comments_still_wait_for_triage(client, login_as,

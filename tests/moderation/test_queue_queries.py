@@ -12,9 +12,10 @@ from consult.comments.models import IndividualType, OrganisationType, Participan
 from consult.consultations.importing import parse_document
 from consult.consultations.services import create_consultation, import_document
 from consult.database import utcnow
+from consult.exports.publication import publication_counts
 from consult.extensions import db
 from consult.moderation import queries, services
-from consult.moderation.queries import NO_THEME, ParticipantType, QueueFilters
+from consult.moderation.queries import NO_THEME, ParticipantType, QueueFilters, ResponseFilter
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState
 from tests.conftest import SAMPLE_DRAFT, new_user, sections_of
 from tests.query_counting import counted_queries, statement_shape
@@ -23,6 +24,18 @@ from tests.query_counting import counted_queries, statement_shape
 def numbers(consultation, **filters) -> list[int]:
     return [c.number for c in db.session.scalars(
         queries.matching_comments(consultation.id, QueueFilters(**filters)))]
+
+
+def pages_of_two(consultation_id: int, filters: dict, total: int) -> list[int]:
+    """The numbers on every page of two, read one after another, each page counting `total` in all."""
+    paged, page = [], 1
+    while True:
+        result = queries.queue_page(consultation_id, QueueFilters(**filters), page=page, per_page=2)
+        assert result.total == total
+        paged += [row.comment.number for row in result.rows]
+        if page >= result.pages:
+            return paged
+        page += 1
 
 
 @pytest.fixture
@@ -282,15 +295,7 @@ def test_a_queue_narrowed_to_flags_or_a_campaign_pages_the_same_whichever_is_rea
     if not few:
         monkeypatch.setattr(queries, "FEW_MEMBERS", 0)
     listed = numbers(consultation, **filters)
-    paged, page = [], 1
-    while True:
-        result = queries.queue_page(consultation.id, QueueFilters(**filters), page=page, per_page=2)
-        assert result.total == len(listed)
-        paged += [row.comment.number for row in result.rows]
-        if page >= result.pages:
-            break
-        page += 1
-    assert paged == listed
+    assert pages_of_two(consultation.id, filters, len(listed)) == listed
 
 
 @pytest.mark.parametrize("text", ["%", "_", "\\", "-", '""', "OR", 'cost" OR "', "NEAR(cost research)", "cost*",
@@ -311,6 +316,83 @@ def test_search_finds_a_redacted_comment_by_its_redacted_words_and_only_admins_b
     assert numbers(consultation, text='"research on cost"') == []
     assert numbers(consultation, text="[removed]") == [5]
     assert numbers(consultation, text='"research on cost"', search_original=True) == [5]
+
+
+@pytest.fixture
+def answered(make_consultation, make_submitted_comments, make_staff):
+    """A comment for each response state, in each moderation state that publishing reads or leaves out.
+
+    1 accepted, no response   2 accepted, draft   3 accepted, agreed   4 accepted, no response needed
+    5 redacted, no response   6 redacted, agreed  7 new, draft         8 rejected, agreed
+    2, 5 and 7 are flagged for a second look.
+    """
+    consultation = make_consultation()
+    comments = make_submitted_comments(consultation, 8, body="Comment {i} on cost")
+    make_submitted_comments(make_consultation(), 2, body="Another consultation's")  # never counted here
+    staff, now = make_staff(), utcnow()
+    decisions = {ModerationState.ACCEPTED: (0, 1, 2, 3), ModerationState.REDACTED: (4, 5),
+                 ModerationState.REJECTED: (7,)}
+    for state, indexes in decisions.items():
+        for index in indexes:
+            comment = comments[index]
+            decision = services.Decision(
+                state, reason=RejectionReason.PERSONAL_DATA if state is not ModerationState.ACCEPTED else None,
+                redacted_body="[redacted]" if state is ModerationState.REDACTED else None)
+            services.decide_comment(comment, decision, staff, comment.version, now)
+    for index in (1, 6):
+        services.save_response(comments[index], f"Draft {index}", ResponseState.DRAFT, staff, None, now)
+    for index in (2, 5, 7):
+        services.save_response(comments[index], f"Agreed {index}", ResponseState.AGREED, staff, None, now)
+    services.mark_no_response_needed(comments[3], "Repeats comment 3", staff, None, now)
+    for index in (1, 4, 6):
+        services.set_flag(comments[index], True, staff, now)
+    db.session.commit()
+    return consultation
+
+
+def test_filter_by_response(answered):
+    assert numbers(answered, response=ResponseFilter.NONE) == [1, 5]
+    assert numbers(answered, response=ResponseFilter.DRAFT) == [2, 7]
+    assert numbers(answered, response=ResponseFilter.AGREED) == [3, 6, 8]
+    assert numbers(answered, response=ResponseFilter.NOT_NEEDED) == [4]
+    # What the public would read as an empty response: none, a draft, or no response needed.
+    assert numbers(answered, response=ResponseFilter.NOT_AGREED) == [1, 2, 4, 5, 7]
+    assert numbers(answered, public=True) == [1, 2, 3, 4, 5, 6]
+    assert numbers(answered, public=True, response=ResponseFilter.AGREED) == [3, 6]
+    assert numbers(answered, state=ModerationState.ACCEPTED, response=ResponseFilter.NOT_AGREED) == [1, 2, 4]
+
+
+def test_the_public_comments_without_an_agreed_response_are_those_the_publication_check_counts(
+        answered, monkeypatch):
+    filters = QueueFilters(public=True, response=ResponseFilter.NOT_AGREED)
+    counted = publication_counts(answered).no_agreed_response
+    assert numbers(answered, public=True, response=ResponseFilter.NOT_AGREED) == [1, 2, 4, 5]
+    assert queries.queue_page(answered.id, filters).total == counted == 4
+    # However many there are, the queue says the same number as the check, without counting past its limit.
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 1)
+    with counted_queries() as statements:
+        page = queries.queue_page(answered.id, filters, per_page=2)
+    assert (page.total, page.total_is_a_floor) == (counted, False)
+    assert not [s for s in statements if "count(" in s.lower()]
+    agreed = queries.queue_page(answered.id, QueueFilters(public=True, response=ResponseFilter.AGREED))
+    assert (agreed.total, agreed.total_is_a_floor) == (2, False)
+
+
+@pytest.mark.parametrize("filters", [
+    dict(response="none"), dict(response="draft"), dict(response="agreed"), dict(response="not_needed"),
+    dict(response="not_agreed"), dict(public=True), dict(public=True, response="not_agreed"),
+    dict(public=True, response="agreed"), dict(state=ModerationState.NEW, response="not_agreed"),
+    dict(response="not_agreed", text="cost"), dict(response="not_agreed", flagged=True),
+])
+def test_a_queue_narrowed_by_response_pages_and_links_neighbours_as_it_lists(answered, filters):
+    if "response" in filters:
+        filters["response"] = ResponseFilter(filters["response"])
+    listed = numbers(answered, **filters)
+    assert pages_of_two(answered.id, filters, len(listed)) == listed
+    for number in range(0, 10):
+        expected = (max((n for n in listed if n < number), default=None),
+                    min((n for n in listed if n > number), default=None))
+        assert queries.neighbours(answered.id, QueueFilters(**filters), number) == expected, number
 
 
 def test_filters_combine(queue):

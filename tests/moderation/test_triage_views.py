@@ -12,7 +12,7 @@ from consult.database import utcnow
 from consult.extensions import db
 from consult.moderation import services
 from consult.moderation.models import ModerationDecision, SavedView, TriageMark
-from consult.moderation.states import ModerationState
+from consult.moderation.states import ModerationState, ResponseState
 from tests.moderation.test_views import (  # noqa: F401  world is a fixture
     assert_sound_markup,
     base,
@@ -255,6 +255,41 @@ def test_saved_views_are_saved_listed_opened_and_deleted_by_their_owner(client, 
     assert "View ‘Flagged &lt;patients&gt;’ deleted." in client.get(deleted.headers["Location"]).get_data(
         as_text=True)
     assert db.session.scalar(select(func.count()).select_from(SavedView)) == 0
+
+
+def test_the_response_filter_is_kept_by_a_saved_view_its_pages_and_the_comments_either_side(
+        client, login, world, make_submitted_comments):
+    alice, now = world["alice"], utcnow()
+    later = make_submitted_comments(world["consultation"], 50, body="Later comment {i}")
+    for comment in later[::2]:
+        services.save_response(comment, "Agreed words", ResponseState.AGREED, alice, None, now)
+    db.session.commit()
+    waiting = [c.number for c in world["comments"] + later[1::2]]  # 28 without an agreed response
+    login(alice)
+    queue = client.get(f"{base(world)}/comments", query_string={"response": "not_agreed"}).get_data(as_text=True)
+    view_form = hidden_values(form_posting_to(queue, f"{base(world)}/views"))
+    assert parse_qs(view_form["filters"]) == {"response": ["not_agreed"]}
+    assert client.post(f"{base(world)}/views", data={**view_form, "name": "To answer"}).status_code == 302
+
+    dashboard = client.get("/staff/").get_data(as_text=True)
+    link = re.search(r'<a class="govuk-link" href="([^"]+)">To answer</a>', dashboard).group(1).replace("&amp;", "&")
+    first_page = client.get(link).get_data(as_text=True)
+    assert '<option value="not_agreed" selected>Without an agreed response</option>' in first_page
+    assert "Showing 1 to 25 of 28 comments matching these filters" in first_page
+    assert [int(n) for n in re.findall(r'data-comment="(\d+)"', first_page)] == waiting[:25]
+    next_link = link_href(first_page, "next")
+    assert parse_qs(urlsplit(next_link).query) == {"response": ["not_agreed"], "page": ["2"]}
+    second_page = client.get(next_link).get_data(as_text=True)
+    assert "Showing 26 to 28 of 28 comments" in second_page
+    assert [int(n) for n in re.findall(r'data-comment="(\d+)"', second_page)] == waiting[25:]
+
+    # A comment opened from the filtered list: previous and next skip the comments already agreed.
+    opened = re.search(rf'href="([^"]+/comments/{waiting[26]}\?[^"]*)"', second_page).group(1).replace("&amp;", "&")
+    page = client.get(opened).get_data(as_text=True)
+    assert urlsplit(link_href(page, "prev")).path == f"{base(world)}/comments/{waiting[25]}"
+    following = link_href(page, "next")
+    assert urlsplit(following).path == f"{base(world)}/comments/{waiting[27]}"
+    assert parse_qs(urlsplit(following).query)["response"] == ["not_agreed"]
 
 
 def test_the_dashboard_says_closed_opens_and_closes_at_what_time_on_what_day(client, login, make_consultation,

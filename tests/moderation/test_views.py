@@ -316,6 +316,42 @@ def test_each_filter_narrows_the_queue_from_the_url(client, login, world):
     assert shown(q="used in research", state="new", theme=theme.id) == [1]
 
 
+def test_the_response_filter_narrows_the_queue_from_the_url(client, login, world, make_submitted_comments):
+    patient, second, charity = world["comments"]
+    [agreed, not_needed] = make_submitted_comments(world["consultation"], 2, body="Later comment {i}")
+    alice, now = world["alice"], utcnow()
+    for comment in (patient, charity, agreed, not_needed):
+        services.decide_comment(comment, services.Decision(ModerationState.ACCEPTED), alice, comment.version, now)
+    services.save_response(second, "Still drafting", ResponseState.DRAFT, alice, None, now)
+    services.save_response(charity, "Still drafting too", ResponseState.DRAFT, alice, None, now)
+    services.save_response(agreed, "Thank you", ResponseState.AGREED, alice, None, now)
+    services.mark_no_response_needed(not_needed, "Repeats comment 1", alice, None, now)
+    db.session.commit()
+    login(alice)
+
+    def shown(**args) -> list[int]:
+        html = client.get(f"{base(world)}/comments", query_string=args).get_data(as_text=True)
+        return [int(n) for n in re.findall(r'data-comment="(\d+)"', html)]
+
+    assert shown() == [1, 2, 3, 4, 5]
+    assert shown(response="none") == [1]
+    assert shown(response="draft") == [2, 3]
+    assert shown(response="agreed") == [4]
+    assert shown(response="not_needed") == [5]
+    assert shown(response="not_agreed") == [1, 2, 3, 5]
+    assert shown(response="not_agreed", state="accepted") == [1, 3, 5]
+    assert shown(state="public") == [1, 3, 4, 5]
+    html = client.get(f"{base(world)}/comments", query_string={"response": "not_agreed", "state": "public"})
+    text = html.get_data(as_text=True)
+    assert "Showing 1 to 3 of 3 comments matching these filters" in text
+    filters = form_posting_to(text, f"{base(world)}/comments")
+    [response] = [f for f in filters["fields"] if f["name"] == "response"]
+    assert response["options"] == ["", "not_agreed", "none", "draft", "agreed", "not_needed"]
+    assert '<option value="not_agreed" selected>Without an agreed response</option>' in text
+    assert '<option value="public" selected>Accepted or redacted</option>' in text
+    assert_sound_markup(text)
+
+
 @pytest.mark.parametrize("typed", ["31/12/9999", "1/1/0001", "1/1/\u0662\u0660\u0662\u0667"])
 def test_a_date_far_off_or_in_another_script_is_explained_not_a_500(client, login, world, typed):
     """31/12/9999 once overflowed working out the end of that day: a 500 on the queue and every download."""
@@ -330,12 +366,15 @@ def test_a_date_far_off_or_in_another_script_is_explained_not_a_500(client, logi
 def test_a_bad_filter_is_explained_and_left_out(client, login, world):
     login(world["alice"])
     response = client.get(f"{base(world)}/comments", query_string={"submitted_from": "31/2/2026",
-                                                                   "state": "nonsense"})
+                                                                   "state": "nonsense", "response": "maybe"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<title>Error: " in html
     assert "Submitted on or after must be a real date, like 27/3/2027" in html
-    assert 'href="#submitted_from"' in html and 'href="#state"' in html
+    assert "Select staff response from the list" in html
+    assert 'href="#submitted_from"' in html and 'href="#state"' in html and 'href="#response"' in html
+    downloads = re.findall(r'href="([^"]*/downloads/comments\.csv[^"]*)"', html)
+    assert downloads and all("response=" not in link for link in downloads)  # left out of what links keep
     assert html.count("data-comment=") == 3
     assert_sound_markup(html)
 
