@@ -10,9 +10,11 @@ between yes and no carries nothing that needs reading first.
 
 Two staff may moderate the same answer at once. A form carries the version
 of the answer its user opened; a decision made since is refused with
-StaleAnswer, naming who made it, and nothing is overwritten. Every decision
-is written to the audit trail with before and after, and functions flush
-but never commit.
+StaleAnswer, naming who made it, and nothing is overwritten, unless the
+answer now holds exactly the decision sent (the form sent twice, or a
+colleague deciding the same): that is already so, and nothing more
+changes. Every decision is written to the audit trail with before and
+after, and functions flush but never commit.
 """
 
 from dataclasses import dataclass
@@ -26,7 +28,14 @@ from consult.accounts.models import User
 from consult.comments.models import Participation, participant_type_label
 from consult.exports.rows import stakeholder_name
 from consult.extensions import db
-from consult.moderation.services import REDACTION_REASONS, Change, InvalidInput, StaleVersion, last_change
+from consult.moderation.services import (
+    REDACTION_REASONS,
+    Change,
+    InvalidInput,
+    NothingToChange,
+    StaleVersion,
+    last_change,
+)
 from consult.moderation.services.common import (
     already_decided,
     check_note,
@@ -146,7 +155,7 @@ class StaleAnswer(StaleVersion):
 def last_answer_change(answer: Answer) -> Change:
     """Who last moderated the answer (its version only moves on a decision), else its audit trail."""
     if answer.moderated_by is not None:
-        return Change(answer.moderated_by.name, answer.moderated_at)
+        return Change(answer.moderated_by.name, answer.moderated_at, answer.moderated_by_id)
     return last_change(answer)
 
 
@@ -218,6 +227,30 @@ def _same_as_now(answer: Answer, decision: AnswerDecision) -> bool:
     return True
 
 
+def _exactly_as_now(answer: Answer, decision: AnswerDecision) -> bool:
+    """Whether the answer already holds this decision in full, a redaction's note included."""
+    return _same_as_now(answer, decision) and (
+        decision.state is not AnswerState.REDACTED or answer.moderation_note == decision.note)
+
+
+def _already(answer: Answer, decision: AnswerDecision) -> NothingToChange:
+    return already_decided("answer", decision.state, decision.state is AnswerState.REDACTED, str(answer.id))
+
+
+def _unless_already(stale: StaleAnswer, decision: AnswerDecision) -> StaleAnswer | NothingToChange:
+    """The refusal of a decision made on an older version of the answer.
+
+    When the answer now holds exactly that decision (the form sent twice, at
+    once or after Back, or a colleague deciding the same), it is already so and
+    nothing more is to change; otherwise `stale`, naming who changed it.
+    """
+    try:
+        decision = clean_answer_decision(stale.answer, decision)
+    except InvalidInput:
+        return stale
+    return _already(stale.answer, decision) if _exactly_as_now(stale.answer, decision) else stale
+
+
 def decide_answer(answer: Answer, decision: AnswerDecision, actor, expected_version: int,
                   now: datetime) -> None:
     """Accept, redact or withhold the words of one submitted answer, as of the version the person opened.
@@ -225,19 +258,21 @@ def decide_answer(answer: Answer, decision: AnswerDecision, actor, expected_vers
     Refused for a draft or an answer without words (nothing to moderate).
     Raises StaleAnswer if the answer was moderated since `expected_version`,
     whether seen before saving or only by the database when two saves race;
-    either way nothing is written. The audit event keeps before and after.
+    either way nothing is written. An answer that already holds exactly this
+    decision raises NothingToChange instead, stale or not, so a decision sent
+    twice reads as done. The audit event keeps before and after.
     """
     if answer.participation.submitted_at is None:
         raise InvalidInput("Only submitted answers can be moderated.")
     if not answer.text:
         raise InvalidInput("This answer has no words to moderate: its yes or no is published as it is.")
     if answer.version != expected_version:
-        raise StaleAnswer(answer, last_answer_change(answer))
+        raise _unless_already(StaleAnswer(answer, last_answer_change(answer)), decision)
     decision = clean_answer_decision(answer, decision)
     if would_reveal_original(answer, decision, actor):
         raise InvalidInput(REVEAL_REFUSED)
     if _same_as_now(answer, decision):
-        raise already_decided("answer", decision.state, decision.state is AnswerState.REDACTED)
+        raise _already(answer, decision)
 
     def apply() -> None:
         answer.moderation_state = decision.state
@@ -248,4 +283,4 @@ def decide_answer(answer: Answer, decision: AnswerDecision, actor, expected_vers
         answer.moderated_at = now
 
     write_decision(answer, decision.action, actor, _AUDITED, apply,
-                   stale=lambda: StaleAnswer(answer, last_answer_change(answer)))
+                   stale=lambda: _unless_already(StaleAnswer(answer, last_answer_change(answer)), decision))

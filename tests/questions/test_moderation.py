@@ -1,13 +1,15 @@
 """Answers are moderated before they are published: accept, redact, withhold, each audited and version-checked."""
 
 import csv
+import html
 import io
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import openpyxl
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from consult.accounts.models import Role
 from consult.audit.models import AuditEvent
@@ -394,3 +396,153 @@ def test_nice_order_interleaves_each_respondents_comments_and_answers(app_contex
         ("Second Org", "Second comment A"), ("Second Org", "Second comment B"),
         ("Second Org", EVIDENCE), ("Second Org", IMPACT),
     ]
+
+
+# --- A decision sent twice: a double press, Back and resend, a second tab, or two at once ----------------------
+
+
+def _hidden_fields(page: str, action_path: str = "") -> dict[str, str]:
+    """The hidden fields (CSRF token, version) of the page's form posting to `action_path` ("" for the page itself),
+    as the browser holds them after loading the page."""
+    for attributes, body in re.findall(r"<form\b([^>]*)>(.*?)</form>", page, re.S):
+        action = dict(re.findall(r'([\w-]+)="([^"]*)"', attributes)).get("action", "")
+        if urlsplit(html.unescape(action)).path == action_path:
+            inputs = [dict(re.findall(r'([\w-]+)="([^"]*)"', tag)) for tag in re.findall(r"<input\b([^>]*)>", body)]
+            return {i["name"]: html.unescape(i.get("value", "")) for i in inputs if i.get("type") == "hidden"}
+    raise AssertionError(f"no form posts to {action_path or 'the page itself'}")
+
+
+def _words(response, part: str | None = None) -> str:
+    """A page's text as a person reads it, tags gone and spaces folded; of a conflict page's `part` ("yours" or
+    "current") alone if given."""
+    page = response.get_data(as_text=True)
+    if part is not None:
+        page = page.split(f'id="{part}"')[1].split('id="current"')[0]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def _told(client, response) -> str:
+    """Where a redirect lands, read as text, with the message it flashed."""
+    assert response.status_code == 302
+    return _words(client.get(response.headers["Location"]))
+
+
+def _events(answer, action: str) -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.object_type == "answers", AuditEvent.object_id == str(answer.id), AuditEvent.action == action))
+
+
+def _fresh(answer) -> Answer:
+    db.session.expire_all()
+    return db.session.get(Answer, answer.id)
+
+
+def test_an_accept_sent_twice_says_the_answer_is_already_accepted(app_context, client, login, asking,
+                                                                  staff_user):
+    consultation, _, open_question = asking
+    answer = _submitted(consultation, open_question, None, PRIVATE)
+    login(staff_user)
+    url = staff_path(consultation, f"/{open_question.id}/answers/{answer.id}/accept")
+    data = _hidden_fields(client.get(staff_path(consultation, f"/{open_question.id}/answers")).get_data(
+        as_text=True), url)
+    assert set(data) == {"csrf_token", "version"}
+    first = client.post(url, data=data)
+    assert f"Answer {answer.id} is now accepted." in _told(client, first)
+
+    again = client.post(url, data=data)
+    assert again.headers["Location"] == first.headers["Location"]
+    page = _told(client, again)
+    assert f"Answer {answer.id} is already accepted. Nothing more was changed." in page
+    assert "has changed since you opened it" not in page
+    assert _fresh(answer).moderation_state is AnswerState.ACCEPTED
+    assert _events(answer, "answer.accept") == 1
+
+    # A colleague withholds it since: the same accept, sent again from that page, is a real conflict.
+    _decide(_fresh(answer), new_user(name="Cleo Colleague", role=Role.STAFF), AnswerState.WITHHELD,
+            reason=RejectionReason.SPAM)
+    conflict = client.post(url, data=data)
+    page = _words(conflict)
+    assert conflict.status_code == 409
+    assert "This answer was changed by Cleo Colleague" in page and "not been saved" in page
+    assert "Decision Accepted" in _words(conflict, "yours") and "Withheld" not in _words(conflict, "yours")
+    assert "Decision Withheld from publication Reason Spam" in _words(conflict, "current")
+    assert _fresh(answer).moderation_state is AnswerState.WITHHELD
+
+
+@pytest.fixture
+def accepted_meanwhile(monkeypatch):
+    """The same accept, sent a moment earlier (a double click), is saved after this request checked the version
+    and before it writes: the window only the database's version check can close."""
+
+    def arm(answer, by) -> None:
+        check = moderation.would_reveal_original
+        answer_id, by_id = answer.id, by.id
+
+        def check_then_lose_the_race(*args):
+            db.session.connection().execute(
+                update(Answer).where(Answer.id == answer_id)
+                .values(version=Answer.version + 1, moderation_state=AnswerState.ACCEPTED, moderation_note="",
+                        moderated_by_id=by_id, moderated_at=utcnow())
+                .execution_options(synchronize_session=False))
+            return check(*args)
+
+        monkeypatch.setattr(moderation, "would_reveal_original", check_then_lose_the_race)
+
+    return arm
+
+
+def test_an_accept_sent_twice_at_once_says_the_answer_is_already_accepted(app_context, client, login, asking,
+                                                                          staff_user, accepted_meanwhile):
+    consultation, _, open_question = asking
+    answer = _submitted(consultation, open_question, None, PRIVATE)
+    login(staff_user)
+    url = staff_path(consultation, f"/{open_question.id}/answers/{answer.id}/accept")
+    data = _hidden_fields(client.get(staff_path(consultation, f"/{open_question.id}/answers")).get_data(
+        as_text=True), url)
+    accepted_meanwhile(answer, staff_user)
+    response = client.post(url, data=data)
+    assert response.status_code == 302
+    assert f"Answer {answer.id} is already accepted. Nothing more was changed." in _told(client, response)
+    assert _events(answer, "answer.accept") == 0
+
+
+def test_a_redaction_sent_twice_is_already_so_unless_its_reason_or_note_differs(app_context, client, login,
+                                                                               asking, staff_user):
+    consultation, _, open_question = asking
+    answer = _submitted(consultation, open_question, None, PRIVATE)
+    login(staff_user)
+    url = staff_path(consultation, f"/{open_question.id}/answers/{answer.id}/redact")
+    data = {**_hidden_fields(client.get(url).get_data(as_text=True)), "reason": "personal_data",
+            "redacted_text": REDACTED, "note": "Named a neighbour"}
+    first = client.post(url, data=data)
+    assert f"Answer {answer.id} is now redacted." in _told(client, first)
+    again = client.post(url, data=data)
+    assert again.headers["Location"] == first.headers["Location"]
+    assert (f"Answer {answer.id} is already redacted with that text. Nothing more was changed."
+            in _told(client, again))
+    assert _events(answer, "answer.redact") == 1
+
+    # The same words for another reason, or with another note, sent from the page opened before: refused.
+    for changed, typed in (({"reason": "offensive"}, "Reason Offensive Note Named a neighbour"),
+                           ({"note": "Typed in the other tab"}, "Note Typed in the other tab")):
+        conflict = client.post(url, data={**data, **changed})
+        page = _words(conflict)
+        assert conflict.status_code == 409
+        assert "This answer was changed by you" in page and "not been saved" in page
+        assert f"{typed} Redacted answer {REDACTED}" in _words(conflict, "yours")
+    answer = _fresh(answer)
+    assert (answer.moderation_reason, answer.moderation_note) == (RejectionReason.PERSONAL_DATA, "Named a neighbour")
+    assert _events(answer, "answer.redact") == 1
+
+
+def test_a_withholding_sent_twice_is_already_so(app_context, client, login, asking, staff_user):
+    consultation, _, open_question = asking
+    answer = _submitted(consultation, open_question, None, PRIVATE)
+    login(staff_user)
+    url = staff_path(consultation, f"/{open_question.id}/answers/{answer.id}/withhold")
+    data = {**_hidden_fields(client.get(url).get_data(as_text=True)), "reason": "spam", "note": "Advertising"}
+    assert client.post(url, data=data).status_code == 302
+    assert (f"Answer {answer.id} is already withheld from publication. Nothing more was changed."
+            in _told(client, client.post(url, data=data)))
+    assert client.post(url, data={**data, "reason": "out_of_scope"}).status_code == 409
+    assert _events(answer, "answer.withhold") == 1
