@@ -19,6 +19,12 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# The table arguments of every table whose rows people delete on pages that name them by id. SQLite gives a
+# new row the highest id in use plus one, so a deleted newest row's id went to the next row made, and a form
+# of the old row sent again (Back, then the button) acted on the new one. With AUTOINCREMENT SQLite never
+# gives an id out twice, as PostgreSQL's sequences never do (migration c8e4a2f6d0b7).
+IDS_NEVER_REUSED = {"sqlite_autoincrement": True}
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

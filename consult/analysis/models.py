@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.accounts.models import User
-from consult.database import LabelledEnum, TimestampMixin, UTCDateTime, enum_type, utcnow
+from consult.database import IDS_NEVER_REUSED, LabelledEnum, TimestampMixin, UTCDateTime, enum_type, utcnow
 from consult.extensions import db
 from consult.moderation.models import Theme
 
@@ -41,6 +41,7 @@ class Campaign(TimestampMixin, db.Model):
     """One organised campaign found in a consultation; staff may name it later."""
 
     __tablename__ = "campaigns"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
@@ -115,6 +116,7 @@ class ThemeSuggestion(db.Model):
     __table_args__ = (
         UniqueConstraint("comment_id", "theme_id"),
         CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence_is_a_share"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.accounts.models import User
 from consult.consultations.models import Chapter, Consultation, Document, Section
-from consult.database import LabelledEnum, TimestampMixin, UTCDateTime, enum_type
+from consult.database import IDS_NEVER_REUSED, LabelledEnum, TimestampMixin, UTCDateTime, enum_type
 from consult.extensions import db
 from consult.moderation.states import ModerationState, RejectionReason
 
@@ -170,6 +170,7 @@ class Comment(TimestampMixin, db.Model):
         # A colleague's comment is copied once into each lead's response.
         UniqueConstraint("participation_id", "original_comment_id"),
         CheckConstraint("sent_to_lead_at IS NULL OR status = 'draft'", name="sent_to_lead_stays_draft"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,7 +4,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.accounts.models import User
-from consult.database import TimestampMixin, UTCDateTime, enum_type, utcnow
+from consult.database import IDS_NEVER_REUSED, TimestampMixin, UTCDateTime, enum_type, utcnow
 from consult.extensions import db
 from consult.moderation.states import ModerationState, RejectionReason, ResponseState, TagSource
 
@@ -13,7 +13,7 @@ class Theme(TimestampMixin, db.Model):
     """A theme staff group comments under, per consultation."""
 
     __tablename__ = "themes"
-    __table_args__ = (UniqueConstraint("consultation_id", "name"),)
+    __table_args__ = (UniqueConstraint("consultation_id", "name"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
@@ -149,7 +149,7 @@ class SavedView(TimestampMixin, db.Model):
     """A set of queue filters a member of staff named, to open again from the dashboard. Theirs alone."""
 
     __tablename__ = "saved_views"
-    __table_args__ = (UniqueConstraint("user_id", "consultation_id", "name"),)
+    __table_args__ = (UniqueConstraint("user_id", "consultation_id", "name"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from consult.accounts.models import User
 from consult.comments.models import Participation
 from consult.consultations.models import Consultation, Document
-from consult.database import LabelledEnum, TimestampMixin, UTCDateTime, enum_type
+from consult.database import IDS_NEVER_REUSED, LabelledEnum, TimestampMixin, UTCDateTime, enum_type
 from consult.extensions import db
 from consult.moderation.states import RejectionReason
 
@@ -46,6 +46,7 @@ class Question(TimestampMixin, db.Model):
         CheckConstraint("declaration IS NULL OR (kind = 'yes_no' AND document_id IS NULL)",
                         name="declaration_is_yes_no"),
         CheckConstraint(f"length(text) BETWEEN 1 AND {MAX_QUESTION_LENGTH}", name="text_length"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,6 +106,7 @@ class Answer(TimestampMixin, db.Model):
         # Staff read one question's answers a page at a time, waiting ones first; the publication
         # check counts the waiting ones. Both are range scans of this index.
         Index("ix_answers_question_state", "question_id", "moderation_state", "id"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

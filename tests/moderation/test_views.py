@@ -1171,6 +1171,25 @@ def test_a_merge_sent_again_says_the_theme_was_already_merged(client, login, wor
     assert services.comment_ids_with_theme(cost) == sorted(c.id for c in world["comments"][:2])
 
 
+def test_a_merge_sent_again_after_a_new_theme_is_made_never_touches_the_new_one(client, login, world, costs):
+    """SQLite once gave the newest theme's id, merged away, to the next theme made: the old merge form sent
+    again then merged a theme nobody chose. Ids are never given out twice, on either database."""
+    cost, merged_id = world["theme"], costs.id
+    login(world["alice"])
+    url = f"{base(world)}/themes/{merged_id}/merge"
+    data = {**_form_on(client, url), "target": cost.id}
+    assert client.post(url, data=data).status_code == 302
+    fresh = services.create_theme(world["consultation"].id, "Fresh unrelated theme", "", world["alice"])
+    db.session.commit()
+    assert fresh.id != merged_id
+
+    again = client.post(url, data=data)
+
+    assert "The theme ‘Costs’ was already merged into ‘Cost’. Nothing more was changed." in _told(client, again)
+    assert db.session.get(Theme, fresh.id).name == "Fresh unrelated theme"
+    assert _events("theme.merge") == 1
+
+
 def test_a_delete_sent_again_says_the_theme_was_already_deleted(client, login, world, costs):
     cost = world["theme"]
     login(world["alice"])
