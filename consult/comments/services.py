@@ -101,6 +101,13 @@ class DraftAlreadySaved(CommentingError):
     status = 200
 
 
+class DraftGone(CommentingError):
+    """The draft was deleted by a request that got to it first (another tab, or the same delete sent twice)."""
+
+    message = "This draft comment is no longer there: it was deleted, perhaps in another tab or window."
+    status = 404
+
+
 class DraftChangedElsewhere(CommentingError):
     message = ("This draft was changed in another tab or window after you opened this page, so your changes "
                "below are not saved yet. Select ‘Save changes’ to replace the saved draft with them.")
@@ -376,8 +383,12 @@ def _require_editable(comment: Comment, now: datetime) -> None:
         raise ResponseAlreadySubmitted()
     require_open(comment.consultation, now)
     _claim_for_editing(comment.participation, now)
-    # Read after the claim: a send to the organisation's lead that won the row lock is seen.
-    db.session.refresh(comment, ["sent_to_lead_at"])
+    # Read after the claim, so what a request that won the row lock did is seen: a send to the organisation's
+    # lead, a delete (of two deletes, or an edit and a delete, sent at once, the later finds the draft gone),
+    # or an edit, whose version the write that follows must carry.
+    if db.session.execute(select(Comment.id).where(Comment.id == comment.id)).first() is None:
+        raise DraftGone()
+    db.session.refresh(comment, ["sent_to_lead_at", "version"])
     if comment.is_sent_to_lead:
         raise SentToLead()
 

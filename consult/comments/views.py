@@ -228,6 +228,8 @@ def edit_comment(reference: str, comment_id: int):
                                   request_arrived_at(), form.seen_version())
         if outcome.ok:
             return _draft_changed(consultation, "Your draft comment has been updated.")
+        if isinstance(outcome.error, services.DraftGone):
+            return _draft_gone(consultation)
         if isinstance(outcome.error, services.DraftChangedElsewhere):
             # What they typed stays on the page; saving it again is now a choice made knowing.
             form.version.data = str(db.session.get(Comment, comment.id).version)
@@ -257,6 +259,8 @@ def delete_comment(reference: str, comment_id: int):
             services.delete_draft(comment, request_arrived_at())
         if outcome.ok:
             return _draft_changed(consultation, "Your draft comment has been deleted.")
+        if isinstance(outcome.error, services.DraftGone):
+            return _draft_gone(consultation, deleting=True)
     return render_template("comments/delete_comment.html", consultation=consultation,
                            participation=comment.participation, comment=comment, form=form), outcome.status
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from consult.accounts.services import register_user
 from consult.comments import services as comment_services
+from consult.accounts.models import User
 from consult.comments.models import Comment, CommentStatus, IndividualType, ParticipantKind, Participation
 from consult.database import utcnow
 from consult.extensions import db
@@ -71,6 +72,30 @@ def test_one_form_sent_twice_at_once_is_kept_once(live_server):
                              for n in range(USERS)] * 2)
     assert [r.status_code for r in responses] == [302] * (2 * USERS), [r.text[:300] for r in responses]
     assert _comments_by_status(live_server, reference) == {CommentStatus.DRAFT: USERS + USERS}
+
+
+def test_a_draft_deleted_twice_at_once_or_edited_as_it_is_deleted_is_told_it_has_gone(live_server):
+    reference, _, emails = _prepare(live_server, 2)
+    with live_server.app.app_context():
+        drafts = dict(db.session.execute(
+            select(User.email, Comment.id).join(Participation, Participation.user_id == User.id)
+            .join(Comment, Comment.participation_id == Participation.id)
+            .where(User.email.in_(emails))).all())
+    jobs = []
+    for email, sends in zip(emails, (("delete", "delete"), ("edit", "delete"))):
+        tab = signed_in_tab(live_server, email, PASSWORD)
+        base = f"/consultations/{reference}/comments/{drafts[email]}"
+        for action in sends:
+            token = tab.token(f"{base}/{action}")
+            jobs.append(lambda tab=tab, url=f"{base}/{action}", token=token, action=action: tab.post(
+                url, {"body": "Changed as it went"} if action == "edit" else {}, token=token))
+
+    responses = all_at_once(jobs)
+
+    assert sorted(r.status_code for r in responses[:2]) == [302, 404], [r.text[:300] for r in responses]
+    assert "This draft comment is no longer there" in next(r.text for r in responses[:2] if r.status_code == 404)
+    assert all(r.status_code in (302, 404) for r in responses[2:]), [r.text[:300] for r in responses[2:]]
+    assert _comments_by_status(live_server, reference) == {}
 
 
 def test_a_save_racing_the_submission_is_submitted_with_it_or_refused(live_server):
