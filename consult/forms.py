@@ -188,6 +188,9 @@ class UKDateField(Field):
                 raise ValueError(self.required)
             return
         not_real = f"{self.subject} must be a real date" + (f", for example {self.example}" if self.example else "")
+        if any("\x00" in part for part in parts):  # only a search's query string gets this far with one
+            self.raw_data = [part.replace("\x00", "") for part in parts]
+            raise ValueError(not_real)
         if len(valuelist) > 3:
             raise ValueError(not_real)
         missing = [name for name, part in zip(self._PARTS, parts) if not part]

@@ -111,7 +111,8 @@ KEPT_LABELS = {"body": "Your comment", "quote": "Quoted passage", "text": "Your 
 NAMED_FIELDS = {**KEPT_LABELS, "q": "Search words", "email": "Email address", "password": "Password",
                 "organisation": "Organisation name", "organisation_name": "Organisation name",
                 "tobacco_details": "Details of the links", "other_interests": "Other interests",
-                "title": "Title", "description": "Description", "response": "Response"}
+                "title": "Title", "description": "Description", "response": "Response",
+                "submitted_from": "Submitted on or after", "submitted_to": "Submitted on or before"}
 
 
 def wrote_anything(kept: list[tuple[str, str]]) -> bool:

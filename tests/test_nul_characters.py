@@ -39,6 +39,8 @@ def test_a_nul_in_a_search_names_the_search_box(client, login_as, make_consultat
     login_as(Role.STAFF)
     page = client.get(f"/staff/consultations/{consultation.reference}/comments?q=cost%00").get_data(as_text=True)
     assert "It is in: Search words. Nothing was looked up." in page
+    dated = client.get(f"/staff/consultations/{consultation.reference}/comments?submitted_from=1/1/2026%00")
+    assert "It is in: Submitted on or after." in dated.get_data(as_text=True)
 
 
 def test_a_nul_in_a_form_is_refused_with_what_it_is_and_how_to_get_rid_of_it(client, post_form):
@@ -66,3 +68,5 @@ def test_the_admin_search_still_explains_a_nul_beside_its_field(client, login_as
     response = client.get("/admin/users?q=ada%00")
     assert response.status_code == 200
     assert "Search must only include letters, numbers and symbols" in response.get_data(as_text=True)
+    dated = client.get("/admin/audit?since=%00&since=1&since=2026").get_data(as_text=True)
+    assert "Date from must be a real date" in dated and "\x00" not in dated

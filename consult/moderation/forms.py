@@ -38,6 +38,7 @@ from consult.widgets import GovRadioInput, GovSelect, GovTextArea, GovTextInput
 PUBLIC = "public"
 
 _DATE = re.compile(r"^\s*([0-9]{1,2})\s*[/.\- ]\s*([0-9]{1,2})\s*[/.\- ]\s*([0-9]{4})\s*$")
+_ISO_DATE = re.compile(r"^\s*([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})\s*$")  # as a link or a date picker writes it
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -46,11 +47,13 @@ def options(pairs) -> list[SelectChoice]:
 
 
 def parse_uk_date(text: str) -> date:
-    """'27/3/2027' (or with dashes, dots or spaces) as a date; ValueError otherwise."""
-    match = _DATE.match(text or "")
-    if not match:
+    """'27/3/2027' (or with dashes, dots or spaces), or '2027-03-27', as a date; ValueError otherwise."""
+    if match := _ISO_DATE.match(text or ""):
+        year, month, day = (int(part) for part in match.groups())
+    elif match := _DATE.match(text or ""):
+        day, month, year = (int(part) for part in match.groups())
+    else:
         raise ValueError(text)
-    day, month, year = (int(part) for part in match.groups())
     if year not in YEARS:
         raise ValueError(text)
     return date(year, month, day)

@@ -629,6 +629,7 @@ def test_markup_in_an_event_is_shown_as_text(client, login, make_user):
     ("since=2026-02-31", "Date from must be a real date"),
     ("since=30/3/26", "Year in date from must include 4 numbers, like 2027"),
     ("since=last+week", "Date from must include a month and a year"),
+    ("since=%00", "Date from must be a real date"),
     ("since=1&since=2&since=2026&since=4", "Date from must be a real date"),
     ("until=31&until=12&until=9999", "Year in date to must be between 1900 and 2999"),
     ("since=1&since=1&since=0001", "Year in date from must be between 1900 and 2999"),

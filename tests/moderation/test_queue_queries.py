@@ -458,6 +458,9 @@ def test_date_filters_are_uk_calendar_days(client, login_as, summer_consultation
     assert "Just into June" in june and "Late on the 31st" not in june
     assert "Late on the 31st" in may and "Just into June" not in may
     assert "Showing 1 to 2 of 2 comments" in both.get_data(as_text=True)
+    # As a link or a date picker writes it.
+    iso = client.get(path, query_string={"submitted_from": "2026-06-01"}).get_data(as_text=True)
+    assert "Just into June" in iso and "Late on the 31st" not in iso
 
 
 # --- Statements per page ----------------------------------------------------------------------
