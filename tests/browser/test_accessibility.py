@@ -834,7 +834,7 @@ def theme_form_duplicate(scene: Scene) -> None:
     theme_form(scene)
     scene.page.get_by_label("Theme name").fill("evidence")
     scene.press("Save theme")
-    scene.expect_errors("There is already a theme called ‘evidence’ in this consultation. "
+    scene.expect_errors("There is already a theme called ‘Evidence’ in this consultation. "
                         "Choose a different name, or merge the two themes.")
 
 

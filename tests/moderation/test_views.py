@@ -843,7 +843,7 @@ def test_creating_renaming_and_duplicate_theme_names(client, login, post_form, w
     assert "Theme ‘Safety’ created." in client.get(created.headers["Location"]).get_data(as_text=True)
     duplicate = post_form(f"{base(world)}/themes/new", {"name": "cost"})
     html = duplicate.get_data(as_text=True)
-    assert "There is already a theme called ‘cost’ in this consultation." in html and 'href="#name"' in html
+    assert "There is already a theme called ‘Cost’ in this consultation." in html and 'href="#name"' in html
     safety = db.session.scalar(select(Theme).where(Theme.name == "Safety"))
     opened = safety.version
     renamed = post_form(f"{base(world)}/themes/{safety.id}/edit",
@@ -853,7 +853,7 @@ def test_creating_renaming_and_duplicate_theme_names(client, login, post_form, w
     assert db.session.get(Theme, safety.id).name == "Safety and harms"
     clash = post_form(f"{base(world)}/themes/{safety.id}/edit",
                       {"name": "COST", "description": "", "version": db.session.get(Theme, safety.id).version})
-    assert "There is already a theme called ‘COST’" in clash.get_data(as_text=True)
+    assert "There is already a theme called ‘Cost’" in clash.get_data(as_text=True)
     stale = post_form(f"{base(world)}/themes/{safety.id}/edit",
                       {"name": "Harms", "description": "", "version": opened})
     assert stale.status_code == 409
@@ -1188,6 +1188,22 @@ def test_a_merge_sent_again_after_a_new_theme_is_made_never_touches_the_new_one(
     assert "The theme ‘Costs’ was already merged into ‘Cost’. Nothing more was changed." in _told(client, again)
     assert db.session.get(Theme, fresh.id).name == "Fresh unrelated theme"
     assert _events("theme.merge") == 1
+
+
+def test_a_merge_into_a_theme_deleted_in_another_tab_asks_for_another(client, login, world, costs):
+    cost = world["theme"]
+    login(world["alice"])
+    url = f"{base(world)}/themes/{costs.id}/merge"
+    data = {**_form_on(client, url), "target": cost.id}
+    services.delete_theme(cost, world["alice"])  # the other tab
+    db.session.commit()
+
+    response = client.post(url, data=data)
+
+    assert response.status_code == 200
+    page = text_of(response.get_data(as_text=True))
+    assert "The theme you chose was merged or deleted since this page was shown. Choose another." in page
+    assert db.session.get(Theme, costs.id) is not None and _events("theme.merge") == 0
 
 
 def test_a_delete_sent_again_says_the_theme_was_already_deleted(client, login, world, costs):

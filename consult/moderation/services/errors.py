@@ -106,6 +106,7 @@ class DuplicateThemeName(ModerationError):
     status = 409
 
     def __init__(self, name: str):
+        """`name` is the existing theme's, as it is written (the name typed may differ from it in case)."""
         self.name = name
         super().__init__(f"There is already a theme called ‘{name}’ in this consultation. "
                          "Choose a different name, or merge the two themes.")

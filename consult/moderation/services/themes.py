@@ -69,8 +69,8 @@ def create_theme(consultation_id: int, name: str, description: str, actor) -> Th
     """A new theme; names are unique within a consultation, ignoring case."""
     name = _clean_theme_name(name)
     description = _clean_description(description)
-    if _theme_named(consultation_id, name) is not None:
-        raise DuplicateThemeName(name)
+    if (existing := _theme_named(consultation_id, name)) is not None:
+        raise DuplicateThemeName(existing.name)
     theme = Theme(consultation_id=consultation_id, name=name, description=description)
     _save_theme(theme)
     record(actor, "theme.create", theme, None, snapshot(theme, _THEME_FIELDS))
@@ -87,7 +87,7 @@ def update_theme(theme: Theme, name: str, description: str, actor, expected_vers
         return False
     other = _theme_named(theme.consultation_id, name)
     if other is not None and other.id != theme.id:
-        raise DuplicateThemeName(name)
+        raise DuplicateThemeName(other.name)
     before = snapshot(theme, _THEME_FIELDS)
     try:
         with versioned_savepoint(theme, stale=lambda: StaleTheme(theme, last_change(theme), actor)):

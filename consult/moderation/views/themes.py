@@ -78,6 +78,17 @@ def edit_theme(reference: str, theme_id: int):
     return render_template("moderation/theme_form.html", consultation=consultation, form=form, theme=theme)
 
 
+def _chosen_theme(consultation, chosen: str):
+    """The theme of this consultation a form chose; None if it was one and has been merged or deleted since.
+    An id that never was a theme of this consultation is not found."""
+    try:
+        return theme_or_404(consultation, chosen)
+    except NotFound:
+        if not chosen.isdigit() or services.theme_gone(consultation.id, int(chosen)) is None:
+            raise
+        return None
+
+
 def _take_theme_away(reference: str, theme_id: int, form, target_field: str, no_target: str, template: str,
                      take_away, done):
     """Merge or delete a theme: both end it, moving its comments to the theme chosen in `target_field`, if any.
@@ -100,16 +111,21 @@ def _take_theme_away(reference: str, theme_id: int, form, target_field: str, no_
     form[target_field].choices = options([("", no_target)] + _other_themes(consultation, theme))
     if form.validate_on_submit():
         chosen = form[target_field].data
-        target = theme_or_404(consultation, chosen) if chosen else None
-        name = theme.name
-        with attempt(form, back_url=themes_url) as outcome:
-            moved = take_away(theme, target)
-        if outcome.response is not None:
-            return outcome.response
-        if outcome.ok:
-            db.session.commit()
-            flash(done(name, moved, target), "success")
-            return redirect(themes_url)
+        target = _chosen_theme(consultation, chosen) if chosen else None
+        if chosen and target is None:
+            # Merged or deleted in another tab since this page listed it: choose again from the list as it is.
+            form[target_field].errors.append("The theme you chose was merged or deleted since this page was "
+                                             "shown. Choose another.")
+        else:
+            name = theme.name
+            with attempt(form, back_url=themes_url) as outcome:
+                moved = take_away(theme, target)
+            if outcome.response is not None:
+                return outcome.response
+            if outcome.ok:
+                db.session.commit()
+                flash(done(name, moved, target), "success")
+                return redirect(themes_url)
     return render_template(template, consultation=consultation, form=form, theme=theme,
                            used=queries.theme_response_counts(theme)[0])
 
