@@ -261,6 +261,8 @@ def delete_comment(reference: str, comment_id: int):
             return _draft_changed(consultation, "Your draft comment has been deleted.")
         if isinstance(outcome.error, services.DraftGone):
             return _draft_gone(consultation, deleting=True)
+        if isinstance(outcome.error, services.ConsultationNotOpen):  # not a page whose button would be refused
+            return not_open_page(consultation, comment.participation, outcome.error)
     return render_template("comments/delete_comment.html", consultation=consultation,
                            participation=comment.participation, comment=comment, form=form), outcome.status
 

@@ -656,6 +656,7 @@ def test_after_the_close_changes_are_refused_with_409(client, post_form, partici
     assert response.status_code == 409
     assert CLOSED_MESSAGE in text_of(response)
     assert response.get_data(as_text=True).count('data-module="govuk-error-summary"') <= 1  # never two
+    assert "Yes, delete this draft" not in text_of(response)  # no button that would be refused again
     assert [(c.body, c.status) for c in services.list_comments(participant)] == \
         [("Draft before the deadline", CommentStatus.DRAFT)]
 
