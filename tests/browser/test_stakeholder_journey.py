@@ -183,14 +183,12 @@ def run_journey(page: Page, person, live_server, screenshot) -> None:
 
     expect(heading).to_have_text("Do you have any other interests to declare? (optional)")
     person.activate(page.get_by_role("button", name="Continue"))
-    expect(heading).to_have_text("Can we publish your name with your comments?")
-    expect(page.get_by_label("No", exact=True)).to_be_checked()
-    person.activate(page.get_by_role("button", name="Continue"))
 
-    # Check the answers; change one and come straight back; then confirm them.
+    # Check the answers (an organisation's comments carry its name: no question about the person's);
+    # change one and come straight back; then confirm them.
     expect(heading).to_have_text("Check how you are taking part")
     for answer in ("On behalf of an organisation", ORGANISATION, "Charity or patient group", TOBACCO_DETAILS,
-                   "None declared"):
+                   "None declared", "Your organisation’s name. Your own name is not published."):
         expect(main.get_by_role("definition").filter(has_text=answer)).to_have_count(1)
     screenshot(page, "check-answers")
     person.activate(main.get_by_role("link", name="Change organisation name"))
