@@ -134,9 +134,9 @@ def count_rows(request: DownloadRequest) -> int:
         return comments + count_published_answers(request.consultation_id)
     if request.filters is not None:  # narrowed by the queue's filters, a file is about comments alone
         return comments
-    if request.kind == "themed.xlsx":  # its question sheets list the answers given
+    if request.kind in ("themed.xlsx", "table.docx"):  # their answers are the answers given
         return comments + count_given_answers(request.consultation_id)
-    # The comments table and the Word table: a row for each question each participant was asked.
+    # The comments table (NICE's workbook): a row for each question each participant was asked.
     return comments + count_answer_rows(request.consultation_id)
 
 
@@ -191,7 +191,8 @@ def _writer(request: DownloadRequest, counted: _Tally) -> Callable[[IO[bytes]], 
         return lambda handle: services.write_themed_workbook(items, names, handle, question_sheets, summaries)
     title = f"{consultation.reference} {consultation.title}: consultation comments and responses"
     summaries = _theme_summaries(request.consultation_id)
-    return lambda handle: services.write_word_table(items, handle, request.group_by, title, summaries, answers)
+    given = counted(services.word_table_answers(_answers(request)))  # counted as they are written
+    return lambda handle: services.write_word_table(items, handle, request.group_by, title, summaries, given)
 
 
 def _write_csv(lines: Iterable[str], handle: IO[bytes]) -> None:

@@ -195,13 +195,15 @@ def write_word_table(items: Iterable[ExportItem], target: IO[bytes] | str, group
     return count
 
 
-def _write_answer_table(document: WordTables, answers: Iterable) -> None:
-    """The answers after the comments, one row each, under their own heading; nothing if there are none.
+def word_table_answers(answers: Iterable) -> Iterator:
+    """The answer rows the Word table lists: the answers given. The workbook keeps NICE's empty row for each
+    question left unanswered, but in a table the committee reads, rows saying "no answer" hide the answers."""
+    return (row for row in answers if row.answered)
 
-    Only questions someone answered: the workbook keeps NICE's empty row for each unanswered question, but in
-    a table the committee reads, rows saying "no answer" only hide the answers among them.
-    """
-    rows = (row for row in answers if row.yes_no is not None or row.text)
+
+def _write_answer_table(document: WordTables, answers: Iterable) -> None:
+    """The answers after the comments, one row each, under their own heading; nothing if there are none."""
+    rows = word_table_answers(answers)
     first = next(rows, None)
     if first is None:
         return

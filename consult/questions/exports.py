@@ -48,6 +48,7 @@ class AnswerRow:
     submitted_at: datetime | None
     moderation_label: str = ""
     participation_id: int = 0
+    answered: bool = False  # False for the empty row NICE's workbook keeps for a question left unanswered
 
     @property
     def yes_no_label(self) -> str:
@@ -105,7 +106,8 @@ def export_answers(consultation_id: int) -> Iterator[AnswerRow]:
             for question in questions:
                 if not question.is_for(kind):
                     continue
-                yes_no, text, moderation_label = given.get((participation_id, question.id), (None, "", ""))
+                answer = given.get((participation_id, question.id))
+                yes_no, text, moderation_label = answer or (None, "", "")
                 yield AnswerRow(
                     consultation_reference=reference,
                     document_title=question.document.title if question.document else "",
@@ -116,6 +118,7 @@ def export_answers(consultation_id: int) -> Iterator[AnswerRow]:
                     has_tobacco_links=tobacco, tobacco_details=tobacco_details,
                     other_interests=other_interests or "", submitted_at=submitted_at,
                     moderation_label=moderation_label, participation_id=participation_id,
+                    answered=answer is not None,
                 )
 
 

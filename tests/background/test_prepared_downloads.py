@@ -485,8 +485,8 @@ def test_every_prepared_file_counts_the_rows_it_holds(app, client, login_as, ans
              for kind in ("published.csv", "published.xlsx")}
     jobs = {kind: _job(client.get(url)) for kind, url in urls.items()}
     # 10 comments; answers: a row per question each was asked (4, and the organisation's declaration), or, in
-    # the themed workbook and the public files, the one answer given.
-    expected = {"comments.csv": 51, "comments.xlsx": 51, "table.docx": 51, "themed.xlsx": 11,
+    # the themed workbook, the Word table and the public files, the one answer given.
+    expected = {"comments.csv": 51, "comments.xlsx": 51, "table.docx": 11, "themed.xlsx": 11,
                 "published.csv": 11, "published.xlsx": 11}
     assert {kind: job.total for kind, job in jobs.items()} == expected and own.total == 51
     monkeypatch.setattr(export_jobs, "PROGRESS_EVERY", 1)  # the worker reports every row it writes
