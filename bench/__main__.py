@@ -198,7 +198,8 @@ class Bench:
 
 
 def _commit() -> str:
-    """The commit measured, marked when the working tree differs from it (read-only git)."""
+    """The commit measured, marked when the working tree differs from it (read-only git). The run's own output
+    (the results folder and this README's tables, written before this is asked) is not a difference."""
     root = Path(__file__).resolve().parent.parent
 
     def git(*args: str) -> str:
@@ -206,7 +207,9 @@ def _commit() -> str:
 
     try:
         commit = git("rev-parse", "--short", "HEAD") or "unknown"
-        return commit + (" with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results",
+                      ":!bench/README.md")
+        return commit + (" with uncommitted changes" if changed else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
