@@ -8,6 +8,7 @@ never when the web app starts; a process loads the model once.
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -42,13 +43,32 @@ def _load_model():
     return _model
 
 
+# Vectors of texts this process has encoded lately, so the model runs once per distinct text: a mail
+# campaign's thousands of identical letters, and the theme texts every refresh of suggestions encodes again.
+# About 1.5 KB a text, so the cap holds this to some 8 MB.
+CACHED_TEXTS = 5000
+_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
 def encode(texts: list[str]) -> np.ndarray:
-    """Unit-length float32 embeddings of `texts`, one row each."""
+    """Unit-length float32 embeddings of `texts`, one row each; each distinct text is encoded once."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    vectors = _load_model().encode(list(texts), batch_size=64, normalize_embeddings=True,
-                                   convert_to_numpy=True, show_progress_bar=False)
-    return np.asarray(vectors, dtype=np.float32)
+    with _cache_lock:
+        known = {text: _cache[text] for text in dict.fromkeys(texts) if text in _cache}
+    missing = [text for text in dict.fromkeys(texts) if text not in known]
+    if missing:
+        vectors = _load_model().encode(missing, batch_size=64, normalize_embeddings=True,
+                                       convert_to_numpy=True, show_progress_bar=False)
+        known.update(zip(missing, np.asarray(vectors, dtype=np.float32)))
+    with _cache_lock:
+        for text in dict.fromkeys(texts):
+            _cache[text] = known[text]
+            _cache.move_to_end(text)
+        while len(_cache) > CACHED_TEXTS:
+            _cache.popitem(last=False)
+    return np.stack([known[text] for text in texts])
 
 
 def to_bytes(vector: np.ndarray) -> bytes:
