@@ -84,7 +84,8 @@ def _sheet_name(name: str, taken: set[str]) -> str:
 
 
 THEME_SHEET_COLUMNS = ["Comment number", "Stakeholder", "Participant type", "Section number", "Section heading",
-                       "Selected text", "Comment", "Other themes", "Response"]
+                       "Selected text", "Comment", "Other themes", "Tobacco industry links", "Other interests declared",
+                       "Response"]
 
 
 def write_themed_workbook(items: Iterable[ExportItem], theme_names: list[str], target: IO[bytes] | str,
@@ -123,7 +124,8 @@ def write_themed_workbook(items: Iterable[ExportItem], theme_names: list[str], t
             others = "; ".join(t for t in item.themes if t != theme)
             sheets.setdefault(theme, sheets[NO_THEME]).write([
                 item.reference, item.stakeholder, kind, item.section_number, item.section_heading,
-                item.quote, item.body, others, item.response,
+                item.quote, item.body, others, tobacco_declaration(item), other_interests_declaration(item),
+                item.response,
             ])
     for sheet in sheets.values():
         sheet.finish()

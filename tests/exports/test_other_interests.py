@@ -101,6 +101,22 @@ def test_the_word_table_shows_other_interests_beside_the_tobacco_declaration(mod
     assert charity["Tobacco industry links"].startswith("Declared links with, or funding from, the tobacco industry")
 
 
+def test_the_themed_workbook_shows_both_declarations_on_every_theme_sheet(moderated_consultation):
+    consultation, comments = moderated_consultation
+    buffer = io.BytesIO()
+    services.write_themed_workbook(_items(consultation), ["Evidence gaps", "Safety"], buffer)
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    rows = {}
+    for name in book.sheetnames[1:]:  # after the summary: a sheet per theme, then comments with no theme
+        shown = [["" if value is None else value for value in row] for row in rows_shown(book[name])][1:]
+        assert shown[0] == services.THEME_SHEET_COLUMNS
+        assert shown[0][shown[0].index("Tobacco industry links") + 1] == HEADER
+        rows |= _by_reference(shown)
+    _expect_declarations(rows, comments, "'" + CHARITY_INTERESTS, "None declared")
+    charity = rows[comments["@SUM(A1) and more"].reference]
+    assert charity["Tobacco industry links"].startswith("Declared links with, or funding from, the tobacco industry")
+
+
 def test_the_word_table_fits_the_page_it_always_did():
     assert len(services.WORD_TABLE_WIDTHS) == len(services.WORD_TABLE_COLUMNS)
     assert sum(services.WORD_TABLE_WIDTHS) == 14_100  # landscape Letter inside 1.5 cm margins, as before
