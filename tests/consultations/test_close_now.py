@@ -305,7 +305,8 @@ def test_an_edit_page_opened_before_the_close_cannot_reopen_it_unawares(client, 
 
     assert stale.status_code == 409
     shown = plain(stale)
-    assert "This consultation was changed by Casey Closer at" in shown
+    assert "Casey Closer closed this consultation at" in shown  # a close, said as one, not as an edit
+    assert "Someone else closed this consultation since you opened this page. Nothing was saved." in shown
     assert (f"It is closed now: it closed at {uk_datetime(closed_at)}. Your version has a closing time in the "
             "future, so saving it would open the consultation again for comments.") in shown
     saved = reload(consultation)

@@ -88,6 +88,8 @@ class EditConflict(DomainError):
         self.by_you = event is not None and actor is not None and event.actor_id == actor.id
         self.changed_by = event.actor.name if event is not None and event.actor is not None else "someone else"
         self.changed_at = event.occurred_at if event is not None else None
+        # Closed now (services.closing), rather than edited: the page says so, not "changed".
+        self.was_closed = event is not None and event.action == "consultation.close"
         super().__init__(f"{consultation.reference} was changed by {'you' if self.by_you else self.changed_by} "
                          "since it was opened.")
 
