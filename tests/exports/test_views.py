@@ -342,9 +342,24 @@ def test_a_closed_consultation_with_only_new_comments_shows_them_all_waiting(cli
     _close(consultation)
     login_as(Role.STAFF)
     text = client.get(_url(consultation, "publication")).get_data(as_text=True)
-    assert "Publish 0 comments" in text
+    assert "Publish 0 comments" not in text and "Publish that no comments were published" in text
+    assert "No comment would be public." in text and "triage the comments waiting first if some should be" in text
     assert re.search(r'id="count-comments-waiting">\s*10 comments<br>', text)
     assert "Comments waiting for a triage decision" in text
+
+
+def test_a_consultation_published_with_no_comments_says_so_plainly(client, login_as, post_form, make_consultation):
+    consultation = make_consultation()
+    _close(consultation)
+    login_as(Role.STAFF)
+    assert "No comment would be public." in client.get(_url(consultation, "publication")).get_data(as_text=True)
+    _confirm(client, post_form, consultation)
+
+    page = client.get(f"/consultations/{consultation.reference}/published-comments").get_data(as_text=True)
+
+    assert "No comments were published for this consultation" in page
+    for claim in ("Download this table", "These are the comments received", "content has been removed"):
+        assert claim not in page
 
 
 def test_confirming_publishes_and_the_audit_keeps_the_counts_seen(client, login_as, post_form,
