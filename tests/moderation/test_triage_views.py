@@ -155,6 +155,7 @@ def test_flag_and_note_with_who_and_when_and_the_flagged_filter(client, login, p
 
     queue = client.get(f"{base(world)}/comments", query_string={"flag": "yes"}).get_data(as_text=True)
     assert "Showing 1 to 1 of 1 comment matching these filters" in text_of(queue)
+    assert "The one comment matching these filters" in text_of(queue) and "All 1 comment" not in text_of(queue)
     row = text_of(queue.split(f'data-comment="{first.number}"')[1].split("</tr>")[0])
     assert "Second look flagged by Alice Staff" in row and "Note by Alice Staff" in row
     assert "Showing 1 to 2 of 2" in text_of(client.get(f"{base(world)}/comments",
