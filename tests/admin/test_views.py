@@ -610,6 +610,16 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(client, login, m
     assert admin  # the admin who downloads it
 
 
+def test_an_empty_field_in_an_event_reads_as_empty_not_as_a_sentence_cut_short(client, login, make_user):
+    admin = login(make_user(role=Role.ADMIN))
+    record(admin, "comment.accept", admin, {"moderation_note": "", "moderation_state": "new"},
+           {"moderation_note": "", "moderation_state": "accepted"})
+    db.session.commit()
+    page = " ".join(re.sub(r"<[^>]+>", " ", text_of(client.get("/admin/audit"))).split())
+    assert "moderation_note : (empty) (unchanged)" in page
+    assert "set to moderation_state" not in page and "moderation_note: set to" not in page
+
+
 def test_markup_in_an_event_is_shown_as_text(client, login, make_user):
     admin = login(make_user(role=Role.ADMIN))
     record(admin, SCRIPT[:80], SCRIPT, {"note": SCRIPT}, {"note": "fine"})
