@@ -437,14 +437,19 @@ def _fresh(answer) -> Answer:
     return db.session.get(Answer, answer.id)
 
 
-def test_an_accept_sent_twice_says_the_answer_is_already_accepted(app_context, client, login, asking,
-                                                                  staff_user):
+def _accept_form(client, login, asking, staff_user) -> tuple[Answer, str, dict]:
+    """A submitted answer, and the accept form's address and hidden fields as staff's answers page holds them."""
     consultation, _, open_question = asking
     answer = _submitted(consultation, open_question, None, PRIVATE)
     login(staff_user)
     url = staff_path(consultation, f"/{open_question.id}/answers/{answer.id}/accept")
-    data = _hidden_fields(client.get(staff_path(consultation, f"/{open_question.id}/answers")).get_data(
-        as_text=True), url)
+    page = client.get(staff_path(consultation, f"/{open_question.id}/answers")).get_data(as_text=True)
+    return answer, url, _hidden_fields(page, url)
+
+
+def test_an_accept_sent_twice_says_the_answer_is_already_accepted(app_context, client, login, asking,
+                                                                  staff_user):
+    answer, url, data = _accept_form(client, login, asking, staff_user)
     assert set(data) == {"csrf_token", "version"}
     first = client.post(url, data=data)
     assert f"Answer {answer.id} is now accepted." in _told(client, first)
@@ -493,12 +498,7 @@ def accepted_meanwhile(monkeypatch):
 
 def test_an_accept_sent_twice_at_once_says_the_answer_is_already_accepted(app_context, client, login, asking,
                                                                           staff_user, accepted_meanwhile):
-    consultation, _, open_question = asking
-    answer = _submitted(consultation, open_question, None, PRIVATE)
-    login(staff_user)
-    url = staff_path(consultation, f"/{open_question.id}/answers/{answer.id}/accept")
-    data = _hidden_fields(client.get(staff_path(consultation, f"/{open_question.id}/answers")).get_data(
-        as_text=True), url)
+    answer, url, data = _accept_form(client, login, asking, staff_user)
     accepted_meanwhile(answer, staff_user)
     response = client.post(url, data=data)
     assert response.status_code == 302
