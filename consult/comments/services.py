@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from consult.audit.services import record
 from consult.consultations.models import Chapter, Consultation, ConsultationStatus, Document, Section
@@ -386,11 +387,13 @@ def _require_editable(comment: Comment, now: datetime) -> None:
     # Read after the claim, so what a request that won the row lock did is seen: a send to the organisation's
     # lead, a delete (of two deletes, or an edit and a delete, sent at once, the later finds the draft gone),
     # or an edit, whose version the write that follows must carry.
-    if db.session.execute(select(Comment.id).where(Comment.id == comment.id)).first() is None:
+    now_stored = db.session.execute(select(Comment.sent_to_lead_at, Comment.version)
+                                    .where(Comment.id == comment.id)).one_or_none()
+    if now_stored is None:
         raise DraftGone()
-    db.session.refresh(comment, ["sent_to_lead_at", "version"])
-    if comment.is_sent_to_lead:
+    if now_stored.sent_to_lead_at is not None:
         raise SentToLead()
+    set_committed_value(comment, "version", now_stored.version)
 
 
 def update_draft(comment: Comment, body: str, quote: str | None, now: datetime,
